@@ -43,6 +43,9 @@ type Topology struct {
 	// Operation is the global cluster's failover state when one is in
 	// progress ("pending", "failing-over", "cancelling"), else empty.
 	Operation string
+	// OperationTo is the ID of the member an operation in progress
+	// promotes, when the database tells it; empty otherwise.
+	OperationTo string
 	// Members are the regional clusters.
 	Members []Member
 }
@@ -99,4 +102,15 @@ type Approver interface {
 	// Approve returns nil when the plan may run, or an error saying why not
 	// (declined, or no confirmation possible without a flag).
 	Approve(ctx context.Context, p Plan) error
+}
+
+// RecoverySnapshotter is implemented by a Database that can name the
+// snapshot it keeps of a former writer after a failover with data loss
+// (Aurora: rds:unplanned-global-failover-<cluster>-<timestamp>, taken when
+// the old primary's region recovers). The orchestrator asks for it after
+// an unplanned failover and reports it; it is optional.
+type RecoverySnapshotter interface {
+	// RecoverySnapshot returns the snapshot's name, or "" when none
+	// exists yet.
+	RecoverySnapshot(ctx context.Context, old Member) (string, error)
 }

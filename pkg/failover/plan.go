@@ -5,10 +5,479 @@
 //
 // It is written once, against the small interfaces in interfaces.go: the
 // AWS adapters (pkg/awsops) and the local lab (pkg/lab) implement them.
+//
+// A run is Evaluate → PlanSwitchover / PlanFailover / PlanDetach →
+// Execute. Planning is a pure function of the State, so a dry run
+// (mage failover:plan) shows exactly what a run would do and why it would
+// refuse. Every executed step checks its post-condition first, so running
+// the same command again after a partial failure finishes the job instead
+// of repeating it.
 package failover
 
-// Plan is what a run would do. (Filled in by the orchestrator.)
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kind is the kind of a plan.
+type Kind string
+
+const (
+	// KindPlanned is a switchover between healthy regions, without data
+	// loss (RPO 0). Running it again moves the writer back (failback).
+	KindPlanned Kind = "planned"
+	// KindUnplanned is a failover away from a writer region assumed lost:
+	// the route moves first, then the target is promoted with data loss
+	// allowed.
+	KindUnplanned Kind = "unplanned"
+	// KindDetach detaches the target from the global database, which makes
+	// it a standalone writable cluster: the last resort when a managed
+	// failover cannot run. The global database is not rebuilt afterwards.
+	KindDetach Kind = "detach"
+)
+
+// Title names the kind for people.
+func (k Kind) Title() string {
+	switch k {
+	case KindPlanned:
+		return "planned switchover"
+	case KindUnplanned:
+		return "unplanned failover"
+	case KindDetach:
+		return "detach and promote"
+	}
+	return string(k)
+}
+
+// Action is what a step does.
+type Action string
+
+const (
+	// ActionSwitchover calls Database.Switchover with the target member.
+	ActionSwitchover Action = "switchover"
+	// ActionFailover calls Database.Failover with the target member and
+	// allowDataLoss true.
+	ActionFailover Action = "failover"
+	// ActionDetach calls Database.Detach with the target member.
+	ActionDetach Action = "detach"
+	// ActionWaitWriter polls the topology until the target is the writer
+	// (planned: and the global cluster is available again).
+	ActionWaitWriter Action = "wait-writer"
+	// ActionWaitDetached polls the topology until the target has left the
+	// global database.
+	ActionWaitDetached Action = "wait-detached"
+	// ActionRoute sends the front door's traffic to the target region and
+	// waits until the router reports it.
+	ActionRoute Action = "route"
+	// ActionVerifyWrite writes through the front door until the write is
+	// served by the target region.
+	ActionVerifyWrite Action = "verify-write"
+)
+
+// Step is one step of a plan.
+type Step struct {
+	Action Action
+	// Summary says what the step does, for people.
+	Summary string
+}
+
+// DefaultMaxLag is the largest replication lag a planned switchover accepts
+// when Options.MaxLag is zero. Aurora's storage-level replication usually
+// lags well under a second; more than this means the switchover's
+// synchronization would hold writes for long.
+const DefaultMaxLag = 5 * time.Second
+
+// Options tune planning.
+type Options struct {
+	// Target is the region to make the writer. Empty chooses: for a
+	// planned switchover the other region (so running it again fails
+	// back), unless a previous run moved the writer but not the route, in
+	// which case it finishes that run; for an unplanned failover the region
+	// the route already points to if that is not the writer (a previous run
+	// was interrupted), else the other region. Detach needs it set.
+	Target string
+	// MaxLag is the largest replication lag of the target that a planned
+	// switchover accepts; zero means DefaultMaxLag.
+	MaxLag time.Duration
+}
+
+// Plan is what a run would do, decided from a State.
 type Plan struct {
-	// From and To name the regions losing and gaining the writer.
+	Kind Kind
+	// GlobalID names the global database.
+	GlobalID string
+	// From and To name the regions losing and gaining the writer and the
+	// traffic. From is empty when it cannot be told.
 	From, To string
+	// FromMember and ToMember are the members as the topology showed them.
+	FromMember, ToMember Member
+	// Steps run in order.
+	Steps []Step
+	// Refusals say why the plan must not run; empty when it may.
+	Refusals []string
+	// Notes are facts the operator should know before approving.
+	Notes []string
+	// Lag and LagKnown are the target's replication lag when planned: for
+	// an unplanned failover, the bound on the writes that will be lost.
+	Lag      time.Duration
+	LagKnown bool
+	// MaxLag is the bound a planned switchover was checked against.
+	MaxLag time.Duration
+	// RouteAtStart is the front door's region when planned ("" if unknown).
+	RouteAtStart string
+}
+
+// RefusedError is returned by Plan.Err and Execute when a plan has
+// refusals.
+type RefusedError struct {
+	Kind    Kind
+	Reasons []string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s refused: %s", e.Kind.Title(), strings.Join(e.Reasons, "; "))
+}
+
+// Err returns a *RefusedError when the plan has refusals, else nil.
+func (p Plan) Err() error {
+	if len(p.Refusals) == 0 {
+		return nil
+	}
+	return &RefusedError{Kind: p.Kind, Reasons: slices.Clone(p.Refusals)}
+}
+
+// Summary is a one-line description of the plan.
+func (p Plan) Summary() string {
+	from := p.From
+	if from == "" {
+		from = "?"
+	}
+	return fmt.Sprintf("%s of %s: writer and traffic %s → %s", p.Kind.Title(), orUnknown(p.GlobalID), from, orUnknown(p.To))
+}
+
+// String renders the plan for people: summary, lag, steps, notes, refusals.
+func (p Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintln(&b, p.Summary())
+	switch {
+	case p.LagKnown && p.Kind == KindPlanned:
+		fmt.Fprintf(&b, "  replication lag of %s: %s (bound %s)\n", p.To, p.Lag, p.MaxLag)
+	case p.LagKnown:
+		fmt.Fprintf(&b, "  replication lag of %s: %s (writes newer than this may be lost)\n", p.To, p.Lag)
+	case p.To != "":
+		fmt.Fprintf(&b, "  replication lag of %s: unknown\n", p.To)
+	}
+	if len(p.Steps) > 0 {
+		fmt.Fprintln(&b, "  steps:")
+		for i, s := range p.Steps {
+			fmt.Fprintf(&b, "    %d. %-13s %s\n", i+1, s.Action, s.Summary)
+		}
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(&b, "  note: %s\n", n)
+	}
+	if len(p.Refusals) > 0 {
+		fmt.Fprintln(&b, "  REFUSED:")
+		for _, r := range p.Refusals {
+			fmt.Fprintf(&b, "    - %s\n", r)
+		}
+	} else {
+		fmt.Fprintln(&b, "  all preconditions hold")
+	}
+	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}
+
+func (p *Plan) refuse(format string, args ...any) {
+	p.Refusals = append(p.Refusals, fmt.Sprintf(format, args...))
+}
+
+func (p *Plan) note(format string, args ...any) {
+	p.Notes = append(p.Notes, fmt.Sprintf(format, args...))
+}
+
+// statusAvailable is the only status string treated as ready. Status sets
+// are open: anything else, including values this code has never seen,
+// means "not yet".
+const statusAvailable = "available"
+
+// syncConnected is the only synchronization status treated as in sync.
+const syncConnected = "connected"
+
+// PlanSwitchover plans a planned switchover (RPO 0). It refuses unless the
+// topology is readable, no operation is in progress and the global cluster
+// is available, both clusters are available and have instances, their
+// engine versions match, every reader is in sync with a known lag under
+// the bound, both regions' APIs answer and the front door can be read.
+func PlanSwitchover(s State, o Options) Plan {
+	p := Plan{Kind: KindPlanned, MaxLag: o.MaxLag, RouteAtStart: s.Active}
+	if p.MaxLag <= 0 {
+		p.MaxLag = DefaultMaxLag
+	}
+	if s.TopologyErr != nil {
+		p.refuse("cannot read the global database topology: %v", s.TopologyErr)
+		return p
+	}
+	t := s.Topology
+	p.GlobalID = t.ID
+	writer, ok := s.onlyWriter(&p)
+	if len(t.Members) < 2 {
+		p.refuse("the global database has %d member(s); a switchover needs two clusters", len(t.Members))
+	}
+	if !ok {
+		return p
+	}
+	target, ok := s.chooseTarget(&p, o.Target, writer, true)
+	if !ok {
+		return p
+	}
+	p.ToMember, p.To = target, target.Region
+	p.FromMember, p.From = writer, writer.Region
+	if target.Writer {
+		// Finishing a previous run: the writer moved, the route did not.
+		if s.ActiveErr == nil && s.Active != "" && s.Active != target.Region {
+			p.From = s.Active
+			if m, ok := t.Member(s.Active); ok {
+				p.FromMember = m
+			}
+			p.note("%s is already the writer but the front door sends traffic to %s: this run finishes a previous switchover (the switchover step will be skipped)", target.Region, s.Active)
+		} else {
+			p.note("%s is already the writer and takes the traffic: only the write check will run", target.Region)
+		}
+	}
+
+	if t.Operation != "" {
+		p.refuse("an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)
+	}
+	if t.Status != statusAvailable {
+		p.refuse("the global database's status is %q, want %q", t.Status, statusAvailable)
+	}
+	for _, m := range t.Members {
+		if m.Instances < 1 {
+			p.refuse("the cluster in %s has no DB instance (a cluster without instances cannot take the writer role)", m.Region)
+		}
+		if m.Status != statusAvailable {
+			p.refuse("the cluster in %s has status %q, want %q", m.Region, orUnknown(m.Status), statusAvailable)
+		}
+		if m.EngineVersion != writer.EngineVersion {
+			p.refuse("engine versions differ: %s runs %q, %s runs %q (a switchover needs the same version)", writer.Region, writer.EngineVersion, m.Region, m.EngineVersion)
+		}
+		if !m.Writer && m.Sync != syncConnected {
+			p.refuse("the cluster in %s is not in sync (synchronization status %q, want %q)", m.Region, orUnknown(m.Sync), syncConnected)
+		}
+	}
+	if !target.Writer {
+		p.Lag, p.LagKnown = target.Lag, target.LagKnown
+		switch {
+		case !target.LagKnown:
+			p.refuse("the replication lag of %s is unknown", target.Region)
+		case target.Lag > p.MaxLag:
+			p.refuse("the replication lag of %s is %s, over the bound of %s", target.Region, target.Lag, p.MaxLag)
+		}
+	}
+	for _, region := range s.Regions() {
+		h, ok := s.Health[region]
+		switch {
+		case !ok:
+			p.refuse("the API in %s was not probed", region)
+		case !h.OK:
+			p.refuse("the API in %s does not answer: %s", region, orUnknown(h.Detail))
+		}
+	}
+	if s.ActiveErr != nil {
+		p.refuse("cannot read the front door's active region: %v", s.ActiveErr)
+	}
+
+	p.Steps = []Step{
+		{ActionSwitchover, fmt.Sprintf("switch the writer to %s (%s) without data loss; %s becomes a reader", p.To, target.ID, writer.Region)},
+		{ActionWaitWriter, fmt.Sprintf("wait until %s is the writer and the global database is available", p.To)},
+		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s", p.To)},
+		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)},
+	}
+	return p
+}
+
+// PlanFailover plans an unplanned failover: the writer's region is assumed
+// lost, so the route moves first (the old region cannot take writes
+// anyway), then the target is promoted with data loss allowed. It refuses
+// only when the topology cannot be read, the target has no available
+// cluster with an instance, or another operation is in progress.
+func PlanFailover(s State, o Options) Plan {
+	p := Plan{Kind: KindUnplanned, RouteAtStart: s.Active}
+	target, ok := s.planAway(&p, o)
+	if !ok {
+		return p
+	}
+	p.Lag, p.LagKnown = target.Lag, target.LagKnown
+	if !target.Writer && !target.LagKnown {
+		p.note("the replication lag of %s is unknown, so the data-loss bound is unknown", target.Region)
+	}
+	if w, ok := s.Topology.Writer(); ok && w.Region != target.Region {
+		if h, ok := s.Health[w.Region]; ok && h.OK && w.Status == statusAvailable {
+			p.note("the API in %s still answers and its cluster is available: a planned switchover (go tool mage failover) loses no data", w.Region)
+		}
+	}
+	p.Steps = []Step{
+		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s first (the old writer region is assumed lost)", p.To)},
+		{ActionFailover, fmt.Sprintf("promote %s (%s) with data loss allowed", p.To, target.ID)},
+		{ActionWaitWriter, fmt.Sprintf("wait until %s is the writer and its cluster is available", p.To)},
+		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)},
+	}
+	return p
+}
+
+// PlanDetach plans the last resort: detach the target from the global
+// database so it becomes a standalone writable cluster. It needs an
+// explicit target. The old writer keeps its own copy; nothing replicates
+// between them afterwards, and rebuilding the global database is manual.
+func PlanDetach(s State, o Options) Plan {
+	p := Plan{Kind: KindDetach, RouteAtStart: s.Active}
+	if o.Target == "" {
+		p.refuse("detach needs an explicit target region")
+		return p
+	}
+	if s.TopologyErr == nil {
+		if _, ok := s.Topology.Member(o.Target); !ok {
+			// Already detached by an earlier run: route and verify remain.
+			p.GlobalID = s.Topology.ID
+			p.To, p.ToMember = o.Target, Member{Region: o.Target}
+			p.note("%s is not a member of the global database (already detached?): the detach steps will be skipped", o.Target)
+			p.Steps = detachSteps(p.To, "")
+			return p
+		}
+	}
+	target, ok := s.planAway(&p, o)
+	if !ok {
+		return p
+	}
+	p.Lag, p.LagKnown = target.Lag, target.LagKnown
+	p.note("after a detach the regions no longer replicate: rebuilding the global database is a manual job")
+	p.Steps = detachSteps(p.To, target.ID)
+	return p
+}
+
+func detachSteps(to, id string) []Step {
+	return []Step{
+		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s first", to)},
+		{ActionDetach, fmt.Sprintf("detach %s (%s) from the global database; it becomes a standalone writer", to, orUnknown(id))},
+		{ActionWaitDetached, fmt.Sprintf("wait until %s has left the global database", to)},
+		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", to)},
+	}
+}
+
+// planAway holds the checks shared by unplanned failover and detach.
+func (s State) planAway(p *Plan, o Options) (Member, bool) {
+	if s.TopologyErr != nil {
+		p.refuse("cannot read the global database topology: %v", s.TopologyErr)
+		return Member{}, false
+	}
+	t := s.Topology
+	p.GlobalID = t.ID
+	writer, hasWriter := t.Writer()
+	target, ok := s.chooseTarget(p, o.Target, writer, false)
+	if !ok {
+		return Member{}, false
+	}
+	p.ToMember, p.To = target, target.Region
+	if hasWriter {
+		p.FromMember, p.From = writer, writer.Region
+	}
+	if target.Writer {
+		p.note("%s is already the writer: the promotion steps will be skipped", target.Region)
+		if s.ActiveErr == nil && s.Active != "" && s.Active != target.Region {
+			p.From = s.Active
+		}
+	}
+	if target.Instances < 1 {
+		p.refuse("the cluster in %s has no DB instance (a cluster without instances cannot be promoted)", target.Region)
+	}
+	if target.Status != statusAvailable {
+		p.refuse("the cluster in %s has status %q, want %q", target.Region, orUnknown(target.Status), statusAvailable)
+	}
+	if t.Operation != "" {
+		if t.OperationTo != "" && t.OperationTo == target.ID {
+			p.note("an operation promoting %s is already in progress (failover state %q): this run resumes it", target.Region, t.Operation)
+		} else {
+			p.refuse("an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)
+		}
+	}
+	if s.ActiveErr != nil {
+		p.note("cannot read the front door's active region (%v): the route step will set it anyway", s.ActiveErr)
+	}
+	return target, true
+}
+
+// onlyWriter returns the single writer, refusing when there is none or
+// more than one.
+func (s State) onlyWriter(p *Plan) (Member, bool) {
+	var writers []Member
+	for _, m := range s.Topology.Members {
+		if m.Writer {
+			writers = append(writers, m)
+		}
+	}
+	switch len(writers) {
+	case 0:
+		p.refuse("no member of the global database is the writer")
+		return Member{}, false
+	case 1:
+		return writers[0], true
+	}
+	p.refuse("%d members claim to be the writer (%s)", len(writers), strings.Join(regionsOf(writers), ", "))
+	return Member{}, false
+}
+
+// chooseTarget picks the target member: the explicit region, else the
+// region the route points to when that is not the writer (a previous run
+// stopped half way: for a planned run that means the writer moved and the
+// route did not, so the target is the writer), else the only other member.
+func (s State) chooseTarget(p *Plan, explicit string, writer Member, planned bool) (Member, bool) {
+	t := s.Topology
+	if explicit != "" {
+		m, ok := t.Member(explicit)
+		if !ok {
+			p.refuse("no member of the global database is in %s (members: %s)", explicit, strings.Join(regionsOf(t.Members), ", "))
+		}
+		return m, ok
+	}
+	if s.ActiveErr == nil && s.Active != "" && writer.Region != "" && s.Active != writer.Region {
+		if planned {
+			return writer, true
+		}
+		if m, ok := t.Member(s.Active); ok {
+			p.note("the front door already sends traffic to %s, which is not the writer: this run continues towards %s", s.Active, s.Active)
+			return m, true
+		}
+	}
+	var others []Member
+	for _, m := range t.Members {
+		if m.Region != writer.Region {
+			others = append(others, m)
+		}
+	}
+	switch len(others) {
+	case 0:
+		p.refuse("no member other than the writer (%s) to move to", orUnknown(writer.Region))
+		return Member{}, false
+	case 1:
+		return others[0], true
+	}
+	p.refuse("several regions could take over (%s): name the target", strings.Join(regionsOf(others), ", "))
+	return Member{}, false
+}
+
+func regionsOf(ms []Member) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.Region)
+	}
+	return out
 }

@@ -1,0 +1,427 @@
+package failover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Timeouts bound the waits of a run. Zero fields take the defaults, which
+// suit AWS (an Aurora switchover or failover takes a minute or two, a
+// CloudFront KeyValueStore change reaches the edges in seconds, a Route 53
+// health check needs a minute or more); the lab sets much shorter ones.
+type Timeouts struct {
+	// Writer bounds the wait for the target to become the writer.
+	Writer time.Duration
+	// Route bounds the wait for the router to report the target.
+	Route time.Duration
+	// Verify bounds the retries of the write through the front door.
+	Verify time.Duration
+	// Poll is the interval between checks during a wait.
+	Poll time.Duration
+	// Probe bounds each single read: topology, router, health, write.
+	Probe time.Duration
+}
+
+// DefaultTimeouts are used for zero fields of Orchestrator.Timeouts.
+var DefaultTimeouts = Timeouts{
+	Writer: 20 * time.Minute,
+	Route:  5 * time.Minute,
+	Verify: 5 * time.Minute,
+	Poll:   10 * time.Second,
+	Probe:  30 * time.Second,
+}
+
+// Orchestrator evaluates, plans and executes region switches over the
+// interfaces. DB, Router and Prober are required; Approver is required by
+// Execute (a run is never unapproved); the rest have defaults.
+type Orchestrator struct {
+	DB       Database
+	Router   Router
+	Prober   Prober
+	Approver Approver
+	// Printer receives the run's events; nil discards them.
+	Printer Printer
+	// Clock tells time and sleeps; nil is the wall clock.
+	Clock Clock
+	// Timeouts bound the waits; zero fields take DefaultTimeouts.
+	Timeouts Timeouts
+	// Regions are probed by Evaluate in addition to the database members'
+	// regions, so a region is still probed when the topology is unreadable.
+	Regions []string
+}
+
+func (o *Orchestrator) clock() Clock {
+	if o.Clock == nil {
+		return RealClock
+	}
+	return o.Clock
+}
+
+func (o *Orchestrator) timeouts() Timeouts {
+	t := o.Timeouts
+	d := DefaultTimeouts
+	if t.Writer <= 0 {
+		t.Writer = d.Writer
+	}
+	if t.Route <= 0 {
+		t.Route = d.Route
+	}
+	if t.Verify <= 0 {
+		t.Verify = d.Verify
+	}
+	if t.Poll <= 0 {
+		t.Poll = d.Poll
+	}
+	if t.Probe <= 0 {
+		t.Probe = d.Probe
+	}
+	return t
+}
+
+func (o *Orchestrator) emit(e Event) {
+	if o.Printer != nil {
+		o.Printer.Print(e)
+	}
+}
+
+// Plan evaluates the current state and plans a run of the given kind.
+func (o *Orchestrator) Plan(ctx context.Context, kind Kind, opts Options) (State, Plan, error) {
+	s := o.Evaluate(ctx)
+	switch kind {
+	case KindPlanned:
+		return s, PlanSwitchover(s, opts), nil
+	case KindUnplanned:
+		return s, PlanFailover(s, opts), nil
+	case KindDetach:
+		return s, PlanDetach(s, opts), nil
+	}
+	return s, Plan{}, fmt.Errorf("unknown plan kind %q", kind)
+}
+
+// Run evaluates, plans, prints the plan, and executes it when it has no
+// refusals.
+func (o *Orchestrator) Run(ctx context.Context, kind Kind, opts Options) (Report, error) {
+	_, p, err := o.Plan(ctx, kind, opts)
+	if err != nil {
+		return Report{}, err
+	}
+	o.emit(Event{Kind: EventPlan, Plan: &p, Message: p.Summary()})
+	return o.Execute(ctx, p)
+}
+
+// ErrNoApprover is returned by Execute when the Orchestrator has no
+// Approver: a run that changes the active region always needs one.
+var ErrNoApprover = errors.New("no approver configured")
+
+// Execute asks for approval, then runs the plan's steps in order, each
+// checking its post-condition first and skipping what is already done.
+// It stops at the first failed step. The report is returned in every
+// case; the error is the refusal, the declined approval or the failure.
+func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
+	r := Report{Kind: p.Kind, GlobalID: p.GlobalID, From: p.From, To: p.To, Lag: p.Lag, LagKnown: p.LagKnown}
+	for _, s := range p.Steps {
+		r.Steps = append(r.Steps, StepResult{Step: s, Outcome: OutcomeNotRun})
+	}
+	fail := func(err error) (Report, error) {
+		r.Error = err.Error()
+		o.emit(Event{Kind: EventDone, Report: &r})
+		return r, err
+	}
+	if err := p.Err(); err != nil {
+		return fail(err)
+	}
+	if o.Approver == nil {
+		return fail(ErrNoApprover)
+	}
+	o.emit(Event{Kind: EventWaitingForApproval, Message: p.Summary()})
+	if err := o.Approver.Approve(ctx, p); err != nil {
+		err = fmt.Errorf("not approved: %w", err)
+		o.emit(Event{Kind: EventDeclined, Err: err})
+		return fail(err)
+	}
+	o.emit(Event{Kind: EventApproved, Message: p.Summary()})
+
+	run := &run{o: o, p: p, r: &r, start: o.clock().Now(), t: o.timeouts()}
+	r.Started = run.start
+	for i, step := range p.Steps {
+		run.index = i + 1
+		run.step = step
+		began := o.clock().Now()
+		o.emit(run.event(EventStepStarted, ""))
+		skipped, detail, err := run.do(ctx, step)
+		took := o.clock().Now().Sub(began)
+		r.Steps[i].Took, r.Steps[i].Detail = took, detail
+		r.Took = o.clock().Now().Sub(run.start)
+		switch {
+		case err != nil:
+			r.Steps[i].Outcome = OutcomeFailed
+			r.Steps[i].Detail = err.Error()
+			e := run.event(EventStepFailed, "")
+			e.Took, e.Err = took, err
+			o.emit(e)
+			return fail(fmt.Errorf("step %d/%d %s: %w", i+1, len(p.Steps), step.Action, err))
+		case skipped:
+			r.Steps[i].Outcome = OutcomeSkipped
+			e := run.event(EventStepSkipped, detail)
+			e.Took = took
+			o.emit(e)
+		default:
+			r.Steps[i].Outcome = OutcomeDone
+			e := run.event(EventStepSucceeded, detail)
+			e.Took = took
+			o.emit(e)
+		}
+	}
+	if p.Kind == KindUnplanned {
+		run.recoverySnapshot(ctx)
+	}
+	o.emit(Event{Kind: EventDone, Report: &r, Elapsed: r.Took})
+	return r, nil
+}
+
+// run is one execution's state.
+type run struct {
+	o     *Orchestrator
+	p     Plan
+	r     *Report
+	t     Timeouts
+	start time.Time
+	index int
+	step  Step
+}
+
+func (x *run) event(k EventKind, msg string) Event {
+	return Event{Kind: k, Step: x.step, Index: x.index, Total: len(x.p.Steps),
+		Elapsed: x.o.clock().Now().Sub(x.start), Message: msg}
+}
+
+// do runs one step: it returns skipped when the step's post-condition
+// already held, and a detail for the report.
+func (x *run) do(ctx context.Context, s Step) (skipped bool, detail string, err error) {
+	switch s.Action {
+	case ActionSwitchover:
+		return x.promote(ctx, "switchover", func(ctx context.Context, m Member) error { return x.o.DB.Switchover(ctx, m) })
+	case ActionFailover:
+		return x.promote(ctx, "failover with data loss allowed", func(ctx context.Context, m Member) error { return x.o.DB.Failover(ctx, m, true) })
+	case ActionDetach:
+		return x.detach(ctx)
+	case ActionWaitWriter:
+		return false, "", x.waitWriter(ctx)
+	case ActionWaitDetached:
+		return false, "", x.waitDetached(ctx)
+	case ActionRoute:
+		return x.route(ctx)
+	case ActionVerifyWrite:
+		d, err := x.verify(ctx)
+		return false, d, err
+	}
+	return false, "", fmt.Errorf("unknown step action %q", s.Action)
+}
+
+func (x *run) topology(ctx context.Context) (Topology, error) {
+	ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+	defer cancel()
+	return x.o.DB.Topology(ctx)
+}
+
+// promote issues a switchover or failover unless the target already is the
+// writer or an operation promoting it is already in progress.
+func (x *run) promote(ctx context.Context, what string, call func(context.Context, Member) error) (bool, string, error) {
+	target := x.p.ToMember
+	t, err := x.topology(ctx)
+	switch {
+	case err != nil && x.p.Kind == KindPlanned:
+		return false, "", fmt.Errorf("read topology: %w", err)
+	case err == nil:
+		m, ok := t.Member(x.p.To)
+		if !ok {
+			return false, "", fmt.Errorf("no member of the global database is in %s", x.p.To)
+		}
+		if m.Writer {
+			return true, fmt.Sprintf("%s is already the writer", x.p.To), nil
+		}
+		if t.Operation != "" && t.OperationTo != "" && t.OperationTo == m.ID {
+			return true, fmt.Sprintf("an operation promoting %s is already in progress (%s)", x.p.To, t.Operation), nil
+		}
+		target = m
+	}
+	// For an unplanned failover an unreadable topology is expected (the
+	// writer's region is down): promote the member seen when planning.
+	if err := call(ctx, target); err != nil {
+		return false, "", err
+	}
+	x.r.Changes = append(x.r.Changes, fmt.Sprintf("writer %s → %s (%s)", orUnknown(x.p.From), x.p.To, what))
+	return false, fmt.Sprintf("%s requested for %s", what, target.ID), nil
+}
+
+func (x *run) detach(ctx context.Context) (bool, string, error) {
+	target := x.p.ToMember
+	t, err := x.topology(ctx)
+	if err == nil {
+		m, ok := t.Member(x.p.To)
+		if !ok {
+			return true, fmt.Sprintf("%s is no longer a member of the global database", x.p.To), nil
+		}
+		target = m
+	}
+	if target.ID == "" {
+		return false, "", fmt.Errorf("the member in %s is unknown: cannot detach it", x.p.To)
+	}
+	if err := x.o.DB.Detach(ctx, target); err != nil {
+		return false, "", err
+	}
+	x.r.Changes = append(x.r.Changes, fmt.Sprintf("%s (%s) detached from the global database: standalone writer", x.p.To, target.ID))
+	return false, "detach requested", nil
+}
+
+func (x *run) waitWriter(ctx context.Context) error {
+	return x.wait(ctx, x.t.Writer, fmt.Sprintf("%s to become the writer", x.p.To), func(ctx context.Context) (bool, string, error) {
+		t, err := x.topology(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		m, ok := t.Member(x.p.To)
+		switch {
+		case !ok:
+			return false, fmt.Sprintf("%s is not a member", x.p.To), nil
+		case !m.Writer:
+			return false, fmt.Sprintf("%s is not the writer yet (cluster %s, global %s%s)", x.p.To, orUnknown(m.Status), orUnknown(t.Status), opSuffix(t)), nil
+		case m.Status != statusAvailable:
+			return false, fmt.Sprintf("%s is the writer, cluster status %s", x.p.To, orUnknown(m.Status)), nil
+		case x.p.Kind == KindPlanned && (t.Status != statusAvailable || t.Operation != ""):
+			// A switchover keeps every member: wait for all of it.
+			return false, fmt.Sprintf("%s is the writer, global database %s%s", x.p.To, orUnknown(t.Status), opSuffix(t)), nil
+		}
+		return true, "", nil
+	})
+}
+
+func opSuffix(t Topology) string {
+	if t.Operation == "" {
+		return ""
+	}
+	return ", operation " + t.Operation
+}
+
+func (x *run) waitDetached(ctx context.Context) error {
+	return x.wait(ctx, x.t.Writer, fmt.Sprintf("%s to leave the global database", x.p.To), func(ctx context.Context) (bool, string, error) {
+		t, err := x.topology(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		if _, ok := t.Member(x.p.To); ok {
+			return false, fmt.Sprintf("%s is still a member", x.p.To), nil
+		}
+		return true, "", nil
+	})
+}
+
+// route moves the front door unless it already points at the target, then
+// waits until the router reports the target.
+func (x *run) route(ctx context.Context) (bool, string, error) {
+	active, err := x.active(ctx)
+	if err == nil && active == x.p.To {
+		return true, fmt.Sprintf("the front door already sends traffic to %s", x.p.To), nil
+	}
+	if err := x.o.Router.Route(ctx, x.p.To); err != nil {
+		return false, "", err
+	}
+	before := active
+	if err != nil {
+		before = "?"
+	}
+	x.r.Changes = append(x.r.Changes, fmt.Sprintf("front door %s → %s", orUnknown(before), x.p.To))
+	err = x.wait(ctx, x.t.Route, fmt.Sprintf("the front door to report %s", x.p.To), func(ctx context.Context) (bool, string, error) {
+		a, err := x.active(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		return a == x.p.To, fmt.Sprintf("the front door reports %s", orUnknown(a)), nil
+	})
+	return false, fmt.Sprintf("traffic %s → %s", orUnknown(before), x.p.To), err
+}
+
+func (x *run) active(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+	defer cancel()
+	return x.o.Router.Active(ctx)
+}
+
+// verify writes through the front door until the target serves a write.
+// Failed writes and writes served elsewhere are retried until the timeout:
+// the front door's change takes a little while to reach every edge.
+func (x *run) verify(ctx context.Context) (string, error) {
+	var served string
+	err := x.wait(ctx, x.t.Verify, fmt.Sprintf("a write through the front door served by %s", x.p.To), func(ctx context.Context) (bool, string, error) {
+		ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+		defer cancel()
+		region, err := x.o.Prober.VerifyWrite(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		if region != x.p.To {
+			return false, fmt.Sprintf("the write was served by %s, want %s", orUnknown(region), x.p.To), nil
+		}
+		served = region
+		return true, "", nil
+	})
+	if err != nil {
+		return "", err
+	}
+	x.r.Verified = true
+	x.r.RTO = x.o.clock().Now().Sub(x.start)
+	return fmt.Sprintf("write served by %s", served), nil
+}
+
+// wait polls check until it reports true, the timeout passes, or ctx ends.
+// Errors from check are not fatal: a read may fail while a region changes
+// role. The timeout error carries the last observation.
+func (x *run) wait(ctx context.Context, timeout time.Duration, what string, check func(context.Context) (bool, string, error)) error {
+	clock := x.o.clock()
+	deadline := clock.Now().Add(timeout)
+	last := ""
+	for {
+		ok, detail, err := check(ctx)
+		if err != nil {
+			detail = err.Error()
+		}
+		if ok {
+			return nil
+		}
+		if detail != last {
+			x.o.emit(x.event(EventProgress, detail))
+			last = detail
+		}
+		if !clock.Now().Before(deadline) {
+			return fmt.Errorf("timed out after %s waiting for %s: %s", timeout, what, orUnknown(last))
+		}
+		if err := clock.Sleep(ctx, x.t.Poll); err != nil {
+			return fmt.Errorf("waiting for %s: %w (last: %s)", what, err, orUnknown(last))
+		}
+	}
+}
+
+func (x *run) recoverySnapshot(ctx context.Context) {
+	rs, ok := x.o.DB.(RecoverySnapshotter)
+	if !ok {
+		x.r.RecoverySnapshotNote = "unknown (this database does not name one)"
+		return
+	}
+	if x.p.FromMember.ID == "" {
+		x.r.RecoverySnapshotNote = "unknown (the old writer was not known when planning)"
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+	defer cancel()
+	name, err := rs.RecoverySnapshot(ctx, x.p.FromMember)
+	switch {
+	case err != nil:
+		x.r.RecoverySnapshotNote = fmt.Sprintf("unknown (%v)", err)
+	case name == "":
+		x.r.RecoverySnapshotNote = fmt.Sprintf("none yet: the database takes it when %s recovers; look again then", orUnknown(x.p.From))
+	default:
+		x.r.RecoverySnapshot = name
+	}
+}

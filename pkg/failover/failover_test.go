@@ -1,0 +1,592 @@
+package failover
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestPlannedSwitchoverHappyPath(t *testing.T) {
+	h := newHarness(t, newWorld())
+	r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := []string{
+		"plan", "waiting-for-approval", "approved",
+		"step-started switchover", "step-succeeded switchover",
+		"step-started wait-writer", "step-succeeded wait-writer",
+		"step-started route", "step-succeeded route",
+		"step-started verify-write", "step-succeeded verify-write",
+		"done",
+	}
+	if diff := cmp.Diff(want, kinds(h.rec.Events())); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Switchover(" + westID + ")", "Route(" + west + ")"}, h.w.Calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if r.From != east || r.To != west || r.Kind != KindPlanned {
+		t.Errorf("report %s %s → %s, want planned %s → %s", r.Kind, r.From, r.To, east, west)
+	}
+	if !r.Verified || r.RTO <= 0 {
+		t.Errorf("report verified=%t RTO=%s, want verified with a positive RTO", r.Verified, r.RTO)
+	}
+	if got, want := outcomes(r), []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
+		t.Errorf("outcomes %v, want %v", got, want)
+	}
+	if !r.LagKnown || r.Lag != 200*time.Millisecond {
+		t.Errorf("lag %s known=%t, want 200ms known", r.Lag, r.LagKnown)
+	}
+	if len(r.Changes) != 2 {
+		t.Errorf("changes %q, want the writer and the route", r.Changes)
+	}
+	if len(h.appr.asked) != 1 || h.appr.asked[0].To != west {
+		t.Errorf("approver asked %d times, want once for %s", len(h.appr.asked), west)
+	}
+	// The wait really waited: the fake flips the writer after two reads.
+	var progress int
+	for _, e := range h.rec.Events() {
+		if e.Kind == EventProgress && e.Step.Action == ActionWaitWriter {
+			progress++
+		}
+	}
+	if progress == 0 {
+		t.Errorf("no progress event during wait-writer")
+	}
+}
+
+func TestPlanSwitchoverRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		mutate func(*State)
+		want   string
+	}{
+		{"topology unreadable", func(s *State) { s.TopologyErr = errors.New("throttled") }, "cannot read the global database topology: throttled"},
+		{"one member", func(s *State) { s.Topology.Members = s.Topology.Members[:1] }, "has 1 member(s)"},
+		{"no writer", func(s *State) { s.Topology.Members[0].Writer = false }, "no member of the global database is the writer"},
+		{"target headless", func(s *State) { s.Topology.Members[1].Instances = 0 }, "the cluster in us-west-2 has no DB instance"},
+		{"writer headless", func(s *State) { s.Topology.Members[0].Instances = 0 }, "the cluster in us-east-1 has no DB instance"},
+		{"engine versions differ", func(s *State) { s.Topology.Members[1].EngineVersion = "8.0.mysql_aurora.3.09.0" }, "engine versions differ"},
+		{"not in sync", func(s *State) { s.Topology.Members[1].Sync = "pending-resync" }, `not in sync (synchronization status "pending-resync"`},
+		{"sync unknown", func(s *State) { s.Topology.Members[1].Sync = "" }, `not in sync (synchronization status "?"`},
+		{"lag unknown", func(s *State) { s.Topology.Members[1].LagKnown = false }, "the replication lag of us-west-2 is unknown"},
+		{"lag over bound", func(s *State) { s.Topology.Members[1].Lag = 6 * time.Second }, "the replication lag of us-west-2 is 6s, over the bound of 5s"},
+		{"target API down", func(s *State) { s.Health[west] = APIHealth{Region: west, Detail: "502 bad gateway"} }, "the API in us-west-2 does not answer: 502 bad gateway"},
+		{"writer API down", func(s *State) { s.Health[east] = APIHealth{Region: east, Detail: "timeout"} }, "the API in us-east-1 does not answer: timeout"},
+		{"API not probed", func(s *State) { delete(s.Health, west) }, "the API in us-west-2 was not probed"},
+		{"operation in progress", func(s *State) { s.Topology.Operation = "switching-over" }, `an operation is in progress on the global database (failover state "switching-over")`},
+		{"global status open set", func(s *State) { s.Topology.Status = "upgrading" }, `the global database's status is "upgrading", want "available"`},
+		{"cluster status open set", func(s *State) { s.Topology.Members[1].Status = "backing-up-to-the-moon" }, `the cluster in us-west-2 has status "backing-up-to-the-moon"`},
+		{"front door unreadable", func(s *State) { s.ActiveErr = errors.New("access denied") }, "cannot read the front door's active region: access denied"},
+		{"unknown target", func(s *State) {}, "no member of the global database is in eu-west-1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthyState(t)
+			tt.mutate(&s)
+			opts := Options{}
+			if tt.name == "unknown target" {
+				opts.Target = "eu-west-1"
+			}
+			p := PlanSwitchover(s, opts)
+			err := p.Err()
+			if err == nil {
+				t.Fatalf("plan has no refusal, want %q\n%s", tt.want, p)
+			}
+			var refused *RefusedError
+			if !errors.As(err, &refused) {
+				t.Fatalf("error %T, want *RefusedError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("refusal %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlanSwitchoverHealthyHasNoRefusal(t *testing.T) {
+	p := PlanSwitchover(healthyState(t), Options{})
+	if err := p.Err(); err != nil {
+		t.Fatalf("healthy plan refused: %v", err)
+	}
+	var actions []Action
+	for _, s := range p.Steps {
+		actions = append(actions, s.Action)
+	}
+	if want := []Action{ActionSwitchover, ActionWaitWriter, ActionRoute, ActionVerifyWrite}; !slices.Equal(actions, want) {
+		t.Errorf("steps %v, want %v", actions, want)
+	}
+	if p.From != east || p.To != west || p.ToMember.ID != westID {
+		t.Errorf("plan %s → %s (%s), want %s → %s (%s)", p.From, p.To, p.ToMember.ID, east, west, westID)
+	}
+}
+
+func TestExecuteRefusesRefusedPlan(t *testing.T) {
+	h := newHarness(t, newWorld())
+	h.w.topo.Members[1].Sync = "pending-resync"
+	_, err := h.o.Run(context.Background(), KindPlanned, Options{})
+	var refused *RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("Run error %v, want *RefusedError", err)
+	}
+	if calls := h.w.Calls(); len(calls) != 0 {
+		t.Errorf("calls %q, want none", calls)
+	}
+	if len(h.appr.asked) != 0 {
+		t.Errorf("approver asked for a refused plan")
+	}
+}
+
+func healthyState(tb testing.TB) State {
+	tb.Helper()
+	w := newWorld()
+	h := newHarness(tb, w)
+	return h.o.Evaluate(context.Background())
+}
+
+func TestUnplannedRoutesBeforePromotingTheTargetOnly(t *testing.T) {
+	w := newWorld()
+	// The writer's region is down: its API does not answer and its cluster
+	// cannot be described.
+	w.healthErr[east] = errors.New("dial tcp: i/o timeout")
+	w.topo.Members[0].Status = ""
+	w.topo.Members[1].Lag = 1500 * time.Millisecond
+	h := newHarness(t, w)
+
+	_, p, err := h.o.Plan(context.Background(), KindPlanned, Options{})
+	if err != nil || p.Err() == nil {
+		t.Fatalf("planned switchover with the writer region down: refusal %v, want one", p.Err())
+	}
+
+	r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+	if err != nil {
+		t.Fatalf("Run unplanned: %v", err)
+	}
+	want := []string{"Route(" + west + ")", "Failover(" + westID + ", true)"}
+	if diff := cmp.Diff(want, w.Calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if !r.Verified || r.To != west || r.From != east {
+		t.Errorf("report verified=%t %s → %s, want verified %s → %s", r.Verified, r.From, r.To, east, west)
+	}
+	if !r.LagKnown || r.Lag != 1500*time.Millisecond {
+		t.Errorf("lag %s, want 1.5s as the data-loss bound", r.Lag)
+	}
+	if len(w.snapAsked) != 1 || w.snapAsked[0].ID != eastID {
+		t.Errorf("recovery snapshot asked for %v, want the old writer %s", w.snapAsked, eastID)
+	}
+	if r.RecoverySnapshot != "" || !strings.Contains(r.RecoverySnapshotNote, "none yet") {
+		t.Errorf("snapshot %q note %q, want none yet", r.RecoverySnapshot, r.RecoverySnapshotNote)
+	}
+}
+
+func TestUnplannedReportsRecoverySnapshot(t *testing.T) {
+	w := newWorld()
+	w.snapshot = "rds:unplanned-global-failover-todomgmt-east-2026-11-05-09-01"
+	h := newHarness(t, w)
+	r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if r.RecoverySnapshot != w.snapshot {
+		t.Errorf("snapshot %q, want %q", r.RecoverySnapshot, w.snapshot)
+	}
+	if !strings.Contains(r.String(), w.snapshot) {
+		t.Errorf("report text does not name the snapshot:\n%s", r)
+	}
+}
+
+func TestUnplannedRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		mutate func(*world)
+		want   string
+	}{
+		{"target headless", func(w *world) { w.topo.Members[1].Instances = 0 }, "the cluster in us-west-2 has no DB instance"},
+		{"target not available", func(w *world) { w.topo.Members[1].Status = "" }, `the cluster in us-west-2 has status "?"`},
+		{"topology unreadable", func(w *world) { w.topologyErr = errors.New("no region answers") }, "cannot read the global database topology"},
+		{"other operation in progress", func(w *world) { w.topo.Operation, w.topo.OperationTo = "failing-over", "arn:other" }, "an operation is in progress"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			tt.mutate(w)
+			h := newHarness(t, w)
+			_, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Run error %v, want it to contain %q", err, tt.want)
+			}
+			if calls := w.Calls(); len(calls) != 0 {
+				t.Errorf("calls %q, want none", calls)
+			}
+		})
+	}
+}
+
+func TestUnplannedResumesOperationInProgress(t *testing.T) {
+	w := newWorld()
+	h := newHarness(t, w)
+	w.route = west
+	w.pending = &pendingOp{to: westID}
+	w.topo.Status, w.topo.Operation, w.topo.OperationTo = "failing-over", "failing-over", westID
+	r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if calls := w.Calls(); len(calls) != 0 {
+		t.Errorf("calls %q, want none: route and promotion were already done", calls)
+	}
+	if got, want := outcomes(r), []Outcome{OutcomeSkipped, OutcomeSkipped, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
+		t.Errorf("outcomes %v, want %v", got, want)
+	}
+}
+
+func TestFailback(t *testing.T) {
+	w := newWorld()
+	h := newHarness(t, w)
+	for i, want := range []struct{ from, to string }{{east, west}, {west, east}} {
+		r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+		if err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if r.From != want.from || r.To != want.to || !r.Verified {
+			t.Errorf("run %d: %s → %s verified=%t, want %s → %s verified", i+1, r.From, r.To, r.Verified, want.from, want.to)
+		}
+	}
+	want := []string{"Switchover(" + westID + ")", "Route(" + west + ")", "Switchover(" + eastID + ")", "Route(" + east + ")"}
+	if diff := cmp.Diff(want, w.Calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestFailureMidRunThenRerunCompletes(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		kind      Kind
+		inject    func(*world)
+		firstStep Action
+		second    []Outcome
+		calls     []string
+	}{
+		{
+			name:      "planned: route fails after the switchover",
+			kind:      KindPlanned,
+			inject:    func(w *world) { w.routeErr = []error{errors.New("PreconditionFailed: ETag mismatch")} },
+			firstStep: ActionRoute,
+			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone},
+			calls:     []string{"Switchover(" + westID + ")", "Route(" + west + ")", "Route(" + west + ")"},
+		},
+		{
+			name:      "planned: switchover rejected",
+			kind:      KindPlanned,
+			inject:    func(w *world) { w.switchErr = []error{errors.New("InvalidGlobalClusterStateFault")} },
+			firstStep: ActionSwitchover,
+			second:    []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone},
+			calls:     []string{"Switchover(" + westID + ")", "Switchover(" + westID + ")", "Route(" + west + ")"},
+		},
+		{
+			name:      "unplanned: promotion fails after the route moved",
+			kind:      KindUnplanned,
+			inject:    func(w *world) { w.failoverErr = []error{errors.New("throttled")} },
+			firstStep: ActionFailover,
+			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone},
+			calls:     []string{"Route(" + west + ")", "Failover(" + westID + ", true)", "Failover(" + westID + ", true)"},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			tt.inject(w)
+			h := newHarness(t, w)
+			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			if err == nil {
+				t.Fatalf("first run succeeded, want a failure at %s", tt.firstStep)
+			}
+			failed := ""
+			for _, s := range r.Steps {
+				if s.Outcome == OutcomeFailed {
+					failed = string(s.Step.Action)
+				}
+			}
+			if failed != string(tt.firstStep) {
+				t.Fatalf("first run failed at %q, want %q (%v)", failed, tt.firstStep, err)
+			}
+			r, err = h.o.Run(context.Background(), tt.kind, Options{})
+			if err != nil {
+				t.Fatalf("re-run: %v", err)
+			}
+			if r.To != west || !r.Verified {
+				t.Errorf("re-run to %s verified=%t, want %s verified", r.To, r.Verified, west)
+			}
+			if got := outcomes(r); !slices.Equal(got, tt.second) {
+				t.Errorf("re-run outcomes %v, want %v", got, tt.second)
+			}
+			if diff := cmp.Diff(tt.calls, w.Calls()); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWaitTimesOut(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		kind    Kind
+		setup   func(*world)
+		step    Action
+		timeout time.Duration
+		want    string
+	}{
+		{"writer never changes", KindPlanned, func(w *world) { w.flipAfter = -1 }, ActionWaitWriter, 20 * time.Minute,
+			"timed out after 20m0s waiting for us-west-2 to become the writer: us-west-2 is not the writer yet (cluster available, global switching-over, operation switching-over)"},
+		{"route never shows", KindPlanned, func(w *world) { w.routeLag = 1 << 30 }, ActionRoute, 5 * time.Minute,
+			"timed out after 5m0s waiting for the front door to report us-west-2: not propagated yet"},
+		{"writes keep failing", KindUnplanned, func(w *world) { w.verifyErr = errors.New("503 unavailable") }, ActionVerifyWrite, 5 * time.Minute,
+			"timed out after 5m0s waiting for a write through the front door served by us-west-2: 503 unavailable"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			tt.setup(w)
+			h := newHarness(t, w)
+			began := h.clock.Now()
+			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			if err == nil {
+				t.Fatalf("Run succeeded, want a timeout")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to contain %q", err, tt.want)
+			}
+			if waited := h.clock.Now().Sub(began); waited < tt.timeout {
+				t.Errorf("fake clock advanced %s, want at least the timeout %s", waited, tt.timeout)
+			}
+			for i, s := range r.Steps {
+				if s.Step.Action == tt.step && s.Outcome != OutcomeFailed {
+					t.Errorf("step %d %s outcome %s, want failed", i+1, s.Step.Action, s.Outcome)
+				}
+			}
+			if r.Verified {
+				t.Errorf("report verified after a timeout")
+			}
+		})
+	}
+}
+
+func TestWaitWriterTimeoutStopsTheRun(t *testing.T) {
+	w := newWorld()
+	w.flipAfter = -1
+	h := newHarness(t, w)
+	if _, err := h.o.Run(context.Background(), KindPlanned, Options{}); err == nil {
+		t.Fatal("Run succeeded, want a timeout")
+	}
+	for _, c := range w.Calls() {
+		if strings.HasPrefix(c, "Route(") {
+			t.Errorf("route moved after the writer wait timed out: %q", w.Calls())
+		}
+	}
+}
+
+func TestVerifyWriteInTheWrongRegionFails(t *testing.T) {
+	w := newWorld()
+	w.servedBy = east
+	h := newHarness(t, w)
+	r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+	if err == nil {
+		t.Fatal("Run succeeded with writes served by the old region")
+	}
+	if want := "the write was served by us-east-1, want us-west-2"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want it to contain %q", err, want)
+	}
+	if r.Verified || r.RTO != 0 {
+		t.Errorf("report verified=%t RTO=%s, want not verified", r.Verified, r.RTO)
+	}
+	if got := r.Steps[3].Outcome; got != OutcomeFailed {
+		t.Errorf("verify-write outcome %s, want failed", got)
+	}
+}
+
+func TestApprovalDeclinedChangesNothing(t *testing.T) {
+	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+		t.Run(string(kind), func(t *testing.T) {
+			w := newWorld()
+			h := newHarness(t, w)
+			h.appr.err = ErrDeclined
+			r, err := h.o.Run(context.Background(), kind, Options{})
+			if !errors.Is(err, ErrDeclined) {
+				t.Fatalf("error %v, want ErrDeclined", err)
+			}
+			if calls := w.Calls(); len(calls) != 0 {
+				t.Errorf("calls %q, want none", calls)
+			}
+			for _, s := range r.Steps {
+				if s.Outcome != OutcomeNotRun {
+					t.Errorf("step %s outcome %s, want not run", s.Step.Action, s.Outcome)
+				}
+			}
+			got := kinds(h.rec.Events())
+			if want := []string{"plan", "waiting-for-approval", "declined", "done"}; !slices.Equal(got, want) {
+				t.Errorf("events %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestExecuteWithoutApproverRefuses(t *testing.T) {
+	w := newWorld()
+	h := newHarness(t, w)
+	h.o.Approver = nil
+	if _, err := h.o.Run(context.Background(), KindPlanned, Options{}); !errors.Is(err, ErrNoApprover) {
+		t.Fatalf("error %v, want ErrNoApprover", err)
+	}
+	if calls := w.Calls(); len(calls) != 0 {
+		t.Errorf("calls %q, want none", calls)
+	}
+}
+
+func TestPlanDetachNeedsExplicitTarget(t *testing.T) {
+	p := PlanDetach(healthyState(t), Options{})
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "explicit target") {
+		t.Fatalf("detach without a target: %v, want a refusal", err)
+	}
+	p = PlanDetach(healthyState(t), Options{Target: west})
+	if err := p.Err(); err != nil {
+		t.Fatalf("detach to %s refused: %v", west, err)
+	}
+	var actions []Action
+	for _, s := range p.Steps {
+		actions = append(actions, s.Action)
+	}
+	if want := []Action{ActionRoute, ActionDetach, ActionWaitDetached, ActionVerifyWrite}; !slices.Equal(actions, want) {
+		t.Errorf("steps %v, want %v", actions, want)
+	}
+}
+
+func TestDetachOrderAndRerun(t *testing.T) {
+	w := newWorld()
+	h := newHarness(t, w)
+	// Writes succeed once the target left the global database.
+	h.o.Prober = detachProber{w: w}
+	r, err := h.o.Run(context.Background(), KindDetach, Options{Target: west})
+	if err != nil {
+		t.Fatalf("Run detach: %v", err)
+	}
+	if diff := cmp.Diff([]string{"Route(" + west + ")", "Detach(" + westID + ")"}, w.Calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if !r.Verified {
+		t.Errorf("detach not verified: %s", r)
+	}
+	r, err = h.o.Run(context.Background(), KindDetach, Options{Target: west})
+	if err != nil {
+		t.Fatalf("re-run detach: %v", err)
+	}
+	if got, want := outcomes(r), []Outcome{OutcomeSkipped, OutcomeSkipped, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
+		t.Errorf("re-run outcomes %v, want %v", got, want)
+	}
+	if n := len(w.Calls()); n != 2 {
+		t.Errorf("re-run made calls: %q", w.Calls())
+	}
+}
+
+// detachProber is a prober for detach: a region outside the global
+// database is a standalone writer.
+type detachProber struct{ w *world }
+
+func (p detachProber) Health(ctx context.Context, region string) (APIHealth, error) {
+	return prober(p).Health(ctx, region)
+}
+
+func (p detachProber) VerifyWrite(ctx context.Context) (string, error) {
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	m, ok := p.w.topo.Member(p.w.route)
+	if ok && !m.Writer {
+		return "", errors.New("503 region_passive")
+	}
+	return p.w.route, nil
+}
+
+func TestPlanSwitchoverFinishesAnInterruptedRun(t *testing.T) {
+	s := healthyState(t)
+	// The writer moved to us-west-2, the route stayed in us-east-1.
+	s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = false, true
+	s.Topology.Members[0].Sync, s.Topology.Members[0].LagKnown = "connected", true
+	p := PlanSwitchover(s, Options{})
+	if err := p.Err(); err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	if p.To != west || p.From != east {
+		t.Errorf("plan %s → %s, want %s → %s (finish the interrupted run)", p.From, p.To, east, west)
+	}
+	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "finishes a previous switchover") {
+		t.Errorf("notes %q, want one explaining the resume", p.Notes)
+	}
+}
+
+func TestProblems(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		mutate func(*State)
+		want   []string
+	}{
+		{"consistent", func(*State) {}, nil},
+		{"traffic to the reader", func(s *State) { s.Active = west }, []string{"the front door sends traffic to us-west-2 but the writer is in us-east-1"}},
+		{"API role wrong", func(s *State) {
+			h := s.Health[west]
+			h.Role = "active"
+			s.Health[west] = h
+		}, []string{"the API in us-west-2 reports role active but the writer is in us-east-1"}},
+		{"API down", func(s *State) { s.Health[west] = APIHealth{Region: west, Detail: "timeout"} }, []string{"the API in us-west-2 does not answer: timeout"}},
+		{"front door unreadable", func(s *State) { s.ActiveErr = errors.New("denied") }, []string{"cannot read the front door's active region: denied"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthyState(t)
+			tt.mutate(&s)
+			if diff := cmp.Diff(tt.want, s.Problems()); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	s := healthyState(t)
+	s.Active = west
+	var b strings.Builder
+	if err := s.WriteTable(&b, Column{Name: "stack", Value: func(r string) string { return "CREATE_COMPLETE " + r }}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"REGION", "STACK", "writer", "reader", "200ms", "<- front door", "CREATE_COMPLETE us-west-2",
+		"PROBLEM: the front door sends traffic to us-west-2 but the writer is in us-east-1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestEvaluateRecordsFailures(t *testing.T) {
+	w := newWorld()
+	w.healthErr[east] = errors.New("connection refused")
+	w.activeErr = errors.New("kvs unreachable")
+	h := newHarness(t, w)
+	h.o.Regions = []string{"eu-west-1"}
+	s := h.o.Evaluate(context.Background())
+	if s.TopologyErr != nil {
+		t.Fatalf("topology error %v", s.TopologyErr)
+	}
+	if got := s.Health[east]; got.OK || got.Detail != "connection refused" {
+		t.Errorf("health of %s = %+v, want not OK with the probe error", east, got)
+	}
+	if _, ok := s.Health["eu-west-1"]; !ok {
+		t.Errorf("extra region not probed")
+	}
+	if s.ActiveErr == nil {
+		t.Errorf("router error not recorded")
+	}
+	if got, want := s.Regions(), []string{east, west, "eu-west-1"}; !slices.Equal(got, want) {
+		t.Errorf("regions %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,353 @@
+package failover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	east   = "us-east-1"
+	west   = "us-west-2"
+	eastID = "arn:aws:rds:us-east-1:111122223333:cluster:todomgmt-east"
+	westID = "arn:aws:rds:us-west-2:111122223333:cluster:todomgmt-west"
+)
+
+// world is an in-memory deployment: a global database with two members,
+// a front door and two APIs. The fakes share it and log every call that
+// changes something, in order.
+type world struct {
+	mu    sync.Mutex
+	topo  Topology
+	route string
+	calls []string
+
+	// flipAfter is how many topology reads after a promotion request the
+	// new writer shows up; -1 never.
+	flipAfter int
+	pending   *pendingOp
+
+	topologyErr error
+	switchErr   []error // popped per call
+	failoverErr []error
+	detachErr   []error
+	routeErr    []error
+	routeLag    int // Active reads after a Route call before it shows
+	routeSeen   int
+	routeMoved  bool
+
+	health     map[string]APIHealth
+	healthErr  map[string]error
+	servedBy   string // when set, VerifyWrite reports this region
+	verifyErr  error
+	snapshot   string
+	snapErr    error
+	snapAsked  []Member
+	activeErr  error
+	writesSeen int
+}
+
+type pendingOp struct {
+	to        string // member ID
+	reads     int
+	dataLoss  bool
+	operation string
+}
+
+func member(region, id string, writer bool) Member {
+	m := Member{Region: region, ID: id, Writer: writer, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0"}
+	if !writer {
+		m.Sync, m.Lag, m.LagKnown = "connected", 200*time.Millisecond, true
+	}
+	return m
+}
+
+// newWorld is a healthy deployment: writer and traffic in us-east-1.
+func newWorld() *world {
+	return &world{
+		topo: Topology{ID: "todomgmt-global", Status: "available",
+			Members: []Member{member(east, eastID, true), member(west, westID, false)}},
+		route:     east,
+		flipAfter: 2,
+		health: map[string]APIHealth{
+			east: {Region: east, OK: true, Role: "active", Latency: 40 * time.Millisecond},
+			west: {Region: west, OK: true, Role: "passive", Latency: 60 * time.Millisecond},
+		},
+		healthErr: map[string]error{},
+	}
+}
+
+func pop(errs *[]error) error {
+	if len(*errs) == 0 {
+		return nil
+	}
+	err := (*errs)[0]
+	*errs = (*errs)[1:]
+	return err
+}
+
+func (w *world) log(format string, args ...any) {
+	w.calls = append(w.calls, fmt.Sprintf(format, args...))
+}
+
+func (w *world) Calls() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.calls...)
+}
+
+// setWriter makes the member with ID id the writer, the way Aurora shows
+// it after a switchover or failover.
+func (w *world) setWriter(id string) {
+	for i := range w.topo.Members {
+		m := &w.topo.Members[i]
+		m.Writer = m.ID == id
+		if m.Writer {
+			m.Sync, m.Lag, m.LagKnown = "", 0, false
+		} else {
+			m.Sync, m.Lag, m.LagKnown = "connected", 100*time.Millisecond, true
+		}
+	}
+	w.topo.Status, w.topo.Operation, w.topo.OperationTo = "available", "", ""
+	// The APIs follow their database's role.
+	for r, h := range w.health {
+		m, _ := w.topo.Member(r)
+		h.Role = "passive"
+		if m.Writer {
+			h.Role = "active"
+		}
+		w.health[r] = h
+	}
+}
+
+// db is the Database fake.
+type db struct{ w *world }
+
+func (d db) Topology(ctx context.Context) (Topology, error) {
+	w := d.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.topologyErr != nil {
+		return Topology{}, w.topologyErr
+	}
+	if p := w.pending; p != nil {
+		p.reads++
+		if w.flipAfter >= 0 && p.reads > w.flipAfter {
+			w.setWriter(p.to)
+			w.pending = nil
+		}
+	}
+	t := w.topo
+	t.Members = append([]Member(nil), w.topo.Members...)
+	return t, nil
+}
+
+func (d db) start(target Member, op string, dataLoss bool) {
+	w := d.w
+	w.pending = &pendingOp{to: target.ID, dataLoss: dataLoss, operation: op}
+	w.topo.Status, w.topo.Operation, w.topo.OperationTo = op, op, target.ID
+}
+
+func (d db) Switchover(ctx context.Context, target Member) error {
+	w := d.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.log("Switchover(%s)", target.ID)
+	if err := pop(&w.switchErr); err != nil {
+		return err
+	}
+	d.start(target, "switching-over", false)
+	return nil
+}
+
+func (d db) Failover(ctx context.Context, target Member, allowDataLoss bool) error {
+	w := d.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.log("Failover(%s, %t)", target.ID, allowDataLoss)
+	if err := pop(&w.failoverErr); err != nil {
+		return err
+	}
+	d.start(target, "failing-over", allowDataLoss)
+	return nil
+}
+
+func (d db) Detach(ctx context.Context, target Member) error {
+	w := d.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.log("Detach(%s)", target.ID)
+	if err := pop(&w.detachErr); err != nil {
+		return err
+	}
+	var kept []Member
+	for _, m := range w.topo.Members {
+		if m.ID != target.ID {
+			kept = append(kept, m)
+		}
+	}
+	w.topo.Members = kept
+	return nil
+}
+
+// snapshotDB adds the optional RecoverySnapshotter.
+type snapshotDB struct{ db }
+
+func (d snapshotDB) RecoverySnapshot(ctx context.Context, old Member) (string, error) {
+	d.w.mu.Lock()
+	defer d.w.mu.Unlock()
+	d.w.snapAsked = append(d.w.snapAsked, old)
+	return d.w.snapshot, d.w.snapErr
+}
+
+// router is the Router fake.
+type router struct{ w *world }
+
+func (r router) Active(ctx context.Context) (string, error) {
+	w := r.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.activeErr != nil {
+		return "", w.activeErr
+	}
+	if w.routeMoved && w.routeSeen < w.routeLag {
+		w.routeSeen++
+		return "", errors.New("not propagated yet")
+	}
+	return w.route, nil
+}
+
+func (r router) Route(ctx context.Context, region string) error {
+	w := r.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.log("Route(%s)", region)
+	if err := pop(&w.routeErr); err != nil {
+		return err
+	}
+	w.route = region
+	w.routeSeen, w.routeMoved = 0, true
+	return nil
+}
+
+// prober is the Prober fake: a write through the front door succeeds only
+// when the routed region's cluster is the writer, like the real API.
+type prober struct{ w *world }
+
+func (p prober) Health(ctx context.Context, region string) (APIHealth, error) {
+	w := p.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.healthErr[region]; err != nil {
+		return APIHealth{}, err
+	}
+	h, ok := w.health[region]
+	if !ok {
+		return APIHealth{}, fmt.Errorf("no API in %s", region)
+	}
+	return h, nil
+}
+
+func (p prober) VerifyWrite(ctx context.Context) (string, error) {
+	w := p.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writesSeen++
+	if w.verifyErr != nil {
+		return "", w.verifyErr
+	}
+	if w.servedBy != "" {
+		return w.servedBy, nil
+	}
+	m, ok := w.topo.Member(w.route)
+	if !ok || !m.Writer {
+		return "", fmt.Errorf("503 region_passive from %s", w.route)
+	}
+	return w.route, nil
+}
+
+// fakeClock advances only when slept on.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return nil
+}
+
+// approver is the Approver fake.
+type approver struct {
+	err   error
+	asked []Plan
+}
+
+func (a *approver) Approve(ctx context.Context, p Plan) error {
+	a.asked = append(a.asked, p)
+	return a.err
+}
+
+// harness wires an orchestrator over a world with a fake clock and an
+// event recorder.
+type harness struct {
+	w     *world
+	o     *Orchestrator
+	clock *fakeClock
+	rec   *Recorder
+	appr  *approver
+}
+
+func newHarness(tb testing.TB, w *world) *harness {
+	tb.Helper()
+	h := &harness{w: w, clock: newClock(), rec: &Recorder{}, appr: &approver{}}
+	h.o = &Orchestrator{
+		DB: snapshotDB{db{w}}, Router: router{w}, Prober: prober{w}, Approver: h.appr,
+		Printer: h.rec, Clock: h.clock,
+		Timeouts: Timeouts{Writer: 20 * time.Minute, Route: 5 * time.Minute, Verify: 5 * time.Minute, Poll: 10 * time.Second, Probe: time.Second},
+	}
+	return h
+}
+
+// kinds returns the events' kinds with their step actions, without
+// progress events.
+func kinds(events []Event) []string {
+	var out []string
+	for _, e := range events {
+		if e.Kind == EventProgress {
+			continue
+		}
+		s := string(e.Kind)
+		if e.Index > 0 {
+			s += " " + string(e.Step.Action)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func outcomes(r Report) []Outcome {
+	var out []Outcome
+	for _, s := range r.Steps {
+		out = append(out, s.Outcome)
+	}
+	return out
+}

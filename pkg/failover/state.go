@@ -1,0 +1,268 @@
+package failover
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Writer returns the member that takes writes, if exactly one does.
+func (t Topology) Writer() (Member, bool) {
+	var w Member
+	n := 0
+	for _, m := range t.Members {
+		if m.Writer {
+			w = m
+			n++
+		}
+	}
+	return w, n == 1
+}
+
+// Member returns the member in region.
+func (t Topology) Member(region string) (Member, bool) {
+	for _, m := range t.Members {
+		if m.Region == region {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// State is what Evaluate saw: the database, the front door and the APIs.
+// A part that could not be read carries its error instead of failing the
+// whole evaluation, because the unplanned path must work while a region is
+// down.
+type State struct {
+	// At is when the evaluation started.
+	At time.Time
+	// Topology is the global database; TopologyErr is set when it could
+	// not be read.
+	Topology    Topology
+	TopologyErr error
+	// Active is the region the front door sends traffic to; ActiveErr is
+	// set when it could not be read.
+	Active    string
+	ActiveErr error
+	// Health is each region's API health, by region. A probe that could
+	// not run is recorded as not OK with the error as Detail.
+	Health map[string]APIHealth
+}
+
+// Regions returns the regions in the state: the database members' first,
+// in topology order, then any other region that was probed, sorted.
+func (s State) Regions() []string {
+	var out []string
+	for _, m := range s.Topology.Members {
+		if !slices.Contains(out, m.Region) {
+			out = append(out, m.Region)
+		}
+	}
+	var extra []string
+	for r := range s.Health {
+		if !slices.Contains(out, r) {
+			extra = append(extra, r)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
+}
+
+// Problems lists where the parts disagree or fail in a way that needs an
+// operator: traffic routed to a reader, an API claiming the wrong role, a
+// region whose API does not answer, an unreadable part. An empty list
+// means the deployment is consistent. mage status exits non-zero on any.
+func (s State) Problems() []string {
+	var out []string
+	if s.TopologyErr != nil {
+		out = append(out, fmt.Sprintf("cannot read the global database: %v", s.TopologyErr))
+	}
+	writer, hasWriter := s.Topology.Writer()
+	if s.TopologyErr == nil && !hasWriter {
+		out = append(out, "the global database does not have exactly one writer")
+	}
+	if s.ActiveErr != nil {
+		out = append(out, fmt.Sprintf("cannot read the front door's active region: %v", s.ActiveErr))
+	} else if hasWriter && s.Active != writer.Region {
+		out = append(out, fmt.Sprintf("the front door sends traffic to %s but the writer is in %s", orUnknown(s.Active), writer.Region))
+	}
+	for _, r := range s.Regions() {
+		h, ok := s.Health[r]
+		if !ok {
+			continue
+		}
+		if !h.OK {
+			out = append(out, fmt.Sprintf("the API in %s does not answer: %s", r, orUnknown(h.Detail)))
+			continue
+		}
+		if !hasWriter || h.Role == "" {
+			continue
+		}
+		if h.Role == "active" && r != writer.Region {
+			out = append(out, fmt.Sprintf("the API in %s reports role active but the writer is in %s", r, writer.Region))
+		}
+		if h.Role == "passive" && r == writer.Region {
+			out = append(out, fmt.Sprintf("the API in %s reports role passive but its cluster is the writer", r))
+		}
+	}
+	return out
+}
+
+// Warnings lists conditions that are not disagreements but would make a
+// planned switchover refuse: an operation in progress, a reader out of
+// sync or with unknown lag, a cluster that is not available.
+func (s State) Warnings() []string {
+	if s.TopologyErr != nil {
+		return nil
+	}
+	var out []string
+	t := s.Topology
+	if t.Operation != "" {
+		out = append(out, fmt.Sprintf("an operation is in progress on the global database (failover state %q)", t.Operation))
+	}
+	if t.Status != statusAvailable {
+		out = append(out, fmt.Sprintf("the global database's status is %q", orUnknown(t.Status)))
+	}
+	for _, m := range t.Members {
+		if m.Status != statusAvailable {
+			out = append(out, fmt.Sprintf("the cluster in %s has status %q", m.Region, orUnknown(m.Status)))
+		}
+		if !m.Writer && m.Sync != syncConnected {
+			out = append(out, fmt.Sprintf("the cluster in %s is not in sync (%q)", m.Region, orUnknown(m.Sync)))
+		}
+		if !m.Writer && !m.LagKnown {
+			out = append(out, fmt.Sprintf("the replication lag of %s is unknown", m.Region))
+		}
+	}
+	return out
+}
+
+// Column is an extra column of the status table, filled per region.
+type Column struct {
+	Name  string
+	Value func(region string) string
+}
+
+// WriteTable prints the state as a table with one row per region: role,
+// cluster status, synchronization, lag, API health and role, and whether
+// the front door sends traffic there; extra columns follow. Problems and
+// warnings are listed under the table.
+func (s State) WriteTable(w io.Writer, extra ...Column) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := []string{"REGION", "DB ROLE", "CLUSTER", "SYNC", "LAG", "ENGINE", "API", "API ROLE", "TRAFFIC"}
+	for _, c := range extra {
+		head = append(head, strings.ToUpper(c.Name))
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, r := range s.Regions() {
+		row := []string{r, "-", "-", "-", "-", "-", "-", "-", ""}
+		if m, ok := s.Topology.Member(r); ok {
+			row[1] = "reader"
+			if m.Writer {
+				row[1] = "writer"
+			}
+			row[2] = fmt.Sprintf("%s (%d inst)", orDash(m.Status), m.Instances)
+			if !m.Writer {
+				row[3] = orDash(m.Sync)
+				row[4] = "unknown"
+				if m.LagKnown {
+					row[4] = m.Lag.String()
+				}
+			}
+			row[5] = orDash(m.EngineVersion)
+		}
+		if h, ok := s.Health[r]; ok {
+			if h.OK {
+				row[6] = "ok " + h.Latency.Round(time.Millisecond).String()
+			} else {
+				row[6] = "DOWN: " + orDash(h.Detail)
+			}
+			row[7] = orDash(h.Role)
+		}
+		if s.ActiveErr == nil && s.Active == r {
+			row[8] = "<- front door"
+		}
+		for _, c := range extra {
+			row = append(row, orDash(c.Value(r)))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	t := s.Topology
+	if s.TopologyErr == nil {
+		fmt.Fprintf(w, "global database %s: %s", orDash(t.ID), orDash(t.Status))
+		if t.Operation != "" {
+			fmt.Fprintf(w, ", operation %s", t.Operation)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, p := range s.Problems() {
+		fmt.Fprintf(w, "PROBLEM: %s\n", p)
+	}
+	for _, p := range s.Warnings() {
+		fmt.Fprintf(w, "warning: %s\n", p)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Evaluate reads the topology, the front door and every region's API
+// health. It does not fail when a part cannot be read: the part's error
+// is recorded in the State, and planning decides what that means.
+func (o *Orchestrator) Evaluate(ctx context.Context) State {
+	s := State{At: o.clock().Now(), Health: map[string]APIHealth{}}
+	tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+	s.Topology, s.TopologyErr = o.DB.Topology(tctx)
+	cancel()
+
+	regions := slices.Clone(o.Regions)
+	for _, m := range s.Topology.Members {
+		if !slices.Contains(regions, m.Region) {
+			regions = append(regions, m.Region)
+		}
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+		defer cancel()
+		active, err := o.Router.Active(ctx)
+		mu.Lock()
+		s.Active, s.ActiveErr = active, err
+		mu.Unlock()
+	}()
+	for _, r := range regions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+			defer cancel()
+			h, err := o.Prober.Health(ctx, r)
+			if err != nil {
+				h = APIHealth{Region: r, Detail: err.Error()}
+			}
+			h.Region = r
+			mu.Lock()
+			s.Health[r] = h
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return s
+}
