@@ -1,0 +1,48 @@
+package httpapi
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/todo"
+)
+
+// healthResponse is the body of GET /v1/health. Role is absent when the
+// database cannot be reached; Error is present exactly then.
+type healthResponse struct {
+	Region string       `json:"region"`
+	Role   todo.Role    `json:"role,omitempty"`
+	DB     dbHealth     `json:"db"`
+	Error  *errorDetail `json:"error,omitempty"`
+}
+
+type dbHealth struct {
+	Reachable bool    `json:"reachable"`
+	LatencyMs float64 `json:"latencyMs"`
+}
+
+// GET /v1/health: 200 with the region's role and the database round trip,
+// or 503 (with Retry-After) when the database cannot be reached in time.
+func (s *server) health(w http.ResponseWriter, r *http.Request) error {
+	start := time.Now()
+	h, err := s.checker.Health(r.Context())
+	if err != nil {
+		d := detailOf(err, w.Header().Get("X-Request-Id"))
+		status := statusFor(d.Code)
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		}
+		if status >= 500 {
+			s.logError(r, d.RequestID, status, err, time.Since(start))
+		}
+		return writeJSON(w, status, healthResponse{Region: s.region, Error: &d})
+	}
+	ms := math.Round(float64(h.Latency.Microseconds())/10) / 100 // milliseconds, two decimals
+	return writeJSON(w, http.StatusOK, healthResponse{
+		Region: s.region,
+		Role:   h.Role,
+		DB:     dbHealth{Reachable: true, LatencyMs: ms},
+	})
+}

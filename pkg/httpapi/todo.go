@@ -1,0 +1,219 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/todomgmt/todomgmt/pkg/todo"
+)
+
+// listResponse is a page of todos. NextCursor is absent on the last page.
+type listResponse struct {
+	Items      []todo.Todo `json:"items"`
+	NextCursor string      `json:"nextCursor,omitempty"`
+}
+
+// createBody is the body of POST /v1/todos.
+type createBody struct {
+	Task   *string      `json:"task"`
+	Status *todo.Status `json:"status"`
+}
+
+// updateBody is the body of PUT /v1/todos/{id}: task, status or both.
+type updateBody struct {
+	Task   *string      `json:"task"`
+	Status *todo.Status `json:"status"`
+}
+
+// sampleBody is the body of POST /v1: without id it creates, with id it
+// updates.
+type sampleBody struct {
+	ID     *jsonID      `json:"id"`
+	Task   *string      `json:"task"`
+	Status *todo.Status `json:"status"`
+}
+
+// sampleDeleteBody is the body of DELETE /v1.
+type sampleDeleteBody struct {
+	ID *jsonID `json:"id"`
+}
+
+// GET /v1/todos?limit=&cursor=&status=
+func (s *server) listTodos(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	return s.list(w, r, q)
+}
+
+// POST /v1/todos
+func (s *server) createTodo(w http.ResponseWriter, r *http.Request) error {
+	var body createBody
+	if err := readJSON(w, r, &body); err != nil {
+		return err
+	}
+	return s.create(w, r, body.Task, body.Status)
+}
+
+// GET /v1/todos/{id}
+func (s *server) getTodo(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return s.get(w, r, id)
+}
+
+// PUT /v1/todos/{id}
+func (s *server) putTodo(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var body updateBody
+	if err := readJSON(w, r, &body); err != nil {
+		return err
+	}
+	return s.update(w, r, id, body.Task, body.Status)
+}
+
+// DELETE /v1/todos/{id}
+func (s *server) deleteTodo(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return s.delete(w, r, id)
+}
+
+// GET /v1?id=N, or GET /v1 (a list, with the same parameters as /v1/todos).
+func (s *server) sampleGet(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	raw, ok, err := single(q, "id")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.list(w, r, q)
+	}
+	id, err := todo.ParseID(raw)
+	if err != nil {
+		return err
+	}
+	return s.get(w, r, id)
+}
+
+// POST /v1 with {"task", "status"} creates (201); with "id" it updates (200).
+func (s *server) samplePost(w http.ResponseWriter, r *http.Request) error {
+	var body sampleBody
+	if err := readJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.ID == nil {
+		return s.create(w, r, body.Task, body.Status)
+	}
+	return s.update(w, r, int64(*body.ID), body.Task, body.Status)
+}
+
+// DELETE /v1 with {"id": N}.
+func (s *server) sampleDelete(w http.ResponseWriter, r *http.Request) error {
+	var body sampleDeleteBody
+	if err := readJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.ID == nil {
+		return todo.Errorf(todo.Invalid, "id is required")
+	}
+	return s.delete(w, r, int64(*body.ID))
+}
+
+func (s *server) list(w http.ResponseWriter, r *http.Request, q url.Values) error {
+	lq, err := listQuery(q)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.List(r.Context(), lq)
+	if err != nil {
+		return err
+	}
+	resp := listResponse{Items: page.Items, NextCursor: todo.EncodeCursor(page.Next)}
+	if resp.Items == nil {
+		resp.Items = []todo.Todo{}
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}
+
+// create answers 201 with Location and ETag. With an Idempotency-Key, a
+// replay answers exactly as the first request did, plus
+// Idempotent-Replayed: true.
+func (s *server) create(w http.ResponseWriter, r *http.Request, task *string, status *todo.Status) error {
+	if task == nil {
+		return todo.Errorf(todo.Invalid, "task is required")
+	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
+	req := todo.CreateRequest{Draft: todo.Draft{Task: *task}, IdempotencyKey: key}
+	if status != nil {
+		req.Status = *status
+	}
+	created, err := s.svc.Create(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	t := created.Todo
+	w.Header().Set("Location", "/v1/todos/"+strconv.FormatInt(t.ID, 10))
+	w.Header().Set("ETag", etag(t.Version))
+	if created.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	return writeJSON(w, http.StatusCreated, t)
+}
+
+// get answers 200 with the todo and its ETag, or 304 when If-None-Match
+// names the current version.
+func (s *server) get(w http.ResponseWriter, r *http.Request, id int64) error {
+	t, err := s.svc.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(t.Version))
+	if notModified(r, t.Version) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return writeJSON(w, http.StatusOK, t)
+}
+
+// update answers 200 with the changed todo; If-Match makes it conditional.
+func (s *server) update(w http.ResponseWriter, r *http.Request, id int64, task *string, status *todo.Status) error {
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.svc.Update(r.Context(), id, todo.Update{Task: task, Status: status, IfVersion: version})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(t.Version))
+	return writeJSON(w, http.StatusOK, t)
+}
+
+// delete answers 204; If-Match makes it conditional.
+func (s *server) delete(w http.ResponseWriter, r *http.Request, id int64) error {
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Delete(r.Context(), id, version); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
