@@ -21,7 +21,7 @@ import (
 )
 
 // t0 is the in-memory store's fixed clock in these tests.
-var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123000000, time.UTC)
 
 const testRequestID = "test-request-id"
 

@@ -198,6 +198,9 @@ func (s *Store) Update(ctx context.Context, id int64, u todo.Update) (todo.Todo,
 	t = u.Apply(t)
 	t.Version++
 	t.UpdatedAt = s.timestamp()
+	if t.UpdatedAt.Before(t.CreatedAt) {
+		t.UpdatedAt = t.CreatedAt // a clock step back must not make a todo older than itself
+	}
 	s.todos[id] = t
 	return t, nil
 }
@@ -275,9 +278,10 @@ func (s *Store) enter(ctx context.Context, write bool) error {
 	return nil
 }
 
-// timestamp is the store's now at the precision MySQL keeps (DATETIME(6)).
+// timestamp is the store's now at the precision the MySQL schema keeps
+// (DATETIME(3)), in UTC.
 func (s *Store) timestamp() time.Time {
-	return s.now().UTC().Truncate(time.Microsecond)
+	return s.now().UTC().Truncate(time.Millisecond)
 }
 
 func notFound(id int64) error {

@@ -55,7 +55,7 @@ func TestCreateGet(t *testing.T) {
 	got := create(t, s, "buy milk", "")
 	want := todo.Todo{
 		ID: 1, Task: "buy milk", Status: todo.StatusTodo, Version: 1,
-		CreatedAt: t0.Truncate(time.Microsecond), UpdatedAt: t0.Truncate(time.Microsecond),
+		CreatedAt: t0.Truncate(time.Millisecond), UpdatedAt: t0.Truncate(time.Millisecond),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Create (-want +got):\n%s", diff)
