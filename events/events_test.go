@@ -1,0 +1,88 @@
+package events_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/todomgmt/todomgmt/events"
+)
+
+// TestFixturesListed checks that the table and the directory agree.
+func TestFixturesListed(t *testing.T) {
+	names, err := events.Names()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, f := range events.Fixtures {
+		listed = append(listed, f.Name)
+	}
+	slices.Sort(listed)
+	slices.Sort(names)
+	if !slices.Equal(listed, names) {
+		t.Errorf("Fixtures lists %v; the directory holds %v", listed, names)
+	}
+}
+
+// TestFixturesWellFormed checks each event the way API Gateway would have
+// built it: only known fields, single- and multi-value maps that agree,
+// the stage in requestContext.path, and the authorizer's scope claim as a
+// space-separated string.
+func TestFixturesWellFormed(t *testing.T) {
+	for _, f := range events.Fixtures {
+		t.Run(f.Name, func(t *testing.T) {
+			raw, err := events.Load(f.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req awsevents.APIGatewayProxyRequest
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&req); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			rc := req.RequestContext
+			if req.HTTPMethod == "" || rc.HTTPMethod != req.HTTPMethod {
+				t.Errorf("httpMethod %q, requestContext.httpMethod %q: want equal and set", req.HTTPMethod, rc.HTTPMethod)
+			}
+			if want := "/" + rc.Stage + req.Path; rc.Path != want {
+				t.Errorf("requestContext.path: got %q, want %q", rc.Path, want)
+			}
+			if rc.RequestID == "" || rc.DomainName == "" {
+				t.Errorf("requestContext lacks requestId or domainName")
+			}
+			for k, v := range req.Headers {
+				if got := req.MultiValueHeaders[k]; len(got) != 1 || got[0] != v {
+					t.Errorf("header %s: headers %q, multiValueHeaders %q", k, v, got)
+				}
+			}
+			if len(req.Headers) != len(req.MultiValueHeaders) {
+				t.Errorf("headers and multiValueHeaders differ in size")
+			}
+			for k, v := range req.QueryStringParameters {
+				if got := req.MultiValueQueryStringParameters[k]; len(got) != 1 || got[0] != v {
+					t.Errorf("query %s: %q vs %q", k, v, got)
+				}
+			}
+			if (req.Body != "") != (req.Headers["Content-Type"] != "") {
+				t.Errorf("body %q with Content-Type %q: want both or neither", req.Body, req.Headers["Content-Type"])
+			}
+			_, hasAuth := req.Headers["Authorization"]
+			if hasAuth != (rc.Authorizer != nil) {
+				t.Errorf("Authorization header present %v, authorizer present %v: want both or neither", hasAuth, rc.Authorizer != nil)
+			}
+			if rc.Authorizer != nil {
+				claims, _ := rc.Authorizer["claims"].(map[string]any)
+				scope, _ := claims["scope"].(string)
+				if !strings.HasPrefix(scope, "api/") {
+					t.Errorf("authorizer.claims.scope: got %q, want space-separated api/ scopes", scope)
+				}
+			}
+		})
+	}
+}
