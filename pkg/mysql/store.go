@@ -1,0 +1,230 @@
+// Package mysql is the todo.Service and todo.Checker over MySQL 8.0 (Aurora
+// MySQL 3) and MariaDB 10.11, with database/sql and go-sql-driver/mysql.
+//
+// It also owns the schema: embedded, ordered, idempotent migrations
+// (Migrate) and the least-privilege application user (EnsureAppUser), both
+// run by handlers/migrate in AWS and directly by mage local, the lab and
+// the tests.
+//
+// Driver errors are translated at this boundary into *todo.Error values:
+// duplicate keys become Conflict, a read-only server (1290, 1836, 1792) or
+// missing write rights (1142) on a write become RegionPassive, connection
+// failures and deadlines become Unavailable, anything else Internal with
+// the cause kept for the log.
+//
+// A Store learns its region's role: a write that fails because the server
+// is read-only, or a Health check that finds it read-only, marks the region
+// passive for a short time (WithRoleTTL), during which reads go to the
+// reader pool when there is one (WithReader). The role is re-learned after
+// the TTL, so a promotion is noticed.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/todo"
+)
+
+// DefaultRoleTTL is how long a Store trusts what it learned about the
+// region's role.
+const DefaultRoleTTL = 5 * time.Second
+
+// roleProbeTimeout bounds the extra query a write makes, after a
+// connection failure, to tell a read-only server from a dead one.
+const roleProbeTimeout = 2 * time.Second
+
+// Store is a todo.Service and todo.Checker over MySQL. It is safe for
+// concurrent use. It does not own its pools: the caller closes them.
+type Store struct {
+	writer  *sql.DB
+	reader  *sql.DB
+	roleTTL time.Duration
+	now     func() time.Time
+
+	// passiveUntil is the unix-nano time until which the region is known
+	// to be passive; 0 means active or unknown.
+	passiveUntil atomic.Int64
+}
+
+var (
+	_ todo.Service = (*Store)(nil)
+	_ todo.Checker = (*Store)(nil)
+)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithReader sets the pool that serves reads while the region is passive
+// (in AWS: the RDS Proxy read-only endpoint). A nil db is ignored: reads
+// then always use the writer pool.
+func WithReader(db *sql.DB) Option {
+	return func(s *Store) { s.reader = db }
+}
+
+// WithRoleTTL sets how long a learned role is trusted (DefaultRoleTTL).
+func WithRoleTTL(d time.Duration) Option {
+	return func(s *Store) {
+		if d > 0 {
+			s.roleTTL = d
+		}
+	}
+}
+
+// WithClock makes the store read the time from now instead of time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// New returns a Store that writes through writer. The schema must have
+// been migrated (Migrate).
+func New(writer *sql.DB, opts ...Option) *Store {
+	s := &Store{writer: writer, roleTTL: DefaultRoleTTL, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Passive reports whether the store currently believes its region is
+// passive (learned within the role TTL).
+func (s *Store) Passive() bool {
+	return s.now().UnixNano() < s.passiveUntil.Load()
+}
+
+func (s *Store) learnRole(role todo.Role) {
+	if role == todo.RolePassive {
+		s.passiveUntil.Store(s.now().Add(s.roleTTL).UnixNano())
+		return
+	}
+	s.passiveUntil.Store(0)
+}
+
+// readPool returns the pool reads should use now.
+func (s *Store) readPool() *sql.DB {
+	if s.reader != nil && s.Passive() {
+		return s.reader
+	}
+	return s.writer
+}
+
+// Health reads the server's role with one round trip, which also proves it
+// reachable. If the writer pool cannot reach its server but a reader pool
+// is set and its server answers, the region is passive (a secondary region
+// whose read/write endpoint has no writer behind it).
+func (s *Store) Health(ctx context.Context) (todo.Health, error) {
+	start := time.Now()
+	ro, err := readOnly(ctx, s.writer)
+	if err != nil {
+		if s.reader != nil && ctx.Err() == nil && todo.ErrorCode(translate(err, false)) == todo.Unavailable {
+			start = time.Now()
+			if rro, rerr := readOnly(ctx, s.reader); rerr == nil && rro {
+				s.learnRole(todo.RolePassive)
+				return todo.Health{Role: todo.RolePassive, Latency: time.Since(start)}, nil
+			}
+		}
+		return todo.Health{}, translate(err, false)
+	}
+	h := todo.Health{Role: todo.RoleActive, Latency: time.Since(start)}
+	if ro {
+		h.Role = todo.RolePassive
+	}
+	s.learnRole(h.Role)
+	return h, nil
+}
+
+// readOnly reports whether the server behind db refuses writes:
+// read_only (MySQL, MariaDB, a fenced lab writer) or innodb_read_only
+// (Aurora reader instances).
+func readOnly(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (bool, error) {
+	var ro, innodbRO int
+	err := q.QueryRowContext(ctx, "SELECT @@global.read_only, @@global.innodb_read_only").Scan(&ro, &innodbRO)
+	if err != nil {
+		return false, err
+	}
+	return ro != 0 || innodbRO != 0, nil
+}
+
+// write runs fn in a transaction on the writer pool, retrying a deadlock a
+// few times, and translates its error. A write that failed because the
+// connection broke is checked against the server's role: with
+// rejectReadOnly=true the driver reports a read-only server as a broken
+// connection, and that must reach the client as RegionPassive, not
+// Unavailable.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	const attempts = 3
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = inTx(ctx, s.writer, nil, fn)
+		if !isMySQLError(err, errLockDeadlock) {
+			break
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	terr := translate(err, true)
+	switch todo.ErrorCode(terr) {
+	case todo.RegionPassive:
+		s.learnRole(todo.RolePassive)
+	case todo.Unavailable:
+		if ctx.Err() == nil && isConnError(err) {
+			pctx, cancel := context.WithTimeout(ctx, roleProbeTimeout)
+			ro, perr := readOnly(pctx, s.writer)
+			cancel()
+			if perr == nil && ro {
+				s.learnRole(todo.RolePassive)
+				return &todo.Error{Code: todo.RegionPassive, Message: msgPassive, Err: err}
+			}
+		}
+	}
+	return terr
+}
+
+// read runs fn against the pool reads use now. If that is the writer pool
+// and it cannot be reached, a reader pool gets one try: a stale answer from
+// a replica beats none.
+func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
+	db := s.readPool()
+	err := fn(db)
+	if err == nil {
+		return nil
+	}
+	terr := translate(err, false)
+	if db == s.writer && s.reader != nil && ctx.Err() == nil && todo.ErrorCode(terr) == todo.Unavailable {
+		if rerr := fn(s.reader); rerr == nil {
+			return nil
+		} else if !isConnError(rerr) {
+			return translate(rerr, false)
+		}
+	}
+	return terr
+}
+
+// inTx runs fn in a transaction on db and commits it.
+func inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) && err == nil {
+			err = rerr
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// timestamp is the store's now at the precision the schema keeps
+// (DATETIME(3)), in UTC.
+func (s *Store) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Millisecond)
+}
