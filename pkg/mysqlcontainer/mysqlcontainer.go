@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/wait"
@@ -396,3 +397,32 @@ func (s *pingStrategy) try(ctx context.Context, target wait.StrategyTarget) erro
 type nopLogger struct{}
 
 func (nopLogger) Print(...any) {}
+
+// Pause freezes the container's processes (docker pause): connections stay
+// open but nothing answers, like a network partition or a hung server.
+func (c *Container) Pause(ctx context.Context) error {
+	return c.dockerCall(ctx, "pause", func(cli *testcontainers.DockerClient) error {
+		_, err := cli.ContainerPause(ctx, c.ID(), client.ContainerPauseOptions{})
+		return err
+	})
+}
+
+// Unpause resumes a paused container.
+func (c *Container) Unpause(ctx context.Context) error {
+	return c.dockerCall(ctx, "unpause", func(cli *testcontainers.DockerClient) error {
+		_, err := cli.ContainerUnpause(ctx, c.ID(), client.ContainerUnpauseOptions{})
+		return err
+	})
+}
+
+func (c *Container) dockerCall(ctx context.Context, op string, fn func(*testcontainers.DockerClient) error) error {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return fmt.Errorf("%s container %s: %w", op, shortID(c.ID()), err)
+	}
+	defer cli.Close()
+	if err := fn(cli); err != nil {
+		return fmt.Errorf("%s container %s: %w", op, shortID(c.ID()), err)
+	}
+	return nil
+}
