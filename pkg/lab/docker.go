@@ -1,0 +1,178 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Labels on every container and network the lab creates, so that
+// `lab:down` finds leftovers of a run that could not clean up.
+const (
+	// LabelLab marks lab resources; its value is the lab's run id.
+	LabelLab = "org.todomgmt.lab"
+	// LabelRegion names the lab region a container serves.
+	LabelRegion = "org.todomgmt.lab.region"
+)
+
+// dockerContainers implements containers with the Docker API.
+type dockerContainers struct {
+	host string // where published ports are reachable, normally 127.0.0.1
+
+	once   sync.Once
+	cli    *testcontainers.DockerClient
+	cliErr error
+}
+
+func newDockerContainers(host string) *dockerContainers {
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return &dockerContainers{host: host}
+}
+
+func (d *dockerContainers) client(ctx context.Context) (*testcontainers.DockerClient, error) {
+	d.once.Do(func() {
+		d.cli, d.cliErr = testcontainers.NewDockerClientWithOpts(ctx)
+	})
+	return d.cli, d.cliErr
+}
+
+func (d *dockerContainers) Close() error {
+	if d.cli != nil {
+		return d.cli.Close()
+	}
+	return nil
+}
+
+func (d *dockerContainers) Addr(ctx context.Context, id string) (string, error) {
+	cli, err := d.client(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return "", fmt.Errorf("inspect container %s: %w", short(id), err)
+	}
+	c := res.Container
+	if c.State == nil || !c.State.Running {
+		return "", fmt.Errorf("container %s is not running", short(id))
+	}
+	if c.NetworkSettings == nil {
+		return "", fmt.Errorf("container %s has no network settings", short(id))
+	}
+	for port, bindings := range c.NetworkSettings.Ports {
+		if port.Num() != 3306 {
+			continue
+		}
+		for _, b := range bindings {
+			if b.HostPort != "" && b.HostPort != "0" {
+				return net.JoinHostPort(d.host, b.HostPort), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("container %s publishes no port for 3306", short(id))
+}
+
+func (d *dockerContainers) Running(ctx context.Context, id string) (bool, error) {
+	cli, err := d.client(ctx)
+	if err != nil {
+		return false, err
+	}
+	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return false, fmt.Errorf("inspect container %s: %w", short(id), err)
+	}
+	return res.Container.State != nil && res.Container.State.Running, nil
+}
+
+func (d *dockerContainers) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	cli, err := d.client(ctx)
+	if err != nil {
+		return err
+	}
+	secs := int(timeout.Seconds())
+	if _, err := cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs}); err != nil {
+		return fmt.Errorf("stop container %s: %w", short(id), err)
+	}
+	return nil
+}
+
+func (d *dockerContainers) Start(ctx context.Context, id string) error {
+	cli, err := d.client(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("start container %s: %w", short(id), err)
+	}
+	return nil
+}
+
+// Down force-removes every container and network carrying the lab label
+// (any run), and returns what it removed. It is what `lab:down` runs.
+func Down(ctx context.Context) ([]string, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("docker: %w", err)
+	}
+	defer cli.Close()
+	return removeLabelled(ctx, cli, LabelLab)
+}
+
+// removeLabelled force-removes containers, then networks, with the given
+// label (any value; "key=value" selects one value).
+func removeLabelled(ctx context.Context, cli *testcontainers.DockerClient, label string) ([]string, error) {
+	var removed []string
+	var errs []error
+	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		return nil, fmt.Errorf("list lab containers: %w", err)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range cs.Items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("remove container %s: %w", short(c.ID), err))
+				return
+			}
+			name := short(c.ID)
+			if len(c.Names) > 0 {
+				name = c.Names[0]
+			}
+			removed = append(removed, "container "+name)
+		}()
+	}
+	wg.Wait()
+	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		return removed, errors.Join(append(errs, fmt.Errorf("list lab networks: %w", err))...)
+	}
+	for _, n := range ns.Items {
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+			continue
+		}
+		removed = append(removed, "network "+n.Name)
+	}
+	return removed, errors.Join(errs...)
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,376 @@
+// Package lab is a two-region ToDoMgmt on one machine, built from real
+// parts, so that the failover orchestrator (pkg/failover) can be rehearsed
+// and measured without AWS:
+//
+//   - Database: two MySQL-compatible servers in containers on one private
+//     Docker network, GTID replication from the writer to a read-only
+//     replica (MySQL 8.x and MariaDB 10.11 both work: the flavour is
+//     detected and the matching statements used);
+//   - two regional API servers on 127.0.0.1, each the real pkg/httpapi
+//     handler over the real pkg/mysql store, with its own small pool
+//     (rejectReadOnly=true) to its own region's server, as the
+//     least-privilege application user;
+//   - FrontDoor: a reverse proxy on 127.0.0.1 that sends every request to
+//     the active region (failover.Router);
+//   - Prober: the regions' health and a verified write through the front
+//     door (failover.Prober);
+//   - a load generator and the drill (Drill), which measure write gaps,
+//     lost acknowledged writes and duplicates around a planned switchover,
+//     a failback and an unplanned failover.
+//
+// The same failover.Orchestrator that operates AWS drives it; only these
+// adapters differ. Every container and network carries the LabelLab
+// label, so Down removes whatever a crashed run left.
+package lab
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
+	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
+)
+
+// Defaults of Config.
+const (
+	DefaultRegionA = "lab-a"
+	DefaultRegionB = "lab-b"
+	DefaultSchema  = "todomgmt"
+	DefaultAppUser = "todo_app"
+	// DefaultRequestTimeout is the regional APIs' per-request deadline:
+	// shorter than the Lambda's, so a dead database shows as a 503 fast.
+	DefaultRequestTimeout = 3 * time.Second
+)
+
+// Timeouts are the orchestrator's waits in the lab: a lab switchover
+// takes well under a second, so it polls often and gives up soon.
+var Timeouts = failover.Timeouts{
+	Writer: time.Minute,
+	Route:  10 * time.Second,
+	Verify: 30 * time.Second,
+	Poll:   100 * time.Millisecond,
+	Probe:  5 * time.Second,
+}
+
+// Config configures a lab. The zero value is usable.
+type Config struct {
+	// Image is the server image; empty means $TODOMGMT_TEST_MYSQL_IMAGE,
+	// else mysql:8.4.
+	Image string
+	// Regions names the two regions; the first starts as the writer.
+	// Empty means lab-a and lab-b.
+	Regions [2]string
+	// Schema is the application schema (todomgmt).
+	Schema string
+	// AppUser is the least-privilege application user (todo_app).
+	AppUser string
+	// RequestTimeout is the APIs' per-request deadline.
+	RequestTimeout time.Duration
+	// Pool configures the APIs' pools; zero fields take DefaultPool's.
+	Pool PoolConfig
+	// Logf receives progress lines; nil discards them.
+	Logf func(format string, args ...any)
+	// APILog receives the APIs' request error log; nil discards it.
+	APILog io.Writer
+}
+
+func (c Config) withDefaults() Config {
+	if c.Regions[0] == "" {
+		c.Regions[0] = DefaultRegionA
+	}
+	if c.Regions[1] == "" {
+		c.Regions[1] = DefaultRegionB
+	}
+	if c.Schema == "" {
+		c.Schema = DefaultSchema
+	}
+	if c.AppUser == "" {
+		c.AppUser = DefaultAppUser
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.Pool.MaxOpenConns <= 0 {
+		c.Pool.MaxOpenConns = DefaultPool.MaxOpenConns
+	}
+	if c.Pool.ConnMaxLifetime <= 0 {
+		c.Pool.ConnMaxLifetime = DefaultPool.ConnMaxLifetime
+	}
+	if c.Pool.ConnectTimeout <= 0 {
+		c.Pool.ConnectTimeout = DefaultPool.ConnectTimeout
+	}
+	if c.Pool.IOTimeout <= 0 {
+		c.Pool.IOTimeout = DefaultPool.IOTimeout
+	}
+	return c
+}
+
+// Lab is a running two-region lab. Close removes everything it started.
+type Lab struct {
+	cfg   Config
+	state State
+
+	// DB is the global database, FrontDoor the router, Prober the prober:
+	// the orchestrator's adapters.
+	DB        *Database
+	FrontDoor *FrontDoor
+	Prober    *Prober
+
+	ctrs *dockerContainers
+	nw   *testcontainers.DockerNetwork
+	apis []*regionAPI
+
+	mu         sync.Mutex
+	containers []*mysqlcontainer.Container
+}
+
+func secret() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Start starts a lab: network, both servers, replication, schema and
+// application user, both regional APIs and the front door (sending traffic
+// to the first region). It takes a minute or so. On error, everything it
+// started has been removed already.
+func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
+	cfg = cfg.withDefaults()
+	runID := secret()[:8]
+	l := &Lab{cfg: cfg}
+	l.state = State{
+		RunID: runID, Started: time.Now().UTC(), Schema: cfg.Schema,
+		RootPassword: secret(), ReplUser: "repl", ReplPassword: secret(),
+		AppUser: cfg.AppUser, AppPassword: secret(),
+	}
+	defer func() {
+		if err != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			err = errors.Join(err, l.Close(cctx))
+		}
+	}()
+
+	l.logf("creating the lab network (run %s)", runID)
+	l.nw, err = network.New(ctx, network.WithLabels(map[string]string{LabelLab: runID}))
+	if err != nil {
+		return nil, fmt.Errorf("lab network: %w", err)
+	}
+
+	regions := []string{cfg.Regions[0], cfg.Regions[1]}
+	l.state.Regions = make([]RegionState, len(regions))
+	var wg sync.WaitGroup
+	errs := make([]error, len(regions))
+	for i, region := range regions {
+		alias := "db-" + region
+		serverID := uint32(i + 1)
+		l.state.Regions[i] = RegionState{Region: region, Alias: alias, ServerID: serverID}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.logf("starting %s's database server (%s)", region, alias)
+			c, err := mysqlcontainer.Start(ctx, mysqlcontainer.Options{
+				Image:          cfg.Image,
+				RootPassword:   l.state.RootPassword,
+				Database:       cfg.Schema,
+				Name:           fmt.Sprintf("todomgmt-lab-%s-%s", runID, region),
+				Networks:       []string{l.nw.Name},
+				NetworkAliases: []string{alias},
+				Args:           serverArgs(serverID, alias),
+				Labels:         map[string]string{LabelLab: runID, LabelRegion: region},
+				StartupTimeout: 3 * time.Minute,
+				Logger:         quietLogger{},
+			})
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", region, err)
+				return
+			}
+			l.mu.Lock()
+			l.containers = append(l.containers, c)
+			l.mu.Unlock()
+			host, _ := c.Endpoint()
+			l.state.Regions[i].ContainerID = c.ID()
+			l.state.Image = c.Image()
+			l.state.Host = host
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	l.ctrs = newDockerContainers(l.state.Host)
+	l.DB = l.state.database(l.ctrs)
+	l.DB.Logf = cfg.Logf
+
+	l.logf("setting up GTID replication %s → %s", regions[0], regions[1])
+	if err := l.setupReplication(ctx); err != nil {
+		return nil, err
+	}
+	f, v, _ := l.DB.nodes[0].Flavour(ctx)
+	l.state.Flavour = string(f) + " " + v
+
+	l.logf("migrating the schema and creating the application user on the writer")
+	if err := l.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.DB.waitCaughtUp(ctx, l.DB.nodes[1], l.DB.nodes[0], time.Minute); err != nil {
+		return nil, fmt.Errorf("replica: %w", err)
+	}
+
+	logger := slog.New(slog.DiscardHandler)
+	if cfg.APILog != nil {
+		logger = slog.New(slog.NewTextHandler(cfg.APILog, nil))
+	}
+	apis := map[string]string{}
+	for i, n := range l.DB.nodes {
+		a, err := startRegionAPI(n, cfg.AppUser, l.state.AppPassword, cfg.Schema, cfg.Pool, cfg.RequestTimeout, logger)
+		if err != nil {
+			return nil, fmt.Errorf("%s API: %w", n.region, err)
+		}
+		l.apis = append(l.apis, a)
+		apis[n.region] = a.url
+		l.state.Regions[i].APIURL = a.url
+	}
+	l.FrontDoor, err = NewFrontDoor(apis, regions[0])
+	if err != nil {
+		return nil, fmt.Errorf("front door: %w", err)
+	}
+	l.state.FrontDoorURL = l.FrontDoor.URL()
+	l.state.AdminURL = l.FrontDoor.AdminURL()
+	l.Prober = &Prober{APIs: apis, FrontDoor: l.FrontDoor.URL()}
+	return l, nil
+}
+
+func (l *Lab) logf(format string, args ...any) {
+	if l.cfg.Logf != nil {
+		l.cfg.Logf(format, args...)
+	}
+}
+
+// setupReplication gives both fresh servers a replication user and an
+// empty GTID history, makes the first writable and the second its
+// read-only replica.
+func (l *Lab) setupReplication(ctx context.Context) error {
+	w, r := l.DB.nodes[0], l.DB.nodes[1]
+	var flav []flavour
+	for _, n := range l.DB.nodes {
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		err := n.WaitReady(rctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		f, _, _ := n.Flavour(ctx)
+		flav = append(flav, f)
+		if err := n.createReplicationUser(ctx, l.state.ReplUser, l.state.ReplPassword); err != nil {
+			return err
+		}
+		if err := n.resetGTIDs(ctx); err != nil {
+			return err
+		}
+	}
+	if flav[0] != flav[1] {
+		return fmt.Errorf("the servers differ: %s and %s", flav[0], flav[1])
+	}
+	if err := w.unfence(ctx); err != nil {
+		return err
+	}
+	if err := r.fence(ctx); err != nil {
+		return err
+	}
+	return r.replicateFrom(ctx, w, l.state.ReplUser, l.state.ReplPassword)
+}
+
+// migrate runs the migrations and creates the application user on the
+// writer, as root; both replicate to the replica.
+func (l *Lab) migrate(ctx context.Context) error {
+	cfg := l.DB.nodes[0].Config("root", l.state.RootPassword, l.cfg.Schema)
+	cfg.ParseTime = true
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	if err := todomysql.Migrate(ctx, db); err != nil {
+		return err
+	}
+	return todomysql.EnsureAppUser(ctx, db, l.cfg.AppUser, l.state.AppPassword, l.cfg.Schema)
+}
+
+// State returns what another process needs to reach this lab.
+func (l *Lab) State() State { return l.state }
+
+// Regions returns the regions, the first one being the initial writer.
+func (l *Lab) Regions() []string {
+	out := make([]string, len(l.state.Regions))
+	for i, r := range l.state.Regions {
+		out[i] = r.Region
+	}
+	return out
+}
+
+// Orchestrator returns the real failover orchestrator over this lab's
+// adapters, with the lab's timeouts.
+func (l *Lab) Orchestrator(approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
+	return &failover.Orchestrator{
+		DB: l.DB, Router: l.FrontDoor, Prober: l.Prober, Approver: approver, Printer: printer,
+		Timeouts: Timeouts, Regions: l.Regions(),
+	}
+}
+
+// Close stops the APIs and the front door and force-removes the lab's
+// containers and network. Use a context that is not cancelled (the
+// caller's may be, after Ctrl-C).
+func (l *Lab) Close(ctx context.Context) error {
+	var errs []error
+	if l.FrontDoor != nil {
+		errs = append(errs, l.FrontDoor.Close(ctx))
+	}
+	for _, a := range l.apis {
+		errs = append(errs, a.Close(ctx))
+	}
+	if l.DB != nil {
+		errs = append(errs, l.DB.Close())
+	}
+	if l.ctrs != nil {
+		errs = append(errs, l.ctrs.Close())
+	}
+	// Force-remove by label (fast: no clean shutdown of throwaway
+	// servers), which also catches a container whose start failed half-way.
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		errs = append(errs, err)
+		l.mu.Lock()
+		for _, c := range l.containers {
+			errs = append(errs, c.Terminate(ctx))
+		}
+		l.mu.Unlock()
+		if l.nw != nil {
+			errs = append(errs, l.nw.Remove(ctx))
+		}
+		return errors.Join(errs...)
+	}
+	defer cli.Close()
+	_, err = removeLabelled(ctx, cli, LabelLab+"="+l.state.RunID)
+	errs = append(errs, err)
+	return errors.Join(errs...)
+}
+
+// quietLogger drops testcontainers' progress lines.
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}

@@ -1,0 +1,354 @@
+package lab
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// flavour is the kind of MySQL-compatible server: the replication
+// statements and GTID variables differ.
+type flavour string
+
+const (
+	flavourMariaDB flavour = "mariadb"
+	flavourMySQL   flavour = "mysql"
+)
+
+// containers starts, stops and locates the lab's containers. The Docker
+// implementation is dockerContainers; the interface keeps the database
+// logic independent of where the containers came from (started by this
+// process, or by a `lab:up` running in another terminal).
+type containers interface {
+	// Addr returns the host:port where the container's MySQL port is
+	// published now. It returns an error when the container is not running.
+	Addr(ctx context.Context, id string) (string, error)
+	// Running reports whether the container is running.
+	Running(ctx context.Context, id string) (bool, error)
+	// Stop stops the container; timeout 0 kills it at once.
+	Stop(ctx context.Context, id string, timeout time.Duration) error
+	// Start starts a stopped container.
+	Start(ctx context.Context, id string) error
+}
+
+// node is one regional database server: a container on the lab network.
+// It reaches the server through the container's published port, which
+// Docker may change when the container restarts, so it re-resolves the
+// address whenever a dial fails. Every pool to the server (root's and the
+// regional API's) dials through it.
+type node struct {
+	region      string // "lab-a"
+	alias       string // the host name on the lab network; Member.ID
+	containerID string
+	serverID    uint32
+	rootPass    string
+	ctrs        containers
+
+	mu      sync.Mutex
+	addr    string
+	flav    flavour
+	version string
+	admin   *sql.DB
+}
+
+func newNode(region, alias, containerID string, serverID uint32, rootPass string, ctrs containers) *node {
+	return &node{region: region, alias: alias, containerID: containerID, serverID: serverID, rootPass: rootPass, ctrs: ctrs}
+}
+
+// dial connects to the server's published port, resolving it again when
+// the cached address does not answer (the container restarted).
+func (n *node) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	var d net.Dialer
+	n.mu.Lock()
+	addr := n.addr
+	n.mu.Unlock()
+	if addr != "" {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return c, nil
+		}
+	}
+	addr, err := n.ctrs.Addr(ctx, n.containerID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", n.alias, err)
+	}
+	n.mu.Lock()
+	n.addr = addr
+	n.mu.Unlock()
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// Config returns a driver configuration for user on schema db that dials
+// this node.
+func (n *node) Config(user, password, db string) *mysql.Config {
+	cfg := mysql.NewConfig()
+	cfg.User = user
+	cfg.Passwd = password
+	cfg.Net = "tcp"
+	cfg.Addr = n.alias + ":3306" // informative only: DialFunc decides
+	cfg.DialFunc = n.dial
+	cfg.DBName = db
+	cfg.Logger = &mysql.NopLogger{}
+	cfg.Timeout = 2 * time.Second
+	cfg.ReadTimeout = 30 * time.Second
+	cfg.WriteTimeout = 10 * time.Second
+	return cfg
+}
+
+// Admin returns root's pool to the server (no default schema).
+func (n *node) Admin() *sql.DB {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.admin == nil {
+		// Without parseTime: Rebuild copies rows as text.
+		c, _ := mysql.NewConnector(n.Config("root", n.rootPass, ""))
+		db := sql.OpenDB(c)
+		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(2)
+		db.SetConnMaxLifetime(30 * time.Second)
+		db.SetConnMaxIdleTime(5 * time.Second)
+		n.admin = db
+	}
+	return n.admin
+}
+
+// Close closes root's pool.
+func (n *node) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.admin == nil {
+		return nil
+	}
+	err := n.admin.Close()
+	n.admin = nil
+	return err
+}
+
+// Flavour returns the server's flavour, asking the server the first time.
+func (n *node) Flavour(ctx context.Context) (flavour, string, error) {
+	n.mu.Lock()
+	f, v := n.flav, n.version
+	n.mu.Unlock()
+	if f != "" {
+		return f, v, nil
+	}
+	if err := n.Admin().QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
+		return "", "", fmt.Errorf("%s: version: %w", n.alias, err)
+	}
+	f = flavourMySQL
+	if strings.Contains(strings.ToLower(v), "mariadb") {
+		f = flavourMariaDB
+	}
+	n.mu.Lock()
+	n.flav, n.version = f, v
+	n.mu.Unlock()
+	return f, v, nil
+}
+
+// WaitReady waits until root can run a query, or ctx ends.
+func (n *node) WaitReady(ctx context.Context) error {
+	var last error
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_, _, err := n.Flavour(pctx)
+		if err == nil {
+			err = n.Admin().PingContext(pctx)
+		}
+		cancel()
+		if err == nil {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w (last error: %v)", n.alias, ctx.Err(), last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// replicaStatus is the part of SHOW SLAVE/REPLICA STATUS the lab reads.
+type replicaStatus struct {
+	SourceHost    string
+	IORunning     string // "Yes", "No", "Connecting"
+	SQLRunning    string // "Yes", "No"
+	SecondsBehind sql.NullInt64
+	LastIOError   string
+	LastSQLError  string
+	// IOPos is what the IO thread has received: Gtid_IO_Pos (MariaDB) or
+	// Retrieved_Gtid_Set (MySQL).
+	IOPos string
+}
+
+// Running reports whether both replication threads run.
+func (r *replicaStatus) Running() bool {
+	return r != nil && r.IORunning == "Yes" && r.SQLRunning == "Yes"
+}
+
+// serverState is what one server says about itself.
+type serverState struct {
+	Version  string
+	Flavour  flavour
+	ReadOnly bool
+	// Position is everything the server has executed, as a GTID position
+	// (MariaDB, highest GTID per domain) or GTID set (MySQL).
+	Position string
+	// MariaDB only: PositionGTIDs is Position parsed; BinlogState is
+	// @@gtid_binlog_state merged with the position (the last GTID per
+	// domain and originating server); SlavePos is @@gtid_slave_pos.
+	PositionGTIDs []mariaGTID
+	BinlogState   []mariaGTID
+	SlavePos      []mariaGTID
+	ServerID      uint32
+	// Replica is nil when the server is not configured as a replica.
+	Replica *replicaStatus
+}
+
+// State reads the server's role, GTID position and replica status.
+func (n *node) State(ctx context.Context) (serverState, error) {
+	f, v, err := n.Flavour(ctx)
+	if err != nil {
+		return serverState{}, err
+	}
+	st := serverState{Version: v, Flavour: f}
+	db := n.Admin()
+	switch f {
+	case flavourMariaDB:
+		var binlogPos, slavePos, binlogState string
+		err = db.QueryRowContext(ctx,
+			"SELECT @@GLOBAL.read_only, @@GLOBAL.server_id, @@GLOBAL.gtid_binlog_pos, @@GLOBAL.gtid_slave_pos, @@GLOBAL.gtid_binlog_state").
+			Scan(&st.ReadOnly, &st.ServerID, &binlogPos, &slavePos, &binlogState)
+		if err != nil {
+			return st, fmt.Errorf("%s: read state: %w", n.alias, err)
+		}
+		bp, err1 := parseMariaGTIDs(binlogPos)
+		sp, err2 := parseMariaGTIDs(slavePos)
+		bs, err3 := parseMariaGTIDs(binlogState)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return st, fmt.Errorf("%s: %w", n.alias, err)
+		}
+		pos := mariaPosition(bp, sp)
+		st.Position = formatMariaGTIDs(pos)
+		st.PositionGTIDs = pos
+		st.BinlogState = append(bs, pos...)
+		st.SlavePos = sp
+	default:
+		var superRO bool
+		err = db.QueryRowContext(ctx,
+			"SELECT @@GLOBAL.read_only, @@GLOBAL.super_read_only, @@GLOBAL.server_id, @@GLOBAL.gtid_executed").
+			Scan(&st.ReadOnly, &superRO, &st.ServerID, &st.Position)
+		if err != nil {
+			return st, fmt.Errorf("%s: read state: %w", n.alias, err)
+		}
+		st.ReadOnly = st.ReadOnly || superRO
+		st.Position = strings.Join(strings.Fields(st.Position), "")
+	}
+	st.Replica, err = n.replicaStatus(ctx, f)
+	if err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+func (n *node) replicaStatus(ctx context.Context, f flavour) (*replicaStatus, error) {
+	q := "SHOW REPLICA STATUS"
+	if f == flavourMariaDB {
+		q = "SHOW SLAVE STATUS"
+	}
+	rows, err := n.Admin().QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", n.alias, q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", n.alias, q, err)
+	}
+	col := map[string]sql.NullString{}
+	for i, c := range cols {
+		col[c] = vals[i]
+	}
+	// The two flavours name the same columns differently.
+	pick := func(names ...string) sql.NullString {
+		for _, name := range names {
+			if v, ok := col[name]; ok {
+				return v
+			}
+		}
+		return sql.NullString{}
+	}
+	r := &replicaStatus{
+		SourceHost:   pick("Master_Host", "Source_Host").String,
+		IORunning:    pick("Slave_IO_Running", "Replica_IO_Running").String,
+		SQLRunning:   pick("Slave_SQL_Running", "Replica_SQL_Running").String,
+		LastIOError:  pick("Last_IO_Error").String,
+		LastSQLError: pick("Last_SQL_Error").String,
+		IOPos:        strings.Join(strings.Fields(pick("Gtid_IO_Pos", "Retrieved_Gtid_Set").String), ""),
+	}
+	if sb := pick("Seconds_Behind_Master", "Seconds_Behind_Source"); sb.Valid {
+		var secs int64
+		if _, err := fmt.Sscan(sb.String, &secs); err == nil {
+			r.SecondsBehind = sql.NullInt64{Int64: secs, Valid: true}
+		}
+	}
+	return r, rows.Err()
+}
+
+// exec runs statements in order on one connection of root's pool.
+func (n *node) exec(ctx context.Context, stmts ...string) error {
+	conn, err := n.Admin().Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.alias, err)
+	}
+	defer conn.Close()
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %s: %w", n.alias, redact(s), err)
+		}
+	}
+	return nil
+}
+
+// redact hides passwords in a statement that goes into an error.
+func redact(stmt string) string {
+	for _, kw := range []string{"MASTER_PASSWORD='", "SOURCE_PASSWORD='", "IDENTIFIED BY '"} {
+		if i := strings.Index(stmt, kw); i >= 0 {
+			j := strings.Index(stmt[i+len(kw):], "'")
+			if j >= 0 {
+				stmt = stmt[:i+len(kw)] + "***" + stmt[i+len(kw)+j:]
+			}
+		}
+	}
+	return stmt
+}
+
+// literal quotes s as an SQL string literal. The lab only puts host names,
+// user names, generated passwords and GTID positions into statements that
+// take no placeholders (CHANGE MASTER, CREATE USER, SET GLOBAL), and
+// refuses any other character.
+func literal(s string) (string, error) {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,:", r)) {
+			return "", fmt.Errorf("refusing %q in an SQL literal", s)
+		}
+	}
+	return "'" + s + "'", nil
+}

@@ -1,0 +1,437 @@
+package lab
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+// RebuildResult says what Rebuild did.
+type RebuildResult struct {
+	Member string `json:"member"`
+	Writer string `json:"writer"`
+	// Diverged counts the transactions the member had that the writer
+	// never received: after an unplanned failover, the old writer's
+	// unreplicated transactions, measured from both servers' GTID sets.
+	Diverged int64 `json:"diverged"`
+	// DivergedPosition is the member's GTID position (MariaDB) or the
+	// diverged GTID set (MySQL), when Diverged > 0.
+	DivergedPosition string `json:"divergedPosition,omitempty"`
+	// Reseeded is true when the member's data was replaced by a copy of
+	// the writer's; Snapshot names the file that keeps what it had.
+	Reseeded bool   `json:"reseeded"`
+	Snapshot string `json:"snapshot,omitempty"`
+	// Took is the time from the call to the member being caught up.
+	Took time.Duration `json:"tookNs"`
+}
+
+// Rebuild brings a former writer back as a replica of the current writer:
+// it starts the container if it is stopped, keeps it read-only, and
+// compares both servers' GTID sets. When the member holds nothing the
+// writer lacks, it simply replicates from the writer.
+//
+// When it has diverged (an unplanned failover promoted the other server
+// before it received the member's last transactions), it cannot simply
+// re-attach: MariaDB's gtid_strict_mode refuses the conflicting history,
+// and MySQL would replicate around the errant transactions and leave
+// different data on the two servers. Rebuild then does what Aurora does
+// with the old primary after a failover with data loss: it keeps the old
+// data aside (a JSON file of the schema's tables in SnapshotDir, the
+// lab's stand-in for Aurora's snapshot of the old primary), discards the
+// diverged transactions by re-seeding the member with a consistent copy
+// of the writer's schema (logical copy under a brief read lock on the
+// writer, GTID history reset to the copy's position), and replicates from
+// there.
+func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, error) {
+	start := time.Now()
+	m, err := d.nodeByRegion(region)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	w := d.other(m)
+	res := RebuildResult{Member: m.region, Writer: w.region}
+
+	running, err := m.ctrs.Running(ctx, m.containerID)
+	if err != nil {
+		return res, err
+	}
+	if !running {
+		d.logf("starting %s's container", m.alias)
+		if err := m.ctrs.Start(ctx, m.containerID); err != nil {
+			return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	err = m.WaitReady(rctx)
+	cancel()
+	if err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	wst, err := w.State(ctx)
+	if err != nil {
+		return res, fmt.Errorf("rebuild %s: the writer: %w", m.alias, err)
+	}
+	if wst.ReadOnly {
+		return res, fmt.Errorf("rebuild %s: %s is not writable; promote it first", m.alias, w.alias)
+	}
+	if err := m.fence(ctx); err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	if err := m.stopReplication(ctx); err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	mst, err := m.State(ctx)
+	if err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	res.Diverged, res.DivergedPosition, err = m.missing(ctx, mst, wst)
+	if err != nil {
+		return res, fmt.Errorf("rebuild %s: compare GTID sets: %w", m.alias, err)
+	}
+	if res.Diverged > 0 {
+		d.logf("%s has %d transaction(s) %s never received: keeping them aside and re-seeding", m.alias, res.Diverged, w.alias)
+		res.Snapshot, err = d.saveSnapshot(ctx, m, res)
+		if err != nil {
+			return res, fmt.Errorf("rebuild %s: snapshot: %w", m.alias, err)
+		}
+		if err := d.reseed(ctx, m, w); err != nil {
+			return res, fmt.Errorf("rebuild %s: re-seed from %s: %w", m.alias, w.alias, err)
+		}
+		res.Reseeded = true
+	} else {
+		res.DivergedPosition = ""
+	}
+	if err := d.repoint(ctx, m, w); err != nil {
+		return res, err
+	}
+	if err := d.waitCaughtUp(ctx, m, w, d.RebuildWait); err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// waitCaughtUp waits until r replicates from w with both threads running
+// and has applied w's position as read now.
+func (d *Database) waitCaughtUp(ctx context.Context, r, w *node, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		rst, err := r.State(ctx)
+		if err != nil {
+			return err
+		}
+		if rst.Replica.Running() {
+			wst, err := w.State(ctx)
+			if err != nil {
+				return err
+			}
+			ok, _, err := r.waitPosition(ctx, wst.Position, time.Until(deadline))
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+		} else if rst.Replica != nil && rst.Replica.LastSQLError+rst.Replica.LastIOError != "" && rst.Replica.IORunning != "Connecting" {
+			return fmt.Errorf("replication stopped: %s%s", rst.Replica.LastIOError, rst.Replica.LastSQLError)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not catch up with %s within %s", r.alias, w.alias, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// tableDump is one table's contents, as text.
+type tableDump struct {
+	Table   string      `json:"table"`
+	Create  string      `json:"create"`
+	Columns []string    `json:"columns"`
+	Rows    [][]*string `json:"rows"`
+}
+
+// dumpSchema reads every base table of the schema on conn.
+func dumpSchema(ctx context.Context, conn *sql.Conn, schema string) ([]tableDump, error) {
+	rows, err := conn.QueryContext(ctx,
+		"SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name", schema)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	var out []tableDump
+	for _, name := range names {
+		q := quoteIdent(schema) + "." + quoteIdent(name)
+		td := tableDump{Table: name}
+		var tn string
+		if err := conn.QueryRowContext(ctx, "SHOW CREATE TABLE "+q).Scan(&tn, &td.Create); err != nil {
+			return nil, err
+		}
+		rows, err := conn.QueryContext(ctx, "SELECT * FROM "+q)
+		if err != nil {
+			return nil, err
+		}
+		td.Columns, err = rows.Columns()
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for rows.Next() {
+			raw := make([]sql.RawBytes, len(td.Columns))
+			ptrs := make([]any, len(raw))
+			for i := range raw {
+				ptrs[i] = &raw[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			row := make([]*string, len(raw))
+			for i, b := range raw {
+				if b != nil {
+					s := string(b)
+					row[i] = &s
+				}
+			}
+			td.Rows = append(td.Rows, row)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+		out = append(out, td)
+	}
+	return out, nil
+}
+
+func (d *Database) snapshotDir() string {
+	if d.SnapshotDir != "" {
+		return d.SnapshotDir
+	}
+	return filepath.Join(os.TempDir(), "todomgmt-lab")
+}
+
+// snapshotPrefix names a server's snapshot files: alias and container, so
+// that runs never mix.
+func snapshotPrefix(m *node) string {
+	return fmt.Sprintf("%s-%s-diverged-", m.alias, short(m.containerID))
+}
+
+// RecoverySnapshot names the newest file Rebuild wrote for the old
+// writer's diverged data, or "" when there is none (yet): it is written
+// when the old writer comes back, as Aurora takes its snapshot when the
+// old primary's region recovers. It implements failover.RecoverySnapshotter.
+func (d *Database) RecoverySnapshot(_ context.Context, old failover.Member) (string, error) {
+	m, err := d.node(old)
+	if err != nil {
+		return "", err
+	}
+	matches, err := filepath.Glob(filepath.Join(d.snapshotDir(), snapshotPrefix(m)+"*.json"))
+	if err != nil || len(matches) == 0 {
+		return "", err
+	}
+	slices.Sort(matches)
+	return matches[len(matches)-1], nil
+}
+
+var _ failover.RecoverySnapshotter = (*Database)(nil)
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// saveSnapshot writes the member's schema to a JSON file and returns its path.
+func (d *Database) saveSnapshot(ctx context.Context, m *node, res RebuildResult) (string, error) {
+	conn, err := m.Admin().Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	tables, err := dumpSchema(ctx, conn, d.schema)
+	if err != nil {
+		return "", err
+	}
+	dir := d.snapshotDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, snapshotPrefix(m)+time.Now().UTC().Format("20060102T150405.000Z")+".json")
+	b, err := json.MarshalIndent(struct {
+		Member           string      `json:"member"`
+		Diverged         int64       `json:"divergedTransactions"`
+		DivergedPosition string      `json:"divergedPosition"`
+		Schema           string      `json:"schema"`
+		Tables           []tableDump `json:"tables"`
+	}{m.alias, res.Diverged, res.DivergedPosition, d.schema, tables}, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, b, 0o600)
+}
+
+// reseed replaces m's copy of the schema with a consistent copy of w's
+// and sets m's GTID history to the copy's position. The copy is taken in
+// a consistent-snapshot transaction opened under a brief global read lock
+// on w, so the position read under the lock matches the data exactly.
+func (d *Database) reseed(ctx context.Context, m, w *node) error {
+	wconn, err := w.Admin().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer wconn.Close()
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := wconn.ExecContext(lctx, "FLUSH TABLES WITH READ LOCK"); err != nil {
+		return fmt.Errorf("lock %s: %w", w.alias, err)
+	}
+	unlocked := false
+	unlock := func() {
+		if !unlocked {
+			unlocked = true
+			_, _ = wconn.ExecContext(context.WithoutCancel(ctx), "UNLOCK TABLES")
+		}
+	}
+	defer unlock()
+	if _, err := wconn.ExecContext(lctx, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
+		return err
+	}
+	if _, err := wconn.ExecContext(lctx, "START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
+		return err
+	}
+	wst, err := w.State(lctx) // no writes can happen under the lock
+	if err != nil {
+		return err
+	}
+	unlock()
+	tables, err := dumpSchema(ctx, wconn, d.schema)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", w.alias, err)
+	}
+	if _, err := wconn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+
+	mconn, err := m.Admin().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer mconn.Close()
+	f, _, err := m.Flavour(ctx)
+	if err != nil {
+		return err
+	}
+	if f == flavourMySQL {
+		// root may write while read_only (not super_read_only) keeps the
+		// application out.
+		if _, err := mconn.ExecContext(ctx, "SET GLOBAL super_read_only=OFF"); err != nil {
+			return err
+		}
+		defer func() { _, _ = mconn.ExecContext(context.WithoutCancel(ctx), "SET GLOBAL super_read_only=ON") }()
+	}
+	for _, s := range []string{"SET SESSION sql_log_bin=0", "SET SESSION foreign_key_checks=0",
+		"CREATE DATABASE IF NOT EXISTS " + quoteIdent(d.schema)} {
+		if _, err := mconn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %s: %w", m.alias, s, err)
+		}
+	}
+	existing, err := dumpTableNames(ctx, mconn, d.schema)
+	if err != nil {
+		return err
+	}
+	for _, t := range existing {
+		if _, err := mconn.ExecContext(ctx, "DROP TABLE "+quoteIdent(d.schema)+"."+quoteIdent(t)); err != nil {
+			return fmt.Errorf("%s: drop %s: %w", m.alias, t, err)
+		}
+	}
+	if _, err := mconn.ExecContext(ctx, "USE "+quoteIdent(d.schema)); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := mconn.ExecContext(ctx, t.Create); err != nil {
+			return fmt.Errorf("%s: create %s: %w", m.alias, t.Table, err)
+		}
+		if err := insertRows(ctx, mconn, t); err != nil {
+			return fmt.Errorf("%s: copy %s: %w", m.alias, t.Table, err)
+		}
+	}
+	// Forget the diverged history; start from the copy's position.
+	if err := m.resetGTIDs(ctx); err != nil {
+		return err
+	}
+	pos, err := literal(wst.Position)
+	if err != nil {
+		return err
+	}
+	if f == flavourMariaDB {
+		return m.exec(ctx, "SET GLOBAL gtid_slave_pos="+pos)
+	}
+	return m.exec(ctx, "SET GLOBAL gtid_purged="+pos)
+}
+
+func dumpTableNames(ctx context.Context, conn *sql.Conn, schema string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx,
+		"SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'", schema)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// insertRows inserts a table's rows in batches.
+func insertRows(ctx context.Context, conn *sql.Conn, t tableDump) error {
+	const batch = 200
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = quoteIdent(c)
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	for start := 0; start < len(t.Rows); start += batch {
+		end := min(start+batch, len(t.Rows))
+		var args []any
+		var vals []string
+		for _, row := range t.Rows[start:end] {
+			vals = append(vals, one)
+			for _, v := range row {
+				if v == nil {
+					args = append(args, nil)
+				} else {
+					args = append(args, *v)
+				}
+			}
+		}
+		q := "INSERT INTO " + quoteIdent(t.Table) + " (" + strings.Join(cols, ",") + ") VALUES " + strings.Join(vals, ",")
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
