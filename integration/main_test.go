@@ -19,7 +19,8 @@
 //     starts containers calls it first (the helpers below do).
 //   - sharedDB(tb) *testDB: the shared server (container, pools, DSNs).
 //   - rootDB(tb), appDB(tb) *sql.DB: pools on the shared schema as root and
-//     as the application user (rejectReadOnly=true, like production).
+//     as the application user (built by pkg/dbconn from the DSN, so with
+//     rejectReadOnly=true and parseTime, like production).
 //   - rootDSN(tb), appDSN(tb) string: the DSNs behind those pools.
 //   - resetDB(tb): empties the application tables (todos,
 //     idempotency_keys; ids restart at 1). Call it at the start of a test.
@@ -51,9 +52,9 @@ import (
 	"testing"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
@@ -69,9 +70,9 @@ const (
 type testDB struct {
 	C       *mysqlcontainer.Container
 	Root    *sql.DB // root on testSchema
-	App     *sql.DB // testAppUser on testSchema, rejectReadOnly=true
+	App     *sql.DB // testAppUser on testSchema via pkg/dbconn (rejectReadOnly=true)
 	RootDSN string
-	AppDSN  string
+	AppDSN  string // as given to dbconn, without the parameters it adds
 }
 
 var (
@@ -250,18 +251,19 @@ func newTestDB(ctx context.Context, label string) (*testDB, error) {
 	if err := mysql.EnsureAppUser(ctx, db.Root, testAppUser, testAppPassword, testSchema); err != nil {
 		return db, err
 	}
-	cfg := c.Config(testAppUser, testAppPassword, testSchema)
-	cfg.RejectReadOnly = true
-	cfg.Timeout = 3 * time.Second
-	db.AppDSN = cfg.FormatDSN()
-	conn, err := gomysql.NewConnector(cfg)
+	// The app pool is built the way the API builds it (pkg/dbconn), which
+	// adds rejectReadOnly=true and parseTime to the DSN.
+	db.AppDSN = c.DSN(testAppUser, testAppPassword, testSchema)
+	pools, err := dbconn.Open(ctx, dbconn.Config{
+		DSN:             db.AppDSN,
+		MaxOpenConns:    20,
+		ConnMaxLifetime: time.Minute,
+		ConnectTimeout:  3 * time.Second,
+	})
 	if err != nil {
 		return db, err
 	}
-	db.App = sql.OpenDB(conn)
-	db.App.SetMaxOpenConns(20)
-	db.App.SetMaxIdleConns(20)
-	db.App.SetConnMaxLifetime(time.Minute)
+	db.App = pools.Writer
 	if err := db.App.PingContext(ctx); err != nil {
 		return db, fmt.Errorf("ping as %s: %w", testAppUser, err)
 	}
