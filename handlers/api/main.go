@@ -24,6 +24,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/httpapi/apigw"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -62,7 +63,7 @@ func newHandler(svc todo.Service, checker todo.Checker, cfg config, logger *slog
 		Region:         cfg.Region,
 		Logger:         logger,
 		RequestTimeout: cfg.RequestTimeout,
-		Scopes:         scopesFrom(cfg.SAMLocal),
-		RequestID:      gatewayRequestID,
+		Scopes:         apigw.Scopes(cfg.SAMLocal),
+		RequestID:      apigw.RequestID,
 	})
 }

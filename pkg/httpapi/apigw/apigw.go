@@ -1,4 +1,9 @@
-package main
+// Package apigw connects pkg/httpapi to API Gateway (REST API, payload v1)
+// behind aws-lambda-go-api-proxy: it reads the caller's OAuth scopes and
+// API Gateway's request id from the request context the adapter sets
+// (core.GetAPIGatewayContextFromContext), for httpapi.Config's Scopes and
+// RequestID.
+package apigw
 
 import (
 	"net/http"
@@ -7,7 +12,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 )
 
-// scopesFrom returns the httpapi.Config.Scopes function: the OAuth scopes
+// Scopes returns the httpapi.Config.Scopes function: the OAuth scopes
 // of the Cognito access token, which API Gateway's authorizer puts in the
 // request context as claims.scope, a space-separated string.
 //
@@ -17,7 +22,7 @@ import (
 // not open. Under `sam local` (samLocal) there is no authorizer at all, and
 // outside API Gateway (no request context) there is no gateway to trust:
 // both skip the check.
-func scopesFrom(samLocal bool) func(*http.Request) ([]string, bool) {
+func Scopes(samLocal bool) func(*http.Request) ([]string, bool) {
 	return func(r *http.Request) ([]string, bool) {
 		rc, ok := core.GetAPIGatewayContextFromContext(r.Context())
 		if !ok {
@@ -38,10 +43,10 @@ func scopesFrom(samLocal bool) func(*http.Request) ([]string, bool) {
 	}
 }
 
-// gatewayRequestID returns API Gateway's request id (the one in its access
+// RequestID returns API Gateway's request id (the one in its access
 // logs and in the x-amzn-RequestId response header), or "" outside API
 // Gateway.
-func gatewayRequestID(r *http.Request) string {
+func RequestID(r *http.Request) string {
 	rc, ok := core.GetAPIGatewayContextFromContext(r.Context())
 	if !ok {
 		return ""

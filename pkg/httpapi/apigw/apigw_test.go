@@ -1,4 +1,4 @@
-package main
+package apigw_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/todomgmt/todomgmt/pkg/httpapi/apigw"
 )
 
 // gatewayRequest turns an event into the *http.Request the adapter hands
@@ -81,7 +83,7 @@ func TestScopes(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := scopesFrom(tt.samLocal)(tt.req)
+			got, ok := apigw.Scopes(tt.samLocal)(tt.req)
 			if ok != tt.wantOK || !slices.Equal(got, tt.wantScopes) {
 				t.Errorf("got %q, %v; want %q, %v", got, ok, tt.wantScopes, tt.wantOK)
 			}
@@ -89,11 +91,11 @@ func TestScopes(t *testing.T) {
 	}
 }
 
-func TestGatewayRequestID(t *testing.T) {
-	if got := gatewayRequestID(gatewayRequest(t, nil)); got != "gw-req-1" {
+func TestRequestID(t *testing.T) {
+	if got := apigw.RequestID(gatewayRequest(t, nil)); got != "gw-req-1" {
 		t.Errorf("behind API Gateway: got %q, want gw-req-1", got)
 	}
-	if got := gatewayRequestID(httptest.NewRequest("GET", "/", nil)); got != "" {
+	if got := apigw.RequestID(httptest.NewRequest("GET", "/", nil)); got != "" {
 		t.Errorf("outside API Gateway: got %q, want empty", got)
 	}
 }
