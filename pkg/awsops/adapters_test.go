@@ -1,0 +1,504 @@
+package awsops
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
+	kvstypes "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+const (
+	east    = "us-east-1"
+	west    = "us-west-2"
+	eastARN = "arn:aws:rds:us-east-1:111122223333:cluster:todomgmt-us-east-1"
+	westARN = "arn:aws:rds:us-west-2:111122223333:cluster:todomgmt-us-west-2"
+	global  = "todomgmt-global"
+	kvsARN  = "arn:aws:cloudfront::111122223333:key-value-store/0a1b2c3d-1111-2222-3333-444455556666"
+)
+
+// globalCluster is a canned DescribeGlobalClusters answer with writer as
+// the writer's ARN.
+func globalCluster(writer string) func(string, any) (any, error) {
+	return func(string, any) (any, error) {
+		var ms []rdstypes.GlobalClusterMember
+		for _, arn := range []string{eastARN, westARN} {
+			m := rdstypes.GlobalClusterMember{DBClusterArn: aws.String(arn), IsWriter: aws.Bool(arn == writer)}
+			if arn != writer {
+				m.SynchronizationStatus = rdstypes.GlobalClusterMemberSynchronizationStatusConnected
+			}
+			ms = append(ms, m)
+		}
+		return &rds.DescribeGlobalClustersOutput{GlobalClusters: []rdstypes.GlobalCluster{{
+			GlobalClusterIdentifier: aws.String(global), Status: aws.String("available"), GlobalClusterMembers: ms,
+		}}}, nil
+	}
+}
+
+func TestSwitchoverIsCalledInTheWriterRegionWithTheTargetARN(t *testing.T) {
+	for _, tt := range []struct {
+		name, writer, target, wantRegion string
+	}{
+		{"primary to secondary", eastARN, westARN, east},
+		{"failback after a failover", westARN, eastARN, west},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t)
+			rec.canned["DescribeGlobalClusters"] = globalCluster(tt.writer)
+			rec.wireBody = func(wireCall) (int, string) { return 200, queryResponse("SwitchoverGlobalCluster") }
+			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+			target, _ := ParseClusterARN(tt.target)
+			if err := db.Switchover(context.Background(), failover.Member{Region: target.Region, ID: tt.target}); err != nil {
+				t.Fatalf("Switchover: %v", err)
+			}
+			calls := rec.Calls("SwitchoverGlobalCluster")
+			if len(calls) != 1 {
+				t.Fatalf("%d SwitchoverGlobalCluster calls, want 1", len(calls))
+			}
+			if calls[0].Region != tt.wantRegion {
+				t.Errorf("called in %s, want the writer's region %s", calls[0].Region, tt.wantRegion)
+			}
+			in := calls[0].Input.(*rds.SwitchoverGlobalClusterInput)
+			if got := aws.ToString(in.TargetDbClusterIdentifier); got != tt.target {
+				t.Errorf("TargetDbClusterIdentifier %q, want the ARN %q", got, tt.target)
+			}
+			if got := aws.ToString(in.GlobalClusterIdentifier); got != global {
+				t.Errorf("GlobalClusterIdentifier %q, want %q", got, global)
+			}
+			// On the wire: the regional endpoint, SigV4 scoped to it, the
+			// ARN form-encoded.
+			w := rec.Wire()
+			if len(w) != 1 {
+				t.Fatalf("%d wire requests, want 1", len(w))
+			}
+			if want := "rds." + tt.wantRegion + ".amazonaws.com"; w[0].URL.Host != want {
+				t.Errorf("host %q, want %q", w[0].URL.Host, want)
+			}
+			if r, svc := credentialScope(w[0].Header); r != tt.wantRegion || svc != "rds" {
+				t.Errorf("signed for %s/%s, want %s/rds", r, svc, tt.wantRegion)
+			}
+			f := form(t, w[0].Body)
+			if f.Get("Action") != "SwitchoverGlobalCluster" || f.Get("TargetDbClusterIdentifier") != tt.target {
+				t.Errorf("body %v, want Action=SwitchoverGlobalCluster TargetDbClusterIdentifier=%s", f, tt.target)
+			}
+		})
+	}
+}
+
+func TestFailoverIsCalledInTheTargetRegion(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		allowDataLoss bool
+		wantForm      map[string]string
+		absent        string
+	}{
+		{"data loss allowed", true, map[string]string{"AllowDataLoss": "true"}, "Switchover"},
+		{"switchover through failover", false, map[string]string{"Switchover": "true"}, "AllowDataLoss"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t)
+			rec.wireBody = func(wireCall) (int, string) { return 200, queryResponse("FailoverGlobalCluster") }
+			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+			if err := db.Failover(context.Background(), failover.Member{Region: west, ID: westARN}, tt.allowDataLoss); err != nil {
+				t.Fatalf("Failover: %v", err)
+			}
+			calls := rec.Calls()
+			if len(calls) != 1 || calls[0].Op != "FailoverGlobalCluster" || calls[0].Region != west {
+				t.Fatalf("calls %+v, want one FailoverGlobalCluster in %s (nothing in the lost region)", calls, west)
+			}
+			in := calls[0].Input.(*rds.FailoverGlobalClusterInput)
+			if aws.ToString(in.TargetDbClusterIdentifier) != westARN {
+				t.Errorf("TargetDbClusterIdentifier %q, want %q", aws.ToString(in.TargetDbClusterIdentifier), westARN)
+			}
+			w := rec.Wire()
+			if len(w) != 1 || w[0].URL.Host != "rds.us-west-2.amazonaws.com" {
+				t.Fatalf("wire %+v, want one request to rds.us-west-2.amazonaws.com", w)
+			}
+			f := form(t, w[0].Body)
+			for k, v := range tt.wantForm {
+				if f.Get(k) != v {
+					t.Errorf("%s=%q, want %q (body %s)", k, f.Get(k), v, w[0].Body)
+				}
+			}
+			if f.Has(tt.absent) {
+				t.Errorf("body has %s, which the API refuses together with the other flag", tt.absent)
+			}
+			if f.Get("TargetDbClusterIdentifier") != westARN {
+				t.Errorf("TargetDbClusterIdentifier=%q on the wire, want %q", f.Get("TargetDbClusterIdentifier"), westARN)
+			}
+		})
+	}
+}
+
+func TestDetachRemovesTheTargetInItsRegion(t *testing.T) {
+	rec := newRecorder(t)
+	rec.wireBody = func(wireCall) (int, string) { return 200, queryResponse("RemoveFromGlobalCluster") }
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	if err := db.Detach(context.Background(), failover.Member{Region: west, ID: westARN}); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	calls := rec.Calls()
+	if len(calls) != 1 || calls[0].Op != "RemoveFromGlobalCluster" || calls[0].Region != west {
+		t.Fatalf("calls %+v, want one RemoveFromGlobalCluster in %s", calls, west)
+	}
+	in := calls[0].Input.(*rds.RemoveFromGlobalClusterInput)
+	if aws.ToString(in.DbClusterIdentifier) != westARN || aws.ToString(in.GlobalClusterIdentifier) != global {
+		t.Errorf("input %+v, want DbClusterIdentifier=%s GlobalClusterIdentifier=%s", in, westARN, global)
+	}
+}
+
+func TestMemberIDsMustBeARNs(t *testing.T) {
+	rec := newRecorder(t)
+	db := &Database{GlobalClusterID: global, Regions: []string{east}, Clients: rec.clients()}
+	for name, call := range map[string]func() error{
+		"switchover": func() error { return db.Switchover(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}) },
+		"failover":   func() error { return db.Failover(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}, true) },
+		"detach":     func() error { return db.Detach(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}) },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "not a DB cluster ARN") {
+			t.Errorf("%s with a cluster name: %v, want an ARN error", name, err)
+		}
+	}
+	if n := len(rec.Calls()); n != 0 {
+		t.Errorf("%d calls made with a bad ID", n)
+	}
+}
+
+func TestTopology(t *testing.T) {
+	rec := newRecorder(t)
+	now := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
+	rec.canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+		out, _ := globalCluster(eastARN)(region, in)
+		o := out.(*rds.DescribeGlobalClustersOutput)
+		o.GlobalClusters[0].FailoverState = &rdstypes.FailoverState{Status: rdstypes.FailoverStatusPending, ToDbClusterArn: aws.String(westARN)}
+		return o, nil
+	}
+	rec.canned["DescribeDBClusters"] = func(region string, in any) (any, error) {
+		id := aws.ToString(in.(*rds.DescribeDBClustersInput).DBClusterIdentifier)
+		c := rdstypes.DBCluster{DBClusterArn: aws.String(id), Status: aws.String("available"), EngineVersion: aws.String("8.0.mysql_aurora.3.08.0"),
+			DBClusterMembers: []rdstypes.DBClusterMember{{DBInstanceIdentifier: aws.String("i1")}}}
+		if region == west {
+			c.Status = aws.String("replicating-but-new-word")
+			c.DBClusterMembers = append(c.DBClusterMembers, rdstypes.DBClusterMember{DBInstanceIdentifier: aws.String("i2")})
+		}
+		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{c}}, nil
+	}
+	rec.canned["GetMetricData"] = func(region string, in any) (any, error) {
+		return &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{
+			{Id: aws.String("lag0"), Timestamps: []time.Time{now.Add(-2 * time.Minute), now.Add(-time.Minute)}, Values: []float64{900, 120}},
+			{Id: aws.String("lag1"), Timestamps: []time.Time{now.Add(-time.Minute)}, Values: []float64{350}},
+		}}, nil
+	}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(), Now: func() time.Time { return now }}
+	top, err := db.Topology(context.Background())
+	if err != nil {
+		t.Fatalf("Topology: %v", err)
+	}
+	want := failover.Topology{ID: global, Status: "available", Operation: "pending", OperationTo: westARN, Members: []failover.Member{
+		{Region: east, ID: eastARN, Writer: true, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0"},
+		{Region: west, ID: westARN, Status: "replicating-but-new-word", Instances: 2, EngineVersion: "8.0.mysql_aurora.3.08.0",
+			Sync: "connected", Lag: 350 * time.Millisecond, LagKnown: true},
+	}}
+	if diff := cmp.Diff(want, top); diff != "" {
+		t.Errorf("topology (-want +got):\n%s", diff)
+	}
+	for _, c := range rec.Calls("DescribeDBClusters") {
+		id := aws.ToString(c.Input.(*rds.DescribeDBClustersInput).DBClusterIdentifier)
+		ca, _ := ParseClusterARN(id)
+		if ca.Region != c.Region {
+			t.Errorf("DescribeDBClusters(%s) called in %s, want the member's region", id, c.Region)
+		}
+	}
+	metrics := rec.Calls("GetMetricData")
+	if len(metrics) != 1 || metrics[0].Region != west {
+		t.Fatalf("GetMetricData calls %+v, want one in the secondary's region %s", metrics, west)
+	}
+	q := metrics[0].Input.(*cloudwatch.GetMetricDataInput).MetricDataQueries
+	if len(q) != 2 || !strings.Contains(aws.ToString(q[0].Expression), `DBClusterIdentifier = 'todomgmt-us-west-2'`) ||
+		!strings.Contains(aws.ToString(q[1].Expression), "AuroraGlobalDBRPOLag") {
+		t.Errorf("metric queries %v, want replication and RPO lag of todomgmt-us-west-2", q)
+	}
+}
+
+func TestTopologyWithALostRegion(t *testing.T) {
+	rec := newRecorder(t)
+	rec.canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+		if region == east {
+			return nil, &net503{}
+		}
+		return globalCluster(eastARN)(region, in)
+	}
+	rec.canned["DescribeDBClusters"] = func(region string, in any) (any, error) {
+		if region == east {
+			return nil, &net503{}
+		}
+		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{{Status: aws.String("available"),
+			DBClusterMembers: []rdstypes.DBClusterMember{{}}, EngineVersion: aws.String("v")}}}, nil
+	}
+	rec.canned["GetMetricData"] = func(string, any) (any, error) { return &cloudwatch.GetMetricDataOutput{}, nil }
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	top, err := db.Topology(context.Background())
+	if err != nil {
+		t.Fatalf("Topology with %s down: %v", east, err)
+	}
+	e, _ := top.Member(east)
+	w, _ := top.Member(west)
+	if e.Status != "" || !e.Writer || w.Status != "available" || w.LagKnown {
+		t.Errorf("members %+v / %+v, want the lost writer with an unknown status and the secondary available with unknown lag", e, w)
+	}
+}
+
+type net503 struct{}
+
+func (*net503) Error() string { return "dial tcp: i/o timeout" }
+
+func TestTopologyGlobalClusterNotFound(t *testing.T) {
+	rec := newRecorder(t)
+	rec.canned["DescribeGlobalClusters"] = func(string, any) (any, error) {
+		return nil, &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("not found")}
+	}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	_, err := db.Topology(context.Background())
+	var nf *GlobalClusterNotFoundError
+	if !errorsAs(err, &nf) {
+		t.Fatalf("error %v, want *GlobalClusterNotFoundError", err)
+	}
+}
+
+func TestRecoverySnapshot(t *testing.T) {
+	rec := newRecorder(t)
+	t0 := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
+	rec.canned["DescribeDBClusterSnapshots"] = func(string, any) (any, error) {
+		return &rds.DescribeDBClusterSnapshotsOutput{DBClusterSnapshots: []rdstypes.DBClusterSnapshot{
+			{DBClusterSnapshotIdentifier: aws.String("rds:todomgmt-us-east-1-2026-11-04-03-00"), SnapshotCreateTime: aws.Time(t0)},
+			{DBClusterSnapshotIdentifier: aws.String("rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-05-09-10"), SnapshotCreateTime: aws.Time(t0.Add(10 * time.Minute))},
+			{DBClusterSnapshotIdentifier: aws.String("rds:unplanned-global-failover-todomgmt-us-east-1-2026-10-01-01-00"), SnapshotCreateTime: aws.Time(t0.Add(-time.Hour))},
+		}}, nil
+	}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	got, err := db.RecoverySnapshot(context.Background(), failover.Member{Region: east, ID: eastARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-05-09-10"; got != want {
+		t.Errorf("snapshot %q, want the newest recovery snapshot %q", got, want)
+	}
+	calls := rec.Calls("DescribeDBClusterSnapshots")
+	if len(calls) != 1 || calls[0].Region != east || aws.ToString(calls[0].Input.(*rds.DescribeDBClusterSnapshotsInput).DBClusterIdentifier) != "todomgmt-us-east-1" {
+		t.Errorf("calls %+v, want one in the old writer's region for its cluster name", calls)
+	}
+}
+
+func TestKVSRouter(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		current   *string // nil: key absent
+		route     string
+		wantPut   bool
+		wantErr   string
+		conflicts int
+	}{
+		{name: "moves the key with the ETag", current: aws.String(east), route: west, wantPut: true},
+		{name: "already there: no write", current: aws.String(west), route: west},
+		{name: "absent key", route: west, wantPut: true},
+		{name: "conflict then success", current: aws.String(east), route: west, wantPut: true, conflicts: 1},
+		{name: "not an origin", current: aws.String(east), route: "eu-west-1", wantErr: "not a front door origin"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t)
+			etag := 0
+			rec.canned["GetKey"] = func(string, any) (any, error) {
+				if tt.current == nil {
+					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("no key")}
+				}
+				return &cloudfrontkeyvaluestore.GetKeyOutput{Key: aws.String(ActiveRegionKey), Value: tt.current}, nil
+			}
+			rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+				etag++
+				return &cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput{ETag: aws.String("ETAG" + string(rune('0'+etag))), Status: aws.String("READY")}, nil
+			}
+			conflicts := tt.conflicts
+			rec.canned["PutKey"] = func(string, any) (any, error) {
+				if conflicts > 0 {
+					conflicts--
+					return nil, &kvstypes.ConflictException{Message: aws.String("etag mismatch")}
+				}
+				return &cloudfrontkeyvaluestore.PutKeyOutput{ETag: aws.String("next")}, nil
+			}
+			r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+			err := r.Route(context.Background(), tt.route)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Route error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Route: %v", err)
+			}
+			puts := rec.Calls("PutKey")
+			if !tt.wantPut {
+				if len(puts) != 0 {
+					t.Errorf("%d PutKey calls, want none", len(puts))
+				}
+				return
+			}
+			if len(puts) != tt.conflicts+1 {
+				t.Fatalf("%d PutKey calls, want %d", len(puts), tt.conflicts+1)
+			}
+			last := puts[len(puts)-1].Input.(*cloudfrontkeyvaluestore.PutKeyInput)
+			want := &cloudfrontkeyvaluestore.PutKeyInput{KvsARN: aws.String(kvsARN), Key: aws.String(ActiveRegionKey), Value: aws.String(tt.route),
+				IfMatch: aws.String("ETAG" + string(rune('0'+tt.conflicts+1)))}
+			if diff := cmp.Diff(want, last, cmpIgnoreUnexported()); diff != "" {
+				t.Errorf("PutKey input (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestKVSRouterActive(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		value *string
+		want  string
+	}{
+		{"set", aws.String(west), west},
+		{"absent: the function's fallback", nil, east},
+		{"unknown value: the function's fallback", aws.String("mars-1"), east},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t)
+			rec.canned["GetKey"] = func(string, any) (any, error) {
+				if tt.value == nil {
+					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("no key")}
+				}
+				return &cloudfrontkeyvaluestore.GetKeyOutput{Value: tt.value}, nil
+			}
+			r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+			got, err := r.Active(context.Background())
+			if err != nil || got != tt.want {
+				t.Errorf("Active = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestKVSOnTheWire lets PutKey through to the wire: the SDK resolves the
+// endpoint from the ARN, signs with SigV4A for every region, and sends
+// the ETag as If-Match.
+func TestKVSOnTheWire(t *testing.T) {
+	rec := newRecorder(t)
+	rec.canned["GetKey"] = func(string, any) (any, error) {
+		return &cloudfrontkeyvaluestore.GetKeyOutput{Value: aws.String(east)}, nil
+	}
+	rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+		return &cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput{ETag: aws.String("KV123")}, nil
+	}
+	rec.wireBody = func(wireCall) (int, string) { return 200, `{"ETag":"KV124","ItemCount":1,"TotalSizeInBytes":20}` }
+	r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+	if err := r.Route(context.Background(), west); err != nil {
+		t.Fatalf("Route: %v", err)
+	}
+	w := rec.Wire()
+	if len(w) != 1 {
+		t.Fatalf("%d wire requests, want 1 (PutKey)", len(w))
+	}
+	req := w[0]
+	if req.Method != http.MethodPut || req.URL.Host != "111122223333.cloudfront-kvs.global.api.aws" {
+		t.Errorf("%s %s, want PUT to 111122223333.cloudfront-kvs.global.api.aws", req.Method, req.URL.Host)
+	}
+	if !strings.HasSuffix(req.URL.EscapedPath(), "/keys/active-region") {
+		t.Errorf("path %s, want it to end in /keys/active-region", req.URL.EscapedPath())
+	}
+	if got := req.Header.Get("If-Match"); got != "KV123" {
+		t.Errorf("If-Match %q, want KV123", got)
+	}
+	if a := req.Header.Get("Authorization"); !strings.HasPrefix(a, "AWS4-ECDSA-P256-SHA256 ") {
+		t.Errorf("Authorization %q, want a SigV4A signature", a)
+	}
+	if got := req.Header.Get("X-Amz-Region-Set"); got != "*" {
+		t.Errorf("X-Amz-Region-Set %q, want *", got)
+	}
+	if !strings.Contains(req.Body, `"Value":"us-west-2"`) {
+		t.Errorf("body %s, want Value us-west-2", req.Body)
+	}
+}
+
+func TestMetricRouter(t *testing.T) {
+	for _, tt := range []struct {
+		route     string
+		wantValue float64
+		wantErr   bool
+	}{
+		{west, 0, false},
+		{east, 1, false},
+		{"eu-west-1", 0, true},
+	} {
+		t.Run(tt.route, func(t *testing.T) {
+			rec := newRecorder(t)
+			rec.canned["PutMetricData"] = func(string, any) (any, error) { return &cloudwatch.PutMetricDataOutput{}, nil }
+			now := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
+			r := &MetricRouter{AppName: "todomgmt", PrimaryRegion: east, StandbyRegion: west, AlarmName: "todomgmt-primary-enabled",
+				Clients: rec.clients(), Now: func() time.Time { return now }}
+			err := r.Route(context.Background(), tt.route)
+			if tt.wantErr {
+				if err == nil || len(rec.Calls()) != 0 {
+					t.Fatalf("Route(%s) = %v with %d calls, want an error and no call", tt.route, err, len(rec.Calls()))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := rec.Calls()
+			if len(calls) != 1 || calls[0].Op != "PutMetricData" || calls[0].Region != west {
+				t.Fatalf("calls %+v, want one PutMetricData in the standby region %s", calls, west)
+			}
+			want := &cloudwatch.PutMetricDataInput{Namespace: aws.String("ToDoMgmt/Routing"), MetricData: []cwtypes.MetricDatum{{
+				MetricName: aws.String("PrimaryEnabled"), Dimensions: []cwtypes.Dimension{{Name: aws.String("AppName"), Value: aws.String("todomgmt")}},
+				Value: aws.Float64(tt.wantValue), Unit: cwtypes.StandardUnitCount, Timestamp: aws.Time(now),
+			}}}
+			if diff := cmp.Diff(want, calls[0].Input, cmpIgnoreUnexported()); diff != "" {
+				t.Errorf("PutMetricData input (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMetricRouterActive(t *testing.T) {
+	for _, tt := range []struct {
+		state cwtypes.StateValue
+		want  string
+	}{
+		{cwtypes.StateValueAlarm, west},
+		{cwtypes.StateValueOk, east},
+		{cwtypes.StateValueInsufficientData, east},
+	} {
+		t.Run(string(tt.state), func(t *testing.T) {
+			rec := newRecorder(t)
+			rec.canned["DescribeAlarms"] = func(region string, in any) (any, error) {
+				return &cloudwatch.DescribeAlarmsOutput{MetricAlarms: []cwtypes.MetricAlarm{{StateValue: tt.state}}}, nil
+			}
+			r := &MetricRouter{AppName: "todomgmt", PrimaryRegion: east, StandbyRegion: west, AlarmName: "todomgmt-primary-enabled", Clients: rec.clients()}
+			got, err := r.Active(context.Background())
+			if err != nil || got != tt.want {
+				t.Errorf("Active = %q, %v; want %q", got, err, tt.want)
+			}
+			c := rec.Calls()
+			if len(c) != 1 || c[0].Region != west || c[0].Input.(*cloudwatch.DescribeAlarmsInput).AlarmNames[0] != "todomgmt-primary-enabled" {
+				t.Errorf("calls %+v, want DescribeAlarms for the alarm in %s", c, west)
+			}
+		})
+	}
+}

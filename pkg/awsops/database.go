@@ -1,0 +1,322 @@
+package awsops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+// ClusterARN is an Aurora DB cluster ARN split into the parts this
+// package needs: arn:aws:rds:<region>:<account>:cluster:<name>.
+type ClusterARN struct {
+	ARN, Region, Name string
+}
+
+// ParseClusterARN parses a DB cluster ARN.
+func ParseClusterARN(arn string) (ClusterARN, error) {
+	p := strings.Split(arn, ":")
+	if len(p) != 7 || p[0] != "arn" || p[2] != "rds" || p[3] == "" || p[5] != "cluster" || p[6] == "" {
+		return ClusterARN{}, fmt.Errorf("%q is not a DB cluster ARN (arn:aws:rds:<region>:<account>:cluster:<name>)", arn)
+	}
+	return ClusterARN{ARN: arn, Region: p[3], Name: p[6]}, nil
+}
+
+// Database is the Aurora Global Database as a failover.Database. Member
+// IDs are cluster ARNs, because the global-cluster operations need ARNs to
+// find a cluster in another region.
+type Database struct {
+	// GlobalClusterID names the global cluster.
+	GlobalClusterID string
+	// Regions are asked for the global cluster, all at once; the first
+	// answer wins, so a region that is down does not block the topology.
+	Regions []string
+	Clients *Clients
+	// Now is the clock for metric windows; nil is time.Now.
+	Now func() time.Time
+}
+
+var (
+	_ failover.Database            = (*Database)(nil)
+	_ failover.RecoverySnapshotter = (*Database)(nil)
+)
+
+func (d *Database) now() time.Time {
+	if d.Now == nil {
+		return time.Now()
+	}
+	return d.Now()
+}
+
+// describeGlobal asks every region for the global cluster and returns the
+// first answer. A GlobalClusterNotFoundFault from any region is final.
+func (d *Database) describeGlobal(ctx context.Context) (rdstypes.GlobalCluster, error) {
+	if len(d.Regions) == 0 {
+		return rdstypes.GlobalCluster{}, errors.New("no region to ask for the global cluster")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		region string
+		gc     rdstypes.GlobalCluster
+		err    error
+	}
+	ch := make(chan answer, len(d.Regions))
+	for _, r := range d.Regions {
+		go func() {
+			out, err := d.Clients.RDS(r).DescribeGlobalClusters(ctx, &rds.DescribeGlobalClustersInput{
+				GlobalClusterIdentifier: aws.String(d.GlobalClusterID),
+			})
+			a := answer{region: r, err: err}
+			if err == nil {
+				if len(out.GlobalClusters) == 0 {
+					a.err = &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("empty answer")}
+				} else {
+					a.gc = out.GlobalClusters[0]
+				}
+			}
+			ch <- a
+		}()
+	}
+	var errs []error
+	for range d.Regions {
+		a := <-ch
+		var nf *rdstypes.GlobalClusterNotFoundFault
+		switch {
+		case a.err == nil:
+			return a.gc, nil
+		case errors.As(a.err, &nf):
+			return rdstypes.GlobalCluster{}, &GlobalClusterNotFoundError{ID: d.GlobalClusterID}
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", a.region, a.err))
+	}
+	return rdstypes.GlobalCluster{}, fmt.Errorf("describe global cluster %s: %w", d.GlobalClusterID, errors.Join(errs...))
+}
+
+// GlobalClusterNotFoundError says the global cluster does not exist.
+type GlobalClusterNotFoundError struct{ ID string }
+
+func (e *GlobalClusterNotFoundError) Error() string {
+	return fmt.Sprintf("global cluster %s not found", e.ID)
+}
+
+// Topology describes the global cluster (DescribeGlobalClusters) and each
+// member in its own region (DescribeDBClusters: status, instances, engine
+// version; CloudWatch: replication lag). A member whose region does not
+// answer keeps an empty status and an unknown lag.
+func (d *Database) Topology(ctx context.Context) (failover.Topology, error) {
+	gc, err := d.describeGlobal(ctx)
+	if err != nil {
+		return failover.Topology{}, err
+	}
+	t := failover.Topology{ID: aws.ToString(gc.GlobalClusterIdentifier), Status: aws.ToString(gc.Status)}
+	if fs := gc.FailoverState; fs != nil && fs.Status != "" {
+		t.Operation = string(fs.Status)
+		t.OperationTo = aws.ToString(fs.ToDbClusterArn)
+	}
+	t.Members = make([]failover.Member, len(gc.GlobalClusterMembers))
+	var wg sync.WaitGroup
+	for i, gm := range gc.GlobalClusterMembers {
+		arn := aws.ToString(gm.DBClusterArn)
+		m := failover.Member{ID: arn, Writer: aws.ToBool(gm.IsWriter)}
+		if !m.Writer {
+			m.Sync = string(gm.SynchronizationStatus)
+		}
+		ca, err := ParseClusterARN(arn)
+		if err != nil {
+			t.Members[i] = m
+			continue
+		}
+		m.Region = ca.Region
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.describeMember(ctx, ca, &m)
+			t.Members[i] = m
+		}()
+	}
+	wg.Wait()
+	return t, nil
+}
+
+func (d *Database) describeMember(ctx context.Context, ca ClusterARN, m *failover.Member) {
+	out, err := d.Clients.RDS(ca.Region).DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(ca.ARN)})
+	if err == nil && len(out.DBClusters) > 0 {
+		c := out.DBClusters[0]
+		m.Status = aws.ToString(c.Status)
+		m.Instances = len(c.DBClusterMembers)
+		m.EngineVersion = aws.ToString(c.EngineVersion)
+	}
+	if !m.Writer {
+		m.Lag, m.LagKnown = d.lag(ctx, ca)
+	}
+}
+
+// lagMetrics are the secondary cluster's lag metrics, in milliseconds:
+// storage replication lag and the RPO lag (time until a commit on the
+// primary is durable on the secondary). The larger is the bound.
+var lagMetrics = []string{"AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag"}
+
+// lagFreshness is how old the latest datapoint may be to count as known.
+const lagFreshness = 5 * time.Minute
+
+// lag reads the secondary's lag metrics in its region. Metrics Insights
+// (FROM "AWS/RDS" WHERE DBClusterIdentifier = ...) matches the metric
+// whatever other dimensions (SourceRegion) it is published with.
+func (d *Database) lag(ctx context.Context, ca ClusterARN) (time.Duration, bool) {
+	end := d.now()
+	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(end.Add(-15 * time.Minute)), EndTime: aws.Time(end)}
+	for i, metric := range lagMetrics {
+		in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
+			Id:         aws.String(fmt.Sprintf("lag%d", i)),
+			Expression: aws.String(fmt.Sprintf(`SELECT MAX(%s) FROM "AWS/RDS" WHERE DBClusterIdentifier = '%s'`, metric, ca.Name)),
+			Period:     aws.Int32(60),
+		})
+	}
+	out, err := d.Clients.CloudWatch(ca.Region).GetMetricData(ctx, in)
+	if err != nil {
+		return 0, false
+	}
+	var lag time.Duration
+	known := false
+	for _, r := range out.MetricDataResults {
+		// The latest datapoint; results are newest first by default, but
+		// do not rely on it.
+		latest := -1
+		for j, ts := range r.Timestamps {
+			if j < len(r.Values) && (latest < 0 || ts.After(r.Timestamps[latest])) {
+				latest = j
+			}
+		}
+		if latest < 0 || end.Sub(r.Timestamps[latest]) > lagFreshness {
+			continue
+		}
+		v := time.Duration(r.Values[latest] * float64(time.Millisecond))
+		if !known || v > lag {
+			lag = v
+		}
+		known = true
+	}
+	return lag, known
+}
+
+// Switchover calls SwitchoverGlobalCluster with the target cluster's ARN,
+// in the current writer's region.
+func (d *Database) Switchover(ctx context.Context, target failover.Member) error {
+	ta, err := ParseClusterARN(target.ID)
+	if err != nil {
+		return err
+	}
+	gc, err := d.describeGlobal(ctx)
+	if err != nil {
+		return err
+	}
+	writerRegion := ""
+	for _, m := range gc.GlobalClusterMembers {
+		if aws.ToBool(m.IsWriter) {
+			if wa, err := ParseClusterARN(aws.ToString(m.DBClusterArn)); err == nil {
+				writerRegion = wa.Region
+			}
+		}
+	}
+	if writerRegion == "" {
+		return fmt.Errorf("switchover of %s: no writer in the global cluster", d.GlobalClusterID)
+	}
+	_, err = d.Clients.RDS(writerRegion).SwitchoverGlobalCluster(ctx, &rds.SwitchoverGlobalClusterInput{
+		GlobalClusterIdentifier:   aws.String(d.GlobalClusterID),
+		TargetDbClusterIdentifier: aws.String(ta.ARN),
+	})
+	if err != nil {
+		return fmt.Errorf("SwitchoverGlobalCluster %s → %s (in %s): %w", d.GlobalClusterID, ta.Name, writerRegion, err)
+	}
+	return nil
+}
+
+// Failover calls FailoverGlobalCluster with the target cluster's ARN in
+// the target's region, which works while the writer's region is down.
+// With allowDataLoss it is a global failover; without, it asks for a
+// switchover (Switchover=true), which needs a healthy writer.
+func (d *Database) Failover(ctx context.Context, target failover.Member, allowDataLoss bool) error {
+	ta, err := ParseClusterARN(target.ID)
+	if err != nil {
+		return err
+	}
+	in := &rds.FailoverGlobalClusterInput{
+		GlobalClusterIdentifier:   aws.String(d.GlobalClusterID),
+		TargetDbClusterIdentifier: aws.String(ta.ARN),
+	}
+	// The two flags are mutually exclusive.
+	if allowDataLoss {
+		in.AllowDataLoss = aws.Bool(true)
+	} else {
+		in.Switchover = aws.Bool(true)
+	}
+	if _, err := d.Clients.RDS(ta.Region).FailoverGlobalCluster(ctx, in); err != nil {
+		return fmt.Errorf("FailoverGlobalCluster %s → %s (in %s, allowDataLoss=%t): %w", d.GlobalClusterID, ta.Name, ta.Region, allowDataLoss, err)
+	}
+	return nil
+}
+
+// Detach calls RemoveFromGlobalCluster for the target in its region: the
+// cluster becomes a standalone writable cluster.
+func (d *Database) Detach(ctx context.Context, target failover.Member) error {
+	ta, err := ParseClusterARN(target.ID)
+	if err != nil {
+		return err
+	}
+	_, err = d.Clients.RDS(ta.Region).RemoveFromGlobalCluster(ctx, &rds.RemoveFromGlobalClusterInput{
+		GlobalClusterIdentifier: aws.String(d.GlobalClusterID),
+		DbClusterIdentifier:     aws.String(ta.ARN),
+	})
+	if err != nil {
+		return fmt.Errorf("RemoveFromGlobalCluster %s from %s (in %s): %w", ta.Name, d.GlobalClusterID, ta.Region, err)
+	}
+	return nil
+}
+
+// RecoverySnapshotPrefix starts the name of the snapshot Aurora takes of
+// the old primary's storage after a global failover with data loss, when
+// that region recovers: rds:unplanned-global-failover-<cluster>-<time>.
+// It is a system snapshot subject to the old cluster's backup retention:
+// copy it to a manual snapshot to keep it.
+const RecoverySnapshotPrefix = "rds:unplanned-global-failover-"
+
+// RecoverySnapshot looks for that snapshot in the old writer's region and
+// returns the newest one's name, or "" when there is none yet.
+func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (string, error) {
+	oa, err := ParseClusterARN(old.ID)
+	if err != nil {
+		return "", err
+	}
+	out, err := d.Clients.RDS(oa.Region).DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{
+		DBClusterIdentifier: aws.String(oa.Name),
+		IncludeShared:       aws.Bool(false),
+	})
+	if err != nil {
+		return "", fmt.Errorf("DescribeDBClusterSnapshots in %s: %w", oa.Region, err)
+	}
+	var found []rdstypes.DBClusterSnapshot
+	for _, s := range out.DBClusterSnapshots {
+		if strings.HasPrefix(aws.ToString(s.DBClusterSnapshotIdentifier), RecoverySnapshotPrefix+oa.Name) {
+			found = append(found, s)
+		}
+	}
+	if len(found) == 0 {
+		return "", nil
+	}
+	newest := slices.MaxFunc(found, func(a, b rdstypes.DBClusterSnapshot) int {
+		return aws.ToTime(a.SnapshotCreateTime).Compare(aws.ToTime(b.SnapshotCreateTime))
+	})
+	return aws.ToString(newest.DBClusterSnapshotIdentifier), nil
+}

@@ -1,0 +1,124 @@
+package awsops
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
+	"github.com/todomgmt/todomgmt/pkg/samconfig"
+)
+
+// BuildEnv is the environment for `sam build`: SAM's go1.x builder runs
+// `go build` for GOOS=linux and the function's architecture; GOFLAGS and
+// CGO_ENABLED carry the project's Lambda build flags (pkg/lambdabuild).
+// GOFLAGS cannot hold a flag value with a space, so "-ldflags=-s -w"
+// becomes "-ldflags=-s" (which strips the DWARF tables too on Go ≥ 1.22).
+func BuildEnv() map[string]string {
+	var flags []string
+	for i := 0; i < len(lambdabuild.Flags); i++ {
+		f := lambdabuild.Flags[i]
+		switch {
+		case f == "-tags" && i+1 < len(lambdabuild.Flags):
+			flags = append(flags, "-tags="+lambdabuild.Flags[i+1])
+			i++
+		case strings.HasPrefix(f, "-ldflags="):
+			flags = append(flags, "-ldflags=-s")
+		default:
+			flags = append(flags, f)
+		}
+	}
+	return map[string]string{"GOFLAGS": strings.Join(flags, " "), "CGO_ENABLED": "0"}
+}
+
+// SamBuildArgs are the arguments of `sam build` for a config environment.
+func SamBuildArgs(t Target) []string {
+	return []string{"build", "--config-env", t.Env}
+}
+
+// SamDeployArgs are the arguments of `sam deploy` for t. With overrides,
+// they replace samconfig's parameter_overrides entirely (the SAM CLI does
+// not merge the two), so callers pass the full set: see PeerOverrides.
+// An empty change set is not an error, so a deploy can be re-run.
+func SamDeployArgs(t Target, overrides map[string]string) []string {
+	args := []string{"deploy", "--config-env", t.Env, "--no-confirm-changeset", "--no-fail-on-empty-changeset"}
+	if overrides != nil {
+		args = append(args, "--parameter-overrides", strings.Join(samconfig.FormatOverrides(overrides), " "))
+	}
+	return args
+}
+
+// PeerOverrides returns t's parameter overrides for the second pass: the
+// samconfig ones plus the peer's user pool ARN and API domain from its
+// stack outputs. needed is false when self already has them (nothing to
+// deploy).
+func PeerOverrides(t Target, self *Stack, peer *Stack) (overrides map[string]string, needed bool, err error) {
+	if peer == nil {
+		return nil, false, fmt.Errorf("the peer of %s is not deployed", t.StackName)
+	}
+	pool, domain := peer.Output("UserPoolArn"), peer.Output("ApiDomain")
+	if pool == "" || domain == "" {
+		return nil, false, fmt.Errorf("stack %s in %s lacks the UserPoolArn or ApiDomain output", peer.Name, peer.Region)
+	}
+	o := maps.Clone(t.Overrides)
+	if o == nil {
+		o = map[string]string{}
+	}
+	o["PeerUserPoolArn"] = pool
+	o["PeerApiDomain"] = domain
+	if o["PeerRegion"] == "" {
+		o["PeerRegion"] = peer.Region
+	}
+	if o["PeerRegion"] != peer.Region {
+		return nil, false, fmt.Errorf("samconfig [%s] says PeerRegion=%s but the peer stack is in %s", t.Env, o["PeerRegion"], peer.Region)
+	}
+	needed = self == nil || self.Parameters["PeerUserPoolArn"] != pool || self.Parameters["PeerApiDomain"] != domain
+	return o, needed, nil
+}
+
+// SeedFrontDoor names the primary region as active on the front door's
+// first creation only: CloudFront mode writes the KeyValueStore key when
+// it is absent; Route 53 mode writes PrimaryEnabled=1 while the alarm has
+// no data yet. It never moves traffic that is already routed, so a deploy
+// after a failover leaves the route alone. It returns what it did.
+func (e *Env) SeedFrontDoor(ctx context.Context) (string, error) {
+	if err := e.RequireStacks(); err != nil {
+		return "", err
+	}
+	router, err := e.Router()
+	if err != nil {
+		return "", err
+	}
+	switch r := router.(type) {
+	case *KVSRouter:
+		wrote, err := r.Seed(ctx, e.Primary.Region)
+		if err != nil {
+			return "", err
+		}
+		if wrote {
+			return fmt.Sprintf("front door: %s=%s written (first creation)", ActiveRegionKey, e.Primary.Region), nil
+		}
+		active, err := r.Active(ctx)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("front door: %s already set, traffic goes to %s (left as is)", ActiveRegionKey, active), nil
+	case *MetricRouter:
+		out, err := e.Clients.CloudWatch(r.StandbyRegion).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{r.AlarmName}})
+		if err != nil {
+			return "", fmt.Errorf("read alarm %s in %s: %w", r.AlarmName, r.StandbyRegion, err)
+		}
+		if len(out.MetricAlarms) > 0 && out.MetricAlarms[0].StateValue != cwtypes.StateValueInsufficientData {
+			return fmt.Sprintf("front door: alarm %s is %s (left as is)", r.AlarmName, out.MetricAlarms[0].StateValue), nil
+		}
+		if err := r.Route(ctx, r.PrimaryRegion); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("front door: %s/%s=1 written in %s (first creation)", RoutingNamespace, RoutingMetric, r.StandbyRegion), nil
+	}
+	return "", fmt.Errorf("unknown router %T", router)
+}

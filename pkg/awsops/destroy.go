@@ -1,0 +1,363 @@
+package awsops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+// Destroyer tears the deployment down in the order RDS allows:
+//
+//  1. read the roles: which stack's cluster is the writer now (after a
+//     failover it is the "secondary" stack's);
+//  2. confirm (the app name, typed or TODOMGMT_CONFIRM);
+//  3. turn deletion protection off on both clusters and the global
+//     cluster with ModifyDBCluster / ModifyGlobalCluster: one immediate
+//     call each, where a stack update would need a full sam deploy of both
+//     regions and could fail on a half-broken deployment; the drift does
+//     not matter, the stacks are deleted next;
+//  4. remove the reader cluster from the global cluster, wait, then the
+//     writer (the last member), wait: DeleteGlobalCluster, which
+//     CloudFormation calls when it deletes the primary stack's
+//     GlobalCluster resource, needs a global cluster without members, and
+//     a member cluster cannot be deleted;
+//  5. delete the secondary-role stack, then the primary-role stack (which
+//     owns the global cluster and the secrets replicated to the other
+//     region), printing stack events and waiting on each;
+//  6. delete the global cluster if it is still there;
+//  7. list what is kept: final snapshots (DeletionPolicy Snapshot), the
+//     recovery snapshot of an unplanned failover, retained resources.
+//
+// Every step checks the current state first, so running it again after a
+// partial failure continues where it stopped.
+type Destroyer struct {
+	Env     *Env
+	Confirm failover.Confirmer
+	// Out receives progress; nil is Env.Out.
+	Out io.Writer
+	// Clock, Poll and Timeout pace the waits on cluster removal; zero
+	// values mean the wall clock, 15s and 30 minutes.
+	Clock   failover.Clock
+	Poll    time.Duration
+	Timeout time.Duration
+}
+
+// DestroyReport is what a destroy did and kept.
+type DestroyReport struct {
+	Changes  []string
+	Retained []Retained
+}
+
+func (d *Destroyer) out() io.Writer {
+	if d.Out != nil {
+		return d.Out
+	}
+	if d.Env.Out != nil {
+		return d.Env.Out
+	}
+	return io.Discard
+}
+
+func (d *Destroyer) printf(format string, args ...any) { fmt.Fprintf(d.out(), format, args...) }
+
+func (d *Destroyer) clock() failover.Clock {
+	if d.Clock == nil {
+		return failover.RealClock
+	}
+	return d.Clock
+}
+
+// member is one cluster of the global cluster (or a stack's cluster).
+type member struct {
+	arn    ClusterARN
+	writer bool
+	role   string // stack role holding it, "" if none
+}
+
+// Run destroys the deployment. It returns the report even on failure.
+func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
+	var rep DestroyReport
+	e := d.Env
+	db := e.Database()
+	stacks := []*Stack{e.Secondary, e.Primary} // deletion order
+	roleOf := func(arn string) string {
+		for _, s := range stacks {
+			if s != nil && s.Output("ClusterArn") == arn {
+				return strings.TrimSpace(s.Parameters["Role"] + " stack " + s.Name)
+			}
+		}
+		return "no stack"
+	}
+
+	gc, err := db.describeGlobal(ctx)
+	var nf *GlobalClusterNotFoundError
+	hasGlobal := true
+	switch {
+	case errors.As(err, &nf):
+		hasGlobal = false
+	case err != nil:
+		return rep, err
+	}
+	var members []member
+	if hasGlobal {
+		if fs := gc.FailoverState; fs != nil && fs.Status != "" {
+			return rep, fmt.Errorf("an operation is in progress on %s (failover state %s): wait until it ends, then destroy", db.GlobalClusterID, fs.Status)
+		}
+		for _, m := range gc.GlobalClusterMembers {
+			ca, err := ParseClusterARN(aws.ToString(m.DBClusterArn))
+			if err != nil {
+				return rep, err
+			}
+			members = append(members, member{arn: ca, writer: aws.ToBool(m.IsWriter), role: roleOf(ca.ARN)})
+		}
+	}
+	if !hasGlobal && e.Primary == nil && e.Secondary == nil {
+		d.printf("nothing to destroy: no stack %s in %s, no stack %s in %s, no global cluster %s\n",
+			e.Config.Primary.StackName, e.Config.Primary.Region, e.Config.Secondary.StackName, e.Config.Secondary.Region, db.GlobalClusterID)
+		rep.Retained = d.retainedSnapshots(ctx, nil)
+		return rep, nil
+	}
+
+	// What will go, for the confirmation.
+	var sum strings.Builder
+	fmt.Fprintf(&sum, "destroy %s:\n", e.Config.AppName())
+	for _, s := range stacks {
+		if s != nil {
+			fmt.Fprintf(&sum, "  delete stack %s in %s (%s, role %s)\n", s.Name, s.Region, s.Status, s.Parameters["Role"])
+		}
+	}
+	if hasGlobal {
+		fmt.Fprintf(&sum, "  global cluster %s (%s):\n", db.GlobalClusterID, aws.ToString(gc.Status))
+		for _, m := range members {
+			role := "reader"
+			if m.writer {
+				role = "WRITER"
+			}
+			fmt.Fprintf(&sum, "    %-6s %s in %s (%s)\n", role, m.arn.Name, m.arn.Region, m.role)
+		}
+	}
+	fmt.Fprintf(&sum, "  final snapshots of the clusters are kept; all other data is deleted")
+	if err := d.Confirm.Confirm(ctx, sum.String(), e.Config.AppName()); err != nil {
+		return rep, fmt.Errorf("destroy not confirmed, nothing changed: %w", err)
+	}
+
+	// Retained resources are read from the templates before the stacks go.
+	for _, s := range stacks {
+		if s == nil {
+			continue
+		}
+		r, err := e.Stacks.RetainedResources(ctx, *s)
+		if err != nil {
+			d.printf("warning: %v\n", err)
+		}
+		rep.Retained = append(rep.Retained, r...)
+	}
+
+	// Deletion protection, on every cluster we know of.
+	clusters := map[string]ClusterARN{}
+	for _, m := range members {
+		clusters[m.arn.ARN] = m.arn
+	}
+	for _, s := range stacks {
+		if s == nil {
+			continue
+		}
+		if ca, err := ParseClusterARN(s.Output("ClusterArn")); err == nil {
+			clusters[ca.ARN] = ca
+		}
+	}
+	for _, arn := range slices.Sorted(maps.Keys(clusters)) {
+		if err := d.unprotectCluster(ctx, clusters[arn], &rep); err != nil {
+			return rep, err
+		}
+	}
+	if hasGlobal && aws.ToBool(gc.DeletionProtection) {
+		region := d.anyRegion(members)
+		if _, err := e.Clients.RDS(region).ModifyGlobalCluster(ctx, &rds.ModifyGlobalClusterInput{
+			GlobalClusterIdentifier: aws.String(db.GlobalClusterID), DeletionProtection: aws.Bool(false),
+		}); err != nil {
+			return rep, fmt.Errorf("turn off deletion protection of global cluster %s: %w", db.GlobalClusterID, err)
+		}
+		rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: global cluster %s", db.GlobalClusterID))
+		d.printf("deletion protection off: global cluster %s\n", db.GlobalClusterID)
+	}
+
+	// Readers first, the writer last: the global cluster ends empty.
+	slices.SortStableFunc(members, func(a, b member) int {
+		switch {
+		case a.writer == b.writer:
+			return 0
+		case b.writer:
+			return -1
+		}
+		return 1
+	})
+	for _, m := range members {
+		if err := d.removeMember(ctx, db, m, &rep); err != nil {
+			return rep, err
+		}
+	}
+
+	for _, s := range stacks {
+		if s == nil {
+			continue
+		}
+		if err := e.Stacks.Delete(ctx, *s); err != nil {
+			return rep, err
+		}
+		rep.Changes = append(rep.Changes, fmt.Sprintf("deleted stack %s in %s", s.Name, s.Region))
+	}
+
+	if hasGlobal {
+		_, err := e.Clients.RDS(d.anyRegion(members)).DeleteGlobalCluster(ctx, &rds.DeleteGlobalClusterInput{GlobalClusterIdentifier: aws.String(db.GlobalClusterID)})
+		var gnf *rdstypes.GlobalClusterNotFoundFault
+		switch {
+		case errors.As(err, &gnf):
+		case err != nil:
+			return rep, fmt.Errorf("delete global cluster %s: %w", db.GlobalClusterID, err)
+		default:
+			rep.Changes = append(rep.Changes, fmt.Sprintf("deleted global cluster %s", db.GlobalClusterID))
+		}
+	}
+	rep.Retained = append(rep.Retained, d.retainedSnapshots(ctx, clusters)...)
+	return rep, nil
+}
+
+func (d *Destroyer) anyRegion(members []member) string {
+	for _, m := range members {
+		if m.writer {
+			return m.arn.Region
+		}
+	}
+	return d.Env.Config.Primary.Region
+}
+
+func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *DestroyReport) error {
+	api := d.Env.Clients.RDS(ca.Region)
+	out, err := api.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(ca.ARN)})
+	var nf *rdstypes.DBClusterNotFoundFault
+	switch {
+	case errors.As(err, &nf):
+		return nil
+	case err != nil:
+		return fmt.Errorf("describe cluster %s in %s: %w", ca.Name, ca.Region, err)
+	case len(out.DBClusters) == 0 || !aws.ToBool(out.DBClusters[0].DeletionProtection):
+		return nil
+	}
+	if _, err := api.ModifyDBCluster(ctx, &rds.ModifyDBClusterInput{
+		DBClusterIdentifier: aws.String(ca.Name), DeletionProtection: aws.Bool(false), ApplyImmediately: aws.Bool(true),
+	}); err != nil {
+		return fmt.Errorf("turn off deletion protection of %s in %s: %w", ca.Name, ca.Region, err)
+	}
+	rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: %s in %s", ca.Name, ca.Region))
+	d.printf("deletion protection off: %s in %s\n", ca.Name, ca.Region)
+	return nil
+}
+
+// removeMember detaches m from the global cluster (in m's region) and
+// waits until the global cluster no longer lists it.
+func (d *Destroyer) removeMember(ctx context.Context, db *Database, m member, rep *DestroyReport) error {
+	role := "reader"
+	if m.writer {
+		role = "writer"
+	}
+	d.printf("removing the %s %s (%s) from global cluster %s\n", role, m.arn.Name, m.arn.Region, db.GlobalClusterID)
+	_, err := d.Env.Clients.RDS(m.arn.Region).RemoveFromGlobalCluster(ctx, &rds.RemoveFromGlobalClusterInput{
+		GlobalClusterIdentifier: aws.String(db.GlobalClusterID), DbClusterIdentifier: aws.String(m.arn.ARN),
+	})
+	if err != nil && !isNotMember(err) {
+		return fmt.Errorf("remove %s from %s: %w", m.arn.Name, db.GlobalClusterID, err)
+	}
+	if err == nil {
+		rep.Changes = append(rep.Changes, fmt.Sprintf("removed %s (%s) from global cluster %s", m.arn.Name, m.arn.Region, db.GlobalClusterID))
+	}
+	clock := d.clock()
+	poll, timeout := d.Poll, d.Timeout
+	if poll <= 0 {
+		poll = 15 * time.Second
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Minute
+	}
+	began := clock.Now()
+	for {
+		gc, err := db.describeGlobal(ctx)
+		var nf *GlobalClusterNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		if err == nil && !slices.ContainsFunc(gc.GlobalClusterMembers, func(x rdstypes.GlobalClusterMember) bool {
+			return aws.ToString(x.DBClusterArn) == m.arn.ARN
+		}) {
+			d.printf("  %s left the global cluster after %s\n", m.arn.Name, clock.Now().Sub(began).Round(time.Second))
+			return nil
+		}
+		if clock.Now().Sub(began) > timeout {
+			return fmt.Errorf("%s is still a member of %s after %s (run destroy again to keep waiting)", m.arn.Name, db.GlobalClusterID, timeout)
+		}
+		if err := clock.Sleep(ctx, poll); err != nil {
+			return err
+		}
+	}
+}
+
+// isNotMember recognises RemoveFromGlobalCluster's answer for a cluster
+// that already left.
+func isNotMember(err error) bool {
+	var nf *rdstypes.DBClusterNotFoundFault
+	var gnf *rdstypes.GlobalClusterNotFoundFault
+	return errors.As(err, &nf) || errors.As(err, &gnf)
+}
+
+// retainedSnapshots lists the manual snapshots of the clusters (the final
+// snapshots) and any recovery snapshot of an unplanned failover, in each
+// region.
+func (d *Destroyer) retainedSnapshots(ctx context.Context, clusters map[string]ClusterARN) []Retained {
+	var out []Retained
+	for _, arn := range slices.Sorted(maps.Keys(clusters)) {
+		ca := clusters[arn]
+		snaps, err := d.Env.Clients.RDS(ca.Region).DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(ca.Name)})
+		if err != nil {
+			out = append(out, Retained{Region: ca.Region, Type: "AWS::RDS::DBClusterSnapshot", ID: "?", Why: fmt.Sprintf("could not list snapshots of %s: %v", ca.Name, err)})
+			continue
+		}
+		for _, s := range snaps.DBClusterSnapshots {
+			id := aws.ToString(s.DBClusterSnapshotIdentifier)
+			switch {
+			case strings.HasPrefix(id, RecoverySnapshotPrefix):
+				out = append(out, Retained{Region: ca.Region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "recovery snapshot of an unplanned failover (system snapshot: expires with the backup retention)"})
+			case aws.ToString(s.SnapshotType) == "manual":
+				out = append(out, Retained{Region: ca.Region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "final snapshot (DeletionPolicy Snapshot)"})
+			}
+		}
+	}
+	return out
+}
+
+// WriteDestroyReport prints what changed and what is kept.
+func WriteDestroyReport(w io.Writer, r DestroyReport) {
+	if len(r.Changes) == 0 {
+		fmt.Fprintln(w, "changed: nothing")
+	}
+	for _, c := range r.Changes {
+		fmt.Fprintf(w, "changed: %s\n", c)
+	}
+	if len(r.Retained) == 0 {
+		fmt.Fprintln(w, "kept: nothing")
+	}
+	for _, k := range r.Retained {
+		fmt.Fprintf(w, "kept: %s %s %s (%s)\n", k.Region, k.Type, k.ID, k.Why)
+	}
+	fmt.Fprintln(w, "also kept by design: the SAM CLI's artifact bucket (stack aws-sam-cli-managed-default in each region); delete it with sam delete or the console if unused")
+}

@@ -1,0 +1,243 @@
+package awsops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+// Stack is a deployed regional stack as CloudFormation describes it.
+type Stack struct {
+	Name       string
+	ID         string
+	Region     string
+	Status     string
+	Outputs    map[string]string
+	Parameters map[string]string
+}
+
+// Output returns the named output, or "".
+func (s Stack) Output(name string) string { return s.Outputs[name] }
+
+// StackNotFoundError says a stack does not exist (or is deleted).
+type StackNotFoundError struct{ Name, Region string }
+
+func (e *StackNotFoundError) Error() string {
+	return fmt.Sprintf("stack %s not found in %s", e.Name, e.Region)
+}
+
+// isNotFound recognises CloudFormation's answer for a missing stack: a
+// ValidationError whose message says it does not exist (there is no
+// typed error for it).
+func isNotFound(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" && strings.Contains(ae.ErrorMessage(), "does not exist")
+}
+
+// Stacks reads, watches and deletes stacks.
+type Stacks struct {
+	Clients *Clients
+	// Out receives progress lines (stack events); nil discards them.
+	Out io.Writer
+	// Clock and Poll pace the waits; nil/zero mean the wall clock and 15s.
+	Clock failover.Clock
+	Poll  time.Duration
+	// Timeout bounds a stack deletion; zero means 60 minutes (an Aurora
+	// cluster and its proxy take a while).
+	Timeout time.Duration
+}
+
+func (s *Stacks) clock() failover.Clock {
+	if s.Clock == nil {
+		return failover.RealClock
+	}
+	return s.Clock
+}
+
+func (s *Stacks) printf(format string, args ...any) {
+	if s.Out != nil {
+		fmt.Fprintf(s.Out, format, args...)
+	}
+}
+
+// Describe returns the stack named name (or its ID) in region, or a
+// *StackNotFoundError when it does not exist or is deleted.
+func (s *Stacks) Describe(ctx context.Context, region, name string) (Stack, error) {
+	out, err := s.Clients.CloudFormation(region).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	if isNotFound(err) {
+		return Stack{}, &StackNotFoundError{Name: name, Region: region}
+	}
+	if err != nil {
+		return Stack{}, fmt.Errorf("describe stack %s in %s: %w", name, region, err)
+	}
+	if len(out.Stacks) == 0 || out.Stacks[0].StackStatus == cfntypes.StackStatusDeleteComplete {
+		return Stack{}, &StackNotFoundError{Name: name, Region: region}
+	}
+	cs := out.Stacks[0]
+	st := Stack{Name: aws.ToString(cs.StackName), ID: aws.ToString(cs.StackId), Region: region, Status: string(cs.StackStatus),
+		Outputs: map[string]string{}, Parameters: map[string]string{}}
+	for _, o := range cs.Outputs {
+		st.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	for _, p := range cs.Parameters {
+		st.Parameters[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	return st, nil
+}
+
+// Retained is something a stack deletion leaves behind on purpose.
+type Retained struct {
+	Region, Type, ID, Why string
+}
+
+// RetainedResources lists the stack's resources whose DeletionPolicy keeps
+// them (Retain, RetainExceptOnCreate), read from the processed template
+// and the stack's resource list. Call it before deleting.
+func (s *Stacks) RetainedResources(ctx context.Context, st Stack) ([]Retained, error) {
+	cfn := s.Clients.CloudFormation(st.Region)
+	tpl, err := cfn.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: aws.String(st.ID), TemplateStage: cfntypes.TemplateStageProcessed})
+	if err != nil {
+		return nil, fmt.Errorf("get template of %s: %w", st.Name, err)
+	}
+	// The processed template (after the SAM transform) is JSON.
+	var t struct {
+		Resources map[string]struct {
+			Type           string `json:"Type"`
+			DeletionPolicy string `json:"DeletionPolicy"`
+		} `json:"Resources"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(tpl.TemplateBody)), &t); err != nil {
+		return nil, fmt.Errorf("template of %s is not JSON: %w", st.Name, err)
+	}
+	kept := map[string]string{}
+	for id, r := range t.Resources {
+		if r.DeletionPolicy == "Retain" || r.DeletionPolicy == "RetainExceptOnCreate" {
+			kept[id] = r.Type
+		}
+	}
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	var out []Retained
+	var token *string
+	for {
+		page, err := cfn.ListStackResources(ctx, &cloudformation.ListStackResourcesInput{StackName: aws.String(st.ID), NextToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list resources of %s: %w", st.Name, err)
+		}
+		for _, r := range page.StackResourceSummaries {
+			if typ, ok := kept[aws.ToString(r.LogicalResourceId)]; ok && aws.ToString(r.PhysicalResourceId) != "" {
+				out = append(out, Retained{Region: st.Region, Type: typ, ID: aws.ToString(r.PhysicalResourceId),
+					Why: fmt.Sprintf("DeletionPolicy Retain (%s)", aws.ToString(r.LogicalResourceId))})
+			}
+		}
+		if page.NextToken == nil {
+			break
+		}
+		token = page.NextToken
+	}
+	slices.SortFunc(out, func(a, b Retained) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Delete deletes the stack and waits until it is gone, printing its events
+// as they happen. A stack already gone is not an error. DELETE_FAILED
+// returns the failed resources' reasons; running Delete again retries.
+func (s *Stacks) Delete(ctx context.Context, st Stack) error {
+	cfn := s.Clients.CloudFormation(st.Region)
+	id := st.ID
+	if id == "" {
+		id = st.Name
+	}
+	clock := s.clock()
+	began := clock.Now()
+	s.printf("deleting stack %s in %s\n", st.Name, st.Region)
+	if _, err := cfn.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(id)}); err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("delete stack %s in %s: %w", st.Name, st.Region, err)
+	}
+	seen := map[string]bool{}
+	poll := s.Poll
+	if poll <= 0 {
+		poll = 15 * time.Second
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Minute
+	}
+	for {
+		failed := s.printEvents(ctx, cfn, st, id, began, seen)
+		out, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(id)})
+		switch {
+		case isNotFound(err):
+			return nil
+		case err != nil:
+			// A transient read failure: keep waiting until the timeout.
+			s.printf("  (describe %s: %v)\n", st.Name, err)
+		case len(out.Stacks) == 0:
+			return nil
+		default:
+			switch status := out.Stacks[0].StackStatus; status {
+			case cfntypes.StackStatusDeleteComplete:
+				s.printf("  %s deleted in %s\n", st.Name, clock.Now().Sub(began).Round(time.Second))
+				return nil
+			case cfntypes.StackStatusDeleteFailed:
+				reason := aws.ToString(out.Stacks[0].StackStatusReason)
+				if len(failed) > 0 {
+					reason = strings.Join(failed, "; ")
+				}
+				return fmt.Errorf("stack %s in %s: DELETE_FAILED: %s (fix the cause, then run destroy again)", st.Name, st.Region, reason)
+			}
+		}
+		if clock.Now().Sub(began) > timeout {
+			return fmt.Errorf("stack %s in %s: still deleting after %s (run destroy again to keep waiting)", st.Name, st.Region, timeout)
+		}
+		if err := clock.Sleep(ctx, poll); err != nil {
+			return err
+		}
+	}
+}
+
+// printEvents prints the stack's events since began that were not printed
+// yet, oldest first, and returns the reasons of failed deletions among
+// them.
+func (s *Stacks) printEvents(ctx context.Context, cfn CloudFormationAPI, st Stack, id string, began time.Time, seen map[string]bool) []string {
+	out, err := cfn.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(id)})
+	if err != nil {
+		return nil
+	}
+	var fresh []cfntypes.StackEvent
+	// Events come newest first; one page is enough at a poll's pace.
+	for _, e := range out.StackEvents {
+		if seen[aws.ToString(e.EventId)] || aws.ToTime(e.Timestamp).Before(began.Add(-time.Minute)) {
+			continue
+		}
+		seen[aws.ToString(e.EventId)] = true
+		fresh = append(fresh, e)
+	}
+	slices.Reverse(fresh)
+	var failed []string
+	for _, e := range fresh {
+		reason := aws.ToString(e.ResourceStatusReason)
+		s.printf("  %s %-28s %-40s %s %s\n", aws.ToTime(e.Timestamp).UTC().Format("15:04:05"), aws.ToString(e.ResourceType),
+			aws.ToString(e.LogicalResourceId), e.ResourceStatus, reason)
+		if e.ResourceStatus == cfntypes.ResourceStatusDeleteFailed {
+			failed = append(failed, fmt.Sprintf("%s: %s", aws.ToString(e.LogicalResourceId), reason))
+		}
+	}
+	return failed
+}

@@ -1,0 +1,152 @@
+package awsops
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+// Status is the whole deployment at one moment: the orchestrator's view
+// (database, front door, APIs) plus each region's stack and proxy.
+type Status struct {
+	State failover.State
+	// Stacks is each region's stack status ("" when the stack is missing).
+	Stacks map[string]string
+	// Proxies summarises each region's RDS Proxy targets.
+	Proxies map[string]ProxyHealth
+	// FrontDoor is the front door's mode and URL.
+	FrontDoorMode, FrontDoorURL string
+}
+
+// ProxyHealth is an RDS Proxy's instance targets' health.
+type ProxyHealth struct {
+	Available, Total int
+	// Detail holds the reasons of unavailable targets or the read error.
+	Detail string
+}
+
+func (p ProxyHealth) String() string {
+	if p.Total == 0 && p.Detail != "" {
+		return p.Detail
+	}
+	s := fmt.Sprintf("%d/%d available", p.Available, p.Total)
+	if p.Detail != "" {
+		s += " (" + p.Detail + ")"
+	}
+	return s
+}
+
+// errRouter reports why there is no router.
+type errRouter struct{ err error }
+
+func (r errRouter) Active(context.Context) (string, error) { return "", r.err }
+func (r errRouter) Route(context.Context, string) error    { return r.err }
+
+// Status reads everything status prints. It fails only when neither
+// stack exists; missing parts show in the table and in Problems.
+func (e *Env) Status(ctx context.Context) (Status, error) {
+	if e.Primary == nil && e.Secondary == nil {
+		return Status{}, e.RequireStacks()
+	}
+	router, err := e.Router()
+	if err != nil {
+		router = errRouter{err}
+	}
+	o := &failover.Orchestrator{DB: e.Database(), Router: router, Prober: e.Prober(), Regions: e.Regions()}
+	st := Status{State: o.Evaluate(ctx), Stacks: map[string]string{}, Proxies: map[string]ProxyHealth{},
+		FrontDoorMode: e.FrontDoorMode(), FrontDoorURL: e.FrontDoorURL()}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, t := range e.Config.Targets() {
+		s := e.Stack(t.Region)
+		if s == nil {
+			continue
+		}
+		st.Stacks[t.Region] = s.Status
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ph := e.proxyHealth(ctx, s.Region, s.Output("ProxyName"))
+			mu.Lock()
+			st.Proxies[s.Region] = ph
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return st, nil
+}
+
+func (e *Env) proxyHealth(ctx context.Context, region, proxy string) ProxyHealth {
+	if proxy == "" {
+		return ProxyHealth{Detail: "no ProxyName output"}
+	}
+	out, err := e.Clients.RDS(region).DescribeDBProxyTargets(ctx, &rds.DescribeDBProxyTargetsInput{DBProxyName: aws.String(proxy)})
+	if err != nil {
+		return ProxyHealth{Detail: fmt.Sprintf("unknown: %v", err)}
+	}
+	var ph ProxyHealth
+	var why []string
+	for _, t := range out.Targets {
+		// The tracked cluster has no health of its own; its instances do.
+		if t.Type == rdstypes.TargetTypeTrackedCluster {
+			continue
+		}
+		ph.Total++
+		if t.TargetHealth != nil && t.TargetHealth.State == rdstypes.TargetStateAvailable {
+			ph.Available++
+			continue
+		}
+		if t.TargetHealth != nil {
+			why = append(why, strings.TrimSpace(fmt.Sprintf("%s %s %s", t.TargetHealth.State, t.TargetHealth.Reason, aws.ToString(t.TargetHealth.Description))))
+		}
+	}
+	ph.Detail = strings.Join(why, "; ")
+	return ph
+}
+
+// Problems are the State's problems plus missing stacks and a writer
+// region whose proxy has no available target.
+func (s Status) Problems() []string {
+	out := s.State.Problems()
+	for _, r := range s.State.Regions() {
+		if _, ok := s.Stacks[r]; !ok {
+			out = append(out, fmt.Sprintf("no stack in %s", r))
+		}
+	}
+	if w, ok := s.State.Topology.Writer(); ok {
+		if ph, ok := s.Proxies[w.Region]; ok && ph.Available == 0 {
+			out = append(out, fmt.Sprintf("the proxy in the writer region %s has no available target: %s", w.Region, ph))
+		}
+	}
+	return out
+}
+
+// Write prints the status table.
+func (s Status) Write(w io.Writer) error {
+	fmt.Fprintf(w, "front door: %s %s\n", s.FrontDoorMode, s.FrontDoorURL)
+	err := s.State.WriteTable(w,
+		failover.Column{Name: "stack", Value: func(r string) string { return s.Stacks[r] }},
+		failover.Column{Name: "proxy", Value: func(r string) string {
+			if ph, ok := s.Proxies[r]; ok {
+				return ph.String()
+			}
+			return ""
+		}},
+	)
+	if err != nil {
+		return err
+	}
+	// State.WriteTable printed its own problems; add ours.
+	for _, p := range s.Problems()[len(s.State.Problems()):] {
+		fmt.Fprintf(w, "PROBLEM: %s\n", p)
+	}
+	return nil
+}
