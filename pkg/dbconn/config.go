@@ -244,3 +244,15 @@ func dsnParams(dsn string) map[string]bool {
 	}
 	return out
 }
+
+// Schema returns the schema the pools use: the DSN's database in local
+// mode, Name in AWS mode.
+func (c Config) Schema() string {
+	if c.DSN != "" {
+		if mc, err := mysql.ParseDSN(c.DSN); err == nil {
+			return mc.DBName
+		}
+		return ""
+	}
+	return c.Name
+}

@@ -384,3 +384,20 @@ func TestPoolsCloseNil(t *testing.T) {
 		t.Errorf("Close on nil Pools: %v", err)
 	}
 }
+
+func TestSchema(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"dsn", Config{DSN: "u:p@tcp(h:3306)/from_dsn", Name: "ignored"}, "from_dsn"},
+		{"iam", Config{Host: "h", Name: "todomgmt"}, "todomgmt"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.Schema(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

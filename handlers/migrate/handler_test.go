@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// cfnServer stands in for the presigned S3 URL CloudFormation waits on.
+type cfnServer struct {
+	*httptest.Server
+	mu        sync.Mutex
+	responses []cfnResponse
+	methods   []string
+	types     []string
+	failFirst int // answer 500 to this many requests first
+	calls     int
+}
+
+func newCFNServer(tb testing.TB) *cfnServer {
+	tb.Helper()
+	s := &cfnServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.calls++
+		if s.calls <= s.failFirst {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		var resp cfnResponse
+		if err := json.Unmarshal(body, &resp); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.responses = append(s.responses, resp)
+		s.methods = append(s.methods, r.Method+" "+r.URL.RequestURI())
+		s.types = append(s.types, r.Header.Get("Content-Type"))
+	}))
+	tb.Cleanup(s.Close)
+	return s
+}
+
+func (s *cfnServer) only(tb testing.TB) cfnResponse {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.responses) != 1 {
+		tb.Fatalf("CloudFormation got %d responses, want exactly 1", len(s.responses))
+	}
+	return s.responses[0]
+}
+
+func event(url, requestType, physicalID string) json.RawMessage {
+	ev := map[string]any{
+		"RequestType":        requestType,
+		"ResponseURL":        url + "/cfn-response?X-Amz-Signature=abc",
+		"StackId":            "arn:aws:cloudformation:us-east-1:123456789012:stack/todomgmt/guid",
+		"RequestId":          "req-1",
+		"LogicalResourceId":  "Migration",
+		"ResourceType":       "Custom::Migration",
+		"ResourceProperties": map[string]any{"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:migrate"},
+	}
+	if physicalID != "" {
+		ev["PhysicalResourceId"] = physicalID
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+type fakeRun struct {
+	calls atomic.Int32
+	fn    func(ctx context.Context) (Result, error)
+}
+
+func (f *fakeRun) run(ctx context.Context) (Result, error) {
+	f.calls.Add(1)
+	return f.fn(ctx)
+}
+
+func okRun(context.Context) (Result, error) {
+	return Result{Status: "ok", Message: "schema at version 2 (2 applied now)", Applied: []int{1, 2}, NewlyApplied: []int{1, 2}, AppUser: "todo_app"}, nil
+}
+
+func testHandler(run runFunc) *handler {
+	h := newHandler(run, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.retryWait = time.Millisecond
+	return h
+}
+
+func TestCustomResource(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		requestType string
+		physicalID  string
+		run         func(ctx context.Context) (Result, error)
+		wantRuns    int32
+		want        cfnResponse
+		wantReason  string // substring
+	}{
+		{
+			name: "create runs and succeeds", requestType: "Create", run: okRun, wantRuns: 1,
+			want: cfnResponse{Status: "SUCCESS", PhysicalResourceID: PhysicalResourceID,
+				Data: map[string]string{"Status": "ok", "Applied": "1,2", "NewlyApplied": "1,2", "AppUser": "todo_app"}},
+		},
+		{
+			name: "update keeps the physical id", requestType: "Update", physicalID: "earlier-id", run: okRun, wantRuns: 1,
+			want: cfnResponse{Status: "SUCCESS", PhysicalResourceID: "earlier-id",
+				Data: map[string]string{"Status": "ok", "Applied": "1,2", "NewlyApplied": "1,2", "AppUser": "todo_app"}},
+		},
+		{
+			name: "delete does nothing and succeeds", requestType: "Delete", physicalID: PhysicalResourceID, run: okRun, wantRuns: 0,
+			want: cfnResponse{Status: "SUCCESS", PhysicalResourceID: PhysicalResourceID},
+		},
+		{
+			name: "delete after a failed create succeeds", requestType: "Delete", physicalID: PhysicalResourceID,
+			run: func(context.Context) (Result, error) { return Result{}, errors.New("db down") }, wantRuns: 0,
+			want: cfnResponse{Status: "SUCCESS", PhysicalResourceID: PhysicalResourceID},
+		},
+		{
+			name: "read-only replica is a success", requestType: "Create",
+			run: func(context.Context) (Result, error) {
+				return Result{Status: "skipped", Message: "skipped: read-only replica", Applied: []int{1, 2}, NewlyApplied: []int{}}, nil
+			},
+			wantRuns: 1,
+			want: cfnResponse{Status: "SUCCESS", PhysicalResourceID: PhysicalResourceID,
+				Data: map[string]string{"Status": "skipped", "Applied": "1,2", "NewlyApplied": "", "AppUser": ""}},
+			wantReason: "skipped: read-only replica",
+		},
+		{
+			name: "error fails with a reason", requestType: "Create",
+			run:      func(context.Context) (Result, error) { return Result{}, errors.New("apply migrations: access denied") },
+			wantRuns: 1, want: cfnResponse{Status: "FAILED", PhysicalResourceID: PhysicalResourceID},
+			wantReason: "access denied",
+		},
+		{
+			name: "panic fails instead of leaving the stack waiting", requestType: "Update", physicalID: PhysicalResourceID,
+			run:      func(context.Context) (Result, error) { panic("nil map") },
+			wantRuns: 1, want: cfnResponse{Status: "FAILED", PhysicalResourceID: PhysicalResourceID},
+			wantReason: "panic: nil map",
+		},
+		{
+			name: "unknown request type fails", requestType: "Replace", run: okRun, wantRuns: 0,
+			want: cfnResponse{Status: "FAILED", PhysicalResourceID: PhysicalResourceID}, wantReason: "Replace",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newCFNServer(t)
+			f := &fakeRun{fn: tt.run}
+			_, err := testHandler(f.run).Handle(context.Background(), event(srv.URL, tt.requestType, tt.physicalID))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if got := f.calls.Load(); got != tt.wantRuns {
+				t.Errorf("ran %d times, want %d", got, tt.wantRuns)
+			}
+			got := srv.only(t)
+			if tt.wantReason != "" && !strings.Contains(got.Reason, tt.wantReason) {
+				t.Errorf("Reason %q, want it to contain %q", got.Reason, tt.wantReason)
+			}
+			tt.want.StackID = "arn:aws:cloudformation:us-east-1:123456789012:stack/todomgmt/guid"
+			tt.want.RequestID = "req-1"
+			tt.want.LogicalResourceID = "Migration"
+			got.Reason, tt.want.Reason = "", ""
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("response (-want +got):\n%s", diff)
+			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			if srv.methods[0] != "PUT /cfn-response?X-Amz-Signature=abc" {
+				t.Errorf("request %q, want a PUT to the presigned URL", srv.methods[0])
+			}
+			if srv.types[0] != "" {
+				t.Errorf("Content-Type %q, want none (the URL is signed without one)", srv.types[0])
+			}
+		})
+	}
+}
+
+// TestCustomResourceTimeout: a run that would outlast the invocation is
+// abandoned in time to answer FAILED before the deadline.
+func TestCustomResourceTimeout(t *testing.T) {
+	srv := newCFNServer(t)
+	h := testHandler(func(ctx context.Context) (Result, error) {
+		<-ctx.Done() // a migration stuck on a lock, cut off by the work deadline
+		time.Sleep(time.Hour)
+		return Result{}, nil
+	})
+	h.reserve = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := h.Handle(ctx, event(srv.URL, "Create", "")); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Error("the handler answered only after the invocation deadline")
+	}
+	got := srv.only(t)
+	if got.Status != "FAILED" || !strings.Contains(got.Reason, "timed out") {
+		t.Errorf("got %s %q, want FAILED with a timeout reason", got.Status, got.Reason)
+	}
+}
+
+func TestCustomResourceRetriesTheResponse(t *testing.T) {
+	srv := newCFNServer(t)
+	srv.failFirst = 2
+	if _, err := testHandler(okRun).Handle(context.Background(), event(srv.URL, "Create", "")); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if got := srv.only(t); got.Status != "SUCCESS" {
+		t.Errorf("status %s, want SUCCESS", got.Status)
+	}
+}
+
+func TestCustomResourceResponseFails(t *testing.T) {
+	srv := newCFNServer(t)
+	srv.failFirst = 100
+	_, err := testHandler(okRun).Handle(context.Background(), event(srv.URL, "Create", ""))
+	if err == nil {
+		t.Fatal("Handle succeeded although CloudFormation never got the answer")
+	}
+	if strings.Contains(err.Error(), "X-Amz-Signature") {
+		t.Errorf("error %q quotes the presigned URL", err)
+	}
+}
+
+func TestDirectInvoke(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		event    string
+		run      func(context.Context) (Result, error)
+		wantRuns int32
+		wantErr  string
+		want     Result
+	}{
+		{name: "the sample's CREATE_TABLE", event: `{"action":"CREATE_TABLE"}`, run: okRun, wantRuns: 1,
+			want: Result{Status: "ok", Message: "schema at version 2 (2 applied now)", Applied: []int{1, 2}, NewlyApplied: []int{1, 2}, AppUser: "todo_app"}},
+		{name: "migrate", event: `{"action":"migrate"}`, run: okRun, wantRuns: 1,
+			want: Result{Status: "ok", Message: "schema at version 2 (2 applied now)", Applied: []int{1, 2}, NewlyApplied: []int{1, 2}, AppUser: "todo_app"}},
+		{name: "read-only replica", event: `{"action":"migrate"}`, wantRuns: 1,
+			run: func(context.Context) (Result, error) {
+				return Result{Status: "skipped", Message: "skipped: read-only replica", Applied: []int{1, 2}, NewlyApplied: []int{}}, nil
+			},
+			want: Result{Status: "skipped", Message: "skipped: read-only replica", Applied: []int{1, 2}, NewlyApplied: []int{}}},
+		{name: "run error", event: `{"action":"migrate"}`, wantRuns: 1, wantErr: "boom",
+			run: func(context.Context) (Result, error) { return Result{}, errors.New("boom") }},
+		{name: "run panic", event: `{"action":"migrate"}`, wantRuns: 1, wantErr: "panic",
+			run: func(context.Context) (Result, error) { panic("boom") }},
+		{name: "unknown action", event: `{"action":"DROP_TABLE"}`, run: okRun, wantErr: "DROP_TABLE"},
+		{name: "empty object", event: `{}`, run: okRun, wantErr: "unknown event"},
+		{name: "not an object", event: `[1,2]`, run: okRun, wantErr: "JSON object"},
+		{name: "custom resource without ResponseURL", event: `{"RequestType":"Create","RequestId":"r"}`, run: okRun, wantRuns: 0, wantErr: "ResponseURL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeRun{fn: tt.run}
+			out, err := testHandler(f.run).Handle(context.Background(), json.RawMessage(tt.event))
+			if got := f.calls.Load(); got != tt.wantRuns {
+				t.Errorf("ran %d times, want %d", got, tt.wantRuns)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("got error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, out); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"0123456789abc", 10, "0123456..."},
+		{"ééééé", 8, "éé..."}, // never cuts a rune in half
+	} {
+		if got := truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/todomgmt/todomgmt/pkg/dbconn"
+	"github.com/todomgmt/todomgmt/pkg/mysql"
+)
+
+// The migrate function's own environment variables; the connection comes
+// from pkg/dbconn's (TODOMGMT_DB_*, with TODOMGMT_DB_USER the master user).
+const (
+	EnvAppUser      = "TODOMGMT_APP_USER"
+	EnvAppSecretARN = "TODOMGMT_APP_SECRET_ARN"
+	DefaultAppUser  = "todo_app"
+)
+
+// secretGetter is the one Secrets Manager operation the function uses.
+type secretGetter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// migrator runs the migrations and manages the application user.
+type migrator struct {
+	getenv  func(string) string
+	secrets func(ctx context.Context) (secretGetter, error)
+	open    func(ctx context.Context, c dbconn.Config) (*dbconn.Pools, error)
+}
+
+func newMigrator(getenv func(string) string) *migrator {
+	return &migrator{
+		getenv: getenv,
+		secrets: func(ctx context.Context) (secretGetter, error) {
+			cfg, err := config.LoadDefaultConfig(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("load AWS configuration: %w", err)
+			}
+			return secretsmanager.NewFromConfig(cfg), nil
+		},
+		open: dbconn.Open,
+	}
+}
+
+// Run applies the migrations, then creates or updates the application user
+// with the password from TODOMGMT_APP_SECRET_ARN (when set). On a read-only
+// server it does nothing and reports "skipped".
+func (m *migrator) Run(ctx context.Context) (Result, error) {
+	cfg, err := dbconn.FromEnv(m.getenv)
+	if err != nil {
+		return Result{}, err
+	}
+	cfg.IOTimeout = -1 // DDL on a big table may run long: the invocation deadline bounds it
+	cfg.MaxOpenConns = 2
+	pools, err := m.open(ctx, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer pools.Close()
+	db := pools.Writer
+
+	res := Result{Status: "ok", Applied: []int{}, NewlyApplied: []int{}}
+	newly, err := mysql.ApplyMigrations(ctx, db)
+	if errors.Is(err, mysql.ErrReadOnly) {
+		res.Status = "skipped"
+		res.Message = "skipped: read-only replica"
+		if applied, aerr := mysql.AppliedMigrations(ctx, db); aerr == nil {
+			res.Applied = versions(applied)
+		}
+		return res, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	for _, mg := range newly {
+		res.NewlyApplied = append(res.NewlyApplied, mg.Version)
+	}
+	applied, err := mysql.AppliedMigrations(ctx, db)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Applied = versions(applied)
+	res.Message = fmt.Sprintf("schema at version %d (%d applied now)", last(res.Applied), len(res.NewlyApplied))
+
+	arn := strings.TrimSpace(m.getenv(EnvAppSecretARN))
+	if arn == "" {
+		res.Message += "; app user not managed (" + EnvAppSecretARN + " unset)"
+		return res, nil
+	}
+	user := strings.TrimSpace(m.getenv(EnvAppUser))
+	if user == "" {
+		user = DefaultAppUser
+	}
+	password, err := m.appPassword(ctx, arn, user)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := mysql.EnsureAppUser(ctx, db, user, password, cfg.Schema()); err != nil {
+		return Result{}, err
+	}
+	res.AppUser = user
+	res.Message += "; app user " + user + " ensured"
+	return res, nil
+}
+
+// appSecret is the JSON of the application user's secret.
+type appSecret struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// appPassword reads the application user's password from Secrets Manager.
+// Errors never quote the secret.
+func (m *migrator) appPassword(ctx context.Context, arn, user string) (string, error) {
+	sm, err := m.secrets(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return "", fmt.Errorf("read app secret %s: %w", arn, err)
+	}
+	if out.SecretString == nil {
+		return "", fmt.Errorf("app secret %s has no SecretString", arn)
+	}
+	var s appSecret
+	if json.Unmarshal([]byte(*out.SecretString), &s) != nil {
+		return "", fmt.Errorf("app secret %s is not a JSON object with username and password", arn)
+	}
+	if s.Password == "" {
+		return "", fmt.Errorf("app secret %s has no password", arn)
+	}
+	// RDS Proxy logs in with the secret's username: it must be the user
+	// created here.
+	if s.Username != "" && s.Username != user {
+		return "", fmt.Errorf("app secret %s is for user %q but %s is %q", arn, s.Username, EnvAppUser, user)
+	}
+	return s.Password, nil
+}
+
+func versions(applied []mysql.AppliedMigration) []int {
+	out := make([]int, 0, len(applied))
+	for _, a := range applied {
+		out = append(out, a.Version)
+	}
+	return out
+}
+
+func last(v []int) int {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)-1]
+}
