@@ -33,6 +33,10 @@
 //     app user can read but not write; root can still write (to seed data).
 //   - (*testDB).setReadOnly(tb, on): fence or unfence a server.
 //
+// store_test.go and migrate_test.go add small helpers prefixed "db"
+// (dbCtx, dbCreate, dbWantCode, dbPtr, dbOpenDSN, dbFreshSchema, ...);
+// other files should pick other names.
+//
 // Tests that use the shared server must not call t.Parallel: resetDB and
 // setReadOnly change state every such test sees.
 //

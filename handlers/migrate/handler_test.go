@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -298,5 +300,49 @@ func TestTruncate(t *testing.T) {
 		if got := truncate(tt.in, tt.n); got != tt.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// TestTestdataEvents checks the sample events (for `sam local invoke -e`)
+// reach the right branch: the custom resource ones answer at their
+// ResponseURL (pointed at a test server here), the direct ones run.
+func TestTestdataEvents(t *testing.T) {
+	for _, tt := range []struct {
+		file     string
+		wantRuns int32
+		wantPUT  bool
+	}{
+		{"cfn-create.json", 1, true},
+		{"cfn-delete.json", 0, true},
+		{"create-table.json", 1, false},
+		{"migrate.json", 1, false},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := newCFNServer(t)
+			var ev map[string]any
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := ev["ResponseURL"]; ok {
+				ev["ResponseURL"] = srv.URL + "/response"
+			}
+			raw, _ = json.Marshal(ev)
+			f := &fakeRun{fn: okRun}
+			if _, err := testHandler(f.run).Handle(context.Background(), raw); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if got := f.calls.Load(); got != tt.wantRuns {
+				t.Errorf("ran %d times, want %d", got, tt.wantRuns)
+			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			if got := len(srv.responses) == 1; got != tt.wantPUT {
+				t.Errorf("answered CloudFormation: %v, want %v", got, tt.wantPUT)
+			}
+		})
 	}
 }
