@@ -1,0 +1,65 @@
+//go:build mage
+
+// Benchmarks and fuzzing of the API (pkg/bench, pkg/httpapi). Glue only.
+// (Not a package comment: magefile.go has that.)
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/magefile/mage/sh"
+
+	"github.com/todomgmt/todomgmt/pkg/bench"
+)
+
+// Bench prints medians over repeated runs of the bootstrap size, the api binary's cold start and warm GET/create latency and throughput against MySQL in a container (TODOMGMT_BENCH_RUNS, _REQUESTS, _COLD_STARTS adjust the counts).
+func Bench(ctx context.Context) error {
+	var opts bench.Options
+	var err error
+	if opts.Runs, err = apiEnvInt("TODOMGMT_BENCH_RUNS", bench.DefaultRuns); err != nil {
+		return err
+	}
+	if opts.Requests, err = apiEnvInt("TODOMGMT_BENCH_REQUESTS", bench.DefaultRequests); err != nil {
+		return err
+	}
+	if opts.ColdStarts, err = apiEnvInt("TODOMGMT_BENCH_COLD_STARTS", bench.DefaultColdStarts); err != nil {
+		return err
+	}
+	opts.Image = os.Getenv("TODOMGMT_TEST_MYSQL_IMAGE")
+	opts.Progress = os.Stdout
+	report, err := bench.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	return report.Print(os.Stdout)
+}
+
+// Fuzz runs the API's fuzz target FuzzAPI for TODOMGMT_FUZZ_TIME (a Go duration, default 30s); failures land in pkg/httpapi/testdata/fuzz.
+func Fuzz(ctx context.Context) error {
+	fuzzTime := os.Getenv("TODOMGMT_FUZZ_TIME")
+	if fuzzTime == "" {
+		fuzzTime = "30s"
+	}
+	if d, err := time.ParseDuration(fuzzTime); err != nil || d <= 0 {
+		return fmt.Errorf("TODOMGMT_FUZZ_TIME: %q is not a positive Go duration such as 30s", fuzzTime)
+	}
+	return sh.RunV("go", "test", "-run", "^$", "-fuzz", "^FuzzAPI$", "-fuzztime", fuzzTime, "./pkg/httpapi")
+}
+
+// apiEnvInt reads a positive integer from the environment, def when unset.
+func apiEnvInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s: %q is not a positive integer", name, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,79 @@
+package bench
+
+import (
+	"slices"
+	"time"
+)
+
+// Latency summarizes one run of sequential requests.
+type Latency struct {
+	Requests   int
+	P50, P99   time.Duration
+	Throughput float64 // requests per second over the run's wall time
+}
+
+// summarize computes the percentiles of ds and the throughput of len(ds)
+// requests in wall.
+func summarize(ds []time.Duration, wall time.Duration) Latency {
+	l := Latency{Requests: len(ds), P50: percentile(ds, 50), P99: percentile(ds, 99)}
+	if wall > 0 {
+		l.Throughput = float64(len(ds)) / wall.Seconds()
+	}
+	return l
+}
+
+// percentile returns the p-th percentile of ds by the nearest-rank method:
+// the smallest value with at least p% of the values at or below it.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	rank := int(p/100*float64(len(s)) + 0.999999999) // ceil without float noise
+	return s[min(max(rank, 1), len(s))-1]
+}
+
+// median returns the median of ds (the mean of the middle two for an even
+// count).
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+// medianFloat is median for floats.
+func medianFloat(fs []float64) float64 {
+	if len(fs) == 0 {
+		return 0
+	}
+	s := slices.Clone(fs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+// medianLatency combines runs: the median of each figure across runs.
+func medianLatency(runs []Latency) Latency {
+	var p50, p99 []time.Duration
+	var tput []float64
+	var out Latency
+	for _, r := range runs {
+		p50 = append(p50, r.P50)
+		p99 = append(p99, r.P99)
+		tput = append(tput, r.Throughput)
+		out.Requests = r.Requests
+	}
+	out.P50, out.P99, out.Throughput = median(p50), median(p99), medianFloat(tput)
+	return out
+}

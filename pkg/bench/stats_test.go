@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(100-i) * time.Millisecond // 100..1, unsorted
+	}
+	for _, tt := range []struct {
+		name string
+		ds   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one", ms(7), 99, 7 * time.Millisecond},
+		{"p50 of 1..100", hundred, 50, 50 * time.Millisecond},
+		{"p99 of 1..100", hundred, 99, 99 * time.Millisecond},
+		{"p100 is the max", hundred, 100, 100 * time.Millisecond},
+		{"p0 is the min", hundred, 0, 1 * time.Millisecond},
+		{"p50 of four", ms(4, 1, 3, 2), 50, 2 * time.Millisecond},
+		{"p99 of four", ms(4, 1, 3, 2), 99, 4 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := percentile(tt.ds, tt.p); got != tt.want {
+				t.Errorf("percentile(%v, %v): got %v, want %v", tt.ds, tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		ds   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{5}, 5},
+		{[]time.Duration{9, 1, 5}, 5},
+		{[]time.Duration{9, 1, 5, 3}, 4},
+	} {
+		if got := median(tt.ds); got != tt.want {
+			t.Errorf("median(%v): got %v, want %v", tt.ds, got, tt.want)
+		}
+	}
+	if got := medianFloat([]float64{3, 1, 2, 10}); got != 2.5 {
+		t.Errorf("medianFloat: got %v, want 2.5", got)
+	}
+}
+
+func TestMedianLatency(t *testing.T) {
+	runs := []Latency{
+		{Requests: 10, P50: 3, P99: 30, Throughput: 100},
+		{Requests: 10, P50: 1, P99: 90, Throughput: 300},
+		{Requests: 10, P50: 2, P99: 10, Throughput: 200},
+	}
+	want := Latency{Requests: 10, P50: 2, P99: 30, Throughput: 200}
+	if got := medianLatency(runs); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	got := summarize([]time.Duration{time.Millisecond, 3 * time.Millisecond}, 4*time.Millisecond)
+	want := Latency{Requests: 2, P50: time.Millisecond, P99: 3 * time.Millisecond, Throughput: 500}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
