@@ -49,6 +49,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -125,6 +126,7 @@ func requireDocker(tb testing.TB) {
 	}
 	if dockerRequired() {
 		tb.Fatalf("Docker is required (CI or TODOMGMT_REQUIRE_DOCKER is set) but unreachable: %v", dockerErr)
+		return
 	}
 	tb.Skipf("SKIPPED: no Docker engine reachable (%v); set TODOMGMT_REQUIRE_DOCKER=1 to make this a failure", dockerErr)
 }
@@ -272,4 +274,43 @@ func newTestDB(ctx context.Context, label string) (*testDB, error) {
 		return db, fmt.Errorf("ping as %s: %w", testAppUser, err)
 	}
 	return db, nil
+}
+
+// recordTB records what requireDocker decides instead of acting on it.
+type recordTB struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (r *recordTB) Helper()               {}
+func (r *recordTB) Skipf(string, ...any)  { r.skipped = true }
+func (r *recordTB) Fatalf(string, ...any) { r.failed = true }
+
+// TestRequireDockerDecision checks the skip-or-fail rule without needing
+// a machine without Docker.
+func TestRequireDockerDecision(t *testing.T) {
+	saved := dockerErr
+	t.Cleanup(func() { dockerErr = saved })
+	for _, tt := range []struct {
+		name              string
+		dockerErr         error
+		ci, require       string
+		wantSkip, wantErr bool
+	}{
+		{name: "engine reachable"},
+		{name: "no engine, developer machine", dockerErr: errors.New("no socket"), wantSkip: true},
+		{name: "no engine, CI", dockerErr: errors.New("no socket"), ci: "true", wantErr: true},
+		{name: "no engine, required", dockerErr: errors.New("no socket"), require: "1", wantErr: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("CI", tt.ci)
+			t.Setenv("TODOMGMT_REQUIRE_DOCKER", tt.require)
+			dockerErr = tt.dockerErr
+			r := &recordTB{TB: t}
+			requireDocker(r)
+			if r.skipped != tt.wantSkip || r.failed != tt.wantErr {
+				t.Errorf("skipped=%v failed=%v, want skipped=%v failed=%v", r.skipped, r.failed, tt.wantSkip, tt.wantErr)
+			}
+		})
+	}
 }
