@@ -218,10 +218,10 @@ func (r *Report) Print(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nwarm, one execution environment (requests one at a time) through adapter + handler + MySQL;\n")
 	fmt.Fprintf(w, "medians of %d runs × %d requests:\n\n", r.Runs, r.Requests)
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "operation\tp50\tp99\tthroughput\t\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintf(tw, "  operation\tp50\tp99\tthroughput\n")
 	for _, op := range r.Warm {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f req/s\t\n", op.Name, ms(op.Median.P50), ms(op.Median.P99), op.Median.Throughput)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%.0f req/s\n", op.Name, ms(op.Median.P50), ms(op.Median.P99), op.Median.Throughput)
 	}
 	return tw.Flush()
 }
