@@ -71,6 +71,7 @@ var Checks = []Check{
 	{"functions", "Lambda functions: provided.al2023 arm64, go1.x build of the module's handlers, VPC, log groups with retention, contract environment, least-privilege DB access", checkFunctions},
 	{"network", "no NAT/internet gateway or EIP or default route; 2+ subnets in distinct AZs; S3 gateway endpoint; 3306 only functions -> proxy -> cluster", checkNetwork},
 	{"encryption", "cluster and global cluster encrypted with a rotating, retained KMS key; secrets encrypted with it", checkEncryption},
+	{"secrets", "the primary generates the DB secrets and replicates them to PeerRegion; the secondary copies the replicas by name", checkSecrets},
 	{"database", "Aurora MySQL 3 Serverless v2 in a global cluster, backups, snapshot on delete/replace, an instance per cluster", checkDatabase},
 	{"secondary-cluster", "the secondary joins the global cluster with an instance and without master credentials; the primary creates the global cluster", checkSecondaryCluster},
 	{"cognito", "user pool, domain, resource server api with read and upsert-delete, client-credentials client with a secret", checkCognito},
@@ -104,8 +105,16 @@ func RunCheck(c Check, in *Input) []Finding {
 const (
 	FirstPass  = "first pass"
 	SecondPass = "second pass"
-	Route53    = "route53"
+	// Route53FirstPass has a custom domain from the start, peers unknown.
+	Route53FirstPass = "route53 first pass"
+	// Route53 is the second pass with a custom domain.
+	Route53 = "route53"
 )
+
+// isRoute53 reports whether a pass has a custom domain.
+func isRoute53(pass string) bool {
+	return pass == Route53 || pass == Route53FirstPass
+}
 
 // fallbackEnvs stand in for samconfig.toml when it is missing or broken,
 // so the template checks still run.
@@ -147,21 +156,30 @@ func (in *Input) Scenarios() []Scenario {
 			peer = "primary"
 		}
 		e, peerRegion := envs[role], envs[peer].region
-		for _, pass := range []string{FirstPass, SecondPass, Route53} {
+		for _, pass := range []string{FirstPass, SecondPass, Route53FirstPass, Route53} {
 			params := map[string]string{}
 			for k, v := range e.params {
 				params[k] = v
 			}
-			if pass != FirstPass {
+			if pass == SecondPass || pass == Route53 {
 				params["PeerUserPoolArn"] = fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s_Example1", peerRegion, fakeAccount, peerRegion)
 				params["PeerApiDomain"] = fmt.Sprintf("abcdef1234.execute-api.%s.amazonaws.com", peerRegion)
 			}
-			if pass == Route53 {
+			if isRoute53(pass) {
 				params["DomainName"] = "api.example.com"
 				params["HostedZoneId"] = "Z0123456789EXAMPLE"
 				params["CertificateArn"] = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/00000000-0000-0000-0000-000000000000", e.region, fakeAccount)
 			}
 			out = append(out, Scenario{Name: role + " (" + pass + ")", Role: role, Pass: pass, Region: e.region, Params: params})
+		}
+	}
+	// The [default] development stack: one region, configured as is.
+	if in.SamConfig != nil {
+		if se := in.SamConfig.Envs["default"]; se != nil {
+			ov, err := se.Overrides("deploy")
+			if region := se.String("deploy", "region"); err == nil && region != "" {
+				out = append(out, Scenario{Name: "default (" + FirstPass + ")", Role: ov["Role"], Pass: FirstPass, Region: region, Params: ov})
+			}
 		}
 	}
 	return out
@@ -523,7 +541,7 @@ func checkOutputs(in *Input, r *report) {
 			}
 		}
 		cloudFront := m.Pass == SecondPass && m.Role == "primary"
-		route53 := m.Pass == Route53
+		route53 := isRoute53(m.Pass)
 		want := map[string]bool{
 			"FrontDoorUrl":     cloudFront || route53,
 			"DistributionId":   cloudFront,
@@ -535,7 +553,7 @@ func checkOutputs(in *Input, r *report) {
 				r.add(where, "output %s present=%v, want %v", name, got, want[name])
 			}
 		}
-		wantMode := map[string]string{FirstPass: "none", SecondPass: "cloudfront", Route53: "route53"}[m.Pass]
+		wantMode := map[string]string{FirstPass: "none", SecondPass: "cloudfront", Route53FirstPass: "route53", Route53: "route53"}[m.Pass]
 		if o := d.Outputs["FrontDoorMode"]; o != nil {
 			if got, err := d.Value(get(o, "Value")); err != nil || got != wantMode {
 				r.add(where, "FrontDoorMode = %q (%v), want %q", got, err, wantMode)
@@ -1249,6 +1267,14 @@ func checkEncryption(in *Input, r *report) {
 		if k.Attr("DeletionPolicy") != "Retain" || k.Attr("UpdateReplacePolicy") != "Retain" {
 			r.add(where, "DeletionPolicy and UpdateReplacePolicy must be Retain (final snapshots are encrypted with this key)")
 		}
+		accountRoot := node0("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+		for i, st := range items(k.Prop("KeyPolicy", "Statement")) {
+			principal := get(st, "Principal", "AWS")
+			f, arg, ok := intrinsic(principal)
+			if !ok || f != "Fn::Sub" || !equal(arg, accountRoot) || get(st, "Principal", "Service") != nil || get(st, "NotPrincipal") != nil {
+				r.add(where, "KeyPolicy statement %d must name only this account's root principal", i)
+			}
+		}
 	}
 	usesKey := func(n *yaml.Node) bool {
 		if name, ok := refTarget(n); ok && keysByName[name] != nil {
@@ -1625,7 +1651,7 @@ func checkRoute53(in *Input, r *report) {
 				alarm = a
 			}
 		}
-		if m.Pass != Route53 {
+		if !isRoute53(m.Pass) {
 			if len(domains)+len(records)+len(checks)+len(mappings) != 0 || alarm != nil {
 				r.add(d.Scenario.Name, "Route 53 front-door resources exist without a custom domain")
 			}
@@ -1655,6 +1681,13 @@ func checkRoute53(in *Input, r *report) {
 		case "primary":
 			if alarm != nil {
 				r.add(d.Scenario.Name, "the routing alarm belongs to the standby (secondary) region")
+			}
+			if d.Params["PeerApiDomain"] == "" {
+				// First pass: the standby's alarm may not exist yet.
+				if len(checks) != 0 || rec.Prop("HealthCheckId") != nil {
+					r.add(rw, "no health check before the standby stack (and its alarm) exists")
+				}
+				continue
 			}
 			if len(checks) != 1 {
 				r.add(d.Scenario.Name, "want the PRIMARY record's health check, got %d", len(checks))
@@ -1937,6 +1970,55 @@ func checkEnvJSON(in *Input, r *report) {
 		}
 		if h, _ := str(fn.Prop("Handler")); h == "handlers/api" && in.EnvJSON[fnName]["TODOMGMT_DB_DSN"] == "" {
 			r.add(where, "the API function needs TODOMGMT_DB_DSN for a local MySQL")
+		}
+	}
+}
+
+// node0 is a scalar node for comparisons.
+func node0(v string) *yaml.Node { return scalar(0, v) }
+
+// ---------------------------------------------------------------- secrets
+
+func checkSecrets(in *Input, r *report) {
+	// Names the primary gives its secrets (the Fn::Sub text of Name).
+	primaryNames := map[string]bool{}
+	for _, s := range in.Template.ResourcesOfType("AWS::SecretsManager::Secret") {
+		if s.Condition == "IsPrimary" {
+			f, arg, ok := intrinsic(s.Prop("Name"))
+			if name, isStr := str(arg); ok && f == "Fn::Sub" && isStr {
+				primaryNames[name] = true
+			}
+		}
+	}
+	for _, d := range in.Deployments() {
+		for _, s := range d.OfType("AWS::SecretsManager::Secret") {
+			where := d.Scenario.Name + ": Resources." + s.Name
+			switch d.Scenario.Role {
+			case "primary":
+				if s.Prop("GenerateSecretString") == nil || s.Prop("SecretString") != nil {
+					r.add(where, "the primary generates its secrets (GenerateSecretString, no SecretString)")
+				}
+				replicated := false
+				for _, rr := range items(s.Prop("ReplicaRegions")) {
+					if isRef(get(rr, "Region"), "PeerRegion") {
+						replicated = true
+					}
+				}
+				if want := d.Params["PeerRegion"] != ""; replicated != want {
+					r.add(where, "replicated to PeerRegion = %v, want %v", replicated, want)
+				}
+			case "secondary":
+				f, arg, ok := intrinsic(s.Prop("SecretString"))
+				text, _ := str(arg)
+				name, found := strings.CutPrefix(text, "{{resolve:secretsmanager:")
+				name, found2 := strings.CutSuffix(name, ":SecretString}}")
+				if !ok || f != "Fn::Sub" || !found || !found2 || !primaryNames[name] {
+					r.add(where, "must copy a replicated primary secret: SecretString !Sub '{{resolve:secretsmanager:<primary secret Name>:SecretString}}', got %q", text)
+				}
+				if s.Prop("ReplicaRegions") != nil {
+					r.add(where, "the secondary's copies are regional (no ReplicaRegions)")
+				}
+			}
 		}
 	}
 }

@@ -93,7 +93,7 @@ func TestScenariosCoverEveryDeployment(t *testing.T) {
 		got[d.Scenario.Name] = true
 	}
 	for _, role := range []string{"primary", "secondary"} {
-		for _, pass := range []string{FirstPass, SecondPass, Route53} {
+		for _, pass := range []string{FirstPass, SecondPass, Route53FirstPass, Route53} {
 			if name := role + " (" + pass + ")"; !got[name] {
 				t.Errorf("no deployment %q", name)
 			}
@@ -111,8 +111,13 @@ func TestScenariosCoverEveryDeployment(t *testing.T) {
 		{"secondary (second pass)", "FrontDoorDistribution", false},
 		{"primary (route53)", "FrontDoorDistribution", false},
 		{"primary (route53)", "PrimaryHealthCheck", true},
+		{"primary (route53 first pass)", "PrimaryHealthCheck", false},
+		{"primary (route53 first pass)", "FailoverRecord", true},
+		{"secondary (route53 first pass)", "RoutingAlarm", true},
 		{"secondary (route53)", "RoutingAlarm", true},
 		{"secondary (first pass)", "Migration", false},
+		{"default (first pass)", "GlobalCluster", true},
+		{"default (first pass)", "MasterSecretCopy", false},
 		{"primary (first pass)", "Migration", true},
 	} {
 		for _, d := range ds {
@@ -639,8 +644,23 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		{"key without rotation", "encryption", "EnableKeyRotation", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "DbKey", []string{"Properties", "EnableKeyRotation"}, "false")
 		}},
+		{"key usable by anyone", "encryption", "root principal", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "DbKey", []string{"Properties", "KeyPolicy", "Statement", "1", "Principal"}, `{AWS: "*"}`)
+		}},
 		{"key deleted with the stack", "encryption", "Retain", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "DbKey", []string{"DeletionPolicy"}, "Delete")
+		}},
+
+		// secrets
+		{"secret not replicated", "secrets", "replicated to PeerRegion = false, want true", func(tb testing.TB, in *Input) {
+			delAt(tb, in, "AppSecret", "Properties", "ReplicaRegions")
+		}},
+		{"secondary copies a secret that is not replicated", "secrets", "must copy a replicated primary secret", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MasterSecretCopy", []string{"Properties", "SecretString"}, `!Sub "{{resolve:secretsmanager:${AppName}/db/admin:SecretString}}"`)
+		}},
+		{"secondary generates its own password", "secrets", "must copy a replicated primary secret", func(tb testing.TB, in *Input) {
+			delAt(tb, in, "AppSecretCopy", "Properties", "SecretString")
+			setAt(tb, in, "AppSecretCopy", []string{"Properties", "GenerateSecretString"}, "{GenerateStringKey: password, SecretStringTemplate: '{}'}")
 		}},
 
 		// database
@@ -754,6 +774,10 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		}},
 		{"routing alarm in the primary", "route53", "standby (secondary) region", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "RoutingAlarm", []string{"Condition"}, "Route53Mode")
+		}},
+		{"health check before the standby exists", "route53", "no health check before the standby", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "PrimaryHealthCheck", []string{"Condition"}, "Route53Mode")
+			setAt(tb, in, "FailoverRecord", []string{"Properties", "HealthCheckId"}, "!If [IsPrimary, !Ref PrimaryHealthCheck, !Ref AWS::NoValue]")
 		}},
 		{"edge custom domain", "route53", "REGIONAL", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "ApiDomainName", []string{"Properties", "EndpointConfiguration"}, "{Types: [EDGE]}")
