@@ -163,8 +163,10 @@ func TestMemberIDsMustBeARNs(t *testing.T) {
 	db := &Database{GlobalClusterID: global, Regions: []string{east}, Clients: rec.clients()}
 	for name, call := range map[string]func() error{
 		"switchover": func() error { return db.Switchover(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}) },
-		"failover":   func() error { return db.Failover(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}, true) },
-		"detach":     func() error { return db.Detach(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}) },
+		"failover": func() error {
+			return db.Failover(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}, true)
+		},
+		"detach": func() error { return db.Detach(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}) },
 	} {
 		if err := call(); err == nil || !strings.Contains(err.Error(), "not a DB cluster ARN") {
 			t.Errorf("%s with a cluster name: %v, want an ARN error", name, err)

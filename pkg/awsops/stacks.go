@@ -180,8 +180,10 @@ func (s *Stacks) Delete(ctx context.Context, st Stack) error {
 		timeout = 60 * time.Minute
 	}
 	for {
-		failed := s.printEvents(ctx, cfn, st, id, began, seen)
 		out, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(id)})
+		// Events after the status, so the last ones (and the reasons of a
+		// failure) are printed before returning.
+		failed := s.printEvents(ctx, cfn, st, id, began, seen)
 		switch {
 		case isNotFound(err):
 			return nil

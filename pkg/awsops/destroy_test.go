@@ -1,0 +1,165 @@
+package awsops
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
+
+func destroyer(tb testing.TB, f *fakeAWS, confirm string, out *strings.Builder) *Destroyer {
+	tb.Helper()
+	e := openEnv(tb, f, out)
+	return &Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: confirm}, Clock: f.clock, Poll: time.Second}
+}
+
+func TestDestroyOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		writer string
+		want   []string
+	}{
+		{
+			name:   "writer in the primary stack",
+			writer: east,
+			want: []string{
+				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
+				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
+				"us-east-1 ModifyGlobalCluster protection=false",
+				"us-west-2 RemoveFromGlobalCluster " + westARN,
+				"us-east-1 RemoveFromGlobalCluster " + eastARN,
+				"us-west-2 DeleteStack arn:aws:cloudformation:us-west-2:111122223333:stack/todomgmt-secondary/1",
+				"us-east-1 DeleteStack arn:aws:cloudformation:us-east-1:111122223333:stack/todomgmt-primary/1",
+				"us-east-1 DeleteGlobalCluster todomgmt-global",
+			},
+		},
+		{
+			// After a failover the writer is the secondary stack's cluster:
+			// the primary stack's cluster is the reader and leaves first.
+			name:   "writer in the secondary stack",
+			writer: west,
+			want: []string{
+				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
+				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
+				"us-west-2 ModifyGlobalCluster protection=false",
+				"us-east-1 RemoveFromGlobalCluster " + eastARN,
+				"us-west-2 RemoveFromGlobalCluster " + westARN,
+				"us-west-2 DeleteStack arn:aws:cloudformation:us-west-2:111122223333:stack/todomgmt-secondary/1",
+				"us-east-1 DeleteStack arn:aws:cloudformation:us-east-1:111122223333:stack/todomgmt-primary/1",
+				"us-west-2 DeleteGlobalCluster todomgmt-global",
+			},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeAWS(t, tt.writer)
+			var out strings.Builder
+			rep, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
+			if err != nil {
+				t.Fatalf("Run: %v\n%s", err, out.String())
+			}
+			if diff := cmp.Diff(tt.want, f.Log(mutating...)); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			if f.global != nil {
+				t.Errorf("global cluster still exists")
+			}
+			var kept []string
+			for _, r := range rep.Retained {
+				kept = append(kept, r.Region+" "+r.ID)
+			}
+			want := []string{"us-west-2 key-us-west-2", "us-east-1 key-us-east-1", "us-east-1 todomgmt-us-east-1-final", "us-west-2 todomgmt-us-west-2-final"}
+			if diff := cmp.Diff(want, kept); diff != "" {
+				t.Errorf("retained (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(out.String(), "DbCluster                                DELETE_COMPLETE") {
+				t.Errorf("no stack events printed:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestDestroyNotConfirmedChangesNothing(t *testing.T) {
+	for _, confirm := range []string{"", "us-west-2", "yes"} {
+		t.Run(confirm, func(t *testing.T) {
+			f := newFakeAWS(t, west)
+			var out strings.Builder
+			_, err := destroyer(t, f, confirm, &out).Run(context.Background())
+			if !errors.Is(err, failover.ErrDeclined) {
+				t.Fatalf("error %v, want ErrDeclined", err)
+			}
+			if calls := f.Log(mutating...); len(calls) != 0 {
+				t.Errorf("calls %q, want none", calls)
+			}
+		})
+	}
+}
+
+func TestDestroyRerunAfterPartialFailure(t *testing.T) {
+	f := newFakeAWS(t, west)
+	f.stacks[0].failOnce = "Resource handler returned message: internal failure" // the primary stack
+	var out strings.Builder
+	_, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "DELETE_FAILED") || !strings.Contains(err.Error(), "internal failure") {
+		t.Fatalf("first run error %v, want DELETE_FAILED with the reason", err)
+	}
+	first := len(f.Log(mutating...))
+
+	// The operator runs destroy again: the secondary stack is gone, the
+	// clusters have left the global cluster; only the rest is done.
+	rep, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
+	if err != nil {
+		t.Fatalf("re-run: %v\n%s", err, out.String())
+	}
+	again := f.Log(mutating...)[first:]
+	want := []string{
+		"us-east-1 DeleteStack arn:aws:cloudformation:us-east-1:111122223333:stack/todomgmt-primary/1",
+		"us-east-1 DeleteGlobalCluster todomgmt-global",
+	}
+	if diff := cmp.Diff(want, again); diff != "" {
+		t.Errorf("re-run calls (-want +got):\n%s", diff)
+	}
+	if len(rep.Changes) == 0 {
+		t.Errorf("re-run reports no change")
+	}
+	// And a third run finds nothing to do.
+	rep, err = destroyer(t, f, "", &out).Run(context.Background())
+	if err != nil {
+		t.Fatalf("third run: %v", err)
+	}
+	if len(rep.Changes) != 0 {
+		t.Errorf("third run changed %q, want nothing", rep.Changes)
+	}
+}
+
+func TestDestroyRefusesDuringAnOperation(t *testing.T) {
+	f := newFakeAWS(t, east)
+	e := openEnv(t, f, &strings.Builder{})
+	e.Clients.RDS = func(r string) RDSAPI { return inProgressRDS{fakeRDS{f, r}} }
+	_, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "operation is in progress") {
+		t.Fatalf("error %v, want a refusal while an operation is in progress", err)
+	}
+	if calls := f.Log(mutating...); len(calls) != 0 {
+		t.Errorf("calls %q, want none", calls)
+	}
+}
+
+// inProgressRDS reports a failover in progress on the global cluster.
+type inProgressRDS struct{ fakeRDS }
+
+func (r inProgressRDS) DescribeGlobalClusters(ctx context.Context, in *rds.DescribeGlobalClustersInput, o ...func(*rds.Options)) (*rds.DescribeGlobalClustersOutput, error) {
+	out, err := r.fakeRDS.DescribeGlobalClusters(ctx, in, o...)
+	if err == nil {
+		out.GlobalClusters[0].FailoverState = &rdstypes.FailoverState{Status: rdstypes.FailoverStatusFailingOver}
+	}
+	return out, err
+}

@@ -1,0 +1,583 @@
+package awsops
+
+// Hand-written, stateful fakes of the narrow AWS interfaces, for the
+// logic tests (destroy, status, deploy, smoke). They enforce the rules the
+// logic must respect: a call for a cluster goes to the cluster's region, a
+// writer cannot leave the global cluster before its readers, a stack whose
+// cluster is still a member (or protected) fails to delete, a global
+// cluster with members cannot be deleted.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
+	kvstypes "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+type fakeCluster struct {
+	ca         ClusterARN
+	protected  bool
+	instances  int
+	status     string
+	engine     string
+	deleted    bool
+	proxyState rdstypes.TargetState
+}
+
+type fakeGlobal struct {
+	id        string
+	protected bool
+	members   []string // ARNs
+	writer    string
+}
+
+type fakeStack struct {
+	st         Stack
+	cluster    string // ARN of the stack's cluster
+	ownsGlobal bool
+	deleting   bool
+	polls      int
+	failOnce   string // a reason to fail the next deletion with
+	events     []cfntypes.StackEvent
+	retained   map[string]string // logical id → physical id, DeletionPolicy Retain
+}
+
+type fakeAWS struct {
+	tb        testing.TB
+	mu        sync.Mutex
+	log       []string
+	global    *fakeGlobal
+	clusters  map[string]*fakeCluster
+	stacks    []*fakeStack
+	snapshots map[string][]rdstypes.DBClusterSnapshot // by region
+	alarms    map[string]cwtypes.StateValue           // by alarm name
+	metrics   []string
+	kvsValue  *string
+	kvsETag   int
+	secrets   map[string]string // user pool id → client secret
+	clock     *testClock
+}
+
+// newFakeAWS is a healthy two-region deployment; writer names the region
+// whose cluster is the writer (after a failover it is the secondary's).
+func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
+	f := &fakeAWS{tb: tb, clusters: map[string]*fakeCluster{}, snapshots: map[string][]rdstypes.DBClusterSnapshot{},
+		clock:  &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)},
+		alarms: map[string]cwtypes.StateValue{}, secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"}}
+	for _, arn := range []string{eastARN, westARN} {
+		ca, _ := ParseClusterARN(arn)
+		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable}
+	}
+	w := eastARN
+	if writer == west {
+		w = westARN
+	}
+	f.global = &fakeGlobal{id: global, protected: true, members: []string{eastARN, westARN}, writer: w}
+	for _, x := range []struct {
+		role, region, name, arn string
+	}{{RolePrimary, east, "todomgmt-primary", eastARN}, {RoleSecondary, west, "todomgmt-secondary", westARN}} {
+		fs := &fakeStack{cluster: x.arn, ownsGlobal: x.role == RolePrimary, retained: map[string]string{"DbKey": "key-" + x.region}}
+		fs.st = Stack{Name: x.name, ID: "arn:aws:cloudformation:" + x.region + ":111122223333:stack/" + x.name + "/1", Region: x.region,
+			Status: "UPDATE_COMPLETE", Parameters: map[string]string{"Role": x.role, "PeerUserPoolArn": "", "PeerApiDomain": ""},
+			Outputs: map[string]string{
+				"Region": x.region, "Role": x.role, "ClusterArn": x.arn, "GlobalClusterIdentifier": global,
+				"UserPoolId": x.region + "_POOL", "AppClientId": "client-" + x.region, "TokenUrl": "https://auth." + x.region + ".example/oauth2/token",
+				"UserPoolArn": "arn:aws:cognito-idp:" + x.region + ":111122223333:userpool/" + x.region + "_POOL",
+				"ApiDomain":   "api-" + x.region + ".execute-api." + x.region + ".amazonaws.com",
+				"ApiUrl":      "https://api-" + x.region + ".execute-api." + x.region + ".amazonaws.com/prod",
+				"ProxyName":   "todomgmt-proxy", "FrontDoorMode": "cloudfront",
+			}}
+		if x.role == RolePrimary {
+			fs.st.Outputs["KeyValueStoreArn"] = kvsARN
+			fs.st.Outputs["FrontDoorUrl"] = "https://d111.cloudfront.net"
+		}
+		f.stacks = append(f.stacks, fs)
+	}
+	f.kvsValue = aws.String(writer)
+	return f
+}
+
+func (f *fakeAWS) record(region, format string, args ...any) {
+	f.log = append(f.log, region+" "+fmt.Sprintf(format, args...))
+}
+
+// Log returns the recorded calls whose operation is one of ops (all when
+// none given).
+func (f *fakeAWS) Log(ops ...string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, l := range f.log {
+		op := strings.Fields(l)[1]
+		if len(ops) == 0 || slices.Contains(ops, op) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (f *fakeAWS) clients() *Clients {
+	return &Clients{
+		RDS:            func(r string) RDSAPI { return fakeRDS{f, r} },
+		CloudWatch:     func(r string) CloudWatchAPI { return fakeCW{f, r} },
+		CloudFormation: func(r string) CloudFormationAPI { return fakeCFN{f, r} },
+		Cognito:        func(r string) CognitoAPI { return fakeCognito{f, r} },
+		KVS:            fakeKVS{f},
+	}
+}
+
+func (f *fakeAWS) cluster(region, id string) (*fakeCluster, error) {
+	for _, c := range f.clusters {
+		if (c.ca.ARN == id || c.ca.Name == id) && !c.deleted {
+			if c.ca.Region != region {
+				return nil, fmt.Errorf("cluster %s asked for in %s, it lives in %s", id, region, c.ca.Region)
+			}
+			return c, nil
+		}
+	}
+	return nil, &rdstypes.DBClusterNotFoundFault{Message: aws.String(id)}
+}
+
+// fakeRDS is the RDS API of one region.
+type fakeRDS struct {
+	f      *fakeAWS
+	region string
+}
+
+func (r fakeRDS) DescribeGlobalClusters(_ context.Context, in *rds.DescribeGlobalClustersInput, _ ...func(*rds.Options)) (*rds.DescribeGlobalClustersOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.global == nil || aws.ToString(in.GlobalClusterIdentifier) != f.global.id {
+		return nil, &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("no such global cluster")}
+	}
+	gc := rdstypes.GlobalCluster{GlobalClusterIdentifier: aws.String(f.global.id), Status: aws.String("available"), DeletionProtection: aws.Bool(f.global.protected)}
+	for _, m := range f.global.members {
+		gm := rdstypes.GlobalClusterMember{DBClusterArn: aws.String(m), IsWriter: aws.Bool(m == f.global.writer)}
+		if m != f.global.writer {
+			gm.SynchronizationStatus = rdstypes.GlobalClusterMemberSynchronizationStatusConnected
+		}
+		gc.GlobalClusterMembers = append(gc.GlobalClusterMembers, gm)
+	}
+	return &rds.DescribeGlobalClustersOutput{GlobalClusters: []rdstypes.GlobalCluster{gc}}, nil
+}
+
+func (r fakeRDS) DescribeDBClusters(_ context.Context, in *rds.DescribeDBClustersInput, _ ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.cluster(r.region, aws.ToString(in.DBClusterIdentifier))
+	if err != nil {
+		return nil, err
+	}
+	out := rdstypes.DBCluster{DBClusterArn: aws.String(c.ca.ARN), DBClusterIdentifier: aws.String(c.ca.Name), Status: aws.String(c.status),
+		EngineVersion: aws.String(c.engine), DeletionProtection: aws.Bool(c.protected)}
+	for range c.instances {
+		out.DBClusterMembers = append(out.DBClusterMembers, rdstypes.DBClusterMember{})
+	}
+	return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{out}}, nil
+}
+
+func (r fakeRDS) SwitchoverGlobalCluster(_ context.Context, in *rds.SwitchoverGlobalClusterInput, _ ...func(*rds.Options)) (*rds.SwitchoverGlobalClusterOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	target := aws.ToString(in.TargetDbClusterIdentifier)
+	f.record(r.region, "SwitchoverGlobalCluster %s", target)
+	if w, _ := ParseClusterARN(f.global.writer); w.Region != r.region {
+		return nil, fmt.Errorf("switchover called in %s, the writer is in %s", r.region, w.Region)
+	}
+	if !slices.Contains(f.global.members, target) {
+		return nil, &rdstypes.DBClusterNotFoundFault{Message: aws.String(target + " is not a member (an ARN is needed)")}
+	}
+	f.global.writer = target
+	return &rds.SwitchoverGlobalClusterOutput{}, nil
+}
+
+func (r fakeRDS) FailoverGlobalCluster(_ context.Context, in *rds.FailoverGlobalClusterInput, _ ...func(*rds.Options)) (*rds.FailoverGlobalClusterOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	target := aws.ToString(in.TargetDbClusterIdentifier)
+	f.record(r.region, "FailoverGlobalCluster %s allowDataLoss=%t", target, aws.ToBool(in.AllowDataLoss))
+	if t, _ := ParseClusterARN(target); t.Region != r.region {
+		return nil, fmt.Errorf("failover called in %s, the target is in %s", r.region, t.Region)
+	}
+	f.global.writer = target
+	return &rds.FailoverGlobalClusterOutput{}, nil
+}
+
+func (r fakeRDS) RemoveFromGlobalCluster(_ context.Context, in *rds.RemoveFromGlobalClusterInput, _ ...func(*rds.Options)) (*rds.RemoveFromGlobalClusterOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	arn := aws.ToString(in.DbClusterIdentifier)
+	f.record(r.region, "RemoveFromGlobalCluster %s", arn)
+	c, err := f.cluster(r.region, arn)
+	if err != nil {
+		return nil, err
+	}
+	if f.global == nil || !slices.Contains(f.global.members, arn) {
+		return nil, &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("not a member")}
+	}
+	if arn == f.global.writer && len(f.global.members) > 1 {
+		return nil, &rdstypes.InvalidGlobalClusterStateFault{Message: aws.String("remove the secondary clusters before the primary")}
+	}
+	f.global.members = slices.DeleteFunc(f.global.members, func(m string) bool { return m == arn })
+	_ = c
+	return &rds.RemoveFromGlobalClusterOutput{}, nil
+}
+
+func (r fakeRDS) ModifyDBCluster(_ context.Context, in *rds.ModifyDBClusterInput, _ ...func(*rds.Options)) (*rds.ModifyDBClusterOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(r.region, "ModifyDBCluster %s protection=%t", aws.ToString(in.DBClusterIdentifier), aws.ToBool(in.DeletionProtection))
+	c, err := f.cluster(r.region, aws.ToString(in.DBClusterIdentifier))
+	if err != nil {
+		return nil, err
+	}
+	c.protected = aws.ToBool(in.DeletionProtection)
+	return &rds.ModifyDBClusterOutput{}, nil
+}
+
+func (r fakeRDS) ModifyGlobalCluster(_ context.Context, in *rds.ModifyGlobalClusterInput, _ ...func(*rds.Options)) (*rds.ModifyGlobalClusterOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(r.region, "ModifyGlobalCluster protection=%t", aws.ToBool(in.DeletionProtection))
+	f.global.protected = aws.ToBool(in.DeletionProtection)
+	return &rds.ModifyGlobalClusterOutput{}, nil
+}
+
+func (r fakeRDS) DeleteGlobalCluster(_ context.Context, in *rds.DeleteGlobalClusterInput, _ ...func(*rds.Options)) (*rds.DeleteGlobalClusterOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(r.region, "DeleteGlobalCluster %s", aws.ToString(in.GlobalClusterIdentifier))
+	return nil, f.deleteGlobal()
+}
+
+func (f *fakeAWS) deleteGlobal() error {
+	switch {
+	case f.global == nil:
+		return &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("gone")}
+	case len(f.global.members) > 0:
+		return &rdstypes.InvalidGlobalClusterStateFault{Message: aws.String("the global cluster still has members")}
+	case f.global.protected:
+		return &rdstypes.InvalidGlobalClusterStateFault{Message: aws.String("deletion protection is on")}
+	}
+	f.global = nil
+	return nil
+}
+
+func (r fakeRDS) DescribeDBClusterSnapshots(_ context.Context, in *rds.DescribeDBClusterSnapshotsInput, _ ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotsOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []rdstypes.DBClusterSnapshot
+	for _, s := range f.snapshots[r.region] {
+		if aws.ToString(s.DBClusterIdentifier) == aws.ToString(in.DBClusterIdentifier) {
+			out = append(out, s)
+		}
+	}
+	return &rds.DescribeDBClusterSnapshotsOutput{DBClusterSnapshots: out}, nil
+}
+
+func (r fakeRDS) DescribeDBProxyTargets(_ context.Context, in *rds.DescribeDBProxyTargetsInput, _ ...func(*rds.Options)) (*rds.DescribeDBProxyTargetsOutput, error) {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &rds.DescribeDBProxyTargetsOutput{Targets: []rdstypes.DBProxyTarget{{Type: rdstypes.TargetTypeTrackedCluster}}}
+	for _, c := range f.clusters {
+		if c.ca.Region == r.region {
+			out.Targets = append(out.Targets, rdstypes.DBProxyTarget{Type: rdstypes.TargetTypeRdsInstance,
+				TargetHealth: &rdstypes.TargetHealth{State: c.proxyState, Reason: rdstypes.TargetHealthReasonConnectionFailed}})
+		}
+	}
+	return out, nil
+}
+
+// fakeCFN is the CloudFormation API of one region.
+type fakeCFN struct {
+	f      *fakeAWS
+	region string
+}
+
+func notExist(name string) error {
+	return &smithy.GenericAPIError{Code: "ValidationError", Message: "Stack with id " + name + " does not exist"}
+}
+
+func (c fakeCFN) find(name string) *fakeStack {
+	for _, s := range c.f.stacks {
+		if s.st.Region == c.region && (s.st.Name == name || s.st.ID == name) {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := aws.ToString(in.StackName)
+	s := c.find(name)
+	if s == nil || s.st.Status == "DELETE_COMPLETE" && name == s.st.Name {
+		return nil, notExist(name)
+	}
+	if s.deleting {
+		c.progress(s)
+	}
+	cs := cfntypes.Stack{StackName: aws.String(s.st.Name), StackId: aws.String(s.st.ID), StackStatus: cfntypes.StackStatus(s.st.Status)}
+	for k, v := range s.st.Outputs {
+		cs.Outputs = append(cs.Outputs, cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)})
+	}
+	for k, v := range s.st.Parameters {
+		cs.Parameters = append(cs.Parameters, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
+	}
+	return &cloudformation.DescribeStacksOutput{Stacks: []cfntypes.Stack{cs}}, nil
+}
+
+// progress advances a deletion: after two polls it fails or completes,
+// following RDS's rules.
+func (c fakeCFN) progress(s *fakeStack) {
+	s.polls++
+	if s.polls < 2 {
+		return
+	}
+	f := c.f
+	s.deleting = false
+	fail := func(logical, reason string) {
+		s.st.Status = "DELETE_FAILED"
+		f.event(s, logical, cfntypes.ResourceStatusDeleteFailed, reason)
+	}
+	cl := f.clusters[s.cluster]
+	switch {
+	case s.failOnce != "":
+		fail("DbCluster", s.failOnce)
+		s.failOnce = ""
+		return
+	case cl != nil && !cl.deleted && cl.protected:
+		fail("DbCluster", "Cannot delete protected Cluster, please disable deletion protection and try again.")
+		return
+	case cl != nil && f.global != nil && slices.Contains(f.global.members, cl.ca.ARN):
+		fail("DbCluster", "This cluster is a part of a global cluster, please remove it from globalcluster first")
+		return
+	case s.ownsGlobal && f.global != nil && len(f.global.members) > 0:
+		fail("GlobalCluster", "Global cluster still has members")
+		return
+	}
+	if cl != nil && !cl.deleted {
+		cl.deleted = true
+		f.snapshots[cl.ca.Region] = append(f.snapshots[cl.ca.Region], rdstypes.DBClusterSnapshot{
+			DBClusterIdentifier: aws.String(cl.ca.Name), DBClusterSnapshotIdentifier: aws.String(cl.ca.Name + "-final"), SnapshotType: aws.String("manual")})
+		f.event(s, "DbCluster", cfntypes.ResourceStatusDeleteComplete, "")
+	}
+	if s.ownsGlobal && f.global != nil {
+		f.global.protected = false // the template's property is what CloudFormation last set; the fake keeps it simple
+		if err := f.deleteGlobal(); err != nil {
+			fail("GlobalCluster", err.Error())
+			return
+		}
+	}
+	s.st.Status = "DELETE_COMPLETE"
+	f.event(s, s.st.Name, cfntypes.ResourceStatusDeleteComplete, "")
+}
+
+func (f *fakeAWS) event(s *fakeStack, logical string, status cfntypes.ResourceStatus, reason string) {
+	n := len(s.events) + 1
+	e := cfntypes.StackEvent{EventId: aws.String(fmt.Sprintf("e%d", n)), LogicalResourceId: aws.String(logical), ResourceStatus: status,
+		ResourceType: aws.String("AWS::Test"), Timestamp: aws.Time(f.clock.Now()), ResourceStatusReason: aws.String(reason)}
+	s.events = append([]cfntypes.StackEvent{e}, s.events...) // newest first
+}
+
+func (c fakeCFN) DescribeStackEvents(_ context.Context, in *cloudformation.DescribeStackEventsInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := c.find(aws.ToString(in.StackName))
+	if s == nil {
+		return nil, notExist(aws.ToString(in.StackName))
+	}
+	return &cloudformation.DescribeStackEventsOutput{StackEvents: slices.Clone(s.events)}, nil
+}
+
+func (c fakeCFN) DeleteStack(_ context.Context, in *cloudformation.DeleteStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(c.region, "DeleteStack %s", aws.ToString(in.StackName))
+	s := c.find(aws.ToString(in.StackName))
+	if s == nil || s.st.Status == "DELETE_COMPLETE" {
+		return &cloudformation.DeleteStackOutput{}, nil
+	}
+	s.deleting, s.polls, s.st.Status = true, 0, "DELETE_IN_PROGRESS"
+	f.event(s, s.st.Name, cfntypes.ResourceStatusDeleteInProgress, "User Initiated")
+	return &cloudformation.DeleteStackOutput{}, nil
+}
+
+func (c fakeCFN) ListStackResources(_ context.Context, in *cloudformation.ListStackResourcesInput, _ ...func(*cloudformation.Options)) (*cloudformation.ListStackResourcesOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := c.find(aws.ToString(in.StackName))
+	out := &cloudformation.ListStackResourcesOutput{}
+	for logical, physical := range s.retained {
+		out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{LogicalResourceId: aws.String(logical), PhysicalResourceId: aws.String(physical)})
+	}
+	out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{LogicalResourceId: aws.String("ApiFunction"), PhysicalResourceId: aws.String("fn")})
+	return out, nil
+}
+
+func (c fakeCFN) GetTemplate(_ context.Context, in *cloudformation.GetTemplateInput, _ ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error) {
+	if in.TemplateStage != cfntypes.TemplateStageProcessed {
+		return nil, fmt.Errorf("want the processed template")
+	}
+	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(`{"Resources":{
+		"DbKey":{"Type":"AWS::KMS::Key","DeletionPolicy":"Retain"},
+		"DbCluster":{"Type":"AWS::RDS::DBCluster","DeletionPolicy":"Snapshot"},
+		"ApiFunction":{"Type":"AWS::Lambda::Function"}}}`)}, nil
+}
+
+// fakeCW is CloudWatch in one region.
+type fakeCW struct {
+	f      *fakeAWS
+	region string
+}
+
+func (c fakeCW) GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	now := time.Now()
+	return &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{{Timestamps: []time.Time{now}, Values: []float64{150}}}}, nil
+}
+
+func (c fakeCW) PutMetricData(_ context.Context, in *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := in.MetricData[0]
+	f.record(c.region, "PutMetricData %s/%s=%v", aws.ToString(in.Namespace), aws.ToString(d.MetricName), aws.ToFloat64(d.Value))
+	return &cloudwatch.PutMetricDataOutput{}, nil
+}
+
+func (c fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.alarms[in.AlarmNames[0]]
+	if !ok {
+		return &cloudwatch.DescribeAlarmsOutput{}, nil
+	}
+	return &cloudwatch.DescribeAlarmsOutput{MetricAlarms: []cwtypes.MetricAlarm{{StateValue: st}}}, nil
+}
+
+// fakeKVS is the KeyValueStore.
+type fakeKVS struct{ f *fakeAWS }
+
+func (k fakeKVS) DescribeKeyValueStore(context.Context, *cloudfrontkeyvaluestore.DescribeKeyValueStoreInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput, error) {
+	k.f.mu.Lock()
+	defer k.f.mu.Unlock()
+	return &cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput{ETag: aws.String(fmt.Sprint(k.f.kvsETag))}, nil
+}
+
+func (k fakeKVS) GetKey(context.Context, *cloudfrontkeyvaluestore.GetKeyInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.GetKeyOutput, error) {
+	k.f.mu.Lock()
+	defer k.f.mu.Unlock()
+	if k.f.kvsValue == nil {
+		return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("no key")}
+	}
+	return &cloudfrontkeyvaluestore.GetKeyOutput{Value: aws.String(*k.f.kvsValue)}, nil
+}
+
+func (k fakeKVS) PutKey(_ context.Context, in *cloudfrontkeyvaluestore.PutKeyInput, _ ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.PutKeyOutput, error) {
+	f := k.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("global", "PutKey %s=%s", aws.ToString(in.Key), aws.ToString(in.Value))
+	if aws.ToString(in.IfMatch) != fmt.Sprint(f.kvsETag) {
+		return nil, &kvstypes.ConflictException{Message: aws.String("etag")}
+	}
+	f.kvsETag++
+	f.kvsValue = aws.String(aws.ToString(in.Value))
+	return &cloudfrontkeyvaluestore.PutKeyOutput{}, nil
+}
+
+// fakeCognito holds the app clients' secrets.
+type fakeCognito struct {
+	f      *fakeAWS
+	region string
+}
+
+func (c fakeCognito) DescribeUserPoolClient(_ context.Context, in *cognitoidentityprovider.DescribeUserPoolClientInput, _ ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.DescribeUserPoolClientOutput, error) {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	pool := aws.ToString(in.UserPoolId)
+	if !strings.HasPrefix(pool, c.region) {
+		return nil, fmt.Errorf("pool %s asked for in %s", pool, c.region)
+	}
+	c.f.record(c.region, "DescribeUserPoolClient %s", pool)
+	return &cognitoidentityprovider.DescribeUserPoolClientOutput{UserPoolClient: &cogtypes.UserPoolClientType{
+		ClientId: in.ClientId, ClientSecret: aws.String(c.f.secrets[pool])}}, nil
+}
+
+// testClock advances only when slept on.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return nil
+}
+
+var _ failover.Clock = (*testClock)(nil)
+
+// testConfig is the samconfig both fakes deploy.
+func testConfig() Config {
+	return Config{
+		Primary:   Target{Env: RolePrimary, Region: east, StackName: "todomgmt-primary", Overrides: map[string]string{"Role": "primary", "AppName": "todomgmt", "PeerRegion": west, "GlobalClusterIdentifier": global}},
+		Secondary: Target{Env: RoleSecondary, Region: west, StackName: "todomgmt-secondary", Overrides: map[string]string{"Role": "secondary", "AppName": "todomgmt", "PeerRegion": east, "GlobalClusterIdentifier": global}},
+	}
+}
+
+// openEnv opens the deployment over the fakes with a fast clock.
+func openEnv(tb testing.TB, f *fakeAWS, out *strings.Builder) *Env {
+	tb.Helper()
+	e, err := Open(context.Background(), testConfig(), f.clients(), out)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	e.Stacks.Clock = f.clock
+	e.Stacks.Poll = time.Second
+	return e
+}

@@ -1,0 +1,463 @@
+package awsops
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/samconfig"
+)
+
+// deployment is the AWS fakes plus the fake HTTP surface, linked: the
+// front door follows the KeyValueStore, writes succeed in the writer's
+// region.
+func deployment(tb testing.TB, writer string) (*fakeAWS, *fakeAPI, *Env, *strings.Builder) {
+	tb.Helper()
+	f := newFakeAWS(tb, writer)
+	a := newFakeAPI(tb, writer)
+	a.routeOf = func() string {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.kvsValue == nil {
+			return east
+		}
+		return *f.kvsValue
+	}
+	a.writerOf = func() string {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		w, _ := ParseClusterARN(f.global.writer)
+		return w.Region
+	}
+	wireAPI(f, a)
+	var out strings.Builder
+	e := openEnv(tb, f, &out)
+	e.Clients.HTTP = a.srv.Client()
+	return f, a, e, &out
+}
+
+func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
+	f, _, e, _ := deployment(t, east)
+	rec := &failover.Recorder{}
+	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Clock = &testClock{now: time.Now()}
+	o.Timeouts = failover.Timeouts{Poll: time.Second}
+	r, err := o.Run(context.Background(), failover.KindPlanned, failover.Options{})
+	if err != nil {
+		t.Fatalf("switchover: %v\n%s", err, r)
+	}
+	if !r.Verified || r.To != west {
+		t.Errorf("report %s", r)
+	}
+	// Failback: the same command; the confirmation names the new target.
+	o.Approver = failover.FlagConfirmation{Value: east}
+	if r, err = o.Run(context.Background(), failover.KindPlanned, failover.Options{}); err != nil || r.To != east {
+		t.Fatalf("failback: %v\n%s", err, r)
+	}
+	want := []string{
+		"us-east-1 SwitchoverGlobalCluster " + westARN,
+		"global PutKey active-region=us-west-2",
+		"us-west-2 SwitchoverGlobalCluster " + eastARN,
+		"global PutKey active-region=us-east-1",
+	}
+	if diff := cmp.Diff(want, f.Log("SwitchoverGlobalCluster", "PutKey")); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestUnplannedFailoverOverTheAdapters(t *testing.T) {
+	f, a, e, _ := deployment(t, east)
+	a.down[east] = true // the primary region's API is gone
+	f.clusters[eastARN].status = ""
+	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Clock = &testClock{now: time.Now()}
+	o.Timeouts = failover.Timeouts{Poll: time.Second}
+	r, err := o.Run(context.Background(), failover.KindUnplanned, failover.Options{})
+	if err != nil {
+		t.Fatalf("failover: %v\n%s", err, r)
+	}
+	want := []string{
+		"global PutKey active-region=us-west-2",
+		"us-west-2 FailoverGlobalCluster " + westARN + " allowDataLoss=true",
+	}
+	if diff := cmp.Diff(want, f.Log("PutKey", "FailoverGlobalCluster", "SwitchoverGlobalCluster")); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if !r.LagKnown || r.Lag != 150*time.Millisecond {
+		t.Errorf("lag %s known=%t, want the CloudWatch lag 150ms", r.Lag, r.LagKnown)
+	}
+	if !strings.Contains(r.RecoverySnapshotNote, "none yet") {
+		t.Errorf("snapshot note %q, want none yet", r.RecoverySnapshotNote)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(*fakeAWS, *fakeAPI)
+		want  []string
+	}{
+		{"consistent", func(*fakeAWS, *fakeAPI) {}, nil},
+		{"traffic routed to the reader", func(f *fakeAWS, _ *fakeAPI) { f.kvsValue = aws.String(west) },
+			[]string{"the front door sends traffic to us-west-2 but the writer is in us-east-1"}},
+		{"secondary API down", func(_ *fakeAWS, a *fakeAPI) { a.down[west] = true },
+			[]string{"the API in us-west-2 does not answer: 502 Bad Gateway: not a health answer"}},
+		{"proxy without target in the writer region", func(f *fakeAWS, _ *fakeAPI) { f.clusters[eastARN].proxyState = rdstypes.TargetStateUnavailable },
+			[]string{"the proxy in the writer region us-east-1 has no available target: 0/1 available (UNAVAILABLE CONNECTION_FAILED)"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, a, e, _ := deployment(t, east)
+			tt.setup(f, a)
+			st, err := e.Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := st.Problems()
+			if len(tt.want) != len(got) {
+				t.Fatalf("problems %q, want %q", got, tt.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("problem %q, want it to start with %q", got[i], tt.want[i])
+				}
+			}
+			var b strings.Builder
+			if err := st.Write(&b); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"UPDATE_COMPLETE", "writer", "reader", "150ms", "<- front door", "front door: cloudfront"} {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("status lacks %q:\n%s", want, b.String())
+				}
+			}
+		})
+	}
+}
+
+func TestStatusWithoutStacks(t *testing.T) {
+	f := newFakeAWS(t, east)
+	f.stacks = nil
+	e := openEnv(t, f, &strings.Builder{})
+	_, err := e.Status(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "stack todomgmt-primary not found in us-east-1") || !strings.Contains(err.Error(), "go tool mage deploy") {
+		t.Fatalf("error %v, want one naming the missing stacks and the fix", err)
+	}
+}
+
+func TestRouterFromTheStacks(t *testing.T) {
+	for _, tt := range []struct {
+		mode string
+		want string
+	}{
+		{"cloudfront", "*awsops.KVSRouter"},
+		{"route53", "*awsops.MetricRouter"},
+		{"none", "no front door"},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			f := newFakeAWS(t, east)
+			for _, s := range f.stacks {
+				s.st.Outputs["FrontDoorMode"] = tt.mode
+			}
+			f.stacks[1].st.Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
+			e := openEnv(t, f, &strings.Builder{})
+			r, err := e.Router()
+			switch v := r.(type) {
+			case *KVSRouter:
+				if tt.want != "*awsops.KVSRouter" || v.ARN != kvsARN || v.Fallback != east {
+					t.Errorf("router %+v, want %s", v, tt.want)
+				}
+			case *MetricRouter:
+				if tt.want != "*awsops.MetricRouter" || v.StandbyRegion != west || v.PrimaryRegion != east || v.AlarmName != "todomgmt-primary-enabled" || v.AppName != "todomgmt" {
+					t.Errorf("router %+v, want %s", v, tt.want)
+				}
+			default:
+				if !errors.Is(err, ErrNoFrontDoor) {
+					t.Errorf("router %v, %v; want ErrNoFrontDoor", r, err)
+				}
+			}
+		})
+	}
+}
+
+func TestTokens(t *testing.T) {
+	f, a, e, _ := deployment(t, east)
+	tokens := &Tokens{Pools: e.Pools(), Clients: e.Clients}
+	// The primary's pool client is broken: the secondary's issues the token.
+	f.secrets["us-east-1_POOL"] = "wrong"
+	tok, err := tokens.Token(context.Background())
+	if err != nil || tok != "tok-1" {
+		t.Fatalf("Token = %q, %v; want tok-1 from the secondary pool", tok, err)
+	}
+	if _, err := tokens.Token(context.Background()); err != nil || a.tokens != 1 {
+		t.Errorf("second Token: %v, token endpoint called %d times, want the cached token", err, a.tokens)
+	}
+	calls := f.Log("DescribeUserPoolClient")
+	if len(calls) != 2 || !strings.HasPrefix(calls[0], "us-east-1 ") || !strings.HasPrefix(calls[1], "us-west-2 ") {
+		t.Errorf("DescribeUserPoolClient calls %q, want each pool read in its own region", calls)
+	}
+	// A failure never shows the secret.
+	f.secrets["us-west-2_POOL"] = "wrong-too"
+	_, err = (&Tokens{Pools: e.Pools(), Clients: e.Clients}).Token(context.Background())
+	if err == nil || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("error %v, want a failure that does not contain the secret", err)
+	}
+}
+
+func TestProberVerifyWrite(t *testing.T) {
+	f, a, e, _ := deployment(t, east)
+	p := e.Prober()
+	region, err := p.VerifyWrite(context.Background())
+	if err != nil || region != east {
+		t.Fatalf("VerifyWrite = %q, %v; want %s", region, err, east)
+	}
+	if len(a.todos) != 0 {
+		t.Errorf("the check left %d todos behind", len(a.todos))
+	}
+	// Routed to the reader: the write is refused with region_passive.
+	f.kvsValue = aws.String(west)
+	_, err = p.VerifyWrite(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "region_passive") {
+		t.Errorf("VerifyWrite routed to the reader: %v, want 503 region_passive", err)
+	}
+}
+
+func TestProberHealth(t *testing.T) {
+	_, a, e, _ := deployment(t, east)
+	p := e.Prober()
+	h, err := p.Health(context.Background(), west)
+	if err != nil || !h.OK || h.Role != "passive" || h.Region != west {
+		t.Errorf("Health(%s) = %+v, %v; want OK passive", west, h, err)
+	}
+	a.down[east] = true
+	h, err = p.Health(context.Background(), east)
+	if err != nil || h.OK || !strings.Contains(h.Detail, "502") {
+		t.Errorf("Health(%s) down = %+v, %v; want not OK with the status", east, h, err)
+	}
+	if _, err := p.Health(context.Background(), "eu-west-1"); err == nil {
+		t.Errorf("Health of an unknown region: no error")
+	}
+}
+
+func TestSmoke(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		setup   func(*fakeAWS, *fakeAPI)
+		wantErr string
+	}{
+		{"healthy", func(*fakeAWS, *fakeAPI) {}, ""},
+		{"front door to the reader", func(f *fakeAWS, _ *fakeAPI) { f.kvsValue = aws.String(west) }, "smoke failed: front door"},
+		{"secondary down", func(_ *fakeAWS, a *fakeAPI) { a.down[west] = true }, "smoke failed: us-west-2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, a, e, out := deployment(t, east)
+			tt.setup(f, a)
+			s := &Smoke{Prober: e.Prober(), Out: out, Clock: &testClock{now: time.Now()}}
+			err := s.Run(context.Background())
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("smoke: %v\n%s", err, out)
+				}
+				for _, want := range []string{"ok   front door", "ok   us-east-1 (active)", "ok   us-west-2 (passive)", "write refused (region_passive)"} {
+					if !strings.Contains(out.String(), want) {
+						t.Errorf("output lacks %q:\n%s", want, out)
+					}
+				}
+				if len(a.todos) != 0 {
+					t.Errorf("smoke left %d todos", len(a.todos))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("smoke error %v, want %q\n%s", err, tt.wantErr, out)
+			}
+		})
+	}
+}
+
+func TestPeerOverrides(t *testing.T) {
+	f := newFakeAWS(t, east)
+	e := openEnv(t, f, &strings.Builder{})
+	o, needed, err := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Role": "secondary", "AppName": "todomgmt", "PeerRegion": east, "GlobalClusterIdentifier": global,
+		"PeerUserPoolArn": "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_POOL",
+		"PeerApiDomain":   "api-us-east-1.execute-api.us-east-1.amazonaws.com"}
+	if diff := cmp.Diff(want, o); diff != "" {
+		t.Errorf("overrides (-want +got):\n%s", diff)
+	}
+	if !needed {
+		t.Errorf("needed = false for a stack without peer parameters")
+	}
+	e.Secondary.Parameters["PeerUserPoolArn"] = want["PeerUserPoolArn"]
+	e.Secondary.Parameters["PeerApiDomain"] = want["PeerApiDomain"]
+	if _, needed, _ := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); needed {
+		t.Errorf("needed = true when the stack already has the peer's values")
+	}
+	if e.Config.Secondary.Overrides["PeerUserPoolArn"] != "" {
+		t.Errorf("PeerOverrides changed the samconfig overrides in place")
+	}
+	if _, _, err := PeerOverrides(e.Config.Secondary, e.Secondary, nil); err == nil {
+		t.Errorf("no peer: no error")
+	}
+	bad := e.Config.Secondary
+	bad.Overrides = map[string]string{"PeerRegion": "eu-west-1"}
+	if _, _, err := PeerOverrides(bad, e.Secondary, e.Primary); err == nil || !strings.Contains(err.Error(), "PeerRegion=eu-west-1") {
+		t.Errorf("mismatched PeerRegion: %v, want an error", err)
+	}
+}
+
+func TestSamArgs(t *testing.T) {
+	c := testConfig()
+	if diff := cmp.Diff([]string{"build", "--config-env", "primary"}, SamBuildArgs(c.Primary)); diff != "" {
+		t.Errorf("build args (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"deploy", "--config-env", "secondary", "--no-confirm-changeset", "--no-fail-on-empty-changeset"}, SamDeployArgs(c.Secondary, nil)); diff != "" {
+		t.Errorf("deploy args (-want +got):\n%s", diff)
+	}
+	got := SamDeployArgs(c.Primary, map[string]string{"Role": "primary", "PeerApiDomain": "x.example", "AlarmEmail": ""})
+	want := []string{"deploy", "--config-env", "primary", "--no-confirm-changeset", "--no-fail-on-empty-changeset",
+		"--parameter-overrides", `AlarmEmail="" PeerApiDomain=x.example Role=primary`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("deploy args with overrides (-want +got):\n%s", diff)
+	}
+	// What the SAM CLI reads back is what was meant.
+	back, err := samconfig.ParseOverrides(got[len(got)-1])
+	if err != nil || back["AlarmEmail"] != "" || back["PeerApiDomain"] != "x.example" || len(back) != 3 {
+		t.Errorf("overrides read back %v, %v", back, err)
+	}
+}
+
+func TestBuildEnv(t *testing.T) {
+	want := map[string]string{"GOFLAGS": "-tags=lambda.norpc -trimpath -ldflags=-s", "CGO_ENABLED": "0"}
+	if diff := cmp.Diff(want, BuildEnv()); diff != "" {
+		t.Errorf("BuildEnv (-want +got):\n%s", diff)
+	}
+}
+
+func TestSeedFrontDoor(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(*fakeAWS)
+		want  []string
+	}{
+		{"cloudfront, first creation", func(f *fakeAWS) { f.kvsValue = nil }, []string{"global PutKey active-region=us-east-1"}},
+		{"cloudfront, after a failover", func(f *fakeAWS) { f.kvsValue = aws.String(west) }, nil},
+		{"route53, first creation", func(f *fakeAWS) {
+			route53(f)
+			f.alarms["todomgmt-primary-enabled"] = cwtypes.StateValueInsufficientData
+		}, []string{"us-west-2 PutMetricData ToDoMgmt/Routing/PrimaryEnabled=1"}},
+		{"route53, routed to the standby", func(f *fakeAWS) {
+			route53(f)
+			f.alarms["todomgmt-primary-enabled"] = cwtypes.StateValueAlarm
+		}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeAWS(t, east)
+			tt.setup(f)
+			e := openEnv(t, f, &strings.Builder{})
+			msg, err := e.SeedFrontDoor(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, f.Log("PutKey", "PutMetricData")); diff != "" {
+				t.Errorf("writes (-want +got):\n%s\n(%s)", diff, msg)
+			}
+		})
+	}
+}
+
+func route53(f *fakeAWS) {
+	for _, s := range f.stacks {
+		s.st.Outputs["FrontDoorMode"] = "route53"
+	}
+	f.stacks[1].st.Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
+}
+
+func TestConfigFrom(t *testing.T) {
+	const good = `version = 0.1
+[primary.deploy.parameters]
+stack_name = "todomgmt-primary"
+region = "us-east-1"
+parameter_overrides = "Role=primary AppName=todo2 GlobalClusterIdentifier=g PeerRegion=us-west-2"
+[secondary.deploy.parameters]
+stack_name = "todomgmt-secondary"
+region = "us-west-2"
+parameter_overrides = "Role=secondary AppName=todo2 GlobalClusterIdentifier=g PeerRegion=us-east-1"
+`
+	for _, tt := range []struct {
+		name, toml, wantErr string
+	}{
+		{"good", good, ""},
+		{"no secondary", good[:strings.Index(good, "[secondary")], "no [secondary] environment"},
+		{"no region", strings.Replace(good, `region = "us-west-2"`, "", 1), "needs region and stack_name"},
+		{"same region", strings.Replace(good, `region = "us-west-2"`, `region = "us-east-1"`, 1), "both in us-east-1"},
+		{"bad overrides", strings.Replace(good, `"Role=secondary`, `"Role=\"secondary`, 1), "parameter_overrides"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := samconfig.Parse([]byte(tt.toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := ConfigFrom(sc)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Primary.Region != east || c.Secondary.StackName != "todomgmt-secondary" || c.AppName() != "todo2" {
+				t.Errorf("config %+v", c)
+			}
+		})
+	}
+}
+
+func TestLoadSamconfigMissing(t *testing.T) {
+	_, err := LoadSamconfig(t.TempDir() + "/samconfig.toml")
+	if err == nil || !strings.Contains(err.Error(), "run mage from the repository root") {
+		t.Errorf("error %v, want a hint", err)
+	}
+}
+
+func TestLoadConfigWithoutCredentials(t *testing.T) {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		t.Setenv(k, "")
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, err := LoadConfig(context.Background(), east)
+	if !errors.Is(err, ErrNoCredentials) {
+		t.Fatalf("error %v, want ErrNoCredentials", err)
+	}
+}
+
+func TestErrRouterAndHTTPClientDefaults(t *testing.T) {
+	c := NewClients(aws.Config{Region: east})
+	if c.HTTP == nil || c.HTTP.Timeout == 0 {
+		t.Errorf("NewClients: HTTP client without timeout")
+	}
+	if c.RDS(east) != c.RDS(east) || c.RDS(east) == c.RDS(west) {
+		t.Errorf("NewClients: clients are not cached per region")
+	}
+}
