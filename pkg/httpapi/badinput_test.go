@@ -49,8 +49,8 @@ func TestBadInput(t *testing.T) {
 		{"body over 16 KiB", request{method: "POST", target: "/v1/todos", body: tooBig}, 413, "too_large", "larger than 16384 bytes"},
 		{"body of exactly 16 KiB is read, then judged", request{method: "POST", target: "/v1/todos", body: atLimit}, 400, "invalid", "the limit is 200"},
 		{"text content type", request{method: "POST", target: "/v1/todos", body: `{"task":"a"}`, header: with("Content-Type", "text/plain")}, 415, "unsupported_media_type", "application/json"},
-		{"form content type", request{method: "PUT", target: "/v1/todos/1", body: `task=a`, header: with("Content-Type", "application/x-www-form-urlencoded")}, 415, "unsupported_media_type", "application/json"},
-		{"malformed content type", request{method: "POST", target: "/v1", body: `{"task":"a"}`, header: with("Content-Type", ";;;")}, 415, "unsupported_media_type", "application/json"},
+		{"form content type", request{method: "PUT", target: "/v1/todos/1", body: `task=a`, header: with("Content-Type", "application/x-www-form-urlencoded")}, 415, "unsupported_media_type", "must be application/json, not application/x-www-form-urlencoded"},
+		{"malformed content type", request{method: "POST", target: "/v1", body: `{"task":"a"}`, header: with("Content-Type", ";;;")}, 415, "unsupported_media_type", "this one is malformed"},
 
 		// Idempotency-Key.
 		{"key with a space", request{method: "POST", target: "/v1/todos", body: `{"task":"a"}`, header: with("Idempotency-Key", "a b")}, 400, "invalid", "Idempotency-Key"},

@@ -25,8 +25,12 @@ import (
 func readJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
-			return todo.Errorf(codeUnsupportedMediaType, "Content-Type must be application/json")
+		switch {
+		case err != nil:
+			return todo.Errorf(codeUnsupportedMediaType, "Content-Type must be application/json; this one is malformed")
+		case mt != "application/json":
+			// curl -d sends application/x-www-form-urlencoded unless told otherwise.
+			return todo.Errorf(codeUnsupportedMediaType, "Content-Type must be application/json, not %s", mt)
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
