@@ -428,3 +428,23 @@ func (d *Database) Snapshot(ctx context.Context, writerRegion string) (GTIDSnaps
 		Unreplicated: n, At: at,
 	}, err
 }
+
+// Recover brings a killed server back without changing roles: it starts
+// its container and, when the other server is not writable (no failover
+// happened), makes it writable again, since every lab server starts
+// read-only. When the other server is the writer, it stays read-only and
+// Rebuild makes it a replica.
+func (d *Database) Recover(ctx context.Context, region string) error {
+	m, err := d.nodeByRegion(region)
+	if err != nil {
+		return err
+	}
+	if err := d.ensureRunning(ctx, m); err != nil {
+		return fmt.Errorf("recover %s: %w", m.alias, err)
+	}
+	ost, err := d.other(m).State(ctx)
+	if err == nil && !ost.ReadOnly {
+		return nil
+	}
+	return m.unfence(ctx)
+}

@@ -1,13 +1,17 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
@@ -97,11 +101,31 @@ func (d *dockerContainers) Stop(ctx context.Context, id string, timeout time.Dur
 	if err != nil {
 		return err
 	}
-	secs := int(timeout.Seconds())
-	if _, err := cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs}); err != nil {
-		return fmt.Errorf("stop container %s: %w", short(id), err)
+	if timeout > 0 {
+		secs := int(timeout.Seconds())
+		if _, err := cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs}); err != nil {
+			return fmt.Errorf("stop container %s: %w", short(id), err)
+		}
+		return nil
 	}
-	return nil
+	// SIGKILL straight away. Not `docker stop -t 0`: that sends SIGTERM
+	// first, and a MariaDB killed in the middle of its clean shutdown has
+	// already marked its binlog closed, so it cannot recover a prepared
+	// transaction and refuses to start again.
+	if _, err := cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		return fmt.Errorf("kill container %s: %w", short(id), err)
+	}
+	for {
+		running, err := d.Running(ctx, id)
+		if err != nil || !running {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (d *dockerContainers) Start(ctx context.Context, id string) error {
@@ -113,6 +137,29 @@ func (d *dockerContainers) Start(ctx context.Context, id string) error {
 		return fmt.Errorf("start container %s: %w", short(id), err)
 	}
 	return nil
+}
+
+// Diagnose describes a container that does not run as expected: its state
+// and the last lines of its log.
+func (d *dockerContainers) Diagnose(ctx context.Context, id string) string {
+	cli, err := d.client(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	if res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil && res.Container.State != nil {
+		st := res.Container.State
+		fmt.Fprintf(&b, "container %s: status %s, exit code %d, OOM-killed %v %s", short(id), st.Status, st.ExitCode, st.OOMKilled, st.Error)
+	}
+	logs, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "15"})
+	if err != nil {
+		return b.String()
+	}
+	defer logs.Close()
+	var out bytes.Buffer
+	_, _ = stdcopy.StdCopy(&out, &out, io.LimitReader(logs, 64<<10))
+	fmt.Fprintf(&b, "; last log lines:\n%s", out.String())
+	return b.String()
 }
 
 // Down force-removes every container and network carrying the lab label

@@ -77,7 +77,9 @@ func (n *node) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	}
 	addr, err := n.ctrs.Addr(ctx, n.containerID)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", n.alias, err)
+		// A dial error, like a refused connection: the store reports
+		// the database unavailable, not an internal error.
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("%s: %w", n.alias, err)}
 	}
 	n.mu.Lock()
 	n.addr = addr

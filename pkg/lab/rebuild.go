@@ -60,20 +60,7 @@ func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, e
 	w := d.other(m)
 	res := RebuildResult{Member: m.region, Writer: w.region}
 
-	running, err := m.ctrs.Running(ctx, m.containerID)
-	if err != nil {
-		return res, err
-	}
-	if !running {
-		d.logf("starting %s's container", m.alias)
-		if err := m.ctrs.Start(ctx, m.containerID); err != nil {
-			return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
-		}
-	}
-	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	err = m.WaitReady(rctx)
-	cancel()
-	if err != nil {
+	if err := d.ensureRunning(ctx, m); err != nil {
 		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
 	}
 	wst, err := w.State(ctx)
@@ -118,6 +105,40 @@ func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, e
 	}
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// ensureRunning starts m's container if it is stopped and waits until
+// the server answers. A container that exits again is started once more;
+// if it does not stay up, the error says why (exit code, log tail).
+func (d *Database) ensureRunning(ctx context.Context, m *node) error {
+	for attempt := 1; ; attempt++ {
+		running, err := m.ctrs.Running(ctx, m.containerID)
+		if err != nil {
+			return err
+		}
+		if !running {
+			d.logf("starting %s's container", m.alias)
+			if err := m.ctrs.Start(ctx, m.containerID); err != nil {
+				return err
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = m.WaitReady(rctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		diag := ""
+		if dg, ok := m.ctrs.(interface {
+			Diagnose(context.Context, string) string
+		}); ok {
+			diag = dg.Diagnose(ctx, m.containerID)
+		}
+		if running, rerr := m.ctrs.Running(ctx, m.containerID); rerr != nil || running || attempt == 2 || ctx.Err() != nil {
+			return fmt.Errorf("%w (%s)", err, diag)
+		}
+		d.logf("%s's container exited again; starting it once more (%s)", m.alias, diag)
+	}
 }
 
 // waitCaughtUp waits until r replicates from w with both threads running

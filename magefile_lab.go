@@ -1,0 +1,257 @@
+//go:build mage
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/lab"
+)
+
+// Lab is the local two-region lab: two MySQL containers with GTID
+// replication, two regional APIs and a front door on 127.0.0.1, driven by
+// the same failover orchestrator as AWS. `lab:up` runs it and keeps its
+// state in lab.StatePath(); `lab:status` and the `lab:failover` targets
+// operate that running lab from another terminal, as an operator would.
+type Lab mg.Namespace
+
+// labCleanup bounds the removal of the lab after Ctrl-C: mage gives a
+// target 5 seconds to return once it cancels the context.
+const labCleanup = 4 * time.Second
+
+func labProgress(start time.Time) func(string, ...any) {
+	return func(format string, args ...any) {
+		fmt.Printf("[%6s] %s\n", time.Since(start).Round(100*time.Millisecond), fmt.Sprintf(format, args...))
+	}
+}
+
+func closeLab(l *lab.Lab) error {
+	ctx, cancel := context.WithTimeout(context.Background(), labCleanup)
+	defer cancel()
+	if err := l.Close(ctx); err != nil {
+		return fmt.Errorf("removing the lab: %w (go tool mage lab:down removes leftovers)", err)
+	}
+	fmt.Println("lab removed")
+	return nil
+}
+
+// Up starts the lab (replicating databases, two regional APIs, a front door), prints its URLs and keeps it running until Ctrl-C.
+func (Lab) Up(ctx context.Context) (err error) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	path := lab.StatePath()
+	if st, err := lab.LoadState(path); err == nil {
+		if r, err := lab.Attach(ctx, st); err == nil {
+			r.Close()
+			return fmt.Errorf("a lab is running already (run %s, front door %s); stop it with Ctrl-C in its terminal or go tool mage lab:down", st.RunID, st.FrontDoorURL)
+		}
+	}
+	l, err := lab.Start(ctx, lab.Config{Logf: labProgress(time.Now())})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeLab(l)) }()
+	st := l.State()
+	st.PID = os.Getpid()
+	if err := st.Save(path); err != nil {
+		return err
+	}
+	defer os.Remove(path)
+
+	fmt.Printf("\nThe lab is up (%s).\n\n", st.Flavour)
+	fmt.Printf("  front door      %s   (sends every request to the active region)\n", st.FrontDoorURL)
+	for _, r := range st.Regions {
+		fmt.Printf("  %-15s %s   (database %s)\n", r.Region+" API", r.APIURL, r.Alias)
+	}
+	fmt.Printf(`
+Try it:
+  curl -i -X POST %[1]s/v1/todos -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{"task":"rehearse a failover"}'
+  curl -s %[1]s/v1/todos
+  curl -s %[2]s/v1/health
+
+In another terminal:
+  go tool mage lab:status               # the same table as mage status
+  go tool mage lab:failover             # planned switchover (again = failback)
+  go tool mage lab:failover:unplanned   # kill the writer, fail over with data loss allowed, rebuild it
+
+State file: %[3]s. Ctrl-C stops the lab and removes its containers.
+`, st.FrontDoorURL, st.Regions[len(st.Regions)-1].APIURL, path)
+	<-ctx.Done()
+	fmt.Println("\nstopping the lab")
+	return nil
+}
+
+// attachLab reaches the lab that lab:up runs.
+func attachLab(ctx context.Context) (*lab.Remote, error) {
+	st, err := lab.LoadState(lab.StatePath())
+	if err != nil {
+		return nil, err
+	}
+	return lab.Attach(ctx, st)
+}
+
+// Status prints the running lab's regions in the same table as mage status (DB role, sync, lag, API health, route) and fails when they disagree.
+func (Lab) Status(ctx context.Context) error {
+	r, err := attachLab(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	s := r.Orchestrator(nil, nil).Evaluate(ctx)
+	urls := map[string]lab.RegionState{}
+	for _, reg := range r.State.Regions {
+		urls[reg.Region] = reg
+	}
+	if err := s.WriteTable(os.Stdout,
+		failover.Column{Name: "database", Value: func(region string) string { return urls[region].Alias }},
+		failover.Column{Name: "api url", Value: func(region string) string { return urls[region].APIURL }},
+	); err != nil {
+		return err
+	}
+	fmt.Printf("front door: %s\n", r.State.FrontDoorURL)
+	if p := s.Problems(); len(p) > 0 {
+		return fmt.Errorf("%d problem(s) in the lab", len(p))
+	}
+	return nil
+}
+
+// Failover runs a planned switchover of the running lab to its passive region with the real orchestrator (run it again to fail back).
+func (Lab) Failover(ctx context.Context) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := attachLab(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	o := r.Orchestrator(failover.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(failover.ConfirmEnv)), failover.TextPrinter{W: os.Stdout})
+	_, err = o.Run(ctx, failover.KindPlanned, failover.Options{})
+	return err
+}
+
+// FailoverUnplanned kills the running lab's writer container, fails over with data loss allowed using the real orchestrator, then rebuilds the old writer as a replica.
+func (Lab) FailoverUnplanned(ctx context.Context) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := attachLab(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	top, err := r.DB.Topology(ctx)
+	if err != nil {
+		return err
+	}
+	w, ok := top.Writer()
+	if !ok || w.Status != "available" {
+		return fmt.Errorf("the lab has no single available writer to kill (status %s): see go tool mage lab:status", top.Status)
+	}
+	snap, err := r.DB.Snapshot(ctx, w.Region)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("killing %s's database server (%s); it had %d transaction(s) not yet on %s\n", w.Region, w.ID, snap.Unreplicated, snap.Replica)
+	if err := r.DB.Kill(ctx, w.Region); err != nil {
+		return err
+	}
+	o := r.Orchestrator(failover.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(failover.ConfirmEnv)), failover.TextPrinter{W: os.Stdout})
+	_, runErr := o.Run(ctx, failover.KindUnplanned, failover.Options{})
+	if runErr != nil {
+		fmt.Printf("the failover did not complete (%v): bringing %s back as it was\n", runErr, w.Region)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		return errors.Join(runErr, r.DB.Recover(rctx, w.Region))
+	}
+	fmt.Printf("bringing %s back as a replica of the new writer\n", w.Region)
+	rb, err := r.DB.Rebuild(ctx, w.Region)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s rebuilt in %s: %d transaction(s) it had were never replicated", rb.Member, rb.Took.Round(time.Millisecond), rb.Diverged)
+	if rb.Reseeded {
+		fmt.Printf("; they were discarded and kept in %s", rb.Snapshot)
+	}
+	fmt.Println()
+	return nil
+}
+
+// Drill starts a lab, measures a planned switchover, a failback and an unplanned failover under load with the real orchestrator, prints the table, writes TODOMGMT_DRILL_REPORT (lab-report.json) and removes the lab.
+func (Lab) Drill(ctx context.Context) (err error) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := lab.DrillConfig{Printer: failover.TextPrinter{W: os.Stdout}}
+	if cfg.Rounds, err = labEnvInt("TODOMGMT_DRILL_ROUNDS", 1); err != nil {
+		return err
+	}
+	rate, err := labEnvInt("TODOMGMT_DRILL_RATE", 20)
+	if err != nil {
+		return err
+	}
+	cfg.Load.Rate = float64(rate)
+	if v := os.Getenv("TODOMGMT_DRILL_PARTITION"); v != "" {
+		if cfg.Partition, err = time.ParseDuration(v); err != nil {
+			return fmt.Errorf("TODOMGMT_DRILL_PARTITION: %w", err)
+		}
+	}
+	progress := labProgress(time.Now())
+	cfg.Logf = progress
+	l, err := lab.Start(ctx, lab.Config{Logf: progress})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeLab(l)) }()
+	rep, derr := lab.Drill(ctx, l, cfg)
+	fmt.Println()
+	if err := rep.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	path := lab.ReportPath()
+	if err := rep.WriteJSON(path); err != nil {
+		return errors.Join(derr, err)
+	}
+	fmt.Printf("\nreport written to %s\n", path)
+	if derr != nil {
+		return derr
+	}
+	if !rep.Met() {
+		return errors.New("the drill missed targets (MISSED above)")
+	}
+	return nil
+}
+
+// Down removes every lab container and network left behind, found by their label, and the lab state file.
+func (Lab) Down(ctx context.Context) error {
+	removed, err := lab.Down(ctx)
+	for _, r := range removed {
+		fmt.Println("removed", r)
+	}
+	if len(removed) == 0 && err == nil {
+		fmt.Println("nothing to remove")
+	}
+	if rerr := os.Remove(lab.StatePath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+func labEnvInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a positive integer", name, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,417 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
+
+// Scenario names.
+const (
+	ScenarioPlanned   = "planned"
+	ScenarioFailback  = "failback"
+	ScenarioUnplanned = "unplanned"
+)
+
+// DrillConfig configures Drill. The zero value is usable.
+type DrillConfig struct {
+	// Rounds is how many times the three scenarios run (1).
+	Rounds int
+	// Warmup is the load before the switch (2 s); Cooldown the load after
+	// the orchestrator returns (3 s); Settle bounds the retries of writes
+	// still in progress when the load stops (15 s).
+	Warmup, Cooldown, Settle time.Duration
+	// Load configures the load generator.
+	Load LoadConfig
+	// Partition, when positive, stops the replica's replication IO thread
+	// that long before the unplanned scenario kills the writer: the link
+	// fails first, as in a real regional outage, so that there are
+	// unreplicated writes to lose. Zero kills the writer with replication
+	// running.
+	Partition time.Duration
+	// Printer receives the orchestrator's events; nil discards them.
+	Printer failover.Printer
+	// Logf receives progress lines; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+func (c DrillConfig) withDefaults() DrillConfig {
+	if c.Rounds <= 0 {
+		c.Rounds = 1
+	}
+	if c.Warmup <= 0 {
+		c.Warmup = 2 * time.Second
+	}
+	if c.Cooldown <= 0 {
+		c.Cooldown = 3 * time.Second
+	}
+	if c.Settle <= 0 {
+		c.Settle = 15 * time.Second
+	}
+	return c
+}
+
+// Scenario is what one scenario of a drill measured.
+type Scenario struct {
+	Name    string    `json:"name"`
+	Round   int       `json:"round"`
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+	Started time.Time `json:"started"`
+	Took    Seconds   `json:"tookSeconds"`
+	// Writes is what the load generator saw and the writer holds.
+	Writes WriteStats `json:"writes"`
+	// NoWriteTime is the longer of Writes.WriteGap and
+	// Writes.MaxAckSilence: the time clients could not get a write
+	// acknowledged. The targets are checked against it.
+	NoWriteTime Seconds `json:"noWriteSeconds"`
+	// Unplanned only. FaultAt is when the writer was killed; Restore the
+	// time from then to the first write acknowledged by the new region.
+	FaultAt *time.Time `json:"faultAt,omitempty"`
+	Restore *Seconds   `json:"restoreSeconds,omitempty"`
+	// UnreplicatedBeforeFault is the writer's transactions the replica
+	// lacked, read from both GTID sets right before the kill (writes
+	// committed in the milliseconds between the read and the kill are
+	// not in it).
+	UnreplicatedBeforeFault *int64 `json:"unreplicatedBeforeFault,omitempty"`
+	// UnreplicatedAtFault is exact: the old writer's committed
+	// transactions that the new writer never received, from the old
+	// writer's GTID set after it came back (its binlog survives the kill)
+	// against the new writer's. Lost acknowledged writes can only be
+	// among them.
+	UnreplicatedAtFault *int64         `json:"unreplicatedAtFault,omitempty"`
+	Rebuild             *RebuildResult `json:"rebuild,omitempty"`
+	// Report is the orchestrator's report.
+	Report failover.Report `json:"orchestrator"`
+	// Checks are the connection checks after the scenario.
+	Checks Checks `json:"checks"`
+	// Errors are failures of the scenario itself (the orchestrator's
+	// included), not of client writes.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Checks are the connection checks after a role change (issue item 5):
+// each region's API is written to directly, without any restart in
+// between; the active one must accept the write, the passive one answer
+// 503 region_passive. The replica must hold the same data as the writer.
+type Checks struct {
+	Active            string `json:"active"`
+	ActiveWrite       string `json:"activeWrite"`
+	Passive           string `json:"passive"`
+	PassiveWrite      string `json:"passiveWrite"`
+	PassiveRead       string `json:"passiveRead"`
+	ReplicaConsistent bool   `json:"replicaConsistent"`
+	ReplicaDetail     string `json:"replicaDetail,omitempty"`
+}
+
+// Seconds is a duration written as seconds in JSON.
+type Seconds float64
+
+// Duration converts s back.
+func (s Seconds) Duration() time.Duration { return time.Duration(float64(s) * float64(time.Second)) }
+
+func secondsOf(d time.Duration) Seconds { return Seconds(d.Seconds()) }
+
+// AutoApprove approves every plan: the drill runs non-interactively, and
+// running the drill is the explicit decision to switch the lab's regions.
+type AutoApprove struct{}
+
+// Approve returns nil.
+func (AutoApprove) Approve(context.Context, failover.Plan) error { return nil }
+
+// Drill runs, Rounds times, a planned switchover, a failback and an
+// unplanned failover (writer killed, old writer rebuilt afterwards) with
+// the load generator writing through the front door, and reports what
+// each scenario measured. A scenario that fails is reported with its
+// error and the drill goes on when the lab still has a writer.
+func Drill(ctx context.Context, l *Lab, cfg DrillConfig) (Report, error) {
+	cfg = cfg.withDefaults()
+	rep := Report{
+		Started: time.Now().UTC(), Image: l.state.Image, Flavour: l.state.Flavour,
+		Rounds: cfg.Rounds, Rate: cfg.Load.withDefaults().Rate, Partition: secondsOf(cfg.Partition),
+	}
+	d := &drill{l: l, cfg: cfg}
+	for round := 1; round <= cfg.Rounds; round++ {
+		for _, name := range []string{ScenarioPlanned, ScenarioFailback, ScenarioUnplanned} {
+			if err := ctx.Err(); err != nil {
+				rep.finish()
+				return rep, err
+			}
+			d.logf("round %d/%d: %s", round, cfg.Rounds, name)
+			s, err := d.scenario(ctx, round, name)
+			rep.Scenarios = append(rep.Scenarios, s)
+			if err != nil {
+				rep.finish()
+				return rep, fmt.Errorf("round %d %s: %w", round, name, err)
+			}
+		}
+	}
+	rep.finish()
+	return rep, nil
+}
+
+type drill struct {
+	l   *Lab
+	cfg DrillConfig
+}
+
+func (d *drill) logf(format string, args ...any) {
+	if d.cfg.Logf != nil {
+		d.cfg.Logf(format, args...)
+	}
+}
+
+// writer returns the current writer's region and the other one.
+func (d *drill) writer(ctx context.Context) (from, to string, err error) {
+	top, err := d.l.DB.Topology(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	w, ok := top.Writer()
+	if !ok || top.Status != "available" {
+		return "", "", fmt.Errorf("the lab has no single available writer (status %s)", top.Status)
+	}
+	for _, m := range top.Members {
+		if m.Region != w.Region {
+			return w.Region, m.Region, nil
+		}
+	}
+	return "", "", errors.New("the lab has one member only")
+}
+
+// scenario runs one scenario. It returns an error only when the lab is in
+// no state to go on; the scenario's own failures are in s.Errors.
+func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenario, err error) {
+	s = Scenario{Name: name, Round: round, Started: time.Now().UTC()}
+	defer func() { s.Took = secondsOf(time.Since(s.Started)) }()
+	s.From, s.To, err = d.writer(ctx)
+	if err != nil {
+		return s, err
+	}
+	prefix := fmt.Sprintf("%s-%d-%s", d.l.state.RunID, round, name)
+	load, err := StartLoad(ctx, d.l.FrontDoor.URL(), prefix, d.cfg.Load)
+	if err != nil {
+		return s, err
+	}
+	stopped := false
+	var writes []Write
+	stop := func() {
+		if !stopped {
+			stopped = true
+			writes = load.Stop(d.cfg.Settle)
+		}
+	}
+	defer stop()
+	if err := sleep(ctx, d.cfg.Warmup); err != nil {
+		return s, err
+	}
+
+	kind := failover.KindPlanned
+	if name == ScenarioUnplanned {
+		kind = failover.KindUnplanned
+		if d.cfg.Partition > 0 {
+			d.logf("partition: %s stops receiving from %s for %s", s.To, s.From, d.cfg.Partition)
+			if err := d.l.DB.StopReceiving(ctx, s.To); err != nil {
+				s.Errors = append(s.Errors, err.Error())
+			}
+			if err := sleep(ctx, d.cfg.Partition); err != nil {
+				return s, err
+			}
+		}
+		snap, err := d.l.DB.Snapshot(ctx, s.From)
+		if err != nil {
+			s.Errors = append(s.Errors, "GTID snapshot before the fault: "+err.Error())
+		} else {
+			s.UnreplicatedBeforeFault = &snap.Unreplicated
+		}
+		at := time.Now()
+		d.logf("killing %s's database server", s.From)
+		if err := d.l.DB.Kill(ctx, s.From); err != nil {
+			return s, fmt.Errorf("kill %s: %w", s.From, err)
+		}
+		s.FaultAt = &at
+	}
+
+	o := d.l.Orchestrator(AutoApprove{}, d.cfg.Printer)
+	s.Report, err = o.Run(ctx, kind, failover.Options{Target: s.To})
+	if err != nil {
+		s.Errors = append(s.Errors, "orchestrator: "+err.Error())
+	}
+	if err := sleep(ctx, d.cfg.Cooldown); err != nil {
+		return s, err
+	}
+	stop()
+
+	if name == ScenarioUnplanned {
+		d.logf("bringing %s back as a replica of %s", s.From, s.To)
+		rb, err := d.l.DB.Rebuild(ctx, s.From)
+		s.Rebuild = &rb
+		if err != nil {
+			s.Errors = append(s.Errors, "rebuild: "+err.Error())
+		} else {
+			s.UnreplicatedAtFault = &rb.Diverged
+		}
+		if t, ok := firstAck(writes, *s.FaultAt, s.To); ok {
+			r := secondsOf(t.Sub(*s.FaultAt))
+			s.Restore = &r
+		}
+	}
+
+	writer, err := d.l.DB.nodeByRegion(s.To)
+	if err != nil {
+		return s, err
+	}
+	stored, err := storedByKey(ctx, writer, d.l.state.Schema, prefix)
+	if err != nil {
+		s.Errors = append(s.Errors, "count stored todos: "+err.Error())
+	}
+	s.Writes = analyze(writes, stored)
+	s.NoWriteTime = secondsOf(max(s.Writes.WriteGap, s.Writes.MaxAckSilence))
+	s.Checks = d.checks(ctx)
+	return s, nil
+}
+
+// StopReceiving stops the region's replication IO thread: the link from
+// the writer is cut, the server keeps what it has.
+func (d *Database) StopReceiving(ctx context.Context, region string) error {
+	n, err := d.nodeByRegion(region)
+	if err != nil {
+		return err
+	}
+	return n.stopReceiving(ctx)
+}
+
+// storedByKey counts the todos per load-generator key with the prefix.
+func storedByKey(ctx context.Context, n *node, schema, prefix string) (map[string]int, error) {
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(TaskPrefix+prefix+"-") + "%"
+	rows, err := n.Admin().QueryContext(ctx,
+		"SELECT task, COUNT(*) FROM "+quoteIdent(schema)+".todos WHERE task LIKE ? GROUP BY task", like)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var task string
+		var n int
+		if err := rows.Scan(&task, &n); err != nil {
+			return nil, err
+		}
+		if key, ok := keyOfTask(task); ok {
+			out[key] += n
+		}
+	}
+	return out, rows.Err()
+}
+
+// checks writes to each region's API directly and compares the replica's
+// data with the writer's.
+func (d *drill) checks(ctx context.Context) Checks {
+	var c Checks
+	from, to, err := d.writer(ctx)
+	if err != nil {
+		c.ReplicaDetail = err.Error()
+		return c
+	}
+	c.Active, c.Passive = from, to
+	c.ActiveWrite = directWrite(ctx, d.l.Prober.APIs[from])
+	c.PassiveWrite = directWrite(ctx, d.l.Prober.APIs[to])
+	c.PassiveRead = directRead(ctx, d.l.Prober.APIs[to])
+	w, _ := d.l.DB.nodeByRegion(from)
+	r, _ := d.l.DB.nodeByRegion(to)
+	if err := d.l.DB.waitCaughtUp(ctx, r, w, 30*time.Second); err != nil {
+		c.ReplicaDetail = err.Error()
+		return c
+	}
+	c.ReplicaConsistent, c.ReplicaDetail = sameData(ctx, w, r, d.l.state.Schema)
+	return c
+}
+
+// directWrite creates a todo on one region's API, bypassing the front
+// door, and labels the answer ("201", "503 region_passive").
+func directWrite(ctx context.Context, base string) string {
+	body, _ := json.Marshal(map[string]string{"task": "connection check " + time.Now().UTC().Format(time.RFC3339Nano)})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/todos", bytes.NewReader(body))
+	if err != nil {
+		return err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return send(req)
+}
+
+// directRead lists todos on one region's API.
+func directRead(ctx context.Context, base string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/todos?limit=1", nil)
+	if err != nil {
+		return err.Error()
+	}
+	return send(req)
+}
+
+func send(req *http.Request) string {
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return "no response (" + transportReason(err) + ")"
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	a := Attempt{Status: resp.StatusCode}
+	if !a.OK() {
+		var e apiError
+		if json.Unmarshal(raw, &e) == nil {
+			a.Code = e.Error.Code
+		}
+	}
+	return a.Label()
+}
+
+// sameData compares the schema's tables on both servers with CHECKSUM
+// TABLE, after the replica caught up.
+func sameData(ctx context.Context, w, r *node, schema string) (bool, string) {
+	sum := func(n *node) (map[string]int64, error) {
+		out := map[string]int64{}
+		for _, t := range []string{"todos", "idempotency_keys"} {
+			var name string
+			var v sql.NullInt64
+			if err := n.Admin().QueryRowContext(ctx, "CHECKSUM TABLE "+quoteIdent(schema)+"."+quoteIdent(t)).Scan(&name, &v); err != nil {
+				return nil, err
+			}
+			out[t] = v.Int64
+		}
+		return out, nil
+	}
+	a, err := sum(w)
+	if err != nil {
+		return false, err.Error()
+	}
+	b, err := sum(r)
+	if err != nil {
+		return false, err.Error()
+	}
+	for t, v := range a {
+		if b[t] != v {
+			return false, fmt.Sprintf("table %s differs: checksum %d on %s, %d on %s", t, v, w.alias, b[t], r.alias)
+		}
+	}
+	return true, ""
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,310 @@
+package lab
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// ReportEnv names the environment variable with the drill report's path.
+const ReportEnv = "TODOMGMT_DRILL_REPORT"
+
+// DefaultReportPath is the drill report's path when ReportEnv is unset.
+const DefaultReportPath = "lab-report.json"
+
+// Report is a drill's result: every scenario, the medians per scenario
+// over the rounds, and the issue's targets checked against them.
+type Report struct {
+	Started   time.Time  `json:"started"`
+	Image     string     `json:"image"`
+	Flavour   string     `json:"flavour"`
+	Rounds    int        `json:"rounds"`
+	Rate      float64    `json:"writesPerSecond"`
+	Partition Seconds    `json:"partitionSeconds"`
+	Scenarios []Scenario `json:"scenarios"`
+	Summary   []Summary  `json:"summary"`
+	Targets   []Target   `json:"targets"`
+}
+
+// Summary is one scenario's medians over the rounds.
+type Summary struct {
+	Scenario      string  `json:"scenario"`
+	Runs          int     `json:"runs"`
+	NoWriteTime   Seconds `json:"noWriteSecondsMedian"`
+	WriteGap      Seconds `json:"writeGapSecondsMedian"`
+	MaxAckSilence Seconds `json:"maxAckSilenceSecondsMedian"`
+	// Restore is the median time from the fault to the first write
+	// acknowledged by the new region (unplanned only).
+	Restore *Seconds `json:"restoreSecondsMedian,omitempty"`
+	// RTO is the orchestrator's median recovery time (its start to its
+	// verified write).
+	RTO           Seconds  `json:"orchestratorRtoSecondsMedian"`
+	Lost          float64  `json:"lostMedian"`
+	LostMax       int      `json:"lostMax"`
+	Duplicates    float64  `json:"duplicatesMedian"`
+	DuplicatesMax int      `json:"duplicatesMax"`
+	Unreplicated  *float64 `json:"unreplicatedAtFaultMedian,omitempty"`
+	FailedRuns    int      `json:"failedRuns"`
+}
+
+// Target is one goal of the issue, checked.
+type Target struct {
+	Scenario string `json:"scenario"`
+	Goal     string `json:"goal"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+}
+
+// finish computes the summary and the targets.
+func (r *Report) finish() {
+	r.Summary, r.Targets = nil, nil
+	for _, name := range []string{ScenarioPlanned, ScenarioFailback, ScenarioUnplanned} {
+		var runs []Scenario
+		for _, s := range r.Scenarios {
+			if s.Name == name {
+				runs = append(runs, s)
+			}
+		}
+		if len(runs) == 0 {
+			continue
+		}
+		sum := Summary{Scenario: name, Runs: len(runs)}
+		var noWrite, gap, silence, rto, restore []Seconds
+		var lost, dups, unrepl []float64
+		restoreAll := true
+		for _, s := range runs {
+			noWrite = append(noWrite, s.NoWriteTime)
+			gap = append(gap, secondsOf(s.Writes.WriteGap))
+			silence = append(silence, secondsOf(s.Writes.MaxAckSilence))
+			rto = append(rto, secondsOf(s.Report.RTO))
+			lost = append(lost, float64(s.Writes.Lost))
+			dups = append(dups, float64(s.Writes.Duplicates))
+			sum.LostMax = max(sum.LostMax, s.Writes.Lost)
+			sum.DuplicatesMax = max(sum.DuplicatesMax, s.Writes.Duplicates)
+			if s.Restore != nil {
+				restore = append(restore, *s.Restore)
+			} else {
+				restoreAll = false
+			}
+			if s.UnreplicatedAtFault != nil {
+				unrepl = append(unrepl, float64(*s.UnreplicatedAtFault))
+			}
+			if len(s.Errors) > 0 {
+				sum.FailedRuns++
+			}
+		}
+		sum.NoWriteTime, sum.WriteGap, sum.MaxAckSilence = median(noWrite), median(gap), median(silence)
+		sum.RTO, sum.Lost, sum.Duplicates = median(rto), median(lost), median(dups)
+		if name == ScenarioUnplanned {
+			if len(restore) > 0 {
+				m := median(restore)
+				sum.Restore = &m
+			}
+			if len(unrepl) > 0 {
+				m := median(unrepl)
+				sum.Unreplicated = &m
+			}
+		}
+		r.Summary = append(r.Summary, sum)
+
+		every := func(ok func(Scenario) bool) bool {
+			for _, s := range runs {
+				if !ok(s) {
+					return false
+				}
+			}
+			return true
+		}
+		noDups := Target{Scenario: name, Goal: "0 duplicates (every run)",
+			Measured: fmt.Sprintf("max %d", sum.DuplicatesMax), Met: sum.DuplicatesMax == 0}
+		checks := Target{Scenario: name, Goal: "after the switch, without restarts: active API writes, passive API answers 503 region_passive, replica identical (every run)",
+			Met: every(func(s Scenario) bool {
+				c := s.Checks
+				return strings.HasPrefix(c.ActiveWrite, "2") && c.PassiveWrite == "503 region_passive" && strings.HasPrefix(c.PassiveRead, "2") && c.ReplicaConsistent
+			})}
+		checks.Measured = checksSummary(runs)
+		switch name {
+		case ScenarioPlanned, ScenarioFailback:
+			r.Targets = append(r.Targets,
+				Target{Scenario: name, Goal: "0 acknowledged writes lost (every run)",
+					Measured: fmt.Sprintf("max %d", sum.LostMax), Met: sum.LostMax == 0},
+				noDups,
+				Target{Scenario: name, Goal: "write gap ≤ 5s (median)",
+					Measured: fmt.Sprintf("%s (gap %s, longest silence %s)", fmtSeconds(sum.NoWriteTime), fmtSeconds(sum.WriteGap), fmtSeconds(sum.MaxAckSilence)),
+					Met:      sum.NoWriteTime <= 5},
+				checks)
+		case ScenarioUnplanned:
+			restoreT := Target{Scenario: name, Goal: "writes restored ≤ 15s after the fault (median)", Measured: "not restored"}
+			if sum.Restore != nil && restoreAll {
+				restoreT.Measured, restoreT.Met = fmtSeconds(*sum.Restore), *sum.Restore <= 15
+			}
+			var pairs []string
+			for _, s := range runs {
+				u := "?"
+				if s.UnreplicatedAtFault != nil {
+					u = strconv.FormatInt(*s.UnreplicatedAtFault, 10)
+				}
+				pairs = append(pairs, fmt.Sprintf("%d≤%s", s.Writes.Lost, u))
+			}
+			r.Targets = append(r.Targets,
+				noDups, restoreT,
+				Target{Scenario: name, Goal: "lost ≤ unreplicated at the fault (every run)",
+					Measured: strings.Join(pairs, ", "),
+					Met: every(func(s Scenario) bool {
+						return s.UnreplicatedAtFault != nil && int64(s.Writes.Lost) <= *s.UnreplicatedAtFault
+					})},
+				checks)
+		}
+	}
+}
+
+func checksSummary(runs []Scenario) string {
+	seen := map[string]int{}
+	var order []string
+	for _, s := range runs {
+		c := s.Checks
+		k := fmt.Sprintf("active %s, passive %s/read %s, replica %s", orDash(c.ActiveWrite), orDash(c.PassiveWrite), orDash(c.PassiveRead),
+			map[bool]string{true: "identical", false: "DIFFERS " + c.ReplicaDetail}[c.ReplicaConsistent])
+		if seen[k] == 0 {
+			order = append(order, k)
+		}
+		seen[k]++
+	}
+	var parts []string
+	for _, k := range order {
+		parts = append(parts, fmt.Sprintf("%s (×%d)", k, seen[k]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Met reports whether every target was met.
+func (r Report) Met() bool {
+	for _, t := range r.Targets {
+		if !t.Met {
+			return false
+		}
+	}
+	return len(r.Targets) > 0
+}
+
+// WriteTable prints the scenarios, the medians and the targets.
+func (r Report) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "lab drill: %s, %d round(s), %.0f writes/s through the front door", r.Flavour, r.Rounds, r.Rate)
+	if r.Partition > 0 {
+		fmt.Fprintf(w, ", replication cut %s before the unplanned fault", fmtSeconds(r.Partition))
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nROUND\tSCENARIO\tFROM → TO\tWRITES\tACKED\tLOST\tDUPS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tUNREPLICATED\tORCH. RTO\tCLIENT ERRORS\tRESULT")
+	for _, s := range r.Scenarios {
+		restore, unrepl := "-", "-"
+		if s.Restore != nil {
+			restore = fmtSeconds(*s.Restore)
+		}
+		if s.UnreplicatedAtFault != nil || s.UnreplicatedBeforeFault != nil {
+			unrepl = fmt.Sprintf("%s at fault (%s just before)", optInt(s.UnreplicatedAtFault), optInt(s.UnreplicatedBeforeFault))
+		}
+		result := "ok"
+		if len(s.Errors) > 0 {
+			result = "ERROR: " + strings.Join(s.Errors, "; ")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s → %s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Round, s.Name, s.From, s.To, s.Writes.Writes, s.Writes.Acked, s.Writes.Lost, s.Writes.Duplicates,
+			fmtSeconds(secondsOf(s.Writes.WriteGap)), fmtSeconds(secondsOf(s.Writes.MaxAckSilence)), restore, unrepl,
+			fmtSeconds(secondsOf(s.Report.RTO)), errorsSummary(s.Writes.Errors), result)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nMEDIANS\tRUNS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tORCH. RTO\tLOST (max)\tDUPS (max)\tUNREPLICATED AT FAULT")
+	for _, s := range r.Summary {
+		restore, unrepl := "-", "-"
+		if s.Restore != nil {
+			restore = fmtSeconds(*s.Restore)
+		}
+		if s.Unreplicated != nil {
+			unrepl = strconv.FormatFloat(*s.Unreplicated, 'f', -1, 64)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\n", s.Scenario, s.Runs,
+			fmtSeconds(s.WriteGap), fmtSeconds(s.MaxAckSilence), restore, fmtSeconds(s.RTO),
+			strconv.FormatFloat(s.Lost, 'f', -1, 64), s.LostMax, strconv.FormatFloat(s.Duplicates, 'f', -1, 64), s.DuplicatesMax, unrepl)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nTARGETS")
+	for _, t := range r.Targets {
+		mark := "MET   "
+		if !t.Met {
+			mark = "MISSED"
+		}
+		fmt.Fprintf(w, "  %s %-9s %s: %s\n", mark, t.Scenario, t.Goal, t.Measured)
+	}
+	return nil
+}
+
+// WriteJSON writes the report as indented JSON to path.
+func (r Report) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReportPath is $TODOMGMT_DRILL_REPORT, else DefaultReportPath.
+func ReportPath() string {
+	if p := os.Getenv(ReportEnv); p != "" {
+		return p
+	}
+	return DefaultReportPath
+}
+
+func errorsSummary(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtSeconds(s Seconds) string {
+	d := s.Duration()
+	switch {
+	case d == 0:
+		return "0s"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(float64(s), 'f', 3, 64) + "s"
+	default:
+		return strconv.FormatFloat(float64(s), 'f', 1, 64) + "s"
+	}
+}
+
+func optInt(p *int64) string {
+	if p == nil {
+		return "?"
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
