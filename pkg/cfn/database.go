@@ -1,0 +1,360 @@
+package cfn
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ---------------------------------------------------------------- proxy
+
+func checkProxy(in *Input, r *report) {
+	for _, d := range in.Deployments() {
+		proxies := d.OfType("AWS::RDS::DBProxy")
+		if len(proxies) != 1 {
+			r.add(d.Scenario.Name, "want one AWS::RDS::DBProxy, got %d", len(proxies))
+			continue
+		}
+		p := proxies[0]
+		where := d.Scenario.Name + ": Resources." + p.Name
+		if v, _ := str(p.Prop("RequireTLS")); v != "true" {
+			r.add(where, "RequireTLS must be true")
+		}
+		if v, _ := str(p.Prop("EngineFamily")); v != "MYSQL" {
+			r.add(where, "EngineFamily %q, want MYSQL", v)
+		}
+		auths := items(p.Prop("Auth"))
+		if len(auths) == 0 {
+			r.add(where, "no Auth entries")
+		}
+		var secrets []*yaml.Node
+		for i, a := range auths {
+			if v, _ := str(get(a, "IAMAuth")); v != "REQUIRED" {
+				r.add(where, "Auth[%d].IAMAuth %q, want REQUIRED", i, v)
+			}
+			if v, _ := str(get(a, "AuthScheme")); v != "SECRETS" {
+				r.add(where, "Auth[%d].AuthScheme %q, want SECRETS", i, v)
+			}
+			secrets = append(secrets, get(a, "SecretArn"))
+		}
+		// The target group: the cluster, a borrow timeout under 29 s.
+		tgs := 0
+		for _, tg := range d.OfType("AWS::RDS::DBProxyTargetGroup") {
+			if !isRef(tg.Prop("DBProxyName"), p.Name) {
+				continue
+			}
+			tgs++
+			tw := d.Scenario.Name + ": Resources." + tg.Name
+			clusters := items(tg.Prop("DBClusterIdentifiers"))
+			if len(clusters) != 1 || len(d.OfType("AWS::RDS::DBCluster")) != 1 || !isRef(clusters[0], d.OfType("AWS::RDS::DBCluster")[0].Name) {
+				r.add(tw, "DBClusterIdentifiers must be the one cluster")
+			}
+			bt, ok := str(tg.Prop("ConnectionPoolConfigurationInfo", "ConnectionBorrowTimeout"))
+			n, err := strconv.Atoi(bt)
+			if !ok || err != nil || n < 1 || n >= 29 {
+				r.add(tw, "ConnectionBorrowTimeout %q: must be set, under API Gateway's 29 s", bt)
+			}
+		}
+		if tgs != 1 {
+			r.add(where, "want one target group for the proxy, got %d", tgs)
+		}
+		ro := 0
+		for _, ep := range d.OfType("AWS::RDS::DBProxyEndpoint") {
+			if isRef(ep.Prop("DBProxyName"), p.Name) {
+				if v, _ := str(ep.Prop("TargetRole")); v == "READ_ONLY" {
+					ro++
+				}
+			}
+		}
+		if ro != 1 {
+			r.add(where, "want one READ_ONLY proxy endpoint, got %d", ro)
+		}
+		// The proxy's role may read exactly the proxy's secrets.
+		roleName, _, _ := getAttTarget(p.Prop("RoleArn"))
+		role := d.Resource(roleName)
+		if role == nil {
+			r.add(where, "RoleArn must be !GetAtt of a role in the stack")
+			continue
+		}
+		var readable []*yaml.Node
+		walk(role.Properties, func(n *yaml.Node) {
+			for _, st := range items(get(n, "Statement")) {
+				for _, a := range items(get(st, "Action")) {
+					if v, _ := str(a); strings.HasPrefix(v, "secretsmanager:") {
+						if v != "secretsmanager:GetSecretValue" {
+							r.add(d.Scenario.Name+": Resources."+role.Name, "proxy role action %s: only secretsmanager:GetSecretValue", v)
+						}
+						readable = append(readable, items(get(st, "Resource"))...)
+					}
+				}
+			}
+		})
+		if !sameNodes(readable, secrets) {
+			r.add(d.Scenario.Name+": Resources."+role.Name, "secretsmanager:GetSecretValue must cover exactly the proxy's Auth secrets")
+		}
+	}
+}
+
+// sameNodes reports whether two lists hold the same nodes, in any order.
+func sameNodes(a, b []*yaml.Node) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	used := make([]bool, len(b))
+outer:
+	for _, x := range a {
+		for j, y := range b {
+			if !used[j] && equal(x, y) {
+				used[j] = true
+				continue outer
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// ----------------------------------------------------------- encryption
+
+func checkEncryption(in *Input, r *report) {
+	t := in.Template
+	keysByName := map[string]*Resource{}
+	for _, k := range t.ResourcesOfType("AWS::KMS::Key") {
+		keysByName[k.Name] = k
+		where := "Resources." + k.Name
+		if v, _ := str(k.Prop("EnableKeyRotation")); v != "true" {
+			r.add(where, "EnableKeyRotation must be true")
+		}
+		if k.Attr("DeletionPolicy") != "Retain" || k.Attr("UpdateReplacePolicy") != "Retain" {
+			r.add(where, "DeletionPolicy and UpdateReplacePolicy must be Retain (final snapshots are encrypted with this key)")
+		}
+		accountRoot := scalar(0, "arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+		for i, st := range items(k.Prop("KeyPolicy", "Statement")) {
+			principal := get(st, "Principal", "AWS")
+			f, arg, ok := intrinsic(principal)
+			if !ok || f != "Fn::Sub" || !equal(arg, accountRoot) || get(st, "Principal", "Service") != nil || get(st, "NotPrincipal") != nil {
+				r.add(where, "KeyPolicy statement %d must name only this account's root principal", i)
+			}
+		}
+	}
+	usesKey := func(n *yaml.Node) bool {
+		if name, ok := refTarget(n); ok && keysByName[name] != nil {
+			return true
+		}
+		name, _, ok := getAttTarget(n)
+		return ok && keysByName[name] != nil
+	}
+	for _, c := range t.ResourcesOfType("AWS::RDS::DBCluster") {
+		where := "Resources." + c.Name
+		if v, _ := str(c.Prop("StorageEncrypted")); v != "true" {
+			r.add(where, "StorageEncrypted must be true")
+		}
+		if !usesKey(c.Prop("KmsKeyId")) {
+			r.add(where, "KmsKeyId must be this region's customer managed key")
+		}
+	}
+	for _, g := range t.ResourcesOfType("AWS::RDS::GlobalCluster") {
+		if v, _ := str(g.Prop("StorageEncrypted")); v != "true" {
+			r.add("Resources."+g.Name, "StorageEncrypted must be true")
+		}
+	}
+	for _, s := range t.ResourcesOfType("AWS::SecretsManager::Secret") {
+		if !usesKey(s.Prop("KmsKeyId")) {
+			r.add("Resources."+s.Name, "KmsKeyId must be this region's customer managed key")
+		}
+	}
+}
+
+// ------------------------------------------------------------- database
+
+func checkDatabase(in *Input, r *report) {
+	t := in.Template
+	for _, c := range t.ResourcesOfType("AWS::RDS::DBCluster") {
+		where := "Resources." + c.Name
+		if v, _ := str(c.Prop("Engine")); v != "aurora-mysql" {
+			r.add(where, "Engine %q, want aurora-mysql", v)
+		}
+		if c.Attr("DeletionPolicy") != "Snapshot" || c.Attr("UpdateReplacePolicy") != "Snapshot" {
+			r.add(where, "DeletionPolicy and UpdateReplacePolicy must be Snapshot")
+		}
+		if n, _ := strconv.Atoi(mustStr(c.Prop("BackupRetentionPeriod"))); n < 1 {
+			r.add(where, "BackupRetentionPeriod must be at least 1 day")
+		}
+		if !isRef(c.Prop("DeletionProtection"), "DeletionProtection") {
+			r.add(where, "DeletionProtection must be !Ref DeletionProtection")
+		}
+		sv2 := c.Prop("ServerlessV2ScalingConfiguration")
+		if !isRef(get(sv2, "MinCapacity"), "DbMinCapacity") || !isRef(get(sv2, "MaxCapacity"), "DbMaxCapacity") {
+			r.add(where, "ServerlessV2ScalingConfiguration must use DbMinCapacity and DbMaxCapacity")
+		}
+		if c.Prop("DBSubnetGroupName") == nil || c.Prop("VpcSecurityGroupIds") == nil {
+			r.add(where, "DBSubnetGroupName and VpcSecurityGroupIds must be set (private subnets, own group)")
+		}
+	}
+	for _, d := range in.Deployments() {
+		for _, c := range d.OfType("AWS::RDS::DBCluster") {
+			v, err := d.Value(c.Prop("EngineVersion"))
+			if err != nil || !strings.HasPrefix(v, "8.0.mysql_aurora.3.") {
+				r.add(d.Scenario.Name+": Resources."+c.Name, "EngineVersion %q: want Aurora MySQL 3 (8.0.mysql_aurora.3.*)", v)
+			}
+			for _, g := range d.OfType("AWS::RDS::GlobalCluster") {
+				gv, _ := d.Value(g.Prop("EngineVersion"))
+				if gv != v {
+					r.add(d.Scenario.Name+": Resources."+g.Name, "EngineVersion %q differs from the cluster's %q", gv, v)
+				}
+			}
+		}
+		for _, i := range d.OfType("AWS::RDS::DBInstance") {
+			where := d.Scenario.Name + ": Resources." + i.Name
+			if v, _ := str(i.Prop("DBInstanceClass")); v != "db.serverless" {
+				r.add(where, "DBInstanceClass %q, want db.serverless", v)
+			}
+			if v, _ := str(i.Prop("PubliclyAccessible")); v == "true" {
+				r.add(where, "PubliclyAccessible must be false")
+			}
+		}
+	}
+}
+
+func mustStr(n *yaml.Node) string {
+	s, _ := str(n)
+	return s
+}
+
+// masterCredentialProps must not be set on a secondary cluster.
+var masterCredentialProps = []string{"MasterUsername", "MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret", "DatabaseName", "SnapshotIdentifier"}
+
+func checkSecondaryCluster(in *Input, r *report) {
+	for _, d := range in.Deployments() {
+		role := d.Scenario.Role
+		clusters := d.OfType("AWS::RDS::DBCluster")
+		globals := d.OfType("AWS::RDS::GlobalCluster")
+		if len(clusters) != 1 {
+			r.add(d.Scenario.Name, "want one DBCluster, got %d", len(clusters))
+			continue
+		}
+		c := clusters[0]
+		where := d.Scenario.Name + ": Resources." + c.Name
+		instances := 0
+		for _, i := range d.OfType("AWS::RDS::DBInstance") {
+			if isRef(i.Prop("DBClusterIdentifier"), c.Name) {
+				instances++
+			}
+		}
+		if instances < 1 {
+			r.add(where, "the %s cluster has no instance (a headless secondary cannot be promoted)", role)
+		}
+		switch role {
+		case "secondary":
+			if len(globals) != 0 {
+				r.add(d.Scenario.Name, "the secondary must not create the global cluster")
+			}
+			for _, p := range masterCredentialProps {
+				if c.Prop(p) != nil {
+					r.add(where, "the secondary cluster must not set %s (it replicates the primary)", p)
+				}
+			}
+			if !isRef(c.Prop("GlobalClusterIdentifier"), "GlobalClusterIdentifier") {
+				r.add(where, "the secondary must join !Ref GlobalClusterIdentifier")
+			}
+		case "primary":
+			if len(globals) != 1 {
+				r.add(d.Scenario.Name, "the primary must create the global cluster, got %d", len(globals))
+				continue
+			}
+			if !isRef(globals[0].Prop("GlobalClusterIdentifier"), "GlobalClusterIdentifier") {
+				r.add(d.Scenario.Name+": Resources."+globals[0].Name, "GlobalClusterIdentifier must be the parameter")
+			}
+			if !isRef(c.Prop("GlobalClusterIdentifier"), globals[0].Name) {
+				r.add(where, "the primary cluster must join !Ref %s", globals[0].Name)
+			}
+			for _, p := range []string{"MasterUsername", "MasterUserPassword"} {
+				f, arg, ok := intrinsic(c.Prop(p))
+				s, _ := str(arg)
+				if !ok || f != "Fn::Sub" || !strings.HasPrefix(s, "{{resolve:secretsmanager:") {
+					r.add(where, "%s must be a secretsmanager dynamic reference", p)
+				}
+			}
+		}
+	}
+}
+
+// ---------------------------------------------------------------- secrets
+
+func checkSecrets(in *Input, r *report) {
+	// Names the primary gives its secrets (the Fn::Sub text of Name).
+	primaryNames := map[string]bool{}
+	for _, s := range in.Template.ResourcesOfType("AWS::SecretsManager::Secret") {
+		if s.Condition == "IsPrimary" {
+			f, arg, ok := intrinsic(s.Prop("Name"))
+			if name, isStr := str(arg); ok && f == "Fn::Sub" && isStr {
+				primaryNames[name] = true
+			}
+		}
+	}
+	for _, d := range in.Deployments() {
+		for _, s := range d.OfType("AWS::SecretsManager::Secret") {
+			where := d.Scenario.Name + ": Resources." + s.Name
+			switch d.Scenario.Role {
+			case "primary":
+				if s.Prop("GenerateSecretString") == nil || s.Prop("SecretString") != nil {
+					r.add(where, "the primary generates its secrets (GenerateSecretString, no SecretString)")
+				}
+				replicated := false
+				for _, rr := range items(s.Prop("ReplicaRegions")) {
+					if isRef(get(rr, "Region"), "PeerRegion") {
+						replicated = true
+					}
+				}
+				if want := d.Params["PeerRegion"] != ""; replicated != want {
+					r.add(where, "replicated to PeerRegion = %v, want %v", replicated, want)
+				}
+			case "secondary":
+				f, arg, ok := intrinsic(s.Prop("SecretString"))
+				text, _ := str(arg)
+				name, found := strings.CutPrefix(text, "{{resolve:secretsmanager:")
+				name, found2 := strings.CutSuffix(name, ":SecretString}}")
+				if !ok || f != "Fn::Sub" || !found || !found2 || !primaryNames[name] {
+					r.add(where, "must copy a replicated primary secret: SecretString !Sub '{{resolve:secretsmanager:<primary secret Name>:SecretString}}', got %q", text)
+				}
+				if s.Prop("ReplicaRegions") != nil {
+					r.add(where, "the secondary's copies are regional (no ReplicaRegions)")
+				}
+			}
+		}
+	}
+}
+
+// ------------------------------------------------------------ migration
+
+func checkMigration(in *Input, r *report) {
+	for _, d := range in.Deployments() {
+		role := d.Scenario.Role
+		migs := d.OfType("Custom::Migration")
+		if role == "secondary" {
+			if len(migs) != 0 {
+				r.add(d.Scenario.Name, "the migration runs in the primary only (the secondary is read-only)")
+			}
+			continue
+		}
+		if len(migs) != 1 {
+			r.add(d.Scenario.Name, "want one Custom::Migration, got %d", len(migs))
+			continue
+		}
+		mig := migs[0]
+		where := d.Scenario.Name + ": Resources." + mig.Name
+		rn, attr, ok := getAttTarget(mig.Prop("ServiceToken"))
+		if fn := d.Resource(rn); !ok || attr != "Arn" || fn == nil || mustStr(fn.Prop("Handler")) != "handlers/migrate" {
+			r.add(where, "ServiceToken must be !GetAtt <migrate function>.Arn")
+		}
+		for _, typ := range []string{"AWS::RDS::DBProxyTargetGroup", "AWS::RDS::DBInstance"} {
+			for _, dep := range d.OfType(typ) {
+				if !slices.Contains(mig.DependsOn, dep.Name) {
+					r.add(where, "must DependsOn %s (%s)", dep.Name, typ)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,208 @@
+package cfn
+
+import (
+	"fmt"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// -------------------------------------------------------------- network
+
+// forbiddenNetwork are resource types that would connect the VPC to the
+// internet.
+var forbiddenNetwork = []string{
+	"AWS::EC2::NatGateway", "AWS::EC2::InternetGateway", "AWS::EC2::EIP",
+	"AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EgressOnlyInternetGateway",
+	"AWS::EC2::TransitGatewayAttachment", "AWS::EC2::VPNGateway",
+}
+
+type sgRule struct {
+	group    string // the security group's logical id
+	ingress  bool
+	proto    string
+	from, to string
+	peer     string // other security group's logical id, if any
+	cidr     string
+	where    string
+}
+
+func checkNetwork(in *Input, r *report) {
+	t := in.Template
+	for _, res := range t.Resources() {
+		where := "Resources." + res.Name
+		if slices.Contains(forbiddenNetwork, res.Type) {
+			r.add(where, "%s connects the VPC to the internet; the design has none", res.Type)
+		}
+		if res.Type == "AWS::EC2::Route" {
+			r.add(where, "routes beyond the VPC are not allowed (only the S3 gateway endpoint's)")
+		}
+	}
+	subnets := t.ResourcesOfType("AWS::EC2::Subnet")
+	if len(subnets) < 2 {
+		r.add("Resources", "want at least 2 private subnets, got %d", len(subnets))
+	}
+	azs := map[string]string{}
+	for _, s := range subnets {
+		where := "Resources." + s.Name
+		if v, _ := str(s.Prop("MapPublicIpOnLaunch")); v == "true" {
+			r.add(where, "MapPublicIpOnLaunch must be false")
+		}
+		f, arg, ok := intrinsic(s.Prop("AvailabilityZone"))
+		if !ok || f != "Fn::Select" || len(arg.Content) != 2 {
+			r.add(where, "AvailabilityZone must be !Select [i, !GetAZs \"\"]")
+			continue
+		}
+		if gf, _, ok := intrinsic(arg.Content[1]); !ok || gf != "Fn::GetAZs" {
+			r.add(where, "AvailabilityZone must be !Select [i, !GetAZs \"\"]")
+		}
+		if other, dup := azs[arg.Content[0].Value]; dup {
+			r.add(where, "same availability zone as %s", other)
+		}
+		azs[arg.Content[0].Value] = s.Name
+	}
+	s3 := false
+	for _, ep := range t.ResourcesOfType("AWS::EC2::VPCEndpoint") {
+		typ, _ := str(ep.Prop("VpcEndpointType"))
+		f, arg, _ := intrinsic(ep.Prop("ServiceName"))
+		svc, _ := str(arg)
+		if typ == "Gateway" && f == "Fn::Sub" && svc == "com.amazonaws.${AWS::Region}.s3" {
+			s3 = true
+		}
+	}
+	if !s3 {
+		r.add("Resources", "no S3 gateway endpoint (custom-resource responses)")
+	}
+	checkSecurityGroups(in, r)
+}
+
+func checkSecurityGroups(in *Input, r *report) {
+	t := in.Template
+	var rules []sgRule
+	add := func(group string, ingress bool, rule *yaml.Node, where string) {
+		sr := sgRule{group: group, ingress: ingress, where: where}
+		sr.proto, _ = str(get(rule, "IpProtocol"))
+		sr.from, _ = str(get(rule, "FromPort"))
+		sr.to, _ = str(get(rule, "ToPort"))
+		for _, k := range []string{"SourceSecurityGroupId", "DestinationSecurityGroupId"} {
+			if p, ok := refTarget(get(rule, k)); ok {
+				sr.peer = p
+			} else if p, _, ok := getAttTarget(get(rule, k)); ok {
+				sr.peer = p
+			}
+		}
+		for _, k := range []string{"CidrIp", "CidrIpv6", "SourcePrefixListId", "DestinationPrefixListId"} {
+			if v, ok := str(get(rule, k)); ok {
+				sr.cidr = v
+			} else if get(rule, k) != nil {
+				sr.cidr = "(computed)"
+			}
+		}
+		rules = append(rules, sr)
+	}
+	groups := map[string]bool{}
+	for _, sg := range t.ResourcesOfType("AWS::EC2::SecurityGroup") {
+		groups[sg.Name] = true
+		for i, rule := range items(sg.Prop("SecurityGroupIngress")) {
+			add(sg.Name, true, rule, fmt.Sprintf("Resources.%s.SecurityGroupIngress[%d]", sg.Name, i))
+		}
+		egress := items(sg.Prop("SecurityGroupEgress"))
+		if len(egress) == 0 {
+			r.add("Resources."+sg.Name, "no inline egress rule: EC2 keeps its default allow-all egress")
+		}
+		for i, rule := range egress {
+			add(sg.Name, false, rule, fmt.Sprintf("Resources.%s.SecurityGroupEgress[%d]", sg.Name, i))
+		}
+	}
+	for _, typ := range []string{"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"} {
+		for _, res := range t.ResourcesOfType(typ) {
+			g, _ := refTarget(res.Prop("GroupId"))
+			if g == "" {
+				g, _, _ = getAttTarget(res.Prop("GroupId"))
+			}
+			add(g, typ == "AWS::EC2::SecurityGroupIngress", res.Properties, "Resources."+res.Name)
+		}
+	}
+	refsIn := func(n *yaml.Node) map[string]bool {
+		m := map[string]bool{}
+		for _, it := range items(n) {
+			if g, ok := refTarget(it); ok {
+				m[g] = true
+			}
+		}
+		return m
+	}
+	cluster, proxy, endpoint, fnSGs, apiSGs := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, res := range t.ResourcesOfType("AWS::RDS::DBCluster") {
+		for g := range refsIn(res.Prop("VpcSecurityGroupIds")) {
+			cluster[g] = true
+		}
+	}
+	for _, res := range append(t.ResourcesOfType("AWS::RDS::DBProxy"), t.ResourcesOfType("AWS::RDS::DBProxyEndpoint")...) {
+		for g := range refsIn(res.Prop("VpcSecurityGroupIds")) {
+			proxy[g] = true
+		}
+	}
+	for _, res := range t.ResourcesOfType("AWS::EC2::VPCEndpoint") {
+		for g := range refsIn(res.Prop("SecurityGroupIds")) {
+			endpoint[g] = true
+		}
+	}
+	for _, fn := range t.ResourcesOfType("AWS::Serverless::Function") {
+		for g := range refsIn(fn.Prop("VpcConfig", "SecurityGroupIds")) {
+			fnSGs[g] = true
+			if len(apiEvents(fn)) > 0 {
+				apiSGs[g] = true
+			}
+		}
+	}
+	if len(cluster) == 0 || len(proxy) == 0 {
+		r.add("Resources", "the cluster and the proxy must each have their own security group")
+	}
+	for g := range cluster {
+		if proxy[g] || fnSGs[g] {
+			r.add("Resources."+g, "the cluster's security group must not be shared with the proxy or a function")
+		}
+	}
+	for g := range proxy {
+		if fnSGs[g] {
+			r.add("Resources."+g, "the proxy's security group must not be shared with a function")
+		}
+	}
+	for _, sr := range rules {
+		port3306 := sr.proto == "tcp" && sr.from == "3306" && sr.to == "3306"
+		port443 := sr.proto == "tcp" && sr.from == "443" && sr.to == "443"
+		placeholder := sr.cidr == "127.0.0.1/32"
+		if !groups[sr.group] {
+			r.add(sr.where, "rule on %q, which is not a security group of the stack", sr.group)
+			continue
+		}
+		if sr.ingress {
+			switch {
+			case sr.cidr != "" || sr.peer == "":
+				r.add(sr.where, "ingress must come from a security group, not %q", sr.cidr)
+			case cluster[sr.group] && !(port3306 && proxy[sr.peer]):
+				r.add(sr.where, "the cluster accepts only tcp 3306 from the proxy, got %s %s-%s from %s", sr.proto, sr.from, sr.to, sr.peer)
+			case proxy[sr.group] && !(port3306 && fnSGs[sr.peer]):
+				r.add(sr.where, "the proxy accepts only tcp 3306 from the functions, got %s %s-%s from %s", sr.proto, sr.from, sr.to, sr.peer)
+			case endpoint[sr.group] && !port443:
+				r.add(sr.where, "endpoints accept only tcp 443")
+			case !cluster[sr.group] && !proxy[sr.group] && !endpoint[sr.group]:
+				r.add(sr.where, "ingress to %s, which is neither the cluster, the proxy nor an endpoint", sr.group)
+			}
+			continue
+		}
+		switch {
+		case placeholder:
+		case apiSGs[sr.group] && !(port3306 && proxy[sr.peer]):
+			r.add(sr.where, "the API function may only reach the proxy on tcp 3306, got %s %s-%s to %q%s", sr.proto, sr.from, sr.to, sr.peer, sr.cidr)
+		case port3306 && sr.peer != "" && (proxy[sr.peer] || cluster[sr.peer]):
+		case port443 && (endpoint[sr.peer] || sr.cidr == "0.0.0.0/0"):
+			if sr.cidr != "" && !fnSGs[sr.group] {
+				r.add(sr.where, "only a function may send 443 outside the VPC's endpoints")
+			}
+		default:
+			r.add(sr.where, "egress %s %s-%s to %q%s is not part of the design", sr.proto, sr.from, sr.to, sr.peer, sr.cidr)
+		}
+	}
+}

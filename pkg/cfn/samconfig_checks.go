@@ -1,0 +1,177 @@
+package cfn
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// ------------------------------------------------------------ samconfig
+
+// samCommands are the commands each deployable environment configures.
+var samCommands = []string{"build", "deploy", "sync", "local_start_api"}
+
+func checkSamConfig(in *Input, r *report) {
+	sc := in.SamConfig
+	if sc == nil {
+		r.add("samconfig.toml", "missing or unreadable")
+		return
+	}
+	if sc.Version != 0.1 {
+		r.add("samconfig.toml", "version %v, want 0.1", sc.Version)
+	}
+	regions := map[string]string{}
+	cidrs := map[string]netip.Prefix{}
+	over := map[string]map[string]string{}
+	for _, name := range []string{"default", "primary", "secondary"} {
+		env := sc.Envs[name]
+		if env == nil {
+			r.add("samconfig.toml", "no [%s] environment", name)
+			continue
+		}
+		for _, cmd := range samCommands {
+			if _, ok := env.Commands[cmd]; !ok {
+				r.add("["+name+"]", "no [%s.%s.parameters]", name, cmd)
+			}
+		}
+		var deployOv map[string]string
+		for _, cmd := range []string{"deploy", "sync"} {
+			where := "[" + name + "." + cmd + "]"
+			if _, ok := env.Commands[cmd]; !ok {
+				continue
+			}
+			if env.String(cmd, "region") == "" || env.String(cmd, "stack_name") == "" {
+				r.add(where, "region and stack_name must be set")
+			}
+			caps := env.Words(cmd, "capabilities")
+			for _, c := range []string{"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"} {
+				if !slices.Contains(caps, c) {
+					r.add(where, "capabilities lack %s", c)
+				}
+			}
+			ov, err := env.Overrides(cmd)
+			if err != nil {
+				r.add(where, "%v", err)
+				continue
+			}
+			for k, v := range ov {
+				p := in.Template.Parameter(k)
+				if p == nil {
+					r.add(where, "parameter_overrides names %s, which is not a template parameter", k)
+					continue
+				}
+				if msg := validateParameter(p, v); msg != "" {
+					r.add(where, "%s=%q: %s", k, v, msg)
+				}
+			}
+			for _, p := range in.Template.Parameters() {
+				if _, given := ov[p.Name]; !given && p.Default == nil {
+					r.add(where, "required parameter %s (no default) is not given", p.Name)
+				}
+			}
+			if cmd == "deploy" {
+				deployOv = ov
+			} else if deployOv != nil && !mapsEqual(deployOv, ov) {
+				r.add(where, "parameter_overrides differ from [%s.deploy]", name)
+			}
+			if cmd == "sync" && deployOv != nil && (env.String("sync", "region") != env.String("deploy", "region") || env.String("sync", "stack_name") != env.String("deploy", "stack_name")) {
+				r.add(where, "region/stack_name differ from [%s.deploy]", name)
+			}
+		}
+		if env.String("local_start_api", "env_vars") != "env.json" {
+			r.add("["+name+".local_start_api]", "env_vars must be env.json")
+		}
+		regions[name] = env.String("deploy", "region")
+		over[name] = deployOv
+		if pfx, err := netip.ParsePrefix(deployOv["VpcCidr"]); err == nil {
+			cidrs[name] = pfx
+		}
+	}
+	p, s := over["primary"], over["secondary"]
+	if p == nil || s == nil {
+		return
+	}
+	if p["Role"] != "primary" || s["Role"] != "secondary" {
+		r.add("samconfig.toml", "Role must be primary in [primary] and secondary in [secondary], got %q and %q", p["Role"], s["Role"])
+	}
+	if regions["primary"] == regions["secondary"] {
+		r.add("samconfig.toml", "[primary] and [secondary] deploy to the same region %s", regions["primary"])
+	}
+	if p["PeerRegion"] != regions["secondary"] || s["PeerRegion"] != regions["primary"] {
+		r.add("samconfig.toml", "PeerRegion must name the other environment's region: primary has %q (want %q), secondary has %q (want %q)",
+			p["PeerRegion"], regions["secondary"], s["PeerRegion"], regions["primary"])
+	}
+	if p["GlobalClusterIdentifier"] != s["GlobalClusterIdentifier"] {
+		r.add("samconfig.toml", "GlobalClusterIdentifier differs between [primary] and [secondary]")
+	}
+	appName := func(env string) string {
+		if v, ok := over[env]["AppName"]; ok {
+			return v
+		}
+		if p := in.Template.Parameter("AppName"); p != nil && p.Default != nil {
+			return *p.Default
+		}
+		return ""
+	}
+	if appName("primary") != appName("secondary") {
+		r.add("samconfig.toml", "AppName differs between [primary] and [secondary] (the routing alarm and secret names depend on it)")
+	}
+	for _, a := range []string{"default", "primary", "secondary"} {
+		for _, b := range []string{"default", "primary", "secondary"} {
+			if a < b && over[a] != nil && over[b] != nil && regions[a] == regions[b] && appName(a) == appName(b) {
+				r.add("samconfig.toml", "[%s] and [%s] deploy AppName %q to the same region %s: their physical names collide", a, b, appName(a), regions[a])
+			}
+		}
+	}
+	for _, a := range []string{"default", "primary", "secondary"} {
+		for _, b := range []string{"default", "primary", "secondary"} {
+			pa, oka := cidrs[a]
+			pb, okb := cidrs[b]
+			if a < b && oka && okb && pa.Overlaps(pb) {
+				r.add("samconfig.toml", "VpcCidr of [%s] %s overlaps [%s] %s", a, pa, b, pb)
+			}
+		}
+	}
+	for name, pfx := range cidrs {
+		if !pfx.Addr().IsPrivate() {
+			r.add("["+name+"]", "VpcCidr %s is not RFC 1918", pfx)
+		}
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ---------------------------------------------------------------- env.json
+
+func checkEnvJSON(in *Input, r *report) {
+	if in.EnvJSON == nil {
+		r.add("env.json", "missing or unreadable")
+		return
+	}
+	for _, fnName := range sortedKeys(in.EnvJSON) {
+		where := "env.json " + fnName
+		fn := in.Template.Resource(fnName)
+		if fn == nil || fn.Type != "AWS::Serverless::Function" {
+			r.add(where, "no such function in the template")
+			continue
+		}
+		env := fn.Prop("Environment", "Variables")
+		for _, k := range sortedKeys(in.EnvJSON[fnName]) {
+			if get(env, k) == nil {
+				r.add(where, "%s is not declared in the function's Environment: sam local would ignore it", k)
+			}
+		}
+		if h, _ := str(fn.Prop("Handler")); h == "handlers/api" && in.EnvJSON[fnName]["TODOMGMT_DB_DSN"] == "" {
+			r.add(where, "the API function needs TODOMGMT_DB_DSN for a local MySQL")
+		}
+	}
+}
