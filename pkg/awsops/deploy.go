@@ -80,6 +80,28 @@ func PeerOverrides(t Target, self *Stack, peer *Stack) (overrides map[string]str
 	return o, needed, nil
 }
 
+// DeployOverrides returns the parameter overrides for deploying t now.
+// While t's peer stack does not exist they are nil: samconfig's own apply.
+// Once it exists they are samconfig's plus the peer's user pool ARN and
+// API domain, so deploying a stack again never drops what the second pass
+// wired (sam deploy would otherwise reset them to samconfig's empty
+// values and remove the front door). wired reports whether t's stack
+// already has those values.
+func (e *Env) DeployOverrides(t Target) (overrides map[string]string, wired bool, err error) {
+	self, peer := e.Primary, e.Secondary
+	if t.Env == RoleSecondary {
+		self, peer = e.Secondary, e.Primary
+	}
+	if peer == nil {
+		return nil, false, nil
+	}
+	o, needed, err := PeerOverrides(t, self, peer)
+	if err != nil {
+		return nil, false, err
+	}
+	return o, !needed, nil
+}
+
 // SeedFrontDoor names the primary region as active on the front door's
 // first creation only: CloudFront mode writes the KeyValueStore key when
 // it is absent; Route 53 mode writes PrimaryEnabled=1 while the alarm has

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
@@ -122,15 +123,15 @@ func Open(ctx context.Context, cfg Config, clients *Clients, out io.Writer) (*En
 
 // RequireStacks returns a clear error unless both stacks exist.
 func (e *Env) RequireStacks() error {
-	var missing []error
+	var missing []string
 	if e.Primary == nil {
-		missing = append(missing, fmt.Errorf("stack %s not found in %s", e.Config.Primary.StackName, e.Config.Primary.Region))
+		missing = append(missing, fmt.Sprintf("stack %s not found in %s", e.Config.Primary.StackName, e.Config.Primary.Region))
 	}
 	if e.Secondary == nil {
-		missing = append(missing, fmt.Errorf("stack %s not found in %s", e.Config.Secondary.StackName, e.Config.Secondary.Region))
+		missing = append(missing, fmt.Sprintf("stack %s not found in %s", e.Config.Secondary.StackName, e.Config.Secondary.Region))
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%w: deploy first (go tool mage deploy)", errors.Join(missing...))
+		return fmt.Errorf("%s: deploy first (go tool mage deploy)", strings.Join(missing, ", "))
 	}
 	return nil
 }

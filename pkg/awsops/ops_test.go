@@ -461,3 +461,26 @@ func TestErrRouterAndHTTPClientDefaults(t *testing.T) {
 		t.Errorf("NewClients: clients are not cached per region")
 	}
 }
+
+func TestDeployOverrides(t *testing.T) {
+	f := newFakeAWS(t, east)
+	f.stacks = f.stacks[:1] // only the primary exists
+	e := openEnv(t, f, &strings.Builder{})
+	o, wired, err := e.DeployOverrides(e.Config.Primary)
+	if err != nil || o != nil || wired {
+		t.Fatalf("primary without a peer: %v, %t, %v; want samconfig's own overrides (nil)", o, wired, err)
+	}
+	o, wired, err = e.DeployOverrides(e.Config.Secondary)
+	if err != nil || wired || o["PeerApiDomain"] != "api-us-east-1.execute-api.us-east-1.amazonaws.com" || o["Role"] != "secondary" {
+		t.Fatalf("secondary with the primary deployed: %v, %t, %v; want samconfig's plus the primary's values", o, wired, err)
+	}
+	// Redeploying a wired primary keeps its peer's values.
+	f = newFakeAWS(t, east)
+	f.stacks[0].st.Parameters["PeerUserPoolArn"] = f.stacks[1].st.Outputs["UserPoolArn"]
+	f.stacks[0].st.Parameters["PeerApiDomain"] = f.stacks[1].st.Outputs["ApiDomain"]
+	e = openEnv(t, f, &strings.Builder{})
+	o, wired, err = e.DeployOverrides(e.Config.Primary)
+	if err != nil || !wired || o["PeerApiDomain"] != "api-us-west-2.execute-api.us-west-2.amazonaws.com" {
+		t.Fatalf("wired primary: %v, %t, %v; want its peer values kept", o, wired, err)
+	}
+}

@@ -1,0 +1,371 @@
+//go:build mage
+
+// AWS operations: deploy both regions, status, planned switchover and
+// failback, unplanned failover, detach, destroy, token and smoke. The
+// logic lives in pkg/awsops and pkg/failover; regions and stack names come
+// from samconfig.toml. Destructive targets ask for a typed confirmation
+// on a terminal, and otherwise need TODOMGMT_CONFIRM=<expected word>.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/magefile/mage/mg"
+	"github.com/magefile/mage/sh"
+
+	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/samconfig"
+)
+
+// Aliases maps short names to targets. Mage cannot have a function and a
+// namespace with the same name, so "deploy" and "failover" name functions
+// next to the deploy: and failover: namespaces.
+var Aliases = map[string]interface{}{
+	"deploy":                 DeployAll,
+	"failover":               Switchover,
+	"lab:failover:unplanned": Lab.FailoverUnplanned,
+}
+
+// Deploy holds the per-region deploy targets.
+type Deploy mg.Namespace
+
+// Failover holds the failover targets other than the planned switchover (which is `failover`).
+type Failover mg.Namespace
+
+// Environment variables the AWS targets read.
+const (
+	envTarget     = "TODOMGMT_TARGET"      // explicit target region for failover targets
+	envMaxLag     = "TODOMGMT_MAX_LAG"     // planned switchover lag bound (Go duration)
+	envPlan       = "TODOMGMT_PLAN"        // failover:plan kind: planned (default), unplanned, detach
+	envShowSecret = "TODOMGMT_SHOW_SECRET" // token: also print the app client's secret
+)
+
+// interruptible cancels ctx on Ctrl-C or SIGTERM, so long waits stop cleanly.
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+// samConfig reads regions, stack names and overrides from samconfig.toml.
+func samConfig() (awsops.Config, error) {
+	return awsops.LoadSamconfig(samconfig.DefaultPath)
+}
+
+// openAWS loads credentials (failing with one clear line when there are
+// none) and describes both stacks.
+func openAWS(ctx context.Context) (*awsops.Env, error) {
+	cfg, err := samConfig()
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsops.LoadConfig(ctx, cfg.Primary.Region)
+	if err != nil {
+		return nil, err
+	}
+	return awsops.Open(ctx, cfg, awsops.NewClients(awsCfg), os.Stdout)
+}
+
+func confirmer() failover.Confirmer {
+	return failover.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(failover.ConfirmEnv))
+}
+
+func requireSAM() error {
+	if _, err := exec.LookPath("sam"); err != nil {
+		return errors.New("the AWS SAM CLI (sam) is not on PATH: install it (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)")
+	}
+	return nil
+}
+
+// samBuilt is set once `sam build` succeeded in this mage run.
+var samBuilt bool
+
+// samBuild runs `sam build` once per mage run, with the Lambda build flags.
+// (Not mg.Deps: a failing dependency panics through mage.)
+func samBuild(ctx context.Context) error {
+	if samBuilt {
+		return nil
+	}
+	if err := requireSAM(); err != nil {
+		return err
+	}
+	cfg, err := samConfig()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	fmt.Printf("==> sam %s (GOFLAGS=%q)\n", strings.Join(awsops.SamBuildArgs(cfg.Primary), " "), awsops.BuildEnv()["GOFLAGS"])
+	if err := sh.RunWithV(awsops.BuildEnv(), "sam", awsops.SamBuildArgs(cfg.Primary)...); err != nil {
+		return fmt.Errorf("sam build: %w", err)
+	}
+	fmt.Printf("    built in %s\n", time.Since(start).Round(time.Second))
+	samBuilt = true
+	return nil
+}
+
+// deployTarget deploys one samconfig environment, keeping the peer wiring
+// of an earlier second pass.
+func deployTarget(ctx context.Context, role string) error {
+	if err := requireSAM(); err != nil {
+		return err
+	}
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	if err := samBuild(ctx); err != nil {
+		return err
+	}
+	t := e.Config.Primary
+	if role == awsops.RoleSecondary {
+		t = e.Config.Secondary
+	}
+	overrides, _, err := e.DeployOverrides(t)
+	if err != nil {
+		return err
+	}
+	return samDeploy(t, overrides)
+}
+
+func samDeploy(t awsops.Target, overrides map[string]string) error {
+	start := time.Now()
+	fmt.Printf("==> sam deploy --config-env %s (stack %s in %s)\n", t.Env, t.StackName, t.Region)
+	if err := sh.RunV("sam", awsops.SamDeployArgs(t, overrides)...); err != nil {
+		return fmt.Errorf("sam deploy --config-env %s: %w", t.Env, err)
+	}
+	fmt.Printf("    %s deployed in %s\n", t.StackName, time.Since(start).Round(time.Second))
+	return nil
+}
+
+// Primary builds with sam and deploys the primary-role stack (samconfig env primary), which creates the global database.
+func (Deploy) Primary(ctx context.Context) error {
+	return deployTarget(ctx, awsops.RolePrimary)
+}
+
+// Secondary builds with sam and deploys the secondary-role stack (samconfig env secondary), which joins the global database.
+func (Deploy) Secondary(ctx context.Context) error {
+	return deployTarget(ctx, awsops.RoleSecondary)
+}
+
+// DeployAll (alias deploy) deploys the primary, the secondary, then wires each region to its peer's user pool and API and creates the front door.
+func DeployAll(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	if err := requireSAM(); err != nil {
+		return err
+	}
+	if _, err := openAWS(ctx); err != nil {
+		return err
+	}
+	if err := samBuild(ctx); err != nil {
+		return err
+	}
+	for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
+		if err := deployTarget(ctx, role); err != nil {
+			return err
+		}
+	}
+	// Second pass: each stack gets its peer's outputs; the primary's
+	// creates the front door once it knows the secondary's API domain.
+	for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
+		e, err := openAWS(ctx)
+		if err != nil {
+			return err
+		}
+		t := e.Config.Primary
+		if role == awsops.RoleSecondary {
+			t = e.Config.Secondary
+		}
+		overrides, wired, err := e.DeployOverrides(t)
+		if err != nil {
+			return err
+		}
+		if wired {
+			fmt.Printf("==> %s already has its peer's user pool and API domain\n", t.StackName)
+			continue
+		}
+		if err := samDeploy(t, overrides); err != nil {
+			return err
+		}
+	}
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	msg, err := e.SeedFrontDoor(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println(msg)
+	fmt.Printf("front door: %s\nnext: go tool mage status, then go tool mage smoke\n", e.FrontDoorURL())
+	return nil
+}
+
+// Status prints both regions (stack, DB role and status, sync, lag, proxy targets, API health, front-door route) and fails when they disagree.
+func Status(ctx context.Context) error {
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := e.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if err := st.Write(os.Stdout); err != nil {
+		return err
+	}
+	if p := st.Problems(); len(p) > 0 {
+		return fmt.Errorf("%d problem(s): the regions disagree (see PROBLEM lines)", len(p))
+	}
+	return nil
+}
+
+// planOptions reads TODOMGMT_TARGET and TODOMGMT_MAX_LAG.
+func planOptions() (failover.Options, error) {
+	o := failover.Options{Target: os.Getenv(envTarget)}
+	if v := os.Getenv(envMaxLag); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return o, fmt.Errorf("%s=%q: %w", envMaxLag, v, err)
+		}
+		o.MaxLag = d
+	}
+	return o, nil
+}
+
+func runFailover(ctx context.Context, kind failover.Kind, opts failover.Options) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	o, err := e.Orchestrator(confirmer(), failover.TextPrinter{W: os.Stdout})
+	if err != nil {
+		return err
+	}
+	_, err = o.Run(ctx, kind, opts)
+	return err
+}
+
+// Switchover (alias failover) switches the writer and the traffic to the passive region without data loss; run it again to fail back.
+func Switchover(ctx context.Context) error {
+	opts, err := planOptions()
+	if err != nil {
+		return err
+	}
+	return runFailover(ctx, failover.KindPlanned, opts)
+}
+
+// Plan checks every precondition and prints the steps a failover would run, changing nothing (TODOMGMT_PLAN=unplanned|detach for the other plans).
+func (Failover) Plan(ctx context.Context) error {
+	opts, err := planOptions()
+	if err != nil {
+		return err
+	}
+	kind := failover.Kind(os.Getenv(envPlan))
+	if kind == "" {
+		kind = failover.KindPlanned
+	}
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	o, err := e.Orchestrator(nil, nil)
+	if err != nil {
+		return err
+	}
+	s, p, err := o.Plan(ctx, kind, opts)
+	if err != nil {
+		return err
+	}
+	if err := s.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	fmt.Println()
+	fmt.Print(p.String())
+	if err := p.Err(); err != nil {
+		return fmt.Errorf("the %s would be refused (see REFUSED above)", kind.Title())
+	}
+	return nil
+}
+
+// Unplanned fails over to the passive region when the writer's region is lost: route first, then promote with data loss allowed, verify, report.
+func (Failover) Unplanned(ctx context.Context) error {
+	opts, err := planOptions()
+	if err != nil {
+		return err
+	}
+	return runFailover(ctx, failover.KindUnplanned, opts)
+}
+
+// Detach routes traffic to region and detaches its cluster from the global database as a standalone writer: the last resort, nothing replicates afterwards.
+func (Failover) Detach(ctx context.Context, region string) error {
+	return runFailover(ctx, failover.KindDetach, failover.Options{Target: region})
+}
+
+// Destroy deletes both regions in the order RDS allows (writer role read first), lifts deletion protection after confirmation, and lists what is kept.
+func Destroy(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := (&awsops.Destroyer{Env: e, Confirm: confirmer()}).Run(ctx)
+	awsops.WriteDestroyReport(os.Stdout, rep)
+	return err
+}
+
+// Token prints a client-credentials access token from region's Cognito (primary, secondary or a region name); TODOMGMT_SHOW_SECRET=1 also prints the client secret.
+func Token(ctx context.Context, region string) error {
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	switch region {
+	case awsops.RolePrimary:
+		region = e.Config.Primary.Region
+	case awsops.RoleSecondary:
+		region = e.Config.Secondary.Region
+	}
+	pool, err := e.Pool(region)
+	if err != nil {
+		return err
+	}
+	tokens := &awsops.Tokens{Pools: []awsops.Pool{pool}, Clients: e.Clients}
+	tok, err := tokens.TokenFrom(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if os.Getenv(envShowSecret) == "1" {
+		secret, err := tokens.Secret(ctx, pool)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "client id %s, client secret %s\n", pool.ClientID, secret)
+	}
+	fmt.Println(tok)
+	return nil
+}
+
+// Smoke runs a create/read/update/delete round trip through the front door and the active region, and checks the passive region reads and refuses writes.
+func Smoke(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.RequireStacks(); err != nil {
+		return err
+	}
+	return (&awsops.Smoke{Prober: e.Prober(), Out: os.Stdout}).Run(ctx)
+}
