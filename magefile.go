@@ -49,7 +49,7 @@ func Test(ctx context.Context) error {
 		{"go vet", func() error { return sh.RunV("go", "vet", "./...") }},
 		{"go vet (integration)", func() error { return sh.RunV("go", "vet", "-tags", "integration", "./integration/...") }},
 		{"unit and template tests", func() error { return sh.RunV("go", "test", "-race", "-count=1", "./...") }},
-		{"front-door function tests", func() error { return sh.RunV("node", "--test", "frontdoor/") }},
+		{"front-door function tests", func() error { return sh.RunV("node", "--test", "frontdoor/router.test.mjs") }},
 		{"integration tests", func() error {
 			return sh.RunV("go", "test", "-tags", "integration", "-count=1", "-timeout", "40m", "-v", "./integration/...")
 		}},
