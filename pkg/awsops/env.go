@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
@@ -262,6 +263,20 @@ func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer)
 	}
 	return &failover.Orchestrator{
 		DB: e.Database(), Router: router, Prober: e.Prober(), Approver: approver, Printer: printer,
-		Regions: e.Regions(),
+		Regions: e.Regions(), Timeouts: Timeouts(e.FrontDoorMode()),
 	}, nil
+}
+
+// Timeouts are the orchestrator's waits for a front door mode. A managed
+// switchover or failover usually completes in one to a few minutes; the
+// writer wait allows 20. A KeyValueStore change reaches the edges in
+// seconds. In Route 53 mode the alarm evaluates a 60 s period, the health
+// check needs a few 30 s intervals to turn, and resolvers hold the old
+// answer for the record's TTL, so the write check waits longer.
+func Timeouts(frontDoorMode string) failover.Timeouts {
+	t := failover.Timeouts{Writer: 20 * time.Minute, Route: 2 * time.Minute, Verify: 5 * time.Minute, Poll: 5 * time.Second, Probe: 30 * time.Second}
+	if frontDoorMode == "route53" {
+		t.Route, t.Verify, t.Poll = 5*time.Minute, 10*time.Minute, 10*time.Second
+	}
+	return t
 }
