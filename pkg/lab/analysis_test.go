@@ -1,0 +1,90 @@
+package lab
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestAnalyze(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	ok := func(start, end int, region string) Attempt {
+		return Attempt{Start: at(start), End: at(end), Status: 201, Region: region}
+	}
+	fail := func(start, end, status int, code string) Attempt {
+		return Attempt{Start: at(start), End: at(end), Status: status, Code: code}
+	}
+	writes := []Write{
+		{Key: "k1", Acked: true, ReadBack: 200, Attempts: []Attempt{ok(0, 10, "a")}},
+		// fails from 100 ms, acknowledged by b at 900 ms
+		{Key: "k2", Acked: true, ReadBack: 200, Attempts: []Attempt{fail(100, 110, 503, "region_passive"), fail(210, 220, 503, "region_passive"), ok(880, 900, "b")}},
+		{Key: "k3", Acked: true, ReadBack: 404, Attempts: []Attempt{fail(150, 160, 0, "connection"), ok(950, 1000, "b")}},
+		// acknowledged but missing afterwards
+		{Key: "k4", Acked: true, ReadBack: 200, Attempts: []Attempt{ok(50, 60, "a")}},
+		// never acknowledged, but stored
+		{Key: "k5", Attempts: []Attempt{fail(300, 310, 502, "bad_gateway")}},
+		// stored twice
+		{Key: "k6", Acked: true, ReadBack: 200, Attempts: []Attempt{ok(1100, 1110, "b")}},
+	}
+	stored := map[string]int{"k1": 1, "k2": 1, "k3": 1, "k5": 1, "k6": 2}
+	got := analyze(writes, stored)
+	want := WriteStats{
+		Writes: 6, Acked: 5, Attempts: 9,
+		Lost: 1, LostKeys: []string{"k4"},
+		Duplicates: 1, DuplicateKeys: []string{"k6"},
+		AppliedUnacked: 1, Unacked: 1,
+		Errors:           map[string]int{"503 region_passive": 2, "no response (connection)": 1, "502 bad_gateway": 1},
+		ReadBackFailures: 1,
+		WriteGap:         800 * time.Millisecond, // 100 ms → 900 ms
+		MaxAckSilence:    840 * time.Millisecond, // 60 ms → 900 ms
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("analyze (-want +got):\n%s", diff)
+	}
+
+	if ts, ok := firstAck(writes, at(100), "b"); !ok || !ts.Equal(at(900)) {
+		t.Errorf("firstAck(after 100 ms, b) = %v, %v; want %v", ts, ok, at(900))
+	}
+	if _, ok := firstAck(writes, at(2000), ""); ok {
+		t.Errorf("firstAck(after the last ack) found one, want none")
+	}
+}
+
+func TestAnalyzeNeverRecovered(t *testing.T) {
+	t0 := time.Now()
+	writes := []Write{
+		{Key: "k1", Acked: true, ReadBack: 200, Attempts: []Attempt{{Start: t0, End: t0.Add(time.Millisecond), Status: 201}}},
+		{Key: "k2", Attempts: []Attempt{
+			{Start: t0.Add(time.Second), End: t0.Add(2 * time.Second), Code: "timeout"},
+			{Start: t0.Add(3 * time.Second), End: t0.Add(4 * time.Second), Code: "timeout"},
+		}},
+	}
+	got := analyze(writes, map[string]int{"k1": 1})
+	if want := 3 * time.Second; got.WriteGap != want {
+		t.Errorf("write gap without recovery = %s, want %s (first failure to the last attempt)", got.WriteGap, want)
+	}
+}
+
+func TestAnalyzeNoFailures(t *testing.T) {
+	if got := analyze(nil, nil); got.WriteGap != 0 || got.MaxAckSilence != 0 || got.Writes != 0 {
+		t.Errorf("analyze(nil) = %+v, want zeros", got)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
