@@ -1,11 +1,12 @@
 //go:build mage
 
+package main
+
 // AWS operations: deploy both regions, status, planned switchover and
 // failback, unplanned failover, detach, destroy, token and smoke. The
 // logic lives in pkg/awsops and pkg/failover; regions and stack names come
 // from samconfig.toml. Destructive targets ask for a typed confirmation
 // on a terminal, and otherwise need TODOMGMT_CONFIRM=<expected word>.
-package main
 
 import (
 	"context"
@@ -320,7 +321,9 @@ func Destroy(ctx context.Context) error {
 		return err
 	}
 	rep, err := (&awsops.Destroyer{Env: e, Confirm: confirmer()}).Run(ctx)
-	awsops.WriteDestroyReport(os.Stdout, rep)
+	if err == nil || len(rep.Changes) > 0 {
+		awsops.WriteDestroyReport(os.Stdout, rep)
+	}
 	return err
 }
 

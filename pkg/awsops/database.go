@@ -101,7 +101,7 @@ func (d *Database) describeGlobal(ctx context.Context) (rdstypes.GlobalCluster, 
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", a.region, a.err))
 	}
-	return rdstypes.GlobalCluster{}, fmt.Errorf("describe global cluster %s: %w", d.GlobalClusterID, errors.Join(errs...))
+	return rdstypes.GlobalCluster{}, fmt.Errorf("describe global cluster %s: %w", d.GlobalClusterID, oneLine(errs))
 }
 
 // GlobalClusterNotFoundError says the global cluster does not exist.
@@ -320,3 +320,24 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 	})
 	return aws.ToString(newest.DBClusterSnapshotIdentifier), nil
 }
+
+// oneLine joins errors with "; " (errors.Join uses newlines), so a target's
+// error stays one line; errors.Is and errors.As still see every error.
+func oneLine(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return joined(errs)
+}
+
+type joined []error
+
+func (j joined) Error() string {
+	msgs := make([]string, len(j))
+	for i, err := range j {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (j joined) Unwrap() []error { return j }

@@ -218,6 +218,11 @@ func (e *Env) Pools() []Pool {
 
 // Pool returns region's pool.
 func (e *Env) Pool(region string) (Pool, error) {
+	for _, t := range e.Config.Targets() {
+		if t.Region == region && e.Stack(region) == nil {
+			return Pool{}, fmt.Errorf("stack %s not found in %s: deploy first (go tool mage deploy)", t.StackName, region)
+		}
+	}
 	for _, p := range e.Pools() {
 		if p.Region == region {
 			if p.UserPoolID == "" || p.ClientID == "" || p.TokenURL == "" {

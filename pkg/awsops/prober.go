@@ -68,7 +68,7 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	if len(errs) == 0 {
 		return "", errors.New("no Cognito user pool to get a token from")
 	}
-	return "", fmt.Errorf("get an access token: %w", errors.Join(errs...))
+	return "", fmt.Errorf("get an access token: %w", oneLine(errs))
 }
 
 // TokenFrom gets a new token from pool, whatever the cache holds.

@@ -3,7 +3,6 @@ package awsops
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -184,7 +183,7 @@ func (s *Smoke) passive(ctx context.Context, base, tok string) (string, error) {
 			return "", fmt.Errorf("todo %s not readable in the passive region after %s: %w", t.ID, wait, err)
 		}
 		if err := clock.Sleep(ctx, 500*time.Millisecond); err != nil {
-			return "", errors.Join(err, ctx.Err())
+			return "", err
 		}
 	}
 }
