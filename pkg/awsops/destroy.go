@@ -37,7 +37,8 @@ import (
 //     region), printing stack events and waiting on each;
 //  6. delete the global cluster if it is still there;
 //  7. list what is kept: final snapshots (DeletionPolicy Snapshot), the
-//     recovery snapshot of an unplanned failover, retained resources.
+//     recovery snapshot of an unplanned failover, retained resources, and
+//     the log groups RDS created for the clusters' log exports.
 //
 // Every step checks the current state first, so running it again after a
 // partial failure continues where it stopped.
@@ -252,7 +253,17 @@ func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *De
 		return nil
 	case err != nil:
 		return fmt.Errorf("describe cluster %s in %s: %w", ca.Name, ca.Region, err)
-	case len(out.DBClusters) == 0 || !aws.ToBool(out.DBClusters[0].DeletionProtection):
+	case len(out.DBClusters) == 0:
+		return nil
+	}
+	// RDS creates the exported log groups itself: they outlive the cluster
+	// and the stack.
+	for _, kind := range out.DBClusters[0].EnabledCloudwatchLogsExports {
+		rep.Retained = append(rep.Retained, Retained{Region: ca.Region, Type: "AWS::Logs::LogGroup",
+			ID:  fmt.Sprintf("/aws/rds/cluster/%s/%s", ca.Name, kind),
+			Why: "created by the cluster's log export, not by the stack (aws logs delete-log-group to remove)"})
+	}
+	if !aws.ToBool(out.DBClusters[0].DeletionProtection) {
 		return nil
 	}
 	if _, err := api.ModifyDBCluster(ctx, &rds.ModifyDBClusterInput{

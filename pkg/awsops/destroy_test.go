@@ -76,7 +76,10 @@ func TestDestroyOrder(t *testing.T) {
 			for _, r := range rep.Retained {
 				kept = append(kept, r.Region+" "+r.ID)
 			}
-			want := []string{"us-west-2 key-us-west-2", "us-east-1 key-us-east-1", "us-east-1 todomgmt-us-east-1-final", "us-west-2 todomgmt-us-west-2-final"}
+			want := []string{"us-west-2 key-us-west-2", "us-east-1 key-us-east-1",
+				"us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
+				"us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery",
+				"us-east-1 todomgmt-us-east-1-final", "us-west-2 todomgmt-us-west-2-final"}
 			if diff := cmp.Diff(want, kept); diff != "" {
 				t.Errorf("retained (-want +got):\n%s", diff)
 			}

@@ -189,7 +189,7 @@ func (r fakeRDS) DescribeDBClusters(_ context.Context, in *rds.DescribeDBCluster
 		return nil, err
 	}
 	out := rdstypes.DBCluster{DBClusterArn: aws.String(c.ca.ARN), DBClusterIdentifier: aws.String(c.ca.Name), Status: aws.String(c.status),
-		EngineVersion: aws.String(c.engine), DeletionProtection: aws.Bool(c.protected)}
+		EngineVersion: aws.String(c.engine), DeletionProtection: aws.Bool(c.protected), EnabledCloudwatchLogsExports: []string{"error", "slowquery"}}
 	for range c.instances {
 		out.DBClusterMembers = append(out.DBClusterMembers, rdstypes.DBClusterMember{})
 	}
