@@ -304,7 +304,7 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 		IncludeShared:       aws.Bool(false),
 	})
 	if err != nil {
-		return "", fmt.Errorf("DescribeDBClusterSnapshots in %s: %w", oa.Region, err)
+		return "", fmt.Errorf("cannot look in %s yet (%w); Aurora takes %s%s-<timestamp> there when the region recovers", oa.Region, err, RecoverySnapshotPrefix, oa.Name)
 	}
 	var found []rdstypes.DBClusterSnapshot
 	for _, s := range out.DBClusterSnapshots {

@@ -296,8 +296,12 @@ func PlanSwitchover(s State, o Options) Plan {
 		p.refuse("cannot read the front door's active region: %v", s.ActiveErr)
 	}
 
+	switchover := fmt.Sprintf("switch the writer to %s (%s) without data loss; %s becomes a reader", p.To, target.ID, writer.Region)
+	if target.Writer {
+		switchover = fmt.Sprintf("make %s (%s) the writer: already done, will be skipped", p.To, target.ID)
+	}
 	p.Steps = []Step{
-		{ActionSwitchover, fmt.Sprintf("switch the writer to %s (%s) without data loss; %s becomes a reader", p.To, target.ID, writer.Region)},
+		{ActionSwitchover, switchover},
 		{ActionWaitWriter, fmt.Sprintf("wait until %s is the writer and the global database is available", p.To)},
 		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s", p.To)},
 		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)},
