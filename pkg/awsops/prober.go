@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/httpapi"
 )
 
 // TokenScopes are the scopes a client-credentials token asks for: all the
@@ -209,12 +210,9 @@ func (p *Prober) health(ctx context.Context, base string) (failover.APIHealth, h
 	return h, hb, nil
 }
 
-// RegionHeader, when an API sets it, names the region that served a
-// request; VerifyWrite prefers it to asking the front door's health.
-const RegionHeader = "X-Todomgmt-Region"
-
 // VerifyWrite creates a todo through the front door, learns which region
-// served it, and deletes it again. A write only succeeds in the region
+// served it (the API's httpapi.RegionHeader, else the front door's health),
+// and deletes it again. A write only succeeds in the region
 // whose database is the writer (the passive one answers 503
 // region_passive), and the front door's /v1/health, read right after,
 // names the region it routes to.
@@ -240,7 +238,7 @@ func (p *Prober) VerifyWrite(ctx context.Context) (string, error) {
 		// Best effort: the check leaves no todo behind.
 		_, _, _ = p.do(ctx, http.MethodDelete, p.FrontDoor+"/v1/todos/"+created.ID.String(), tok, nil, nil)
 	}
-	if r := resp.Header.Get(RegionHeader); r != "" {
+	if r := resp.Header.Get(httpapi.RegionHeader); r != "" {
 		return r, nil
 	}
 	_, hb, err := p.health(ctx, p.FrontDoor)

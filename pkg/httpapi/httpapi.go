@@ -26,6 +26,11 @@ const (
 	ScopeUpsertDelete = "api/upsert-delete"
 )
 
+// RegionHeader names the region that served a response. Every response
+// carries it (when Config.Region is set), so a client behind the front door
+// (and the failover's verifying write) can tell which region answered.
+const RegionHeader = "X-Todomgmt-Region"
+
 // Limits and defaults of the API.
 const (
 	// MaxBodyBytes is the largest request body accepted; larger ones get 413.

@@ -124,6 +124,9 @@ func (s *server) serve(a access, h handlerFunc) http.Handler {
 		id := s.idFor(r)
 		w.Header().Set("X-Request-Id", id)
 		w.Header().Set("Cache-Control", "no-store")
+		if s.region != "" {
+			w.Header().Set(RegionHeader, s.region)
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)

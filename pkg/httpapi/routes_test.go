@@ -96,7 +96,7 @@ func TestRoutes(t *testing.T) {
 			name:       "get",
 			req:        request{method: "GET", target: "/v1/todos/2"},
 			wantStatus: 200,
-			wantHeader: map[string]string{"ETag": `"1"`, "Cache-Control": "no-store", "X-Request-Id": testRequestID},
+			wantHeader: map[string]string{"ETag": `"1"`, "Cache-Control": "no-store", "X-Request-Id": testRequestID, httpapi.RegionHeader: "test-1"},
 			wantBody:   todoJSON(2, "two", "wip", 1),
 		},
 		{
