@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -79,8 +80,11 @@ func CheckRoundTrip(tb testing.TB, base string) {
 	if res.StatusCode != http.StatusCreated {
 		tb.Fatalf("POST /v1/todos = %d %s, want 201", res.StatusCode, body)
 	}
-	loc := res.Header.Get("Location")
-	res, err = http.Get(base + loc)
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err = http.Get(res.Request.URL.ResolveReference(loc).String())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
+	"strings"
 
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -168,12 +170,23 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, task *string, st
 		return err
 	}
 	t := created.Todo
-	w.Header().Set("Location", "/v1/todos/"+strconv.FormatInt(t.ID, 10))
+	w.Header().Set("Location", location(r, t.ID))
 	w.Header().Set("ETag", etag(t.Version))
 	if created.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	return writeJSON(w, http.StatusCreated, t)
+}
+
+// location returns the Location of todo id as a reference relative to the
+// request's URL ("todos/7" for POST /v1/todos, "v1/todos/7" for POST /v1).
+// A relative reference resolves right wherever the API is mounted: under
+// the stage on an execute-api URL (/prod/v1/todos/7), and at the root
+// behind the front door or a custom domain (/v1/todos/7). An absolute path
+// would be wrong on one of them.
+func location(r *http.Request, id int64) string {
+	dir := path.Dir(r.URL.Path) // "/v1" or "/"
+	return strings.TrimPrefix("/v1/todos/"+strconv.FormatInt(id, 10), strings.TrimSuffix(dir, "/")+"/")
 }
 
 // get answers 200 with the todo and its ETag, or 304 when If-None-Match
