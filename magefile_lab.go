@@ -6,13 +6,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	stdlog "log"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/magefile/mage/mg"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/lab"
@@ -33,6 +37,14 @@ func labProgress(start time.Time) func(string, ...any) {
 	return func(format string, args ...any) {
 		fmt.Printf("[%6s] %s\n", time.Since(start).Round(100*time.Millisecond), fmt.Sprintf(format, args...))
 	}
+}
+
+// quietTestcontainers keeps testcontainers' banner and progress lines, and
+// the MySQL driver's notes about connections it discards (expected when a
+// server is killed or demoted), out of the lab targets' output.
+func quietTestcontainers() {
+	tclog.SetDefault(stdlog.New(io.Discard, "", 0))
+	_ = mysql.SetLogger(stdlog.New(io.Discard, "", 0))
 }
 
 func closeLab(l *lab.Lab) error {
@@ -56,6 +68,7 @@ func (Lab) Up(ctx context.Context) (err error) {
 			return fmt.Errorf("a lab is running already (run %s, front door %s); stop it with Ctrl-C in its terminal or go tool mage lab:down", st.RunID, st.FrontDoorURL)
 		}
 	}
+	quietTestcontainers()
 	l, err := lab.Start(ctx, lab.Config{Logf: labProgress(time.Now())})
 	if err != nil {
 		return err
@@ -93,6 +106,7 @@ State file: %[3]s. Ctrl-C stops the lab and removes its containers.
 
 // attachLab reaches the lab that lab:up runs.
 func attachLab(ctx context.Context) (*lab.Remote, error) {
+	quietTestcontainers()
 	st, err := lab.LoadState(lab.StatePath())
 	if err != nil {
 		return nil, err
@@ -205,6 +219,7 @@ func (Lab) Drill(ctx context.Context) (err error) {
 	}
 	progress := labProgress(time.Now())
 	cfg.Logf = progress
+	quietTestcontainers()
 	l, err := lab.Start(ctx, lab.Config{Logf: progress})
 	if err != nil {
 		return err

@@ -213,7 +213,9 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	}
 	l.ctrs = newDockerContainers(l.state.Host)
 	l.DB = l.state.database(l.ctrs)
-	l.DB.Logf = cfg.Logf
+	if cfg.Logf != nil {
+		l.DB.Logf = func(format string, args ...any) { cfg.Logf("  database: "+format, args...) }
+	}
 
 	l.logf("setting up GTID replication %s → %s", regions[0], regions[1])
 	if err := l.setupReplication(ctx); err != nil {
@@ -236,7 +238,8 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	}
 	apis := map[string]string{}
 	for i, n := range l.DB.nodes {
-		a, err := startRegionAPI(n, cfg.AppUser, l.state.AppPassword, cfg.Schema, cfg.Pool, cfg.RequestTimeout, logger)
+		netName := "todomgmt-lab-" + runID + "-" + n.region
+		a, err := startRegionAPI(ctx, n, netName, cfg.AppUser, l.state.AppPassword, cfg.Schema, cfg.Pool, cfg.RequestTimeout, logger)
 		if err != nil {
 			return nil, fmt.Errorf("%s API: %w", n.region, err)
 		}

@@ -11,14 +11,16 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
 
-// PoolConfig are the regional API's pool settings, the same kind of
-// settings pkg/dbconn gives the Lambda function: rejectReadOnly=true so a
-// connection to a demoted writer is thrown away, a small pool, and a short
-// connection lifetime so the pool renews itself after a role change.
+// PoolConfig are the regional API's pool settings, given to pkg/dbconn as
+// the Lambda function's are (with rejectReadOnly=true, which dbconn always
+// sets, a connection to a demoted writer is thrown away): a small pool and
+// a short connection lifetime, so the pool renews itself after a role
+// change.
 type PoolConfig struct {
 	MaxOpenConns    int
 	ConnMaxLifetime time.Duration
@@ -42,29 +44,38 @@ var DefaultPool = PoolConfig{
 // the real pkg/mysql store, on its own pool to its own region's server,
 // as the least-privilege application user.
 type regionAPI struct {
-	region string
-	pool   *sql.DB
-	srv    *http.Server
-	ln     net.Listener
-	url    string
+	region  string
+	pool    *sql.DB
+	netName string
+	srv     *http.Server
+	ln      net.Listener
+	url     string
 }
 
-func startRegionAPI(n *node, user, password, schema string, pc PoolConfig, timeout time.Duration, logger *slog.Logger) (*regionAPI, error) {
-	cfg := n.Config(user, password, schema)
-	cfg.RejectReadOnly = true
-	cfg.ParseTime = true
-	cfg.Timeout = pc.ConnectTimeout
-	cfg.ReadTimeout = pc.IOTimeout
-	cfg.WriteTimeout = pc.IOTimeout
-	connector, err := mysql.NewConnector(cfg)
+// startRegionAPI opens the region's pool the way the Lambda function
+// does (pkg/dbconn, local mode: a DSN, rejectReadOnly=true, parseTime,
+// dial and I/O timeouts, pool limits) and serves the real handler over
+// the real store on 127.0.0.1. The DSN names a dial network registered for
+// this node, which finds the container's published port again after a
+// restart, as an RDS Proxy endpoint stays put while instances come and go.
+func startRegionAPI(ctx context.Context, n *node, netName, user, password, schema string, pc PoolConfig, timeout time.Duration, logger *slog.Logger) (*regionAPI, error) {
+	mysql.RegisterDialContext(netName, func(ctx context.Context, addr string) (net.Conn, error) {
+		return n.dial(ctx, "tcp", addr)
+	})
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, netName, n.alias+":3306", schema
+	pools, err := dbconn.Open(ctx, dbconn.Config{
+		DSN:             cfg.FormatDSN(),
+		MaxOpenConns:    pc.MaxOpenConns,
+		ConnMaxLifetime: pc.ConnMaxLifetime,
+		ConnectTimeout:  pc.ConnectTimeout,
+		IOTimeout:       pc.IOTimeout,
+	})
 	if err != nil {
+		mysql.DeregisterDialContext(netName)
 		return nil, err
 	}
-	pool := sql.OpenDB(connector)
-	pool.SetMaxOpenConns(pc.MaxOpenConns)
-	pool.SetMaxIdleConns(pc.MaxOpenConns)
-	pool.SetConnMaxLifetime(pc.ConnMaxLifetime)
-	pool.SetConnMaxIdleTime(pc.ConnMaxLifetime / 2)
+	pool := pools.Writer
 
 	store := todomysql.New(pool)
 	h := httpapi.New(httpapi.Config{
@@ -77,14 +88,16 @@ func startRegionAPI(n *node, user, password, schema string, pc PoolConfig, timeo
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		pool.Close()
+		mysql.DeregisterDialContext(netName)
 		return nil, err
 	}
 	a := &regionAPI{
-		region: n.region,
-		pool:   pool,
-		ln:     ln,
-		url:    "http://" + ln.Addr().String(),
-		srv:    &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second},
+		region:  n.region,
+		pool:    pool,
+		netName: netName,
+		ln:      ln,
+		url:     "http://" + ln.Addr().String(),
+		srv:     &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second},
 	}
 	go func() { _ = a.srv.Serve(ln) }()
 	return a, nil
@@ -95,5 +108,7 @@ func (a *regionAPI) Close(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		err = a.srv.Close()
 	}
-	return errors.Join(err, a.pool.Close())
+	err = errors.Join(err, a.pool.Close())
+	mysql.DeregisterDialContext(a.netName)
+	return err
 }
