@@ -2,6 +2,7 @@ package awsops
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	kvstypes "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/google/go-cmp/cmp"
@@ -500,6 +503,75 @@ func TestMetricRouterActive(t *testing.T) {
 			c := rec.Calls()
 			if len(c) != 1 || c[0].Region != west || c[0].Input.(*cloudwatch.DescribeAlarmsInput).AlarmNames[0] != "todomgmt-primary-enabled" {
 				t.Errorf("calls %+v, want DescribeAlarms for the alarm in %s", c, west)
+			}
+		})
+	}
+}
+
+// TestUnprotectUserPool lifts a pool's deletion protection in the pool's
+// region, with UpdateUserPool carrying over what a reset would change.
+func TestUnprotectUserPool(t *testing.T) {
+	const pool = "us-west-2_AbC123"
+	for _, tt := range []struct {
+		name        string
+		describe    func(string, any) (any, error)
+		wantChanged bool
+	}{
+		{"protected", func(string, any) (any, error) {
+			return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: aws.String(pool),
+				DeletionProtection: cogtypes.DeletionProtectionTypeActive, UserPoolTier: cogtypes.UserPoolTierTypeLite,
+				AdminCreateUserConfig: &cogtypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true, UnusedAccountValidityDays: 7}}}, nil
+		}, true},
+		{"already unprotected", func(string, any) (any, error) {
+			return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: aws.String(pool),
+				DeletionProtection: cogtypes.DeletionProtectionTypeInactive}}, nil
+		}, false},
+		{"gone", func(string, any) (any, error) {
+			return nil, &cogtypes.ResourceNotFoundException{Message: aws.String("User pool " + pool + " does not exist.")}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t)
+			rec.canned["DescribeUserPool"] = tt.describe
+			rec.wireBody = func(wireCall) (int, string) { return 200, `{}` }
+			changed, err := unprotectUserPool(context.Background(), rec.clients().Cognito(west), pool)
+			if err != nil || changed != tt.wantChanged {
+				t.Fatalf("unprotectUserPool = %t, %v; want %t, nil", changed, err, tt.wantChanged)
+			}
+			var ops []string
+			for _, c := range rec.Calls() {
+				ops = append(ops, c.Op+" "+c.Region)
+			}
+			want := []string{"DescribeUserPool " + west}
+			if tt.wantChanged {
+				want = append(want, "UpdateUserPool "+west)
+			}
+			if diff := cmp.Diff(want, ops); diff != "" {
+				t.Fatalf("calls (-want +got):\n%s", diff)
+			}
+			if !tt.wantChanged {
+				return
+			}
+			w := rec.Wire()
+			if len(w) != 1 || w[0].URL.Host != "cognito-idp.us-west-2.amazonaws.com" {
+				t.Fatalf("wire %+v, want one request to cognito-idp.us-west-2.amazonaws.com", w)
+			}
+			if got := w[0].Header.Get("X-Amz-Target"); got != "AWSCognitoIdentityProviderService.UpdateUserPool" {
+				t.Errorf("X-Amz-Target %q, want AWSCognitoIdentityProviderService.UpdateUserPool", got)
+			}
+			if r, svc := credentialScope(w[0].Header); r != west || svc != "cognito-idp" {
+				t.Errorf("signed for %s/%s, want %s/cognito-idp", r, svc, west)
+			}
+			// Exactly these fields: the pool, protection off, and the two
+			// settings a reset to defaults would change.
+			var body map[string]any
+			if err := json.Unmarshal([]byte(w[0].Body), &body); err != nil {
+				t.Fatalf("body %q: %v", w[0].Body, err)
+			}
+			wantBody := map[string]any{"UserPoolId": pool, "DeletionProtection": "INACTIVE", "UserPoolTier": "LITE",
+				"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true}}
+			if diff := cmp.Diff(wantBody, body); diff != "" {
+				t.Errorf("UpdateUserPool body (-want +got):\n%s", diff)
 			}
 		})
 	}

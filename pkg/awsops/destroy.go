@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
@@ -22,11 +24,12 @@ import (
 //  1. read the roles: which stack's cluster is the writer now (after a
 //     failover it is the "secondary" stack's);
 //  2. confirm (the app name, typed or TODOMGMT_CONFIRM);
-//  3. turn deletion protection off on both clusters and the global
-//     cluster with ModifyDBCluster / ModifyGlobalCluster: one immediate
-//     call each, where a stack update would need a full sam deploy of both
-//     regions and could fail on a half-broken deployment; the drift does
-//     not matter, the stacks are deleted next;
+//  3. turn deletion protection off on both clusters, the global cluster
+//     and each region's Cognito user pool with ModifyDBCluster /
+//     ModifyGlobalCluster / UpdateUserPool: one immediate call each, where
+//     a stack update would need a full sam deploy of both regions and
+//     could fail on a half-broken deployment; the drift does not matter,
+//     the stacks are deleted next;
 //  4. remove the reader cluster from the global cluster, wait, then the
 //     writer (the last member), wait: DeleteGlobalCluster, which
 //     CloudFormation calls when it deletes the primary stack's
@@ -193,6 +196,27 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 		rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: global cluster %s", db.GlobalClusterID))
 		d.printf("deletion protection off: global cluster %s\n", db.GlobalClusterID)
 	}
+	// The template protects the user pools too (DeletionProtection ACTIVE):
+	// CloudFormation's DeleteUserPool would fail on them.
+	for _, s := range stacks {
+		if s == nil {
+			continue
+		}
+		pools, err := e.Stacks.PhysicalIDs(ctx, *s, "AWS::Cognito::UserPool")
+		if err != nil {
+			return rep, err
+		}
+		for _, id := range pools {
+			changed, err := unprotectUserPool(ctx, e.Clients.Cognito(s.Region), id)
+			if err != nil {
+				return rep, fmt.Errorf("turn off deletion protection of user pool %s in %s: %w", id, s.Region, err)
+			}
+			if changed {
+				rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: user pool %s in %s", id, s.Region))
+				d.printf("deletion protection off: user pool %s in %s\n", id, s.Region)
+			}
+		}
+	}
 
 	// Readers first, the writer last: the global cluster ends empty.
 	slices.SortStableFunc(members, func(a, b member) int {
@@ -274,6 +298,47 @@ func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *De
 	rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: %s in %s", ca.Name, ca.Region))
 	d.printf("deletion protection off: %s in %s\n", ca.Name, ca.Region)
 	return nil
+}
+
+// unprotectUserPool sets a user pool's DeletionProtection to INACTIVE when
+// it is ACTIVE, in the pool's region (api). A pool that is already
+// unprotected or gone is left alone. It reports whether it changed the
+// pool.
+//
+// UpdateUserPool resets every setting the request leaves out to its
+// default (API reference: "If you don't provide a value for an attribute,
+// Amazon Cognito sets it to its default value"); only UserPoolId is
+// required. That is safe here because the stack deletion that follows
+// deletes the pool. Should that deletion fail and the pool live on, the
+// request carries over the settings whose default would matter:
+// AllowAdminCreateUserOnly (the default, false, would open self sign-up)
+// and the feature plan (the default tier may differ from the pool's).
+func unprotectUserPool(ctx context.Context, api CognitoAPI, poolID string) (bool, error) {
+	out, err := api.DescribeUserPool(ctx, &cognitoidentityprovider.DescribeUserPoolInput{UserPoolId: aws.String(poolID)})
+	var nf *cogtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return false, nil
+	case err != nil:
+		return false, err
+	case out.UserPool == nil || out.UserPool.DeletionProtection != cogtypes.DeletionProtectionTypeActive:
+		return false, nil
+	}
+	p := out.UserPool
+	in := &cognitoidentityprovider.UpdateUserPoolInput{
+		UserPoolId:         aws.String(poolID),
+		DeletionProtection: cogtypes.DeletionProtectionTypeInactive,
+		UserPoolTier:       p.UserPoolTier,
+	}
+	if p.AdminCreateUserConfig != nil {
+		// Only the flag: UnusedAccountValidityDays is "no longer in use"
+		// and the template sets no invitation message.
+		in.AdminCreateUserConfig = &cogtypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: p.AdminCreateUserConfig.AllowAdminCreateUserOnly}
+	}
+	if _, err := api.UpdateUserPool(ctx, in); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // removeMember detaches m from the global cluster (in m's region) and

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/google/go-cmp/cmp"
@@ -14,7 +15,7 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
-var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
+var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPool", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
 
 func destroyer(tb testing.TB, f *fakeAWS, confirm string, out *strings.Builder) *Destroyer {
 	tb.Helper()
@@ -35,6 +36,8 @@ func TestDestroyOrder(t *testing.T) {
 				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
 				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
 				"us-east-1 ModifyGlobalCluster protection=false",
+				"us-west-2 UpdateUserPool us-west-2_POOL protection=INACTIVE",
+				"us-east-1 UpdateUserPool us-east-1_POOL protection=INACTIVE",
 				"us-west-2 RemoveFromGlobalCluster " + westARN,
 				"us-east-1 RemoveFromGlobalCluster " + eastARN,
 				"us-west-2 DeleteStack arn:aws:cloudformation:us-west-2:111122223333:stack/todomgmt-secondary/1",
@@ -51,6 +54,8 @@ func TestDestroyOrder(t *testing.T) {
 				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
 				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
 				"us-west-2 ModifyGlobalCluster protection=false",
+				"us-west-2 UpdateUserPool us-west-2_POOL protection=INACTIVE",
+				"us-east-1 UpdateUserPool us-east-1_POOL protection=INACTIVE",
 				"us-east-1 RemoveFromGlobalCluster " + eastARN,
 				"us-west-2 RemoveFromGlobalCluster " + westARN,
 				"us-west-2 DeleteStack arn:aws:cloudformation:us-west-2:111122223333:stack/todomgmt-secondary/1",
@@ -115,6 +120,11 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 		t.Fatalf("first run error %v, want DELETE_FAILED with the reason", err)
 	}
 	first := len(f.Log(mutating...))
+	// The primary stack's pool outlived the failed deletion: lifting its
+	// protection must not have reset what the template set.
+	if p := f.pools["us-east-1_POOL"]; p.deleted || p.protected || !p.adminOnly || p.tier != cogtypes.UserPoolTierTypeLite {
+		t.Errorf("surviving pool %+v, want unprotected, still admin-only sign-up, tier LITE", *p)
+	}
 
 	// The operator runs destroy again: the secondary stack is gone, the
 	// clusters have left the global cluster; only the rest is done.

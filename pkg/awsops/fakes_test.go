@@ -42,6 +42,15 @@ type fakeCluster struct {
 	proxyState rdstypes.TargetState
 }
 
+// fakePool is a Cognito user pool: UpdateUserPool resets what a request
+// leaves out, as the real API does.
+type fakePool struct {
+	protected bool
+	adminOnly bool
+	tier      cogtypes.UserPoolTierType
+	deleted   bool
+}
+
 type fakeGlobal struct {
 	id        string
 	protected bool
@@ -52,6 +61,7 @@ type fakeGlobal struct {
 type fakeStack struct {
 	st         Stack
 	cluster    string // ARN of the stack's cluster
+	pool       string // id of the stack's user pool
 	ownsGlobal bool
 	deleting   bool
 	polls      int
@@ -73,6 +83,7 @@ type fakeAWS struct {
 	kvsValue  *string
 	kvsETag   int
 	secrets   map[string]string // user pool id → client secret
+	pools     map[string]*fakePool
 	clock     *testClock
 }
 
@@ -81,7 +92,8 @@ type fakeAWS struct {
 func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	f := &fakeAWS{tb: tb, clusters: map[string]*fakeCluster{}, snapshots: map[string][]rdstypes.DBClusterSnapshot{},
 		clock:  &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)},
-		alarms: map[string]cwtypes.StateValue{}, secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"}}
+		alarms: map[string]cwtypes.StateValue{}, secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"},
+		pools: map[string]*fakePool{}}
 	for _, arn := range []string{eastARN, westARN} {
 		ca, _ := ParseClusterARN(arn)
 		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable}
@@ -94,7 +106,9 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	for _, x := range []struct {
 		role, region, name, arn string
 	}{{RolePrimary, east, "todomgmt-primary", eastARN}, {RoleSecondary, west, "todomgmt-secondary", westARN}} {
-		fs := &fakeStack{cluster: x.arn, ownsGlobal: x.role == RolePrimary, retained: map[string]string{"DbKey": "key-" + x.region}}
+		fs := &fakeStack{cluster: x.arn, pool: x.region + "_POOL", ownsGlobal: x.role == RolePrimary, retained: map[string]string{"DbKey": "key-" + x.region}}
+		// LITE, not the default ESSENTIALS, so a reset shows.
+		f.pools[fs.pool] = &fakePool{protected: true, adminOnly: true, tier: cogtypes.UserPoolTierTypeLite}
 		fs.st = Stack{Name: x.name, ID: "arn:aws:cloudformation:" + x.region + ":111122223333:stack/" + x.name + "/1", Region: x.region,
 			Status: "UPDATE_COMPLETE", Parameters: map[string]string{"Role": x.role, "PeerUserPoolArn": "", "PeerApiDomain": ""},
 			Outputs: map[string]string{
@@ -382,6 +396,9 @@ func (c fakeCFN) progress(s *fakeStack) {
 	case cl != nil && f.global != nil && slices.Contains(f.global.members, cl.ca.ARN):
 		fail("DbCluster", "This cluster is a part of a global cluster, please remove it from globalcluster first")
 		return
+	case f.pools[s.pool] != nil && !f.pools[s.pool].deleted && f.pools[s.pool].protected:
+		fail("UserPool", "Deletion protection must be inactivated first. (Service: CognitoIdentityProvider, Status Code: 400, InvalidParameterException)")
+		return
 	case s.ownsGlobal && f.global != nil && len(f.global.members) > 0:
 		fail("GlobalCluster", "Global cluster still has members")
 		return
@@ -391,6 +408,9 @@ func (c fakeCFN) progress(s *fakeStack) {
 		f.snapshots[cl.ca.Region] = append(f.snapshots[cl.ca.Region], rdstypes.DBClusterSnapshot{
 			DBClusterIdentifier: aws.String(cl.ca.Name), DBClusterSnapshotIdentifier: aws.String(cl.ca.Name + "-final"), SnapshotType: aws.String("manual")})
 		f.event(s, "DbCluster", cfntypes.ResourceStatusDeleteComplete, "")
+	}
+	if p := f.pools[s.pool]; p != nil {
+		p.deleted = true
 	}
 	if s.ownsGlobal && f.global != nil {
 		f.global.protected = false // the template's property is what CloudFormation last set; the fake keeps it simple
@@ -444,7 +464,9 @@ func (c fakeCFN) ListStackResources(_ context.Context, in *cloudformation.ListSt
 	for logical, physical := range s.retained {
 		out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{LogicalResourceId: aws.String(logical), PhysicalResourceId: aws.String(physical)})
 	}
-	out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{LogicalResourceId: aws.String("ApiFunction"), PhysicalResourceId: aws.String("fn")})
+	out.StackResourceSummaries = append(out.StackResourceSummaries,
+		cfntypes.StackResourceSummary{LogicalResourceId: aws.String("ApiFunction"), PhysicalResourceId: aws.String("fn"), ResourceType: aws.String("AWS::Lambda::Function")},
+		cfntypes.StackResourceSummary{LogicalResourceId: aws.String("UserPool"), PhysicalResourceId: aws.String(s.pool), ResourceType: aws.String("AWS::Cognito::UserPool")})
 	return out, nil
 }
 
@@ -536,6 +558,51 @@ func (c fakeCognito) DescribeUserPoolClient(_ context.Context, in *cognitoidenti
 	c.f.record(c.region, "DescribeUserPoolClient %s", pool)
 	return &cognitoidentityprovider.DescribeUserPoolClientOutput{UserPoolClient: &cogtypes.UserPoolClientType{
 		ClientId: in.ClientId, ClientSecret: aws.String(c.f.secrets[pool])}}, nil
+}
+
+func (c fakeCognito) pool(id string) (*fakePool, error) {
+	if !strings.HasPrefix(id, c.region) {
+		return nil, fmt.Errorf("pool %s asked for in %s", id, c.region)
+	}
+	p := c.f.pools[id]
+	if p == nil || p.deleted {
+		return nil, &cogtypes.ResourceNotFoundException{Message: aws.String("User pool " + id + " does not exist.")}
+	}
+	return p, nil
+}
+
+func (c fakeCognito) DescribeUserPool(_ context.Context, in *cognitoidentityprovider.DescribeUserPoolInput, _ ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.DescribeUserPoolOutput, error) {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	p, err := c.pool(aws.ToString(in.UserPoolId))
+	if err != nil {
+		return nil, err
+	}
+	dp := cogtypes.DeletionProtectionTypeInactive
+	if p.protected {
+		dp = cogtypes.DeletionProtectionTypeActive
+	}
+	return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: in.UserPoolId, DeletionProtection: dp,
+		UserPoolTier: p.tier, AdminCreateUserConfig: &cogtypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: p.adminOnly, UnusedAccountValidityDays: 7}}}, nil
+}
+
+// UpdateUserPool sets what the request carries and resets the rest to
+// Cognito's defaults.
+func (c fakeCognito) UpdateUserPool(_ context.Context, in *cognitoidentityprovider.UpdateUserPoolInput, _ ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.UpdateUserPoolOutput, error) {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	c.f.record(c.region, "UpdateUserPool %s protection=%s", aws.ToString(in.UserPoolId), in.DeletionProtection)
+	p, err := c.pool(aws.ToString(in.UserPoolId))
+	if err != nil {
+		return nil, err
+	}
+	p.protected = in.DeletionProtection == cogtypes.DeletionProtectionTypeActive
+	p.adminOnly = in.AdminCreateUserConfig != nil && in.AdminCreateUserConfig.AllowAdminCreateUserOnly
+	p.tier = in.UserPoolTier
+	if p.tier == "" {
+		p.tier = cogtypes.UserPoolTierTypeEssentials
+	}
+	return &cognitoidentityprovider.UpdateUserPoolOutput{}, nil
 }
 
 // testClock advances only when slept on.

@@ -130,25 +130,54 @@ func (s *Stacks) RetainedResources(ctx context.Context, st Stack) ([]Retained, e
 	if len(kept) == 0 {
 		return nil, nil
 	}
+	resources, err := s.resources(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	var out []Retained
-	var token *string
-	for {
-		page, err := cfn.ListStackResources(ctx, &cloudformation.ListStackResourcesInput{StackName: aws.String(st.ID), NextToken: token})
-		if err != nil {
-			return nil, fmt.Errorf("list resources of %s: %w", st.Name, err)
+	for _, r := range resources {
+		if typ, ok := kept[aws.ToString(r.LogicalResourceId)]; ok && aws.ToString(r.PhysicalResourceId) != "" {
+			out = append(out, Retained{Region: st.Region, Type: typ, ID: aws.ToString(r.PhysicalResourceId),
+				Why: fmt.Sprintf("DeletionPolicy Retain (%s)", aws.ToString(r.LogicalResourceId))})
 		}
-		for _, r := range page.StackResourceSummaries {
-			if typ, ok := kept[aws.ToString(r.LogicalResourceId)]; ok && aws.ToString(r.PhysicalResourceId) != "" {
-				out = append(out, Retained{Region: st.Region, Type: typ, ID: aws.ToString(r.PhysicalResourceId),
-					Why: fmt.Sprintf("DeletionPolicy Retain (%s)", aws.ToString(r.LogicalResourceId))})
-			}
-		}
-		if page.NextToken == nil {
-			break
-		}
-		token = page.NextToken
 	}
 	slices.SortFunc(out, func(a, b Retained) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// PhysicalIDs returns the physical IDs of the stack's resources of type
+// typ (AWS::Cognito::UserPool, ...), read from the stack's resource list,
+// which exists whatever the stack's status and whatever its outputs say.
+func (s *Stacks) PhysicalIDs(ctx context.Context, st Stack, typ string) ([]string, error) {
+	resources, err := s.resources(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range resources {
+		if aws.ToString(r.ResourceType) == typ && aws.ToString(r.PhysicalResourceId) != "" &&
+			r.ResourceStatus != cfntypes.ResourceStatusDeleteComplete {
+			out = append(out, aws.ToString(r.PhysicalResourceId))
+		}
+	}
+	return out, nil
+}
+
+// resources lists the stack's resources, every page.
+func (s *Stacks) resources(ctx context.Context, st Stack) ([]cfntypes.StackResourceSummary, error) {
+	id := st.ID
+	if id == "" {
+		id = st.Name
+	}
+	var out []cfntypes.StackResourceSummary
+	p := cloudformation.NewListStackResourcesPaginator(s.Clients.CloudFormation(st.Region), &cloudformation.ListStackResourcesInput{StackName: aws.String(id)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list resources of %s in %s: %w", st.Name, st.Region, err)
+		}
+		out = append(out, page.StackResourceSummaries...)
+	}
 	return out, nil
 }
 
