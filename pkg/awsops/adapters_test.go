@@ -284,12 +284,23 @@ func TestTopologyGlobalClusterNotFound(t *testing.T) {
 func TestRecoverySnapshot(t *testing.T) {
 	rec := newRecorder(t)
 	t0 := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
-	rec.canned["DescribeDBClusterSnapshots"] = func(string, any) (any, error) {
-		return &rds.DescribeDBClusterSnapshotsOutput{DBClusterSnapshots: []rdstypes.DBClusterSnapshot{
-			{DBClusterSnapshotIdentifier: aws.String("rds:todomgmt-us-east-1-2026-11-04-03-00"), SnapshotCreateTime: aws.Time(t0)},
-			{DBClusterSnapshotIdentifier: aws.String("rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-05-09-10"), SnapshotCreateTime: aws.Time(t0.Add(10 * time.Minute))},
-			{DBClusterSnapshotIdentifier: aws.String("rds:unplanned-global-failover-todomgmt-us-east-1-2026-10-01-01-00"), SnapshotCreateTime: aws.Time(t0.Add(-time.Hour))},
-		}}, nil
+	snap := func(cluster, id string, at time.Time) rdstypes.DBClusterSnapshot {
+		return rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String(cluster), DBClusterSnapshotIdentifier: aws.String(id), SnapshotCreateTime: aws.Time(at)}
+	}
+	// Two pages; the newest recovery snapshot is on the second. A cluster
+	// whose name extends ours must not be taken for it.
+	pages := map[string]*rds.DescribeDBClusterSnapshotsOutput{
+		"": {Marker: aws.String("page2"), DBClusterSnapshots: []rdstypes.DBClusterSnapshot{
+			snap("todomgmt-us-east-1", "rds:todomgmt-us-east-1-2026-11-04-03-00", t0),
+			snap("todomgmt-us-east-1", "rds:unplanned-global-failover-todomgmt-us-east-1-2026-10-01-01-00", t0.Add(-time.Hour)),
+		}},
+		"page2": {DBClusterSnapshots: []rdstypes.DBClusterSnapshot{
+			snap("todomgmt-us-east-1", "rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-05-09-10", t0.Add(10*time.Minute)),
+			snap("todomgmt-us-east-1-copy", "rds:unplanned-global-failover-todomgmt-us-east-1-copy-2026-11-05-09-20", t0.Add(20*time.Minute)),
+		}},
+	}
+	rec.canned["DescribeDBClusterSnapshots"] = func(_ string, in any) (any, error) {
+		return pages[aws.ToString(in.(*rds.DescribeDBClusterSnapshotsInput).Marker)], nil
 	}
 	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
 	got, err := db.RecoverySnapshot(context.Background(), failover.Member{Region: east, ID: eastARN})
@@ -300,8 +311,17 @@ func TestRecoverySnapshot(t *testing.T) {
 		t.Errorf("snapshot %q, want the newest recovery snapshot %q", got, want)
 	}
 	calls := rec.Calls("DescribeDBClusterSnapshots")
-	if len(calls) != 1 || calls[0].Region != east || aws.ToString(calls[0].Input.(*rds.DescribeDBClusterSnapshotsInput).DBClusterIdentifier) != "todomgmt-us-east-1" {
-		t.Errorf("calls %+v, want one in the old writer's region for its cluster name", calls)
+	if len(calls) != 2 {
+		t.Fatalf("%d DescribeDBClusterSnapshots calls, want 2 (both pages)", len(calls))
+	}
+	for i, wantMarker := range []string{"", "page2"} {
+		in := calls[i].Input.(*rds.DescribeDBClusterSnapshotsInput)
+		if calls[i].Region != east || aws.ToString(in.Marker) != wantMarker || in.DBClusterIdentifier != nil {
+			// DBClusterIdentifier must name an existing cluster: the
+			// filter is applied on our side.
+			t.Errorf("call %d: region %s marker %q DBClusterIdentifier %v, want %s, %q, none",
+				i+1, calls[i].Region, aws.ToString(in.Marker), aws.ToString(in.DBClusterIdentifier), east, wantMarker)
+		}
 	}
 }
 
@@ -574,5 +594,42 @@ func TestUnprotectUserPool(t *testing.T) {
 				t.Errorf("UpdateUserPool body (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestProxyHealthReadsEveryPage(t *testing.T) {
+	rec := newRecorder(t)
+	target := func(typ rdstypes.TargetType, state rdstypes.TargetState) rdstypes.DBProxyTarget {
+		return rdstypes.DBProxyTarget{Type: typ, TargetHealth: &rdstypes.TargetHealth{State: state}}
+	}
+	pages := map[string]*rds.DescribeDBProxyTargetsOutput{
+		"": {Marker: aws.String("p2"), Targets: []rdstypes.DBProxyTarget{
+			{Type: rdstypes.TargetTypeTrackedCluster},
+			target(rdstypes.TargetTypeRdsInstance, rdstypes.TargetStateAvailable),
+		}},
+		"p2": {Targets: []rdstypes.DBProxyTarget{
+			{Type: rdstypes.TargetTypeRdsInstance, TargetHealth: &rdstypes.TargetHealth{State: rdstypes.TargetStateUnavailable,
+				Reason: rdstypes.TargetHealthReasonAuthFailure, Description: aws.String("secret mismatch")}},
+		}},
+	}
+	rec.canned["DescribeDBProxyTargets"] = func(_ string, in any) (any, error) {
+		return pages[aws.ToString(in.(*rds.DescribeDBProxyTargetsInput).Marker)], nil
+	}
+	e := &Env{Clients: rec.clients()}
+	got := e.proxyHealth(context.Background(), west, "todomgmt-proxy")
+	want := ProxyHealth{Available: 1, Total: 2, Detail: "UNAVAILABLE AUTH_FAILURE secret mismatch"}
+	if got != want {
+		t.Errorf("proxy health %+v, want %+v", got, want)
+	}
+	calls := rec.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("%d calls, want 2 (both pages)", len(calls))
+	}
+	for _, c := range calls {
+		in := c.Input.(*rds.DescribeDBProxyTargetsInput)
+		if c.Op != "DescribeDBProxyTargets" || c.Region != west || aws.ToString(in.DBProxyName) != "todomgmt-proxy" || in.TargetGroupName != nil {
+			t.Errorf("call %s in %s proxy %q group %v, want DescribeDBProxyTargets in %s for todomgmt-proxy's default group",
+				c.Op, c.Region, aws.ToString(in.DBProxyName), aws.ToString(in.TargetGroupName), west)
+		}
 	}
 }

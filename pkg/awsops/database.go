@@ -299,15 +299,12 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 	if err != nil {
 		return "", err
 	}
-	out, err := d.Clients.RDS(oa.Region).DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{
-		DBClusterIdentifier: aws.String(oa.Name),
-		IncludeShared:       aws.Bool(false),
-	})
+	snaps, err := clusterSnapshots(ctx, d.Clients.RDS(oa.Region), oa.Name)
 	if err != nil {
 		return "", fmt.Errorf("cannot look in %s yet (%w); Aurora takes %s%s-<timestamp> there when the region recovers", oa.Region, err, RecoverySnapshotPrefix, oa.Name)
 	}
 	var found []rdstypes.DBClusterSnapshot
-	for _, s := range out.DBClusterSnapshots {
+	for _, s := range snaps {
 		if strings.HasPrefix(aws.ToString(s.DBClusterSnapshotIdentifier), RecoverySnapshotPrefix+oa.Name) {
 			found = append(found, s)
 		}
@@ -319,6 +316,30 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 		return aws.ToTime(a.SnapshotCreateTime).Compare(aws.ToTime(b.SnapshotCreateTime))
 	})
 	return aws.ToString(newest.DBClusterSnapshotIdentifier), nil
+}
+
+// clusterSnapshots lists the automated and manual snapshots of the cluster
+// named name in api's region, every page (DescribeDBClusterSnapshots
+// returns 100 per page by default). It filters on the client, not with the
+// DBClusterIdentifier parameter, which "must match the identifier of an
+// existing DBCluster": destroy lists the final snapshots after the
+// clusters are deleted.
+func clusterSnapshots(ctx context.Context, api RDSAPI, name string) ([]rdstypes.DBClusterSnapshot, error) {
+	var out []rdstypes.DBClusterSnapshot
+	p := rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range page.DBClusterSnapshots {
+			// Identifiers are stored in lowercase; compare as RDS does.
+			if strings.EqualFold(aws.ToString(s.DBClusterIdentifier), name) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
 }
 
 // oneLine joins errors with "; " (errors.Join uses newlines), so a target's

@@ -403,12 +403,12 @@ func (d *Destroyer) retainedSnapshots(ctx context.Context, clusters map[string]C
 	var out []Retained
 	for _, arn := range slices.Sorted(maps.Keys(clusters)) {
 		ca := clusters[arn]
-		snaps, err := d.Env.Clients.RDS(ca.Region).DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(ca.Name)})
+		snaps, err := clusterSnapshots(ctx, d.Env.Clients.RDS(ca.Region), ca.Name)
 		if err != nil {
 			out = append(out, Retained{Region: ca.Region, Type: "AWS::RDS::DBClusterSnapshot", ID: "?", Why: fmt.Sprintf("could not list snapshots of %s: %v", ca.Name, err)})
 			continue
 		}
-		for _, s := range snaps.DBClusterSnapshots {
+		for _, s := range snaps {
 			id := aws.ToString(s.DBClusterSnapshotIdentifier)
 			switch {
 			case strings.HasPrefix(id, RecoverySnapshotPrefix):

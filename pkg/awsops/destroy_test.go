@@ -3,10 +3,12 @@ package awsops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -66,6 +68,14 @@ func TestDestroyOrder(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeAWS(t, tt.writer)
+			// Snapshots that are not ours to report, so the final ones
+			// come on a later page.
+			for i := range 3 {
+				f.snapshots[east] = append(f.snapshots[east], rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String("todomgmt-us-east-1"),
+					DBClusterSnapshotIdentifier: aws.String(fmt.Sprintf("rds:todomgmt-us-east-1-2026-11-0%d-03-00", i+1)), SnapshotType: aws.String("automated")})
+			}
+			f.snapshots[east] = append(f.snapshots[east], rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String("someone-else"),
+				DBClusterSnapshotIdentifier: aws.String("someone-else-final"), SnapshotType: aws.String("manual")})
 			var out strings.Builder
 			rep, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
 			if err != nil {

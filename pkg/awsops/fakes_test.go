@@ -307,13 +307,33 @@ func (r fakeRDS) DescribeDBClusterSnapshots(_ context.Context, in *rds.DescribeD
 	f := r.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []rdstypes.DBClusterSnapshot
-	for _, s := range f.snapshots[r.region] {
-		if aws.ToString(s.DBClusterIdentifier) == aws.ToString(in.DBClusterIdentifier) {
-			out = append(out, s)
+	// As documented: DBClusterIdentifier, when given, must name an
+	// existing cluster; results come in pages (of 2 here, to exercise the
+	// Marker).
+	var all []rdstypes.DBClusterSnapshot
+	if id := aws.ToString(in.DBClusterIdentifier); id != "" {
+		if _, err := f.cluster(r.region, id); err != nil {
+			return nil, err
 		}
+		for _, s := range f.snapshots[r.region] {
+			if aws.ToString(s.DBClusterIdentifier) == id {
+				all = append(all, s)
+			}
+		}
+	} else {
+		all = f.snapshots[r.region]
 	}
-	return &rds.DescribeDBClusterSnapshotsOutput{DBClusterSnapshots: out}, nil
+	const pageSize = 2
+	start := 0
+	if m := aws.ToString(in.Marker); m != "" {
+		fmt.Sscan(m, &start)
+	}
+	end := min(start+pageSize, len(all))
+	out := &rds.DescribeDBClusterSnapshotsOutput{DBClusterSnapshots: slices.Clone(all[start:end])}
+	if end < len(all) {
+		out.Marker = aws.String(fmt.Sprint(end))
+	}
+	return out, nil
 }
 
 func (r fakeRDS) DescribeDBProxyTargets(_ context.Context, in *rds.DescribeDBProxyTargetsInput, _ ...func(*rds.Options)) (*rds.DescribeDBProxyTargetsOutput, error) {

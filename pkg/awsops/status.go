@@ -88,13 +88,19 @@ func (e *Env) proxyHealth(ctx context.Context, region, proxy string) ProxyHealth
 	if proxy == "" {
 		return ProxyHealth{Detail: "no ProxyName output"}
 	}
-	out, err := e.Clients.RDS(region).DescribeDBProxyTargets(ctx, &rds.DescribeDBProxyTargetsInput{DBProxyName: aws.String(proxy)})
-	if err != nil {
-		return ProxyHealth{Detail: fmt.Sprintf("unknown: %v", err)}
+	// The default target group; every page (a page holds up to 100).
+	var targets []rdstypes.DBProxyTarget
+	p := rds.NewDescribeDBProxyTargetsPaginator(e.Clients.RDS(region), &rds.DescribeDBProxyTargetsInput{DBProxyName: aws.String(proxy)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return ProxyHealth{Detail: fmt.Sprintf("unknown: %v", err)}
+		}
+		targets = append(targets, page.Targets...)
 	}
 	var ph ProxyHealth
 	var why []string
-	for _, t := range out.Targets {
+	for _, t := range targets {
 		// The tracked cluster has no health of its own; its instances do.
 		if t.Type == rdstypes.TargetTypeTrackedCluster {
 			continue
