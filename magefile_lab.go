@@ -246,6 +246,7 @@ func (Lab) Drill(ctx context.Context) (err error) {
 
 // Down removes every lab container and network left behind, found by their label, and the lab state file.
 func (Lab) Down(ctx context.Context) error {
+	quietTestcontainers()
 	removed, err := lab.Down(ctx)
 	for _, r := range removed {
 		fmt.Println("removed", r)

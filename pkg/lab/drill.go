@@ -148,6 +148,9 @@ func Drill(ctx context.Context, l *Lab, cfg DrillConfig) (Report, error) {
 			}
 			d.logf("round %d/%d: %s", round, cfg.Rounds, name)
 			s, err := d.scenario(ctx, round, name)
+			if err != nil {
+				s.Errors = append(s.Errors, "interrupted: "+err.Error())
+			}
 			rep.Scenarios = append(rep.Scenarios, s)
 			if err != nil {
 				rep.finish()
