@@ -325,7 +325,14 @@ func checkRefs(in *Input, r *report) {
 		checkFindInMaps(r, where, t, n)
 	}
 	for _, name := range keys(t.Section("Conditions")) {
-		scan("Conditions."+name, get(t.Section("Conditions"), name), true)
+		body := get(t.Section("Conditions"), name)
+		scan("Conditions."+name, body, true)
+		// The template reference defines a condition with Fn::And, Fn::Or,
+		// Fn::Not or Fn::Equals; the Condition function appears only inside
+		// them. A bare `!Condition X` body is not a documented form.
+		if k := keys(body); len(k) != 1 || !slices.Contains([]string{"Fn::And", "Fn::Or", "Fn::Not", "Fn::Equals"}, k[0]) {
+			r.add("Conditions."+name, "must be Fn::And, Fn::Or, Fn::Not or Fn::Equals, got %v", k)
+		}
 	}
 	scan("Rules", t.Section("Rules"), true)
 	for _, res := range t.Resources() {

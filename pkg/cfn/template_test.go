@@ -536,6 +536,10 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 			setAt(tb, in, "ProxyRole", []string{"Properties", "ManagedPolicyArns"}, `[!Sub "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"]`)
 		}},
 
+		{"condition that is a bare Condition reference", "refs", "must be Fn::And, Fn::Or, Fn::Not or Fn::Equals", func(tb testing.TB, in *Input) {
+			set(in.Template.Section("Conditions"), "Route53Mode", node(tb, "!Condition HasDomainName"))
+		}},
+
 		// functions
 		{"wrong runtime", "functions", "provided.al2023", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "ApiFunction", []string{"Properties", "Runtime"}, "provided.al2")
