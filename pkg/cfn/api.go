@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -246,16 +247,19 @@ func checkFunctions(in *Input, r *report) {
 	var handlers []string
 	for _, fn := range fns {
 		where := "Resources." + fn.Name
-		h, _ := str(fn.Prop("Handler"))
+		// SAM's go1.x build runs `go build -o <artifacts>/<Handler>
+		// <CodeUri>`: CodeUri is the main package, Handler the binary name,
+		// which provided.* runtimes require to be bootstrap.
+		h := FunctionPackage(fn)
 		handlers = append(handlers, h)
+		if v, _ := str(fn.Prop("Handler")); v != "bootstrap" {
+			r.add(where, "Handler %q, want bootstrap (go1.x builds name the binary after Handler; provided.al2023 runs ./bootstrap)", v)
+		}
 		if v, _ := str(fn.Prop("Runtime")); v != "provided.al2023" {
 			r.add(where, "Runtime %q, want provided.al2023", v)
 		}
 		if a := items(fn.Prop("Architectures")); len(a) != 1 || a[0].Value != "arm64" {
 			r.add(where, "Architectures must be [arm64]")
-		}
-		if v, _ := str(fn.Prop("CodeUri")); v != "." {
-			r.add(where, "CodeUri %q, want \".\" (the module root, so go.mod and pkg/ are in the build and its cache key)", v)
 		}
 		if v, _ := str(get(fn.Node, "Metadata", "BuildMethod")); v != "go1.x" {
 			r.add(where, "Metadata.BuildMethod %q, want go1.x", v)
@@ -270,14 +274,21 @@ func checkFunctions(in *Input, r *report) {
 			r.add(where, "FunctionName must be set (its log group is created first, with retention)")
 		}
 		if !slices.Contains(in.Handlers, h) {
-			r.add(where, "Handler %q is not one of the module's Lambda packages %v", h, in.Handlers)
-		}
-		if timeout, _ := str(fn.Prop("Timeout")); len(apiEvents(fn)) > 0 {
-			if n, err := strconv.Atoi(timeout); err != nil || n >= 29 {
-				r.add(where, "Timeout %q: an API function must finish before API Gateway's 29 s", timeout)
-			}
+			r.add(where, "CodeUri %q is not one of the module's Lambda packages %v", h, in.Handlers)
 		}
 		env := fn.Prop("Environment", "Variables")
+		if timeout, _ := str(fn.Prop("Timeout")); len(apiEvents(fn)) > 0 {
+			n, err := strconv.Atoi(timeout)
+			if err != nil || n >= 29 {
+				r.add(where, "Timeout %q: an API function must finish before API Gateway's 29 s", timeout)
+			}
+			// The handler's own deadline must fire first, so a slow request
+			// ends as the API's 503 rather than a Lambda timeout (502).
+			rt, _ := str(get(env, "TODOMGMT_REQUEST_TIMEOUT"))
+			if d, derr := time.ParseDuration(rt); err == nil && (derr != nil || time.Duration(n)*time.Second <= d) {
+				r.add(where, "Timeout %ds must exceed TODOMGMT_REQUEST_TIMEOUT %q", n, rt)
+			}
+		}
 		for _, k := range keys(env) {
 			if !slices.Contains(ContractEnv, k) {
 				r.add(where, "environment variable %s is not in CONTRACTS.md", k)
@@ -321,6 +332,13 @@ func checkFunctions(in *Input, r *report) {
 			}
 		}
 	}
+}
+
+// FunctionPackage is the Go main package a function builds: its CodeUri,
+// without a leading "./" or trailing "/".
+func FunctionPackage(fn *Resource) string {
+	v, _ := str(fn.Prop("CodeUri"))
+	return strings.TrimSuffix(strings.TrimPrefix(v, "./"), "/")
 }
 
 func apiEvents(fn *Resource) []string {

@@ -346,7 +346,7 @@ func checkMigration(in *Input, r *report) {
 		mig := migs[0]
 		where := d.Scenario.Name + ": Resources." + mig.Name
 		rn, attr, ok := getAttTarget(mig.Prop("ServiceToken"))
-		if fn := d.Resource(rn); !ok || attr != "Arn" || fn == nil || mustStr(fn.Prop("Handler")) != "handlers/migrate" {
+		if fn := d.Resource(rn); !ok || attr != "Arn" || fn == nil || FunctionPackage(fn) != "handlers/migrate" {
 			r.add(where, "ServiceToken must be !GetAtt <migrate function>.Arn")
 		}
 		for _, typ := range []string{"AWS::RDS::DBProxyTargetGroup", "AWS::RDS::DBInstance"} {

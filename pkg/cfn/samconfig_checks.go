@@ -77,6 +77,12 @@ func checkSamConfig(in *Input, r *report) {
 				r.add(where, "region/stack_name differ from [%s.deploy]", name)
 			}
 		}
+		// SAM's build cache hashes a function's CodeUri (its handlers/
+		// directory) and manifest only: a cached build would keep a stale
+		// binary after a change in pkg/.
+		if v, ok := env.Get("build", "cached"); ok && v != false {
+			r.add("["+name+".build]", "cached = %v: SAM's build cache keys on CodeUri only and would miss changes in pkg/; set cached = false", v)
+		}
 		if env.String("local_start_api", "env_vars") != "env.json" {
 			r.add("["+name+".local_start_api]", "env_vars must be env.json")
 		}
@@ -170,7 +176,7 @@ func checkEnvJSON(in *Input, r *report) {
 				r.add(where, "%s is not declared in the function's Environment: sam local would ignore it", k)
 			}
 		}
-		if h, _ := str(fn.Prop("Handler")); h == "handlers/api" && in.EnvJSON[fnName]["TODOMGMT_DB_DSN"] == "" {
+		if FunctionPackage(fn) == "handlers/api" && in.EnvJSON[fnName]["TODOMGMT_DB_DSN"] == "" {
 			r.add(where, "the API function needs TODOMGMT_DB_DSN for a local MySQL")
 		}
 	}

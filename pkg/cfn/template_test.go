@@ -550,11 +550,20 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		{"outside the VPC", "functions", "VpcConfig", func(tb testing.TB, in *Input) {
 			delAt(tb, in, "ApiFunction", "Properties", "VpcConfig")
 		}},
-		{"CodeUri below the module root", "functions", "CodeUri \"handlers/api\"", func(tb testing.TB, in *Input) {
-			setAt(tb, in, "ApiFunction", []string{"Properties", "CodeUri"}, "handlers/api")
+		{"CodeUri at the module root (no main package there)", "functions", "CodeUri \".\" is not one of the module's Lambda packages", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunction", []string{"Properties", "CodeUri"}, ".")
 		}},
-		{"handler that is no package", "functions", "not one of the module's Lambda packages", func(tb testing.TB, in *Input) {
-			setAt(tb, in, "ApiFunction", []string{"Properties", "Handler"}, "bootstrap")
+		{"CodeUri that is no package", "functions", "not one of the module's Lambda packages", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MigrateFunction", []string{"Properties", "CodeUri"}, "handlers/worker")
+		}},
+		{"Handler is a package path (binary not named bootstrap)", "functions", "want bootstrap", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunction", []string{"Properties", "Handler"}, "handlers/api")
+		}},
+		{"API timeout not above the request deadline", "functions", "must exceed TODOMGMT_REQUEST_TIMEOUT", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunction", []string{"Properties", "Timeout"}, "8")
+		}},
+		{"API timeout at API Gateway's limit", "functions", "API Gateway's 29 s", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunction", []string{"Properties", "Timeout"}, "29")
 		}},
 		{"no go build method", "functions", "BuildMethod", func(tb testing.TB, in *Input) {
 			delAt(tb, in, "MigrateFunction", "Metadata", "BuildMethod")
@@ -858,6 +867,9 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		}},
 		{"public CIDR", "samconfig", "not RFC 1918", func(tb testing.TB, in *Input) {
 			setOverride(tb, in, "default", "VpcCidr", "100.64.0.0/16", false)
+		}},
+		{"SAM build cache on (keys on CodeUri, misses pkg/)", "samconfig", "cached = true", func(tb testing.TB, in *Input) {
+			in.SamConfig.Envs["primary"].Commands["build"]["cached"] = true
 		}},
 		{"wrong version", "samconfig", "version", func(tb testing.TB, in *Input) {
 			in.SamConfig.Version = 0.2
