@@ -198,13 +198,13 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 				errs[i] = fmt.Errorf("%s: %w", region, err)
 				return
 			}
+			host, _ := c.Endpoint()
 			l.mu.Lock()
 			l.containers = append(l.containers, c)
-			l.mu.Unlock()
-			host, _ := c.Endpoint()
 			l.state.Regions[i].ContainerID = c.ID()
 			l.state.Image = c.Image()
 			l.state.Host = host
+			l.mu.Unlock()
 		}()
 	}
 	wg.Wait()
