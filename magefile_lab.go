@@ -126,8 +126,10 @@ func (Lab) Status(ctx context.Context) error {
 	for _, reg := range r.State.Regions {
 		urls[reg.Region] = reg
 	}
+	gtids := r.DB.Positions(ctx)
 	if err := s.WriteTable(os.Stdout,
 		failover.Column{Name: "database", Value: func(region string) string { return urls[region].Alias }},
+		failover.Column{Name: "gtid", Value: func(region string) string { return gtids[region] }},
 		failover.Column{Name: "api url", Value: func(region string) string { return urls[region].APIURL }},
 	); err != nil {
 		return err

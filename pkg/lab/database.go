@@ -448,3 +448,15 @@ func (d *Database) Recover(ctx context.Context, region string) error {
 	}
 	return m.unfence(ctx)
 }
+
+// Positions returns each reachable region's GTID position (MariaDB) or
+// executed GTID set (MySQL), as the servers report them.
+func (d *Database) Positions(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	for _, o := range d.observe(ctx) {
+		if o.err == nil {
+			out[o.n.region] = o.st.Position
+		}
+	}
+	return out
+}
