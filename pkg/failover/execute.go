@@ -12,7 +12,10 @@ import (
 // CloudFront KeyValueStore change reaches the edges in seconds, a Route 53
 // health check needs a minute or more); the lab sets much shorter ones.
 type Timeouts struct {
-	// Writer bounds the wait for the target to become the writer.
+	// Writer bounds the wait for the target to become the writer (or to
+	// leave the global database), and each single call that starts a
+	// promotion or a detach: an implementation may do its work before
+	// returning (the lab's switchover does).
 	Writer time.Duration
 	// Route bounds the wait for the router to report the target.
 	Route time.Duration
@@ -20,7 +23,8 @@ type Timeouts struct {
 	Verify time.Duration
 	// Poll is the interval between checks during a wait.
 	Poll time.Duration
-	// Probe bounds each single read: topology, router, health, write.
+	// Probe bounds each other single call: a topology read, a router read
+	// or write, a health check, a write through the front door.
 	Probe time.Duration
 }
 
@@ -249,7 +253,9 @@ func (x *run) promote(ctx context.Context, what string, call func(context.Contex
 	}
 	// For an unplanned failover an unreadable topology is expected (the
 	// writer's region is down): promote the member seen when planning.
-	if err := call(ctx, target); err != nil {
+	cctx, cancel := context.WithTimeout(ctx, x.t.Writer)
+	defer cancel()
+	if err := call(cctx, target); err != nil {
 		return false, "", err
 	}
 	x.r.Changes = append(x.r.Changes, fmt.Sprintf("writer %s → %s (%s)", orUnknown(x.p.From), x.p.To, what))
@@ -269,7 +275,9 @@ func (x *run) detach(ctx context.Context) (bool, string, error) {
 	if target.ID == "" {
 		return false, "", fmt.Errorf("the member in %s is unknown: cannot detach it", x.p.To)
 	}
-	if err := x.o.DB.Detach(ctx, target); err != nil {
+	cctx, cancel := context.WithTimeout(ctx, x.t.Writer)
+	defer cancel()
+	if err := x.o.DB.Detach(cctx, target); err != nil {
 		return false, "", err
 	}
 	x.r.Changes = append(x.r.Changes, fmt.Sprintf("%s (%s) detached from the global database: standalone writer", x.p.To, target.ID))
@@ -325,7 +333,7 @@ func (x *run) route(ctx context.Context) (bool, string, error) {
 	if err == nil && active == x.p.To {
 		return true, fmt.Sprintf("the front door already sends traffic to %s", x.p.To), nil
 	}
-	if err := x.o.Router.Route(ctx, x.p.To); err != nil {
+	if err := x.sendRoute(ctx); err != nil {
 		return false, "", err
 	}
 	before := active
@@ -343,12 +351,18 @@ func (x *run) route(ctx context.Context) (bool, string, error) {
 		}
 		// Route is idempotent: saying it again keeps a router that
 		// converges slowly (a metric-driven health check) fed.
-		if err := x.o.Router.Route(ctx, x.p.To); err != nil {
+		if err := x.sendRoute(ctx); err != nil {
 			return false, "", err
 		}
 		return false, fmt.Sprintf("the front door still reports %s", orUnknown(a)), nil
 	})
 	return false, fmt.Sprintf("traffic %s → %s", orUnknown(before), x.p.To), err
+}
+
+func (x *run) sendRoute(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+	defer cancel()
+	return x.o.Router.Route(ctx, x.p.To)
 }
 
 func (x *run) active(ctx context.Context) (string, error) {

@@ -359,8 +359,10 @@ func TestWaitTimesOut(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q, want it to contain %q", err, tt.want)
 			}
-			if waited := h.clock.Now().Sub(began); waited < tt.timeout {
-				t.Errorf("fake clock advanced %s, want at least the timeout %s", waited, tt.timeout)
+			// The steps before the wait take 20s on the fake clock; one
+			// poll interval may overrun the timeout.
+			if waited := h.clock.Now().Sub(began); waited < tt.timeout || waited > tt.timeout+time.Minute {
+				t.Errorf("fake clock advanced %s, want the timeout %s (plus under a minute)", waited, tt.timeout)
 			}
 			for i, s := range r.Steps {
 				if s.Step.Action == tt.step && s.Outcome != OutcomeFailed {
@@ -588,5 +590,109 @@ func TestEvaluateRecordsFailures(t *testing.T) {
 	}
 	if got, want := s.Regions(), []string{east, west, "eu-west-1"}; !slices.Equal(got, want) {
 		t.Errorf("regions %v, want %v", got, want)
+	}
+}
+
+// TestRTOIsStartToFirstVerifiedWrite: the recovery time runs from the
+// first step (after approval, however long the operator took) to the
+// first write served by the new region, retries included.
+func TestRTOIsStartToFirstVerifiedWrite(t *testing.T) {
+	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+		t.Run(string(kind), func(t *testing.T) {
+			w := newWorld()
+			w.verifyFail = 2 // the front door's change takes a while to reach every edge
+			h := newHarness(t, w)
+			h.appr.clock, h.appr.think = h.clock, 3*time.Minute
+			began := h.clock.Now()
+			r, err := h.o.Run(context.Background(), kind, Options{})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if want := began.Add(3 * time.Minute); !r.Started.Equal(want) {
+				t.Errorf("started at %s, want after the approval at %s", r.Started, want)
+			}
+			if w.firstWriteOK.IsZero() {
+				t.Fatal("no write succeeded")
+			}
+			if want := w.firstWriteOK.Sub(r.Started); r.RTO != want || r.RTO <= 0 {
+				t.Errorf("RTO %s, want %s (start → first verified write)", r.RTO, want)
+			}
+		})
+	}
+}
+
+// TestWaitWriterWaitsForWhatEachKindNeeds: a planned switchover keeps
+// both members, so the route moves only once the global database is
+// available again; an unplanned failover cannot wait for the lost member,
+// so it needs only the new writer's cluster available.
+func TestWaitWriterWaitsForWhatEachKindNeeds(t *testing.T) {
+	t.Run("planned", func(t *testing.T) {
+		w := newWorld()
+		w.globalSettle, w.memberSettle = 3, 1
+		h := newHarness(t, w)
+		if _, err := h.o.Run(context.Background(), KindPlanned, Options{}); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if diff := cmp.Diff([]string{"available"}, w.statusAtRoute); diff != "" {
+			t.Errorf("global status when the route moved (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("unplanned", func(t *testing.T) {
+		w := newWorld()
+		w.globalSettle, w.memberSettle = -1, 2 // the global status never settles
+		h := newHarness(t, w)
+		r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if !r.Verified {
+			t.Errorf("not verified")
+		}
+		if w.statusAtFirstWrite != "available" {
+			t.Errorf("the first write went to a cluster with status %q, want available", w.statusAtFirstWrite)
+		}
+	})
+}
+
+// hangingDB and hangingRouter never answer a call that changes
+// something: only the call's deadline ends it.
+type hangingDB struct{ snapshotDB }
+
+func (hangingDB) Switchover(ctx context.Context, _ Member) error { <-ctx.Done(); return ctx.Err() }
+func (hangingDB) Failover(ctx context.Context, _ Member, _ bool) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+type hangingRouter struct{ router }
+
+func (hangingRouter) Route(ctx context.Context, _ string) error { <-ctx.Done(); return ctx.Err() }
+
+func TestHangingCallsAreBounded(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		kind Kind
+		hang func(*harness)
+		step Action
+	}{
+		{"switchover", KindPlanned, func(h *harness) { h.o.DB = hangingDB{snapshotDB{db{h.w}}} }, ActionSwitchover},
+		{"failover", KindUnplanned, func(h *harness) { h.o.DB = hangingDB{snapshotDB{db{h.w}}} }, ActionFailover},
+		{"route", KindUnplanned, func(h *harness) { h.o.Router = hangingRouter{router{h.w}} }, ActionRoute},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, newWorld())
+			// Real deadlines: keep them short.
+			h.o.Timeouts.Writer, h.o.Timeouts.Probe = 50*time.Millisecond, 50*time.Millisecond
+			tt.hang(h)
+			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Run error %v, want the call's deadline", err)
+			}
+			for _, s := range r.Steps {
+				if s.Step.Action == tt.step && s.Outcome != OutcomeFailed {
+					t.Errorf("step %s outcome %s, want failed", s.Step.Action, s.Outcome)
+				}
+			}
+		})
 	}
 }

@@ -29,6 +29,11 @@ type world struct {
 	// new writer shows up; -1 never.
 	flipAfter int
 	pending   *pendingOp
+	// After the flip, the global database keeps the operation's status
+	// for globalSettle more reads and the new writer's cluster is
+	// "modifying" for memberSettle more reads; -1 is forever.
+	globalSettle, memberSettle int
+	settling                   *settling
 
 	topologyErr error
 	switchErr   []error // popped per call
@@ -43,11 +48,25 @@ type world struct {
 	healthErr  map[string]error
 	servedBy   string // when set, VerifyWrite reports this region
 	verifyErr  error
+	verifyFail int // the first verifyFail writes fail with 503
+	// What the fakes saw: the global status at each Route call, the
+	// routed member's cluster status at the first write, and the time of
+	// the first write that succeeded (now is the harness clock).
+	statusAtRoute      []string
+	statusAtFirstWrite string
+	firstWriteOK       time.Time
+	now                func() time.Time
 	snapshot   string
 	snapErr    error
 	snapAsked  []Member
 	activeErr  error
 	writesSeen int
+}
+
+type settling struct {
+	writer        string // member ID
+	op            string
+	global, membr int
 }
 
 type pendingOp struct {
@@ -133,11 +152,40 @@ func (d db) Topology(ctx context.Context) (Topology, error) {
 	if w.topologyErr != nil {
 		return Topology{}, w.topologyErr
 	}
+	if st := w.settling; st != nil {
+		if st.global > 0 {
+			st.global--
+		}
+		if st.membr > 0 {
+			st.membr--
+		}
+	}
 	if p := w.pending; p != nil {
 		p.reads++
 		if w.flipAfter >= 0 && p.reads > w.flipAfter {
 			w.setWriter(p.to)
 			w.pending = nil
+			if w.globalSettle != 0 || w.memberSettle != 0 {
+				w.settling = &settling{writer: p.to, op: p.operation, global: w.globalSettle, membr: w.memberSettle}
+			}
+		}
+	}
+	if st := w.settling; st != nil {
+		if st.global != 0 {
+			w.topo.Status, w.topo.Operation, w.topo.OperationTo = st.op, st.op, st.writer
+		} else {
+			w.topo.Status, w.topo.Operation, w.topo.OperationTo = "available", "", ""
+		}
+		for i := range w.topo.Members {
+			if m := &w.topo.Members[i]; m.ID == st.writer {
+				m.Status = "available"
+				if st.membr != 0 {
+					m.Status = "modifying"
+				}
+			}
+		}
+		if st.global == 0 && st.membr == 0 {
+			w.settling = nil
 		}
 	}
 	t := w.topo
@@ -225,6 +273,7 @@ func (r router) Route(ctx context.Context, region string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.log("Route(%s)", region)
+	w.statusAtRoute = append(w.statusAtRoute, w.topo.Status)
 	if err := pop(&w.routeErr); err != nil {
 		return err
 	}
@@ -256,15 +305,25 @@ func (p prober) VerifyWrite(ctx context.Context) (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writesSeen++
+	m, ok := w.topo.Member(w.route)
+	if w.writesSeen == 1 {
+		w.statusAtFirstWrite = m.Status
+	}
 	if w.verifyErr != nil {
 		return "", w.verifyErr
+	}
+	if w.verifyFail > 0 {
+		w.verifyFail--
+		return "", errors.New("503 unavailable")
 	}
 	if w.servedBy != "" {
 		return w.servedBy, nil
 	}
-	m, ok := w.topo.Member(w.route)
 	if !ok || !m.Writer {
 		return "", fmt.Errorf("503 region_passive from %s", w.route)
+	}
+	if w.firstWriteOK.IsZero() && w.now != nil {
+		w.firstWriteOK = w.now()
 	}
 	return w.route, nil
 }
@@ -295,14 +354,22 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// approver is the Approver fake.
+// approver is the Approver fake. With think set it sleeps that long on
+// clock before answering, like an operator reading the plan.
 type approver struct {
 	err   error
 	asked []Plan
+	clock Clock
+	think time.Duration
 }
 
 func (a *approver) Approve(ctx context.Context, p Plan) error {
 	a.asked = append(a.asked, p)
+	if a.think > 0 {
+		if err := a.clock.Sleep(ctx, a.think); err != nil {
+			return err
+		}
+	}
 	return a.err
 }
 
@@ -319,6 +386,7 @@ type harness struct {
 func newHarness(tb testing.TB, w *world) *harness {
 	tb.Helper()
 	h := &harness{w: w, clock: newClock(), rec: &Recorder{}, appr: &approver{}}
+	w.now = h.clock.Now
 	h.o = &Orchestrator{
 		DB: snapshotDB{db{w}}, Router: router{w}, Prober: prober{w}, Approver: h.appr,
 		Printer: h.rec, Clock: h.clock,
