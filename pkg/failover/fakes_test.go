@@ -56,11 +56,11 @@ type world struct {
 	statusAtFirstWrite string
 	firstWriteOK       time.Time
 	now                func() time.Time
-	snapshot   string
-	snapErr    error
-	snapAsked  []Member
-	activeErr  error
-	writesSeen int
+	snapshot           string
+	snapErr            error
+	snapAsked          []Member
+	activeErr          error
+	writesSeen         int
 }
 
 type settling struct {
