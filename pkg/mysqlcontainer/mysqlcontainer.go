@@ -20,12 +20,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -131,6 +134,13 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 	}
 	custom := []testcontainers.ContainerCustomizer{
 		testcontainers.WithExposedPorts(Port),
+		// Publish the port on loopback only: the server is for this
+		// machine's tests and tools, not for its network.
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.PortBindings = network.PortMap{
+				network.MustParsePort(Port): {{HostIP: netip.MustParseAddr("127.0.0.1")}},
+			}
+		}),
 		testcontainers.WithEnv(env),
 		testcontainers.WithWaitStrategy(&pingStrategy{
 			password: opts.RootPassword,
