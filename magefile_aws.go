@@ -71,7 +71,7 @@ func openAWS(ctx context.Context) (*awsops.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return awsops.Open(ctx, cfg, awsops.NewClients(awsCfg), os.Stdout)
+	return awsops.Open(ctx, cfg, awsops.NewClients(awsCfg), os.Stdout, awsops.DefaultCacheDir())
 }
 
 func confirmer() failover.Confirmer {

@@ -88,6 +88,9 @@ func PeerOverrides(t Target, self *Stack, peer *Stack) (overrides map[string]str
 // values and remove the front door). wired reports whether t's stack
 // already has those values.
 func (e *Env) DeployOverrides(t Target) (overrides map[string]string, wired bool, err error) {
+	if err := e.RequireFresh(); err != nil {
+		return nil, false, err
+	}
 	self, peer := e.Primary, e.Secondary
 	if t.Env == RoleSecondary {
 		self, peer = e.Secondary, e.Primary

@@ -93,6 +93,9 @@ type member struct {
 func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 	var rep DestroyReport
 	e := d.Env
+	if err := e.RequireFresh(); err != nil {
+		return rep, err
+	}
 	db := e.Database()
 	stacks := []*Stack{e.Secondary, e.Primary} // deletion order
 	roleOf := func(arn string) string {

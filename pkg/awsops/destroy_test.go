@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,11 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 	}
 	if len(rep.Changes) != 0 {
 		t.Errorf("third run changed %q, want nothing", rep.Changes)
+	}
+	// Deleted stacks leave no saved description that a later run could
+	// take for a live one.
+	if saved, _ := filepath.Glob(filepath.Join(f.cacheDir, "*", "*.json")); len(saved) != 0 {
+		t.Errorf("saved descriptions %q after the stacks are gone", saved)
 	}
 }
 

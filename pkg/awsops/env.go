@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -94,17 +95,38 @@ type Env struct {
 	Stacks  *Stacks
 	// Primary and Secondary are the stacks by role.
 	Primary, Secondary *Stack
+	// Saved says, by region, why that region's stack is its last saved
+	// description rather than a fresh one.
+	Saved map[string]string
 	// Out receives progress; nil is os.Stdout.
 	Out io.Writer
 }
 
+// DefaultCacheDir is where the mage targets keep the stacks' last
+// descriptions: the user's cache directory, else none.
+func DefaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "todomgmt", "stacks")
+}
+
 // Open describes both stacks. A missing stack is not an error here;
 // RequireStacks says what to do about it.
-func Open(ctx context.Context, cfg Config, clients *Clients, out io.Writer) (*Env, error) {
+//
+// Each description read is saved under cacheDir ("" saves nothing). When
+// a region's CloudFormation API does not answer, which is what a lost
+// region looks like, Open falls back to the saved description and says so
+// (Env.Saved): the unplanned failover needs the lost primary stack's
+// outputs (the front door's KeyValueStore ARN and URL). Targets that
+// change stacks call RequireFresh.
+func Open(ctx context.Context, cfg Config, clients *Clients, out io.Writer, cacheDir string) (*Env, error) {
 	if out == nil {
 		out = os.Stdout
 	}
-	e := &Env{Config: cfg, Clients: clients, Stacks: &Stacks{Clients: clients, Out: out}, Out: out}
+	e := &Env{Config: cfg, Clients: clients, Stacks: &Stacks{Clients: clients, Out: out, CacheDir: cacheDir},
+		Saved: map[string]string{}, Out: out}
 	for _, x := range []struct {
 		t   Target
 		dst **Stack
@@ -113,13 +135,38 @@ func Open(ctx context.Context, cfg Config, clients *Clients, out io.Writer) (*En
 		var nf *StackNotFoundError
 		switch {
 		case errors.As(err, &nf):
+			e.Stacks.forget(x.t.Region, x.t.StackName)
 		case err != nil:
-			return nil, err
+			ss, serr := e.Stacks.saved(x.t.Region, x.t.StackName)
+			if serr != nil {
+				return nil, err
+			}
+			*x.dst = &ss.Stack
+			why := fmt.Sprintf("CloudFormation in %s does not answer (%v): using stack %s as described at %s",
+				x.t.Region, err, x.t.StackName, ss.SavedAt.Format(time.RFC3339))
+			e.Saved[x.t.Region] = why
+			fmt.Fprintf(out, "warning: %s\n", why)
 		default:
+			e.Stacks.save(st, e.Stacks.clock().Now())
 			*x.dst = &st
 		}
 	}
 	return e, nil
+}
+
+// RequireFresh returns an error when a stack's description is a saved
+// one: deploy and destroy act on the stacks as they are now.
+func (e *Env) RequireFresh() error {
+	if len(e.Saved) == 0 {
+		return nil
+	}
+	var why []string
+	for _, r := range e.Regions() {
+		if w, ok := e.Saved[r]; ok {
+			why = append(why, w)
+		}
+	}
+	return fmt.Errorf("%s: try again when it answers", strings.Join(why, "; "))
 }
 
 // RequireStacks returns a clear error unless both stacks exist.

@@ -84,6 +84,8 @@ type fakeAWS struct {
 	kvsETag   int
 	secrets   map[string]string // user pool id → client secret
 	pools     map[string]*fakePool
+	cfnDown   map[string]error // CloudFormation's answer in a region that is down
+	cacheDir  string
 	clock     *testClock
 }
 
@@ -93,7 +95,7 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	f := &fakeAWS{tb: tb, clusters: map[string]*fakeCluster{}, snapshots: map[string][]rdstypes.DBClusterSnapshot{},
 		clock:  &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)},
 		alarms: map[string]cwtypes.StateValue{}, secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"},
-		pools: map[string]*fakePool{}}
+		pools: map[string]*fakePool{}, cfnDown: map[string]error{}, cacheDir: tb.TempDir()}
 	for _, arn := range []string{eastARN, westARN} {
 		ca, _ := ParseClusterARN(arn)
 		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable}
@@ -374,6 +376,9 @@ func (c fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeSt
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := aws.ToString(in.StackName)
+	if err := f.cfnDown[c.region]; err != nil {
+		return nil, err
+	}
 	s := c.find(name)
 	if s == nil || s.st.Status == "DELETE_COMPLETE" && name == s.st.Name {
 		return nil, notExist(name)
@@ -660,7 +665,7 @@ func testConfig() Config {
 // openEnv opens the deployment over the fakes with a fast clock.
 func openEnv(tb testing.TB, f *fakeAWS, out *strings.Builder) *Env {
 	tb.Helper()
-	e, err := Open(context.Background(), testConfig(), f.clients(), out)
+	e, err := Open(context.Background(), testConfig(), f.clients(), out, f.cacheDir)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}

@@ -484,3 +484,60 @@ func TestDeployOverrides(t *testing.T) {
 		t.Fatalf("wired primary: %v, %t, %v; want its peer values kept", o, wired, err)
 	}
 }
+
+// TestUnplannedFailoverWithTheLostRegionsCloudFormationDown: a lost region
+// does not describe its stack either. The unplanned failover still runs
+// on the primary stack's saved outputs (the front door's KeyValueStore
+// lives there); deploy and destroy refuse to act on a saved description.
+func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
+	f, a, e, out := deployment(t, east) // describes both stacks once: saved
+	a.down[east] = true
+	f.clusters[eastARN].status = ""
+	f.cfnDown[east] = &net503{}
+
+	if _, err := Open(context.Background(), testConfig(), e.Clients, out, t.TempDir()); err == nil {
+		t.Fatalf("Open without a saved description succeeded, want CloudFormation's error")
+	}
+	e, err := Open(context.Background(), testConfig(), e.Clients, out, f.cacheDir)
+	if err != nil {
+		t.Fatalf("Open with %s's CloudFormation down: %v", east, err)
+	}
+	if e.Primary == nil || e.Primary.Output("KeyValueStoreArn") != kvsARN || e.Saved[east] == "" || e.Saved[west] != "" {
+		t.Fatalf("primary %+v saved %q, want the saved primary stack and a fresh secondary", e.Primary, e.Saved)
+	}
+	if !strings.Contains(out.String(), "warning: CloudFormation in us-east-1 does not answer") {
+		t.Errorf("no warning about the saved description:\n%s", out)
+	}
+
+	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Clock = &testClock{now: time.Now()}
+	o.Timeouts = failover.Timeouts{Poll: time.Second}
+	if r, err := o.Run(context.Background(), failover.KindUnplanned, failover.Options{}); err != nil || !r.Verified {
+		t.Fatalf("failover: %v\n%s", err, r)
+	}
+	want := []string{"global PutKey active-region=us-west-2", "us-west-2 FailoverGlobalCluster " + westARN + " allowDataLoss=true"}
+	if diff := cmp.Diff(want, f.Log("PutKey", "FailoverGlobalCluster")); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+
+	if _, _, err := e.DeployOverrides(e.Config.Primary); err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Errorf("deploy overrides: %v, want a refusal", err)
+	}
+	before := len(f.Log(mutating...))
+	if _, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background()); err == nil {
+		t.Errorf("destroy on a saved description succeeded, want a refusal")
+	}
+	if calls := f.Log(mutating...)[before:]; len(calls) != 0 {
+		t.Errorf("destroy made calls %q", calls)
+	}
+	st, err := e.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.Join(st.Problems(), "\n"); !strings.Contains(p, "CloudFormation in us-east-1 does not answer") {
+		t.Errorf("status problems %q, want the unreachable CloudFormation", p)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -57,6 +59,67 @@ type Stacks struct {
 	// Timeout bounds a stack deletion; zero means 60 minutes (an Aurora
 	// cluster and its proxy take a while).
 	Timeout time.Duration
+	// CacheDir keeps the last description of each stack, for when its
+	// region's CloudFormation API does not answer (see Open); "" keeps
+	// nothing.
+	CacheDir string
+}
+
+// savedStack is a stack's description as last read, kept on disk.
+type savedStack struct {
+	SavedAt time.Time `json:"savedAt"`
+	Stack   Stack     `json:"stack"`
+}
+
+func (s *Stacks) savedPath(region, name string) string {
+	return filepath.Join(s.CacheDir, region, name+".json")
+}
+
+// save keeps st's description; failing to keep it only costs the
+// fallback, so errors are ignored.
+func (s *Stacks) save(st Stack, now time.Time) {
+	if s.CacheDir == "" {
+		return
+	}
+	b, err := json.Marshal(savedStack{SavedAt: now.UTC(), Stack: st})
+	if err != nil {
+		return
+	}
+	p := s.savedPath(st.Region, st.Name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return
+	}
+	_ = os.Rename(tmp, p)
+}
+
+// forget drops the saved description of a stack that no longer exists.
+func (s *Stacks) forget(region, name string) {
+	if s.CacheDir != "" {
+		_ = os.Remove(s.savedPath(region, name))
+	}
+}
+
+// saved returns the last saved description of the stack.
+func (s *Stacks) saved(region, name string) (savedStack, error) {
+	if s.CacheDir == "" {
+		return savedStack{}, os.ErrNotExist
+	}
+	b, err := os.ReadFile(s.savedPath(region, name))
+	if err != nil {
+		return savedStack{}, err
+	}
+	var ss savedStack
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return savedStack{}, err
+	}
+	if ss.Stack.Name != name || ss.Stack.Region != region {
+		return savedStack{}, fmt.Errorf("%s holds another stack", s.savedPath(region, name))
+	}
+	return ss, nil
 }
 
 func (s *Stacks) clock() failover.Clock {

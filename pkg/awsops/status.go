@@ -20,6 +20,9 @@ type Status struct {
 	State failover.State
 	// Stacks is each region's stack status ("" when the stack is missing).
 	Stacks map[string]string
+	// Saved says, by region, why its stack was read from the saved
+	// description (Env.Saved).
+	Saved map[string]string
 	// Proxies summarises each region's RDS Proxy targets.
 	Proxies map[string]ProxyHealth
 	// FrontDoor is the front door's mode and URL.
@@ -61,7 +64,7 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 		router = errRouter{err}
 	}
 	o := &failover.Orchestrator{DB: e.Database(), Router: router, Prober: e.Prober(), Regions: e.Regions()}
-	st := Status{State: o.Evaluate(ctx), Stacks: map[string]string{}, Proxies: map[string]ProxyHealth{},
+	st := Status{State: o.Evaluate(ctx), Stacks: map[string]string{}, Saved: e.Saved, Proxies: map[string]ProxyHealth{},
 		FrontDoorMode: e.FrontDoorMode(), FrontDoorURL: e.FrontDoorURL()}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -71,6 +74,9 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 			continue
 		}
 		st.Stacks[t.Region] = s.Status
+		if _, ok := e.Saved[t.Region]; ok {
+			st.Stacks[t.Region] = s.Status + " (saved; CloudFormation does not answer)"
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -125,6 +131,9 @@ func (s Status) Problems() []string {
 	for _, r := range s.State.Regions() {
 		if _, ok := s.Stacks[r]; !ok {
 			out = append(out, fmt.Sprintf("no stack in %s", r))
+		}
+		if why, ok := s.Saved[r]; ok {
+			out = append(out, why)
 		}
 	}
 	if w, ok := s.State.Topology.Writer(); ok {
