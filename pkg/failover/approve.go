@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 // ConfirmEnv is the environment variable a non-interactive run sets to the
@@ -114,14 +116,9 @@ func NewConfirmer(stdin *os.File, out io.Writer, flagValue string) Confirmer {
 	return TypedConfirmation{In: stdin, Out: out}
 }
 
-// IsTerminal reports whether f is a character device (a terminal).
+// IsTerminal reports whether f is a terminal. A character device is not
+// enough: /dev/null is one too, and a run with stdin from /dev/null (CI,
+// cron) must get the flag's refusal, not a prompt nobody can answer.
 func IsTerminal(f *os.File) bool {
-	if f == nil {
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	return f != nil && term.IsTerminal(int(f.Fd()))
 }

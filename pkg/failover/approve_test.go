@@ -92,6 +92,19 @@ func TestNewConfirmer(t *testing.T) {
 	if IsTerminal(nil) {
 		t.Errorf("IsTerminal(nil) = true")
 	}
+	// /dev/null is a character device but no terminal: stdin from it (CI,
+	// cron) must get the flag approver, which refuses without the flag.
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if IsTerminal(null) {
+		t.Errorf("IsTerminal(%s) = true, want false", os.DevNull)
+	}
+	if _, ok := NewConfirmer(null, io.Discard, "").(FlagConfirmation); !ok {
+		t.Errorf("stdin from %s: want the flag approver", os.DevNull)
+	}
 }
 
 func TestTextPrinter(t *testing.T) {

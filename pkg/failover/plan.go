@@ -78,9 +78,9 @@ const (
 
 // Step is one step of a plan.
 type Step struct {
-	Action Action
+	Action Action `json:"action"`
 	// Summary says what the step does, for people.
-	Summary string
+	Summary string `json:"summary"`
 }
 
 // DefaultMaxLag is the largest replication lag a planned switchover accepts
