@@ -16,23 +16,8 @@ import (
 // BuildEnv is the environment for `sam build`: SAM's go1.x builder runs
 // `go build` for GOOS=linux and the function's architecture; GOFLAGS and
 // CGO_ENABLED carry the project's Lambda build flags (pkg/lambdabuild).
-// GOFLAGS cannot hold a flag value with a space, so "-ldflags=-s -w"
-// becomes "-ldflags=-s" (which strips the DWARF tables too on Go ≥ 1.22).
 func BuildEnv() map[string]string {
-	var flags []string
-	for i := 0; i < len(lambdabuild.Flags); i++ {
-		f := lambdabuild.Flags[i]
-		switch {
-		case f == "-tags" && i+1 < len(lambdabuild.Flags):
-			flags = append(flags, "-tags="+lambdabuild.Flags[i+1])
-			i++
-		case strings.HasPrefix(f, "-ldflags="):
-			flags = append(flags, "-ldflags=-s")
-		default:
-			flags = append(flags, f)
-		}
-	}
-	return map[string]string{"GOFLAGS": strings.Join(flags, " "), "CGO_ENABLED": "0"}
+	return map[string]string{"GOFLAGS": lambdabuild.GoFlags(), "CGO_ENABLED": "0"}
 }
 
 // SamBuildArgs are the arguments of `sam build` for a config environment.

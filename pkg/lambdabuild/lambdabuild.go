@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Function is one Lambda function of the project.
@@ -26,8 +27,16 @@ var Functions = []Function{
 }
 
 // Flags are the go build flags for a Lambda binary: lambda.norpc drops the
-// RPC runtime that provided.al2023 does not use; -s -w strip symbols.
-var Flags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}
+// RPC runtime that provided.al2023 does not use; -s strips the symbol table
+// and (since Go 1.22) the DWARF data. Each is a single -flag=value without
+// spaces, so the same list works in GOFLAGS for `sam build` (GoFlags).
+var Flags = []string{"-tags=lambda.norpc", "-trimpath", "-ldflags=-s"}
+
+// GoFlags returns Flags as a GOFLAGS value, for builds that run go
+// themselves (SAM's go1.x builder).
+func GoFlags() string {
+	return strings.Join(Flags, " ")
+}
 
 // Env returns the environment for cross-compiling to linux/arch without cgo.
 func Env(arch string) []string {
