@@ -91,68 +91,46 @@ func (n *node) resetGTIDs(ctx context.Context) error {
 	}
 }
 
+// execFor runs the statements for the server's flavour: mariadb on
+// MariaDB, mysql on MySQL, whose replication statements differ.
+func (n *node) execFor(ctx context.Context, mariadb, mysql []string) error {
+	f, _, err := n.Flavour(ctx)
+	if err != nil {
+		return err
+	}
+	if f == flavourMariaDB {
+		return n.exec(ctx, mariadb...)
+	}
+	return n.exec(ctx, mysql...)
+}
+
 // fence makes the server refuse writes from the application: read_only
 // (and super_read_only on MySQL, so not even root writes). Replication
 // still applies. Statements that are running finish first.
 func (n *node) fence(ctx context.Context) error {
-	f, _, err := n.Flavour(ctx)
-	if err != nil {
-		return err
-	}
-	if f == flavourMariaDB {
-		return n.exec(ctx, "SET GLOBAL read_only=ON")
-	}
-	return n.exec(ctx, "SET GLOBAL super_read_only=ON")
+	return n.execFor(ctx, []string{"SET GLOBAL read_only=ON"}, []string{"SET GLOBAL super_read_only=ON"})
 }
 
 // unfence makes the server writable.
 func (n *node) unfence(ctx context.Context) error {
-	f, _, err := n.Flavour(ctx)
-	if err != nil {
-		return err
-	}
-	if f == flavourMariaDB {
-		return n.exec(ctx, "SET GLOBAL read_only=OFF")
-	}
-	return n.exec(ctx, "SET GLOBAL super_read_only=OFF", "SET GLOBAL read_only=OFF")
+	return n.execFor(ctx, []string{"SET GLOBAL read_only=OFF"}, []string{"SET GLOBAL super_read_only=OFF", "SET GLOBAL read_only=OFF"})
 }
 
 // stopReplication stops both replication threads (a no-op when none run).
 func (n *node) stopReplication(ctx context.Context) error {
-	f, _, err := n.Flavour(ctx)
-	if err != nil {
-		return err
-	}
-	if f == flavourMariaDB {
-		return n.exec(ctx, "STOP SLAVE")
-	}
-	return n.exec(ctx, "STOP REPLICA")
+	return n.execFor(ctx, []string{"STOP SLAVE"}, []string{"STOP REPLICA"})
 }
 
 // stopReceiving stops the IO thread only: nothing more arrives from the
 // source, and the SQL thread goes on applying what has arrived.
 func (n *node) stopReceiving(ctx context.Context) error {
-	f, _, err := n.Flavour(ctx)
-	if err != nil {
-		return err
-	}
-	if f == flavourMariaDB {
-		return n.exec(ctx, "STOP SLAVE IO_THREAD")
-	}
-	return n.exec(ctx, "STOP REPLICA IO_THREAD")
+	return n.execFor(ctx, []string{"STOP SLAVE IO_THREAD"}, []string{"STOP REPLICA IO_THREAD"})
 }
 
 // forgetSource stops replication and removes the source configuration, so
 // the server is a standalone server again.
 func (n *node) forgetSource(ctx context.Context) error {
-	f, _, err := n.Flavour(ctx)
-	if err != nil {
-		return err
-	}
-	if f == flavourMariaDB {
-		return n.exec(ctx, "STOP SLAVE", "RESET SLAVE ALL")
-	}
-	return n.exec(ctx, "STOP REPLICA", "RESET REPLICA ALL")
+	return n.execFor(ctx, []string{"STOP SLAVE", "RESET SLAVE ALL"}, []string{"STOP REPLICA", "RESET REPLICA ALL"})
 }
 
 // replicateFrom makes the server a replica of source, starting where the
