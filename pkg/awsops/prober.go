@@ -159,20 +159,6 @@ type Prober struct {
 
 var _ failover.Prober = (*Prober)(nil)
 
-// healthBody is the API's /v1/health answer (pkg/httpapi).
-type healthBody struct {
-	Region string `json:"region"`
-	Role   string `json:"role"`
-	DB     struct {
-		Reachable bool    `json:"reachable"`
-		LatencyMs float64 `json:"latencyMs"`
-	} `json:"db"`
-	Error *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 // Health calls region's /v1/health directly (no token needed).
 func (p *Prober) Health(ctx context.Context, region string) (failover.APIHealth, error) {
 	base, ok := p.APIs[region]
@@ -187,22 +173,22 @@ func (p *Prober) Health(ctx context.Context, region string) (failover.APIHealth,
 	return h, nil
 }
 
-func (p *Prober) health(ctx context.Context, base string) (failover.APIHealth, healthBody, error) {
+func (p *Prober) health(ctx context.Context, base string) (failover.APIHealth, httpapi.HealthResponse, error) {
 	start := time.Now()
 	resp, body, err := p.do(ctx, http.MethodGet, base+"/v1/health", "", nil, nil)
 	h := failover.APIHealth{Latency: time.Since(start)}
 	if err != nil {
-		return h, healthBody{}, err
+		return h, httpapi.HealthResponse{}, err
 	}
-	var hb healthBody
+	var hb httpapi.HealthResponse
 	if err := json.Unmarshal(body, &hb); err != nil {
 		return h, hb, fmt.Errorf("%s: not a health answer: %w", resp.Status, err)
 	}
-	h.Role = hb.Role
+	h.Role = string(hb.Role)
 	if resp.StatusCode != http.StatusOK {
 		msg := resp.Status
 		if hb.Error != nil {
-			msg += " " + hb.Error.Code + ": " + hb.Error.Message
+			msg += " " + string(hb.Error.Code) + ": " + hb.Error.Message
 		}
 		return h, hb, errors.New(msg)
 	}

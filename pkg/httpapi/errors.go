@@ -47,27 +47,28 @@ func statusFor(code todo.Code) int {
 	}
 }
 
-// errorBody is the JSON of every error response:
+// ErrorBody is the JSON of every error response:
 // {"error":{"code":"not_found","message":"…","requestId":"…"}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
 }
 
-type errorDetail struct {
+// ErrorDetail is the content of an error response.
+type ErrorDetail struct {
 	Code      todo.Code `json:"code"`
 	Message   string    `json:"message"`
 	RequestID string    `json:"requestId"`
 }
 
 // detailOf returns the client-safe description of err.
-func detailOf(err error, requestID string) errorDetail {
+func detailOf(err error, requestID string) ErrorDetail {
 	code := todo.ErrorCode(err)
 	if statusFor(code) == http.StatusInternalServerError {
 		// An unknown code is an internal failure too, and its message may
 		// carry the cause.
-		return errorDetail{Code: todo.Internal, Message: "internal error", RequestID: requestID}
+		return ErrorDetail{Code: todo.Internal, Message: "internal error", RequestID: requestID}
 	}
-	return errorDetail{Code: code, Message: todo.ErrorMessage(err), RequestID: requestID}
+	return ErrorDetail{Code: code, Message: todo.ErrorMessage(err), RequestID: requestID}
 }
 
 // writeError renders err and returns the status it wrote. Internal causes
@@ -78,7 +79,7 @@ func (s *server) writeError(w http.ResponseWriter, requestID string, err error) 
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
 	}
-	if werr := writeJSON(w, status, errorBody{Error: d}); werr != nil {
+	if werr := writeJSON(w, status, ErrorBody{Error: d}); werr != nil {
 		// Encoding a struct of strings cannot fail; if it ever does, the
 		// status still goes out.
 		w.WriteHeader(status)

@@ -9,16 +9,18 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
-// healthResponse is the body of GET /v1/health. Role is absent when the
-// database cannot be reached; Error is present exactly then.
-type healthResponse struct {
+// HealthResponse is the body of GET /v1/health. Role is absent when the
+// database cannot be reached; Error is present exactly then. Probers
+// (pkg/awsops, pkg/lab) decode it with this type.
+type HealthResponse struct {
 	Region string       `json:"region"`
 	Role   todo.Role    `json:"role,omitempty"`
-	DB     dbHealth     `json:"db"`
-	Error  *errorDetail `json:"error,omitempty"`
+	DB     DBHealth     `json:"db"`
+	Error  *ErrorDetail `json:"error,omitempty"`
 }
 
-type dbHealth struct {
+// DBHealth is the database part of HealthResponse.
+type DBHealth struct {
 	Reachable bool    `json:"reachable"`
 	LatencyMs float64 `json:"latencyMs"`
 }
@@ -37,12 +39,12 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) error {
 		if status >= 500 {
 			s.logError(r, d.RequestID, status, err, time.Since(start))
 		}
-		return writeJSON(w, status, healthResponse{Region: s.region, Error: &d})
+		return writeJSON(w, status, HealthResponse{Region: s.region, Error: &d})
 	}
 	ms := math.Round(float64(h.Latency.Microseconds())/10) / 100 // milliseconds, two decimals
-	return writeJSON(w, http.StatusOK, healthResponse{
+	return writeJSON(w, http.StatusOK, HealthResponse{
 		Region: s.region,
 		Role:   h.Role,
-		DB:     dbHealth{Reachable: true, LatencyMs: ms},
+		DB:     DBHealth{Reachable: true, LatencyMs: ms},
 	})
 }

@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/httpapi"
 )
 
-// RegionHeader is the response header the front door adds to every
-// response: the region whose API the request was sent to. The lab's
-// stand-in for knowing which origin CloudFront used.
-const RegionHeader = "X-Todomgmt-Region"
+// RegionHeader is the response header naming the region whose API served
+// a request. The regional APIs set it themselves; the front door also sets
+// it on every response it forwards, including its own 502s, so a client
+// always knows which origin the request went to.
+const RegionHeader = httpapi.RegionHeader
 
 // FrontDoor is the lab's CloudFront: a reverse proxy on 127.0.0.1 that
 // forwards every request, whatever the method, to the active region's

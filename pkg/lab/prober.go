@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/httpapi"
 )
 
 // Prober checks the lab's regional APIs directly and writes through the
@@ -34,16 +35,6 @@ func (p *Prober) client() *http.Client {
 	return &http.Client{Timeout: 5 * time.Second}
 }
 
-// healthBody is the part of GET /v1/health the prober reads.
-type healthBody struct {
-	Region string `json:"region"`
-	Role   string `json:"role"`
-	Error  *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 // Health calls the region's /v1/health directly. An API that does not
 // answer, or answers with an error, is reported as not OK.
 func (p *Prober) Health(ctx context.Context, region string) (failover.APIHealth, error) {
@@ -64,18 +55,18 @@ func (p *Prober) Health(ctx context.Context, region string) (failover.APIHealth,
 		return h, nil
 	}
 	defer resp.Body.Close()
-	var b healthBody
+	var b httpapi.HealthResponse
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(raw, &b); err != nil {
 		h.Detail = fmt.Sprintf("%s: undecodable body", resp.Status)
 		return h, nil
 	}
-	h.Role = b.Role
+	h.Role = string(b.Role)
 	h.OK = resp.StatusCode == http.StatusOK
 	if !h.OK {
 		h.Detail = resp.Status
 		if b.Error != nil {
-			h.Detail += ": " + b.Error.Code + ": " + b.Error.Message
+			h.Detail += ": " + string(b.Error.Code) + ": " + b.Error.Message
 		}
 	}
 	return h, nil
