@@ -50,7 +50,9 @@ type Summary struct {
 	Duplicates    float64  `json:"duplicatesMedian"`
 	DuplicatesMax int      `json:"duplicatesMax"`
 	Unreplicated  *float64 `json:"unreplicatedAtFaultMedian,omitempty"`
-	FailedRuns    int      `json:"failedRuns"`
+	// FailedRuns counts the runs that had an error or whose switch the
+	// orchestrator did not verify.
+	FailedRuns int `json:"failedRuns"`
 }
 
 // Target is one goal of the issue, checked.
@@ -60,6 +62,10 @@ type Target struct {
 	Measured string `json:"measured"`
 	Met      bool   `json:"met"`
 }
+
+// ok reports whether the scenario ran as planned: no error, and the
+// orchestrator verified a write served by the target region.
+func (s Scenario) ok() bool { return len(s.Errors) == 0 && s.Report.Verified }
 
 // finish computes the summary and the targets.
 func (r *Report) finish() {
@@ -95,7 +101,7 @@ func (r *Report) finish() {
 			if s.UnreplicatedAtFault != nil {
 				unrepl = append(unrepl, float64(*s.UnreplicatedAtFault))
 			}
-			if len(s.Errors) > 0 {
+			if !s.ok() {
 				sum.FailedRuns++
 			}
 		}
@@ -129,9 +135,15 @@ func (r *Report) finish() {
 				return strings.HasPrefix(c.ActiveWrite, "2") && c.PassiveWrite == "503 region_passive" && strings.HasPrefix(c.PassiveRead, "2") && c.ReplicaConsistent
 			})}
 		checks.Measured = checksSummary(runs)
+		// Without it a failed switch would meet every other target: no
+		// switch, no gap, nothing lost, the old writer still answering.
+		switched := Target{Scenario: name, Goal: "switched, with a verified write in the target region and no scenario error (every run)",
+			Measured: fmt.Sprintf("%d of %d run(s) failed", sum.FailedRuns, sum.Runs),
+			Met:      sum.FailedRuns == 0}
 		switch name {
 		case ScenarioPlanned, ScenarioFailback:
 			r.Targets = append(r.Targets,
+				switched,
 				Target{Scenario: name, Goal: "0 acknowledged writes lost (every run)",
 					Measured: fmt.Sprintf("max %d", sum.LostMax), Met: sum.LostMax == 0},
 				noDups,
@@ -153,7 +165,7 @@ func (r *Report) finish() {
 				pairs = append(pairs, fmt.Sprintf("%d≤%s", s.Writes.Lost, u))
 			}
 			r.Targets = append(r.Targets,
-				noDups, restoreT,
+				switched, noDups, restoreT,
 				Target{Scenario: name, Goal: "lost ≤ unreplicated at the fault (every run)",
 					Measured: strings.Join(pairs, ", "),
 					Met: every(func(s Scenario) bool {

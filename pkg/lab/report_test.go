@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 func goodChecks() Checks {
@@ -16,7 +18,7 @@ func goodChecks() Checks {
 }
 
 func scenarioFor(name string, gap time.Duration, lost, dups int, unrepl *int64, restore *Seconds) Scenario {
-	s := Scenario{Name: name, Round: 1, From: "lab-a", To: "lab-b", Checks: goodChecks(),
+	s := Scenario{Name: name, Round: 1, From: "lab-a", To: "lab-b", Checks: goodChecks(), Report: failover.Report{Verified: true},
 		Writes: WriteStats{Writes: 10, Acked: 10, Lost: lost, Duplicates: dups, WriteGap: gap, MaxAckSilence: gap}}
 	s.NoWriteTime = secondsOf(gap)
 	s.UnreplicatedAtFault, s.Restore = unrepl, restore
@@ -61,6 +63,25 @@ func TestReportTargets(t *testing.T) {
 				scenarioFor(ScenarioUnplanned, time.Second, 6, 1, ptr(int64(5)), ptr(Seconds(20))),
 			},
 			wantMissed: []string{"unplanned: 0 duplicates", "unplanned: writes restored", "unplanned: lost ≤ unreplicated"},
+		},
+		{
+			// A switchover that failed and rolled back leaves no gap, no
+			// loss and a writable old writer: only its own target shows it.
+			name: "the orchestrator failed",
+			scenarios: []Scenario{
+				func() Scenario {
+					s := scenarioFor(ScenarioPlanned, 0, 0, 0, nil, nil)
+					s.Report = failover.Report{Error: "lab-b did not reach 0-1-40 within 20s"}
+					s.Errors = []string{"orchestrator: " + s.Report.Error}
+					return s
+				}(),
+				func() Scenario {
+					s := scenarioFor(ScenarioFailback, 0, 0, 0, nil, nil)
+					s.Report.Verified = false
+					return s
+				}(),
+			},
+			wantMissed: []string{"planned: switched", "failback: switched"},
 		},
 		{
 			name:       "unplanned without a measurement cannot pass",
