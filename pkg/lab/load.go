@@ -116,7 +116,8 @@ type Load struct {
 const TaskPrefix = "drill "
 
 // StartLoad starts writing to frontDoor (a loopback base URL). Keys are
-// prefix-<n>.
+// prefix-<n>. The load runs until Stop, or until ctx ends, which also ends
+// the retries of the writes in progress.
 func StartLoad(ctx context.Context, frontDoor, prefix string, cfg LoadConfig) (*Load, error) {
 	u, err := url.Parse(frontDoor)
 	if err != nil {
@@ -139,7 +140,9 @@ func StartLoad(ctx context.Context, frontDoor, prefix string, cfg LoadConfig) (*
 		stopIssue: make(chan struct{}),
 		issued:    make(chan struct{}),
 	}
-	l.retryCtx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	// Retries end with ctx too: after Ctrl-C, Stop must not spend its
+	// settle time retrying against a lab that is about to be removed.
+	l.retryCtx, l.cancel = context.WithCancel(ctx)
 	go l.issue(ctx)
 	return l, nil
 }

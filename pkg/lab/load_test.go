@@ -90,3 +90,34 @@ func TestLoadRetriesWithTheSameKeyAcrossASwitch(t *testing.T) {
 		t.Errorf("no write needed a retry; the test did not exercise the switch")
 	}
 }
+
+// TestLoadEndsWithItsContext cancels the load's context while every write
+// is failing: the writes in flight must stop retrying at once, not after
+// Stop's settle time, so that Ctrl-C leaves time to remove the lab.
+func TestLoadEndsWithItsContext(t *testing.T) {
+	regions, fd := fakeRegions(t)
+	regions["lab-a"].store.SetPassive(true) // every write: 503 region_passive
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	load, err := StartLoad(ctx, fd.URL(), "t", LoadConfig{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	done := make(chan []Write, 1)
+	go func() { done <- load.Stop(time.Hour) }()
+	select {
+	case writes := <-done:
+		if len(writes) == 0 {
+			t.Errorf("no write was started before the cancellation; the test did not exercise retries")
+		}
+		for _, w := range writes {
+			if w.Acked {
+				t.Errorf("write %s acknowledged by a passive region", w.Key)
+			}
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Stop(1h) still retrying 30s after the load's context ended, want the retries to end with it")
+	}
+}
