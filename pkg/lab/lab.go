@@ -335,11 +335,13 @@ func (l *Lab) Orchestrator(approver failover.Approver, printer failover.Printer)
 	}
 }
 
-// Close stops the APIs and the front door and force-removes the lab's
-// containers and network. Use a context that is not cancelled (the
+// Close force-removes the lab's containers and network, then stops the
+// APIs and the front door. Use a context that is not cancelled (the
 // caller's may be, after Ctrl-C).
 func (l *Lab) Close(ctx context.Context) error {
-	var errs []error
+	// The containers first: they are what must not outlive the lab, and
+	// the servers' graceful shutdowns below may use up ctx.
+	errs := []error{l.removeContainers(ctx)}
 	if l.FrontDoor != nil {
 		errs = append(errs, l.FrontDoor.Close(ctx))
 	}
@@ -352,11 +354,17 @@ func (l *Lab) Close(ctx context.Context) error {
 	if l.ctrs != nil {
 		errs = append(errs, l.ctrs.Close())
 	}
-	// Force-remove by label (fast: no clean shutdown of throwaway
-	// servers), which also catches a container whose start failed half-way.
+	return errors.Join(errs...)
+}
+
+// removeContainers force-removes the run's containers and network by
+// label (fast: no clean shutdown of throwaway servers), which also catches
+// a container whose start failed half-way. Without a Docker client it
+// terminates the containers it knows of.
+func (l *Lab) removeContainers(ctx context.Context) error {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		errs = append(errs, err)
+		errs := []error{err}
 		l.mu.Lock()
 		for _, c := range l.containers {
 			errs = append(errs, c.Terminate(ctx))
@@ -369,8 +377,7 @@ func (l *Lab) Close(ctx context.Context) error {
 	}
 	defer cli.Close()
 	_, err = removeLabelled(ctx, cli, LabelLab+"="+l.state.RunID)
-	errs = append(errs, err)
-	return errors.Join(errs...)
+	return err
 }
 
 // quietLogger drops testcontainers' progress lines.
