@@ -25,6 +25,9 @@ const (
 	LabelRegion = "org.todomgmt.lab.region"
 )
 
+// killWait bounds the wait for a killed container to stop running.
+const killWait = 30 * time.Second
+
 // dockerContainers implements containers with the Docker API.
 type dockerContainers struct {
 	host string // where published ports are reachable, normally 127.0.0.1
@@ -115,10 +118,14 @@ func (d *dockerContainers) Stop(ctx context.Context, id string, timeout time.Dur
 	if _, err := cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		return fmt.Errorf("kill container %s: %w", short(id), err)
 	}
+	deadline := time.Now().Add(killWait)
 	for {
 		running, err := d.Running(ctx, id)
 		if err != nil || !running {
 			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("container %s still running %s after SIGKILL", short(id), killWait)
 		}
 		select {
 		case <-ctx.Done():

@@ -183,6 +183,13 @@ func (n *node) replicateFrom(ctx context.Context, source *node, user, password s
 	)
 }
 
+// minGTIDWait is the shortest timeout waitPosition gives the server: a
+// GTID wait must never get 0 or less, which means "no timeout" to
+// WAIT_FOR_EXECUTED_GTID_SET (0) and MASTER_GTID_WAIT (negative), and
+// is an error for WAIT_FOR_EXECUTED_GTID_SET (negative). A caller's
+// remaining time (waitCaughtUp's) can be either.
+const minGTIDWait = time.Millisecond
+
 // waitPosition waits up to timeout until the server has applied pos (a
 // position or GTID set read from another server). It returns whether it
 // got there and how long that took, measured around the server's own wait
@@ -192,6 +199,7 @@ func (n *node) waitPosition(ctx context.Context, pos string, timeout time.Durati
 	if err != nil {
 		return false, 0, err
 	}
+	timeout = max(timeout, minGTIDWait)
 	secs := timeout.Seconds()
 	wctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
 	defer cancel()
