@@ -214,7 +214,7 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 		}
 	}
 	defer stop()
-	if err := sleep(ctx, d.cfg.Warmup); err != nil {
+	if err := failover.RealClock.Sleep(ctx, d.cfg.Warmup); err != nil {
 		return s, err
 	}
 
@@ -226,7 +226,7 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 			if err := d.l.DB.StopReceiving(ctx, s.To); err != nil {
 				s.Errors = append(s.Errors, err.Error())
 			}
-			if err := sleep(ctx, d.cfg.Partition); err != nil {
+			if err := failover.RealClock.Sleep(ctx, d.cfg.Partition); err != nil {
 				return s, err
 			}
 		}
@@ -249,7 +249,7 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 	if err != nil {
 		s.Errors = append(s.Errors, "orchestrator: "+err.Error())
 	}
-	if err := sleep(ctx, d.cfg.Cooldown); err != nil {
+	if err := failover.RealClock.Sleep(ctx, d.cfg.Cooldown); err != nil {
 		return s, err
 	}
 	stop()
@@ -406,15 +406,4 @@ func sameData(ctx context.Context, w, r *node, schema string) (bool, string) {
 		}
 	}
 	return true, ""
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
