@@ -354,3 +354,16 @@ func literal(s string) (string, error) {
 	}
 	return "'" + s + "'", nil
 }
+
+// literals quotes each of ss with literal.
+func literals(ss ...string) ([]string, error) {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		q, err := literal(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = q
+	}
+	return out, nil
+}

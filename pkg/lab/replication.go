@@ -59,14 +59,11 @@ func mysqlAtLeast(version string, major, minor int) bool {
 // createReplicationUser creates the replication user locally, without
 // writing it to the binlog (every server gets its own copy).
 func (n *node) createReplicationUser(ctx context.Context, user, password string) error {
-	u, err := literal(user)
+	q, err := literals(user, password)
 	if err != nil {
 		return err
 	}
-	p, err := literal(password)
-	if err != nil {
-		return err
-	}
+	u, p := q[0], q[1]
 	return n.exec(ctx,
 		"SET SESSION sql_log_bin=0",
 		"CREATE USER IF NOT EXISTS "+u+"@'%' IDENTIFIED BY "+p,
@@ -141,18 +138,11 @@ func (n *node) replicateFrom(ctx context.Context, source *node, user, password s
 	if err != nil {
 		return err
 	}
-	host, err := literal(source.alias)
+	q, err := literals(source.alias, user, password)
 	if err != nil {
 		return err
 	}
-	u, err := literal(user)
-	if err != nil {
-		return err
-	}
-	p, err := literal(password)
-	if err != nil {
-		return err
-	}
+	host, u, p := q[0], q[1], q[2]
 	if f == flavourMariaDB {
 		st, err := n.State(ctx)
 		if err != nil {
