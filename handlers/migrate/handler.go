@@ -236,14 +236,17 @@ func (h *handler) send(ctx context.Context, responseURL string, resp cfnResponse
 	return fmt.Errorf("send response after %d attempts: %w", attempts, last)
 }
 
+// put sends one attempt. Its errors name the URL's host only: net/http
+// quotes the whole URL in a *url.Error, and the presigned query string is
+// a credential that must not reach the logs.
 func (h *handler) put(ctx context.Context, responseURL string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, responseURL, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return redactURL(err)
 	}
 	res, err := h.client.Do(req)
 	if err != nil {
-		return err
+		return redactURL(err)
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
@@ -272,6 +275,14 @@ func joinInts(v []int) string {
 		s[i] = fmt.Sprint(n)
 	}
 	return strings.Join(s, ",")
+}
+
+// redactURL replaces the URL a *url.Error quotes with its host.
+func redactURL(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		ue.URL = hostOf(ue.URL)
+	}
+	return err
 }
 
 // hostOf returns the host of a URL, for logs: the presigned query string

@@ -226,15 +226,36 @@ func TestCustomResourceRetriesTheResponse(t *testing.T) {
 	}
 }
 
+// TestCustomResourceResponseFails: when the answer cannot be delivered,
+// Handle fails, and neither its error nor the log quotes the presigned
+// URL's query string (a credential), whether the URL answered with an
+// error status or could not be reached at all.
 func TestCustomResourceResponseFails(t *testing.T) {
-	srv := newCFNServer(t)
-	srv.failFirst = 100
-	_, err := testHandler(okRun).Handle(context.Background(), event(srv.URL, "Create", ""))
-	if err == nil {
-		t.Fatal("Handle succeeded although CloudFormation never got the answer")
-	}
-	if strings.Contains(err.Error(), "X-Amz-Signature") {
-		t.Errorf("error %q quotes the presigned URL", err)
+	failing := newCFNServer(t)
+	failing.failFirst = 100
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	for _, tt := range []struct {
+		name, url string
+	}{
+		{"error status", failing.URL},
+		{"unreachable", closed.URL},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs strings.Builder
+			h := testHandler(okRun)
+			h.log = slog.New(slog.NewTextHandler(&logs, nil))
+			_, err := h.Handle(context.Background(), event(tt.url, "Create", ""))
+			if err == nil {
+				t.Fatal("Handle succeeded although CloudFormation never got the answer")
+			}
+			if strings.Contains(err.Error(), "X-Amz-Signature") {
+				t.Errorf("error %q quotes the presigned URL", err)
+			}
+			if strings.Contains(logs.String(), "X-Amz-Signature") {
+				t.Errorf("log quotes the presigned URL:\n%s", logs.String())
+			}
+		})
 	}
 }
 
