@@ -4,8 +4,8 @@
 // Two modes:
 //
 //   - Local (TODOMGMT_DB_DSN set): a go-sql-driver DSN with password auth,
-//     used as given, with parseTime, timeouts and rejectReadOnly=true added
-//     when absent. Development, tests, the lab.
+//     used as given, with parseTime, timeouts, rejectReadOnly=true and
+//     interpolateParams=true added when absent. Development, tests, the lab.
 //   - AWS (TODOMGMT_DB_HOST set): the RDS Proxy endpoints with IAM
 //     authentication and TLS required. Each new connection gets a fresh auth
 //     token signed locally (feature/rds/auth, no network call) in a
@@ -14,7 +14,9 @@
 //
 // Both modes use rejectReadOnly=true (a connection that lands on a demoted
 // writer is thrown away), a small pool and a short connection lifetime, so
-// pools recover by themselves after a switchover.
+// pools recover by themselves after a switchover, and interpolateParams=true,
+// so a statement with arguments is one round trip, not a server-side
+// prepare, execute and close (which would also pin RDS Proxy sessions).
 package dbconn
 
 import (
@@ -55,7 +57,9 @@ const (
 	DefaultConnMaxLifetime = time.Minute
 	// DefaultConnMaxIdleTime closes connections idle this long.
 	DefaultConnMaxIdleTime = 30 * time.Second
-	// DefaultConnectTimeout bounds the TCP dial (and TLS handshake).
+	// DefaultConnectTimeout bounds the TCP dial only (the driver's
+	// timeout); the TLS handshake and login after it are bounded by the
+	// caller's context (the request deadline) and the I/O timeouts.
 	DefaultConnectTimeout = 3 * time.Second
 	// DefaultIOTimeout bounds each network read and write of a connection,
 	// a backstop for a peer that vanished without closing; request

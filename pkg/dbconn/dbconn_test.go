@@ -107,15 +107,15 @@ func TestFromEnv(t *testing.T) {
 func TestLocalConfig(t *testing.T) {
 	base := Config{ConnectTimeout: 2 * time.Second, MaxOpenConns: 1, ConnMaxLifetime: time.Minute}
 	for _, tt := range []struct {
-		name                         string
-		dsn                          string
-		wantParseTime, wantRejectRO  bool
-		wantTimeout, wantReadTimeout time.Duration
+		name                                         string
+		dsn                                          string
+		wantParseTime, wantRejectRO, wantInterpolate bool
+		wantTimeout, wantReadTimeout                 time.Duration
 	}{
-		{"defaults added", "u:p@tcp(127.0.0.1:3306)/todomgmt", true, true, 2 * time.Second, DefaultIOTimeout},
-		{"explicit values kept", "u:p@tcp(127.0.0.1:3306)/todomgmt?parseTime=false&rejectReadOnly=false&timeout=9s&readTimeout=1s",
-			false, false, 9 * time.Second, time.Second},
-		{"password with slash and question mark", "u:p/?x@tcp(127.0.0.1:3306)/todomgmt?timeout=4s", true, true, 4 * time.Second, DefaultIOTimeout},
+		{"defaults added", "u:p@tcp(127.0.0.1:3306)/todomgmt", true, true, true, 2 * time.Second, DefaultIOTimeout},
+		{"explicit values kept", "u:p@tcp(127.0.0.1:3306)/todomgmt?parseTime=false&rejectReadOnly=false&interpolateParams=false&timeout=9s&readTimeout=1s",
+			false, false, false, 9 * time.Second, time.Second},
+		{"password with slash and question mark", "u:p/?x@tcp(127.0.0.1:3306)/todomgmt?timeout=4s", true, true, true, 4 * time.Second, DefaultIOTimeout},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := base
@@ -124,11 +124,11 @@ func TestLocalConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if mc.ParseTime != tt.wantParseTime || mc.RejectReadOnly != tt.wantRejectRO ||
+			if mc.ParseTime != tt.wantParseTime || mc.RejectReadOnly != tt.wantRejectRO || mc.InterpolateParams != tt.wantInterpolate ||
 				mc.Timeout != tt.wantTimeout || mc.ReadTimeout != tt.wantReadTimeout {
-				t.Errorf("got parseTime=%v rejectReadOnly=%v timeout=%v readTimeout=%v, want %v %v %v %v",
-					mc.ParseTime, mc.RejectReadOnly, mc.Timeout, mc.ReadTimeout,
-					tt.wantParseTime, tt.wantRejectRO, tt.wantTimeout, tt.wantReadTimeout)
+				t.Errorf("got parseTime=%v rejectReadOnly=%v interpolateParams=%v timeout=%v readTimeout=%v, want %v %v %v %v %v",
+					mc.ParseTime, mc.RejectReadOnly, mc.InterpolateParams, mc.Timeout, mc.ReadTimeout,
+					tt.wantParseTime, tt.wantRejectRO, tt.wantInterpolate, tt.wantTimeout, tt.wantReadTimeout)
 			}
 		})
 	}
@@ -166,6 +166,7 @@ func TestIAMConfig(t *testing.T) {
 		{"no plaintext fallback", mc.AllowFallbackToPlaintext, false},
 		{"cleartext password (the token) allowed", mc.AllowCleartextPasswords, true},
 		{"rejectReadOnly", mc.RejectReadOnly, true},
+		{"interpolateParams (one round trip per statement, no proxy pinning)", mc.InterpolateParams, true},
 		{"parseTime", mc.ParseTime, true},
 		{"dial timeout", mc.Timeout, time.Second},
 		{"no static password", mc.Passwd, ""},

@@ -134,8 +134,8 @@ func ioTimeout(c Config) time.Duration {
 }
 
 // localConfig parses c.DSN and adds what the store relies on, unless the
-// DSN says otherwise: parseTime=true, rejectReadOnly=true, the dial
-// timeout and the I/O timeouts.
+// DSN says otherwise: parseTime=true, rejectReadOnly=true,
+// interpolateParams=true, the dial timeout and the I/O timeouts.
 func localConfig(c Config) (*mysql.Config, error) {
 	mc, err := mysql.ParseDSN(c.DSN)
 	if err != nil {
@@ -147,6 +147,9 @@ func localConfig(c Config) (*mysql.Config, error) {
 	}
 	if !given["rejectReadOnly"] {
 		mc.RejectReadOnly = true
+	}
+	if !given["interpolateParams"] {
+		mc.InterpolateParams = true
 	}
 	if !given["timeout"] {
 		mc.Timeout = c.ConnectTimeout
@@ -162,7 +165,16 @@ func localConfig(c Config) (*mysql.Config, error) {
 
 // iamConfig is the driver configuration for one RDS Proxy endpoint: TLS
 // required and verified, the IAM token as a cleartext password (safe only
-// over that TLS), a fresh token per new connection.
+// over that TLS), a fresh token per new connection, and interpolated
+// parameters.
+//
+// interpolateParams: without it the driver runs every statement that has
+// arguments as a server-side prepared statement (prepare, execute, close):
+// an extra round trip per statement, and RDS Proxy pins a session that
+// prepares statements to one database connection. The driver escapes the
+// arguments itself (honouring NO_BACKSLASH_ESCAPES) and refuses to
+// interpolate under the multibyte charsets where that is unsafe; this
+// connection uses utf8mb4.
 func iamConfig(c Config, host, region string, creds aws.CredentialsProvider) (*mysql.Config, error) {
 	endpoint := net.JoinHostPort(host, strconv.Itoa(c.Port))
 	mc := mysql.NewConfig()
@@ -174,6 +186,7 @@ func iamConfig(c Config, host, region string, creds aws.CredentialsProvider) (*m
 	mc.AllowCleartextPasswords = true
 	mc.AllowFallbackToPlaintext = false
 	mc.RejectReadOnly = true
+	mc.InterpolateParams = true
 	mc.ParseTime = true
 	mc.Timeout = c.ConnectTimeout
 	mc.ReadTimeout = ioTimeout(c)
