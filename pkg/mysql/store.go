@@ -13,10 +13,11 @@
 // the cause kept for the log.
 //
 // A Store learns its region's role: a write that fails because the server
-// is read-only, or a Health check that finds it read-only, marks the region
+// is read-only, a Health check that finds it read-only, or a read that the
+// reader pool answers after the writer pool could not, marks the region
 // passive for a short time (WithRoleTTL), during which reads go to the
 // reader pool when there is one (WithReader). The role is re-learned after
-// the TTL, so a promotion is noticed.
+// the TTL, so a promotion is noticed; writes always try the writer.
 package mysql
 
 import (
@@ -188,7 +189,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // read runs fn against the pool reads use now. If that is the writer pool
 // and it cannot be reached, a reader pool gets one try: a stale answer from
-// a replica beats none.
+// a replica beats none. When the reader answers, the region is taken as
+// passive for the role TTL (as Health does when only the reader answers),
+// so the following reads go straight to the reader instead of each paying
+// for a failed writer attempt first.
 func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 	db := s.readPool()
 	err := fn(db)
@@ -197,9 +201,8 @@ func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 	}
 	terr := translate(err, false)
 	if db == s.writer && s.reader != nil && ctx.Err() == nil && todo.ErrorCode(terr) == todo.Unavailable {
-		if rerr := fn(s.reader); rerr == nil {
-			return nil
-		} else if !isConnError(rerr) {
+		if rerr := fn(s.reader); rerr == nil || !isConnError(rerr) {
+			s.learnRole(todo.RolePassive)
 			return translate(rerr, false)
 		}
 	}

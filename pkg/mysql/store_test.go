@@ -1,7 +1,13 @@
 package mysql
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,4 +70,88 @@ func TestWithReaderNil(t *testing.T) {
 	if !s.Passive() {
 		t.Error("Passive() = false after learning passive")
 	}
+}
+
+// TestReadFallbackLearnsTheReader: when the writer pool cannot connect and
+// the reader answers, the following reads go straight to the reader for the
+// role TTL, without a failed writer attempt each, and go back to the writer
+// after it.
+func TestReadFallbackLearnsTheReader(t *testing.T) {
+	dialErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	writer := &fakeConnector{fail: dialErr}
+	reader := &fakeConnector{}
+	wdb, rdb := sql.OpenDB(writer), sql.OpenDB(reader)
+	t.Cleanup(func() { wdb.Close(); rdb.Close() })
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := New(wdb, WithReader(rdb), WithRoleTTL(5*time.Second), WithClock(func() time.Time { return now }))
+
+	for _, st := range []struct {
+		name                      string
+		advance                   time.Duration
+		wantWriterDials, wantRead int32 // totals so far
+	}{
+		{name: "first read: the writer fails, the reader answers", wantWriterDials: 1, wantRead: 1},
+		{name: "second read: straight to the reader", wantWriterDials: 1, wantRead: 2},
+		{name: "within the TTL: still the reader", advance: 4 * time.Second, wantWriterDials: 1, wantRead: 3},
+		{name: "after the TTL: the writer is tried again", advance: 2 * time.Second, wantWriterDials: 2, wantRead: 4},
+	} {
+		now = now.Add(st.advance)
+		got, err := s.Get(t.Context(), 7)
+		if err != nil || got.ID != 7 {
+			t.Fatalf("%s: Get = %+v, %v; want todo 7 from the reader", st.name, got, err)
+		}
+		if w, r := writer.dials.Load(), reader.queries.Load(); w != st.wantWriterDials || r != st.wantRead {
+			t.Errorf("%s: got %d writer dials and %d reader queries, want %d and %d", st.name, w, r, st.wantWriterDials, st.wantRead)
+		}
+	}
+}
+
+// fakeConnector is a database/sql connector whose connections answer every
+// query with one todo row, or that fails every dial with fail.
+type fakeConnector struct {
+	fail    error
+	dials   atomic.Int32
+	queries atomic.Int32
+}
+
+func (c *fakeConnector) Connect(context.Context) (driver.Conn, error) {
+	c.dials.Add(1)
+	if c.fail != nil {
+		return nil, c.fail
+	}
+	return fakeConn{c}, nil
+}
+
+func (c *fakeConnector) Driver() driver.Driver { return nil }
+
+type fakeConn struct{ c *fakeConnector }
+
+func (fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("fake: no prepare") }
+func (fakeConn) Close() error                        { return nil }
+func (fakeConn) Begin() (driver.Tx, error)           { return nil, errors.New("fake: no transactions") }
+
+func (f fakeConn) QueryContext(_ context.Context, _ string, args []driver.NamedValue) (driver.Rows, error) {
+	f.c.queries.Add(1)
+	return &fakeRows{id: args[0].Value.(int64)}, nil
+}
+
+// fakeRows is one row of todoColumns.
+type fakeRows struct {
+	id   int64
+	done bool
+}
+
+func (*fakeRows) Columns() []string {
+	return []string{"id", "task", "status", "created_at", "updated_at", "version"}
+}
+func (*fakeRows) Close() error { return nil }
+
+func (r *fakeRows) Next(dest []driver.Value) error {
+	if r.done {
+		return io.EOF
+	}
+	r.done = true
+	ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	copy(dest, []driver.Value{r.id, "from the reader", "todo", ts, ts, int64(1)})
+	return nil
 }
