@@ -141,8 +141,9 @@ func (Lab) Status(ctx context.Context) error {
 	return nil
 }
 
-// Failover runs a planned switchover of the running lab to its passive region with the real orchestrator (run it again to fail back).
-func (Lab) Failover(ctx context.Context) error {
+// operateLab runs fn on the lab that lab:up runs, with the real
+// orchestrator asking for a typed confirmation; Ctrl-C cancels ctx.
+func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *failover.Orchestrator) error) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r, err := attachLab(ctx)
@@ -151,54 +152,33 @@ func (Lab) Failover(ctx context.Context) error {
 	}
 	defer r.Close()
 	o := r.Orchestrator(failover.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(failover.ConfirmEnv)), failover.TextPrinter{W: os.Stdout})
-	_, err = o.Run(ctx, failover.KindPlanned, failover.Options{})
-	return err
+	return fn(ctx, r, o)
+}
+
+// Failover runs a planned switchover of the running lab to its passive region with the real orchestrator (run it again to fail back).
+func (Lab) Failover(ctx context.Context) error {
+	return operateLab(ctx, func(ctx context.Context, _ *lab.Remote, o *failover.Orchestrator) error {
+		_, err := o.Run(ctx, failover.KindPlanned, failover.Options{})
+		return err
+	})
 }
 
 // FailoverUnplanned kills the running lab's writer container, fails over with data loss allowed using the real orchestrator, then rebuilds the old writer as a replica.
 func (Lab) FailoverUnplanned(ctx context.Context) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	r, err := attachLab(ctx)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	top, err := r.DB.Topology(ctx)
-	if err != nil {
-		return err
-	}
-	w, ok := top.Writer()
-	if !ok || w.Status != "available" {
-		return fmt.Errorf("the lab has no single available writer to kill (status %s): see go tool mage lab:status", top.Status)
-	}
-	snap, err := r.DB.Snapshot(ctx, w.Region)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("killing %s's database server (%s); it had %d transaction(s) not yet on %s\n", w.Region, w.ID, snap.Unreplicated, snap.Replica)
-	if err := r.DB.Kill(ctx, w.Region); err != nil {
-		return err
-	}
-	o := r.Orchestrator(failover.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(failover.ConfirmEnv)), failover.TextPrinter{W: os.Stdout})
-	_, runErr := o.Run(ctx, failover.KindUnplanned, failover.Options{})
-	if runErr != nil {
-		fmt.Printf("the failover did not complete (%v): bringing %s back as it was\n", runErr, w.Region)
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		return errors.Join(runErr, r.DB.Recover(rctx, w.Region))
-	}
-	fmt.Printf("bringing %s back as a replica of the new writer\n", w.Region)
-	rb, err := r.DB.Rebuild(ctx, w.Region)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%s rebuilt in %s: %d transaction(s) it had were never replicated", rb.Member, rb.Took.Round(time.Millisecond), rb.Diverged)
-	if rb.Reseeded {
-		fmt.Printf("; they were discarded and kept in %s", rb.Snapshot)
-	}
-	fmt.Println()
-	return nil
+	return operateLab(ctx, func(ctx context.Context, r *lab.Remote, o *failover.Orchestrator) error {
+		r.DB.Logf = func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+		u, err := r.DB.RehearseUnplanned(ctx, o)
+		if err != nil || u.Rebuild == nil {
+			return err
+		}
+		rb := u.Rebuild
+		fmt.Printf("%s rebuilt in %s: %d transaction(s) it had were never replicated", rb.Member, rb.Took.Round(time.Millisecond), rb.Diverged)
+		if rb.Reseeded {
+			fmt.Printf("; they were discarded and kept in %s", rb.Snapshot)
+		}
+		fmt.Println()
+		return nil
+	})
 }
 
 // Drill starts a lab, measures a planned switchover, a failback and an unplanned failover under load with the real orchestrator, prints the table, writes TODOMGMT_DRILL_REPORT (lab-report.json) and removes the lab.

@@ -106,16 +106,25 @@ func TestLabDrill(t *testing.T) {
 		})
 	}
 
+	// What lab:failover:unplanned runs, on the lab the drill left.
+	u, err := l.DB.RehearseUnplanned(ctx, l.Orchestrator(lab.AutoApprove{}, nil))
+	if err != nil {
+		t.Fatalf("rehearse an unplanned failover: %v", err)
+	}
+	if !u.Report.Verified || u.Rebuild == nil {
+		t.Errorf("unplanned rehearsal: verified %v, rebuild %+v; want a verified failover and the old writer rebuilt", u.Report.Verified, u.Rebuild)
+	}
+
 	top, err := l.DB.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := top.Writer(); !ok || top.Status != "available" {
-		t.Errorf("after the drill the topology is %s with members %+v, want one available writer", top.Status, top.Members)
+	if w, ok := top.Writer(); !ok || top.Status != "available" || w.Region == u.Killed {
+		t.Errorf("after the drill and the rehearsal the topology is %s with members %+v, want one available writer other than %s", top.Status, top.Members, u.Killed)
 	}
 	for _, m := range top.Members {
 		if !m.Writer && m.Sync != "connected" {
-			t.Errorf("after the drill %s is %q, want a connected replica", m.Region, m.Sync)
+			t.Errorf("after the drill and the rehearsal %s is %q, want a connected replica", m.Region, m.Sync)
 		}
 	}
 }
