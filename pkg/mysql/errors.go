@@ -77,7 +77,8 @@ func translate(err error, write bool) error {
 // isConnError reports whether err says the connection failed or the caller
 // ran out of time, rather than that the server refused the statement.
 // With rejectReadOnly=true the driver reports a read-only server as
-// driver.ErrBadConn too, which is why writes double-check the role.
+// driver.ErrBadConn too, which is why writes that fail with it
+// double-check the role.
 func isConnError(err error) bool {
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||

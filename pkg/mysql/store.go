@@ -23,6 +23,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -34,8 +35,8 @@ import (
 // region's role.
 const DefaultRoleTTL = 5 * time.Second
 
-// roleProbeTimeout bounds the extra query a write makes, after a
-// connection failure, to tell a read-only server from a dead one.
+// roleProbeTimeout bounds the extra query a write makes, after
+// driver.ErrBadConn, to tell a read-only server from a broken connection.
 const roleProbeTimeout = 2 * time.Second
 
 // Store is a todo.Service and todo.Checker over MySQL. It is safe for
@@ -152,11 +153,13 @@ func readOnly(ctx context.Context, q interface {
 }
 
 // write runs fn in a transaction on the writer pool, retrying a deadlock a
-// few times, and translates its error. A write that failed because the
-// connection broke is checked against the server's role: with
-// rejectReadOnly=true the driver reports a read-only server as a broken
-// connection, and that must reach the client as RegionPassive, not
-// Unavailable.
+// few times, and translates its error. A write that failed with
+// driver.ErrBadConn is checked against the server's role: with
+// rejectReadOnly=true that is how the driver reports a write refused by a
+// read-only server, and it must reach the client as RegionPassive, not
+// Unavailable. Other connection failures (a dial that failed, a deadline)
+// get no probe: asking a server that could not be reached costs time and
+// tells nothing.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	const attempts = 3
 	var err error
@@ -174,7 +177,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	case todo.RegionPassive:
 		s.learnRole(todo.RolePassive)
 	case todo.Unavailable:
-		if ctx.Err() == nil && isConnError(err) {
+		if ctx.Err() == nil && errors.Is(err, driver.ErrBadConn) {
 			pctx, cancel := context.WithTimeout(ctx, roleProbeTimeout)
 			ro, perr := readOnly(pctx, s.writer)
 			cancel()

@@ -155,3 +155,20 @@ func (r *fakeRows) Next(dest []driver.Value) error {
 	copy(dest, []driver.Value{r.id, "from the reader", "todo", ts, ts, int64(1)})
 	return nil
 }
+
+// TestWriteToUnreachableWriter: a write whose connection cannot even be
+// dialled is Unavailable at once, without a role probe that would dial
+// the same unreachable server again.
+func TestWriteToUnreachableWriter(t *testing.T) {
+	writer := &fakeConnector{fail: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+	db := sql.OpenDB(writer)
+	t.Cleanup(func() { db.Close() })
+	s := New(db)
+	_, err := s.Create(t.Context(), todo.CreateRequest{Draft: todo.Draft{Task: "x"}})
+	if code := todo.ErrorCode(err); code != todo.Unavailable {
+		t.Errorf("Create: got %q (%v), want %q", code, err, todo.Unavailable)
+	}
+	if got := writer.dials.Load(); got != 1 {
+		t.Errorf("got %d dials, want 1 (no role probe after a failed dial)", got)
+	}
+}
