@@ -118,7 +118,10 @@ func (s *Store) List(ctx context.Context, q todo.ListQuery) (todo.Page, error) {
 	defer s.mu.Unlock()
 
 	page := todo.Page{Items: make([]todo.Todo, 0, min(q.Limit, len(s.ids)))}
-	start, _ := slices.BinarySearch(s.ids, q.After+1)
+	start, found := slices.BinarySearch(s.ids, q.After) // not After+1: it overflows at math.MaxInt64
+	if found {
+		start++
+	}
 	for _, id := range s.ids[start:] {
 		t := s.todos[id]
 		if q.Status != "" && t.Status != q.Status {

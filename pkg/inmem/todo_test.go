@@ -3,6 +3,7 @@ package inmem_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -187,6 +188,7 @@ func TestList(t *testing.T) {
 		{"across the hole", todo.ListQuery{Limit: 3, After: 3}, []int64{5, 6, 7}, 7},
 		{"last page exactly full", todo.ListQuery{Limit: 3, After: 7}, []int64{8, 9, 10}, 0},
 		{"after the end", todo.ListQuery{After: 10}, []int64{}, 0},
+		{"cursor at the largest id", todo.ListQuery{After: math.MaxInt64}, []int64{}, 0},
 		{"cursor at a deleted id", todo.ListQuery{Limit: 2, After: 4}, []int64{5, 6}, 6},
 		{"status", todo.ListQuery{Status: todo.StatusTodo}, []int64{1, 7, 10}, 0},
 		{"status paged", todo.ListQuery{Status: todo.StatusWIP, Limit: 2}, []int64{2, 5}, 5},
