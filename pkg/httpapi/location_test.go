@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestLocationResolves (newEnv seeds three todos, so the new one is 4) checks that the Location of a created todo, resolved
+// TestLocationResolves checks that the Location of a created todo, resolved
 // as a client resolves it against the URL it posted to, names the todo on
 // every mount point: the execute-api URL with its stage, and the front door
-// or custom domain without one.
+// or custom domain without one. newEnv seeds three todos, so the new one is 4.
 func TestLocationResolves(t *testing.T) {
 	for _, tt := range []struct {
 		name, target, clientURL, want string
