@@ -369,10 +369,7 @@ func send(req *http.Request) string {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	a := Attempt{Status: resp.StatusCode}
 	if !a.OK() {
-		var e apiError
-		if json.Unmarshal(raw, &e) == nil {
-			a.Code = e.Error.Code
-		}
+		a.Code = errorCode(raw)
 	}
 	return a.Label()
 }

@@ -115,7 +115,7 @@ func TestFrontDoorBadGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var body apiError
+	var body httpapi.ErrorBody
 	_ = json.NewDecoder(resp.Body).Decode(&body)
 	if resp.StatusCode != http.StatusBadGateway || body.Error.Code != "bad_gateway" {
 		t.Errorf("front door to a dead API = %d %q, want 502 bad_gateway", resp.StatusCode, body.Error.Code)

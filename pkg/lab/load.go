@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // LoadConfig bounds the load generator.
@@ -210,11 +213,14 @@ func (l *Load) run(w *Write) {
 	}
 }
 
-// apiError is the error body of the API.
-type apiError struct {
-	Error struct {
-		Code string `json:"code"`
-	} `json:"error"`
+// errorCode returns the API error code in an error response's body, ""
+// when the body is not the API's error JSON (httpapi.ErrorBody).
+func errorCode(raw []byte) string {
+	var e httpapi.ErrorBody
+	if json.Unmarshal(raw, &e) != nil {
+		return ""
+	}
+	return string(e.Error.Code)
 }
 
 func (l *Load) attempt(body []byte, key string) (Attempt, int64) {
@@ -239,15 +245,10 @@ func (l *Load) attempt(body []byte, key string) (Attempt, int64) {
 	a.Status = resp.StatusCode
 	a.Region = resp.Header.Get(RegionHeader)
 	if !a.OK() {
-		var e apiError
-		if json.Unmarshal(raw, &e) == nil {
-			a.Code = e.Error.Code
-		}
+		a.Code = errorCode(raw)
 		return a, 0
 	}
-	var t struct {
-		ID int64 `json:"id"`
-	}
+	var t todo.Todo
 	if err := json.Unmarshal(raw, &t); err != nil || t.ID == 0 {
 		a.Status, a.Code = 0, "undecodable 2xx body"
 		return a, 0

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // Prober checks the lab's regional APIs directly and writes through the
@@ -95,16 +95,11 @@ func (p *Prober) VerifyWrite(ctx context.Context) (string, error) {
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("write through the front door (to %s): %s: %s", orQuestion(region), resp.Status, bytes.TrimSpace(raw))
 	}
-	var created struct {
-		ID json.Number `json:"id"`
+	var created todo.Todo
+	if err := json.Unmarshal(raw, &created); err != nil || created.ID == 0 {
+		return "", fmt.Errorf("write through the front door: decode %q: %v", bytes.TrimSpace(raw), err)
 	}
-	if err := json.Unmarshal(raw, &created); err != nil {
-		return "", fmt.Errorf("write through the front door: decode: %w", err)
-	}
-	id, err := strconv.ParseInt(created.ID.String(), 10, 64)
-	if err != nil {
-		return "", fmt.Errorf("write through the front door: id %q: %w", created.ID, err)
-	}
+	id := created.ID
 	req, err = http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/todos/%d", p.FrontDoor, id), nil)
 	if err != nil {
 		return "", err
@@ -118,9 +113,7 @@ func (p *Prober) VerifyWrite(ctx context.Context) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("read back todo %d: %s: %s", id, resp.Status, bytes.TrimSpace(raw))
 	}
-	var got struct {
-		Task string `json:"task"`
-	}
+	var got todo.Todo
 	if err := json.Unmarshal(raw, &got); err != nil || got.Task != task {
 		return "", fmt.Errorf("read back todo %d: got task %q, want %q", id, got.Task, task)
 	}
