@@ -44,7 +44,6 @@ var DefaultPool = PoolConfig{
 // the real pkg/mysql store, on its own pool to its own region's server,
 // as the least-privilege application user.
 type regionAPI struct {
-	region  string
 	pool    *sql.DB
 	netName string
 	srv     *http.Server
@@ -92,7 +91,6 @@ func startRegionAPI(ctx context.Context, n *node, netName, user, password, schem
 		return nil, err
 	}
 	a := &regionAPI{
-		region:  n.region,
 		pool:    pool,
 		netName: netName,
 		ln:      ln,
