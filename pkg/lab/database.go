@@ -40,7 +40,9 @@ type Database struct {
 	replPass string
 
 	// CatchUpWait, SwitchoverWait, RelayApplyWait and RebuildWait bound
-	// the waits described by their defaults.
+	// the waits described by their defaults. The first three are single
+	// waits on the server and must stay under the root pool's 30 s read
+	// timeout.
 	CatchUpWait    time.Duration
 	SwitchoverWait time.Duration
 	RelayApplyWait time.Duration

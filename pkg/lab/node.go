@@ -99,6 +99,9 @@ func (n *node) Config(user, password, db string) *mysql.Config {
 	cfg.DBName = db
 	cfg.Logger = &mysql.NopLogger{}
 	cfg.Timeout = 2 * time.Second
+	// Longer than any single GTID wait the lab asks a server for
+	// (SwitchoverWait, RelayApplyWait, catchUpSlice), which holds the
+	// connection's read for its whole length.
 	cfg.ReadTimeout = 30 * time.Second
 	cfg.WriteTimeout = 10 * time.Second
 	return cfg

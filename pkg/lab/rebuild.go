@@ -141,8 +141,15 @@ func (d *Database) ensureRunning(ctx context.Context, m *node) error {
 	}
 }
 
-// waitCaughtUp waits until r replicates from w with both threads running
-// and has applied w's position as read now.
+// catchUpSlice bounds each GTID wait of waitCaughtUp: well under the root
+// pool's read timeout (node.Config), which would otherwise cut a long wait
+// short with "invalid connection", and short enough that a replication
+// error is noticed while waiting.
+const catchUpSlice = 5 * time.Second
+
+// waitCaughtUp waits up to timeout until r replicates from w with both
+// threads running and has applied w's position as read at the start of
+// its last wait.
 func (d *Database) waitCaughtUp(ctx context.Context, r, w *node, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -155,7 +162,7 @@ func (d *Database) waitCaughtUp(ctx context.Context, r, w *node, timeout time.Du
 			if err != nil {
 				return err
 			}
-			ok, _, err := r.waitPosition(ctx, wst.Position, time.Until(deadline))
+			ok, _, err := r.waitPosition(ctx, wst.Position, min(time.Until(deadline), catchUpSlice))
 			if err != nil {
 				return err
 			}
