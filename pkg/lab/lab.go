@@ -318,20 +318,18 @@ func (l *Lab) migrate(ctx context.Context) error {
 func (l *Lab) State() State { return l.state }
 
 // Regions returns the regions, the first one being the initial writer.
-func (l *Lab) Regions() []string {
-	out := make([]string, len(l.state.Regions))
-	for i, r := range l.state.Regions {
-		out[i] = r.Region
-	}
-	return out
-}
+func (l *Lab) Regions() []string { return l.state.regionNames() }
 
 // Orchestrator returns the real failover orchestrator over this lab's
 // adapters, with the lab's timeouts.
 func (l *Lab) Orchestrator(approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
+	return orchestrator(l.DB, l.FrontDoor, l.Prober, l.Regions(), approver, printer)
+}
+
+func orchestrator(db *Database, router failover.Router, prober *Prober, regions []string, approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
 	return &failover.Orchestrator{
-		DB: l.DB, Router: l.FrontDoor, Prober: l.Prober, Approver: approver, Printer: printer,
-		Timeouts: Timeouts, Regions: l.Regions(),
+		DB: db, Router: router, Prober: prober, Approver: approver, Printer: printer,
+		Timeouts: Timeouts, Regions: regions,
 	}
 }
 

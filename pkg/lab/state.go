@@ -91,6 +91,14 @@ func LoadState(path string) (State, error) {
 	return s, nil
 }
 
+func (s State) regionNames() []string {
+	out := make([]string, len(s.Regions))
+	for i, r := range s.Regions {
+		out[i] = r.Region
+	}
+	return out
+}
+
 func (s State) database(ctrs containers) *Database {
 	var nodes []*node
 	for _, r := range s.Regions {
@@ -132,20 +140,11 @@ func Attach(ctx context.Context, s State) (*Remote, error) {
 }
 
 // Regions returns the lab's regions.
-func (r *Remote) Regions() []string {
-	var out []string
-	for _, reg := range r.State.Regions {
-		out = append(out, reg.Region)
-	}
-	return out
-}
+func (r *Remote) Regions() []string { return r.State.regionNames() }
 
 // Orchestrator returns the real orchestrator over the remote lab.
 func (r *Remote) Orchestrator(approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
-	return &failover.Orchestrator{
-		DB: r.DB, Router: r.Router, Prober: r.Prober, Approver: approver, Printer: printer,
-		Timeouts: Timeouts, Regions: r.Regions(),
-	}
+	return orchestrator(r.DB, r.Router, r.Prober, r.Regions(), approver, printer)
 }
 
 // Close closes the connections to the lab (the lab keeps running).
