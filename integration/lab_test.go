@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ func TestLabDrill(t *testing.T) {
 		t.Fatalf("start the lab: %v", err)
 	}
 	runID := l.State().RunID
+	l.DB.SnapshotDir = t.TempDir() // the old writers' diverged data, kept by Rebuild
 	t.Cleanup(func() {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -85,6 +87,8 @@ func TestLabDrill(t *testing.T) {
 				}
 				if s.Rebuild == nil || !s.Rebuild.Reseeded {
 					t.Errorf("rebuild = %+v, want the diverged old writer re-seeded", s.Rebuild)
+				} else if _, err := os.Stat(s.Rebuild.Snapshot); err != nil {
+					t.Errorf("the old writer's diverged data: %v, want it kept in a file", err)
 				}
 			}
 			// Issue item 5: after the role change, without restarting
