@@ -11,7 +11,7 @@ type Member struct {
 	// Region names the member's region ("us-east-1", or "lab-a" in the lab).
 	Region string
 	// ID identifies the member to Database methods: the cluster ARN in AWS,
-	// the container's name in the lab.
+	// the database server's network alias in the lab (db-lab-a).
 	ID string
 	// Writer is true for the member that takes writes.
 	Writer bool
