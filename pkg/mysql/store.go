@@ -164,7 +164,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	const attempts = 3
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = inTx(ctx, s.writer, nil, fn)
+		err = inTx(ctx, s.writer, fn)
 		if !isMySQLError(err, errLockDeadlock) {
 			break
 		}
@@ -212,21 +212,49 @@ func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 	return terr
 }
 
-// inTx runs fn in a transaction on db and commits it.
-func inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := db.BeginTx(ctx, opts)
+// inTx runs fn in a transaction on db and commits it, or rolls it back
+// when fn fails (or panics).
+//
+// database/sql sends COMMIT and ROLLBACK without a context: a server that
+// stops answering right then would hold the request until the driver's
+// I/O timeout, past the request deadline and the Lambda timeout. So both
+// run through untilDone, which stops waiting when ctx ends. A COMMIT given
+// up on has an unknown outcome, which is what Unavailable says.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
+	committing := false
 	defer func() {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) && err == nil {
-			err = rerr
+		if !committing {
+			_ = untilDone(ctx, tx.Rollback) // fn's error says what went wrong
 		}
 	}()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	committing = true
+	return untilDone(ctx, tx.Commit)
+}
+
+// untilDone runs f and returns its error, or ctx's error if ctx ends first.
+// An f given up on goes on in the background until the driver's I/O
+// timeout ends it, holding its connection until then.
+func untilDone(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-done: // finished just as ctx ended: its answer is known
+			return err
+		default:
+			return ctx.Err()
+		}
+	}
 }
 
 // timestamp is the store's now at the precision the schema keeps

@@ -107,9 +107,12 @@ func TestReadFallbackLearnsTheReader(t *testing.T) {
 }
 
 // fakeConnector is a database/sql connector whose connections answer every
-// query with one todo row, or that fails every dial with fail.
+// query with one todo row (version 1) and every statement with one row
+// affected, or that fails every dial with fail. When hang is set, COMMIT
+// and ROLLBACK wait for it to close, as on a server that stopped answering.
 type fakeConnector struct {
 	fail    error
+	hang    chan struct{}
 	dials   atomic.Int32
 	queries atomic.Int32
 }
@@ -128,7 +131,22 @@ type fakeConn struct{ c *fakeConnector }
 
 func (fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("fake: no prepare") }
 func (fakeConn) Close() error                        { return nil }
-func (fakeConn) Begin() (driver.Tx, error)           { return nil, errors.New("fake: no transactions") }
+func (f fakeConn) Begin() (driver.Tx, error)         { return fakeTx(f), nil }
+
+func (fakeConn) ExecContext(context.Context, string, []driver.NamedValue) (driver.Result, error) {
+	return driver.RowsAffected(1), nil
+}
+
+type fakeTx struct{ c *fakeConnector }
+
+func (t fakeTx) Commit() error   { t.wait(); return nil }
+func (t fakeTx) Rollback() error { t.wait(); return nil }
+
+func (t fakeTx) wait() {
+	if t.c.hang != nil {
+		<-t.c.hang
+	}
+}
 
 func (f fakeConn) QueryContext(_ context.Context, _ string, args []driver.NamedValue) (driver.Rows, error) {
 	f.c.queries.Add(1)
@@ -170,5 +188,44 @@ func TestWriteToUnreachableWriter(t *testing.T) {
 	}
 	if got := writer.dials.Load(); got != 1 {
 		t.Errorf("got %d dials, want 1 (no role probe after a failed dial)", got)
+	}
+}
+
+// TestWriteEndsWithTheContext: database/sql sends COMMIT and ROLLBACK
+// without a context; a server that stops answering at that moment must not
+// hold a write past its context. A COMMIT given up on is Unavailable; a
+// rollback given up on leaves the write's own error.
+func TestWriteEndsWithTheContext(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		write func(ctx context.Context, s *Store) error
+		want  todo.Code
+	}{
+		{"hung COMMIT", func(ctx context.Context, s *Store) error {
+			_, err := s.Update(ctx, 7, todo.Update{Task: new("y")})
+			return err
+		}, todo.Unavailable},
+		{"hung ROLLBACK after a stale version", func(ctx context.Context, s *Store) error {
+			_, err := s.Update(ctx, 7, todo.Update{Task: new("y"), IfVersion: 5})
+			return err
+		}, todo.PreconditionFailed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &fakeConnector{hang: make(chan struct{})}
+			db := sql.OpenDB(c)
+			t.Cleanup(func() { close(c.hang); db.Close() })
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- tt.write(ctx, New(db)) }()
+			select {
+			case err := <-done:
+				if code := todo.ErrorCode(err); code != tt.want {
+					t.Errorf("got %q (%v), want %q", code, err, tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the write did not return 10 s after its context ended")
+			}
+		})
 	}
 }
