@@ -16,8 +16,10 @@
 // is read-only, a Health check that finds it read-only, or a read that the
 // reader pool answers after the writer pool could not, marks the region
 // passive for a short time (WithRoleTTL), during which reads go to the
-// reader pool when there is one (WithReader). The role is re-learned after
-// the TTL, so a promotion is noticed; writes always try the writer.
+// reader pool when there is one (WithReader). Writes always try the
+// writer; one that succeeds, or a Health check that finds the writer
+// writable, marks the region active again at once, and the passive role
+// expires after the TTL anyway, so a promotion is noticed.
 package mysql
 
 import (
@@ -170,6 +172,12 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 	}
 	if err == nil {
+		// The writer took a write: the region is active. Forget a passive
+		// role learned before a promotion, so that reads (read-your-writes)
+		// go back to the writer now, not when the TTL runs out.
+		if s.passiveUntil.Load() != 0 {
+			s.learnRole(todo.RoleActive)
+		}
 		return nil
 	}
 	terr := translate(err, true)

@@ -229,3 +229,20 @@ func TestWriteEndsWithTheContext(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteMarksActive: after a promotion, the first write the writer
+// takes sends reads back to it at once, not when the passive role expires:
+// a client must read what it just wrote.
+func TestWriteMarksActive(t *testing.T) {
+	writer := sql.OpenDB(&fakeConnector{})
+	reader := sql.OpenDB(&fakeConnector{})
+	t.Cleanup(func() { writer.Close(); reader.Close() })
+	s := New(writer, WithReader(reader), WithRoleTTL(time.Hour))
+	s.learnRole(todo.RolePassive) // learned before the promotion
+	if _, err := s.Update(t.Context(), 7, todo.Update{Task: new("y")}); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if s.Passive() || s.readPool() != writer {
+		t.Errorf("after a successful write: Passive() = %v, reads from the %s; want active, the writer", s.Passive(), poolName(s.readPool(), writer))
+	}
+}
