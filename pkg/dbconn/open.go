@@ -107,7 +107,7 @@ func openPool(mc *mysql.Config, c Config) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysql connector for %s: %w", mc.Addr, err)
 	}
-	db := sql.OpenDB(conn)
+	db := sql.OpenDB(markingConnector{conn})
 	idle := c.MaxIdleConns
 	if idle <= 0 {
 		idle = c.MaxOpenConns

@@ -51,6 +51,11 @@ func translate(err error, write bool) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return todo.Wrap(err, todo.NotFound, "not found")
 	}
+	if connectFailed(err) {
+		// Whatever the cause (a refused login included), this endpoint
+		// could not be used: checked before the server-error numbers.
+		return todo.Wrap(err, todo.Unavailable, msgUnavailable)
+	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		switch me.Number {
@@ -72,6 +77,16 @@ func translate(err error, write bool) error {
 		return todo.Wrap(err, todo.Unavailable, msgUnavailable)
 	}
 	return todo.Wrap(err, todo.Internal, msgInternal)
+}
+
+// connectFailed reports whether err happened while opening a connection,
+// as pkg/dbconn marks such errors (a ConnectFailed method, recognised
+// without importing it). RDS Proxy's read/write endpoint in front of a
+// secondary cluster refuses the login with a server error: a statement
+// never ran, and the endpoint is unusable rather than the request bad.
+func connectFailed(err error) bool {
+	var cf interface{ ConnectFailed() bool }
+	return errors.As(err, &cf) && cf.ConnectFailed()
 }
 
 // isConnError reports whether err says the connection failed or the caller

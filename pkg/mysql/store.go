@@ -155,13 +155,10 @@ func readOnly(ctx context.Context, q interface {
 }
 
 // write runs fn in a transaction on the writer pool, retrying a deadlock a
-// few times, and translates its error. A write that failed with
-// driver.ErrBadConn is checked against the server's role: with
-// rejectReadOnly=true that is how the driver reports a write refused by a
-// read-only server, and it must reach the client as RegionPassive, not
-// Unavailable. Other connection failures (a dial that failed, a deadline)
-// get no probe: asking a server that could not be reached costs time and
-// tells nothing.
+// few times, and translates its error. A write that failed for want of a
+// connection is checked against the region's role (refusedAsPassive): in
+// the passive region it must reach the client as RegionPassive, not
+// Unavailable.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	const attempts = 3
 	var err error
@@ -185,17 +182,50 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	case todo.RegionPassive:
 		s.learnRole(todo.RolePassive)
 	case todo.Unavailable:
-		if ctx.Err() == nil && errors.Is(err, driver.ErrBadConn) {
-			pctx, cancel := context.WithTimeout(ctx, roleProbeTimeout)
-			ro, perr := readOnly(pctx, s.writer)
-			cancel()
-			if perr == nil && ro {
-				s.learnRole(todo.RolePassive)
-				return &todo.Error{Code: todo.RegionPassive, Message: msgPassive, Err: err}
-			}
+		if ctx.Err() == nil && s.refusedAsPassive(ctx, err) {
+			s.learnRole(todo.RolePassive)
+			return &todo.Error{Code: todo.RegionPassive, Message: msgPassive, Err: err}
 		}
 	}
 	return terr
+}
+
+// refusedAsPassive tells whether a write that failed for want of a usable
+// connection failed because this region is passive, asking the server
+// that can know:
+//   - the writer endpoint could not be connected to (a secondary region's
+//     proxy read/write endpoint has no writer behind it): the region is
+//     passive when it is already known to be, or when the reader endpoint
+//     says its server is read-only;
+//   - the connection broke with driver.ErrBadConn: with rejectReadOnly=true
+//     that is how the driver reports a write refused by a read-only
+//     server, so the writer endpoint's server is asked.
+//
+// Other failures (a connection lost mid-statement, a deadline) get no
+// probe: asking a server that could not be reached costs time and tells
+// nothing. In a region whose cluster has reader instances, a writer outage
+// looks like the first case (its readers are read-only); the answer is then
+// region_passive instead of unavailable, both 503 with Retry-After.
+func (s *Store) refusedAsPassive(ctx context.Context, err error) bool {
+	var probe *sql.DB
+	switch {
+	case connectFailed(err):
+		if s.reader == nil {
+			return false
+		}
+		if s.Passive() {
+			return true
+		}
+		probe = s.reader
+	case errors.Is(err, driver.ErrBadConn):
+		probe = s.writer
+	default:
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, roleProbeTimeout)
+	defer cancel()
+	ro, perr := readOnly(pctx, probe)
+	return perr == nil && ro
 }
 
 // read runs fn against the pool reads use now. If that is the writer pool

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -111,10 +112,11 @@ func TestReadFallbackLearnsTheReader(t *testing.T) {
 // affected, or that fails every dial with fail. When hang is set, COMMIT
 // and ROLLBACK wait for it to close, as on a server that stopped answering.
 type fakeConnector struct {
-	fail    error
-	hang    chan struct{}
-	dials   atomic.Int32
-	queries atomic.Int32
+	fail     error
+	readOnly bool // the answer to the role query
+	hang     chan struct{}
+	dials    atomic.Int32
+	queries  atomic.Int32
 }
 
 func (c *fakeConnector) Connect(context.Context) (driver.Conn, error) {
@@ -148,9 +150,34 @@ func (t fakeTx) wait() {
 	}
 }
 
-func (f fakeConn) QueryContext(_ context.Context, _ string, args []driver.NamedValue) (driver.Rows, error) {
+func (f fakeConn) QueryContext(_ context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	f.c.queries.Add(1)
+	if strings.Contains(query, "read_only") {
+		ro := int64(0)
+		if f.c.readOnly {
+			ro = 1
+		}
+		return &roleRows{ro: ro}, nil
+	}
 	return &fakeRows{id: args[0].Value.(int64)}, nil
+}
+
+// roleRows answers readOnly's query: read_only, innodb_read_only.
+type roleRows struct {
+	ro   int64
+	done bool
+}
+
+func (*roleRows) Columns() []string { return []string{"read_only", "innodb_read_only"} }
+func (*roleRows) Close() error      { return nil }
+
+func (r *roleRows) Next(dest []driver.Value) error {
+	if r.done {
+		return io.EOF
+	}
+	r.done = true
+	dest[0], dest[1] = r.ro, int64(0)
+	return nil
 }
 
 // fakeRows is one row of todoColumns.
@@ -188,6 +215,66 @@ func TestWriteToUnreachableWriter(t *testing.T) {
 	}
 	if got := writer.dials.Load(); got != 1 {
 		t.Errorf("got %d dials, want 1 (no role probe after a failed dial)", got)
+	}
+}
+
+// refusedLogin is an error from opening a connection, marked the way
+// pkg/dbconn marks them: RDS Proxy's read/write endpoint of a secondary
+// cluster refuses the login because no writer is behind it.
+type refusedLogin struct{}
+
+func (refusedLogin) Error() string {
+	return "connect: Error 9001: The target group doesn't have any associated read/write instances"
+}
+func (refusedLogin) ConnectFailed() bool { return true }
+
+// TestPassiveRegionBehindAProxy: in a secondary region the writer endpoint
+// refuses every login. Writes answer region_passive when the reader says
+// its server is read-only (and not otherwise), reads and health are served
+// by the reader, and nothing is an internal error.
+func TestPassiveRegionBehindAProxy(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		readerReadOnly bool
+		noReader       bool
+		want           todo.Code
+	}{
+		{"reader read-only: passive", true, false, todo.RegionPassive},
+		{"reader writable: not passive", false, false, todo.Unavailable},
+		{"no reader: cannot tell", false, true, todo.Unavailable},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wdb := sql.OpenDB(&fakeConnector{fail: refusedLogin{}})
+			reader := &fakeConnector{readOnly: tt.readerReadOnly}
+			rdb := sql.OpenDB(reader)
+			t.Cleanup(func() { wdb.Close(); rdb.Close() })
+			opts := []Option{WithReader(rdb)}
+			if tt.noReader {
+				opts = nil
+			}
+			s := New(wdb, opts...)
+
+			_, err := s.Create(t.Context(), todo.CreateRequest{Draft: todo.Draft{Task: "x"}})
+			if code := todo.ErrorCode(err); code != tt.want {
+				t.Errorf("Create: got %q (%v), want %q", code, err, tt.want)
+			}
+			got, err := s.Get(t.Context(), 7)
+			switch {
+			case tt.noReader:
+				if code := todo.ErrorCode(err); code != todo.Unavailable {
+					t.Errorf("Get without a reader: got %q (%v), want %q", code, err, todo.Unavailable)
+				}
+			case err != nil || got.ID != 7:
+				t.Errorf("Get: got %+v, %v; want todo 7 from the reader", got, err)
+			}
+			h, err := s.Health(t.Context())
+			if tt.readerReadOnly && (err != nil || h.Role != todo.RolePassive) {
+				t.Errorf("Health: got %+v, %v; want passive", h, err)
+			}
+			if !tt.readerReadOnly && todo.ErrorCode(err) != todo.Unavailable {
+				t.Errorf("Health: got %+v, %v; want unavailable", h, err)
+			}
+		})
 	}
 }
 
