@@ -2,13 +2,15 @@ package cfn
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
 // Finding is one violation reported by a check.
@@ -25,7 +27,7 @@ func (f Finding) String() string {
 // Input is what the checks read.
 type Input struct {
 	Template  *Template
-	SamConfig *SamConfig
+	SamConfig *samconfig.Config
 	// RouterJS is frontdoor/router.js; the front-door check compares it
 	// with the CloudFront Function's code. Empty skips that comparison.
 	RouterJS string
@@ -115,14 +117,38 @@ func isRoute53(pass string) bool {
 	return pass == Route53 || pass == Route53FirstPass
 }
 
-// fallbackEnvs stand in for samconfig.toml when it is missing or broken,
-// so the template checks still run.
-var fallbackEnvs = map[string]struct {
+// samEnv is what a scenario takes from one samconfig environment: the
+// region and the parameter overrides of `sam deploy --config-env <env>`.
+type samEnv struct {
 	region string
 	params map[string]string
-}{
+}
+
+// fallbackEnvs stand in for samconfig.toml when it is missing or broken,
+// so the template checks still run.
+var fallbackEnvs = map[string]samEnv{
 	"primary":   {"us-east-1", map[string]string{"Role": "primary", "GlobalClusterIdentifier": "todomgmt-global", "PeerRegion": "us-west-2", "VpcCidr": "10.10.0.0/16"}},
 	"secondary": {"us-west-2", map[string]string{"Role": "secondary", "GlobalClusterIdentifier": "todomgmt-global", "PeerRegion": "us-east-1", "VpcCidr": "10.20.0.0/16"}},
+}
+
+// deployEnv reads environment name's deploy command from samconfig.toml as
+// `sam deploy` (and mage, through pkg/samconfig) reads it; ok is false
+// when the file, the environment, its region or readable overrides are
+// missing.
+func (in *Input) deployEnv(name string) (e samEnv, ok bool) {
+	if in.SamConfig == nil {
+		return samEnv{}, false
+	}
+	env, found := in.SamConfig.Envs[name]
+	if !found {
+		return samEnv{}, false
+	}
+	p := env.Params("deploy")
+	ov, err := p.ParameterOverrides()
+	if err != nil || p.Region() == "" {
+		return samEnv{}, false
+	}
+	return samEnv{p.Region(), ov}, true
 }
 
 // Scenarios returns the deployments to check: for the [primary] and
@@ -130,21 +156,11 @@ var fallbackEnvs = map[string]struct {
 // configured, the second pass (peer user pool and API domain known), and
 // the second pass with a custom domain (Route 53 front door).
 func (in *Input) Scenarios() []Scenario {
-	type env struct {
-		region string
-		params map[string]string
-	}
-	envs := map[string]env{}
+	envs := map[string]samEnv{}
 	for _, role := range []string{"primary", "secondary"} {
-		fb := fallbackEnvs[role]
-		e := env{region: fb.region, params: fb.params}
-		if in.SamConfig != nil {
-			if se := in.SamConfig.Envs[role]; se != nil {
-				ov, err := se.Overrides("deploy")
-				if region := se.String("deploy", "region"); err == nil && region != "" {
-					e = env{region: region, params: ov}
-				}
-			}
+		e, ok := in.deployEnv(role)
+		if !ok {
+			e = fallbackEnvs[role]
 		}
 		envs[role] = e
 	}
@@ -156,10 +172,7 @@ func (in *Input) Scenarios() []Scenario {
 		}
 		e, peerRegion := envs[role], envs[peer].region
 		for _, pass := range []string{FirstPass, SecondPass, Route53FirstPass, Route53} {
-			params := map[string]string{}
-			for k, v := range e.params {
-				params[k] = v
-			}
+			params := maps.Clone(e.params)
 			if pass == SecondPass || pass == Route53 {
 				params["PeerUserPoolArn"] = fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s_Example1", peerRegion, fakeAccount, peerRegion)
 				params["PeerApiDomain"] = fmt.Sprintf("abcdef1234.execute-api.%s.amazonaws.com", peerRegion)
@@ -173,13 +186,8 @@ func (in *Input) Scenarios() []Scenario {
 		}
 	}
 	// The [default] development stack: one region, configured as is.
-	if in.SamConfig != nil {
-		if se := in.SamConfig.Envs["default"]; se != nil {
-			ov, err := se.Overrides("deploy")
-			if region := se.String("deploy", "region"); err == nil && region != "" {
-				out = append(out, Scenario{Name: "default (" + FirstPass + ")", Role: ov["Role"], Pass: FirstPass, Region: region, Params: ov})
-			}
-		}
+	if e, ok := in.deployEnv("default"); ok {
+		out = append(out, Scenario{Name: "default (" + FirstPass + ")", Role: e.params["Role"], Pass: FirstPass, Region: e.region, Params: e.params})
 	}
 	return out
 }
@@ -431,12 +439,7 @@ func hasKey[V any](m map[string]V, k string) bool {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
+	return slices.Sorted(maps.Keys(m))
 }
 
 // ---------------------------------------------------------------- types

@@ -1,13 +1,20 @@
 package cfn
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
+	"strings"
+
+	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
 // ------------------------------------------------------------ samconfig
 
-// samCommands are the commands each deployable environment configures.
+// samEnvs are the config environments samconfig.toml must have.
+var samEnvs = []string{"default", "primary", "secondary"}
+
+// samCommands are the commands each environment configures.
 var samCommands = []string{"build", "deploy", "sync", "local_start_api"}
 
 func checkSamConfig(in *Input, r *report) {
@@ -20,75 +27,17 @@ func checkSamConfig(in *Input, r *report) {
 		r.add("samconfig.toml", "version %v, want 0.1", sc.Version)
 	}
 	regions := map[string]string{}
-	cidrs := map[string]netip.Prefix{}
 	over := map[string]map[string]string{}
-	for _, name := range []string{"default", "primary", "secondary"} {
-		env := sc.Envs[name]
-		if env == nil {
+	cidrs := map[string]netip.Prefix{}
+	for _, name := range samEnvs {
+		env, ok := sc.Envs[name]
+		if !ok {
 			r.add("samconfig.toml", "no [%s] environment", name)
 			continue
 		}
-		for _, cmd := range samCommands {
-			if _, ok := env.Commands[cmd]; !ok {
-				r.add("["+name+"]", "no [%s.%s.parameters]", name, cmd)
-			}
-		}
-		var deployOv map[string]string
-		for _, cmd := range []string{"deploy", "sync"} {
-			where := "[" + name + "." + cmd + "]"
-			if _, ok := env.Commands[cmd]; !ok {
-				continue
-			}
-			if env.String(cmd, "region") == "" || env.String(cmd, "stack_name") == "" {
-				r.add(where, "region and stack_name must be set")
-			}
-			caps := env.Words(cmd, "capabilities")
-			for _, c := range []string{"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"} {
-				if !slices.Contains(caps, c) {
-					r.add(where, "capabilities lack %s", c)
-				}
-			}
-			ov, err := env.Overrides(cmd)
-			if err != nil {
-				r.add(where, "%v", err)
-				continue
-			}
-			for k, v := range ov {
-				p := in.Template.Parameter(k)
-				if p == nil {
-					r.add(where, "parameter_overrides names %s, which is not a template parameter", k)
-					continue
-				}
-				if msg := validateParameter(p, v); msg != "" {
-					r.add(where, "%s=%q: %s", k, v, msg)
-				}
-			}
-			for _, p := range in.Template.Parameters() {
-				if _, given := ov[p.Name]; !given && p.Default == nil {
-					r.add(where, "required parameter %s (no default) is not given", p.Name)
-				}
-			}
-			if cmd == "deploy" {
-				deployOv = ov
-			} else if deployOv != nil && !mapsEqual(deployOv, ov) {
-				r.add(where, "parameter_overrides differ from [%s.deploy]", name)
-			}
-			if cmd == "sync" && deployOv != nil && (env.String("sync", "region") != env.String("deploy", "region") || env.String("sync", "stack_name") != env.String("deploy", "stack_name")) {
-				r.add(where, "region/stack_name differ from [%s.deploy]", name)
-			}
-		}
-		// SAM's build cache hashes a function's CodeUri (its handlers/
-		// directory) and manifest only: a cached build would keep a stale
-		// binary after a change in pkg/.
-		if v, ok := env.Get("build", "cached"); ok && v != false {
-			r.add("["+name+".build]", "cached = %v: SAM's build cache keys on CodeUri only and would miss changes in pkg/; set cached = false", v)
-		}
-		if env.String("local_start_api", "env_vars") != "env.json" {
-			r.add("["+name+".local_start_api]", "env_vars must be env.json")
-		}
-		regions[name] = env.String("deploy", "region")
-		over[name] = deployOv
-		if pfx, err := netip.ParsePrefix(deployOv["VpcCidr"]); err == nil {
+		over[name] = checkSamEnv(in, r, env)
+		regions[name] = env.Params("deploy").Region()
+		if pfx, err := netip.ParsePrefix(over[name]["VpcCidr"]); err == nil {
 			cidrs[name] = pfx
 		}
 	}
@@ -121,39 +70,95 @@ func checkSamConfig(in *Input, r *report) {
 	if appName("primary") != appName("secondary") {
 		r.add("samconfig.toml", "AppName differs between [primary] and [secondary] (the routing alarm and secret names depend on it)")
 	}
-	for _, a := range []string{"default", "primary", "secondary"} {
-		for _, b := range []string{"default", "primary", "secondary"} {
-			if a < b && over[a] != nil && over[b] != nil && regions[a] == regions[b] && appName(a) == appName(b) {
+	for i, a := range samEnvs {
+		for _, b := range samEnvs[i+1:] {
+			if over[a] == nil || over[b] == nil {
+				continue
+			}
+			if regions[a] == regions[b] && appName(a) == appName(b) {
 				r.add("samconfig.toml", "[%s] and [%s] deploy AppName %q to the same region %s: their physical names collide", a, b, appName(a), regions[a])
 			}
-		}
-	}
-	for _, a := range []string{"default", "primary", "secondary"} {
-		for _, b := range []string{"default", "primary", "secondary"} {
 			pa, oka := cidrs[a]
 			pb, okb := cidrs[b]
-			if a < b && oka && okb && pa.Overlaps(pb) {
+			if oka && okb && pa.Overlaps(pb) {
 				r.add("samconfig.toml", "VpcCidr of [%s] %s overlaps [%s] %s", a, pa, b, pb)
 			}
 		}
 	}
-	for name, pfx := range cidrs {
-		if !pfx.Addr().IsPrivate() {
+	for _, name := range samEnvs {
+		if pfx, ok := cidrs[name]; ok && !pfx.Addr().IsPrivate() {
 			r.add("["+name+"]", "VpcCidr %s is not RFC 1918", pfx)
 		}
 	}
 }
 
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
+// checkSamEnv checks one environment's commands and returns the parameter
+// overrides of its deploy command (nil when they are missing or unreadable).
+func checkSamEnv(in *Input, r *report, env samconfig.Env) map[string]string {
+	name := env.Name
+	for _, cmd := range samCommands {
+		if _, ok := env.Commands[cmd]; !ok {
+			r.add("["+name+"]", "no [%s.%s.parameters]", name, cmd)
 		}
 	}
-	return true
+	deploy := env.Params("deploy")
+	var deployOv map[string]string
+	for _, cmd := range []string{"deploy", "sync"} {
+		where := "[" + name + "." + cmd + "]"
+		if _, ok := env.Commands[cmd]; !ok {
+			continue
+		}
+		params := env.Params(cmd)
+		if params.Region() == "" || params.StackName() == "" {
+			r.add(where, "region and stack_name must be set")
+		}
+		caps := strings.Fields(params.String("capabilities"))
+		for _, c := range []string{"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"} {
+			if !slices.Contains(caps, c) {
+				r.add(where, "capabilities lack %s", c)
+			}
+		}
+		ov, err := params.ParameterOverrides()
+		if err != nil {
+			r.add(where, "parameter_overrides: %v", err)
+			continue
+		}
+		for _, k := range sortedKeys(ov) {
+			p := in.Template.Parameter(k)
+			if p == nil {
+				r.add(where, "parameter_overrides names %s, which is not a template parameter", k)
+				continue
+			}
+			if msg := validateParameter(p, ov[k]); msg != "" {
+				r.add(where, "%s=%q: %s", k, ov[k], msg)
+			}
+		}
+		for _, p := range in.Template.Parameters() {
+			if _, given := ov[p.Name]; !given && p.Default == nil {
+				r.add(where, "required parameter %s (no default) is not given", p.Name)
+			}
+		}
+		if cmd == "deploy" {
+			deployOv = ov
+		} else if deployOv != nil {
+			if !maps.Equal(deployOv, ov) {
+				r.add(where, "parameter_overrides differ from [%s.deploy]", name)
+			}
+			if params.Region() != deploy.Region() || params.StackName() != deploy.StackName() {
+				r.add(where, "region/stack_name differ from [%s.deploy]", name)
+			}
+		}
+	}
+	// SAM's build cache hashes a function's CodeUri (its handlers/
+	// directory) and manifest only: a cached build would keep a stale
+	// binary after a change in pkg/.
+	if v, ok := env.Params("build")["cached"]; ok && v != false {
+		r.add("["+name+".build]", "cached = %v: SAM's build cache keys on CodeUri only and would miss changes in pkg/; set cached = false", v)
+	}
+	if env.Params("local_start_api").String("env_vars") != "env.json" {
+		r.add("["+name+".local_start_api]", "env_vars must be env.json")
+	}
+	return deployOv
 }
 
 // ---------------------------------------------------------------- env.json

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
+	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
 const (
@@ -36,7 +37,7 @@ func loadInput(tb testing.TB) *Input {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sc, err := ParseSamConfig(read(samconfigPath))
+	sc, err := samconfig.Parse(read(samconfigPath))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -222,34 +223,6 @@ func TestSubVariables(t *testing.T) {
 	}
 }
 
-func TestOverrides(t *testing.T) {
-	for _, tt := range []struct {
-		name    string
-		value   any
-		want    map[string]string
-		wantErr bool
-	}{
-		{"guided string", `A="1" B="x y" C=""`, map[string]string{"A": "1", "B": "x y", "C": ""}, false},
-		{"bare string", `A=1  B=2`, map[string]string{"A": "1", "B": "2"}, false},
-		{"list", []any{"A=1", `B="2"`}, map[string]string{"A": "1", "B": "2"}, false},
-		{"escaped quote", `A="say \"hi\""`, map[string]string{"A": `say "hi"`}, false},
-		{"duplicate", `A=1 A=2`, nil, true},
-		{"no equals", `A`, nil, true},
-		{"unterminated", `A="x`, nil, true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			env := &SamEnv{Name: "e", Commands: map[string]map[string]any{"deploy": {"parameter_overrides": tt.value}}}
-			got, err := env.Overrides("deploy")
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("error %v, want error %v", err, tt.wantErr)
-			}
-			if !tt.wantErr && !mapsEqual(got, tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 // ------------------------------------------------------------ mutations
 
 // node parses a YAML value (short-form tags allowed).
@@ -320,32 +293,35 @@ func delResource(tb testing.TB, in *Input, name string) {
 }
 
 // setOverride changes one parameter override of an environment's deploy
-// and sync commands ("" value with del=true removes it).
+// and sync commands ("" value with remove=true removes it).
 func setOverride(tb testing.TB, in *Input, env, key, value string, remove bool) {
 	tb.Helper()
 	for _, cmd := range []string{"deploy", "sync"} {
-		e := in.SamConfig.Envs[env]
-		ov, err := e.Overrides(cmd)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if remove {
-			delete(ov, key)
-		} else {
-			ov[key] = value
-		}
-		names := sortedKeys(ov)
-		var parts []string
-		for _, k := range names {
-			parts = append(parts, k+`="`+ov[k]+`"`)
-		}
-		e.Commands[cmd]["parameter_overrides"] = strings.Join(parts, " ")
+		editOverrides(tb, in, env, cmd, func(ov map[string]string) {
+			if remove {
+				delete(ov, key)
+			} else {
+				ov[key] = value
+			}
+		})
 	}
+}
+
+// editOverrides rewrites the parameter_overrides of [env.cmd] with edit.
+func editOverrides(tb testing.TB, in *Input, env, cmd string, edit func(map[string]string)) {
+	tb.Helper()
+	e := in.SamConfig.Envs[env]
+	ov, err := e.Params(cmd).ParameterOverrides()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	edit(ov)
+	e.Commands[cmd]["parameter_overrides"] = strings.Join(samconfig.FormatOverrides(ov), " ")
 }
 
 func renameOverride(tb testing.TB, in *Input, env, from, to string) {
 	tb.Helper()
-	ov, err := in.SamConfig.Envs[env].Overrides("deploy")
+	ov, err := in.SamConfig.Envs[env].Params("deploy").ParameterOverrides()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -852,14 +828,7 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 			delete(in.SamConfig.Envs["secondary"].Commands, "local_start_api")
 		}},
 		{"sync deploys other parameters", "samconfig", "differ from [primary.deploy]", func(tb testing.TB, in *Input) {
-			e := in.SamConfig.Envs["primary"]
-			ov, _ := e.Overrides("sync")
-			ov["VpcCidr"] = "10.11.0.0/16"
-			var parts []string
-			for _, k := range sortedKeys(ov) {
-				parts = append(parts, k+`="`+ov[k]+`"`)
-			}
-			e.Commands["sync"]["parameter_overrides"] = strings.Join(parts, " ")
+			editOverrides(tb, in, "primary", "sync", func(ov map[string]string) { ov["VpcCidr"] = "10.11.0.0/16" })
 		}},
 		{"dev stack collides with the primary", "samconfig", "physical names collide", func(tb testing.TB, in *Input) {
 			in.SamConfig.Envs["default"].Commands["deploy"]["region"] = "us-east-1"
@@ -919,5 +888,43 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		if !checked[c.Name] {
 			t.Errorf("check %s has no mutation showing it can fail", c.Name)
 		}
+	}
+}
+
+// TestSamConfigReadsOverridesAsSAMDoes writes the repository's overrides in
+// the other forms the SAM CLI (and mage, through pkg/samconfig) accept and
+// requires the checks to read them the same: no finding.
+func TestSamConfigReadsOverridesAsSAMDoes(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		format func(k, v string) string
+	}{
+		{"single quotes", func(k, v string) string { return k + "='" + v + "'" }},
+		{"ParameterKey form", func(k, v string) string { return "ParameterKey=" + k + ",ParameterValue=" + v }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := loadInput(t)
+			for _, env := range []string{"primary", "secondary"} {
+				for _, cmd := range []string{"deploy", "sync"} {
+					e := in.SamConfig.Envs[env]
+					ov, err := e.Params(cmd).ParameterOverrides()
+					if err != nil {
+						t.Fatal(err)
+					}
+					var parts []string
+					for _, k := range sortedKeys(ov) {
+						parts = append(parts, tt.format(k, ov[k]))
+					}
+					e.Commands[cmd]["parameter_overrides"] = strings.Join(parts, " ")
+				}
+			}
+			for _, c := range Checks {
+				if c.Name == "scenarios" || c.Name == "samconfig" {
+					for _, f := range RunCheck(c, in) {
+						t.Errorf("%s", f)
+					}
+				}
+			}
+		})
 	}
 }
