@@ -2,10 +2,12 @@ package cfn
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -21,35 +23,52 @@ const (
 	envJSONPath   = "../../env.json"
 )
 
-// loadInput reads the repository's template.yaml, samconfig.toml,
-// frontdoor/router.js and env.json, fresh for every call.
-func loadInput(tb testing.TB) *Input {
-	tb.Helper()
+// repoFiles are the repository's template.yaml (parsed), samconfig.toml,
+// env.json and frontdoor/router.js.
+type repoFiles struct {
+	template                   *Template
+	samconfig, envJSON, router []byte
+}
+
+// readRepo reads and parses the files once for all tests.
+var readRepo = sync.OnceValues(func() (*repoFiles, error) {
+	var errs []error
 	read := func(p string) []byte {
-		tb.Helper()
 		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatalf("read %s: %v", p, err)
-		}
+		errs = append(errs, err)
 		return b
 	}
-	t, err := Parse(read(templatePath))
+	tpl := read(templatePath)
+	f := &repoFiles{samconfig: read(samconfigPath), envJSON: read(envJSONPath), router: read(routerPath)}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var err error
+	f.template, err = Parse(tpl)
+	return f, err
+})
+
+// loadInput returns the repository's files as an Input of the test's own,
+// which it may break.
+func loadInput(tb testing.TB) *Input {
+	tb.Helper()
+	files, err := readRepo()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sc, err := samconfig.Parse(read(samconfigPath))
+	sc, err := samconfig.Parse(files.samconfig)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var env map[string]map[string]string
-	if err := json.Unmarshal(read(envJSONPath), &env); err != nil {
+	if err := json.Unmarshal(files.envJSON, &env); err != nil {
 		tb.Fatalf("parse env.json: %v", err)
 	}
 	var handlers []string
 	for _, f := range lambdabuild.Functions {
 		handlers = append(handlers, strings.TrimPrefix(f.Package, "./"))
 	}
-	return &Input{Template: t, SamConfig: sc, RouterJS: string(read(routerPath)), Handlers: handlers, EnvJSON: env}
+	return &Input{Template: files.template.Clone(), SamConfig: sc, RouterJS: string(files.router), Handlers: handlers, EnvJSON: env}
 }
 
 func TestTemplatePassesEveryCheck(t *testing.T) {
