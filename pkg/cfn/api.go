@@ -72,8 +72,7 @@ func checkAPI(in *Input, r *report) {
 	defAuth, _ := str(api.Prop("Auth", "DefaultAuthorizer"))
 	if defAuth == "" {
 		r.add(where, "Auth.DefaultAuthorizer must be the Cognito authorizer")
-	}
-	if defAuth != "" {
+	} else {
 		pools := api.Prop("Auth", "Authorizers", defAuth, "UserPoolArn")
 		if pools == nil || pools.Kind != yaml.SequenceNode {
 			r.add(where, "the authorizer %s must be Cognito with UserPoolArn as a list (own pool + peer pool)", defAuth)

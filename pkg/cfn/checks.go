@@ -58,7 +58,7 @@ func (r *report) add(where, format string, args ...any) {
 	r.findings = append(r.findings, Finding{Check: r.check, Where: where, Message: fmt.Sprintf(format, args...)})
 }
 
-// Checks are all the checks, in the order Run runs them.
+// Checks are all the checks.
 var Checks = []Check{
 	{"scenarios", "every deployment samconfig.toml describes (first pass, second pass, Route 53) evaluates, with parameter values the template allows", checkScenarios},
 	{"refs", "every Ref, Fn::GetAtt, Fn::Sub variable, Fn::FindInMap, condition and DependsOn names something that exists", checkRefs},
@@ -82,15 +82,6 @@ var Checks = []Check{
 	{"migration", "the migration custom resource exists in the primary only, after the database path is ready", checkMigration},
 	{"samconfig", "samconfig.toml environments match the template's parameters and each other", checkSamConfig},
 	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", checkEnvJSON},
-}
-
-// Run runs every check and returns all findings.
-func Run(in *Input) []Finding {
-	var all []Finding
-	for _, c := range Checks {
-		all = append(all, RunCheck(c, in)...)
-	}
-	return all
 }
 
 // RunCheck runs one check.

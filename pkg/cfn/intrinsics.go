@@ -29,10 +29,7 @@ type Reference struct {
 }
 
 func (r Reference) String() string {
-	switch {
-	case r.Kind == "GetAtt" || (r.Kind == "Sub" && r.Attr != ""):
-		return fmt.Sprintf("%s %s.%s (line %d)", r.Kind, r.Target, r.Attr, r.Line)
-	case r.Attr != "":
+	if r.Attr != "" {
 		return fmt.Sprintf("%s %s.%s (line %d)", r.Kind, r.Target, r.Attr, r.Line)
 	}
 	return fmt.Sprintf("%s %s (line %d)", r.Kind, r.Target, r.Line)
