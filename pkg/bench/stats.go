@@ -34,27 +34,13 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(max(rank, 1), len(s))-1]
 }
 
-// median returns the median of ds (the mean of the middle two for an even
+// median returns the median of xs (the mean of the middle two for an even
 // count).
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+func median[T time.Duration | float64](xs []T) T {
+	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-}
-
-// medianFloat is median for floats.
-func medianFloat(fs []float64) float64 {
-	if len(fs) == 0 {
-		return 0
-	}
-	s := slices.Clone(fs)
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	if n := len(s); n%2 == 1 {
 		return s[n/2]
@@ -74,6 +60,6 @@ func medianLatency(runs []Latency) Latency {
 		tput = append(tput, r.Throughput)
 		out.Requests = r.Requests
 	}
-	out.P50, out.P99, out.Throughput = median(p50), median(p99), medianFloat(tput)
+	out.P50, out.P99, out.Throughput = median(p50), median(p99), median(tput)
 	return out
 }

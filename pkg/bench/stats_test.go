@@ -54,8 +54,8 @@ func TestMedian(t *testing.T) {
 			t.Errorf("median(%v): got %v, want %v", tt.ds, got, tt.want)
 		}
 	}
-	if got := medianFloat([]float64{3, 1, 2, 10}); got != 2.5 {
-		t.Errorf("medianFloat: got %v, want 2.5", got)
+	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
+		t.Errorf("median of floats: got %v, want 2.5", got)
 	}
 }
 
