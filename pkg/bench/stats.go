@@ -9,15 +9,19 @@ import (
 type Latency struct {
 	Requests   int
 	P50, P99   time.Duration
-	Throughput float64 // requests per second over the run's wall time
+	Throughput float64 // requests per second, sent one after another
 }
 
-// summarize computes the percentiles of ds and the throughput of len(ds)
-// requests in wall.
-func summarize(ds []time.Duration, wall time.Duration) Latency {
+// summarize computes the percentiles of ds and the throughput of requests
+// that took ds one after another.
+func summarize(ds []time.Duration) Latency {
 	l := Latency{Requests: len(ds), P50: percentile(ds, 50), P99: percentile(ds, 99)}
-	if wall > 0 {
-		l.Throughput = float64(len(ds)) / wall.Seconds()
+	var total time.Duration
+	for _, d := range ds {
+		total += d
+	}
+	if total > 0 {
+		l.Throughput = float64(len(ds)) / total.Seconds()
 	}
 	return l
 }

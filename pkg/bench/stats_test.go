@@ -72,7 +72,7 @@ func TestMedianLatency(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	got := summarize([]time.Duration{time.Millisecond, 3 * time.Millisecond}, 4*time.Millisecond)
+	got := summarize([]time.Duration{time.Millisecond, 3 * time.Millisecond})
 	want := Latency{Requests: 2, P50: time.Millisecond, P99: 3 * time.Millisecond, Throughput: 500}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
