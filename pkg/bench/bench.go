@@ -44,7 +44,8 @@ type Options struct {
 	Runs int
 	// Requests is the number of measured requests per operation and run.
 	Requests int
-	// Warmup is the number of unmeasured requests before each measured set.
+	// Warmup is the number of unmeasured requests before each measured
+	// set; negative means none.
 	Warmup int
 	// ColdStarts is how many cold starts the median is over.
 	ColdStarts int
@@ -134,13 +135,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	r.BootstrapBytes = info.Size()
 
 	var hostBin string
-	if runtime.GOOS == "linux" {
+	switch {
+	case runtime.GOOS != "linux":
+		step("skipping cold starts: bootstrap binaries are Linux binaries and this host is %s", runtime.GOOS)
+	case runtime.GOARCH == "arm64":
+		hostBin = arm // this host runs the Lambda binary itself
+	default:
 		step("building the bootstrap for linux/%s (this host) to measure cold starts", runtime.GOARCH)
 		if hostBin, err = lambdabuild.Build(ctx, opts.ModuleRoot, api, dir+"/host", runtime.GOARCH); err != nil {
 			return nil, err
 		}
-	} else {
-		step("skipping cold starts: bootstrap binaries are Linux binaries and this host is %s", runtime.GOOS)
 	}
 
 	if err := mysqlcontainer.DockerAvailable(ctx); err != nil {
