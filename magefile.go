@@ -11,9 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/magefile/mage/sh"
@@ -83,7 +81,7 @@ func checkFormat() error {
 
 // Local serves the API on 127.0.0.1:3000 (TODOMGMT_PORT to change) with MySQL in a container, or in memory when Docker is unreachable, until Ctrl-C.
 func Local(ctx context.Context) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	port := os.Getenv("TODOMGMT_PORT")
 	if port == "" {
@@ -91,7 +89,6 @@ func Local(ctx context.Context) error {
 	}
 	return devserver.Run(ctx, devserver.Options{
 		Addr:   "127.0.0.1:" + port,
-		Image:  os.Getenv("TODOMGMT_TEST_MYSQL_IMAGE"),
 		Memory: os.Getenv("TODOMGMT_LOCAL_STORE") == "memory",
 		Out:    os.Stdout,
 	})

@@ -30,7 +30,6 @@ func Bench(ctx context.Context) error {
 	if opts.ColdStarts, err = apiEnvInt("TODOMGMT_BENCH_COLD_STARTS", bench.DefaultColdStarts); err != nil {
 		return err
 	}
-	opts.Image = os.Getenv("TODOMGMT_TEST_MYSQL_IMAGE")
 	opts.Progress = os.Stdout
 	report, err := bench.Run(ctx, opts)
 	if err != nil {
