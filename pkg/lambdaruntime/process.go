@@ -63,12 +63,6 @@ func Start(ctx context.Context, srv *Server, path string, env []string) (*Proces
 // Started is when the process was started.
 func (p *Process) Started() time.Time { return p.started }
 
-// Pid is the process id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// Exited is closed when the process has exited.
-func (p *Process) Exited() <-chan struct{} { return p.exited }
-
 // Output returns what the process wrote to stdout and stderr so far (at
 // most the first MiB).
 func (p *Process) Output() string { return p.out.String() }
