@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"strconv"
 	"time"
@@ -24,12 +22,11 @@ type Proxy func(ctx context.Context, req events.APIGatewayProxyRequest) (events.
 
 // NewProxy returns the API as handlers/api wires it (aws-lambda-go-api-proxy
 // in front of httpapi, scopes and request ids from API Gateway) over svc,
-// with logs discarded.
+// with logs discarded (httpapi's nil Logger).
 func NewProxy(svc todo.Service) Proxy {
 	h := httpapi.New(httpapi.Config{
 		Service:   svc,
 		Region:    "bench",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Scopes:    apigw.Scopes(false),
 		RequestID: apigw.RequestID,
 	})
