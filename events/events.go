@@ -80,16 +80,3 @@ func Request(name string) (events.APIGatewayProxyRequest, error) {
 	}
 	return req, nil
 }
-
-// Names returns the names of all event files in the directory.
-func Names() ([]string, error) {
-	entries, err := files.ReadDir(".")
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name()[:len(e.Name())-len(".json")])
-	}
-	return names, nil
-}

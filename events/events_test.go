@@ -3,6 +3,7 @@ package events_test
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,9 +15,13 @@ import (
 
 // TestFixturesListed checks that the table and the directory agree.
 func TestFixturesListed(t *testing.T) {
-	names, err := events.Names()
+	files, err := filepath.Glob("*.json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(f, ".json"))
 	}
 	var listed []string
 	for _, f := range events.Fixtures {
