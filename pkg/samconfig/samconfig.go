@@ -197,8 +197,8 @@ func parseOne(s string) (map[string]string, error) {
 
 // ParseOverrides parses the string form of parameter overrides:
 // `Key=Value Key2="quoted value" Key3='single' Key4=` (an empty value is
-// allowed) and `ParameterKey=K,ParameterValue=V`. Inside double quotes a
-// backslash escapes the next character.
+// allowed) and `ParameterKey=K,ParameterValue=V`. Backslashes are read as
+// the SAM CLI reads them (see readValue).
 func ParseOverrides(s string) (map[string]string, error) {
 	out := map[string]string{}
 	i := 0
@@ -243,41 +243,37 @@ func ParseOverrides(s string) (map[string]string, error) {
 }
 
 // readValue reads a value at the start of s and returns it and the bytes
-// consumed.
+// consumed. As in the SAM CLI, a value is double- or single-quoted (the
+// quotes are removed) or bare up to the next space; a backslash keeps the
+// next character in the value, so an escaped quote or space does not end
+// it, and only \", \' and "\ " then lose their backslash.
 func readValue(s string) (string, int, error) {
-	if s == "" {
-		return "", 0, nil
+	var quote byte
+	start := 0
+	if s != "" && (s[0] == '"' || s[0] == '\'') {
+		quote, start = s[0], 1
 	}
-	switch s[0] {
-	case '"':
-		var b strings.Builder
-		for i := 1; i < len(s); i++ {
-			switch c := s[i]; c {
-			case '\\':
-				if i+1 < len(s) {
-					i++
-					b.WriteByte(s[i])
-				}
-			case '"':
-				return b.String(), i + 1, nil
-			default:
-				b.WriteByte(c)
-			}
+	for i := start; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case quote != 0 && c == quote:
+			return unescape.Replace(s[start:i]), i + 1, nil
+		case quote == 0 && isSpace(c):
+			return unescape.Replace(s[:i]), i, nil
 		}
+	}
+	switch quote {
+	case '"':
 		return "", 0, errors.New("unterminated double quote")
 	case '\'':
-		end := strings.IndexByte(s[1:], '\'')
-		if end < 0 {
-			return "", 0, errors.New("unterminated single quote")
-		}
-		return s[1 : 1+end], end + 2, nil
+		return "", 0, errors.New("unterminated single quote")
 	}
-	n := 0
-	for n < len(s) && !isSpace(s[n]) {
-		n++
-	}
-	return s[:n], n, nil
+	return unescape.Replace(s), len(s), nil
 }
+
+// unescape drops the backslash of \", \' and "\ ", as the SAM CLI does.
+var unescape = strings.NewReplacer(`\"`, `"`, `\'`, "'", `\ `, " ")
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 

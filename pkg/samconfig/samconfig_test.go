@@ -127,6 +127,9 @@ func TestParseOverrides(t *testing.T) {
 		{in: "A=arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_X B=a=b", want: map[string]string{"A": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_X", "B": "a=b"}},
 		{in: "ParameterKey=Role,ParameterValue=primary ParameterKey=Note,ParameterValue=\"a b\"", want: map[string]string{"Role": "primary", "Note": "a b"}},
 		{in: "A=1 A=2", want: map[string]string{"A": "2"}},
+		// Backslashes as the SAM CLI reads them: a backslash keeps the
+		// next character in the value; only \", \' and "\ " drop it.
+		{in: `A="C:\temp dir" B=x\ y C='it\'s'`, want: map[string]string{"A": `C:\temp dir`, "B": "x y", "C": "it's"}},
 		{in: "novalue", wantErr: "want Key=Value"},
 		{in: "=1", wantErr: "want Key=Value"},
 		{in: "Bad-Key=1", wantErr: "want Key=Value"},
@@ -154,9 +157,9 @@ func TestParseOverrides(t *testing.T) {
 }
 
 func TestFormatOverridesRoundTrips(t *testing.T) {
-	in := map[string]string{"Role": "primary", "Empty": "", "Note": `two "quoted" words`, "Arn": "arn:aws:x:y"}
+	in := map[string]string{"Role": "primary", "Empty": "", "Note": `two "quoted" words`, "Arn": "arn:aws:x:y", "Path": `C:\a dir`}
 	args := FormatOverrides(in)
-	want := []string{"Arn=arn:aws:x:y", `Empty=""`, `Note="two \"quoted\" words"`, "Role=primary"}
+	want := []string{"Arn=arn:aws:x:y", `Empty=""`, `Note="two \"quoted\" words"`, `Path="C:\a dir"`, "Role=primary"}
 	if diff := cmp.Diff(want, args); diff != "" {
 		t.Errorf("FormatOverrides (-want +got):\n%s", diff)
 	}
