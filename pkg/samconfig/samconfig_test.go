@@ -212,32 +212,3 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load(missing) error %v, want not-exist", err)
 	}
 }
-
-// TestRepositorySamconfig checks the project's own samconfig.toml when it
-// exists: the environments mage reads must be there and complete.
-func TestRepositorySamconfig(t *testing.T) {
-	c, err := Load(filepath.Join("..", "..", DefaultPath))
-	if os.IsNotExist(err) {
-		t.Skip("no samconfig.toml at the repository root yet")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, env := range []string{"primary", "secondary"} {
-		e, err := c.Env(env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := e.Params("deploy")
-		if p.Region() == "" || p.StackName() == "" {
-			t.Errorf("[%s] deploy: region %q stack_name %q, want both set", env, p.Region(), p.StackName())
-		}
-		o, err := p.ParameterOverrides()
-		if err != nil {
-			t.Fatalf("[%s] parameter_overrides: %v", env, err)
-		}
-		if o["Role"] != env {
-			t.Errorf("[%s] Role=%q, want %q", env, o["Role"], env)
-		}
-	}
-}
