@@ -212,9 +212,8 @@ func checkIAM(in *Input, r *report) {
 	}
 }
 
-// containsStar reports whether an Action or Resource value is "*" (for
-// actions also "*:*"-style service wildcards such as "s3:*" do not count;
-// only a bare "*").
+// containsStar reports whether an Action or Resource value holds "*" (or,
+// for actions, "*:*"). A service wildcard such as "s3:*" does not count.
 func containsStar(n *yaml.Node, action bool) bool {
 	for _, it := range items(n) {
 		if v, ok := str(it); ok && (v == "*" || (action && v == "*:*")) {
