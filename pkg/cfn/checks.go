@@ -145,7 +145,8 @@ func (in *Input) deployEnv(name string) (e samEnv, ok bool) {
 // Scenarios returns the deployments to check: for the [primary] and
 // [secondary] environments of samconfig.toml, the first deploy pass as
 // configured, the second pass (peer user pool and API domain known), and
-// the second pass with a custom domain (Route 53 front door).
+// both passes again with a custom domain (Route 53 front door); and the
+// [default] development stack as configured.
 func (in *Input) Scenarios() []Scenario {
 	envs := map[string]samEnv{}
 	for _, role := range []string{"primary", "secondary"} {
