@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,4 +93,17 @@ func Local(ctx context.Context) error {
 		Memory: os.Getenv("TODOMGMT_LOCAL_STORE") == "memory",
 		Out:    os.Stdout,
 	})
+}
+
+// envInt reads a positive integer setting from the environment, def when unset.
+func envInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a positive integer", name, v)
+	}
+	return n, nil
 }

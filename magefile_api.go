@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/magefile/mage/sh"
@@ -21,13 +20,13 @@ import (
 func Bench(ctx context.Context) error {
 	var opts bench.Options
 	var err error
-	if opts.Runs, err = apiEnvInt("TODOMGMT_BENCH_RUNS", bench.DefaultRuns); err != nil {
+	if opts.Runs, err = envInt("TODOMGMT_BENCH_RUNS", bench.DefaultRuns); err != nil {
 		return err
 	}
-	if opts.Requests, err = apiEnvInt("TODOMGMT_BENCH_REQUESTS", bench.DefaultRequests); err != nil {
+	if opts.Requests, err = envInt("TODOMGMT_BENCH_REQUESTS", bench.DefaultRequests); err != nil {
 		return err
 	}
-	if opts.ColdStarts, err = apiEnvInt("TODOMGMT_BENCH_COLD_STARTS", bench.DefaultColdStarts); err != nil {
+	if opts.ColdStarts, err = envInt("TODOMGMT_BENCH_COLD_STARTS", bench.DefaultColdStarts); err != nil {
 		return err
 	}
 	opts.Progress = os.Stdout
@@ -48,17 +47,4 @@ func Fuzz(ctx context.Context) error {
 		return fmt.Errorf("TODOMGMT_FUZZ_TIME: %q is not a positive Go duration such as 30s", fuzzTime)
 	}
 	return sh.RunV("go", "test", "-run", "^$", "-fuzz", "^FuzzAPI$", "-fuzztime", fuzzTime, "./pkg/httpapi")
-}
-
-// apiEnvInt reads a positive integer from the environment, def when unset.
-func apiEnvInt(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s: %q is not a positive integer", name, v)
-	}
-	return n, nil
 }

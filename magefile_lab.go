@@ -10,7 +10,6 @@ import (
 	stdlog "log"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -186,10 +185,10 @@ func (Lab) Drill(ctx context.Context) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := lab.DrillConfig{Printer: failover.TextPrinter{W: os.Stdout}}
-	if cfg.Rounds, err = labEnvInt("TODOMGMT_DRILL_ROUNDS", 1); err != nil {
+	if cfg.Rounds, err = envInt("TODOMGMT_DRILL_ROUNDS", 1); err != nil {
 		return err
 	}
-	rate, err := labEnvInt("TODOMGMT_DRILL_RATE", 20)
+	rate, err := envInt("TODOMGMT_DRILL_RATE", 20)
 	if err != nil {
 		return err
 	}
@@ -224,32 +223,4 @@ func (Lab) Drill(ctx context.Context) (err error) {
 		return errors.New("the drill missed targets (MISSED above)")
 	}
 	return nil
-}
-
-// Down removes every lab container and network left behind, found by their label, and the lab state file.
-func (Lab) Down(ctx context.Context) error {
-	quietTestcontainers()
-	removed, err := lab.Down(ctx)
-	for _, r := range removed {
-		fmt.Println("removed", r)
-	}
-	if len(removed) == 0 && err == nil {
-		fmt.Println("nothing to remove")
-	}
-	if rerr := os.Remove(lab.StatePath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-		err = errors.Join(err, rerr)
-	}
-	return err
-}
-
-func labEnvInt(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s=%q: want a positive integer", name, v)
-	}
-	return n, nil
 }

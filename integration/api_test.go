@@ -262,7 +262,7 @@ func TestBootstrapWithMySQL(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin, err := lambdabuild.Build(ctx, root, lambdabuild.Function{Name: "api", Package: "./handlers/api"}, t.TempDir(), runtime.GOARCH)
+	bin, err := lambdabuild.Build(ctx, root, lambdabuild.API, t.TempDir(), runtime.GOARCH)
 	if err != nil {
 		t.Fatal(err)
 	}

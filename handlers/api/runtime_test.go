@@ -36,7 +36,7 @@ func TestBootstrap(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	bin, err := lambdabuild.Build(ctx, root, lambdabuild.Function{Name: "api", Package: "./handlers/api"}, t.TempDir(), runtime.GOARCH)
+	bin, err := lambdabuild.Build(ctx, root, lambdabuild.API, t.TempDir(), runtime.GOARCH)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		Runs:     opts.Runs,
 		Requests: opts.Requests,
 	}
-	api := lambdabuild.Function{Name: "api", Package: "./handlers/api"}
+	api := lambdabuild.API
 	dir, err := os.MkdirTemp("", "todomgmt-bench-")
 	if err != nil {
 		return nil, err

@@ -20,11 +20,12 @@ type Function struct {
 	Package string
 }
 
-// Functions are the project's Lambda functions.
-var Functions = []Function{
-	{Name: "api", Package: "./handlers/api"},
-	{Name: "migrate", Package: "./handlers/migrate"},
-}
+// The project's Lambda functions.
+var (
+	API       = Function{Name: "api", Package: "./handlers/api"}
+	Migrate   = Function{Name: "migrate", Package: "./handlers/migrate"}
+	Functions = []Function{API, Migrate}
+)
 
 // Flags are the go build flags for a Lambda binary: lambda.norpc drops the
 // RPC runtime that provided.al2023 does not use; -s strips the symbol table
