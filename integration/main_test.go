@@ -251,10 +251,7 @@ func newTestDB(ctx context.Context, label string) (*testDB, error) {
 	if err != nil {
 		return db, err
 	}
-	if err := mysql.Migrate(ctx, db.Root); err != nil {
-		return db, err
-	}
-	if err := mysql.EnsureAppUser(ctx, db.Root, testAppUser, testAppPassword, testSchema); err != nil {
+	if err := mysql.Prepare(ctx, db.Root, testAppUser, testAppPassword, testSchema); err != nil {
 		return db, err
 	}
 	// The app pool is built the way the API builds it (pkg/dbconn), which

@@ -264,10 +264,7 @@ func startMySQL(ctx context.Context, image string) (*benchDB, error) {
 	if db.root, err = c.OpenRoot(ctx, benchSchema); err != nil {
 		return db, err
 	}
-	if err := mysql.Migrate(ctx, db.root); err != nil {
-		return db, err
-	}
-	if err := mysql.EnsureAppUser(ctx, db.root, benchUser, benchPassword, benchSchema); err != nil {
+	if err := mysql.Prepare(ctx, db.root, benchUser, benchPassword, benchSchema); err != nil {
 		return db, err
 	}
 	db.appDSN = c.DSN(benchUser, benchPassword, benchSchema)

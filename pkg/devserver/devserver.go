@@ -143,12 +143,9 @@ func prepare(ctx context.Context, c *mysqlcontainer.Container) (*mysql.Store, *d
 		return nil, nil, err
 	}
 	defer root.Close()
-	if err := mysql.Migrate(ctx, root); err != nil {
-		return nil, nil, fmt.Errorf("migrate: %w", err)
-	}
 	password := rand.Text()
-	if err := mysql.EnsureAppUser(ctx, root, dbconn.DefaultUser, password, c.Database()); err != nil {
-		return nil, nil, fmt.Errorf("create the app user: %w", err)
+	if err := mysql.Prepare(ctx, root, dbconn.DefaultUser, password, c.Database()); err != nil {
+		return nil, nil, err
 	}
 	// The pool settings are the deployed defaults: only the DSN is local.
 	dsn := c.DSN(dbconn.DefaultUser, password, c.Database())

@@ -308,10 +308,7 @@ func (l *Lab) migrate(ctx context.Context) error {
 	}
 	db := sql.OpenDB(c)
 	defer db.Close()
-	if err := todomysql.Migrate(ctx, db); err != nil {
-		return err
-	}
-	return todomysql.EnsureAppUser(ctx, db, l.cfg.AppUser, l.state.AppPassword, l.cfg.Schema)
+	return todomysql.Prepare(ctx, db, l.cfg.AppUser, l.state.AppPassword, l.cfg.Schema)
 }
 
 // State returns what another process needs to reach this lab.

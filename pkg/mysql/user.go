@@ -155,3 +155,17 @@ func (e *redactedError) As(target any) bool {
 	}
 	return false
 }
+
+// Prepare migrates the schema and ensures the application user, as root
+// (the master user) on db: the state handlers/migrate leaves a deployment
+// in. The local server (mage local), the lab, the benchmarks and the
+// integration tests start from it.
+func Prepare(ctx context.Context, db *sql.DB, user, password, schema string) error {
+	if err := Migrate(ctx, db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := EnsureAppUser(ctx, db, user, password, schema); err != nil {
+		return fmt.Errorf("app user %s: %w", user, err)
+	}
+	return nil
+}
