@@ -234,6 +234,13 @@ func (s *Store) refusedAsPassive(ctx context.Context, err error) bool {
 // passive for the role TTL (as Health does when only the reader answers),
 // so the following reads go straight to the reader instead of each paying
 // for a failed writer attempt first.
+//
+// Only an answer counts: rows, or "not found". A reader endpoint that
+// refuses the login (RDS Proxy's read-only endpoint in a region whose
+// cluster has no reader instance, as the primary's usually has not) or
+// fails otherwise says nothing about the role; learning passive from it
+// would turn the active region's writes into region_passive while its
+// writer is merely unreachable. The writer's Unavailable stands then.
 func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 	db := s.readPool()
 	err := fn(db)
@@ -242,9 +249,10 @@ func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 	}
 	terr := translate(err, false)
 	if db == s.writer && s.reader != nil && ctx.Err() == nil && todo.ErrorCode(terr) == todo.Unavailable {
-		if rerr := fn(s.reader); rerr == nil || !isConnError(rerr) {
+		rerr := translate(fn(s.reader), false)
+		if rerr == nil || todo.ErrorCode(rerr) == todo.NotFound {
 			s.learnRole(todo.RolePassive)
-			return translate(rerr, false)
+			return rerr
 		}
 	}
 	return terr

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
@@ -331,5 +333,61 @@ func TestWriteMarksActive(t *testing.T) {
 	}
 	if s.Passive() || s.readPool() != writer {
 		t.Errorf("after a successful write: Passive() = %v, reads from the %s; want active, the writer", s.Passive(), poolName(s.readPool(), writer))
+	}
+}
+
+// refusedByServer is a refused login whose cause is the server's own error,
+// as RDS Proxy's read-only endpoint answers in a region whose cluster has
+// no reader instance (the primary, with its one writer instance): marked
+// as a connect error, and no network error anywhere in the chain.
+func refusedByServer() error {
+	return &markedConnectError{err: &mysql.MySQLError{Number: 9001, Message: "The target group doesn't have any associated read-only instances"}}
+}
+
+type markedConnectError struct{ err error }
+
+func (e *markedConnectError) Error() string       { return "connect: " + e.err.Error() }
+func (e *markedConnectError) Unwrap() error       { return e.err }
+func (e *markedConnectError) ConnectFailed() bool { return true }
+
+// TestReadFallbackToARefusingReader: in the active region, while the
+// writer cannot be reached, a reader endpoint that refuses the login did
+// not answer. The read is Unavailable, the store does not take the region
+// for passive, and a write that follows is Unavailable (not
+// region_passive), as Health is.
+func TestReadFallbackToARefusingReader(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		writerErr error
+	}{
+		{"writer not dialable", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}},
+		{"writer refuses the login", refusedLogin{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wdb := sql.OpenDB(&fakeConnector{fail: tt.writerErr})
+			reader := &fakeConnector{fail: refusedByServer()}
+			rdb := sql.OpenDB(reader)
+			t.Cleanup(func() { wdb.Close(); rdb.Close() })
+			s := New(wdb, WithReader(rdb))
+
+			if _, err := s.Get(t.Context(), 7); todo.ErrorCode(err) != todo.Unavailable {
+				t.Errorf("Get: got %q (%v), want %q", todo.ErrorCode(err), err, todo.Unavailable)
+			}
+			if _, err := s.List(t.Context(), todo.ListQuery{}); todo.ErrorCode(err) != todo.Unavailable {
+				t.Errorf("List: got %q (%v), want %q", todo.ErrorCode(err), err, todo.Unavailable)
+			}
+			if s.Passive() {
+				t.Error("Passive() = true after reads the reader refused, want false")
+			}
+			if reader.dials.Load() == 0 {
+				t.Error("the reader was never tried")
+			}
+			if _, err := s.Create(t.Context(), todo.CreateRequest{Draft: todo.Draft{Task: "x"}}); todo.ErrorCode(err) != todo.Unavailable {
+				t.Errorf("Create: got %q (%v), want %q", todo.ErrorCode(err), err, todo.Unavailable)
+			}
+			if h, err := s.Health(t.Context()); todo.ErrorCode(err) != todo.Unavailable {
+				t.Errorf("Health: got %+v, %v; want %q", h, err, todo.Unavailable)
+			}
+		})
 	}
 }
