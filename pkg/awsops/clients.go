@@ -135,8 +135,9 @@ func NewClients(cfg aws.Config) *Clients {
 	}
 }
 
-// ErrNoCredentials is returned by LoadConfig when no AWS credentials can be
-// found.
+// ErrNoCredentials is returned by LoadConfig (wrapped, with the cause) when
+// no AWS credentials can be retrieved: none configured, an expired SSO
+// session, a failing credential_process, ...
 var ErrNoCredentials = errors.New("no AWS credentials: set AWS_PROFILE (after aws sso login or aws configure) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 
 // LoadConfig loads the shared AWS configuration and checks that
@@ -150,7 +151,9 @@ func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return aws.Config{}, ErrNoCredentials
+		// The cause tells an expired SSO session from missing
+		// configuration; errors.Is(err, ErrNoCredentials) still holds.
+		return aws.Config{}, fmt.Errorf("%w (cause: %w)", ErrNoCredentials, err)
 	}
 	return cfg, nil
 }
