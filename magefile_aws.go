@@ -61,7 +61,9 @@ func samConfig() (awsops.Config, error) {
 }
 
 // openAWS loads credentials (failing with one clear line when there are
-// none) and describes both stacks.
+// none) and describes both stacks (TODOMGMT_KVS_ARN and
+// TODOMGMT_FRONT_DOOR_URL stand in for a lost primary stack's outputs
+// when no description of it is saved).
 func openAWS(ctx context.Context) (*awsops.Env, error) {
 	cfg, err := samConfig()
 	if err != nil {
@@ -71,7 +73,12 @@ func openAWS(ctx context.Context) (*awsops.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return awsops.Open(ctx, cfg, awsops.NewClients(awsCfg), os.Stdout, awsops.DefaultCacheDir())
+	// Diagnostics go to stderr: `TOKEN=$(go tool mage token primary)`
+	// must capture the token alone.
+	return awsops.Open(ctx, cfg, awsops.NewClients(awsCfg), awsops.OpenOptions{
+		Out: os.Stdout, Warnings: os.Stderr, CacheDir: awsops.DefaultCacheDir(),
+		KVSARN: os.Getenv(awsops.EnvKVSARN), FrontDoorURL: os.Getenv(awsops.EnvFrontDoorURL),
+	})
 }
 
 func confirmer() failover.Confirmer {

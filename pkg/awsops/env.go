@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -95,11 +96,14 @@ type Env struct {
 	Stacks  *Stacks
 	// Primary and Secondary are the stacks by role.
 	Primary, Secondary *Stack
-	// Saved says, by region, why that region's stack is its last saved
-	// description rather than a fresh one.
+	// Saved says, by region, why that region's stack is not a fresh
+	// description: its last saved one, or a stand-in built from the
+	// operator's overrides (OpenOptions.KVSARN).
 	Saved map[string]string
 	// Out receives progress; nil is os.Stdout.
 	Out io.Writer
+	// Warnings receives diagnostics; nil is os.Stderr.
+	Warnings io.Writer
 }
 
 // DefaultCacheDir is where the mage targets keep the stacks' last
@@ -112,46 +116,143 @@ func DefaultCacheDir() string {
 	return filepath.Join(d, "todomgmt", "stacks")
 }
 
-// Open describes both stacks. A missing stack is not an error here;
+// DefaultDescribeTimeout bounds each region's DescribeStacks in Open when
+// OpenOptions.Timeout is zero. A region that is down may not refuse the
+// connection but leave it hanging, and the SDK retries: without a bound
+// every target would stall on the lost region.
+const DefaultDescribeTimeout = 15 * time.Second
+
+// OpenOptions configure Open.
+type OpenOptions struct {
+	// Out receives progress (stack events while deleting); nil is
+	// os.Stdout.
+	Out io.Writer
+	// Warnings receives diagnostics, such as a saved description used in
+	// place of a fresh one; nil is os.Stderr, so that a target whose
+	// stdout is its result (TOKEN=$(go tool mage token primary)) stays
+	// clean.
+	Warnings io.Writer
+	// CacheDir keeps each stack's last description ("" keeps none).
+	CacheDir string
+	// Timeout bounds each region's DescribeStacks; zero means
+	// DefaultDescribeTimeout. The regions are described at once, so it
+	// bounds Open as well.
+	Timeout time.Duration
+	// KVSARN and FrontDoorURL stand in for the primary stack's
+	// KeyValueStoreArn and FrontDoorUrl outputs when a stack cannot be
+	// described and no description of it is saved (TODOMGMT_KVS_ARN,
+	// TODOMGMT_FRONT_DOOR_URL): an unplanned failover needs nothing else
+	// from the lost region's stack. A stand-in counts as saved
+	// (Env.Saved), so deploy and destroy refuse to act on it.
+	KVSARN, FrontDoorURL string
+}
+
+// Open describes both stacks, both regions at once, each within
+// OpenOptions.Timeout. A missing stack is not an error here;
 // RequireStacks says what to do about it.
 //
-// Each description read is saved under cacheDir ("" saves nothing). When
-// a region's CloudFormation API does not answer, which is what a lost
-// region looks like, Open falls back to the saved description and says so
-// (Env.Saved): the unplanned failover needs the lost primary stack's
-// outputs (the front door's KeyValueStore ARN and URL). Targets that
-// change stacks call RequireFresh.
-func Open(ctx context.Context, cfg Config, clients *Clients, out io.Writer, cacheDir string) (*Env, error) {
+// Each description read is saved under OpenOptions.CacheDir. When a
+// region's CloudFormation API does not answer in time, which is what a
+// lost region looks like, Open falls back to the saved description and
+// says so (Env.Saved, and a warning): the unplanned failover needs the
+// lost primary stack's outputs (the front door's KeyValueStore ARN and
+// URL). With nothing saved, OpenOptions.KVSARN and FrontDoorURL can stand
+// in for them. Targets that change stacks call RequireFresh.
+func Open(ctx context.Context, cfg Config, clients *Clients, o OpenOptions) (*Env, error) {
+	out, warn := o.Out, o.Warnings
 	if out == nil {
 		out = os.Stdout
 	}
-	e := &Env{Config: cfg, Clients: clients, Stacks: &Stacks{Clients: clients, Out: out, CacheDir: cacheDir},
-		Saved: map[string]string{}, Out: out}
-	for _, x := range []struct {
+	if warn == nil {
+		warn = os.Stderr
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultDescribeTimeout
+	}
+	e := &Env{Config: cfg, Clients: clients, Stacks: &Stacks{Clients: clients, Out: out, CacheDir: o.CacheDir},
+		Saved: map[string]string{}, Out: out, Warnings: warn}
+	targets := []struct {
 		t   Target
 		dst **Stack
-	}{{cfg.Primary, &e.Primary}, {cfg.Secondary, &e.Secondary}} {
-		st, err := e.Stacks.Describe(ctx, x.t.Region, x.t.StackName)
+	}{{cfg.Primary, &e.Primary}, {cfg.Secondary, &e.Secondary}}
+	type described struct {
+		st  Stack
+		err error
+	}
+	results := make([]described, len(targets))
+	var wg sync.WaitGroup
+	for i, x := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			st, err := e.Stacks.Describe(dctx, x.t.Region, x.t.StackName)
+			results[i] = described{st, err}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// Interrupted: not a region that does not answer.
+		return nil, err
+	}
+	usedOverrides := false
+	for i, x := range targets {
+		st, err := results[i].st, results[i].err
 		var nf *StackNotFoundError
 		switch {
 		case errors.As(err, &nf):
 			e.Stacks.forget(x.t.Region, x.t.StackName)
 		case err != nil:
-			ss, serr := e.Stacks.saved(x.t.Region, x.t.StackName)
-			if serr != nil {
-				return nil, err
+			var why string
+			if ss, serr := e.Stacks.saved(x.t.Region, x.t.StackName); serr == nil {
+				*x.dst = &ss.Stack
+				why = fmt.Sprintf("CloudFormation in %s does not answer (%v): using stack %s as described at %s",
+					x.t.Region, err, x.t.StackName, ss.SavedAt.Format(time.RFC3339))
+			} else if o.KVSARN != "" {
+				*x.dst = standIn(x.t, x.t.Env == RolePrimary, o)
+				usedOverrides = true
+				why = fmt.Sprintf("CloudFormation in %s does not answer (%v) and no description of stack %s is saved: using %s and %s instead",
+					x.t.Region, err, x.t.StackName, EnvKVSARN, EnvFrontDoorURL)
+			} else {
+				return nil, fmt.Errorf("%w, and no description of it is saved: to fail over without it, set %s to the primary stack's KeyValueStoreArn output and %s to its FrontDoorUrl output",
+					err, EnvKVSARN, EnvFrontDoorURL)
 			}
-			*x.dst = &ss.Stack
-			why := fmt.Sprintf("CloudFormation in %s does not answer (%v): using stack %s as described at %s",
-				x.t.Region, err, x.t.StackName, ss.SavedAt.Format(time.RFC3339))
 			e.Saved[x.t.Region] = why
-			fmt.Fprintf(out, "warning: %s\n", why)
+			fmt.Fprintf(warn, "warning: %s\n", why)
 		default:
 			e.Stacks.save(st, e.Stacks.clock().Now())
 			*x.dst = &st
 		}
 	}
+	if o.KVSARN != "" && !usedOverrides {
+		fmt.Fprintf(warn, "warning: %s ignored: the stacks were described\n", EnvKVSARN)
+	}
 	return e, nil
+}
+
+// Environment variables of the stand-in for an undescribable stack
+// (OpenOptions.KVSARN, FrontDoorURL); the magefile reads them.
+const (
+	EnvKVSARN       = "TODOMGMT_KVS_ARN"
+	EnvFrontDoorURL = "TODOMGMT_FRONT_DOOR_URL"
+)
+
+// standIn is a stack that could not be described, as far as the
+// operator's overrides tell: the front door's outputs on the primary-role
+// stack (where the template creates the front door), nothing else.
+func standIn(t Target, primary bool, o OpenOptions) *Stack {
+	st := &Stack{Name: t.StackName, Region: t.Region, Status: "UNKNOWN", Outputs: map[string]string{},
+		Parameters: map[string]string{"Role": t.Env}}
+	if primary {
+		st.Outputs["FrontDoorMode"] = "cloudfront"
+		st.Outputs["KeyValueStoreArn"] = o.KVSARN
+		if o.FrontDoorURL != "" {
+			st.Outputs["FrontDoorUrl"] = o.FrontDoorURL
+		}
+	}
+	return st
 }
 
 // RequireFresh returns an error when a stack's description is a saved
@@ -251,14 +352,20 @@ func (e *Env) Router() (failover.Router, error) {
 	}
 }
 
-// Pools returns each region's Cognito pool from the outputs, primary first.
+// Pools returns each region's Cognito pool from the outputs, primary
+// first; a stack without the pool's outputs is left out.
 func (e *Env) Pools() []Pool {
 	var out []Pool
 	for _, s := range []*Stack{e.Primary, e.Secondary} {
 		if s == nil {
 			continue
 		}
-		out = append(out, Pool{Region: s.Region, UserPoolID: s.Output("UserPoolId"), ClientID: s.Output("AppClientId"), TokenURL: s.Output("TokenUrl")})
+		p := Pool{Region: s.Region, UserPoolID: s.Output("UserPoolId"), ClientID: s.Output("AppClientId"), TokenURL: s.Output("TokenUrl")}
+		if p.UserPoolID == "" || p.ClientID == "" || p.TokenURL == "" {
+			// A stand-in stack (Open) has no pool to ask.
+			continue
+		}
+		out = append(out, p)
 	}
 	return out
 }
@@ -270,15 +377,16 @@ func (e *Env) Pool(region string) (Pool, error) {
 			return Pool{}, fmt.Errorf("stack %s not found in %s: deploy first (go tool mage deploy)", t.StackName, region)
 		}
 	}
+	s := e.Stack(region)
+	if s == nil {
+		return Pool{}, fmt.Errorf("no stack in %s (regions: %v)", region, e.Regions())
+	}
 	for _, p := range e.Pools() {
 		if p.Region == region {
-			if p.UserPoolID == "" || p.ClientID == "" || p.TokenURL == "" {
-				return Pool{}, fmt.Errorf("stack in %s lacks the UserPoolId, AppClientId or TokenUrl output", region)
-			}
 			return p, nil
 		}
 	}
-	return Pool{}, fmt.Errorf("no stack in %s (regions: %v)", region, e.Regions())
+	return Pool{}, fmt.Errorf("stack %s in %s lacks the UserPoolId, AppClientId or TokenUrl output", s.Name, region)
 }
 
 // FrontDoorURL is the front door's URL from the outputs.

@@ -85,6 +85,7 @@ type fakeAWS struct {
 	secrets   map[string]string // user pool id → client secret
 	pools     map[string]*fakePool
 	cfnDown   map[string]error // CloudFormation's answer in a region that is down
+	cfnHang   map[string]bool  // CloudFormation in a region that never answers
 	cacheDir  string
 	clock     *testClock
 }
@@ -95,7 +96,7 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	f := &fakeAWS{tb: tb, clusters: map[string]*fakeCluster{}, snapshots: map[string][]rdstypes.DBClusterSnapshot{},
 		clock:  &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)},
 		alarms: map[string]cwtypes.StateValue{}, secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"},
-		pools: map[string]*fakePool{}, cfnDown: map[string]error{}, cacheDir: tb.TempDir()}
+		pools: map[string]*fakePool{}, cfnDown: map[string]error{}, cfnHang: map[string]bool{}, cacheDir: tb.TempDir()}
 	for _, arn := range []string{eastARN, westARN} {
 		ca, _ := ParseClusterARN(arn)
 		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable}
@@ -371,9 +372,16 @@ func (c fakeCFN) find(name string) *fakeStack {
 	return nil
 }
 
-func (c fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+func (c fakeCFN) DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
 	f := c.f
 	f.mu.Lock()
+	if f.cfnHang[c.region] {
+		// A lost region that leaves the connection hanging: only the
+		// caller's deadline ends the call.
+		f.mu.Unlock()
+		<-ctx.Done()
+		return nil, fmt.Errorf("describe stacks: %w", ctx.Err())
+	}
 	defer f.mu.Unlock()
 	name := aws.ToString(in.StackName)
 	if err := f.cfnDown[c.region]; err != nil {
@@ -665,7 +673,7 @@ func testConfig() Config {
 // openEnv opens the deployment over the fakes with a fast clock.
 func openEnv(tb testing.TB, f *fakeAWS, out *strings.Builder) *Env {
 	tb.Helper()
-	e, err := Open(context.Background(), testConfig(), f.clients(), out, f.cacheDir)
+	e, err := Open(context.Background(), testConfig(), f.clients(), OpenOptions{Out: out, Warnings: out, CacheDir: f.cacheDir})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}

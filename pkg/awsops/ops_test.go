@@ -3,6 +3,8 @@ package awsops
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -512,58 +514,104 @@ func TestDeployOverrides(t *testing.T) {
 }
 
 // TestUnplannedFailoverWithTheLostRegionsCloudFormationDown: a lost region
-// does not describe its stack either. The unplanned failover still runs
-// on the primary stack's saved outputs (the front door's KeyValueStore
-// lives there); deploy and destroy refuse to act on a saved description.
+// does not describe its stack either: it refuses, or it leaves the call
+// hanging, which Open bounds. The unplanned failover still runs, on the
+// primary stack's saved outputs (the front door's KeyValueStore lives
+// there) or, with nothing saved, on the operator's TODOMGMT_KVS_ARN and
+// TODOMGMT_FRONT_DOOR_URL; deploy and destroy refuse to act on either.
 func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
-	f, a, e, out := deployment(t, east) // describes both stacks once: saved
-	a.down[east] = true
-	f.clusters[eastARN].status = ""
-	f.cfnDown[east] = &net503{}
+	for _, tt := range []struct {
+		name      string
+		hang      bool
+		saved     bool
+		overrides bool
+	}{
+		{name: "refuses, saved description", saved: true},
+		{name: "hangs, saved description", hang: true, saved: true},
+		{name: "hangs, nothing saved, overrides", hang: true, overrides: true},
+		{name: "refuses, nothing saved, overrides", overrides: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, a, e, _ := deployment(t, east) // describes both stacks once: saved
+			a.down[east] = true
+			f.clusters[eastARN].status = ""
+			if tt.hang {
+				f.cfnHang[east] = true
+			} else {
+				f.cfnDown[east] = &net503{}
+			}
+			var out, warn strings.Builder
+			o := OpenOptions{Out: &out, Warnings: &warn, CacheDir: f.cacheDir, Timeout: 50 * time.Millisecond}
+			if !tt.saved {
+				o.CacheDir = t.TempDir()
+			}
+			if tt.overrides {
+				o.KVSARN, o.FrontDoorURL = kvsARN, a.frontDoor()
+			}
+			e, err := Open(context.Background(), testConfig(), e.Clients, o)
+			if err != nil {
+				t.Fatalf("Open with %s's CloudFormation down: %v", east, err)
+			}
+			if e.Primary == nil || e.Primary.Output("KeyValueStoreArn") != kvsARN || e.Saved[east] == "" || e.Saved[west] != "" {
+				t.Fatalf("primary %+v saved %q, want the lost primary stack's outputs and a fresh secondary", e.Primary, e.Saved)
+			}
+			if !strings.Contains(warn.String(), "warning: CloudFormation in us-east-1 does not answer") {
+				t.Errorf("no warning about the lost region's stack:\n%s", warn.String())
+			}
+			if strings.Contains(out.String(), "warning") {
+				t.Errorf("a warning went to the output, not to the diagnostics:\n%s", out.String())
+			}
 
-	if _, err := Open(context.Background(), testConfig(), e.Clients, out, t.TempDir()); err == nil {
-		t.Fatalf("Open without a saved description succeeded, want CloudFormation's error")
-	}
-	e, err := Open(context.Background(), testConfig(), e.Clients, out, f.cacheDir)
-	if err != nil {
-		t.Fatalf("Open with %s's CloudFormation down: %v", east, err)
-	}
-	if e.Primary == nil || e.Primary.Output("KeyValueStoreArn") != kvsARN || e.Saved[east] == "" || e.Saved[west] != "" {
-		t.Fatalf("primary %+v saved %q, want the saved primary stack and a fresh secondary", e.Primary, e.Saved)
-	}
-	if !strings.Contains(out.String(), "warning: CloudFormation in us-east-1 does not answer") {
-		t.Errorf("no warning about the saved description:\n%s", out)
-	}
+			orch, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orch.Clock = &testClock{now: time.Now()}
+			orch.Timeouts = failover.Timeouts{Poll: time.Second}
+			if r, err := orch.Run(context.Background(), failover.KindUnplanned, failover.Options{}); err != nil || !r.Verified {
+				t.Fatalf("failover: %v\n%s", err, r)
+			}
+			want := []string{"global PutKey active-region=us-west-2", "us-west-2 FailoverGlobalCluster " + westARN + " allowDataLoss=true"}
+			if diff := cmp.Diff(want, f.Log("PutKey", "FailoverGlobalCluster")); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
 
-	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
-	if err != nil {
-		t.Fatal(err)
+			if _, _, err := e.DeployOverrides(e.Config.Primary); err == nil || !strings.Contains(err.Error(), "does not answer") {
+				t.Errorf("deploy overrides: %v, want a refusal", err)
+			}
+			before := len(f.Log(mutating...))
+			if _, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background()); err == nil {
+				t.Errorf("destroy on a saved description succeeded, want a refusal")
+			}
+			if calls := f.Log(mutating...)[before:]; len(calls) != 0 {
+				t.Errorf("destroy made calls %q", calls)
+			}
+			st, err := e.Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := strings.Join(st.Problems(), "\n"); !strings.Contains(p, "CloudFormation in us-east-1 does not answer") {
+				t.Errorf("status problems %q, want the unreachable CloudFormation", p)
+			}
+		})
 	}
-	o.Clock = &testClock{now: time.Now()}
-	o.Timeouts = failover.Timeouts{Poll: time.Second}
-	if r, err := o.Run(context.Background(), failover.KindUnplanned, failover.Options{}); err != nil || !r.Verified {
-		t.Fatalf("failover: %v\n%s", err, r)
-	}
-	want := []string{"global PutKey active-region=us-west-2", "us-west-2 FailoverGlobalCluster " + westARN + " allowDataLoss=true"}
-	if diff := cmp.Diff(want, f.Log("PutKey", "FailoverGlobalCluster")); diff != "" {
-		t.Errorf("calls (-want +got):\n%s", diff)
-	}
+}
 
-	if _, _, err := e.DeployOverrides(e.Config.Primary); err == nil || !strings.Contains(err.Error(), "does not answer") {
-		t.Errorf("deploy overrides: %v, want a refusal", err)
-	}
-	before := len(f.Log(mutating...))
-	if _, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background()); err == nil {
-		t.Errorf("destroy on a saved description succeeded, want a refusal")
-	}
-	if calls := f.Log(mutating...)[before:]; len(calls) != 0 {
-		t.Errorf("destroy made calls %q", calls)
-	}
-	st, err := e.Status(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := strings.Join(st.Problems(), "\n"); !strings.Contains(p, "CloudFormation in us-east-1 does not answer") {
-		t.Errorf("status problems %q, want the unreachable CloudFormation", p)
+// TestOpenWithoutTheLostStack: nothing saved and no overrides is an error
+// that names the way out.
+func TestOpenWithoutTheLostStack(t *testing.T) {
+	for _, hang := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hang=%t", hang), func(t *testing.T) {
+			f := newFakeAWS(t, east)
+			if hang {
+				f.cfnHang[east] = true
+			} else {
+				f.cfnDown[east] = &net503{}
+			}
+			_, err := Open(context.Background(), testConfig(), f.clients(), OpenOptions{Out: io.Discard, Warnings: io.Discard, CacheDir: t.TempDir(), Timeout: 50 * time.Millisecond})
+			if err == nil || !strings.Contains(err.Error(), "TODOMGMT_KVS_ARN") || !strings.Contains(err.Error(), "TODOMGMT_FRONT_DOOR_URL") {
+				t.Fatalf("Open error %v, want one naming TODOMGMT_KVS_ARN and TODOMGMT_FRONT_DOOR_URL", err)
+			}
+		})
 	}
 }
