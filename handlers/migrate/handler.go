@@ -23,8 +23,8 @@ const PhysicalResourceID = "todomgmt-schema-migrations"
 // Result is what a run reports: the direct invoke's answer, and the
 // custom resource's Data.
 type Result struct {
-	// Status is "ok", or "skipped" on a read-only server (the secondary
-	// region), where there is nothing to do.
+	// Status is "ok", or "skipped" in a region without a writer (the
+	// secondary region), where there is nothing to do.
 	Status string `json:"status"`
 	// Message says what happened in a sentence.
 	Message string `json:"message"`

@@ -10,11 +10,17 @@
 //   - a direct invoke {"action":"migrate"} or the original sample's
 //     {"action":"CREATE_TABLE"}: it runs and returns the result as JSON.
 //
-// On a read-only server (the secondary region) it changes nothing and
-// reports "skipped: read-only replica" as a success.
+// In a region without a writer (a global database's secondary) it changes
+// nothing and reports a success: "skipped: read-only replica" when the
+// read/write endpoint reaches a read-only server, and "skipped: read-only
+// replica (no writer in this region)" when the read/write endpoint refuses
+// the connection (RDS Proxy with no writer behind it) and the read-only
+// endpoint, TODOMGMT_DB_READER_HOST, reaches a read-only server. When
+// neither endpoint answers so, the run fails.
 //
 // Configuration: pkg/dbconn's TODOMGMT_DB_* (TODOMGMT_DB_USER is the master
-// user here), TODOMGMT_APP_USER and TODOMGMT_APP_SECRET_ARN.
+// user here; TODOMGMT_DB_READER_HOST the proxy's read-only endpoint),
+// TODOMGMT_APP_USER and TODOMGMT_APP_SECRET_ARN.
 package main
 
 import (

@@ -105,6 +105,53 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 		}
 	})
 
+	t.Run("writer endpoint refused, reader read-only: skipped as a success", func(t *testing.T) {
+		// A global database's secondary region: the read/write endpoint
+		// has no writer and refuses the connection; the read-only
+		// endpoint reaches a read-only server. Local mode has no reader
+		// endpoint, so the pools are put together here from two DSNs,
+		// both opened by pkg/dbconn (which marks connect errors).
+		if _, err := root.ExecContext(ctx, "SET GLOBAL read_only = 1"); err != nil {
+			t.Fatal(err)
+		}
+		defer root.ExecContext(context.Background(), "SET GLOBAL read_only = 0")
+		saved := m.open
+		defer func() { m.open = saved }()
+		for _, tt := range []struct {
+			name       string
+			readerDSN  string
+			wantStatus string
+		}{
+			{"reader answers read-only", c.RootDSN(c.Database()), "SUCCESS"},
+			{"reader refuses too", "root:x@tcp(127.0.0.1:1)/todomgmt?timeout=1s", "FAILED"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				m.open = func(ctx context.Context, cfg dbconn.Config) (*dbconn.Pools, error) {
+					wcfg, rcfg := cfg, cfg
+					wcfg.DSN = "root:x@tcp(127.0.0.1:1)/todomgmt?timeout=1s"
+					rcfg.DSN = tt.readerDSN
+					w, err := dbconn.Open(ctx, wcfg)
+					if err != nil {
+						return nil, err
+					}
+					r, err := dbconn.Open(ctx, rcfg)
+					if err != nil {
+						w.Close()
+						return nil, err
+					}
+					return &dbconn.Pools{Writer: w.Writer, Reader: r.Writer}, nil
+				}
+				got := invoke(t, "Update", PhysicalResourceID)
+				if string(got.Status) != tt.wantStatus {
+					t.Fatalf("got %+v, want %s", got, tt.wantStatus)
+				}
+				if got.Status == "SUCCESS" && (got.Data["Status"] != "skipped" || got.Reason != MsgSkippedNoWriter || got.Data["Applied"] != "1,2") {
+					t.Errorf("got %+v, want skipped, %q, applied 1,2", got, MsgSkippedNoWriter)
+				}
+			})
+		}
+	})
+
 	t.Run("delete keeps the data", func(t *testing.T) {
 		if _, err := root.ExecContext(ctx, "INSERT INTO todos (task, status, created_at, updated_at, version) VALUES ('keep me', 'todo', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 1)"); err != nil {
 			t.Fatal(err)

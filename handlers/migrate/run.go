@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -49,9 +51,26 @@ func newMigrator(getenv func(string) string) *migrator {
 	}
 }
 
+// Messages of a skipped run: the writer endpoint's server is read-only, or
+// the writer endpoint refused the connection and the reader endpoint's
+// server is read-only.
+const (
+	MsgSkippedReadOnly = "skipped: read-only replica"
+	MsgSkippedNoWriter = "skipped: read-only replica (no writer in this region)"
+)
+
+// readerProbeTimeout bounds the role query sent to the reader endpoint
+// after the writer endpoint refused the connection.
+const readerProbeTimeout = 15 * time.Second
+
 // Run applies the migrations, then creates or updates the application user
-// with the password from TODOMGMT_APP_SECRET_ARN (when set). On a read-only
-// server it does nothing and reports "skipped".
+// with the password from TODOMGMT_APP_SECRET_ARN (when set).
+//
+// It does nothing and reports "skipped" (a success) when the region has no
+// writer: the writer endpoint's server is read-only, or the writer endpoint
+// cannot be connected to and the reader endpoint (TODOMGMT_DB_READER_HOST)
+// answers with a read-only server. A writer endpoint that fails while no
+// reader answers as read-only is an error.
 func (m *migrator) Run(ctx context.Context) (Result, error) {
 	cfg, err := dbconn.FromEnv(m.getenv)
 	if err != nil {
@@ -69,12 +88,26 @@ func (m *migrator) Run(ctx context.Context) (Result, error) {
 	res := Result{Status: "ok", Applied: []int{}, NewlyApplied: []int{}}
 	newly, err := mysql.ApplyMigrations(ctx, db)
 	if errors.Is(err, mysql.ErrReadOnly) {
-		res.Status = "skipped"
-		res.Message = "skipped: read-only replica"
-		if applied, aerr := mysql.AppliedMigrations(ctx, db); aerr == nil {
-			res.Applied = versions(applied)
+		return skipped(ctx, db, MsgSkippedReadOnly), nil
+	}
+	var cerr *dbconn.ConnectError
+	if errors.As(err, &cerr) && pools.Reader != nil {
+		// In a global database's secondary region RDS Proxy's read/write
+		// endpoint has no writer behind it and refuses the connection. Ask
+		// the read-only endpoint: a read-only server there means this
+		// region has nothing to migrate (replication brings the schema).
+		// Anything else is the outage it looks like.
+		pctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
+		ro, rerr := mysql.ServerReadOnly(pctx, pools.Reader)
+		cancel()
+		switch {
+		case rerr == nil && ro:
+			return skipped(ctx, pools.Reader, MsgSkippedNoWriter), nil
+		case rerr == nil:
+			return Result{}, fmt.Errorf("%w (the reader endpoint %s answers, but its server is writable)", err, cfg.ReaderHost)
+		default:
+			return Result{}, fmt.Errorf("%w (the reader endpoint %s does not answer either: %v)", err, cfg.ReaderHost, rerr)
 		}
-		return res, nil
 	}
 	if err != nil {
 		return Result{}, err
@@ -108,6 +141,16 @@ func (m *migrator) Run(ctx context.Context) (Result, error) {
 	res.AppUser = user
 	res.Message += "; app user " + user + " ensured"
 	return res, nil
+}
+
+// skipped is the result of a run that found no writer; Applied is what
+// the read-only server db has recorded, when it can tell.
+func skipped(ctx context.Context, db *sql.DB, msg string) Result {
+	res := Result{Status: "skipped", Message: msg, Applied: []int{}, NewlyApplied: []int{}}
+	if applied, err := mysql.AppliedMigrations(ctx, db); err == nil {
+		res.Applied = versions(applied)
+	}
+	return res
 }
 
 // appSecret is the JSON of the application user's secret.

@@ -2,12 +2,20 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 )
@@ -96,4 +104,155 @@ func TestRunConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refusedByProxy is how a connection to RDS Proxy's read/write endpoint
+// fails in a global database's secondary region: pkg/dbconn marks the
+// login the proxy refuses (no writer behind it) as a connect error.
+var refusedByProxy = &dbconn.ConnectError{Err: &gomysql.MySQLError{Number: 9001, Message: "The target group doesn't have any associated read/write instances"}}
+
+// TestRunWithoutAWriter: where the writer endpoint cannot be connected to,
+// the run is skipped as a success only when the reader endpoint reaches a
+// read-only server; otherwise it fails as before, and nothing but the
+// role is asked of the reader.
+func TestRunWithoutAWriter(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		writer      *fakeServer
+		reader      *fakeServer // nil: no reader endpoint configured
+		wantMessage string      // "" means the run fails
+		wantErr     string
+		wantProbed  bool
+	}{
+		{name: "writer refused, reader read-only: skipped",
+			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{readOnly: true},
+			wantMessage: MsgSkippedNoWriter, wantProbed: true},
+		{name: "writer not dialable, reader read-only: skipped",
+			writer: &fakeServer{fail: &dbconn.ConnectError{Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}}, reader: &fakeServer{readOnly: true},
+			wantMessage: MsgSkippedNoWriter, wantProbed: true},
+		{name: "writer refused, reader writable: fails",
+			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{},
+			wantErr: "writable", wantProbed: true},
+		{name: "writer refused, reader refused too: fails",
+			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{fail: &dbconn.ConnectError{Err: &gomysql.MySQLError{Number: 9001, Message: "no read-only instances"}}},
+			wantErr: "does not answer", wantProbed: true},
+		{name: "writer refused, no reader endpoint: fails",
+			writer:  &fakeServer{fail: refusedByProxy},
+			wantErr: "read/write instances"},
+		{name: "writer fails otherwise: fails without asking the reader",
+			writer: &fakeServer{fail: errors.New("tls: handshake failure")}, reader: &fakeServer{readOnly: true},
+			wantErr: "handshake"},
+		{name: "writer read-only: skipped, reader not asked",
+			writer: &fakeServer{readOnly: true}, reader: &fakeServer{readOnly: true},
+			wantMessage: MsgSkippedReadOnly},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{dbconn.EnvHost: "proxy.example", dbconn.EnvReaderHost: "proxy-ro.example"}
+			m := &migrator{
+				getenv: func(k string) string { return env[k] },
+				open: func(_ context.Context, c dbconn.Config) (*dbconn.Pools, error) {
+					if c.ReaderHost != env[dbconn.EnvReaderHost] {
+						t.Errorf("opened with reader host %q, want %q", c.ReaderHost, env[dbconn.EnvReaderHost])
+					}
+					p := &dbconn.Pools{Writer: sql.OpenDB(tt.writer)}
+					if tt.reader != nil {
+						p.Reader = sql.OpenDB(tt.reader)
+					}
+					return p, nil
+				},
+			}
+			res, err := m.Run(t.Context())
+			if tt.wantMessage != "" {
+				if err != nil {
+					t.Fatalf("Run: %v, want %q", err, tt.wantMessage)
+				}
+				if res.Status != "skipped" || res.Message != tt.wantMessage || !slices.Equal(res.Applied, []int{1, 2}) {
+					t.Errorf("got %+v, want skipped, %q, applied [1 2]", res, tt.wantMessage)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("got %+v, %v; want an error containing %q", res, err, tt.wantErr)
+			}
+			if tt.reader != nil {
+				probed := tt.reader.queries.Load() > 0 || tt.reader.dials.Load() > 0
+				if probed != tt.wantProbed {
+					t.Errorf("reader asked: %v, want %v", probed, tt.wantProbed)
+				}
+				if tt.reader.writes.Load() != 0 {
+					t.Errorf("%d statements ran on the reader, want none", tt.reader.writes.Load())
+				}
+			}
+		})
+	}
+}
+
+// fakeServer is a database/sql connector for a server that fails every
+// dial with fail, or answers the role query (read_only as set) and the
+// migration listing (versions 1 and 2), and refuses everything else.
+type fakeServer struct {
+	fail     error
+	readOnly bool
+	dials    atomic.Int32
+	queries  atomic.Int32
+	writes   atomic.Int32
+}
+
+func (s *fakeServer) Connect(context.Context) (driver.Conn, error) {
+	s.dials.Add(1)
+	if s.fail != nil {
+		return nil, s.fail
+	}
+	return fakeServerConn{s}, nil
+}
+
+func (s *fakeServer) Driver() driver.Driver { return nil }
+
+type fakeServerConn struct{ s *fakeServer }
+
+func (fakeServerConn) Prepare(string) (driver.Stmt, error) {
+	return nil, errors.New("fake: no prepare")
+}
+func (fakeServerConn) Close() error              { return nil }
+func (fakeServerConn) Begin() (driver.Tx, error) { return nil, errors.New("fake: no transactions") }
+
+func (c fakeServerConn) ExecContext(context.Context, string, []driver.NamedValue) (driver.Result, error) {
+	c.s.writes.Add(1)
+	return nil, &gomysql.MySQLError{Number: 1290, Message: "read-only"}
+}
+
+func (c fakeServerConn) QueryContext(_ context.Context, query string, _ []driver.NamedValue) (driver.Rows, error) {
+	c.s.queries.Add(1)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	switch {
+	case strings.Contains(query, "read_only"):
+		ro := int64(0)
+		if c.s.readOnly {
+			ro = 1
+		}
+		return &fakeRows{cols: []string{"read_only", "innodb_read_only"}, rows: [][]driver.Value{{ro, int64(0)}}}, nil
+	case strings.Contains(query, "information_schema"):
+		return &fakeRows{cols: []string{"n"}, rows: [][]driver.Value{{int64(1)}}}, nil
+	case strings.Contains(query, "FROM schema_migrations"):
+		return &fakeRows{cols: []string{"version", "name", "applied_at"}, rows: [][]driver.Value{
+			{int64(1), "create_todos", at}, {int64(2), "create_idempotency_keys", at},
+		}}, nil
+	}
+	c.s.writes.Add(1)
+	return nil, &gomysql.MySQLError{Number: 1290, Message: "read-only"}
+}
+
+type fakeRows struct {
+	cols []string
+	rows [][]driver.Value
+}
+
+func (r *fakeRows) Columns() []string { return r.cols }
+func (*fakeRows) Close() error        { return nil }
+
+func (r *fakeRows) Next(dest []driver.Value) error {
+	if len(r.rows) == 0 {
+		return io.EOF
+	}
+	copy(dest, r.rows[0])
+	r.rows = r.rows[1:]
+	return nil
 }

@@ -272,6 +272,17 @@ func AppliedMigrations(ctx context.Context, db *sql.DB) (_ []AppliedMigration, e
 	return out, rows.Err()
 }
 
+// ServerReadOnly reports whether the server behind db refuses writes
+// (read_only, which MySQL's super_read_only implies, or innodb_read_only on
+// an Aurora reader). It only reads, so it also answers through a read-only
+// endpoint: handlers/migrate asks the reader endpoint with it when the
+// writer endpoint cannot be connected to, to tell a region with no writer
+// (a global database's secondary) from an outage.
+func ServerReadOnly(ctx context.Context, db *sql.DB) (ro bool, err error) {
+	defer wrapErr(&err, "read the server's role")
+	return readOnly(ctx, db)
+}
+
 func readOnlyError() error {
 	return &todo.Error{Code: todo.RegionPassive, Message: "skipped: read-only replica", Err: ErrReadOnly}
 }
