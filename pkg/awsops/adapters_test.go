@@ -394,28 +394,72 @@ func TestKVSRouter(t *testing.T) {
 
 func TestKVSRouterActive(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		value *string
-		want  string
+		name     string
+		value    *string
+		noStore  bool // DescribeKeyValueStore: ResourceNotFoundException too
+		want     string
+		wantErr  string
+		describe int // DescribeKeyValueStore calls
 	}{
-		{"set", aws.String(west), west},
-		{"absent: the function's fallback", nil, east},
-		{"unknown value: the function's fallback", aws.String("mars-1"), east},
+		{name: "set", value: aws.String(west), want: west},
+		{name: "absent: the function's fallback", want: east, describe: 1},
+		{name: "unknown value: the function's fallback", value: aws.String("mars-1"), want: east},
+		// GetKey cannot tell a missing key from a missing store: a wrong
+		// ARN must be an error, not "the primary is active".
+		{name: "store missing: an error", noStore: true, wantErr: "KeyValueStore " + kvsARN + " does not exist", describe: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newRecorder(t)
 			rec.canned["GetKey"] = func(string, any) (any, error) {
 				if tt.value == nil {
-					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("no key")}
+					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
 				}
 				return &cloudfrontkeyvaluestore.GetKeyOutput{Value: tt.value}, nil
 			}
+			rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+				if tt.noStore {
+					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
+				}
+				return &cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput{ETag: aws.String("E1"), Status: aws.String("READY")}, nil
+			}
 			r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
 			got, err := r.Active(context.Background())
-			if err != nil || got != tt.want {
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Active = %q, %v; want an error containing %q", got, err, tt.wantErr)
+				}
+			} else if err != nil || got != tt.want {
 				t.Errorf("Active = %q, %v; want %q", got, err, tt.want)
 			}
+			calls := rec.Calls("DescribeKeyValueStore")
+			if len(calls) != tt.describe {
+				t.Fatalf("%d DescribeKeyValueStore calls, want %d", len(calls), tt.describe)
+			}
+			for _, c := range calls {
+				if got := aws.ToString(c.Input.(*cloudfrontkeyvaluestore.DescribeKeyValueStoreInput).KvsARN); got != kvsARN {
+					t.Errorf("DescribeKeyValueStore KvsARN %q, want %q", got, kvsARN)
+				}
+			}
 		})
+	}
+}
+
+// TestKVSRouterRouteToAMissingStore: a wrong ARN fails the route instead
+// of writing to nowhere.
+func TestKVSRouterRouteToAMissingStore(t *testing.T) {
+	rec := newRecorder(t)
+	rec.canned["GetKey"] = func(string, any) (any, error) {
+		return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
+	}
+	rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+		return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
+	}
+	r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+	if err := r.Route(context.Background(), west); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("Route to a missing store: %v, want an error", err)
+	}
+	if n := len(rec.Calls("PutKey")); n != 0 {
+		t.Errorf("%d PutKey calls, want none", n)
 	}
 }
 

@@ -38,7 +38,7 @@ var _ failover.Router = (*KVSRouter)(nil)
 
 // Active reads the key; an absent key means the function's fallback.
 func (k *KVSRouter) Active(ctx context.Context) (string, error) {
-	v, ok, err := k.get(ctx)
+	v, ok, _, err := k.get(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -50,16 +50,29 @@ func (k *KVSRouter) Active(ctx context.Context) (string, error) {
 	return v, nil
 }
 
-func (k *KVSRouter) get(ctx context.Context) (string, bool, error) {
+// get reads the key. GetKey answers ResourceNotFoundException both for a
+// missing key and for a missing store (a wrong ARN): the store is then
+// described, and only a store that exists makes the key absent. A wrong
+// ARN must not read as "absent, so the fallback region is active". When
+// it described the store, get also returns the store's ETag.
+func (k *KVSRouter) get(ctx context.Context) (value string, ok bool, etag *string, err error) {
 	out, err := k.Client.GetKey(ctx, &cloudfrontkeyvaluestore.GetKeyInput{KvsARN: aws.String(k.ARN), Key: aws.String(ActiveRegionKey)})
 	var nf *kvstypes.ResourceNotFoundException
 	switch {
 	case errors.As(err, &nf):
-		return "", false, nil
+		d, derr := k.Client.DescribeKeyValueStore(ctx, &cloudfrontkeyvaluestore.DescribeKeyValueStoreInput{KvsARN: aws.String(k.ARN)})
+		var snf *kvstypes.ResourceNotFoundException
+		switch {
+		case errors.As(derr, &snf):
+			return "", false, nil, fmt.Errorf("the front door's KeyValueStore %s does not exist (check the primary stack's KeyValueStoreArn output, or %s): %w", k.ARN, EnvKVSARN, derr)
+		case derr != nil:
+			return "", false, nil, fmt.Errorf("read %s: the key is absent or the store is missing, and describing the store failed: %w", ActiveRegionKey, derr)
+		}
+		return "", false, d.ETag, nil
 	case err != nil:
-		return "", false, fmt.Errorf("read %s from the front door's KeyValueStore: %w", ActiveRegionKey, err)
+		return "", false, nil, fmt.Errorf("read %s from the front door's KeyValueStore: %w", ActiveRegionKey, err)
 	}
-	return aws.ToString(out.Value), true, nil
+	return aws.ToString(out.Value), true, nil, nil
 }
 
 // Route sets the key to region unless it already holds it. The write
@@ -84,22 +97,25 @@ func (k *KVSRouter) put(ctx context.Context, region string, onlyIfAbsent bool) (
 	const attempts = 3
 	var lastErr error
 	for range attempts {
-		v, ok, err := k.get(ctx)
+		v, ok, etag, err := k.get(ctx)
 		if err != nil {
 			return false, err
 		}
 		if ok && (v == region || onlyIfAbsent) {
 			return false, nil
 		}
-		d, err := k.Client.DescribeKeyValueStore(ctx, &cloudfrontkeyvaluestore.DescribeKeyValueStoreInput{KvsARN: aws.String(k.ARN)})
-		if err != nil {
-			return false, fmt.Errorf("describe the front door's KeyValueStore: %w", err)
+		if etag == nil {
+			d, err := k.Client.DescribeKeyValueStore(ctx, &cloudfrontkeyvaluestore.DescribeKeyValueStoreInput{KvsARN: aws.String(k.ARN)})
+			if err != nil {
+				return false, fmt.Errorf("describe the front door's KeyValueStore: %w", err)
+			}
+			etag = d.ETag
 		}
 		_, err = k.Client.PutKey(ctx, &cloudfrontkeyvaluestore.PutKeyInput{
 			KvsARN:  aws.String(k.ARN),
 			Key:     aws.String(ActiveRegionKey),
 			Value:   aws.String(region),
-			IfMatch: d.ETag,
+			IfMatch: etag,
 		})
 		var conflict *kvstypes.ConflictException
 		if errors.As(err, &conflict) {
