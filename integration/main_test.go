@@ -113,6 +113,13 @@ func runMain(m *testing.M) int {
 	return code
 }
 
+// deadlineBound is how long after it starts a call with deadline d may
+// take to fail. Answering within the deadline is part of the contract (an
+// unreachable database is a 503 within the request deadline), so tests
+// assert it; the margin is generous, a bound that catches a call waiting
+// for the driver's I/O timeout or hanging, not a speed goal.
+func deadlineBound(d time.Duration) time.Duration { return 2*d + 2*time.Second }
+
 func dockerRequired() bool {
 	return os.Getenv("CI") != "" || os.Getenv("TODOMGMT_REQUIRE_DOCKER") != ""
 }
