@@ -327,21 +327,28 @@ func (x *run) waitDetached(ctx context.Context) error {
 }
 
 // route moves the front door unless it already points at the target, then
-// waits until the router reports the target.
+// waits until the router reports the target. A failed write to the router
+// (a throttled or conflicting call, a region's endpoint blinking) is
+// retried with backoff until the route wait expires: one failed call does
+// not fail the step.
 func (x *run) route(ctx context.Context) (bool, string, error) {
 	active, err := x.active(ctx)
 	if err == nil && active == x.p.To {
 		return true, fmt.Sprintf("the front door already sends traffic to %s", x.p.To), nil
 	}
-	if err := x.sendRoute(ctx); err != nil {
-		return false, "", err
-	}
 	before := active
 	if err != nil {
 		before = "?"
 	}
-	x.r.Changes = append(x.r.Changes, fmt.Sprintf("front door %s → %s", orUnknown(before), x.p.To))
-	err = x.wait(ctx, x.t.Route, fmt.Sprintf("the front door to report %s", x.p.To), func(ctx context.Context) (bool, string, error) {
+	sent := false
+	err = x.waitBackoff(ctx, x.t.Route, fmt.Sprintf("the front door to report %s", x.p.To), func(ctx context.Context) (bool, string, error) {
+		if !sent {
+			if err := x.sendRoute(ctx); err != nil {
+				return false, "", fmt.Errorf("send traffic to %s: %w", x.p.To, err)
+			}
+			sent = true
+			x.r.Changes = append(x.r.Changes, fmt.Sprintf("front door %s → %s", orUnknown(before), x.p.To))
+		}
 		a, err := x.active(ctx)
 		if err != nil {
 			return false, "", err
@@ -352,7 +359,7 @@ func (x *run) route(ctx context.Context) (bool, string, error) {
 		// Route is idempotent: saying it again keeps a router that
 		// converges slowly (a metric-driven health check) fed.
 		if err := x.sendRoute(ctx); err != nil {
-			return false, "", err
+			return false, "", fmt.Errorf("send traffic to %s again (the front door still reports %s): %w", x.p.To, orUnknown(a), err)
 		}
 		return false, fmt.Sprintf("the front door still reports %s", orUnknown(a)), nil
 	})
@@ -397,29 +404,63 @@ func (x *run) verify(ctx context.Context) (string, error) {
 	return fmt.Sprintf("write served by %s", served), nil
 }
 
-// wait polls check until it reports true, the timeout passes, or ctx ends.
-// Errors from check are not fatal: a read may fail while a region changes
-// role. The timeout error carries the last observation.
+// wait polls check every Poll until it reports true, the timeout passes,
+// or ctx ends. Errors from check are not fatal: a read may fail while a
+// region changes role. The timeout error carries (and wraps, when it was
+// an error) the last observation.
 func (x *run) wait(ctx context.Context, timeout time.Duration, what string, check func(context.Context) (bool, string, error)) error {
+	return x.poll(ctx, timeout, what, false, check)
+}
+
+// waitBackoff is wait, except that after each failed check the pause
+// doubles, up to maxBackoff polls: a call that keeps failing (throttled,
+// say) is not hammered.
+func (x *run) waitBackoff(ctx context.Context, timeout time.Duration, what string, check func(context.Context) (bool, string, error)) error {
+	return x.poll(ctx, timeout, what, true, check)
+}
+
+// maxBackoff caps waitBackoff's pause, in poll intervals.
+const maxBackoff = 8
+
+func (x *run) poll(ctx context.Context, timeout time.Duration, what string, backoff bool, check func(context.Context) (bool, string, error)) error {
 	clock := x.o.clock()
 	deadline := clock.Now().Add(timeout)
-	last := ""
+	last, reported := "", ""
+	var lastErr error
+	pause := x.t.Poll
 	for {
 		ok, detail, err := check(ctx)
+		lastErr = err
 		if err != nil {
 			detail = err.Error()
 		}
 		if ok {
 			return nil
 		}
-		if detail != last {
+		last = detail
+		if detail != reported {
 			x.o.emit(x.event(EventProgress, detail))
-			last = detail
+			reported = detail
 		}
-		if !clock.Now().Before(deadline) {
+		now := clock.Now()
+		if !now.Before(deadline) {
+			if lastErr != nil {
+				return fmt.Errorf("timed out after %s waiting for %s: %w", timeout, what, lastErr)
+			}
 			return fmt.Errorf("timed out after %s waiting for %s: %s", timeout, what, orUnknown(last))
 		}
-		if err := clock.Sleep(ctx, x.t.Poll); err != nil {
+		sleep := x.t.Poll
+		if backoff {
+			if err != nil {
+				sleep = pause
+				pause = min(2*pause, maxBackoff*x.t.Poll)
+			} else {
+				pause = x.t.Poll
+			}
+			// The last try comes at the deadline, not after it.
+			sleep = min(sleep, deadline.Sub(now))
+		}
+		if err := clock.Sleep(ctx, sleep); err != nil {
 			return fmt.Errorf("waiting for %s: %w (last: %s)", what, err, orUnknown(last))
 		}
 	}

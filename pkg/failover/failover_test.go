@@ -268,17 +268,22 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 		name      string
 		kind      Kind
 		inject    func(*world)
+		heal      func(*world) // before the re-run; nil: nothing to heal
 		firstStep Action
 		second    []Outcome
-		calls     []string
+		// first are the first run's calls, repeats of the same call
+		// (retries) counted once; again are the re-run's.
+		first, again []string
 	}{
 		{
-			name:      "planned: route fails after the switchover",
+			name:      "planned: route keeps failing after the switchover",
 			kind:      KindPlanned,
-			inject:    func(w *world) { w.routeErr = []error{errors.New("PreconditionFailed: ETag mismatch")} },
+			inject:    func(w *world) { w.routeDown = errors.New("AccessDenied: cloudfront-keyvaluestore:PutKey") },
+			heal:      func(w *world) { w.routeDown = nil },
 			firstStep: ActionRoute,
 			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone},
-			calls:     []string{"Switchover(" + westID + ")", "Route(" + west + ")", "Route(" + west + ")"},
+			first:     []string{"Switchover(" + westID + ")", "Route(" + west + ")"},
+			again:     []string{"Route(" + west + ")"},
 		},
 		{
 			name:      "planned: switchover rejected",
@@ -286,7 +291,8 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 			inject:    func(w *world) { w.switchErr = []error{errors.New("InvalidGlobalClusterStateFault")} },
 			firstStep: ActionSwitchover,
 			second:    []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone},
-			calls:     []string{"Switchover(" + westID + ")", "Switchover(" + westID + ")", "Route(" + west + ")"},
+			first:     []string{"Switchover(" + westID + ")"},
+			again:     []string{"Switchover(" + westID + ")", "Route(" + west + ")"},
 		},
 		{
 			name:      "unplanned: promotion fails after the route moved",
@@ -294,7 +300,8 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 			inject:    func(w *world) { w.failoverErr = []error{errors.New("throttled")} },
 			firstStep: ActionFailover,
 			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone},
-			calls:     []string{"Route(" + west + ")", "Failover(" + westID + ", true)", "Failover(" + westID + ", true)"},
+			first:     []string{"Route(" + west + ")", "Failover(" + westID + ", true)"},
+			again:     []string{"Failover(" + westID + ", true)"},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,6 +321,13 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 			if failed != string(tt.firstStep) {
 				t.Fatalf("first run failed at %q, want %q (%v)", failed, tt.firstStep, err)
 			}
+			first := w.Calls()
+			if diff := cmp.Diff(tt.first, slices.Compact(slices.Clone(first))); diff != "" {
+				t.Errorf("first run's calls (-want +got):\n%s", diff)
+			}
+			if tt.heal != nil {
+				tt.heal(w)
+			}
 			r, err = h.o.Run(context.Background(), tt.kind, Options{})
 			if err != nil {
 				t.Fatalf("re-run: %v", err)
@@ -324,8 +338,72 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 			if got := outcomes(r); !slices.Equal(got, tt.second) {
 				t.Errorf("re-run outcomes %v, want %v", got, tt.second)
 			}
-			if diff := cmp.Diff(tt.calls, w.Calls()); diff != "" {
-				t.Errorf("calls (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.again, w.Calls()[len(first):]); diff != "" {
+				t.Errorf("re-run's calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRouteRetriesFailedWrites: a failed write to the router is retried
+// within the route wait, with backoff; the step fails only when the wait
+// expires, with the last error. An unplanned failover whose route never
+// moves promotes nothing.
+func TestRouteRetriesFailedWrites(t *testing.T) {
+	errThrottled := errors.New("ThrottlingException: rate exceeded")
+	for _, tt := range []struct {
+		name       string
+		kind       Kind
+		setup      func(*world)
+		wantErr    bool
+		wantRoutes int // exact Route calls; 0: checked by bounds below
+	}{
+		{"planned: two failures then through", KindPlanned, func(w *world) { w.routeErr = []error{errThrottled, errThrottled} }, false, 3},
+		{"unplanned: two failures then through", KindUnplanned, func(w *world) { w.routeErr = []error{errThrottled, errThrottled} }, false, 3},
+		{"planned: never through", KindPlanned, func(w *world) { w.routeDown = errThrottled }, true, 0},
+		{"unplanned: never through", KindUnplanned, func(w *world) { w.routeDown = errThrottled }, true, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			tt.setup(w)
+			h := newHarness(t, w)
+			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			var routes, promotions int
+			for _, c := range w.Calls() {
+				switch {
+				case strings.HasPrefix(c, "Route("):
+					routes++
+				case strings.HasPrefix(c, "Failover("), strings.HasPrefix(c, "Switchover("):
+					promotions++
+				}
+			}
+			var routeStep StepResult
+			for _, s := range r.Steps {
+				if s.Step.Action == ActionRoute {
+					routeStep = s
+				}
+			}
+			if !tt.wantErr {
+				if err != nil || !r.Verified {
+					t.Fatalf("Run: %v (verified=%t), want the route retried and the run verified", err, r.Verified)
+				}
+				if routes != tt.wantRoutes || routeStep.Outcome != OutcomeDone {
+					t.Errorf("%d Route calls, route step %s; want %d calls and done", routes, routeStep.Outcome, tt.wantRoutes)
+				}
+				return
+			}
+			if !errors.Is(err, errThrottled) || !strings.Contains(err.Error(), "timed out after 5m0s") {
+				t.Fatalf("Run error %v, want the route wait's timeout wrapping the last router error", err)
+			}
+			if routeStep.Outcome != OutcomeFailed {
+				t.Errorf("route step %s, want failed", routeStep.Outcome)
+			}
+			// Backoff: fewer tries than one per poll interval, more than one.
+			if perPoll := int(h.o.Timeouts.Route / h.o.Timeouts.Poll); routes < 3 || routes >= perPoll {
+				t.Errorf("%d Route calls in the route wait, want between 3 and %d (backing off)", routes, perPoll-1)
+			}
+			if tt.kind == KindUnplanned && promotions != 0 {
+				t.Errorf("promoted with the route not moved: %q", w.Calls())
 			}
 		})
 	}

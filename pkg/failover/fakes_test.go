@@ -40,6 +40,7 @@ type world struct {
 	failoverErr []error
 	detachErr   []error
 	routeErr    []error
+	routeDown   error // while set, every Route call fails with it
 	routeLag    int // Active reads after a Route call before it shows
 	routeSeen   int
 	routeMoved  bool
@@ -274,6 +275,9 @@ func (r router) Route(ctx context.Context, region string) error {
 	defer w.mu.Unlock()
 	w.log("Route(%s)", region)
 	w.statusAtRoute = append(w.statusAtRoute, w.topo.Status)
+	if w.routeDown != nil {
+		return w.routeDown
+	}
 	if err := pop(&w.routeErr); err != nil {
 		return err
 	}
