@@ -41,7 +41,7 @@ type world struct {
 	detachErr   []error
 	routeErr    []error
 	routeDown   error // while set, every Route call fails with it
-	routeLag    int // Active reads after a Route call before it shows
+	routeLag    int   // Active reads after a Route call before it shows
 	routeSeen   int
 	routeMoved  bool
 
