@@ -543,6 +543,53 @@ func TestPlanDetachNeedsExplicitTarget(t *testing.T) {
 	}
 }
 
+// TestPlanDetachOfTheWriter: detaching the writer while another member
+// exists promotes nothing and is refused; the only member may go. The
+// unplanned failover's "promotion steps will be skipped" note does not
+// belong to a detach.
+func TestPlanDetachOfTheWriter(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		mutate     func(*State)
+		wantRefuse string
+		wantNote   string
+	}{
+		{name: "writer with a reader", wantRefuse: "us-east-1 is the writer of the global database, which has 1 other member(s)"},
+		{name: "writer alone", mutate: func(s *State) { s.Topology.Members = s.Topology.Members[:1] }, wantNote: "the only member"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthyState(t)
+			if tt.mutate != nil {
+				tt.mutate(&s)
+			}
+			p := PlanDetach(s, Options{Target: east})
+			err := p.Err()
+			switch {
+			case tt.wantRefuse != "" && (err == nil || !strings.Contains(err.Error(), tt.wantRefuse)):
+				t.Errorf("refusal %v, want %q\n%s", err, tt.wantRefuse, p)
+			case tt.wantRefuse == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			}
+			notes := strings.Join(p.Notes, "\n")
+			if strings.Contains(notes, "promotion steps") {
+				t.Errorf("notes %q talk of promotion steps", p.Notes)
+			}
+			if !strings.Contains(notes, tt.wantNote) {
+				t.Errorf("notes %q, want %q", p.Notes, tt.wantNote)
+			}
+		})
+	}
+	// Through the orchestrator: nothing is called.
+	w := newWorld()
+	h := newHarness(t, w)
+	if _, err := h.o.Run(context.Background(), KindDetach, Options{Target: east}); err == nil {
+		t.Fatal("detach of the writer ran")
+	}
+	if calls := w.Calls(); len(calls) != 0 {
+		t.Errorf("calls %q, want none", calls)
+	}
+}
+
 func TestDetachOrderAndRerun(t *testing.T) {
 	w := newWorld()
 	h := newHarness(t, w)

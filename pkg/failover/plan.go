@@ -321,6 +321,9 @@ func PlanFailover(s State, o Options) Plan {
 		return p
 	}
 	p.Lag, p.LagKnown = target.Lag, target.LagKnown
+	if target.Writer {
+		p.note("%s is already the writer: the promotion steps will be skipped", target.Region)
+	}
 	if !target.Writer && !target.LagKnown {
 		p.note("the replication lag of %s is unknown, so the data-loss bound is unknown", target.Region)
 	}
@@ -362,6 +365,15 @@ func PlanDetach(s State, o Options) Plan {
 	if !ok {
 		return p
 	}
+	if target.Writer {
+		if others := len(s.Topology.Members) - 1; others > 0 {
+			// Detaching the writer would not make anything writable that
+			// is not already, and Aurora removes the writer last.
+			p.refuse("%s is the writer of the global database, which has %d other member(s): detach promotes a reader; to move the writer use go tool mage failover (or failover:unplanned)", target.Region, others)
+		} else {
+			p.note("%s is the writer and the only member: detaching it leaves the global database empty", target.Region)
+		}
+	}
 	p.Lag, p.LagKnown = target.Lag, target.LagKnown
 	p.note("after a detach the regions no longer replicate: rebuilding the global database is a manual job")
 	p.Steps = detachSteps(p.To, target.ID)
@@ -394,11 +406,8 @@ func (s State) planAway(p *Plan, o Options) (Member, bool) {
 	if hasWriter {
 		p.FromMember, p.From = writer, writer.Region
 	}
-	if target.Writer {
-		p.note("%s is already the writer: the promotion steps will be skipped", target.Region)
-		if s.ActiveErr == nil && s.Active != "" && s.Active != target.Region {
-			p.From = s.Active
-		}
+	if target.Writer && s.ActiveErr == nil && s.Active != "" && s.Active != target.Region {
+		p.From = s.Active
 	}
 	if target.Instances < 1 {
 		p.refuse("the cluster in %s has no DB instance (a cluster without instances cannot be promoted)", target.Region)
