@@ -32,6 +32,11 @@ type Lab mg.Namespace
 // target 5 seconds to return once it cancels the context.
 const labCleanup = 4 * time.Second
 
+// labSignals end a lab target cleanly: Ctrl-C, kill, and the terminal
+// closing (SIGHUP), which would otherwise kill the process before it
+// removes its containers.
+var labSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 func labProgress(start time.Time) func(string, ...any) {
 	return func(format string, args ...any) {
 		fmt.Printf("[%6s] %s\n", time.Since(start).Round(100*time.Millisecond), fmt.Sprintf(format, args...))
@@ -58,7 +63,7 @@ func closeLab(l *lab.Lab) error {
 
 // Up starts the lab (replicating databases, two regional APIs, a front door), prints its URLs and keeps it running until Ctrl-C.
 func (Lab) Up(ctx context.Context) (err error) {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, labSignals...)
 	defer stop()
 	path := lab.StatePath()
 	if st, err := lab.LoadState(path); err == nil {
@@ -143,7 +148,7 @@ func (Lab) Status(ctx context.Context) error {
 // operateLab runs fn on the lab that lab:up runs, with the real
 // orchestrator asking for a typed confirmation; Ctrl-C cancels ctx.
 func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *failover.Orchestrator) error) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, labSignals...)
 	defer stop()
 	r, err := attachLab(ctx)
 	if err != nil {
@@ -182,7 +187,7 @@ func (Lab) FailoverUnplanned(ctx context.Context) error {
 
 // Drill starts a lab, measures a planned switchover, a failback and an unplanned failover under load with the real orchestrator, prints the table, writes TODOMGMT_DRILL_REPORT (lab-report.json) and removes the lab.
 func (Lab) Drill(ctx context.Context) (err error) {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, labSignals...)
 	defer stop()
 	cfg := lab.DrillConfig{Printer: failover.TextPrinter{W: os.Stdout}}
 	if cfg.Rounds, err = envInt("TODOMGMT_DRILL_ROUNDS", 1); err != nil {
@@ -223,4 +228,39 @@ func (Lab) Drill(ctx context.Context) (err error) {
 		return errors.New("the drill missed targets (MISSED above)")
 	}
 	return nil
+}
+
+// Down removes every lab container and network left behind (any run, found by label) and the lab state file; it is safe to run when nothing is up.
+func (Lab) Down(ctx context.Context) error {
+	// Bounded: an engine that does not answer must not hang the target.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	quietTestcontainers()
+	path := lab.StatePath()
+	if st, err := lab.LoadState(path); err == nil && processAlive(st.PID) {
+		fmt.Printf("lab:up (process %d, run %s) is still running: its containers are removed now; stop it with Ctrl-C in its terminal\n", st.PID, st.RunID)
+	}
+	removed, err := lab.Down(ctx)
+	for _, r := range removed {
+		fmt.Println("removed", r)
+	}
+	if len(removed) == 0 && err == nil {
+		fmt.Println("nothing to remove")
+	}
+	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	} else if rerr == nil {
+		fmt.Println("removed state file", path)
+	}
+	return err
+}
+
+// processAlive reports whether a process with the pid exists (signal 0
+// checks without sending anything).
+func processAlive(pid int) bool {
+	if pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
 }
