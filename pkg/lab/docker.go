@@ -28,13 +28,16 @@ const (
 // killWait bounds the wait for a killed container to stop running.
 const killWait = 30 * time.Second
 
+// dockerClientTimeout bounds the creation of the Docker client (it asks
+// the engine for its info).
+const dockerClientTimeout = 10 * time.Second
+
 // dockerContainers implements containers with the Docker API.
 type dockerContainers struct {
 	host string // where published ports are reachable, normally 127.0.0.1
 
-	once   sync.Once
-	cli    *testcontainers.DockerClient
-	cliErr error
+	mu  sync.Mutex
+	cli *testcontainers.DockerClient // nil until created successfully
 }
 
 func newDockerContainers(host string) *dockerContainers {
@@ -44,22 +47,40 @@ func newDockerContainers(host string) *dockerContainers {
 	return &dockerContainers{host: host}
 }
 
-func (d *dockerContainers) client(ctx context.Context) (*testcontainers.DockerClient, error) {
-	d.once.Do(func() {
-		d.cli, d.cliErr = testcontainers.NewDockerClientWithOpts(ctx)
-	})
-	return d.cli, d.cliErr
+// client returns the Docker client, creating it on first use. Only a
+// client that was created is kept: a failure (the engine restarting, a
+// caller's short deadline) is returned to that caller and the next call
+// tries again. The client outlives the call that creates it, so it is
+// created under its own bounded context, not the caller's.
+func (d *dockerContainers) client() (*testcontainers.DockerClient, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cli != nil {
+		return d.cli, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dockerClientTimeout)
+	defer cancel()
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("docker: %w", err)
+	}
+	d.cli = cli
+	return cli, nil
 }
 
 func (d *dockerContainers) Close() error {
-	if d.cli != nil {
-		return d.cli.Close()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cli == nil {
+		return nil
 	}
-	return nil
+	err := d.cli.Close()
+	d.cli = nil
+	return err
 }
 
 func (d *dockerContainers) Addr(ctx context.Context, id string) (string, error) {
-	cli, err := d.client(ctx)
+	cli, err := d.client()
 	if err != nil {
 		return "", err
 	}
@@ -88,7 +109,7 @@ func (d *dockerContainers) Addr(ctx context.Context, id string) (string, error) 
 }
 
 func (d *dockerContainers) Running(ctx context.Context, id string) (bool, error) {
-	cli, err := d.client(ctx)
+	cli, err := d.client()
 	if err != nil {
 		return false, err
 	}
@@ -100,7 +121,7 @@ func (d *dockerContainers) Running(ctx context.Context, id string) (bool, error)
 }
 
 func (d *dockerContainers) Stop(ctx context.Context, id string, timeout time.Duration) error {
-	cli, err := d.client(ctx)
+	cli, err := d.client()
 	if err != nil {
 		return err
 	}
@@ -136,7 +157,7 @@ func (d *dockerContainers) Stop(ctx context.Context, id string, timeout time.Dur
 }
 
 func (d *dockerContainers) Start(ctx context.Context, id string) error {
-	cli, err := d.client(ctx)
+	cli, err := d.client()
 	if err != nil {
 		return err
 	}
@@ -149,7 +170,7 @@ func (d *dockerContainers) Start(ctx context.Context, id string) error {
 // Diagnose describes a container that does not run as expected: its state
 // and the last lines of its log.
 func (d *dockerContainers) Diagnose(ctx context.Context, id string) string {
-	cli, err := d.client(ctx)
+	cli, err := d.client()
 	if err != nil {
 		return err.Error()
 	}
