@@ -36,6 +36,10 @@ const dockerClientTimeout = 10 * time.Second
 type dockerContainers struct {
 	host string // where published ports are reachable, normally 127.0.0.1
 
+	// newClient creates the client: testcontainers.NewDockerClientWithOpts
+	// when nil (tests replace it).
+	newClient func(context.Context) (*testcontainers.DockerClient, error)
+
 	mu  sync.Mutex
 	cli *testcontainers.DockerClient // nil until created successfully
 }
@@ -60,7 +64,13 @@ func (d *dockerContainers) client() (*testcontainers.DockerClient, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dockerClientTimeout)
 	defer cancel()
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	newClient := d.newClient
+	if newClient == nil {
+		newClient = func(ctx context.Context) (*testcontainers.DockerClient, error) {
+			return testcontainers.NewDockerClientWithOpts(ctx)
+		}
+	}
+	cli, err := newClient(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("docker: %w", err)
 	}
