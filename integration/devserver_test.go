@@ -63,14 +63,26 @@ func TestDevserverMySQL(t *testing.T) {
 		t.Fatalf("GET /v1/health = %d, want 200", res.StatusCode)
 	}
 
+	// mage gives a target 5 s after Ctrl-C, then exits, abandoning the
+	// cleanup: the container must be gone by then (Ryuk is disabled).
+	const mageCleanupWindow = 5 * time.Second
+	start := time.Now()
 	cancel()
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("devserver.Run after Ctrl-C = %v, want nil", err)
 		}
+		elapsed := time.Since(start)
+		t.Logf("stopped and removed the container in %v", elapsed.Round(time.Millisecond))
+		if elapsed > mageCleanupWindow {
+			t.Errorf("devserver.Run took %v to stop and remove the container, want at most %v (mage's cleanup window)", elapsed.Round(time.Millisecond), mageCleanupWindow)
+		}
 	case <-time.After(time.Minute):
 		t.Fatal("devserver did not stop within a minute")
+	}
+	if !strings.Contains(out.String(), "a second Ctrl-C abandons it") {
+		t.Errorf("stop message does not warn about a second Ctrl-C:\n%s", out.String())
 	}
 
 	cli, err := testcontainers.NewDockerClientWithOpts(context.Background())

@@ -36,8 +36,20 @@ const Region = "local"
 // `docker ps --filter label=org.todomgmt.devserver`.
 const ContainerLabel = "org.todomgmt.devserver"
 
-// shutdownTimeout bounds the graceful stop of the server and the container.
-const shutdownTimeout = 10 * time.Second
+// StopBudget is the most Run takes, after its context ends, to stop the
+// server and remove the container. It stays under the 5 s that mage
+// (v1.17) gives a target after Ctrl-C before it exits anyway: with Ryuk
+// disabled nothing would remove a container left behind then.
+const StopBudget = shutdownTimeout + removeTimeout
+
+const (
+	// shutdownTimeout bounds the graceful stop of the HTTP server; requests
+	// still running after it are cut off. Local requests take milliseconds.
+	shutdownTimeout = time.Second
+	// removeTimeout bounds closing the pools and removing the container,
+	// which is killed rather than stopped: its data go with it anyway.
+	removeTimeout = 3 * time.Second
+)
 
 // Options configure Run.
 type Options struct {
@@ -55,7 +67,7 @@ type Options struct {
 }
 
 // Run serves the API until ctx ends, then stops the server and removes the
-// container it started.
+// container it started, within StopBudget.
 func Run(ctx context.Context, opts Options) (err error) {
 	if opts.Out == nil {
 		opts.Out = io.Discard
@@ -66,27 +78,27 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	defer ln.Close()
 
-	svc, describe, cleanup, err := openStore(ctx, opts)
+	st, err := openStore(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		// The caller's ctx is done by now; cleanup gets its own deadline.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
 		defer cancel()
-		err = errors.Join(err, cleanup(cctx))
+		err = errors.Join(err, st.cleanup(cctx))
 	}()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Service: svc, Region: Region, Logger: logger}),
+		Handler:           httpapi.New(httpapi.Config{Service: st.svc, Region: Region, Logger: logger}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(opts.Out, "\nToDoMgmt API on %s (%s). Ctrl-C to stop.\n\n", base, describe)
+	fmt.Fprintf(opts.Out, "\nToDoMgmt API on %s (%s). Ctrl-C to stop.\n\n", base, st.describe)
 	fmt.Fprintf(opts.Out, "  curl -s %s/v1/health\n", base)
 	fmt.Fprintf(opts.Out, "  curl -s -X POST %s/v1/todos -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{\"task\":\"try ToDoMgmt\"}'\n", base)
 	fmt.Fprintf(opts.Out, "  curl -s '%s/v1/todos?limit=10'\n\n", base)
@@ -99,22 +111,50 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(opts.Out, "stopping")
+	if st.container != nil {
+		// mage exits at a second Ctrl-C without waiting for its target.
+		fmt.Fprintf(opts.Out, "stopping; removing the MySQL container takes a few seconds (a second Ctrl-C abandons it: then run docker rm -f %s)\n", st.container.ID())
+	} else {
+		fmt.Fprintln(opts.Out, "stopping")
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		// Requests still running past the budget are cut off: the
+		// container must go before mage gives up on this process.
+		return errors.Join(fmt.Errorf("shutdown: %w", err), srv.Close())
+	}
+	return nil
+}
+
+// store is the service Run serves and what it needs to clean up.
+type store struct {
+	svc      todo.Service
+	describe string // for the banner
+	// container is the MySQL container, nil for the in-memory store.
+	container *mysqlcontainer.Container
+	pools     *dbconn.Pools
+	out       io.Writer
+}
+
+// cleanup closes the pools and removes the container, if any.
+func (st store) cleanup(ctx context.Context) error {
+	if st.container == nil {
+		return nil
+	}
+	fmt.Fprintln(st.out, "removing the MySQL container")
+	return errors.Join(st.pools.Close(), st.container.Remove(ctx))
 }
 
 // openStore picks the store: MySQL in a container when Docker answers, else
-// memory. It returns the store, a description for the banner, and a cleanup.
-func openStore(ctx context.Context, opts Options) (todo.Service, string, func(context.Context) error, error) {
-	noCleanup := func(context.Context) error { return nil }
+// memory.
+func openStore(ctx context.Context, opts Options) (store, error) {
 	if opts.Memory {
-		return inmem.New(), "in-memory store, as asked", noCleanup, nil
+		return store{svc: inmem.New(), describe: "in-memory store, as asked"}, nil
 	}
 	if err := mysqlcontainer.DockerAvailable(ctx); err != nil {
 		fmt.Fprintf(opts.Out, "No Docker engine reachable (%v):\nusing the IN-MEMORY store; data is lost when the server stops.\n", err)
-		return inmem.New(), "in-memory store: no Docker engine", noCleanup, nil
+		return store{svc: inmem.New(), describe: "in-memory store: no Docker engine"}, nil
 	}
 	fmt.Fprintln(opts.Out, "Starting MySQL in a container (first start can take a minute)...")
 	c, err := mysqlcontainer.Start(ctx, mysqlcontainer.Options{
@@ -122,17 +162,21 @@ func openStore(ctx context.Context, opts Options) (todo.Service, string, func(co
 		Labels: map[string]string{ContainerLabel: strconv.Itoa(os.Getpid())},
 	})
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("start MySQL: %w", err)
+		return store{}, fmt.Errorf("start MySQL: %w", err)
 	}
 	svc, pools, err := prepare(ctx, c)
 	if err != nil {
-		return nil, "", nil, errors.Join(err, c.Terminate(context.WithoutCancel(ctx)))
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+		defer cancel()
+		return store{}, errors.Join(err, c.Remove(rctx))
 	}
-	cleanup := func(ctx context.Context) error {
-		fmt.Fprintln(opts.Out, "removing the MySQL container")
-		return errors.Join(pools.Close(), c.Terminate(ctx))
-	}
-	return svc, fmt.Sprintf("MySQL %s at %s, user %s", c.Image(), c.Addr(), dbconn.DefaultUser), cleanup, nil
+	return store{
+		svc:       svc,
+		describe:  fmt.Sprintf("MySQL %s at %s, user %s", c.Image(), c.Addr(), dbconn.DefaultUser),
+		container: c,
+		pools:     pools,
+		out:       opts.Out,
+	}, nil
 }
 
 // prepare migrates the schema as root, creates the application user and

@@ -103,3 +103,12 @@ func CheckRoundTrip(tb testing.TB, base string) {
 		tb.Fatalf("GET /v1/health = %d, want 200", res.StatusCode)
 	}
 }
+
+// TestStopBudgetFitsMage: mage v1.17 exits 5 s after Ctrl-C whether or not
+// the target has finished, and nothing removes a container left then.
+func TestStopBudgetFitsMage(t *testing.T) {
+	const mageCleanupWindow = 5 * time.Second
+	if StopBudget >= mageCleanupWindow {
+		t.Errorf("StopBudget = %v, want less than mage's %v", StopBudget, mageCleanupWindow)
+	}
+}

@@ -179,10 +179,12 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 	if err != nil {
 		if tc != nil {
 			// Do not leave a half-started container behind: the caller
-			// gets no handle to it. The original ctx may be done already.
+			// gets no handle to it. The original ctx may be done already
+			// (a Ctrl-C during the start), so it is killed, not stopped
+			// gracefully: it holds no data yet.
 			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			if terr := tc.Terminate(tctx); terr != nil {
+			if terr := tc.Terminate(tctx, testcontainers.StopTimeout(0)); terr != nil {
 				err = errors.Join(err, fmt.Errorf("terminate after failed start: %w", terr))
 			}
 		}
@@ -192,7 +194,7 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 	if err := c.refreshEndpoint(ctx); err != nil {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		return nil, errors.Join(err, tc.Terminate(tctx))
+		return nil, errors.Join(err, tc.Terminate(tctx, testcontainers.StopTimeout(0)))
 	}
 	return c, nil
 }
@@ -306,6 +308,21 @@ func (c *Container) Terminate(ctx context.Context) error {
 	}
 	if err := c.tc.Terminate(ctx); err != nil {
 		return fmt.Errorf("terminate container %s: %w", shortID(c.ID()), err)
+	}
+	return nil
+}
+
+// Remove kills the server at once, with no graceful shutdown, and removes
+// the container and its volumes: for a container whose data are thrown
+// away anyway, when time is short (`mage local` has 5 s after Ctrl-C before
+// mage abandons it). Terminate instead gives the server up to Docker's
+// default 10 s to stop. It is safe to call on a nil *Container.
+func (c *Container) Remove(ctx context.Context) error {
+	if c == nil || c.tc == nil {
+		return nil
+	}
+	if err := c.tc.Terminate(ctx, testcontainers.StopTimeout(0)); err != nil {
+		return fmt.Errorf("remove container %s: %w", shortID(c.ID()), err)
 	}
 	return nil
 }
