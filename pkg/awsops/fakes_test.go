@@ -84,10 +84,13 @@ type fakeAWS struct {
 	kvsETag   int
 	secrets   map[string]string // user pool id → client secret
 	pools     map[string]*fakePool
-	cfnDown   map[string]error // CloudFormation's answer in a region that is down
-	cfnHang   map[string]bool  // CloudFormation in a region that never answers
-	cacheDir  string
-	clock     *testClock
+	// A region that is down: CloudFormation's answer there, or no
+	// answer at all from CloudFormation or Cognito (the call hangs).
+	cfnDown     map[string]error
+	cfnHang     map[string]bool
+	cognitoHang map[string]bool
+	cacheDir    string
+	clock       *testClock
 }
 
 // newFakeAWS is a healthy two-region deployment; writer names the region
@@ -96,7 +99,7 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	f := &fakeAWS{tb: tb, clusters: map[string]*fakeCluster{}, snapshots: map[string][]rdstypes.DBClusterSnapshot{},
 		clock:  &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)},
 		alarms: map[string]cwtypes.StateValue{}, secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"},
-		pools: map[string]*fakePool{}, cfnDown: map[string]error{}, cfnHang: map[string]bool{}, cacheDir: tb.TempDir()}
+		pools: map[string]*fakePool{}, cfnDown: map[string]error{}, cfnHang: map[string]bool{}, cognitoHang: map[string]bool{}, cacheDir: tb.TempDir()}
 	for _, arn := range []string{eastARN, westARN} {
 		ca, _ := ParseClusterARN(arn)
 		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable}
@@ -581,7 +584,7 @@ type fakeCognito struct {
 	region string
 }
 
-func (c fakeCognito) DescribeUserPoolClient(_ context.Context, in *cognitoidentityprovider.DescribeUserPoolClientInput, _ ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.DescribeUserPoolClientOutput, error) {
+func (c fakeCognito) DescribeUserPoolClient(ctx context.Context, in *cognitoidentityprovider.DescribeUserPoolClientInput, _ ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.DescribeUserPoolClientOutput, error) {
 	c.f.mu.Lock()
 	defer c.f.mu.Unlock()
 	pool := aws.ToString(in.UserPoolId)
@@ -589,6 +592,13 @@ func (c fakeCognito) DescribeUserPoolClient(_ context.Context, in *cognitoidenti
 		return nil, fmt.Errorf("pool %s asked for in %s", pool, c.region)
 	}
 	c.f.record(c.region, "DescribeUserPoolClient %s", pool)
+	if c.f.cognitoHang[c.region] {
+		// A lost region that leaves the call hanging.
+		c.f.mu.Unlock()
+		<-ctx.Done()
+		c.f.mu.Lock()
+		return nil, fmt.Errorf("DescribeUserPoolClient: %w", ctx.Err())
+	}
 	return &cognitoidentityprovider.DescribeUserPoolClientOutput{UserPoolClient: &cogtypes.UserPoolClientType{
 		ClientId: in.ClientId, ClientSecret: aws.String(c.f.secrets[pool])}}, nil
 }

@@ -220,6 +220,82 @@ func TestTokens(t *testing.T) {
 	}
 }
 
+// TestTokensWithALostRegion: the primary region's Cognito leaves calls
+// hanging. Each pool's attempt is bounded, the region named first is
+// asked first, and a pool that failed is passed over for a while.
+func TestTokensWithALostRegion(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		prefer string
+		// eastTries are the attempts on the hanging pool over three
+		// fetches: now, again at once, and after the pass-over period.
+		eastTries []int
+	}{
+		// The failover's target first: the lost pool is never asked.
+		{name: "target first", prefer: west, eastTries: []int{0, 0, 0}},
+		// No preference: the primary's pool first; it hangs until its
+		// own timeout, then is passed over until the period ends.
+		{name: "configuration order", eastTries: []int{1, 1, 2}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, a, e, _ := deployment(t, east)
+			f.cognitoHang[east] = true
+			clock := &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)}
+			tokens := &Tokens{Pools: e.Pools(), Clients: e.Clients, PoolTimeout: 20 * time.Millisecond, PassOver: 2 * time.Minute, Now: clock.Now}
+			for i, pause := range []time.Duration{0, time.Minute, 2 * time.Minute} {
+				_ = clock.Sleep(context.Background(), pause)
+				tokens.token = "" // as if it had expired
+				tok, err := tokens.TokenFor(context.Background(), tt.prefer)
+				if err != nil || tok != "tok-1" {
+					t.Fatalf("fetch %d: Token = %q, %v; want tok-1 from %s's pool", i+1, tok, err, west)
+				}
+				if got := len(f.Log("DescribeUserPoolClient")) - countPrefix(f.Log("DescribeUserPoolClient"), west); got != tt.eastTries[i] {
+					t.Errorf("fetch %d: %d attempts on the hanging pool in %s so far, want %d", i+1, got, east, tt.eastTries[i])
+				}
+			}
+			if a.tokens != 3 {
+				t.Errorf("token endpoint called %d times, want 3", a.tokens)
+			}
+		})
+	}
+}
+
+func countPrefix(lines []string, prefix string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestUnplannedFailoverWithTheLostRegionsCognitoHanging: the write check
+// gets its token from the target region's pool, under its own deadline,
+// so a hanging Cognito in the lost region does not fail a failover that
+// worked.
+func TestUnplannedFailoverWithTheLostRegionsCognitoHanging(t *testing.T) {
+	f, a, e, _ := deployment(t, east)
+	a.down[east] = true
+	f.clusters[eastARN].status = ""
+	f.cognitoHang[east] = true
+	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Clock = &testClock{now: time.Now()}
+	// Short real deadlines: a token fetch that asked the lost region
+	// first would spend every attempt's budget there.
+	o.Timeouts = failover.Timeouts{Poll: time.Second, Probe: 300 * time.Millisecond, Verify: 10 * time.Second}
+	r, err := o.Run(context.Background(), failover.KindUnplanned, failover.Options{})
+	if err != nil || !r.Verified {
+		t.Fatalf("failover: %v\n%s", err, r)
+	}
+	if n := countPrefix(f.Log("DescribeUserPoolClient"), east); n != 0 {
+		t.Errorf("%d DescribeUserPoolClient calls in the lost region %s, want none", n, east)
+	}
+}
+
 func TestProberVerifyWrite(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
 	p := e.Prober()

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,34 +37,81 @@ type Pool struct {
 
 // Tokens gets client-credentials access tokens from Cognito. It reads the
 // app client's secret with DescribeUserPoolClient and never prints it.
-// Pools are tried in order, so losing one region does not stop token
-// issuance (each region's authorizer trusts both pools).
+// Any pool will do (each region's authorizer trusts both pools), so losing
+// one region does not stop token issuance: each pool gets its own short
+// timeout, the region the caller names (the failover's target) is asked
+// first, and a pool that failed is passed over for a while.
 type Tokens struct {
 	Pools   []Pool
 	Clients *Clients
+	// PoolTimeout bounds each pool's attempt (the secret and the token
+	// request); zero means DefaultPoolTimeout. A lost region's pool then
+	// costs at most this, not the caller's whole budget.
+	PoolTimeout time.Duration
+	// PassOver is how long a pool that failed is tried only after every
+	// other pool; zero means DefaultPassOver.
+	PassOver time.Duration
+	// Now tells time; nil is time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	secrets map[string]string // by pool id
 	token   string
 	expires time.Time
+	failed  map[string]time.Time // by pool id: when it last failed
+	prefer  string               // the region last asked for first
+}
+
+// Defaults of Tokens.PoolTimeout and Tokens.PassOver. Two pools fit in
+// the orchestrator's 30 s per-call bound.
+const (
+	DefaultPoolTimeout = 10 * time.Second
+	DefaultPassOver    = 2 * time.Minute
+)
+
+func (t *Tokens) now() time.Time {
+	if t.Now == nil {
+		return time.Now()
+	}
+	return t.Now()
 }
 
 // Token returns a cached token, or a new one from the first pool that
-// issues one.
+// issues one, asking the region last named to TokenFor first.
 func (t *Tokens) Token(ctx context.Context) (string, error) {
+	return t.TokenFor(ctx, "")
+}
+
+// TokenFor returns a cached token, or a new one, asking region's pool
+// first (and remembering it for Token). Pools that failed within PassOver
+// come last.
+func (t *Tokens) TokenFor(ctx context.Context, region string) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.token != "" && time.Now().Before(t.expires) {
+	if region != "" {
+		t.prefer = region
+	}
+	now := t.now()
+	if t.token != "" && now.Before(t.expires) {
 		return t.token, nil
 	}
 	var errs []error
-	for _, p := range t.Pools {
-		tok, ttl, err := t.fetch(ctx, p)
+	for _, p := range t.order(now) {
+		tok, ttl, err := t.fetchBounded(ctx, p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p.Region, err))
+			if ctx.Err() != nil {
+				// The caller's deadline, not the pool's fault.
+				break
+			}
+			if t.failed == nil {
+				t.failed = map[string]time.Time{}
+			}
+			t.failed[p.UserPoolID] = t.now()
 			continue
 		}
-		t.token, t.expires = tok, time.Now().Add(ttl-time.Minute)
+		delete(t.failed, p.UserPoolID)
+		t.token, t.expires = tok, t.now().Add(ttl-time.Minute)
 		return tok, nil
 	}
 	if len(errs) == 0 {
@@ -72,11 +120,55 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("get an access token: %w", oneLine(errs))
 }
 
+// order returns the pools to try: the preferred region's first, the rest
+// in configuration order, and those that failed within PassOver last.
+func (t *Tokens) order(now time.Time) []Pool {
+	passOver := t.PassOver
+	if passOver <= 0 {
+		passOver = DefaultPassOver
+	}
+	var fresh, failed []Pool
+	for _, p := range t.Pools {
+		if at, ok := t.failed[p.UserPoolID]; ok && now.Sub(at) < passOver {
+			failed = append(failed, p)
+		} else {
+			fresh = append(fresh, p)
+		}
+	}
+	first := func(ps []Pool) {
+		slices.SortStableFunc(ps, func(a, b Pool) int {
+			switch {
+			case a.Region == b.Region:
+				return 0
+			case a.Region == t.prefer:
+				return -1
+			case b.Region == t.prefer:
+				return 1
+			}
+			return 0
+		})
+	}
+	first(fresh)
+	first(failed)
+	return append(fresh, failed...)
+}
+
+// fetchBounded is fetch within PoolTimeout.
+func (t *Tokens) fetchBounded(ctx context.Context, p Pool) (string, time.Duration, error) {
+	timeout := t.PoolTimeout
+	if timeout <= 0 {
+		timeout = DefaultPoolTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return t.fetch(ctx, p)
+}
+
 // TokenFrom gets a new token from pool, whatever the cache holds.
 func (t *Tokens) TokenFrom(ctx context.Context, p Pool) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tok, _, err := t.fetch(ctx, p)
+	tok, _, err := t.fetchBounded(ctx, p)
 	return tok, err
 }
 
@@ -157,7 +249,10 @@ type Prober struct {
 	HTTP      *http.Client
 }
 
-var _ failover.Prober = (*Prober)(nil)
+var (
+	_ failover.Prober        = (*Prober)(nil)
+	_ failover.WritePreparer = (*Prober)(nil)
+)
 
 // Health calls region's /v1/health directly (no token needed).
 func (p *Prober) Health(ctx context.Context, region string) (failover.APIHealth, error) {
@@ -194,6 +289,15 @@ func (p *Prober) health(ctx context.Context, base string) (failover.APIHealth, h
 	}
 	h.OK = true
 	return h, hb, nil
+}
+
+// PrepareWrite gets the access token VerifyWrite needs, from target's
+// Cognito first: during a failover the other region may be the lost one.
+// The orchestrator calls it before each write attempt, under a deadline
+// of its own, so getting the token does not eat the write's.
+func (p *Prober) PrepareWrite(ctx context.Context, target string) error {
+	_, err := p.Tokens.TokenFor(ctx, target)
+	return err
 }
 
 // VerifyWrite creates a todo through the front door, learns which region

@@ -380,10 +380,19 @@ func (x *run) active(ctx context.Context) (string, error) {
 
 // verify writes through the front door until the target serves a write.
 // Failed writes and writes served elsewhere are retried until the timeout:
-// the front door's change takes a little while to reach every edge.
+// the front door's change takes a little while to reach every edge. A
+// WritePreparer prepares each attempt under a deadline of its own.
 func (x *run) verify(ctx context.Context) (string, error) {
 	var served string
 	err := x.wait(ctx, x.t.Verify, fmt.Sprintf("a write through the front door served by %s", x.p.To), func(ctx context.Context) (bool, string, error) {
+		if wp, ok := x.o.Prober.(WritePreparer); ok {
+			pctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+			err := wp.PrepareWrite(pctx, x.p.To)
+			cancel()
+			if err != nil {
+				return false, "", fmt.Errorf("prepare the write: %w", err)
+			}
+		}
 		ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
 		defer cancel()
 		region, err := x.o.Prober.VerifyWrite(ctx)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -817,6 +818,68 @@ func TestHangingCallsAreBounded(t *testing.T) {
 				if s.Step.Action == tt.step && s.Outcome != OutcomeFailed {
 					t.Errorf("step %s outcome %s, want failed", s.Step.Action, s.Outcome)
 				}
+			}
+		})
+	}
+}
+
+// preparingProber is a Prober and a WritePreparer: it records what
+// PrepareWrite was asked, fails the first failPrepare calls, and notes
+// whether a write ran while the preparation's deadline was still running
+// (it would then share its budget).
+type preparingProber struct {
+	prober
+	mu          sync.Mutex
+	targets     []string
+	failPrepare int
+	prepared    context.Context
+	shared      bool
+}
+
+func (p *preparingProber) PrepareWrite(ctx context.Context, target string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.targets = append(p.targets, target)
+	p.prepared = ctx
+	if p.failPrepare > 0 {
+		p.failPrepare--
+		return errors.New("token endpoint: 503")
+	}
+	return nil
+}
+
+func (p *preparingProber) VerifyWrite(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	switch {
+	case p.prepared == nil:
+		p.mu.Unlock()
+		return "", errors.New("write not prepared")
+	case p.prepared.Err() == nil:
+		p.shared = true
+	}
+	p.mu.Unlock()
+	return p.prober.VerifyWrite(ctx)
+}
+
+// TestVerifyPreparesEachWriteForTheTarget: a WritePreparer is asked for
+// the target region before each write attempt, under a deadline that has
+// ended before the write starts, and a failed preparation is retried.
+func TestVerifyPreparesEachWriteForTheTarget(t *testing.T) {
+	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+		t.Run(string(kind), func(t *testing.T) {
+			w := newWorld()
+			h := newHarness(t, w)
+			p := &preparingProber{prober: prober{w}, failPrepare: 1}
+			h.o.Prober = p
+			r, err := h.o.Run(context.Background(), kind, Options{})
+			if err != nil || !r.Verified {
+				t.Fatalf("Run: %v (verified=%t)", err, r.Verified)
+			}
+			if want := []string{west, west}; !slices.Equal(p.targets, want) {
+				t.Errorf("PrepareWrite targets %q, want %q (a failure, then the retry)", p.targets, want)
+			}
+			if p.shared {
+				t.Errorf("a write ran inside the preparation's deadline")
 			}
 		})
 	}

@@ -97,6 +97,16 @@ type Prober interface {
 	VerifyWrite(ctx context.Context) (string, error)
 }
 
+// WritePreparer is implemented by a Prober whose write check needs
+// something fetched first, such as an access token. Before each write
+// attempt the orchestrator calls PrepareWrite with the target region,
+// under a deadline of its own, so a slow credential source does not eat
+// the write's deadline, and the prober can ask the target region first
+// (the other region may be the one that is lost).
+type WritePreparer interface {
+	PrepareWrite(ctx context.Context, target string) error
+}
+
 // Approver confirms a destructive or disruptive plan before it runs.
 type Approver interface {
 	// Approve returns nil when the plan may run, or an error saying why not
