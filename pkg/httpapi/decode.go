@@ -101,12 +101,23 @@ func trimJSONSpace(b []byte) []byte {
 }
 
 // jsonID is a todo id in a JSON body. Clients send it as a number (1) or a
-// string ("1"); zero, negatives, fractions, exponents, overflow and
-// non-numbers are Invalid.
-type jsonID int64
+// string ("1"); zero, negatives, fractions, exponents, overflow,
+// non-numbers and null are Invalid. Set tells whether the body had an id.
+//
+// It is a struct, not a pointer field, because encoding/json sets a nil
+// pointer for null without calling UnmarshalJSON: {"id":null,"task":"a"}
+// on POST /v1 would then create a todo instead of being refused. A non-
+// pointer Unmarshaler does see the null.
+type jsonID struct {
+	ID  int64
+	Set bool
+}
 
 func (id *jsonID) UnmarshalJSON(b []byte) error {
 	s := string(b)
+	if s == "null" {
+		return errNullID
+	}
 	if len(b) > 0 && b[0] == '"' {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return errBadID
@@ -116,11 +127,14 @@ func (id *jsonID) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return errBadID
 	}
-	*id = jsonID(n)
+	*id = jsonID{ID: n, Set: true}
 	return nil
 }
 
-var errBadID = todo.Errorf(todo.Invalid, `id must be a positive integer, as a number (1) or a string ("1")`)
+var (
+	errBadID  = todo.Errorf(todo.Invalid, `id must be a positive integer, as a number (1) or a string ("1")`)
+	errNullID = todo.Errorf(todo.Invalid, `id must be a positive integer, not null (leave id out to create)`)
+)
 
 // pathID is the {id} of the path.
 func pathID(r *http.Request) (int64, error) {

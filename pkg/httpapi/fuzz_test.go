@@ -32,6 +32,7 @@ func FuzzAPI(f *testing.F) {
 		{"GET", "/v1?id=1", "", "", "", ""},
 		{"POST", "/v1", `{"id":"1","task":"b"}`, "", "", ""},
 		{"POST", "/v1", `{"id":1.5}`, "", "", ""},
+		{"POST", "/v1", `{"id":null,"task":"a","status":""}`, "", "", ""},
 		{"DELETE", "/v1", `{"id":1e400}`, "", "", ""},
 		{"DELETE", "/v1", `{"id":"-1"}`, "text/plain", "", ""},
 		{"GET", "/v1/health", "", "", "", ""},

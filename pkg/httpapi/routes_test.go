@@ -210,6 +210,11 @@ func TestRoutes(t *testing.T) {
 		{
 			name:       "sample create with null id",
 			req:        request{method: "POST", target: "/v1", body: `{"id":null,"task":"four"}`},
+			wantStatus: 400,
+		},
+		{
+			name:       "sample create with null status takes the default",
+			req:        request{method: "POST", target: "/v1", body: `{"task":"four","status":null}`},
 			wantStatus: 201,
 			wantBody:   todoJSON(4, "four", "todo", 1),
 		},

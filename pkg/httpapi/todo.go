@@ -31,14 +31,14 @@ type updateBody struct {
 // sampleBody is the body of POST /v1: without id it creates, with id it
 // updates.
 type sampleBody struct {
-	ID     *jsonID      `json:"id"`
+	ID     jsonID       `json:"id"`
 	Task   *string      `json:"task"`
 	Status *todo.Status `json:"status"`
 }
 
 // sampleDeleteBody is the body of DELETE /v1.
 type sampleDeleteBody struct {
-	ID *jsonID `json:"id"`
+	ID jsonID `json:"id"`
 }
 
 // GET /v1/todos?limit=&cursor=&status=
@@ -116,10 +116,10 @@ func (s *server) samplePost(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
-	if body.ID == nil {
+	if !body.ID.Set {
 		return s.create(w, r, body.Task, body.Status)
 	}
-	return s.update(w, r, int64(*body.ID), body.Task, body.Status)
+	return s.update(w, r, body.ID.ID, body.Task, body.Status)
 }
 
 // DELETE /v1 with {"id": N}.
@@ -128,10 +128,10 @@ func (s *server) sampleDelete(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
-	if body.ID == nil {
+	if !body.ID.Set {
 		return todo.Errorf(todo.Invalid, "id is required")
 	}
-	return s.delete(w, r, int64(*body.ID))
+	return s.delete(w, r, body.ID.ID)
 }
 
 func (s *server) list(w http.ResponseWriter, r *http.Request, q url.Values) error {
@@ -153,9 +153,18 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, q url.Values) erro
 // create answers 201 with Location and ETag. With an Idempotency-Key, a
 // replay answers exactly as the first request did, plus
 // Idempotent-Replayed: true.
+//
+// An absent (or null) status means todo; an empty one is Invalid, as it is
+// on an update: the domain's Draft reads "" as "the default", so it is
+// checked here, where absent and empty can still be told apart.
 func (s *server) create(w http.ResponseWriter, r *http.Request, task *string, status *todo.Status) error {
 	if task == nil {
 		return todo.Errorf(todo.Invalid, "task is required")
+	}
+	if status != nil {
+		if err := todo.ValidateStatus(*status); err != nil {
+			return err
+		}
 	}
 	key, err := idempotencyKey(r)
 	if err != nil {
