@@ -263,10 +263,7 @@ func (n *node) State(ctx context.Context) (serverState, error) {
 }
 
 func (n *node) replicaStatus(ctx context.Context, f flavour) (*replicaStatus, error) {
-	q := "SHOW REPLICA STATUS"
-	if f == flavourMariaDB {
-		q = "SHOW SLAVE STATUS"
-	}
+	q := dialect{flavour: f}.replicaStatus()
 	rows, err := n.Admin().QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", n.alias, q, err)

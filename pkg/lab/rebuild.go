@@ -406,14 +406,7 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 	if err := m.resetGTIDs(ctx); err != nil {
 		return err
 	}
-	pos, err := literal(wst.Position)
-	if err != nil {
-		return err
-	}
-	if f == flavourMariaDB {
-		return m.exec(ctx, "SET GLOBAL gtid_slave_pos="+pos)
-	}
-	return m.exec(ctx, "SET GLOBAL gtid_purged="+pos)
+	return m.run(ctx, func(d dialect) ([]string, error) { return d.seedPosition(wst.Position) })
 }
 
 func dumpTableNames(ctx context.Context, conn *sql.Conn, schema string) ([]string, error) {

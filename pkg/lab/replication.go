@@ -56,121 +56,257 @@ func mysqlAtLeast(version string, major, minor int) bool {
 	return ma > major || ma == major && mi >= minor
 }
 
-// createReplicationUser creates the replication user locally, without
-// writing it to the binlog (every server gets its own copy).
-func (n *node) createReplicationUser(ctx context.Context, user, password string) error {
-	q, err := literals(user, password)
-	if err != nil {
-		return err
-	}
-	u, p := q[0], q[1]
-	return n.exec(ctx,
-		"SET SESSION sql_log_bin=0",
-		"CREATE USER IF NOT EXISTS "+u+"@'%' IDENTIFIED BY "+p,
-		"GRANT REPLICATION SLAVE ON *.* TO "+u+"@'%'",
-	)
+// sourceRetryCount is how often a MySQL replica retries its connection to
+// the source, SOURCE_CONNECT_RETRY (1 s) apart, before its IO thread gives
+// up: a day. Set explicitly because MySQL's default is not stable across
+// versions (86400 in 8.0; 8.4 lowered it to 10, which would stop a replica
+// whose source restarts for more than ten seconds). MariaDB 10.11's CHANGE
+// MASTER has no such option; its --master-retry-count server option
+// defaults to 100000.
+const sourceRetryCount = 86400
+
+// dialect holds the replication statements of one server flavour and
+// version. Its methods only build SQL, so both flavours' statements are
+// checked by unit tests, including the MySQL ones that this project's
+// machines (MariaDB only) never run.
+type dialect struct {
+	flavour flavour
+	version string
 }
 
-// resetGTIDs forgets the server's binlog and GTID history. Only for a
-// fresh server, or one about to be re-seeded.
-func (n *node) resetGTIDs(ctx context.Context) error {
+// dialect returns the server's dialect, asking the server for its flavour
+// the first time.
+func (n *node) dialect(ctx context.Context) (dialect, error) {
 	f, v, err := n.Flavour(ctx)
 	if err != nil {
-		return err
+		return dialect{}, err
 	}
-	switch {
-	case f == flavourMariaDB:
-		return n.exec(ctx, "RESET MASTER", "SET GLOBAL gtid_slave_pos=''")
-	case mysqlAtLeast(v, 8, 4):
-		return n.exec(ctx, "RESET BINARY LOGS AND GTIDS")
-	default:
-		return n.exec(ctx, "RESET MASTER")
-	}
+	return dialect{flavour: f, version: v}, nil
 }
 
-// execFor runs the statements for the server's flavour: mariadb on
-// MariaDB, mysql on MySQL, whose replication statements differ.
-func (n *node) execFor(ctx context.Context, mariadb, mysql []string) error {
-	f, _, err := n.Flavour(ctx)
+func (d dialect) mariaDB() bool { return d.flavour == flavourMariaDB }
+
+// createReplicationUser creates the replication user locally, without
+// writing it to the binlog (every server gets its own copy).
+func (d dialect) createReplicationUser(user, password string) ([]string, error) {
+	q, err := literals(user, password)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if f == flavourMariaDB {
-		return n.exec(ctx, mariadb...)
+	u, p := q[0], q[1]
+	return []string{
+		"SET SESSION sql_log_bin=0",
+		"CREATE USER IF NOT EXISTS " + u + "@'%' IDENTIFIED BY " + p,
+		"GRANT REPLICATION SLAVE ON *.* TO " + u + "@'%'",
+	}, nil
+}
+
+// resetGTIDs forgets the server's binlog and GTID history.
+func (d dialect) resetGTIDs() []string {
+	switch {
+	case d.mariaDB():
+		return []string{"RESET MASTER", "SET GLOBAL gtid_slave_pos=''"}
+	case mysqlAtLeast(d.version, 8, 4):
+		return []string{"RESET BINARY LOGS AND GTIDS"}
+	default:
+		return []string{"RESET MASTER"}
 	}
-	return n.exec(ctx, mysql...)
 }
 
 // fence makes the server refuse writes from the application: read_only
 // (and super_read_only on MySQL, so not even root writes). Replication
-// still applies. Statements that are running finish first.
-func (n *node) fence(ctx context.Context) error {
-	return n.execFor(ctx, []string{"SET GLOBAL read_only=ON"}, []string{"SET GLOBAL super_read_only=ON"})
+// still applies.
+func (d dialect) fence() []string {
+	if d.mariaDB() {
+		return []string{"SET GLOBAL read_only=ON"}
+	}
+	return []string{"SET GLOBAL super_read_only=ON"}
 }
 
 // unfence makes the server writable.
-func (n *node) unfence(ctx context.Context) error {
-	return n.execFor(ctx, []string{"SET GLOBAL read_only=OFF"}, []string{"SET GLOBAL super_read_only=OFF", "SET GLOBAL read_only=OFF"})
+func (d dialect) unfence() []string {
+	if d.mariaDB() {
+		return []string{"SET GLOBAL read_only=OFF"}
+	}
+	return []string{"SET GLOBAL super_read_only=OFF", "SET GLOBAL read_only=OFF"}
 }
+
+// stopReplication stops both replication threads.
+func (d dialect) stopReplication() []string {
+	if d.mariaDB() {
+		return []string{"STOP SLAVE"}
+	}
+	return []string{"STOP REPLICA"}
+}
+
+// stopReceiving stops the IO thread only.
+func (d dialect) stopReceiving() []string {
+	if d.mariaDB() {
+		return []string{"STOP SLAVE IO_THREAD"}
+	}
+	return []string{"STOP REPLICA IO_THREAD"}
+}
+
+// startApplying starts the SQL thread only.
+func (d dialect) startApplying() []string {
+	if d.mariaDB() {
+		return []string{"START SLAVE SQL_THREAD"}
+	}
+	return []string{"START REPLICA SQL_THREAD"}
+}
+
+// forgetSource stops replication and removes the source configuration.
+// It discards the relay log: whatever was received and not yet applied.
+func (d dialect) forgetSource() []string {
+	if d.mariaDB() {
+		return []string{"STOP SLAVE", "RESET SLAVE ALL"}
+	}
+	return []string{"STOP REPLICA", "RESET REPLICA ALL"}
+}
+
+// replicaStatus is the statement that shows the replica's threads.
+func (d dialect) replicaStatus() string {
+	if d.mariaDB() {
+		return "SHOW SLAVE STATUS"
+	}
+	return "SHOW REPLICA STATUS"
+}
+
+// replicateFrom makes the server a replica of host and starts the
+// threads. executed is the server's own executed position; MariaDB starts
+// from it (MySQL's auto-positioning finds it by itself).
+func (d dialect) replicateFrom(host, user, password, executed string) ([]string, error) {
+	q, err := literals(host, user, password)
+	if err != nil {
+		return nil, err
+	}
+	h, u, p := q[0], q[1], q[2]
+	if d.mariaDB() {
+		// slave_pos, set explicitly to everything this server has
+		// executed: a former writer's own transactions are only in its
+		// binlog, and MASTER_GTID_WAIT compares against gtid_slave_pos.
+		pos, err := literal(executed)
+		if err != nil {
+			return nil, err
+		}
+		return []string{
+			"STOP SLAVE",
+			"RESET SLAVE ALL",
+			"SET GLOBAL gtid_slave_pos=" + pos,
+			"CHANGE MASTER TO MASTER_HOST=" + h + ", MASTER_PORT=3306, MASTER_USER=" + u +
+				", MASTER_PASSWORD=" + p + ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+			"START SLAVE",
+		}, nil
+	}
+	return []string{
+		"STOP REPLICA",
+		"RESET REPLICA ALL",
+		"CHANGE REPLICATION SOURCE TO SOURCE_HOST=" + h + ", SOURCE_PORT=3306, SOURCE_USER=" + u +
+			", SOURCE_PASSWORD=" + p + ", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1" +
+			", SOURCE_CONNECT_RETRY=1, SOURCE_RETRY_COUNT=" + strconv.Itoa(sourceRetryCount),
+		"START REPLICA",
+	}, nil
+}
+
+// seedPosition records pos as already executed on a server whose GTID
+// history was just reset (a re-seeded copy).
+func (d dialect) seedPosition(pos string) ([]string, error) {
+	q, err := literal(pos)
+	if err != nil {
+		return nil, err
+	}
+	if d.mariaDB() {
+		return []string{"SET GLOBAL gtid_slave_pos=" + q}, nil
+	}
+	return []string{"SET GLOBAL gtid_purged=" + q}, nil
+}
+
+// waitQuery is the query that waits, with two placeholders (position,
+// seconds), until the server has applied a position, and the value it
+// returns when it got there (0 on both; -1 or 1 on timeout).
+func (d dialect) waitQuery() string {
+	if d.mariaDB() {
+		return "SELECT MASTER_GTID_WAIT(?, ?)"
+	}
+	return "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)"
+}
+
+// run builds statements for the server's dialect and runs them in order.
+func (n *node) run(ctx context.Context, build func(dialect) ([]string, error)) error {
+	d, err := n.dialect(ctx)
+	if err != nil {
+		return err
+	}
+	stmts, err := build(d)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.alias, err)
+	}
+	return n.exec(ctx, stmts...)
+}
+
+func fixed(f func(dialect) []string) func(dialect) ([]string, error) {
+	return func(d dialect) ([]string, error) { return f(d), nil }
+}
+
+// createReplicationUser creates the replication user on this server only.
+func (n *node) createReplicationUser(ctx context.Context, user, password string) error {
+	return n.run(ctx, func(d dialect) ([]string, error) { return d.createReplicationUser(user, password) })
+}
+
+// resetGTIDs forgets the server's binlog and GTID history. Only for a
+// fresh server, or one about to be re-seeded.
+func (n *node) resetGTIDs(ctx context.Context) error { return n.run(ctx, fixed(dialect.resetGTIDs)) }
+
+// fence makes the server read-only for the application; statements that
+// are running finish first.
+func (n *node) fence(ctx context.Context) error { return n.run(ctx, fixed(dialect.fence)) }
+
+// unfence makes the server writable.
+func (n *node) unfence(ctx context.Context) error { return n.run(ctx, fixed(dialect.unfence)) }
 
 // stopReplication stops both replication threads (a no-op when none run).
 func (n *node) stopReplication(ctx context.Context) error {
-	return n.execFor(ctx, []string{"STOP SLAVE"}, []string{"STOP REPLICA"})
+	return n.run(ctx, fixed(dialect.stopReplication))
 }
 
 // stopReceiving stops the IO thread only: nothing more arrives from the
 // source, and the SQL thread goes on applying what has arrived.
 func (n *node) stopReceiving(ctx context.Context) error {
-	return n.execFor(ctx, []string{"STOP SLAVE IO_THREAD"}, []string{"STOP REPLICA IO_THREAD"})
+	return n.run(ctx, fixed(dialect.stopReceiving))
+}
+
+// startApplying starts the SQL thread (a no-op when it runs).
+func (n *node) startApplying(ctx context.Context) error {
+	return n.run(ctx, fixed(dialect.startApplying))
 }
 
 // forgetSource stops replication and removes the source configuration, so
 // the server is a standalone server again.
 func (n *node) forgetSource(ctx context.Context) error {
-	return n.execFor(ctx, []string{"STOP SLAVE", "RESET SLAVE ALL"}, []string{"STOP REPLICA", "RESET REPLICA ALL"})
+	return n.run(ctx, fixed(dialect.forgetSource))
 }
 
 // replicateFrom makes the server a replica of source, starting where the
 // server's own GTID history ends, and starts the threads. The server must
 // not have transactions source lacks (see Database.Rebuild).
 func (n *node) replicateFrom(ctx context.Context, source *node, user, password string) error {
-	f, _, err := n.Flavour(ctx)
+	d, err := n.dialect(ctx)
 	if err != nil {
 		return err
 	}
-	q, err := literals(source.alias, user, password)
-	if err != nil {
-		return err
-	}
-	host, u, p := q[0], q[1], q[2]
-	if f == flavourMariaDB {
+	executed := ""
+	if d.mariaDB() {
 		st, err := n.State(ctx)
 		if err != nil {
 			return err
 		}
-		// slave_pos, set explicitly to everything this server has
-		// executed: a former writer's own transactions are only in its
-		// binlog, and MASTER_GTID_WAIT compares against gtid_slave_pos.
-		pos, err := literal(st.Position)
-		if err != nil {
-			return err
-		}
-		return n.exec(ctx,
-			"STOP SLAVE",
-			"RESET SLAVE ALL",
-			"SET GLOBAL gtid_slave_pos="+pos,
-			"CHANGE MASTER TO MASTER_HOST="+host+", MASTER_PORT=3306, MASTER_USER="+u+
-				", MASTER_PASSWORD="+p+", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
-			"START SLAVE",
-		)
+		executed = st.Position
 	}
-	return n.exec(ctx,
-		"STOP REPLICA",
-		"RESET REPLICA ALL",
-		"CHANGE REPLICATION SOURCE TO SOURCE_HOST="+host+", SOURCE_PORT=3306, SOURCE_USER="+u+
-			", SOURCE_PASSWORD="+p+", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=1",
-		"START REPLICA",
-	)
+	stmts, err := d.replicateFrom(source.alias, user, password, executed)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.alias, err)
+	}
+	return n.exec(ctx, stmts...)
 }
 
 // minGTIDWait is the shortest timeout waitPosition gives the server: a
@@ -185,7 +321,7 @@ const minGTIDWait = time.Millisecond
 // got there and how long that took, measured around the server's own wait
 // function (MASTER_GTID_WAIT or WAIT_FOR_EXECUTED_GTID_SET).
 func (n *node) waitPosition(ctx context.Context, pos string, timeout time.Duration) (bool, time.Duration, error) {
-	f, _, err := n.Flavour(ctx)
+	d, err := n.dialect(ctx)
 	if err != nil {
 		return false, 0, err
 	}
@@ -195,13 +331,7 @@ func (n *node) waitPosition(ctx context.Context, pos string, timeout time.Durati
 	defer cancel()
 	start := time.Now()
 	var res sql.NullInt64
-	if f == flavourMariaDB {
-		// 0: reached, -1: timed out.
-		err = n.Admin().QueryRowContext(wctx, "SELECT MASTER_GTID_WAIT(?, ?)", pos, secs).Scan(&res)
-	} else {
-		// 0: reached, 1: timed out.
-		err = n.Admin().QueryRowContext(wctx, "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)", pos, secs).Scan(&res)
-	}
+	err = n.Admin().QueryRowContext(wctx, d.waitQuery(), pos, secs).Scan(&res)
 	took := time.Since(start)
 	if err != nil {
 		return false, took, fmt.Errorf("%s: wait for GTID %s: %w", n.alias, pos, err)
