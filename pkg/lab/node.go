@@ -42,7 +42,9 @@ type containers interface {
 // It reaches the server through the container's published port, which
 // Docker may change when the container restarts, so it re-resolves the
 // address whenever a dial fails. Every pool to the server (root's and the
-// regional API's) dials through it.
+// regional API's) dials through it, and every dial checks which server
+// answers: a port given up by a stopped container can be given to the
+// other one, whose users and passwords are the same.
 type node struct {
 	region      string // "lab-a"
 	alias       string // the host name on the lab network; Member.ID
@@ -50,6 +52,9 @@ type node struct {
 	serverID    uint32
 	rootPass    string
 	ctrs        containers
+	// identify returns the server_id of the server at addr; nil means
+	// node.serverIDAt (tests replace it).
+	identify func(ctx context.Context, addr string) (uint32, error)
 
 	mu      sync.Mutex
 	addr    string
@@ -63,17 +68,23 @@ func newNode(region, alias, containerID string, serverID uint32, rootPass string
 }
 
 // dial connects to the server's published port, resolving it again when
-// the cached address does not answer (the container restarted).
+// the cached address does not answer or answers as another server (the
+// container restarted on another port). A connection is only returned
+// once the server behind the address has said it is this node's server.
 func (n *node) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	var d net.Dialer
 	n.mu.Lock()
 	addr := n.addr
 	n.mu.Unlock()
 	if addr != "" {
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := n.dialVerified(ctx, addr)
 		if err == nil {
 			return c, nil
 		}
+		n.mu.Lock()
+		if n.addr == addr {
+			n.addr = ""
+		}
+		n.mu.Unlock()
 	}
 	addr, err := n.ctrs.Addr(ctx, n.containerID)
 	if err != nil {
@@ -81,10 +92,59 @@ func (n *node) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 		// the database unavailable, not an internal error.
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("%s: %w", n.alias, err)}
 	}
+	c, err := n.dialVerified(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	n.addr = addr
 	n.mu.Unlock()
-	return d.DialContext(ctx, "tcp", addr)
+	return c, nil
+}
+
+// dialVerified connects to addr, then checks over a second connection
+// that the server answering there is this node's (server_id). Both
+// connections reach the same listener: a published port changes hands
+// only when its container stops, which also ends the first connection.
+func (n *node) dialVerified(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	identify := n.identify
+	if identify == nil {
+		identify = n.serverIDAt
+	}
+	id, err := identify(ctx, addr)
+	if err == nil && id != n.serverID {
+		err = fmt.Errorf("the server at %s is server_id %d, not %s's %d", addr, id, n.alias, n.serverID)
+	}
+	if err != nil {
+		c.Close()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("%s: %w", n.alias, err)}
+	}
+	return c, nil
+}
+
+// serverIDAt asks the server at addr for its server_id, as root, over a
+// connection of its own.
+func (n *node) serverIDAt(ctx context.Context, addr string) (uint32, error) {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = "root", n.rootPass, "tcp", addr
+	cfg.Logger = &mysql.NopLogger{}
+	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Second, 5*time.Second, 5*time.Second
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return 0, err
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	var id uint32
+	if err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.server_id").Scan(&id); err != nil {
+		return 0, fmt.Errorf("identify the server at %s: %w", addr, err)
+	}
+	return id, nil
 }
 
 // Config returns a driver configuration for user on schema db that dials
