@@ -30,7 +30,7 @@ type fakeAPI struct {
 	active   string
 	todos    map[int64]fakeTodo
 	next     int64
-	down     map[string]bool
+	down     map[string]bool // by region, or "fd" for the front door
 	tokens   int
 	requests []string
 	srv      *httptest.Server
@@ -80,6 +80,10 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	region := first
 	switch first {
 	case "fd":
+		if a.down["fd"] {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
 		region = a.active
 		if a.routeOf != nil {
 			region = a.routeOf()

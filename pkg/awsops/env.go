@@ -411,8 +411,9 @@ func (e *Env) Prober() *Prober {
 	return &Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients}, HTTP: e.Clients.HTTP}
 }
 
-// Orchestrator wires pkg/failover to this deployment. Without a front
-// door it returns ErrNoFrontDoor: nothing can be switched then.
+// Orchestrator wires pkg/failover to this deployment, with the last run's
+// record kept next to the saved stack descriptions (RunFile). Without a
+// front door it returns ErrNoFrontDoor: nothing can be switched then.
 func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer) (*failover.Orchestrator, error) {
 	if err := e.RequireStacks(); err != nil {
 		return nil, err
@@ -421,10 +422,14 @@ func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer)
 	if err != nil {
 		return nil, err
 	}
-	return &failover.Orchestrator{
+	o := &failover.Orchestrator{
 		DB: e.Database(), Router: router, Prober: e.Prober(), Approver: approver, Printer: printer,
 		Regions: e.Regions(), Timeouts: Timeouts(e.FrontDoorMode()),
-	}, nil
+	}
+	if f, ok := e.RunFile(); ok {
+		o.Runs = f
+	}
+	return o, nil
 }
 
 // Timeouts are the orchestrator's waits for a front door mode. A managed

@@ -79,6 +79,56 @@ func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
 	}
 }
 
+// TestRerunFinishesARunWhoseWriteCheckFailed: the record of the last run
+// outlives the process (a file next to the saved stacks), so the same
+// command run again checks the write instead of switching back.
+func TestRerunFinishesARunWhoseWriteCheckFailed(t *testing.T) {
+	f, a, e, _ := deployment(t, east)
+	run := func(confirm string) (failover.Report, error) {
+		t.Helper()
+		// A new Env each time, as each mage run opens its own.
+		e, err := Open(context.Background(), testConfig(), e.Clients, OpenOptions{Out: io.Discard, Warnings: io.Discard, CacheDir: f.cacheDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := e.Orchestrator(failover.FlagConfirmation{Value: confirm}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Clock = &testClock{now: time.Now()}
+		o.Timeouts = failover.Timeouts{Poll: time.Second, Verify: 30 * time.Second}
+		return o.Run(context.Background(), failover.KindPlanned, failover.Options{})
+	}
+	a.down["fd"] = true // the front door fails every write
+	if r, err := run(west); err == nil || r.Verified {
+		t.Fatalf("first run: %v (verified=%t), want the write check to fail", err, r.Verified)
+	}
+	rf, _ := e.RunFile()
+	last, ok, err := rf.LastRun(context.Background())
+	if err != nil || !ok || last.Verified || last.To != west || last.Kind != failover.KindPlanned {
+		t.Fatalf("record %+v, %t, %v; want an unverified planned run to %s", last, ok, err, west)
+	}
+	if !strings.HasPrefix(rf.Path, f.cacheDir) {
+		t.Errorf("record at %s, want it under the cache directory %s", rf.Path, f.cacheDir)
+	}
+	moves := []string{"us-east-1 SwitchoverGlobalCluster " + westARN, "global PutKey active-region=us-west-2"}
+	if diff := cmp.Diff(moves, f.Log("SwitchoverGlobalCluster", "PutKey")); diff != "" {
+		t.Fatalf("first run's calls (-want +got):\n%s", diff)
+	}
+
+	a.down["fd"] = false
+	if r, err := run(west); err != nil || !r.Verified || r.To != west {
+		t.Fatalf("re-run: %v\n%s", err, r)
+	}
+	if diff := cmp.Diff(moves, f.Log("SwitchoverGlobalCluster", "PutKey")); diff != "" {
+		t.Errorf("the re-run moved something (-want +got):\n%s", diff)
+	}
+	// Verified now: the next run is a failback.
+	if r, err := run(east); err != nil || !r.Verified || r.To != east {
+		t.Fatalf("failback: %v\n%s", err, r)
+	}
+}
+
 func TestUnplannedFailoverOverTheAdapters(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
 	a.down[east] = true // the primary region's API is gone

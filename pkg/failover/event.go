@@ -29,6 +29,9 @@ const (
 	// EventProgress reports a wait that is not satisfied yet; it is sent
 	// when what is observed changes, not on every poll.
 	EventProgress EventKind = "progress"
+	// EventWarning reports something the operator should know that does
+	// not stop the run (the run could not be recorded, say).
+	EventWarning EventKind = "warning"
 	// EventDone carries the final report.
 	EventDone EventKind = "done"
 )
@@ -116,6 +119,8 @@ func (p TextPrinter) Print(e Event) {
 		fmt.Fprintf(p.W, "%s %s: skipped%s\n", stamp, step, suffix(e.Message))
 	case EventStepFailed:
 		fmt.Fprintf(p.W, "%s %s: FAILED after %s: %v\n", stamp, step, e.Took.Round(100*time.Millisecond), e.Err)
+	case EventWarning:
+		fmt.Fprintf(p.W, "warning: %s\n", e.Message)
 	case EventProgress:
 		fmt.Fprintf(p.W, "%s %s: %s\n", stamp, step, e.Message)
 	case EventDone:

@@ -54,6 +54,10 @@ type Orchestrator struct {
 	// Regions are probed by Evaluate in addition to the database members'
 	// regions, so a region is still probed when the topology is unreadable.
 	Regions []string
+	// Runs keeps the last run's record, so that running the command again
+	// after a failed write check finishes the job instead of switching
+	// back; nil keeps nothing.
+	Runs RunLog
 }
 
 func (o *Orchestrator) clock() Clock {
@@ -128,8 +132,12 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 	for _, s := range p.Steps {
 		r.Steps = append(r.Steps, StepResult{Step: s, Outcome: OutcomeNotRun})
 	}
+	started := false
 	fail := func(err error) (Report, error) {
 		r.Error = err.Error()
+		if started {
+			o.record(ctx, r)
+		}
 		o.emit(Event{Kind: EventDone, Report: &r})
 		return r, err
 	}
@@ -149,6 +157,7 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 
 	run := &run{o: o, p: p, r: &r, start: o.clock().Now(), t: o.timeouts()}
 	r.Started = run.start
+	started = true
 	for i, step := range p.Steps {
 		run.index = i + 1
 		run.step = step
@@ -181,8 +190,23 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 	if p.Kind == KindUnplanned {
 		run.recoverySnapshot(ctx)
 	}
+	o.record(ctx, r)
 	o.emit(Event{Kind: EventDone, Report: &r, Elapsed: r.Took})
 	return r, nil
+}
+
+// record keeps the run's outcome in the RunLog, even when ctx was
+// cancelled (an interrupted run is the one a re-run must know about).
+func (o *Orchestrator) record(ctx context.Context, r Report) {
+	if o.Runs == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeouts().Probe)
+	defer cancel()
+	rec := RunRecord{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Verified: r.Verified, At: r.Started, Error: r.Error}
+	if err := o.Runs.RecordRun(ctx, rec); err != nil {
+		o.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("could not record this run, so a re-run will plan without it: %v", err)})
+	}
 }
 
 // run is one execution's state.

@@ -884,3 +884,132 @@ func TestVerifyPreparesEachWriteForTheTarget(t *testing.T) {
 		})
 	}
 }
+
+func actions(p Plan) []Action {
+	var out []Action
+	for _, s := range p.Steps {
+		out = append(out, s.Action)
+	}
+	return out
+}
+
+// TestRerunAfterAFailedWriteCheckFinishesTheJob: a run moves the writer
+// and the route, then its write check fails. Running the same command
+// again checks the write and changes nothing (without the record it
+// would move everything back); once verified, the next run fails back
+// as usual.
+func TestRerunAfterAFailedWriteCheckFinishesTheJob(t *testing.T) {
+	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+		t.Run(string(kind), func(t *testing.T) {
+			w := newWorld()
+			h := newHarness(t, w)
+			runs := &runLog{}
+			h.o.Runs = runs
+			w.verifyErr = errors.New("502 from the front door")
+			r, err := h.o.Run(context.Background(), kind, Options{})
+			if err == nil || r.Verified {
+				t.Fatalf("first run: %v (verified=%t), want the write check to fail", err, r.Verified)
+			}
+			if runs.last == nil || runs.last.Verified || runs.last.To != west || runs.last.Kind != kind || runs.last.From != east {
+				t.Fatalf("record %+v, want an unverified %s run %s → %s", runs.last, kind, east, west)
+			}
+			changed := len(w.Calls())
+
+			w.verifyErr = nil
+			_, p, err := h.o.Plan(context.Background(), kind, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := actions(p), []Action{ActionVerifyWrite}; !slices.Equal(got, want) || p.To != west || p.Err() != nil {
+				t.Fatalf("re-run plan %v to %s (%v), want only %v to %s\n%s", got, p.To, p.Err(), want, west, p)
+			}
+			if !strings.Contains(strings.Join(p.Notes, "\n"), "finishes it with the write check alone") {
+				t.Errorf("notes %q, want one saying the run finishes the last one", p.Notes)
+			}
+			r, err = h.o.Run(context.Background(), kind, Options{})
+			if err != nil || !r.Verified || r.To != west {
+				t.Fatalf("re-run: %v (verified=%t, to %s), want verified in %s", err, r.Verified, r.To, west)
+			}
+			if calls := w.Calls()[changed:]; len(calls) != 0 {
+				t.Errorf("re-run changed %q, want nothing", calls)
+			}
+			if !runs.last.Verified || runs.last.To != west {
+				t.Errorf("record %+v, want verified in %s", runs.last, west)
+			}
+
+			// Verified: the planned command fails back again.
+			r, err = h.o.Run(context.Background(), KindPlanned, Options{})
+			if err != nil || r.From != west || r.To != east || !r.Verified {
+				t.Fatalf("failback: %v, %s → %s verified=%t; want %s → %s verified", err, r.From, r.To, r.Verified, west, east)
+			}
+			if diff := cmp.Diff([]string{"Switchover(" + eastID + ")", "Route(" + east + ")"}, w.Calls()[changed:]); diff != "" {
+				t.Errorf("failback calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFinishLastRunOnlyWhenItFits: the write check alone is planned only
+// when the last run's target holds both the writer and the route, its
+// write was not verified, and no other target is named.
+func TestFinishLastRunOnlyWhenItFits(t *testing.T) {
+	unverified := RunRecord{Kind: KindPlanned, GlobalID: "todomgmt-global", From: east, To: west, At: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)}
+	for _, tt := range []struct {
+		name   string
+		last   *RunRecord
+		mutate func(*State)
+		target string
+		finish bool
+	}{
+		{name: "unverified, writer and route there", last: &unverified, finish: true},
+		{name: "unverified, same target named", last: &unverified, target: west, finish: true},
+		{name: "no record", last: nil},
+		{name: "verified", last: func() *RunRecord { r := unverified; r.Verified = true; return &r }()},
+		{name: "another target named", last: &unverified, target: east},
+		{name: "route not there", last: &unverified, mutate: func(s *State) { s.Active = east }},
+		{name: "writer not there", last: &unverified, mutate: func(s *State) { s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = true, false }},
+		{name: "front door unreadable", last: &unverified, mutate: func(s *State) { s.ActiveErr = errors.New("denied") }},
+		{name: "another global database", last: func() *RunRecord { r := unverified; r.GlobalID = "old-global"; return &r }()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthyState(t)
+			// The state the last run was heading for: writer and route in
+			// us-west-2.
+			s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = false, true
+			s.Topology.Members[0].Sync, s.Topology.Members[0].LagKnown = "connected", true
+			s.Active = west
+			s.LastRun = tt.last
+			if tt.mutate != nil {
+				tt.mutate(&s)
+			}
+			for _, p := range []Plan{PlanSwitchover(s, Options{Target: tt.target}), PlanFailover(s, Options{Target: tt.target})} {
+				finished := slices.Equal(actions(p), []Action{ActionVerifyWrite})
+				if finished != tt.finish {
+					t.Errorf("%s plan %v, want write check only: %t\n%s", p.Kind, actions(p), tt.finish, p)
+				}
+			}
+		})
+	}
+}
+
+// TestRunLogProblemsDoNotStopARun: an unreadable record is planned
+// without; a record that cannot be written is a warning.
+func TestRunLogProblemsDoNotStopARun(t *testing.T) {
+	w := newWorld()
+	h := newHarness(t, w)
+	h.o.Runs = &runLog{readErr: errors.New("permission denied"), saveErr: errors.New("disk full")}
+	r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+	if err != nil || !r.Verified {
+		t.Fatalf("Run: %v (verified=%t)", err, r.Verified)
+	}
+	if p := h.appr.asked[0]; !strings.Contains(strings.Join(p.Notes, "\n"), "cannot read the last run's record (permission denied)") {
+		t.Errorf("plan notes %q, want one about the unreadable record", p.Notes)
+	}
+	var warned bool
+	for _, e := range h.rec.Events() {
+		warned = warned || e.Kind == EventWarning && strings.Contains(e.Message, "disk full")
+	}
+	if !warned {
+		t.Errorf("no warning about the record that could not be written: %q", kinds(h.rec.Events()))
+	}
+}

@@ -423,3 +423,35 @@ func outcomes(r Report) []Outcome {
 	}
 	return out
 }
+
+// runLog is the RunLog fake: one record in memory.
+type runLog struct {
+	mu      sync.Mutex
+	last    *RunRecord
+	readErr error
+	saveErr error
+	saved   []RunRecord
+}
+
+func (l *runLog) LastRun(context.Context) (RunRecord, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.readErr != nil {
+		return RunRecord{}, false, l.readErr
+	}
+	if l.last == nil {
+		return RunRecord{}, false, nil
+	}
+	return *l.last, true, nil
+}
+
+func (l *runLog) RecordRun(_ context.Context, r RunRecord) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.saveErr != nil {
+		return l.saveErr
+	}
+	l.last = &r
+	l.saved = append(l.saved, r)
+	return nil
+}

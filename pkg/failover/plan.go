@@ -91,12 +91,15 @@ const DefaultMaxLag = 5 * time.Second
 
 // Options tune planning.
 type Options struct {
-	// Target is the region to make the writer. Empty chooses: for a
-	// planned switchover the other region (so running it again fails
-	// back), unless a previous run moved the writer but not the route, in
-	// which case it finishes that run; for an unplanned failover the region
-	// the route already points to if that is not the writer (a previous run
-	// was interrupted), else the other region. Detach needs it set.
+	// Target is the region to make the writer. Empty chooses: when the
+	// last run (State.LastRun) moved the writer and the route but its
+	// write check did not pass, that run's target, with the write check
+	// as the only step; for a planned switchover the other region (so
+	// running it again fails back), unless a previous run moved the
+	// writer but not the route, in which case it finishes that run; for
+	// an unplanned failover the region the route already points to if
+	// that is not the writer (a previous run was interrupted), else the
+	// other region. Detach needs it set.
 	Target string
 	// MaxLag is the largest replication lag of the target that a planned
 	// switchover accepts; zero means DefaultMaxLag.
@@ -218,10 +221,14 @@ const syncConnected = "connected"
 // engine versions match, every reader is in sync with a known lag under
 // the bound, both regions' APIs answer and the front door can be read.
 func PlanSwitchover(s State, o Options) Plan {
+	if p, ok := finishLastRun(s, o, KindPlanned); ok {
+		return p
+	}
 	p := Plan{Kind: KindPlanned, MaxLag: o.MaxLag, RouteAtStart: s.Active}
 	if p.MaxLag <= 0 {
 		p.MaxLag = DefaultMaxLag
 	}
+	s.noteLastRunErr(&p)
 	if s.TopologyErr != nil {
 		p.refuse("cannot read the global database topology: %v", s.TopologyErr)
 		return p
@@ -315,7 +322,11 @@ func PlanSwitchover(s State, o Options) Plan {
 // only when the topology cannot be read, the target has no available
 // cluster with an instance, or another operation is in progress.
 func PlanFailover(s State, o Options) Plan {
+	if p, ok := finishLastRun(s, o, KindUnplanned); ok {
+		return p
+	}
 	p := Plan{Kind: KindUnplanned, RouteAtStart: s.Active}
+	s.noteLastRunErr(&p)
 	target, ok := s.planAway(&p, o)
 	if !ok {
 		return p
@@ -339,6 +350,46 @@ func PlanFailover(s State, o Options) Plan {
 		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)},
 	}
 	return p
+}
+
+// finishLastRun plans the write check alone when the last run moved the
+// writer and the route to its target but did not verify a write there
+// (the check timed out, or the run was interrupted during it): the writer
+// and the route agreeing on that target is the state that run was
+// heading for, and a plan from the state alone would move everything
+// back. An explicit other target wins.
+func finishLastRun(s State, o Options, kind Kind) (Plan, bool) {
+	last := s.LastRun
+	if last == nil || last.Verified || last.To == "" || s.TopologyErr != nil || s.ActiveErr != nil {
+		return Plan{}, false
+	}
+	if o.Target != "" && o.Target != last.To {
+		return Plan{}, false
+	}
+	if last.GlobalID != "" && last.GlobalID != s.Topology.ID {
+		return Plan{}, false
+	}
+	writer, ok := s.Topology.Writer()
+	if !ok || writer.Region != last.To || s.Active != last.To {
+		return Plan{}, false
+	}
+	p := Plan{Kind: kind, GlobalID: s.Topology.ID, From: last.From, To: last.To, ToMember: writer, RouteAtStart: s.Active, MaxLag: o.MaxLag}
+	if p.MaxLag <= 0 {
+		p.MaxLag = DefaultMaxLag
+	}
+	if m, ok := s.Topology.Member(last.From); ok {
+		p.FromMember = m
+	}
+	p.note("the last run (%s %s → %s, started %s) left the writer and the traffic in %s but did not verify a write there: this run finishes it with the write check alone (name another target region to move away instead)",
+		last.Kind.Title(), orUnknown(last.From), last.To, last.At.UTC().Format(time.RFC3339), last.To)
+	p.Steps = []Step{{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)}}
+	return p, true
+}
+
+func (s State) noteLastRunErr(p *Plan) {
+	if s.LastRunErr != nil {
+		p.note("cannot read the last run's record (%v): planned from the state alone", s.LastRunErr)
+	}
 }
 
 // PlanDetach plans the last resort: detach the target from the global

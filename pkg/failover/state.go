@@ -52,6 +52,10 @@ type State struct {
 	// Health is each region's API health, by region. A probe that could
 	// not run is recorded as not OK with the error as Detail.
 	Health map[string]APIHealth
+	// LastRun is the last run's record, nil when there is none (or no
+	// RunLog); LastRunErr is set when it could not be read.
+	LastRun    *RunRecord
+	LastRunErr error
 }
 
 // Regions returns the regions in the state: the database members' first,
@@ -219,14 +223,26 @@ func orDash(s string) string {
 	return s
 }
 
-// Evaluate reads the topology, the front door and every region's API
-// health. It does not fail when a part cannot be read: the part's error
+// Evaluate reads the topology, the front door, every region's API
+// health and the last run's record. It does not fail when a part cannot be read: the part's error
 // is recorded in the State, and planning decides what that means.
 func (o *Orchestrator) Evaluate(ctx context.Context) State {
 	s := State{At: o.clock().Now(), Health: map[string]APIHealth{}}
 	tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
 	s.Topology, s.TopologyErr = o.DB.Topology(tctx)
 	cancel()
+
+	if o.Runs != nil {
+		rctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+		last, ok, err := o.Runs.LastRun(rctx)
+		cancel()
+		switch {
+		case err != nil:
+			s.LastRunErr = err
+		case ok:
+			s.LastRun = &last
+		}
+	}
 
 	regions := slices.Clone(o.Regions)
 	for _, m := range s.Topology.Members {
