@@ -198,6 +198,9 @@ func (Lab) Drill(ctx context.Context) (err error) {
 		return err
 	}
 	cfg.Load.Rate = float64(rate)
+	if err := cfg.Load.Validate(); err != nil {
+		return fmt.Errorf("TODOMGMT_DRILL_RATE=%d: %w", rate, err)
+	}
 	if v := os.Getenv("TODOMGMT_DRILL_PARTITION"); v != "" {
 		if cfg.Partition, err = time.ParseDuration(v); err != nil {
 			return fmt.Errorf("TODOMGMT_DRILL_PARTITION: %w", err)

@@ -134,6 +134,9 @@ func (AutoApprove) Approve(context.Context, failover.Plan) error { return nil }
 // each scenario measured. A scenario that fails is reported with its
 // error and the drill goes on when the lab still has a writer.
 func Drill(ctx context.Context, l *Lab, cfg DrillConfig) (Report, error) {
+	if err := cfg.Load.Validate(); err != nil {
+		return Report{}, err
+	}
 	cfg = cfg.withDefaults()
 	rep := Report{
 		Started: time.Now().UTC(), Image: l.state.Image, Flavour: l.state.Flavour,

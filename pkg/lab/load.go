@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,9 +19,15 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
+// MaxRate is the highest LoadConfig.Rate: the load generator is for a lab
+// on one machine, and its ticker needs an interval of at least a
+// millisecond.
+const MaxRate = 1000
+
 // LoadConfig bounds the load generator.
 type LoadConfig struct {
-	// Rate is the number of new writes started per second (20).
+	// Rate is the number of new writes started per second (20), at most
+	// MaxRate.
 	Rate float64
 	// MaxInFlight bounds the writes in progress at once (8); when it is
 	// reached, new writes wait.
@@ -31,6 +38,19 @@ type LoadConfig struct {
 	AttemptTimeout time.Duration
 	// RetryBackoff is the pause between attempts of one write (100 ms).
 	RetryBackoff time.Duration
+}
+
+// Validate reports a configuration the load generator refuses: a rate
+// outside 1..MaxRate writes per second (0 takes the default) or a
+// negative bound.
+func (c LoadConfig) Validate() error {
+	if math.IsNaN(c.Rate) || c.Rate < 0 || c.Rate > MaxRate || c.Rate > 0 && c.Rate < 1 {
+		return fmt.Errorf("load rate %g writes/s: want 1 to %d", c.Rate, MaxRate)
+	}
+	if c.MaxInFlight < 0 || c.MaxWrites < 0 || c.AttemptTimeout < 0 || c.RetryBackoff < 0 {
+		return errors.New("load bounds must not be negative")
+	}
+	return nil
 }
 
 func (c LoadConfig) withDefaults() LoadConfig {
@@ -128,6 +148,9 @@ func StartLoad(ctx context.Context, frontDoor, prefix string, cfg LoadConfig) (*
 	}
 	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
 		return nil, fmt.Errorf("the load generator only talks to loopback, not %q", u.Host)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	l := &Load{

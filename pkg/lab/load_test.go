@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -119,5 +120,41 @@ func TestLoadEndsWithItsContext(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Stop(1h) still retrying 30s after the load's context ended, want the retries to end with it")
+	}
+}
+
+func TestLoadConfigValidate(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		cfg     LoadConfig
+		wantErr bool
+	}{
+		{name: "zero takes the defaults", cfg: LoadConfig{}},
+		{name: "one per second", cfg: LoadConfig{Rate: 1}},
+		{name: "the maximum", cfg: LoadConfig{Rate: MaxRate}},
+		{name: "over the maximum", cfg: LoadConfig{Rate: MaxRate + 1}, wantErr: true},
+		{name: "huge", cfg: LoadConfig{Rate: 1e12}, wantErr: true},
+		{name: "infinite", cfg: LoadConfig{Rate: math.Inf(1)}, wantErr: true},
+		{name: "not a number", cfg: LoadConfig{Rate: math.NaN()}, wantErr: true},
+		{name: "negative", cfg: LoadConfig{Rate: -5}, wantErr: true},
+		{name: "below one", cfg: LoadConfig{Rate: 0.5}, wantErr: true},
+		{name: "negative bound", cfg: LoadConfig{MaxWrites: -1}, wantErr: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if (err != nil) != tt.wantErr {
+				t.Errorf("Validate() = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestStartLoadRefusesAHugeRate: a rate whose ticker interval would be 0
+// used to panic inside the load generator.
+func TestStartLoadRefusesAHugeRate(t *testing.T) {
+	l, err := StartLoad(context.Background(), "http://127.0.0.1:1", "x", LoadConfig{Rate: 2e9})
+	if err == nil {
+		l.Stop(time.Second)
+		t.Fatal("StartLoad with 2e9 writes/s = nil error, want a refusal")
 	}
 }
