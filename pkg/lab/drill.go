@@ -272,11 +272,10 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 		}
 	}
 
-	writer, err := d.l.DB.nodeByRegion(s.To)
-	if err != nil {
-		return s, err
-	}
-	stored, err := storedByKey(ctx, writer, d.l.state.Schema, prefix)
+	// The writes are counted on whichever server the servers say is the
+	// writer now: s.To if the switch happened, s.From if it failed or was
+	// rolled back.
+	stored, err := d.stored(ctx, prefix)
 	if err != nil {
 		s.Errors = append(s.Errors, "count stored todos: "+err.Error())
 	}
@@ -294,6 +293,22 @@ func (d *Database) StopReceiving(ctx context.Context, region string) error {
 		return err
 	}
 	return n.stopReceiving(ctx)
+}
+
+// stored counts the todos per load-generator key with the prefix on the
+// current writer, as the servers' topology names it. Without a single
+// available writer there is nothing to count on: every acknowledged write
+// then counts as lost, and the error says why.
+func (d *drill) stored(ctx context.Context, prefix string) (map[string]int, error) {
+	writer, _, err := d.writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := d.l.DB.nodeByRegion(writer)
+	if err != nil {
+		return nil, err
+	}
+	return storedByKey(ctx, n, d.l.state.Schema, prefix)
 }
 
 // storedByKey counts the todos per load-generator key with the prefix.
