@@ -101,16 +101,19 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 	}
 	r.Draft = r.Draft.Normalize()
 	fingerprint := r.Fingerprint()
+	// The caller's own key: the same key from another caller is another
+	// row. It fits the VARCHAR(128) ASCII column (see ScopedIdempotencyKey).
+	key := r.ScopedIdempotencyKey()
 
 	var out todo.Created
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.timestamp()
-		if r.IdempotencyKey != "" {
+		if key != "" {
 			_, err := tx.ExecContext(ctx,
 				"INSERT INTO idempotency_keys (idempotency_key, fingerprint, created_at) VALUES (?, ?, ?)",
-				r.IdempotencyKey, fingerprint, now)
+				key, fingerprint, now)
 			if isMySQLError(err, errDupEntry) {
-				out, err = replay(ctx, tx, r.IdempotencyKey, fingerprint)
+				out, err = replay(ctx, tx, key, fingerprint)
 				return err
 			}
 			if err != nil {
@@ -128,14 +131,14 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 			return err
 		}
 		t := todo.Todo{ID: id, Task: r.Task, Status: r.Status, CreatedAt: now, UpdatedAt: now, Version: 1}
-		if r.IdempotencyKey != "" {
+		if key != "" {
 			response, err := json.Marshal(t)
 			if err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx,
 				"UPDATE idempotency_keys SET todo_id = ?, response = ? WHERE idempotency_key = ?",
-				id, string(response), r.IdempotencyKey); err != nil {
+				id, string(response), key); err != nil {
 				return err
 			}
 		}

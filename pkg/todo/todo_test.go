@@ -222,3 +222,43 @@ func TestErrorCodeAndMessage(t *testing.T) {
 		t.Error("Wrap should keep the cause for errors.Is")
 	}
 }
+
+// TestScopedIdempotencyKey: a key is scoped to its caller, fits the
+// stores' 128-character ASCII column, and never equals an unscoped key.
+func TestScopedIdempotencyKey(t *testing.T) {
+	scoped := func(caller, key string) string {
+		return CreateRequest{IdempotencyKey: key, Caller: caller}.ScopedIdempotencyKey()
+	}
+	long := strings.Repeat("k", MaxIdempotencyKeyLength)
+	for _, tt := range []struct {
+		name string
+		a, b [2]string // caller, key
+		same bool
+	}{
+		{"same caller, same key", [2]string{"client-a", "k1"}, [2]string{"client-a", "k1"}, true},
+		{"other caller, same key", [2]string{"client-a", "k1"}, [2]string{"client-b", "k1"}, false},
+		{"same caller, other key", [2]string{"client-a", "k1"}, [2]string{"client-a", "k2"}, false},
+		{"caller and key split differently", [2]string{"ab", "c"}, [2]string{"a", "bc"}, false},
+		{"caller vs none", [2]string{"client-a", "k1"}, [2]string{"", "k1"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := scoped(tt.a[0], tt.a[1]), scoped(tt.b[0], tt.b[1])
+			if (a == b) != tt.same {
+				t.Errorf("got %q and %q, want same=%v", a, b, tt.same)
+			}
+		})
+	}
+	if got := scoped("", "k1"); got != "k1" {
+		t.Errorf("without a caller: got %q, want the key itself", got)
+	}
+	if got := scoped("client-a", ""); got != "" {
+		t.Errorf("without a key: got %q, want empty", got)
+	}
+	got := scoped(strings.Repeat("c", 1000), long)
+	if len(got) > MaxIdempotencyKeyLength || strings.ContainsFunc(got, func(r rune) bool { return r > 0x7e || r < 0x20 }) {
+		t.Errorf("scoped key %q: want at most %d printable ASCII characters", got, MaxIdempotencyKeyLength)
+	}
+	if ValidateIdempotencyKey(got) == nil {
+		t.Errorf("scoped key %q is a valid client key: the two could meet", got)
+	}
+}
