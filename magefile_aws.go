@@ -328,7 +328,8 @@ func Destroy(ctx context.Context) error {
 		return err
 	}
 	rep, err := (&awsops.Destroyer{Env: e, Confirm: confirmer()}).Run(ctx)
-	if err == nil || len(rep.Changes) > 0 {
+	// After a failure too: what changed and what is kept so far.
+	if err == nil || len(rep.Changes) > 0 || len(rep.Retained) > 0 || len(rep.Unchecked) > 0 {
 		awsops.WriteDestroyReport(os.Stdout, rep)
 	}
 	return err

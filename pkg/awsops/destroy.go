@@ -2,10 +2,13 @@ package awsops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -39,9 +42,14 @@ import (
 //     owns the global cluster and the secrets replicated to the other
 //     region), printing stack events and waiting on each;
 //  6. delete the global cluster if it is still there;
-//  7. list what is kept: final snapshots (DeletionPolicy Snapshot), the
-//     recovery snapshot of an unplanned failover, retained resources, and
-//     the log groups RDS created for the clusters' log exports.
+//  7. list what is kept: final snapshots (DeletionPolicy Snapshot) and the
+//     recovery snapshot of an unplanned failover, found by the cluster
+//     identifiers the template gives (<AppName>-<region>), which do not
+//     depend on a stack still existing; the resources the templates
+//     retain and the log groups RDS created for the clusters' log
+//     exports, read while the stacks and clusters exist and recorded
+//     under the cache directory, so a re-run still lists them; and, said
+//     as such, what it could not check.
 //
 // Every step checks the current state first, so running it again after a
 // partial failure continues where it stopped.
@@ -61,6 +69,8 @@ type Destroyer struct {
 type DestroyReport struct {
 	Changes  []string
 	Retained []Retained
+	// Unchecked says what may be kept but could not be checked.
+	Unchecked []string
 }
 
 func (d *Destroyer) out() io.Writer {
@@ -89,12 +99,25 @@ type member struct {
 	role   string // stack role holding it, "" if none
 }
 
-// Run destroys the deployment. It returns the report even on failure.
+// Run destroys the deployment. It returns the report even on failure;
+// once confirmed, the report lists what is kept whether the run finished
+// or not.
 func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 	var rep DestroyReport
+	live := map[string]*keptRegion{}
+	listKept, err := d.run(ctx, &rep, live)
+	if listKept {
+		rep.Retained, rep.Unchecked = d.kept(ctx, live)
+	}
+	return rep, err
+}
+
+// run does Run's work, recording in live what it reads of the retained
+// resources; listKept is false when it stopped before confirmation.
+func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string]*keptRegion) (listKept bool, err error) {
 	e := d.Env
 	if err := e.RequireFresh(); err != nil {
-		return rep, err
+		return false, err
 	}
 	db := e.Database()
 	stacks := []*Stack{e.Secondary, e.Primary} // deletion order
@@ -114,17 +137,17 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 	case errors.As(err, &nf):
 		hasGlobal = false
 	case err != nil:
-		return rep, err
+		return false, err
 	}
 	var members []member
 	if hasGlobal {
 		if fs := gc.FailoverState; fs != nil && fs.Status != "" {
-			return rep, fmt.Errorf("an operation is in progress on %s (failover state %s): wait until it ends, then destroy", db.GlobalClusterID, fs.Status)
+			return false, fmt.Errorf("an operation is in progress on %s (failover state %s): wait until it ends, then destroy", db.GlobalClusterID, fs.Status)
 		}
 		for _, m := range gc.GlobalClusterMembers {
 			ca, err := ParseClusterARN(aws.ToString(m.DBClusterArn))
 			if err != nil {
-				return rep, err
+				return false, err
 			}
 			members = append(members, member{arn: ca, writer: aws.ToBool(m.IsWriter), role: roleOf(ca.ARN)})
 		}
@@ -132,8 +155,7 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 	if !hasGlobal && e.Primary == nil && e.Secondary == nil {
 		d.printf("nothing to destroy: no stack %s in %s, no stack %s in %s, no global cluster %s\n",
 			e.Config.Primary.StackName, e.Config.Primary.Region, e.Config.Secondary.StackName, e.Config.Secondary.Region, db.GlobalClusterID)
-		rep.Retained = d.retainedSnapshots(ctx, nil)
-		return rep, nil
+		return true, nil
 	}
 
 	// What will go, for the confirmation.
@@ -156,10 +178,11 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 	}
 	fmt.Fprintf(&sum, "  final snapshots of the clusters are kept; all other data is deleted")
 	if err := d.Confirm.Confirm(ctx, sum.String(), e.Config.AppName()); err != nil {
-		return rep, fmt.Errorf("destroy not confirmed, nothing changed: %w", err)
+		return false, fmt.Errorf("destroy not confirmed, nothing changed: %w", err)
 	}
 
-	// Retained resources are read from the templates before the stacks go.
+	// Retained resources are read from the templates before the stacks go
+	// (and recorded below, for a re-run that no longer has the stacks).
 	for _, s := range stacks {
 		if s == nil {
 			continue
@@ -167,8 +190,10 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 		r, err := e.Stacks.RetainedResources(ctx, *s)
 		if err != nil {
 			d.printf("warning: %v\n", err)
+			continue
 		}
-		rep.Retained = append(rep.Retained, r...)
+		k := keptIn(live, s.Region)
+		k.Stack, k.StackReadAt, k.StackRetained = s.Name, d.clock().Now().UTC(), r
 	}
 
 	// Deletion protection, on every cluster we know of.
@@ -185,16 +210,19 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 		}
 	}
 	for _, arn := range slices.Sorted(maps.Keys(clusters)) {
-		if err := d.unprotectCluster(ctx, clusters[arn], &rep); err != nil {
-			return rep, err
+		if err := d.unprotectCluster(ctx, clusters[arn], rep, live); err != nil {
+			d.saveKept(live)
+			return true, err
 		}
 	}
+	// Before anything is deleted.
+	d.saveKept(live)
 	if hasGlobal && aws.ToBool(gc.DeletionProtection) {
 		region := d.anyRegion(members)
 		if _, err := e.Clients.RDS(region).ModifyGlobalCluster(ctx, &rds.ModifyGlobalClusterInput{
 			GlobalClusterIdentifier: aws.String(db.GlobalClusterID), DeletionProtection: aws.Bool(false),
 		}); err != nil {
-			return rep, fmt.Errorf("turn off deletion protection of global cluster %s: %w", db.GlobalClusterID, err)
+			return true, fmt.Errorf("turn off deletion protection of global cluster %s: %w", db.GlobalClusterID, err)
 		}
 		rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: global cluster %s", db.GlobalClusterID))
 		d.printf("deletion protection off: global cluster %s\n", db.GlobalClusterID)
@@ -207,12 +235,12 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 		}
 		pools, err := e.Stacks.PhysicalIDs(ctx, *s, "AWS::Cognito::UserPool")
 		if err != nil {
-			return rep, err
+			return true, err
 		}
 		for _, id := range pools {
 			changed, err := unprotectUserPool(ctx, e.Clients.Cognito(s.Region), id)
 			if err != nil {
-				return rep, fmt.Errorf("turn off deletion protection of user pool %s in %s: %w", id, s.Region, err)
+				return true, fmt.Errorf("turn off deletion protection of user pool %s in %s: %w", id, s.Region, err)
 			}
 			if changed {
 				rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: user pool %s in %s", id, s.Region))
@@ -232,8 +260,8 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 		return 1
 	})
 	for _, m := range members {
-		if err := d.removeMember(ctx, db, m, &rep); err != nil {
-			return rep, err
+		if err := d.removeMember(ctx, db, m, rep); err != nil {
+			return true, err
 		}
 	}
 
@@ -242,7 +270,7 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 			continue
 		}
 		if err := e.Stacks.Delete(ctx, *s); err != nil {
-			return rep, err
+			return true, err
 		}
 		rep.Changes = append(rep.Changes, fmt.Sprintf("deleted stack %s in %s", s.Name, s.Region))
 	}
@@ -253,13 +281,18 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 		switch {
 		case errors.As(err, &gnf):
 		case err != nil:
-			return rep, fmt.Errorf("delete global cluster %s: %w", db.GlobalClusterID, err)
+			return true, fmt.Errorf("delete global cluster %s: %w", db.GlobalClusterID, err)
 		default:
 			rep.Changes = append(rep.Changes, fmt.Sprintf("deleted global cluster %s", db.GlobalClusterID))
 		}
 	}
-	rep.Retained = append(rep.Retained, d.retainedSnapshots(ctx, clusters)...)
-	return rep, nil
+	// A new deployment starts without failover history.
+	if f, ok := e.RunFile(); ok {
+		if err := f.Clear(); err != nil {
+			d.printf("warning: %v\n", err)
+		}
+	}
+	return true, nil
 }
 
 func (d *Destroyer) anyRegion(members []member) string {
@@ -271,7 +304,7 @@ func (d *Destroyer) anyRegion(members []member) string {
 	return d.Env.Config.Primary.Region
 }
 
-func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *DestroyReport) error {
+func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *DestroyReport, live map[string]*keptRegion) error {
 	api := d.Env.Clients.RDS(ca.Region)
 	out, err := api.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(ca.ARN)})
 	var nf *rdstypes.DBClusterNotFoundFault
@@ -285,11 +318,14 @@ func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *De
 	}
 	// RDS creates the exported log groups itself: they outlive the cluster
 	// and the stack.
+	var groups []Retained
 	for _, kind := range out.DBClusters[0].EnabledCloudwatchLogsExports {
-		rep.Retained = append(rep.Retained, Retained{Region: ca.Region, Type: "AWS::Logs::LogGroup",
+		groups = append(groups, Retained{Region: ca.Region, Type: "AWS::Logs::LogGroup",
 			ID:  fmt.Sprintf("/aws/rds/cluster/%s/%s", ca.Name, kind),
 			Why: "created by the cluster's log export, not by the stack (aws logs delete-log-group to remove)"})
 	}
+	k := keptIn(live, ca.Region)
+	k.Cluster, k.LogsReadAt, k.LogGroups = ca.Name, d.clock().Now().UTC(), groups
 	if !aws.ToBool(out.DBClusters[0].DeletionProtection) {
 		return nil
 	}
@@ -399,32 +435,185 @@ func isNotMember(err error) bool {
 	return errors.As(err, &nf) || errors.As(err, &gnf)
 }
 
-// retainedSnapshots lists the manual snapshots of the clusters (the final
-// snapshots) and any recovery snapshot of an unplanned failover, in each
-// region.
-func (d *Destroyer) retainedSnapshots(ctx context.Context, clusters map[string]ClusterARN) []Retained {
-	var out []Retained
-	for _, arn := range slices.Sorted(maps.Keys(clusters)) {
-		ca := clusters[arn]
-		snaps, err := clusterSnapshots(ctx, d.Env.Clients.RDS(ca.Region), ca.Name)
-		if err != nil {
-			out = append(out, Retained{Region: ca.Region, Type: "AWS::RDS::DBClusterSnapshot", ID: "?", Why: fmt.Sprintf("could not list snapshots of %s: %v", ca.Name, err)})
-			continue
-		}
-		for _, s := range snaps {
-			id := aws.ToString(s.DBClusterSnapshotIdentifier)
-			switch {
-			case strings.HasPrefix(id, RecoverySnapshotPrefix):
-				out = append(out, Retained{Region: ca.Region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "recovery snapshot of an unplanned failover (system snapshot: expires with the backup retention)"})
-			case aws.ToString(s.SnapshotType) == "manual":
-				out = append(out, Retained{Region: ca.Region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "final snapshot (DeletionPolicy Snapshot)"})
-			}
-		}
-	}
-	return out
+// keptRegion is what destroy read, in one region, of what outlives the
+// stack: the resources its template retains and the log groups RDS made
+// for the cluster's log exports. It is recorded under the cache
+// directory, so a re-run lists them after the stack and cluster are gone.
+type keptRegion struct {
+	Stack         string     `json:"stack,omitempty"`
+	StackReadAt   time.Time  `json:"stackReadAt,omitzero"`
+	StackRetained []Retained `json:"stackRetained,omitempty"`
+	Cluster       string     `json:"cluster,omitempty"`
+	LogsReadAt    time.Time  `json:"logsReadAt,omitzero"`
+	LogGroups     []Retained `json:"logGroups,omitempty"`
 }
 
-// WriteDestroyReport prints what changed and what is kept.
+func keptIn(m map[string]*keptRegion, region string) *keptRegion {
+	if m[region] == nil {
+		m[region] = &keptRegion{}
+	}
+	return m[region]
+}
+
+// keptPath is where what destroy read is recorded ("" without a cache
+// directory).
+func (d *Destroyer) keptPath() string {
+	if d.Env.Stacks == nil || d.Env.Stacks.CacheDir == "" {
+		return ""
+	}
+	return filepath.Join(d.Env.Stacks.CacheDir, "destroy", d.Env.Config.AppName()+".json")
+}
+
+// recordedKept reads the record; none is an empty one.
+func (d *Destroyer) recordedKept() (map[string]*keptRegion, error) {
+	out := map[string]*keptRegion{}
+	p := d.keptPath()
+	if p == "" {
+		return out, nil
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return map[string]*keptRegion{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return out, nil
+}
+
+// saveKept merges what this run read into the record (a part read now
+// replaces the recorded one, the rest stays); failing costs only the
+// listing on a re-run, so it warns.
+func (d *Destroyer) saveKept(live map[string]*keptRegion) {
+	if err := d.writeKept(live); err != nil {
+		d.printf("warning: cannot record what is kept, a re-run may not list it: %v\n", err)
+	}
+}
+
+func (d *Destroyer) writeKept(live map[string]*keptRegion) error {
+	p := d.keptPath()
+	if p == "" {
+		return nil
+	}
+	rec, err := d.recordedKept()
+	if err != nil {
+		// Unreadable: start again from what was read now.
+		rec = map[string]*keptRegion{}
+	}
+	for region, k := range live {
+		r := keptIn(rec, region)
+		if !k.StackReadAt.IsZero() {
+			r.Stack, r.StackReadAt, r.StackRetained = k.Stack, k.StackReadAt, k.StackRetained
+		}
+		if !k.LogsReadAt.IsZero() {
+			r.Cluster, r.LogsReadAt, r.LogGroups = k.Cluster, k.LogsReadAt, k.LogGroups
+		}
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// ClusterIdentifier is the identifier template.yaml gives the cluster of
+// target (DBClusterIdentifier: ${AppName}-${AWS::Region}), lowercase as
+// RDS keeps it. It does not depend on the stack still existing.
+func (c Config) ClusterIdentifier(t Target) string {
+	app := t.Overrides["AppName"]
+	if app == "" {
+		app = c.AppName()
+	}
+	return strings.ToLower(app + "-" + t.Region)
+}
+
+// kept lists, per region (primary first), what outlives the deployment:
+// the resources the template retains and the clusters' log groups, as
+// read by this run or else as recorded by an earlier one, and the
+// clusters' final and recovery snapshots, looked up now by cluster
+// identifier. What it cannot check is said as such.
+func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]Retained, []string) {
+	e := d.Env
+	rec, err := d.recordedKept()
+	var unchecked []string
+	if err != nil {
+		unchecked = append(unchecked, fmt.Sprintf("the record of what an earlier destroy read: %v", err))
+	}
+	var out []Retained
+	for _, t := range e.Config.Targets() {
+		l, r := live[t.Region], rec[t.Region]
+		if l == nil {
+			l = &keptRegion{}
+		}
+		if r == nil {
+			r = &keptRegion{}
+		}
+		recorded := func(rs []Retained, at time.Time, what string) {
+			for _, x := range rs {
+				x.Why += fmt.Sprintf("; recorded %s while %s existed, not checked since", at.Format(time.RFC3339), what)
+				out = append(out, x)
+			}
+		}
+		switch {
+		case !l.StackReadAt.IsZero():
+			out = append(out, l.StackRetained...)
+		case !r.StackReadAt.IsZero():
+			recorded(r.StackRetained, r.StackReadAt, "stack "+r.Stack)
+		default:
+			unchecked = append(unchecked, fmt.Sprintf("%s: what stack %s retains (DeletionPolicy Retain; template.yaml: the database's KMS key, described %q, and the API Gateway logging role): the stack is gone and no earlier destroy recorded it; look in the console",
+				t.Region, t.StackName, e.Config.AppName()+" Aurora storage and database secrets"))
+		}
+		cluster := e.Config.ClusterIdentifier(t)
+		switch {
+		case !l.LogsReadAt.IsZero():
+			out = append(out, l.LogGroups...)
+		case !r.LogsReadAt.IsZero():
+			recorded(r.LogGroups, r.LogsReadAt, "cluster "+r.Cluster)
+		default:
+			unchecked = append(unchecked, fmt.Sprintf("%s: log groups /aws/rds/cluster/%s/* (RDS creates one per exported log type; template.yaml exports error and slowquery): the cluster is gone and no earlier destroy recorded them",
+				t.Region, cluster))
+		}
+		snaps, err := d.clusterSnapshotsKept(ctx, t.Region, cluster)
+		if err != nil {
+			unchecked = append(unchecked, fmt.Sprintf("%s: snapshots of cluster %s: %v", t.Region, cluster, err))
+		}
+		out = append(out, snaps...)
+	}
+	return out, unchecked
+}
+
+// clusterSnapshotsKept lists the final (manual) and recovery snapshots of
+// the cluster named cluster in region.
+func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster string) ([]Retained, error) {
+	snaps, err := clusterSnapshots(ctx, d.Env.Clients.RDS(region), cluster)
+	if err != nil {
+		return nil, err
+	}
+	var out []Retained
+	for _, s := range snaps {
+		id := aws.ToString(s.DBClusterSnapshotIdentifier)
+		switch {
+		case strings.HasPrefix(id, RecoverySnapshotPrefix):
+			out = append(out, Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "recovery snapshot of an unplanned failover (system snapshot: expires with the backup retention)"})
+		case aws.ToString(s.SnapshotType) == "manual":
+			out = append(out, Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "final snapshot (DeletionPolicy Snapshot)"})
+		}
+	}
+	return out, nil
+}
+
+// WriteDestroyReport prints what changed, what is kept and what could not
+// be checked.
 func WriteDestroyReport(w io.Writer, r DestroyReport) {
 	if len(r.Changes) == 0 {
 		fmt.Fprintln(w, "changed: nothing")
@@ -432,11 +621,14 @@ func WriteDestroyReport(w io.Writer, r DestroyReport) {
 	for _, c := range r.Changes {
 		fmt.Fprintf(w, "changed: %s\n", c)
 	}
-	if len(r.Retained) == 0 {
+	if len(r.Retained) == 0 && len(r.Unchecked) == 0 {
 		fmt.Fprintln(w, "kept: nothing")
 	}
 	for _, k := range r.Retained {
 		fmt.Fprintf(w, "kept: %s %s %s (%s)\n", k.Region, k.Type, k.ID, k.Why)
+	}
+	for _, u := range r.Unchecked {
+		fmt.Fprintf(w, "not checked: %s\n", u)
 	}
 	fmt.Fprintln(w, "also kept by design: the SAM CLI's artifact bucket (stack aws-sam-cli-managed-default in each region); delete it with sam delete or the console if unused")
 }

@@ -92,18 +92,39 @@ func TestDestroyOrder(t *testing.T) {
 			for _, r := range rep.Retained {
 				kept = append(kept, r.Region+" "+r.ID)
 			}
-			want := []string{"us-west-2 key-us-west-2", "us-east-1 key-us-east-1",
-				"us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
-				"us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery",
-				"us-east-1 todomgmt-us-east-1-final", "us-west-2 todomgmt-us-west-2-final"}
-			if diff := cmp.Diff(want, kept); diff != "" {
+			if diff := cmp.Diff(allKept, kept); diff != "" {
 				t.Errorf("retained (-want +got):\n%s", diff)
+			}
+			if len(rep.Unchecked) != 0 {
+				t.Errorf("unchecked %q, want none", rep.Unchecked)
 			}
 			if !strings.Contains(out.String(), "DbCluster                                DELETE_COMPLETE") {
 				t.Errorf("no stack events printed:\n%s", out.String())
 			}
 		})
 	}
+}
+
+// allKept is what a destroy of the fake deployment keeps, per region,
+// primary first: the KMS key the template retains, the clusters' log
+// groups, the final snapshots.
+var allKept = []string{
+	"us-east-1 key-us-east-1", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
+	"us-east-1 todomgmt-us-east-1-final",
+	"us-west-2 key-us-west-2", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery",
+	"us-west-2 todomgmt-us-west-2-final",
+}
+
+// keptIDs returns "region id" of each kept thing, and which of them come
+// from an earlier run's record.
+func keptIDs(rep DestroyReport) (kept, recorded []string) {
+	for _, r := range rep.Retained {
+		kept = append(kept, r.Region+" "+r.ID)
+		if strings.Contains(r.Why, "not checked since") {
+			recorded = append(recorded, r.Region+" "+r.ID)
+		}
+	}
+	return kept, recorded
 }
 
 func TestDestroyNotConfirmedChangesNothing(t *testing.T) {
@@ -154,18 +175,97 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 	if len(rep.Changes) == 0 {
 		t.Errorf("re-run reports no change")
 	}
-	// And a third run finds nothing to do.
-	rep, err = destroyer(t, f, "", &out).Run(context.Background())
+	// The secondary's stack and cluster went in the first run: what they
+	// keep is listed from the first run's record, nothing is forgotten.
+	kept, recorded := keptIDs(rep)
+	if diff := cmp.Diff(allKept, kept); diff != "" {
+		t.Errorf("re-run kept (-want +got):\n%s", diff)
+	}
+	wantRecorded := []string{"us-west-2 key-us-west-2", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery"}
+	if diff := cmp.Diff(wantRecorded, recorded); diff != "" {
+		t.Errorf("re-run's recorded (not re-checked) entries (-want +got):\n%s", diff)
+	}
+	if len(rep.Unchecked) != 0 {
+		t.Errorf("re-run unchecked %q, want none", rep.Unchecked)
+	}
+	// And a third run finds nothing to do, but still lists what is kept.
+	var third strings.Builder
+	rep, err = destroyer(t, f, "", &third).Run(context.Background())
 	if err != nil {
 		t.Fatalf("third run: %v", err)
 	}
 	if len(rep.Changes) != 0 {
 		t.Errorf("third run changed %q, want nothing", rep.Changes)
 	}
+	if kept, _ := keptIDs(rep); !cmp.Equal(allKept, kept) {
+		t.Errorf("third run kept %q, want %q", kept, allKept)
+	}
+	WriteDestroyReport(&third, rep)
+	if strings.Contains(third.String(), "kept: nothing") {
+		t.Errorf("third run's report says nothing is kept:\n%s", third.String())
+	}
 	// Deleted stacks leave no saved description that a later run could
 	// take for a live one.
-	if saved, _ := filepath.Glob(filepath.Join(f.cacheDir, "*", "*.json")); len(saved) != 0 {
-		t.Errorf("saved descriptions %q after the stacks are gone", saved)
+	for _, region := range []string{east, west} {
+		if saved, _ := filepath.Glob(filepath.Join(f.cacheDir, region, "*.json")); len(saved) != 0 {
+			t.Errorf("saved descriptions %q after the stacks are gone", saved)
+		}
+	}
+}
+
+// TestDestroyKeptWithoutARecord: the stacks were deleted by an earlier
+// destroy on another machine (no record here). The snapshots are found by
+// the clusters' identifiers; what only the stacks could tell is reported
+// as not checked, and the report does not claim nothing is kept.
+func TestDestroyKeptWithoutARecord(t *testing.T) {
+	f := newFakeAWS(t, east)
+	var out strings.Builder
+	if _, err := destroyer(t, f, "todomgmt", &out).Run(context.Background()); err != nil {
+		t.Fatalf("destroy: %v\n%s", err, out.String())
+	}
+	f.cacheDir = t.TempDir() // another machine
+	rep, err := destroyer(t, f, "", &out).Run(context.Background())
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	kept, _ := keptIDs(rep)
+	if diff := cmp.Diff([]string{"us-east-1 todomgmt-us-east-1-final", "us-west-2 todomgmt-us-west-2-final"}, kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	unchecked := strings.Join(rep.Unchecked, "\n")
+	for _, want := range []string{
+		"us-east-1: what stack todomgmt-primary retains", "us-west-2: what stack todomgmt-secondary retains",
+		"us-east-1: log groups /aws/rds/cluster/todomgmt-us-east-1/*", "us-west-2: log groups /aws/rds/cluster/todomgmt-us-west-2/*",
+	} {
+		if !strings.Contains(unchecked, want) {
+			t.Errorf("unchecked lacks %q:\n%s", want, unchecked)
+		}
+	}
+	var b strings.Builder
+	WriteDestroyReport(&b, rep)
+	if strings.Contains(b.String(), "kept: nothing") || !strings.Contains(b.String(), "not checked: ") {
+		t.Errorf("report:\n%s\nwant the snapshots and the not-checked lines, not \"kept: nothing\"", b.String())
+	}
+}
+
+// TestDestroyClearsTheRunRecord: a new deployment starts without the old
+// one's failover history.
+func TestDestroyClearsTheRunRecord(t *testing.T) {
+	f := newFakeAWS(t, east)
+	var out strings.Builder
+	d := destroyer(t, f, "todomgmt", &out)
+	rf, ok := d.Env.RunFile()
+	if !ok {
+		t.Fatal("no run file with a cache directory")
+	}
+	if err := rf.RecordRun(context.Background(), failover.RunRecord{Kind: failover.KindPlanned, To: west}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Run(context.Background()); err != nil {
+		t.Fatalf("destroy: %v\n%s", err, out.String())
+	}
+	if _, ok, err := rf.LastRun(context.Background()); ok || err != nil {
+		t.Errorf("run record still there (%t, %v) after destroy", ok, err)
 	}
 }
 
