@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +38,6 @@ func newAPIProxy(tb testing.TB, store *mysql.Store, timeout time.Duration) apiPr
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		RequestTimeout: timeout,
 		Scopes:         apigw.Scopes(false),
-		Caller:         apigw.Caller,
 		RequestID:      apigw.RequestID,
 	})
 	return httpadapter.New(h).ProxyWithContext
@@ -199,61 +197,6 @@ func TestAPIPassiveRegion(t *testing.T) {
 				t.Errorf("Retry-After: got %q, want one value", got)
 			}
 		})
-	}
-}
-
-// TestAPIIdempotencyPerCaller sends the create-idempotent fixture as two
-// OAuth clients (the client_id and sub claims of API Gateway's authorizer):
-// the same key and body make one todo per client, and each client's retry
-// replays its own.
-func TestAPIIdempotencyPerCaller(t *testing.T) {
-	proxy := newAPIProxy(t, newStore(t), 0)
-	asClient := func(clientID string) events.APIGatewayProxyResponse {
-		t.Helper()
-		req, err := apievents.Request("create-idempotent")
-		if err != nil {
-			t.Fatal(err)
-		}
-		claims, ok := req.RequestContext.Authorizer["claims"].(map[string]any)
-		if !ok {
-			t.Fatalf("create-idempotent has no claims: %v", req.RequestContext.Authorizer)
-		}
-		claims["client_id"], claims["sub"] = clientID, clientID
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		resp, err := proxy(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	var ids []int64
-	for _, st := range []struct {
-		client       string
-		wantReplayed bool
-		wantSameAs   int // index into ids of the response it replays; -1 for a new todo
-	}{
-		{"client-a", false, -1},
-		{"client-b", false, -1},
-		{"client-a", true, 0},
-		{"client-b", true, 1},
-	} {
-		resp := asClient(st.client)
-		var got todo.Todo
-		if err := json.Unmarshal([]byte(resp.Body), &got); resp.StatusCode != 201 || err != nil {
-			t.Fatalf("%s: got %d %s, want 201", st.client, resp.StatusCode, resp.Body)
-		}
-		replayed := len(resp.MultiValueHeaders["Idempotent-Replayed"]) == 1 && resp.MultiValueHeaders["Idempotent-Replayed"][0] == "true"
-		if replayed != st.wantReplayed {
-			t.Errorf("%s: replayed %v, want %v", st.client, replayed, st.wantReplayed)
-		}
-		switch {
-		case st.wantSameAs < 0 && slices.Contains(ids, got.ID):
-			t.Errorf("%s: got todo %d, which another client created; want a new one", st.client, got.ID)
-		case st.wantSameAs >= 0 && got.ID != ids[st.wantSameAs]:
-			t.Errorf("%s: got todo %d, want its own todo %d", st.client, got.ID, ids[st.wantSameAs])
-		}
-		ids = append(ids, got.ID)
 	}
 }
 

@@ -427,46 +427,6 @@ func TestStoreIdempotentReplay(t *testing.T) {
 	}
 }
 
-// TestStoreIdempotencyKeysPerCaller: an idempotency key is its caller's
-// own. The same key and draft from two callers make two todos, each
-// caller's retry replays its own response, and the stored keys fit the
-// column.
-func TestStoreIdempotencyKeysPerCaller(t *testing.T) {
-	s := newStore(t)
-	ctx := dbCtx(t)
-	create := func(caller string) todo.Created {
-		t.Helper()
-		c, err := s.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "shared key"}, IdempotencyKey: "k-shared", Caller: caller})
-		if err != nil {
-			t.Fatalf("Create as %q: %v", caller, err)
-		}
-		return c
-	}
-	a, b, none := create("client-a"), create(strings.Repeat("b", 300)), create("")
-	if a.Replayed || b.Replayed || none.Replayed {
-		t.Errorf("first creates: replayed %v, %v, %v; want none replayed", a.Replayed, b.Replayed, none.Replayed)
-	}
-	if a.Todo.ID == b.Todo.ID || a.Todo.ID == none.Todo.ID || b.Todo.ID == none.Todo.ID {
-		t.Errorf("todo ids %d, %d, %d: want three todos", a.Todo.ID, b.Todo.ID, none.Todo.ID)
-	}
-	for _, tt := range []struct {
-		caller string
-		want   todo.Todo
-	}{
-		{"client-a", a.Todo},
-		{strings.Repeat("b", 300), b.Todo},
-		{"", none.Todo},
-	} {
-		again := create(tt.caller)
-		if !again.Replayed || again.Todo.ID != tt.want.ID {
-			t.Errorf("retry as %.10q: got todo %d (replayed %v), want todo %d replayed", tt.caller, again.Todo.ID, again.Replayed, tt.want.ID)
-		}
-	}
-	if got := dbCountRows(t, rootDB(t), "idempotency_keys"); got != 3 {
-		t.Errorf("%d idempotency keys stored, want 3", got)
-	}
-}
-
 func TestStoreHealthActive(t *testing.T) {
 	s := newStore(t)
 	h, err := s.Health(dbCtx(t))

@@ -64,7 +64,6 @@ func newHandler(svc todo.Service, checker todo.Checker, cfg config, logger *slog
 		Logger:         logger,
 		RequestTimeout: cfg.RequestTimeout,
 		Scopes:         apigw.Scopes(cfg.SAMLocal),
-		Caller:         apigw.Caller,
 		RequestID:      apigw.RequestID,
 	})
 }

@@ -63,11 +63,6 @@ type Config struct {
 	// API Gateway). Under API Gateway, handlers/api supplies it from the
 	// authorizer's claims, as defence in depth behind the authorizer.
 	Scopes func(*http.Request) (scopes []string, ok bool)
-	// Caller returns who sent the request (under API Gateway the OAuth
-	// client id of its token, apigw.Caller). Idempotency-Keys are scoped
-	// to it: the same key from two callers makes two todos. Nil, or "",
-	// means no caller to tell apart (a local run): keys are shared.
-	Caller func(*http.Request) string
 	// RequestID returns the id of a request (API Gateway's request id).
 	// When it is nil or returns "", a valid X-Request-Id header is used,
 	// else a random id is generated. The id is echoed as X-Request-Id and
@@ -83,7 +78,6 @@ type server struct {
 	log       *slog.Logger
 	timeout   time.Duration
 	scopes    func(*http.Request) ([]string, bool)
-	caller    func(*http.Request) string
 	requestID func(*http.Request) string
 }
 
@@ -101,7 +95,6 @@ func New(cfg Config) http.Handler {
 		log:       cfg.Logger,
 		timeout:   cfg.RequestTimeout,
 		scopes:    cfg.Scopes,
-		caller:    cfg.Caller,
 		requestID: cfg.RequestID,
 	}
 	if s.checker == nil {

@@ -2,9 +2,7 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -620,43 +618,5 @@ func TestRequestID(t *testing.T) {
 				t.Errorf("X-Request-Id: got %q, want a generated id", got)
 			}
 		})
-	}
-}
-
-// TestIdempotencyKeysPerCaller: an Idempotency-Key is its caller's own.
-// The same key with the same body from two callers makes two todos, and
-// neither gets the other's response; each caller's retry replays its own.
-func TestIdempotencyKeysPerCaller(t *testing.T) {
-	// The test's callers name themselves in a header; under API Gateway
-	// apigw.Caller reads the token's client_id.
-	e := newEmptyEnv(t, func(c *httpapi.Config) {
-		c.Caller = func(r *http.Request) string { return r.Header.Get("X-Test-Caller") }
-	})
-	create := func(caller string) *httptest.ResponseRecorder {
-		t.Helper()
-		return e.do(t, request{method: "POST", target: "/v1/todos", body: `{"task":"shared key"}`,
-			header: map[string]string{"Idempotency-Key": "k-shared", "X-Test-Caller": caller}})
-	}
-	for _, st := range []struct {
-		name, caller string
-		wantID       int64
-		wantReplayed bool
-	}{
-		{"client A creates", "client-a", 1, false},
-		{"client B, same key and body: its own todo", "client-b", 2, false},
-		{"client A retries: A's response", "client-a", 1, true},
-		{"client B retries: B's response", "client-b", 2, true},
-		{"no caller (local run), same key: its own todo", "", 3, false},
-		{"no caller retries", "", 3, true},
-	} {
-		w := create(st.caller)
-		var got todo.Todo
-		if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != 201 || err != nil {
-			t.Fatalf("%s: got %d %s, want 201", st.name, w.Code, w.Body)
-		}
-		replayed := w.Header().Get("Idempotent-Replayed") == "true"
-		if got.ID != st.wantID || replayed != st.wantReplayed {
-			t.Errorf("%s: got todo %d (replayed %v), want todo %d (replayed %v)", st.name, got.ID, replayed, st.wantID, st.wantReplayed)
-		}
 	}
 }

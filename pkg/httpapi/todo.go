@@ -171,9 +171,6 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, task *string, st
 		return err
 	}
 	req := todo.CreateRequest{Draft: todo.Draft{Task: *task}, IdempotencyKey: key}
-	if key != "" && s.caller != nil {
-		req.Caller = s.caller(r)
-	}
 	if status != nil {
 		req.Status = *status
 	}

@@ -137,9 +137,8 @@ func (s *Store) List(ctx context.Context, q todo.ListQuery) (todo.Page, error) {
 	return page, nil
 }
 
-// Create stores a new todo, or replays the first response for an
-// idempotency key the same caller used before. A known key with a
-// different draft is Conflict.
+// Create stores a new todo, or replays the first response for a known
+// idempotency key. A known key with a different draft is Conflict.
 func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created, error) {
 	if err := r.Validate(); err != nil {
 		return todo.Created{}, err
@@ -151,9 +150,8 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 	defer s.mu.Unlock()
 
 	fingerprint := r.Fingerprint()
-	key := r.ScopedIdempotencyKey() // the caller's own key
-	if key != "" {
-		if k, ok := s.keys[key]; ok {
+	if r.IdempotencyKey != "" {
+		if k, ok := s.keys[r.IdempotencyKey]; ok {
 			if k.fingerprint != fingerprint {
 				return todo.Created{}, todo.Errorf(todo.Conflict, "Idempotency-Key was already used with a different request")
 			}
@@ -172,8 +170,8 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 	}
 	s.todos[t.ID] = t
 	s.ids = append(s.ids, t.ID) // lastID only grows, so ids stay sorted
-	if key != "" {
-		s.keys[key] = idempotent{fingerprint: fingerprint, first: t}
+	if r.IdempotencyKey != "" {
+		s.keys[r.IdempotencyKey] = idempotent{fingerprint: fingerprint, first: t}
 	}
 	return todo.Created{Todo: t}, nil
 }

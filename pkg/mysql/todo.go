@@ -101,19 +101,16 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 	}
 	r.Draft = r.Draft.Normalize()
 	fingerprint := r.Fingerprint()
-	// The caller's own key: the same key from another caller is another
-	// row. It fits the VARCHAR(128) ASCII column (see ScopedIdempotencyKey).
-	key := r.ScopedIdempotencyKey()
 
 	var out todo.Created
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.timestamp()
-		if key != "" {
+		if r.IdempotencyKey != "" {
 			_, err := tx.ExecContext(ctx,
 				"INSERT INTO idempotency_keys (idempotency_key, fingerprint, created_at) VALUES (?, ?, ?)",
-				key, fingerprint, now)
+				r.IdempotencyKey, fingerprint, now)
 			if isMySQLError(err, errDupEntry) {
-				out, err = replay(ctx, tx, key, fingerprint)
+				out, err = replay(ctx, tx, r.IdempotencyKey, fingerprint)
 				return err
 			}
 			if err != nil {
@@ -131,14 +128,14 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 			return err
 		}
 		t := todo.Todo{ID: id, Task: r.Task, Status: r.Status, CreatedAt: now, UpdatedAt: now, Version: 1}
-		if key != "" {
+		if r.IdempotencyKey != "" {
 			response, err := json.Marshal(t)
 			if err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx,
 				"UPDATE idempotency_keys SET todo_id = ?, response = ? WHERE idempotency_key = ?",
-				id, string(response), key); err != nil {
+				id, string(response), r.IdempotencyKey); err != nil {
 				return err
 			}
 		}

@@ -89,31 +89,10 @@ func (d Draft) Fingerprint() string {
 type CreateRequest struct {
 	Draft
 	// IdempotencyKey, when set, makes the create safe to retry: the first
-	// request from Caller with a key creates the todo, later ones from the
-	// same Caller with the same key and the same Draft get the first
-	// response back, and a different Draft with the same key is a Conflict.
+	// request with a key creates the todo, later ones with the same key and
+	// the same Draft get the first response back, and a different Draft
+	// with the same key is a Conflict.
 	IdempotencyKey string
-	// Caller identifies the client sending the request (under API Gateway
-	// the OAuth client id of its token); "" when there is none to tell (a
-	// local run). Idempotency keys are the caller's own: the same key from
-	// two callers makes two todos, and one caller never gets another's
-	// response. Stores key on ScopedIdempotencyKey.
-	Caller string
-}
-
-// ScopedIdempotencyKey returns the key under which a store records r's
-// idempotency key: "" without a key; the key itself when Caller is empty;
-// otherwise "c " and the hex SHA-256 of Caller and the key, 66 ASCII
-// characters (within MaxIdempotencyKeyLength). The space cannot occur in a
-// valid key, so a scoped key never equals an unscoped one.
-func (r CreateRequest) ScopedIdempotencyKey() string {
-	if r.IdempotencyKey == "" || r.Caller == "" {
-		return r.IdempotencyKey
-	}
-	// Length-prefixed, so that no (caller, key) pair can produce the
-	// digest input of another.
-	sum := sha256.Sum256([]byte(strconv.Itoa(len(r.Caller)) + ":" + r.Caller + r.IdempotencyKey))
-	return "c " + hex.EncodeToString(sum[:])
 }
 
 // Validate checks the draft and the idempotency key.

@@ -1,8 +1,8 @@
 // Package apigw connects pkg/httpapi to API Gateway (REST API, payload v1)
 // behind aws-lambda-go-api-proxy: it reads the caller's OAuth scopes and
 // API Gateway's request id from the request context the adapter sets
-// (core.GetAPIGatewayContextFromContext), for httpapi.Config's Scopes,
-// Caller and RequestID.
+// (core.GetAPIGatewayContextFromContext), for httpapi.Config's Scopes and
+// RequestID.
 package apigw
 
 import (
@@ -41,38 +41,6 @@ func Scopes(samLocal bool) func(*http.Request) ([]string, bool) {
 		}
 		return strings.Fields(scope), true
 	}
-}
-
-// Caller returns the httpapi.Config.Caller function: who sent the request,
-// from the claims of the Cognito access token that API Gateway's
-// authorizer puts in the request context. That is the token's client_id
-// (for client-credentials tokens, the app client: the caller), followed by
-// ":" and its sub when the sub differs (a user's token through an app
-// client: the user). "" outside API Gateway or without claims (sam local).
-//
-// Idempotency-Keys are scoped to it. The app clients of the two regions'
-// user pools differ, so a client that takes a token from the other
-// region's pool after a failover is another caller to its old keys.
-func Caller(r *http.Request) string {
-	rc, ok := core.GetAPIGatewayContextFromContext(r.Context())
-	if !ok {
-		return ""
-	}
-	var clientID, sub string
-	switch claims := rc.Authorizer["claims"].(type) {
-	case map[string]any:
-		clientID, _ = claims["client_id"].(string)
-		sub, _ = claims["sub"].(string)
-	case map[string]string:
-		clientID, sub = claims["client_id"], claims["sub"]
-	}
-	switch {
-	case clientID == "":
-		return sub
-	case sub == "" || sub == clientID:
-		return clientID
-	}
-	return clientID + ":" + sub
 }
 
 // RequestID returns API Gateway's request id (the one in its access

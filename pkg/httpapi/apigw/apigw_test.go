@@ -99,26 +99,3 @@ func TestRequestID(t *testing.T) {
 		t.Errorf("outside API Gateway: got %q, want empty", got)
 	}
 }
-
-func TestCaller(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		req  *http.Request
-		want string
-	}{
-		{"client-credentials token: the client", gatewayRequest(t, map[string]any{"claims": map[string]any{"client_id": "5abc", "sub": "5abc", "scope": "api/read"}}), "5abc"},
-		{"claims as strings", gatewayRequest(t, map[string]any{"claims": map[string]string{"client_id": "5abc", "sub": "5abc"}}), "5abc"},
-		{"client id without sub", gatewayRequest(t, map[string]any{"claims": map[string]any{"client_id": "5abc"}}), "5abc"},
-		{"a user's token: client and user", gatewayRequest(t, map[string]any{"claims": map[string]any{"client_id": "5abc", "sub": "user-1"}}), "5abc:user-1"},
-		{"sub only", gatewayRequest(t, map[string]any{"claims": map[string]any{"sub": "user-1"}}), "user-1"},
-		{"client id of the wrong type", gatewayRequest(t, map[string]any{"claims": map[string]any{"client_id": 5}}), ""},
-		{"no claims (sam local)", gatewayRequest(t, nil), ""},
-		{"not behind API Gateway", httptest.NewRequest("GET", "/v1/todos", nil), ""},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := apigw.Caller(tt.req); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
