@@ -235,8 +235,10 @@ var ContractEnv = []string{
 
 // requiredEnv are the variables each handler must get from the template.
 var requiredEnv = map[string][]string{
-	"handlers/api":     {"TODOMGMT_REGION", "TODOMGMT_DB_HOST", "TODOMGMT_DB_READER_HOST", "TODOMGMT_DB_NAME", "TODOMGMT_DB_USER"},
-	"handlers/migrate": {"TODOMGMT_REGION", "TODOMGMT_DB_HOST", "TODOMGMT_DB_NAME", "TODOMGMT_DB_USER", "TODOMGMT_APP_USER", "TODOMGMT_APP_SECRET_ARN"},
+	"handlers/api": {"TODOMGMT_REGION", "TODOMGMT_DB_HOST", "TODOMGMT_DB_READER_HOST", "TODOMGMT_DB_NAME", "TODOMGMT_DB_USER"},
+	// The migrate function reads the reader too: in a region without a
+	// writer it finds the reader read-only and reports "skipped".
+	"handlers/migrate": {"TODOMGMT_REGION", "TODOMGMT_DB_HOST", "TODOMGMT_DB_READER_HOST", "TODOMGMT_DB_NAME", "TODOMGMT_DB_USER", "TODOMGMT_APP_USER", "TODOMGMT_APP_SECRET_ARN"},
 }
 
 func checkFunctions(in *Input, r *report) {
@@ -297,6 +299,7 @@ func checkFunctions(in *Input, r *report) {
 				r.add(where, "environment variable %s missing for %s", k, h)
 			}
 		}
+		checkHostEnv(r, where, t, env)
 		if dsn := get(env, "TODOMGMT_DB_DSN"); dsn != nil && mustStr(dsn) != "" {
 			r.add(where, "TODOMGMT_DB_DSN (password auth) must be empty in AWS; only env.json sets it")
 		}
@@ -328,6 +331,24 @@ func checkFunctions(in *Input, r *report) {
 			if !found {
 				r.add(where, "must DependsOn a log group /aws/lambda/%s with RetentionInDays", name)
 			}
+		}
+	}
+}
+
+// checkHostEnv: TODOMGMT_DB_HOST is a proxy's default (read/write)
+// endpoint and TODOMGMT_DB_READER_HOST a READ_ONLY proxy endpoint.
+func checkHostEnv(r *report, where string, t *Template, env *yaml.Node) {
+	if h := get(env, "TODOMGMT_DB_HOST"); h != nil {
+		rn, attr, ok := getAttTarget(h)
+		if res := t.Resource(rn); !ok || attr != "Endpoint" || res == nil || res.Type != "AWS::RDS::DBProxy" {
+			r.add(where, "TODOMGMT_DB_HOST must be !GetAtt <proxy>.Endpoint (read/write)")
+		}
+	}
+	if h := get(env, "TODOMGMT_DB_READER_HOST"); h != nil {
+		rn, attr, ok := getAttTarget(h)
+		res := t.Resource(rn)
+		if !ok || attr != "Endpoint" || res == nil || res.Type != "AWS::RDS::DBProxyEndpoint" || mustStr(res.Prop("TargetRole")) != "READ_ONLY" {
+			r.add(where, "TODOMGMT_DB_READER_HOST must be !GetAtt <READ_ONLY proxy endpoint>.Endpoint")
 		}
 	}
 }

@@ -329,32 +329,93 @@ func checkSecrets(in *Input, r *report) {
 
 // ------------------------------------------------------------ migration
 
+// Timeouts of the migration: the function may wait for the proxy target
+// and run DDL (at least minMigrateTimeout, at most Lambda's maximum), and
+// CloudFormation's ServiceTimeout (1 to 3600 s) must outlast it.
+const (
+	minMigrateTimeout = 300
+	maxLambdaTimeout  = 900
+	maxServiceTimeout = 3600
+)
+
 func checkMigration(in *Input, r *report) {
 	for _, d := range in.Deployments() {
-		role := d.Scenario.Role
 		migs := d.OfType("Custom::Migration")
-		if role == "secondary" {
-			if len(migs) != 0 {
-				r.add(d.Scenario.Name, "the migration runs in the primary only (the secondary is read-only)")
-			}
-			continue
-		}
 		if len(migs) != 1 {
-			r.add(d.Scenario.Name, "want one Custom::Migration, got %d", len(migs))
+			r.add(d.Scenario.Name, "want one Custom::Migration in every stack (after a failover the writer is in the stack created as secondary), got %d", len(migs))
 			continue
 		}
 		mig := migs[0]
 		where := d.Scenario.Name + ": Resources." + mig.Name
 		rn, attr, ok := getAttTarget(mig.Prop("ServiceToken"))
-		if fn := d.Resource(rn); !ok || attr != "Arn" || fn == nil || FunctionPackage(fn) != "handlers/migrate" {
+		fn := d.Resource(rn)
+		if !ok || attr != "Arn" || fn == nil || FunctionPackage(fn) != "handlers/migrate" {
 			r.add(where, "ServiceToken must be !GetAtt <migrate function>.Arn")
+			fn = nil
 		}
-		for _, typ := range []string{"AWS::RDS::DBProxyTargetGroup", "AWS::RDS::DBInstance"} {
+		for _, typ := range []string{"AWS::RDS::DBProxyTargetGroup", "AWS::RDS::DBInstance", "AWS::RDS::DBProxyEndpoint"} {
 			for _, dep := range d.OfType(typ) {
 				if !slices.Contains(mig.DependsOn, dep.Name) {
 					r.add(where, "must DependsOn %s (%s)", dep.Name, typ)
 				}
 			}
 		}
+		if fn == nil {
+			continue
+		}
+		fw := d.Scenario.Name + ": Resources." + fn.Name
+		timeout, err := strconv.Atoi(mustStr(fn.Prop("Timeout")))
+		if err != nil || timeout < minMigrateTimeout || timeout > maxLambdaTimeout {
+			r.add(fw, "Timeout %q: the migrate function needs %d to %d s (it waits for the proxy target, then runs DDL)", mustStr(fn.Prop("Timeout")), minMigrateTimeout, maxLambdaTimeout)
+		}
+		st, err := strconv.Atoi(mustStr(mig.Prop("ServiceTimeout")))
+		switch {
+		case err != nil || st < 1 || st > maxServiceTimeout:
+			r.add(where, "ServiceTimeout %q: must be an integer from 1 to %d", mustStr(mig.Prop("ServiceTimeout")), maxServiceTimeout)
+		case st <= timeout:
+			r.add(where, "ServiceTimeout %d s must exceed the function's Timeout %d s, or CloudFormation gives up while the run still works", st, timeout)
+		}
+		checkMigrateReach(d, r, fw, fn)
 	}
+}
+
+// checkMigrateReach: in this deployment the migrate function reads an app
+// secret the region's proxy holds, and its security group may reach the
+// proxy, whichever role the stack has.
+func checkMigrateReach(d *Deployment, r *report, where string, fn *Resource) {
+	proxies := d.OfType("AWS::RDS::DBProxy")
+	if len(proxies) != 1 {
+		return // the proxy check reports it
+	}
+	proxy := proxies[0]
+	secret, named := refTarget(fn.Prop("Environment", "Variables", "TODOMGMT_APP_SECRET_ARN"))
+	held := false
+	for _, a := range items(proxy.Prop("Auth")) {
+		if named && isRef(get(a, "SecretArn"), secret) {
+			held = true
+		}
+	}
+	if !held || d.Resource(secret) == nil {
+		r.add(where, "TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack that %s holds (this region's copy)", proxy.Name)
+	}
+	fnSGs := map[string]bool{}
+	for _, g := range items(fn.Prop("VpcConfig", "SecurityGroupIds")) {
+		if name, ok := refTarget(g); ok {
+			fnSGs[name] = true
+		}
+	}
+	proxySGs := map[string]bool{}
+	for _, g := range items(proxy.Prop("VpcSecurityGroupIds")) {
+		if name, ok := refTarget(g); ok {
+			proxySGs[name] = true
+		}
+	}
+	for _, in := range d.OfType("AWS::EC2::SecurityGroupIngress") {
+		g, _ := refTarget(in.Prop("GroupId"))
+		src, _ := refTarget(in.Prop("SourceSecurityGroupId"))
+		if proxySGs[g] && fnSGs[src] && mustStr(in.Prop("FromPort")) == "3306" && mustStr(in.Prop("ToPort")) == "3306" {
+			return
+		}
+	}
+	r.add(where, "no ingress rule in this stack lets the function's security group reach %s on 3306", proxy.Name)
 }

@@ -135,7 +135,8 @@ func TestScenariosCoverEveryDeployment(t *testing.T) {
 		{"primary (route53 first pass)", "FailoverRecord", true},
 		{"secondary (route53 first pass)", "RoutingAlarm", true},
 		{"secondary (route53)", "RoutingAlarm", true},
-		{"secondary (first pass)", "Migration", false},
+		{"secondary (first pass)", "Migration", true},
+		{"secondary (route53)", "Migration", true},
 		{"default (first pass)", "GlobalCluster", true},
 		{"default (first pass)", "MasterSecretCopy", false},
 		{"primary (first pass)", "Migration", true},
@@ -569,6 +570,15 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		{"required env variable missing", "functions", "TODOMGMT_DB_READER_HOST missing", func(tb testing.TB, in *Input) {
 			delAt(tb, in, "ApiFunction", "Properties", "Environment", "Variables", "TODOMGMT_DB_READER_HOST")
 		}},
+		{"migrate function without the reader", "functions", "TODOMGMT_DB_READER_HOST missing for handlers/migrate", func(tb testing.TB, in *Input) {
+			delAt(tb, in, "MigrateFunction", "Properties", "Environment", "Variables", "TODOMGMT_DB_READER_HOST")
+		}},
+		{"reader host is the writer endpoint", "functions", "TODOMGMT_DB_READER_HOST must be !GetAtt <READ_ONLY proxy endpoint>.Endpoint", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MigrateFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_READER_HOST"}, "!GetAtt DbProxy.Endpoint")
+		}},
+		{"writer host is the read-only endpoint", "functions", "TODOMGMT_DB_HOST must be !GetAtt <proxy>.Endpoint", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_HOST"}, "!GetAtt DbProxyReadOnlyEndpoint.Endpoint")
+		}},
 		{"password DSN in AWS", "functions", "TODOMGMT_DB_DSN", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_DSN"}, "root:pw@tcp(x)/y")
 		}},
@@ -808,11 +818,30 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		}},
 
 		// migration
-		{"migration in the secondary", "migration", "primary only", func(tb testing.TB, in *Input) {
-			delAt(tb, in, "Migration", "Condition")
+		{"migration in the primary only", "migration", "secondary (first pass): want one Custom::Migration in every stack", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "Migration", []string{"Condition"}, "IsPrimary")
 		}},
 		{"migration before the proxy target", "migration", "must DependsOn DbProxyTargetGroup", func(tb testing.TB, in *Input) {
-			setAt(tb, in, "Migration", []string{"DependsOn"}, "[DbInstance]")
+			setAt(tb, in, "Migration", []string{"DependsOn"}, "[DbInstance, DbProxyReadOnlyEndpoint]")
+		}},
+		{"migration before the read-only endpoint", "migration", "must DependsOn DbProxyReadOnlyEndpoint", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "Migration", []string{"DependsOn"}, "[DbInstance, DbProxyTargetGroup]")
+		}},
+		{"migrate function with no time to retry", "migration", `Timeout "60": the migrate function needs 300 to 900 s`, func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MigrateFunction", []string{"Properties", "Timeout"}, "60")
+		}},
+		{"CloudFormation gives up before the function", "migration", "ServiceTimeout 600 s must exceed the function's Timeout 900 s", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "Migration", []string{"Properties", "ServiceTimeout"}, "600")
+		}},
+		{"ServiceTimeout above CloudFormation's limit", "migration", "must be an integer from 1 to 3600", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "Migration", []string{"Properties", "ServiceTimeout"}, "7200")
+		}},
+		{"secondary migrate reads a secret of the other region", "migration", "secondary (first pass): Resources.MigrateFunction: TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MigrateFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_APP_SECRET_ARN"},
+				`!If [IsPrimary, !Ref AppSecret, !Sub "arn:${AWS::Partition}:secretsmanager:${PeerRegion}:${AWS::AccountId}:secret:${AppName}/db/app"]`)
+		}},
+		{"secondary migrate cannot reach its proxy", "migration", "secondary (first pass): Resources.MigrateFunction: no ingress rule", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ProxyIngressFromMigrateFunction", []string{"Condition"}, "IsPrimary")
 		}},
 		{"migration served by the API function", "migration", "ServiceToken", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "Migration", []string{"Properties", "ServiceToken"}, "!GetAtt ApiFunction.Arn")
