@@ -63,7 +63,7 @@ var Checks = []Check{
 	{"scenarios", "every deployment samconfig.toml describes (first pass, second pass, Route 53) evaluates, with parameter values the template allows", checkScenarios},
 	{"refs", "every Ref, Fn::GetAtt, Fn::Sub variable, Fn::FindInMap, condition and DependsOn names something that exists", checkRefs},
 	{"refs-active", "in each deployment, existing resources and outputs reference only resources that exist in that deployment", checkActiveRefs},
-	{"types", "resource types come from AllowedTypes and set that type's required properties", checkTypes},
+	{"types", "resource types come from AllowedTypes, set that type's required properties and no property or resource attribute the type does not have", checkTypes},
 	{"parameters", "the parameters of the stack interface (CONTRACTS.md) exist with their defaults", checkParameters},
 	{"outputs", "the outputs of the stack interface exist, exported as ${AWS::StackName}-<Name>, in the deployments they belong to", checkOutputs},
 	{"api", "REST API: stage prod, regional, tracing, throttling, access logs; the routes of ARCHITECTURE.md §3 with the Cognito authorizer and their scopes; health public", checkAPI},
@@ -449,7 +449,51 @@ func checkTypes(in *Input, r *report) {
 				r.add(where, "%s requires property %s", res.Type, p)
 			}
 		}
+		if typ.Properties != nil {
+			for _, p := range keys(res.Properties) {
+				if !slices.Contains(typ.Properties, p) {
+					r.add(where, "%s has no property %s%s", res.Type, p, didYouMean(p, typ.Properties))
+				}
+			}
+		}
+		for _, k := range keys(res.Node) {
+			if !slices.Contains(resourceAttributes, k) && !slices.Contains(typ.ResourceAttributes, k) {
+				r.add(where, "%s is not a resource attribute%s", k, didYouMean(k, append(slices.Clone(resourceAttributes), typ.ResourceAttributes...)))
+			}
+		}
 	}
+}
+
+// didYouMean names the candidate that differs from s only in letter case
+// or by one edit (PreferedBackupWindow, IdleClientTimeOut), if any.
+func didYouMean(s string, candidates []string) string {
+	for _, c := range candidates {
+		if strings.EqualFold(c, s) || editDistance(strings.ToLower(c), strings.ToLower(s)) <= 1 {
+			return " (did you mean " + c + "?)"
+		}
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance of two strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // ----------------------------------------------------------- parameters

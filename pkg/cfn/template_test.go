@@ -312,11 +312,26 @@ func delResource(tb testing.TB, in *Input, name string) {
 	}
 }
 
-// setOverride changes one parameter override of an environment's deploy
-// and sync commands ("" value with remove=true removes it).
+// renameKey renames key from to to in mapping n, keeping value and place.
+func renameKey(tb testing.TB, n *yaml.Node, from, to string) {
+	tb.Helper()
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == from {
+			n.Content[i].Value = to
+			return
+		}
+	}
+	tb.Fatalf("no key %s to rename", from)
+}
+
+// setOverride changes one parameter override of every command of an
+// environment that has overrides ("" value with remove=true removes it).
 func setOverride(tb testing.TB, in *Input, env, key, value string, remove bool) {
 	tb.Helper()
-	for _, cmd := range []string{"deploy", "sync"} {
+	for _, cmd := range []string{"deploy", "sync", "build", "local_start_api"} {
+		if _, ok := in.SamConfig.Envs[env].Commands[cmd]["parameter_overrides"]; !ok {
+			continue
+		}
 		editOverrides(tb, in, env, cmd, func(ov map[string]string) {
 			if remove {
 				delete(ov, key)
@@ -428,6 +443,21 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		}},
 		{"log group without retention", "types", "requires property RetentionInDays", func(tb testing.TB, in *Input) {
 			delAt(tb, in, "ApiAccessLogGroup", "Properties", "RetentionInDays")
+		}},
+		{"misspelt optional property (CloudFormation)", "types", "has no property PreferedBackupWindow (did you mean PreferredBackupWindow?)", func(tb testing.TB, in *Input) {
+			renameKey(tb, at(tb, resNode(tb, in, "DbCluster"), "Properties"), "PreferredBackupWindow", "PreferedBackupWindow")
+		}},
+		{"misspelt optional property (letter case)", "types", "has no property IdleClientTimeOut (did you mean IdleClientTimeout?)", func(tb testing.TB, in *Input) {
+			renameKey(tb, at(tb, resNode(tb, in, "DbProxy"), "Properties"), "IdleClientTimeout", "IdleClientTimeOut")
+		}},
+		{"misspelt SAM property", "types", "has no property AutoPublishAlais", func(tb testing.TB, in *Input) {
+			renameKey(tb, at(tb, resNode(tb, in, "MigrateFunction"), "Properties"), "AutoPublishAlias", "AutoPublishAlais")
+		}},
+		{"misspelt custom resource property", "types", "has no property ServiceTimout", func(tb testing.TB, in *Input) {
+			renameKey(tb, at(tb, resNode(tb, in, "Migration"), "Properties"), "FunctionVersion", "ServiceTimout")
+		}},
+		{"misspelt resource attribute", "types", "DeletionPolice is not a resource attribute", func(tb testing.TB, in *Input) {
+			renameKey(tb, resNode(tb, in, "DbCluster"), "DeletionPolicy", "DeletionPolice")
 		}},
 
 		// parameters
@@ -974,5 +1004,19 @@ func TestSamConfigReadsOverridesAsSAMDoes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDidYouMean(t *testing.T) {
+	props := AllowedTypes["AWS::RDS::DBProxy"].Properties
+	for _, tt := range []struct{ in, want string }{
+		{"IdleClientTimeOut", " (did you mean IdleClientTimeout?)"},
+		{"RequireTls", " (did you mean RequireTLS?)"},
+		{"DebugLoging", " (did you mean DebugLogging?)"},
+		{"Logging", ""},
+	} {
+		if got := didYouMean(tt.in, props); got != tt.want {
+			t.Errorf("didYouMean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
