@@ -460,6 +460,17 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 			renameKey(tb, resNode(tb, in, "DbCluster"), "DeletionPolicy", "DeletionPolice")
 		}},
 
+		// cycles
+		{"subnet group waits for the instance", "cycles", "dependency cycle", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "DbSubnetGroup", []string{"DependsOn"}, "DbInstance")
+		}},
+		{"API function names its own API (SAM writes the function into the API)", "cycles", "Api -> ApiFunction -> Api", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_REGION"}, "!Ref Api")
+		}},
+		{"cycle only in the secondary", "cycles", "secondary (first pass): dependency cycle", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MasterSecretCopy", []string{"Properties", "Description"}, "!Ref DbProxy")
+		}},
+
 		// parameters
 		{"contract default changed", "parameters", `PeerApiDomain: default must be ""`, func(tb testing.TB, in *Input) {
 			set(at(tb, in.Template.Section("Parameters"), "PeerApiDomain"), "Default", scalar(0, "none"))
