@@ -63,6 +63,7 @@ var Checks = []Check{
 	{"scenarios", "every deployment samconfig.toml describes (first pass, second pass, Route 53) evaluates, with parameter values the template allows", checkScenarios},
 	{"refs", "every Ref, Fn::GetAtt, Fn::Sub variable, Fn::FindInMap, condition and DependsOn names something that exists", checkRefs},
 	{"cycles", "in each deployment, the dependencies by Ref, Fn::GetAtt, Fn::Sub and DependsOn (SAM Api events reversed) form no cycle", checkCycles},
+	{"rules", "the Rules section refuses the parameter combinations of RuleCases that would fail mid-deployment, and accepts their neighbours", checkRules},
 	{"refs-active", "in each deployment, existing resources and outputs reference only resources that exist in that deployment", checkActiveRefs},
 	{"types", "resource types come from AllowedTypes, set that type's required properties and no property or resource attribute the type does not have", checkTypes},
 	{"parameters", "the parameters of the stack interface (CONTRACTS.md) exist with their defaults", checkParameters},

@@ -1,6 +1,7 @@
 package cfn
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -230,6 +231,11 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 			return nil, fmt.Errorf("scenario %s: parameter %s has no value and no default", s.Name, p.Name)
 		}
 	}
+	// CloudFormation applies the Rules to the parameter values before it
+	// changes anything.
+	if err := d.evalRules(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
 	conds := t.Section("Conditions")
 	visiting := map[string]bool{}
 	var evalNamed func(name string) (bool, error)
@@ -348,6 +354,108 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 		d.Outputs[name] = node
 	}
 	return d, nil
+}
+
+// ErrRuleFailed marks a deployment the template's Rules refuse.
+var ErrRuleFailed = errors.New("refused by Rules")
+
+// evalRules applies the Rules section: for each rule whose RuleCondition
+// holds (or that has none) every assertion must hold.
+func (d *Deployment) evalRules() error {
+	rules := d.Template.Section("Rules")
+	var errs []error
+	for _, name := range keys(rules) {
+		rule := get(rules, name)
+		if c := get(rule, "RuleCondition"); c != nil {
+			on, err := d.ruleValue(c)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: RuleCondition: %w", name, err))
+				continue
+			}
+			if !on {
+				continue
+			}
+		}
+		asserts := items(get(rule, "Assertions"))
+		if len(asserts) == 0 {
+			errs = append(errs, fmt.Errorf("rule %s: no Assertions", name))
+		}
+		for i, a := range asserts {
+			ok, err := d.ruleValue(get(a, "Assert"))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: assertion %d: %w", name, i, err))
+				continue
+			}
+			if !ok {
+				desc, _ := str(get(a, "AssertDescription"))
+				errs = append(errs, fmt.Errorf("%w: rule %s: %s", ErrRuleFailed, name, desc))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ruleValue evaluates a rule condition or assertion: Fn::And, Fn::Or,
+// Fn::Not, Fn::Equals and Fn::Contains over parameter values. The rule
+// functions over list parameters (Fn::EachMember*, Fn::ValueOf*, Fn::RefAll)
+// are not supported: the template has no list parameters.
+func (d *Deployment) ruleValue(n *yaml.Node) (bool, error) {
+	f, arg, ok := intrinsic(n)
+	if !ok {
+		return false, fmt.Errorf("line %d: not a rule function", n.Line)
+	}
+	switch f {
+	case "Fn::And", "Fn::Or":
+		if arg.Kind != yaml.SequenceNode || len(arg.Content) < 2 || len(arg.Content) > 10 {
+			return false, fmt.Errorf("line %d: %s takes 2 to 10 conditions", n.Line, f)
+		}
+		and := f == "Fn::And"
+		for _, c := range arg.Content {
+			v, err := d.ruleValue(c)
+			if err != nil {
+				return false, err
+			}
+			if v != and {
+				return v, nil
+			}
+		}
+		return and, nil
+	case "Fn::Not":
+		if arg.Kind != yaml.SequenceNode || len(arg.Content) != 1 {
+			return false, fmt.Errorf("line %d: Fn::Not takes one condition", n.Line)
+		}
+		v, err := d.ruleValue(arg.Content[0])
+		return !v, err
+	case "Fn::Equals":
+		if arg.Kind != yaml.SequenceNode || len(arg.Content) != 2 {
+			return false, fmt.Errorf("line %d: Fn::Equals takes two values", n.Line)
+		}
+		a, err := d.Value(arg.Content[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := d.Value(arg.Content[1])
+		return a == b, err
+	case "Fn::Contains":
+		if arg.Kind != yaml.SequenceNode || len(arg.Content) != 2 || arg.Content[0].Kind != yaml.SequenceNode {
+			return false, fmt.Errorf("line %d: Fn::Contains takes [[list of strings], string]", n.Line)
+		}
+		v, err := d.Value(arg.Content[1])
+		if err != nil {
+			return false, err
+		}
+		for _, it := range arg.Content[0].Content {
+			s, err := d.Value(it)
+			if err != nil {
+				return false, err
+			}
+			if s == v {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("line %d: rule function %s is not supported here", n.Line, f)
 }
 
 // resolveIfs returns a copy of n with every Fn::If replaced by the branch

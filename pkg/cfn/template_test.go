@@ -471,6 +471,22 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 			setAt(tb, in, "MasterSecretCopy", []string{"Properties", "Description"}, "!Ref DbProxy")
 		}},
 
+		// rules
+		{"no rule for the peer API's region", "rules", "CloudFront front door without PeerRegion", func(tb testing.TB, in *Input) {
+			del(in.Template.Section("Rules"), "PeerApiDomainHasPeerRegion")
+		}},
+		{"no capacity rule", "rules", "DbMinCapacity above DbMaxCapacity", func(tb testing.TB, in *Input) {
+			del(in.Template.Section("Rules"), "DbCapacityRangeIsOrdered")
+		}},
+		{"capacity assertion off by one step", "rules", "DbMinCapacity above DbMaxCapacity", func(tb testing.TB, in *Input) {
+			a := at(tb, in.Template.Section("Rules"), "DbCapacityRangeIsOrdered", "Assertions", "2")
+			set(a, "Assert", node(tb, `!Or [!Not [!Equals [!Ref DbMinCapacity, "8"]], !Contains [["2", "4", "8", "16", "32", "64", "128", "256"], !Ref DbMaxCapacity]]`))
+		}},
+		{"capacity rule too strict", "rules", "widest capacity range", func(tb testing.TB, in *Input) {
+			a := at(tb, in.Template.Section("Rules"), "DbCapacityRangeIsOrdered", "Assertions")
+			a.Content = append(a.Content, node(tb, `{Assert: !Not [!Equals [!Ref DbMaxCapacity, "256"]], AssertDescription: at most 128}`))
+		}},
+
 		// parameters
 		{"contract default changed", "parameters", `PeerApiDomain: default must be ""`, func(tb testing.TB, in *Input) {
 			set(at(tb, in.Template.Section("Parameters"), "PeerApiDomain"), "Default", scalar(0, "none"))
