@@ -73,6 +73,7 @@ var Checks = []Check{
 	{"iam", "no IAM statement allows a wildcard action on a wildcard resource; no broad managed policies", checkIAM},
 	{"functions", "Lambda functions: provided.al2023 arm64, go1.x build of the module's handlers, VPC, log groups with retention, contract environment, least-privilege DB access", checkFunctions},
 	{"network", "no NAT/internet gateway or EIP or default route; 2+ subnets in distinct AZs; S3 gateway endpoint; 3306 only functions -> proxy -> cluster", checkNetwork},
+	{"keypolicy", "KMS key policies: the account administers the key unconditionally (PutKeyPolicy, deletion, ...) but uses it only through kms:ViaService RDS and Secrets Manager", checkKeyPolicy},
 	{"encryption", "cluster and global cluster encrypted with a rotating, retained KMS key; secrets encrypted with it", checkEncryption},
 	{"secrets", "the primary generates the DB secrets and replicates them to PeerRegion; the secondary copies the replicas by name", checkSecrets},
 	{"database", "Aurora MySQL 3 Serverless v2 in a global cluster, backups, snapshot on delete/replace, an instance per cluster", checkDatabase},

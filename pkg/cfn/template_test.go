@@ -726,6 +726,31 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 			setAt(tb, in, "DbKey", []string{"DeletionPolicy"}, "Delete")
 		}},
 
+		// keypolicy
+		{"account root may use the key directly (kms:*)", "keypolicy", "allows kms:* (matches kms:Encrypt) without kms:ViaService", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "DbKey", []string{"Properties", "KeyPolicy", "Statement", "0", "Action"}, "kms:*")
+		}},
+		{"administrators may create grants", "keypolicy", "allows kms:CreateGrant", func(tb testing.TB, in *Input) {
+			a := at(tb, resNode(tb, in, "DbKey"), "Properties", "KeyPolicy", "Statement", "0", "Action")
+			a.Content = append(a.Content, scalar(0, "kms:CreateGrant"))
+		}},
+		{"ViaService condition dropped", "keypolicy", "allows kms:Encrypt (matches kms:Encrypt) without kms:ViaService", func(tb testing.TB, in *Input) {
+			delAt(tb, in, "DbKey", "Properties", "KeyPolicy", "Statement", "1", "Condition")
+		}},
+		{"key usable through another service", "keypolicy", `kms:ViaService "s3.${AWS::Region}.amazonaws.com" is not one of`, func(tb testing.TB, in *Input) {
+			v := at(tb, resNode(tb, in, "DbKey"), "Properties", "KeyPolicy", "Statement", "1", "Condition", "StringEquals", "kms:ViaService")
+			v.Content = append(v.Content, node(tb, `!Sub "s3.${AWS::Region}.amazonaws.com"`))
+		}},
+		{"ViaService matched by pattern", "keypolicy", "want StringEquals", func(tb testing.TB, in *Input) {
+			renameKey(tb, at(tb, resNode(tb, in, "DbKey"), "Properties", "KeyPolicy", "Statement", "1", "Condition"), "StringEquals", "StringLike")
+		}},
+		{"account locked out of the key policy", "keypolicy", "lets the account kms:PutKeyPolicy", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "DbKey", []string{"Properties", "KeyPolicy", "Statement", "0", "Action"}, "[kms:DescribeKey, kms:GetKeyPolicy, kms:EnableKey, kms:DisableKey, kms:ScheduleKeyDeletion, kms:CancelKeyDeletion, kms:TagResource, kms:UntagResource]")
+		}},
+		{"RDS cannot create its grant", "keypolicy", "allows kms:CreateGrant: RDS and Secrets Manager need it", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "DbKey", []string{"Properties", "KeyPolicy", "Statement", "1", "Action"}, "[kms:Encrypt, kms:Decrypt, kms:GenerateDataKey*, kms:DescribeKey]")
+		}},
+
 		// secrets
 		{"secret not replicated", "secrets", "replicated to PeerRegion = false, want true", func(tb testing.TB, in *Input) {
 			delAt(tb, in, "AppSecret", "Properties", "ReplicaRegions")
@@ -1031,6 +1056,28 @@ func TestSamConfigReadsOverridesAsSAMDoes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestActionMatches(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, action string
+		want            bool
+	}{
+		{"kms:*", "kms:Encrypt", true},
+		{"kms:ReEncrypt*", "kms:ReEncryptFrom", true},
+		{"kms:GenerateDataKey*", "kms:GenerateDataKeyWithoutPlaintext", true},
+		{"KMS:decrypt", "kms:Decrypt", true},
+		{"kms:Create*", "kms:CreateGrant", true},
+		{"kms:Describe?ey", "kms:DescribeKey", true},
+		{"kms:DescribeKey", "kms:Decrypt", false},
+		{"kms:Put*", "kms:PutKeyPolicy", true},
+		{"kms:Get*", "kms:GenerateDataKey", false},
+		{"kms:Encrypt.", "kms:EncryptX", false},
+	} {
+		if got := actionMatches(tt.pattern, tt.action); got != tt.want {
+			t.Errorf("actionMatches(%q, %q) = %v, want %v", tt.pattern, tt.action, got, tt.want)
+		}
 	}
 }
 

@@ -1,0 +1,154 @@
+package cfn
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ------------------------------------------------------------ key policy
+
+// cryptoActions use a key's material, or let someone else use it (a grant
+// is a way to use the key). A key policy may allow them only through
+// kms:ViaService, so that holding kms:Decrypt in IAM is not enough.
+var cryptoActions = []string{
+	"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+	"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+	"kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext",
+	"kms:GenerateMac", "kms:VerifyMac", "kms:Sign", "kms:Verify",
+	"kms:DeriveSharedSecret", "kms:CreateGrant",
+}
+
+// KeyAdminActions are the administration actions the account must keep
+// without conditions: without them the key becomes unmanageable (and KMS
+// refuses a policy that would lock its creator out of PutKeyPolicy).
+var KeyAdminActions = []string{
+	"kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKey", "kms:DisableKey",
+	"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:TagResource", "kms:UntagResource",
+}
+
+// KeyServices are the kms:ViaService values the key may be used through.
+var KeyServices = []string{"rds.${AWS::Region}.amazonaws.com", "secretsmanager.${AWS::Region}.amazonaws.com"}
+
+// keyUseActions are what RDS (an encrypted cluster, through a grant) and
+// Secrets Manager (secrets with this key) need through those services.
+var keyUseActions = []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"}
+
+func checkKeyPolicy(in *Input, r *report) {
+	for _, k := range in.Template.ResourcesOfType("AWS::KMS::Key") {
+		where := "Resources." + k.Name
+		admin := map[string]bool{}
+		use := map[string]bool{}
+		for i, st := range items(k.Prop("KeyPolicy", "Statement")) {
+			if e, _ := str(get(st, "Effect")); e != "Allow" {
+				continue
+			}
+			sid, _ := str(get(st, "Sid"))
+			sw := fmt.Sprintf("%s statement %d %q", where, i, sid)
+			if get(st, "NotAction") != nil {
+				r.add(sw, "NotAction allows everything else, crypto included")
+				continue
+			}
+			var actions []string
+			for _, a := range items(get(st, "Action")) {
+				if s, ok := str(a); ok {
+					actions = append(actions, s)
+				} else {
+					r.add(sw, "line %d: Action must be literal", a.Line)
+				}
+			}
+			via, viaErr := viaServices(get(st, "Condition"))
+			if viaErr != "" {
+				r.add(sw, "%s", viaErr)
+			}
+			if via == nil {
+				for _, a := range actions {
+					for _, c := range cryptoActions {
+						if actionMatches(a, c) {
+							r.add(sw, "allows %s (matches %s) without kms:ViaService: use of the key must go through %v", a, c, KeyServices)
+							break
+						}
+					}
+					for _, c := range KeyAdminActions {
+						if actionMatches(a, c) {
+							admin[c] = true
+						}
+					}
+				}
+				continue
+			}
+			for _, v := range via {
+				if !slices.Contains(KeyServices, v) {
+					r.add(sw, "kms:ViaService %q is not one of %v", v, KeyServices)
+				}
+			}
+			for _, a := range actions {
+				for _, c := range keyUseActions {
+					if actionMatches(a, c) {
+						use[c] = true
+					}
+				}
+			}
+		}
+		for _, c := range KeyAdminActions {
+			if !admin[c] {
+				r.add(where, "no unconditional statement lets the account %s: the key would become unmanageable", c)
+			}
+		}
+		for _, c := range keyUseActions {
+			if !use[c] {
+				r.add(where, "no kms:ViaService statement allows %s: RDS and Secrets Manager need it", c)
+			}
+		}
+	}
+}
+
+// viaServices returns the kms:ViaService values of a Condition block (the
+// Fn::Sub text of each), nil when there are none, and a problem if the
+// values are not matched exactly.
+func viaServices(cond *yaml.Node) ([]string, string) {
+	var via []string
+	problem := ""
+	for _, op := range keys(cond) {
+		v := get(cond, op, "kms:ViaService")
+		if v == nil {
+			continue
+		}
+		if op != "StringEquals" {
+			problem = fmt.Sprintf("kms:ViaService under %s: want StringEquals (exact services)", op)
+		}
+		for _, it := range items(v) {
+			if s, ok := str(it); ok {
+				via = append(via, s)
+			} else if f, arg, ok := intrinsic(it); ok && f == "Fn::Sub" {
+				s, _ := str(arg)
+				via = append(via, s)
+			} else {
+				problem = fmt.Sprintf("line %d: kms:ViaService values must be strings or !Sub", it.Line)
+			}
+		}
+	}
+	return via, problem
+}
+
+// actionMatches reports whether an IAM action pattern (case-insensitive,
+// with * and ?) matches action.
+func actionMatches(pattern, action string) bool {
+	var b strings.Builder
+	b.WriteString("(?i)^")
+	for _, c := range pattern {
+		switch c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String()).MatchString(action)
+}
