@@ -192,6 +192,9 @@ func checkRoute53(in *Input, r *report) {
 		if rn, _, ok := getAttTarget(rec.Prop("AliasTarget", "DNSName")); !ok || rn != dom.Name {
 			r.add(rw, "must alias the regional domain")
 		}
+		if msg := aliasZoneMismatch(rec); msg != "" {
+			r.add(rw, "%s", msg)
+		}
 		switch m.Role {
 		case "primary":
 			if alarm != nil {
@@ -248,6 +251,40 @@ func checkRoute53(in *Input, r *report) {
 	}
 }
 
+// aliasZones maps an alias target's DNS name attribute to the attribute
+// holding the hosted zone that name lives in. Route 53 rejects (or
+// misroutes) an alias whose HostedZoneId is not its target's zone.
+var aliasZones = map[string]string{
+	"RegionalDomainName":     "RegionalHostedZoneId",
+	"DistributionDomainName": "DistributionHostedZoneId",
+}
+
+// cloudFrontZoneID is the hosted zone of every CloudFront distribution.
+const cloudFrontZoneID = "Z2FDTNDATAQYW2"
+
+// aliasZoneMismatch describes how a record's AliasTarget.HostedZoneId does
+// not match its DNSName's kind, or returns "".
+func aliasZoneMismatch(rec *Resource) string {
+	rn, attr, ok := getAttTarget(rec.Prop("AliasTarget", "DNSName"))
+	if !ok {
+		return "AliasTarget.DNSName must be !GetAtt of the alias target"
+	}
+	zone := rec.Prop("AliasTarget", "HostedZoneId")
+	if want, known := aliasZones[attr]; known {
+		if zr, za, ok := getAttTarget(zone); !ok || zr != rn || za != want {
+			return fmt.Sprintf("AliasTarget.HostedZoneId must be !GetAtt %s.%s (the zone of %s.%s)", rn, want, rn, attr)
+		}
+		return ""
+	}
+	if attr == "DomainName" { // a CloudFront distribution
+		if v, _ := str(zone); v != cloudFrontZoneID {
+			return fmt.Sprintf("AliasTarget.HostedZoneId must be CloudFront's %s", cloudFrontZoneID)
+		}
+		return ""
+	}
+	return fmt.Sprintf("alias target attribute %s: its hosted zone is unknown to the checks", attr)
+}
+
 // routingAlarmName returns the AlarmName node of the routing alarm.
 func routingAlarmName(t *Template) *yaml.Node {
 	for _, a := range t.ResourcesOfType("AWS::CloudWatch::Alarm") {
@@ -260,15 +297,78 @@ func routingAlarmName(t *Template) *yaml.Node {
 
 // --------------------------------------------------------------- alarms
 
+// alarmDimensions are the dimension names each metric family is published
+// with; an alarm on other dimensions watches a metric nobody publishes and
+// stays in INSUFFICIENT_DATA (or OK) forever.
+var alarmDimensions = map[string][]string{
+	"AWS/ApiGateway":   {"ApiName", "Stage"},
+	"AWS/Lambda":       {"FunctionName"},
+	"AWS/RDS proxy":    {"ProxyName"},
+	"AWS/RDS cluster":  {"DBClusterIdentifier"},
+	"ToDoMgmt/Routing": {"AppName"},
+}
+
+// clusterMetrics are the AWS/RDS metrics published per cluster; the
+// others the template alarms on are RDS Proxy metrics.
+var clusterMetrics = []string{"AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag", "AuroraGlobalDBReplicatedWriteIO", "AuroraGlobalDBDataTransferBytes"}
+
 func checkAlarms(in *Input, r *report) {
 	for _, d := range in.Deployments() {
 		have := map[string]bool{}
+		lambda := map[string]bool{} // "<metric> <function>"
 		for _, a := range d.OfType("AWS::CloudWatch::Alarm") {
 			ns, _ := str(a.Prop("Namespace"))
 			metric, _ := str(a.Prop("MetricName"))
 			have[ns+" "+metric] = true
+			aw := d.Scenario.Name + ": Resources." + a.Name
 			if d.Params["AlarmEmail"] != "" && ns != "ToDoMgmt/Routing" && a.Prop("AlarmActions") == nil {
-				r.add(d.Scenario.Name+": Resources."+a.Name, "AlarmActions must notify the topic when AlarmEmail is set")
+				r.add(aw, "AlarmActions must notify the topic when AlarmEmail is set")
+			}
+			dims := map[string]*yaml.Node{}
+			for _, dim := range items(a.Prop("Dimensions")) {
+				dims[mustStr(get(dim, "Name"))] = get(dim, "Value")
+			}
+			family := ns
+			if ns == "AWS/RDS" {
+				family = "AWS/RDS proxy"
+				if slices.Contains(clusterMetrics, metric) {
+					family = "AWS/RDS cluster"
+				}
+			}
+			want, known := alarmDimensions[family]
+			if !known {
+				r.add(aw, "namespace %q: the alarm checks know no dimensions for it", ns)
+				continue
+			}
+			if got := sortedKeys(dims); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+				r.add(aw, "%s %s dimensions %v, want %v", ns, metric, got, want)
+				continue
+			}
+			switch family {
+			case "AWS/ApiGateway":
+				checkAPIAlarm(d, r, aw, dims)
+			case "AWS/Lambda":
+				fn, _ := refTarget(dims["FunctionName"])
+				if res := d.Resource(fn); res == nil || res.Type != "AWS::Serverless::Function" {
+					r.add(aw, "FunctionName must be !Ref of a function in this stack")
+					continue
+				}
+				lambda[metric+" "+fn] = true
+			case "AWS/RDS proxy":
+				p, _ := refTarget(dims["ProxyName"])
+				if res := d.Resource(p); res == nil || res.Type != "AWS::RDS::DBProxy" {
+					r.add(aw, "ProxyName must be !Ref of the stack's RDS Proxy")
+				}
+			case "AWS/RDS cluster":
+				// Global database lag is measured on the secondary cluster:
+				// this stack's own, where the alarm lives.
+				c, _ := refTarget(dims["DBClusterIdentifier"])
+				if res := d.Resource(c); res == nil || res.Type != "AWS::RDS::DBCluster" {
+					r.add(aw, "DBClusterIdentifier must be !Ref of this (secondary) stack's cluster")
+				}
+				if d.Scenario.Role != "secondary" {
+					r.add(aw, "%s is measured on the secondary cluster; the alarm belongs to the secondary stack", metric)
+				}
 			}
 		}
 		want := []string{"AWS/ApiGateway 5XXError", "AWS/Lambda Errors", "AWS/Lambda Throttles"}
@@ -280,8 +380,37 @@ func checkAlarms(in *Input, r *report) {
 				r.add(d.Scenario.Name, "no alarm on %s", w)
 			}
 		}
+		for _, fn := range d.OfType("AWS::Serverless::Function") {
+			if len(apiEvents(fn)) == 0 {
+				continue
+			}
+			for _, m := range []string{"Errors", "Throttles"} {
+				if !lambda[m+" "+fn.Name] {
+					r.add(d.Scenario.Name, "no AWS/Lambda %s alarm on %s", m, fn.Name)
+				}
+			}
+		}
 		if !have["AWS/RDS DatabaseConnectionsSetupFailed"] && !have["AWS/RDS ClientConnectionsSetupFailedAuth"] {
 			r.add(d.Scenario.Name, "no alarm on RDS Proxy connection failures")
 		}
+	}
+}
+
+// checkAPIAlarm: REST API metrics are keyed by the API's name and stage.
+// No Fn::GetAtt returns a REST API's name, so the alarm must use the very
+// expression of the Api's Name (a hand-typed copy drifts when AppName or
+// the Name changes), and the stage by !Ref <Api>.Stage or the StageName.
+func checkAPIAlarm(d *Deployment, r *report, where string, dims map[string]*yaml.Node) {
+	apis := d.OfType("AWS::Serverless::Api")
+	if len(apis) != 1 {
+		return // the api check reports it
+	}
+	api := apis[0]
+	name := api.Prop("Name")
+	if name == nil || !equal(dims["ApiName"], name) {
+		r.add(where, "ApiName must be the same expression as %s's Name", api.Name)
+	}
+	if f, _ := refTarget(dims["Stage"]); f != api.Name+".Stage" && !equal(dims["Stage"], api.Prop("StageName")) {
+		r.add(where, "Stage must be !Ref %s.Stage", api.Name)
 	}
 }

@@ -882,6 +882,12 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		{"edge custom domain", "route53", "REGIONAL", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "ApiDomainName", []string{"Properties", "EndpointConfiguration"}, "{Types: [EDGE]}")
 		}},
+		{"alias in the edge (CloudFront) zone", "route53", "must be !GetAtt ApiDomainName.RegionalHostedZoneId", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "FailoverRecord", []string{"Properties", "AliasTarget", "HostedZoneId"}, "!GetAtt ApiDomainName.DistributionHostedZoneId")
+		}},
+		{"alias in the record's own hosted zone", "route53", "must be !GetAtt ApiDomainName.RegionalHostedZoneId", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "FailoverRecord", []string{"Properties", "AliasTarget", "HostedZoneId"}, "!Ref HostedZoneId")
+		}},
 
 		// alarms
 		{"no 5xx alarm", "alarms", "AWS/ApiGateway 5XXError", func(tb testing.TB, in *Input) {
@@ -897,6 +903,33 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		{"alarm that notifies nobody", "alarms", "AlarmActions must notify", func(tb testing.TB, in *Input) {
 			setOverride(tb, in, "primary", "AlarmEmail", "ops@example.com", false)
 			delAt(tb, in, "ApiFunctionThrottlesAlarm", "Properties", "AlarmActions")
+		}},
+		{"5xx alarm on a hand-typed API name", "alarms", "ApiName must be the same expression as Api's Name", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "Api5xxAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-api")
+		}},
+		{"5xx alarm after the API was renamed", "alarms", "ApiName must be the same expression as Api's Name", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "Api", []string{"Properties", "Name"}, `!Sub "${AppName}-rest-api"`)
+		}},
+		{"5xx alarm on another stage", "alarms", "Stage must be !Ref Api.Stage", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "Api5xxAlarm", []string{"Properties", "Dimensions", "1", "Value"}, "beta")
+		}},
+		{"throttles alarm on the migrate function", "alarms", "no AWS/Lambda Throttles alarm on ApiFunction", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunctionThrottlesAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "!Ref MigrateFunction")
+		}},
+		{"errors alarm on a typed function name", "alarms", "FunctionName must be !Ref of a function", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunctionErrorsAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-api")
+		}},
+		{"alarm dimension misnamed", "alarms", "dimensions [Function], want [FunctionName]", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunctionErrorsAlarm", []string{"Properties", "Dimensions", "0", "Name"}, "Function")
+		}},
+		{"proxy alarm on a typed proxy name", "alarms", "ProxyName must be !Ref of the stack's RDS Proxy", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ProxyClientAuthFailedAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-proxy")
+		}},
+		{"RPO lag alarm on the primary's cluster", "alarms", "DBClusterIdentifier must be !Ref of this (secondary) stack's cluster", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "Dimensions", "0", "Value"}, `!Sub "${AppName}-${PeerRegion}"`)
+		}},
+		{"RPO lag alarm in the primary", "alarms", "belongs to the secondary stack", func(tb testing.TB, in *Input) {
+			delAt(tb, in, "ReplicationRpoLagAlarm", "Condition")
 		}},
 
 		// migration
