@@ -103,20 +103,30 @@ func checkSamEnv(in *Input, r *report, env samconfig.Env) map[string]string {
 	}
 	deploy := env.Params("deploy")
 	var deployOv map[string]string
-	for _, cmd := range []string{"deploy", "sync"} {
+	// deploy and sync deploy the stack; build and local start-api resolve
+	// the template's parameters (conditions, mappings, !Sub) with the same
+	// overrides, so a local API or a build sees the stack it would deploy.
+	for _, cmd := range []string{"deploy", "sync", "build", "local_start_api"} {
 		where := "[" + name + "." + cmd + "]"
 		if _, ok := env.Commands[cmd]; !ok {
 			continue
 		}
 		params := env.Params(cmd)
-		if params.Region() == "" || params.StackName() == "" {
-			r.add(where, "region and stack_name must be set")
-		}
-		caps := strings.Fields(params.String("capabilities"))
-		for _, c := range []string{"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"} {
-			if !slices.Contains(caps, c) {
-				r.add(where, "capabilities lack %s", c)
+		deploys := cmd == "deploy" || cmd == "sync"
+		if deploys {
+			if params.Region() == "" || params.StackName() == "" {
+				r.add(where, "region and stack_name must be set")
 			}
+			caps := strings.Fields(params.String("capabilities"))
+			for _, c := range []string{"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"} {
+				if !slices.Contains(caps, c) {
+					r.add(where, "capabilities lack %s", c)
+				}
+			}
+		}
+		if _, ok := params["parameter_overrides"]; !ok && !deploys {
+			r.add(where, "no parameter_overrides: sam %s resolves the template's parameters with them", map[string]string{"build": "build", "local_start_api": "local start-api"}[cmd])
+			continue
 		}
 		ov, err := params.ParameterOverrides()
 		if err != nil {
@@ -140,18 +150,20 @@ func checkSamEnv(in *Input, r *report, env samconfig.Env) map[string]string {
 		}
 		if cmd == "deploy" {
 			deployOv = ov
-		} else if deployOv != nil {
-			if !maps.Equal(deployOv, ov) {
-				r.add(where, "parameter_overrides differ from [%s.deploy]", name)
-			}
-			if params.Region() != deploy.Region() || params.StackName() != deploy.StackName() {
-				r.add(where, "region/stack_name differ from [%s.deploy]", name)
-			}
+			continue
+		}
+		if deployOv != nil && !maps.Equal(deployOv, ov) {
+			r.add(where, "parameter_overrides differ from [%s.deploy]", name)
+		}
+		if deploys && (params.Region() != deploy.Region() || params.StackName() != deploy.StackName()) {
+			r.add(where, "region/stack_name differ from [%s.deploy]", name)
 		}
 	}
 	// SAM's build cache hashes a function's CodeUri (its handlers/
 	// directory) and manifest only: a cached build would keep a stale
-	// binary after a change in pkg/.
+	// binary after a change in pkg/. `sam build` honours cached = false;
+	// `sam sync` always builds with the cache (samcli/commands/sync/
+	// command.py passes cached=True), so its cache is cleared before it.
 	if v, ok := env.Params("build")["cached"]; ok && v != false {
 		r.add("["+name+".build]", "cached = %v: SAM's build cache keys on CodeUri only and would miss changes in pkg/; set cached = false", v)
 	}

@@ -993,6 +993,15 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		{"sync deploys other parameters", "samconfig", "differ from [primary.deploy]", func(tb testing.TB, in *Input) {
 			editOverrides(tb, in, "primary", "sync", func(ov map[string]string) { ov["VpcCidr"] = "10.11.0.0/16" })
 		}},
+		{"local API resolves other parameters", "samconfig", "[secondary.local_start_api]: parameter_overrides differ from [secondary.deploy]", func(tb testing.TB, in *Input) {
+			editOverrides(tb, in, "secondary", "local_start_api", func(ov map[string]string) { ov["Role"] = "primary" })
+		}},
+		{"build resolves other parameters", "samconfig", "[default.build]: parameter_overrides differ from [default.deploy]", func(tb testing.TB, in *Input) {
+			editOverrides(tb, in, "default", "build", func(ov map[string]string) { delete(ov, "AppName") })
+		}},
+		{"local API without overrides", "samconfig", "[primary.local_start_api]: no parameter_overrides", func(tb testing.TB, in *Input) {
+			delete(in.SamConfig.Envs["primary"].Commands["local_start_api"], "parameter_overrides")
+		}},
 		{"dev stack collides with the primary", "samconfig", "physical names collide", func(tb testing.TB, in *Input) {
 			in.SamConfig.Envs["default"].Commands["deploy"]["region"] = "us-east-1"
 			setOverride(tb, in, "default", "AppName", "", true)
