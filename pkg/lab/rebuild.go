@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -363,7 +364,10 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 	if err != nil {
 		return err
 	}
+	// The session below turns binary logging and foreign key checks off:
+	// the connection is closed, not returned to root's pool.
 	defer mconn.Close()
+	defer discardConn(mconn)
 	f, _, err := m.Flavour(ctx)
 	if err != nil {
 		return err
@@ -407,6 +411,12 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 		return err
 	}
 	return m.run(ctx, func(d dialect) ([]string, error) { return d.seedPosition(wst.Position) })
+}
+
+// discardConn makes the pool close conn instead of reusing it, for a
+// session whose settings must not leak into later uses.
+func discardConn(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 func dumpTableNames(ctx context.Context, conn *sql.Conn, schema string) ([]string, error) {

@@ -87,7 +87,8 @@ func (n *node) dialect(ctx context.Context) (dialect, error) {
 func (d dialect) mariaDB() bool { return d.flavour == flavourMariaDB }
 
 // createReplicationUser creates the replication user locally, without
-// writing it to the binlog (every server gets its own copy).
+// writing it to the binlog (every server gets its own copy). It turns
+// binary logging back on at the end: the session goes back to root's pool.
 func (d dialect) createReplicationUser(user, password string) ([]string, error) {
 	q, err := literals(user, password)
 	if err != nil {
@@ -98,6 +99,7 @@ func (d dialect) createReplicationUser(user, password string) ([]string, error) 
 		"SET SESSION sql_log_bin=0",
 		"CREATE USER IF NOT EXISTS " + u + "@'%' IDENTIFIED BY " + p,
 		"GRANT REPLICATION SLAVE ON *.* TO " + u + "@'%'",
+		"SET SESSION sql_log_bin=1",
 	}, nil
 }
 

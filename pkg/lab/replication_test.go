@@ -158,6 +158,7 @@ func TestDialectSeedPositionAndUser(t *testing.T) {
 			"SET SESSION sql_log_bin=0",
 			"CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'abc123'",
 			"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'",
+			"SET SESSION sql_log_bin=1",
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
