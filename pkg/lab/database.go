@@ -338,11 +338,14 @@ func (d *Database) repoint(ctx context.Context, r, w *node) error {
 
 // Failover makes target the writer when the current writer may be gone.
 // Without allowDataLoss it is Switchover. With it, it tries to fence the
-// old writer for a moment (it is usually unreachable), stops target's
-// replication after letting it apply what it had already received
-// (bounded by RelayApplyWait), and promotes it. The old writer is left
-// alone: when it comes back it may hold transactions target never got,
-// and Rebuild deals with it.
+// old writer for a moment (it is usually unreachable), stops target's IO
+// thread, lets it apply everything it had already received (applyRelayLog)
+// and promotes it. The data loss allowed is what never reached target;
+// promoting discards target's relay log, so a relay log that is still
+// being applied when RelayApplyWait runs out fails the failover instead
+// (run it again to wait again). The old writer is left alone: when it
+// comes back it may hold transactions target never got, and Rebuild deals
+// with it.
 func (d *Database) Failover(ctx context.Context, target failover.Member, allowDataLoss bool) error {
 	if !allowDataLoss {
 		return d.Switchover(ctx, target)
@@ -365,16 +368,72 @@ func (d *Database) Failover(ctx context.Context, target failover.Member, allowDa
 		return nil // promoted already
 	}
 	if tst.Replica != nil {
+		// The SQL thread first, while the IO thread still runs (or
+		// retries): on MariaDB, starting it once both threads are
+		// stopped resets the relay log to gtid_slave_pos, and what it
+		// held is gone.
+		if tst.Replica.SQLRunning != "Yes" && tst.Replica.LastSQLError == "" {
+			if err := t.startApplying(ctx); err != nil {
+				return fmt.Errorf("failover to %s: %w", t.alias, err)
+			}
+		}
 		if err := t.stopReceiving(ctx); err != nil {
 			return fmt.Errorf("failover to %s: %w", t.alias, err)
 		}
-		if r, err := t.replicaStatus(ctx, tst.Flavour); err == nil && r != nil && r.IOPos != "" {
-			ok, took, err := t.waitPosition(ctx, r.IOPos, d.RelayApplyWait)
-			d.logf("%s applied its relay log up to %s: %v in %s (%v)", t.alias, r.IOPos, ok, took.Round(time.Millisecond), err)
+		if err := d.applyRelayLog(ctx, t, tst.Flavour); err != nil {
+			return fmt.Errorf("failover to %s: %w", t.alias, err)
 		}
 	}
 	d.logf("promoting %s without waiting for %s", t.alias, w.alias)
 	return d.promote(ctx, t)
+}
+
+// relaySlice bounds each GTID wait of applyRelayLog, so that an SQL
+// thread stopping on an error is noticed while waiting.
+const relaySlice = time.Second
+
+// applyRelayLog waits, up to RelayApplyWait, until t (its IO thread
+// stopped) has applied everything it received. It returns nil when it has,
+// or at once when t's SQL thread has stopped on an error: nothing more can
+// be applied, and the promotion that follows discards the rest (data loss
+// is allowed; Database.Discarded measures it). An SQL thread stopped
+// without an error is started again (on MariaDB that may already have
+// reset the relay log; Discarded shows it). When the wait runs out or
+// fails it returns an error, and nothing received is thrown away.
+func (d *Database) applyRelayLog(ctx context.Context, t *node, f flavour) error {
+	start := time.Now()
+	deadline := start.Add(d.RelayApplyWait)
+	for {
+		r, err := t.replicaStatus(ctx, f)
+		if err != nil {
+			return err
+		}
+		if r == nil || r.IOPos == "" {
+			return nil // nothing received
+		}
+		if r.LastSQLError != "" {
+			d.logf("%s's SQL thread stopped on an error, so its relay log (received up to %s) cannot be applied; promoting it discards the rest: %s",
+				t.alias, r.IOPos, r.LastSQLError)
+			return nil
+		}
+		if r.SQLRunning != "Yes" {
+			if err := t.startApplying(ctx); err != nil {
+				return err
+			}
+		}
+		ok, _, err := t.waitPosition(ctx, r.IOPos, min(time.Until(deadline), relaySlice))
+		if err != nil {
+			return fmt.Errorf("apply the relay log: %w", err)
+		}
+		if ok {
+			d.logf("%s applied everything it received (up to %s) in %s", t.alias, r.IOPos, time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("%s did not apply its relay log (received up to %s) within %s; promoting it now would discard received transactions: run the failover again to wait longer",
+				t.alias, r.IOPos, d.RelayApplyWait)
+		}
+	}
 }
 
 // Detach makes target a standalone writable server, whatever the other
