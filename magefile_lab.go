@@ -172,15 +172,25 @@ func (Lab) FailoverUnplanned(ctx context.Context) error {
 	return operateLab(ctx, func(ctx context.Context, r *lab.Remote, o *failover.Orchestrator) error {
 		r.DB.Logf = func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
 		u, err := r.DB.RehearseUnplanned(ctx, o)
+		if u.Unreplicated != nil {
+			fmt.Printf("%s had %d transaction(s) the replica had not received when it stopped", u.Killed, *u.Unreplicated)
+			if u.Discarded != nil {
+				fmt.Printf("; the promotion discarded %d received one(s)", *u.Discarded)
+			}
+			fmt.Println()
+		}
 		if err != nil || u.Rebuild == nil {
 			return err
 		}
 		rb := u.Rebuild
-		fmt.Printf("%s rebuilt in %s: %d transaction(s) it had were never replicated", rb.Member, rb.Took.Round(time.Millisecond), rb.Diverged)
+		fmt.Printf("%s rebuilt in %s", rb.Member, rb.Took.Round(time.Millisecond))
 		if rb.Reseeded {
-			fmt.Printf("; they were discarded and kept in %s", rb.Snapshot)
+			fmt.Printf(": its %d transaction(s) the new writer lacks were discarded and kept in %s", rb.Diverged, rb.Snapshot)
 		}
 		fmt.Println()
+		if u.Discarded != nil && *u.Discarded > 0 {
+			return fmt.Errorf("the promotion discarded %d transaction(s) the replica had received", *u.Discarded)
+		}
 		return nil
 	})
 }

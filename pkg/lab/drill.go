@@ -83,13 +83,21 @@ type Scenario struct {
 	// committed in the milliseconds between the read and the kill are
 	// not in it).
 	UnreplicatedBeforeFault *int64 `json:"unreplicatedBeforeFault,omitempty"`
-	// UnreplicatedAtFault is exact: the old writer's committed
-	// transactions that the new writer never received, from the old
-	// writer's GTID set after it came back (its binlog survives the kill)
-	// against the new writer's. Lost acknowledged writes can only be
-	// among them.
-	UnreplicatedAtFault *int64         `json:"unreplicatedAtFault,omitempty"`
-	Rebuild             *RebuildResult `json:"rebuild,omitempty"`
+	// Fault is what the replica had received when the writer stopped,
+	// read from it before the promotion.
+	Fault *Fault `json:"fault,omitempty"`
+	// UnreplicatedAtFault is the old writer's committed transactions
+	// that the replica had not received at the fault: the old writer's
+	// GTID set once it is back (its binlog survives the kill) minus
+	// Fault.Received. It does not depend on what the promotion did.
+	UnreplicatedAtFault *int64 `json:"unreplicatedAtFault,omitempty"`
+	// DiscardedAtPromotion is the transactions the replica had received at
+	// the fault but does not hold after its promotion: thrown away with
+	// its relay log. Anything but 0 is a failure of the failover. Lost
+	// acknowledged writes are among the unreplicated and the discarded
+	// ones.
+	DiscardedAtPromotion *int64         `json:"discardedAtPromotion,omitempty"`
+	Rebuild              *RebuildResult `json:"rebuild,omitempty"`
 	// Report is the orchestrator's report.
 	Report failover.Report `json:"orchestrator"`
 	// Checks are the connection checks after the scenario.
@@ -245,12 +253,32 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 			return s, fmt.Errorf("kill %s: %w", s.From, err)
 		}
 		s.FaultAt = &at
+		// Before anything is promoted: a promotion discards what the
+		// replica received and has not applied.
+		f, err := d.l.DB.RecordFault(ctx, s.From)
+		if err != nil {
+			s.Errors = append(s.Errors, err.Error())
+		} else {
+			s.Fault = &f
+			d.logf("%s had received %s when %s stopped", s.To, f.Received, s.From)
+		}
 	}
 
 	o := d.l.Orchestrator(AutoApprove{}, d.cfg.Printer)
 	s.Report, err = o.Run(ctx, kind, failover.Options{Target: s.To})
 	if err != nil {
 		s.Errors = append(s.Errors, "orchestrator: "+err.Error())
+	}
+	if s.Fault != nil {
+		n, detail, err := d.l.DB.Discarded(ctx, *s.Fault)
+		if err != nil {
+			s.Errors = append(s.Errors, "discarded by the promotion: "+err.Error())
+		} else {
+			s.DiscardedAtPromotion = &n
+			if n > 0 {
+				d.logf("%d received transaction(s) were discarded by the promotion (%s)", n, detail)
+			}
+		}
 	}
 	if err := failover.RealClock.Sleep(ctx, d.cfg.Cooldown); err != nil {
 		return s, err
@@ -263,8 +291,15 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 		s.Rebuild = &rb
 		if err != nil {
 			s.Errors = append(s.Errors, "rebuild: "+err.Error())
-		} else {
-			s.UnreplicatedAtFault = &rb.Diverged
+		}
+		if s.Fault != nil && rb.Position != "" {
+			n, detail, err := s.Fault.Unreplicated(rb.Position)
+			if err != nil {
+				s.Errors = append(s.Errors, "unreplicated at the fault: "+err.Error())
+			} else {
+				s.UnreplicatedAtFault = &n
+				d.logf("%s had %d transaction(s) %s had not received at the fault %s", s.From, n, s.To, detail)
+			}
 		}
 		if t, ok := firstAck(writes, *s.FaultAt, s.To); ok {
 			r := secondsOf(t.Sub(*s.FaultAt))

@@ -20,6 +20,10 @@ import (
 type RebuildResult struct {
 	Member string `json:"member"`
 	Writer string `json:"writer"`
+	// Position is the member's executed GTID position (MariaDB) or set
+	// (MySQL) as it came back, before Rebuild changed anything: for an
+	// old writer, everything it committed (Fault.Unreplicated).
+	Position string `json:"position,omitempty"`
 	// Diverged counts the transactions the member had that the writer
 	// never received: after an unplanned failover, the old writer's
 	// unreplicated transactions, measured from both servers' GTID sets.
@@ -81,6 +85,7 @@ func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, e
 	if err != nil {
 		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
 	}
+	res.Position = mst.Position
 	res.Diverged, res.DivergedPosition, err = m.missing(ctx, mst, wst)
 	if err != nil {
 		return res, fmt.Errorf("rebuild %s: compare GTID sets: %w", m.alias, err)

@@ -50,6 +50,9 @@ type Summary struct {
 	Duplicates    float64  `json:"duplicatesMedian"`
 	DuplicatesMax int      `json:"duplicatesMax"`
 	Unreplicated  *float64 `json:"unreplicatedAtFaultMedian,omitempty"`
+	// DiscardedMax is the most received transactions a promotion
+	// discarded in one run (unplanned only; the target is 0).
+	DiscardedMax *int64 `json:"discardedAtPromotionMax,omitempty"`
 	// FailedRuns counts the runs that had an error or whose switch the
 	// orchestrator did not verify.
 	FailedRuns int `json:"failedRuns"`
@@ -100,6 +103,9 @@ func (r *Report) finish() {
 			}
 			if s.UnreplicatedAtFault != nil {
 				unrepl = append(unrepl, float64(*s.UnreplicatedAtFault))
+			}
+			if s.DiscardedAtPromotion != nil && (sum.DiscardedMax == nil || *s.DiscardedAtPromotion > *sum.DiscardedMax) {
+				sum.DiscardedMax = s.DiscardedAtPromotion
 			}
 			if !s.ok() {
 				sum.FailedRuns++
@@ -156,13 +162,10 @@ func (r *Report) finish() {
 			if sum.Restore != nil && restoreAll {
 				restoreT.Measured, restoreT.Met = fmtSeconds(*sum.Restore), *sum.Restore <= 15
 			}
-			var pairs []string
+			var pairs, discarded []string
 			for _, s := range runs {
-				u := "?"
-				if s.UnreplicatedAtFault != nil {
-					u = strconv.FormatInt(*s.UnreplicatedAtFault, 10)
-				}
-				pairs = append(pairs, fmt.Sprintf("%d≤%s", s.Writes.Lost, u))
+				pairs = append(pairs, fmt.Sprintf("%d≤%s", s.Writes.Lost, optInt(s.UnreplicatedAtFault)))
+				discarded = append(discarded, optInt(s.DiscardedAtPromotion))
 			}
 			r.Targets = append(r.Targets,
 				switched, noDups, restoreT,
@@ -170,6 +173,13 @@ func (r *Report) finish() {
 					Measured: strings.Join(pairs, ", "),
 					Met: every(func(s Scenario) bool {
 						return s.UnreplicatedAtFault != nil && int64(s.Writes.Lost) <= *s.UnreplicatedAtFault
+					})},
+				// What the replica had received must survive its
+				// promotion; only what never arrived may be lost.
+				Target{Scenario: name, Goal: "0 received transactions discarded by the promotion (every run)",
+					Measured: strings.Join(discarded, ", "),
+					Met: every(func(s Scenario) bool {
+						return s.DiscardedAtPromotion != nil && *s.DiscardedAtPromotion == 0
 					})},
 				checks)
 		}
@@ -219,8 +229,8 @@ func (r Report) WriteTable(w io.Writer) error {
 		if s.Restore != nil {
 			restore = fmtSeconds(*s.Restore)
 		}
-		if s.UnreplicatedAtFault != nil || s.UnreplicatedBeforeFault != nil {
-			unrepl = fmt.Sprintf("%s at fault (%s just before)", optInt(s.UnreplicatedAtFault), optInt(s.UnreplicatedBeforeFault))
+		if s.UnreplicatedAtFault != nil || s.UnreplicatedBeforeFault != nil || s.DiscardedAtPromotion != nil {
+			unrepl = fmt.Sprintf("%s at fault (%s just before), %s discarded", optInt(s.UnreplicatedAtFault), optInt(s.UnreplicatedBeforeFault), optInt(s.DiscardedAtPromotion))
 		}
 		result := "ok"
 		if len(s.Errors) > 0 {
@@ -235,7 +245,7 @@ func (r Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nMEDIANS\tRUNS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tORCH. RTO\tLOST (max)\tDUPS (max)\tUNREPLICATED AT FAULT")
+	fmt.Fprintln(tw, "\nMEDIANS\tRUNS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tORCH. RTO\tLOST (max)\tDUPS (max)\tUNREPLICATED AT FAULT\tDISCARDED (max)")
 	for _, s := range r.Summary {
 		restore, unrepl := "-", "-"
 		if s.Restore != nil {
@@ -244,9 +254,13 @@ func (r Report) WriteTable(w io.Writer) error {
 		if s.Unreplicated != nil {
 			unrepl = strconv.FormatFloat(*s.Unreplicated, 'f', -1, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\n", s.Scenario, s.Runs,
+		discarded := "-"
+		if s.DiscardedMax != nil {
+			discarded = strconv.FormatInt(*s.DiscardedMax, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\t%s\n", s.Scenario, s.Runs,
 			fmtSeconds(s.WriteGap), fmtSeconds(s.MaxAckSilence), restore, fmtSeconds(s.RTO),
-			strconv.FormatFloat(s.Lost, 'f', -1, 64), s.LostMax, strconv.FormatFloat(s.Duplicates, 'f', -1, 64), s.DuplicatesMax, unrepl)
+			strconv.FormatFloat(s.Lost, 'f', -1, 64), s.LostMax, strconv.FormatFloat(s.Duplicates, 'f', -1, 64), s.DuplicatesMax, unrepl, discarded)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

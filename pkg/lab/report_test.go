@@ -22,6 +22,9 @@ func scenarioFor(name string, gap time.Duration, lost, dups int, unrepl *int64, 
 		Writes: WriteStats{Writes: 10, Acked: 10, Lost: lost, Duplicates: dups, WriteGap: gap, MaxAckSilence: gap}}
 	s.NoWriteTime = secondsOf(gap)
 	s.UnreplicatedAtFault, s.Restore = unrepl, restore
+	if unrepl != nil {
+		s.DiscardedAtPromotion = new(int64) // measured: nothing discarded
+	}
 	return s
 }
 
@@ -65,6 +68,19 @@ func TestReportTargets(t *testing.T) {
 			wantMissed: []string{"unplanned: 0 duplicates", "unplanned: writes restored", "unplanned: lost ≤ unreplicated"},
 		},
 		{
+			// Loss within the unreplicated count is no excuse for
+			// throwing away what the replica had received.
+			name: "unplanned promotion discards received transactions",
+			scenarios: []Scenario{
+				func() Scenario {
+					s := scenarioFor(ScenarioUnplanned, time.Second, 2, 0, ptr(int64(5)), ptr(Seconds(2)))
+					s.DiscardedAtPromotion = ptr(int64(2))
+					return s
+				}(),
+			},
+			wantMissed: []string{"unplanned: 0 received transactions discarded"},
+		},
+		{
 			// A switchover that failed and rolled back leaves no gap, no
 			// loss and a writable old writer: only its own target shows it.
 			name: "the orchestrator failed",
@@ -86,7 +102,7 @@ func TestReportTargets(t *testing.T) {
 		{
 			name:       "unplanned without a measurement cannot pass",
 			scenarios:  []Scenario{scenarioFor(ScenarioUnplanned, time.Second, 0, 0, nil, nil)},
-			wantMissed: []string{"unplanned: writes restored", "unplanned: lost ≤ unreplicated"},
+			wantMissed: []string{"unplanned: writes restored", "unplanned: lost ≤ unreplicated", "unplanned: 0 received transactions discarded"},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,7 +167,7 @@ func TestReportOutput(t *testing.T) {
 	if err := r.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"unplanned", "503 unavailable ×4", "MEDIANS", "TARGETS", "MET"} {
+	for _, want := range []string{"unplanned", "503 unavailable ×4", "0 at fault (? just before), 0 discarded", "MEDIANS", "DISCARDED", "TARGETS", "MET"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
