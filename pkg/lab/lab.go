@@ -158,7 +158,13 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	}
 	defer func() {
 		if err != nil {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			// Interrupted (Ctrl-C), the caller has seconds left: force
+			// removal by label takes about one.
+			wait := 30 * time.Second
+			if ctx.Err() != nil {
+				wait = 4 * time.Second
+			}
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 			defer cancel()
 			err = errors.Join(err, l.Close(cctx))
 		}
