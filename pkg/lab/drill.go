@@ -298,7 +298,10 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 				s.Errors = append(s.Errors, "unreplicated at the fault: "+err.Error())
 			} else {
 				s.UnreplicatedAtFault = &n
-				d.logf("%s had %d transaction(s) %s had not received at the fault %s", s.From, n, s.To, detail)
+				if detail != "" {
+					detail = " (" + detail + ")"
+				}
+				d.logf("%s had %d transaction(s) %s had not received at the fault%s", s.From, n, s.To, detail)
 			}
 		}
 		if t, ok := firstAck(writes, *s.FaultAt, s.To); ok {
