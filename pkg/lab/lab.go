@@ -360,15 +360,16 @@ func (l *Lab) Close(ctx context.Context) error {
 
 // removeContainers force-removes the run's containers and network by
 // label (fast: no clean shutdown of throwaway servers), which also catches
-// a container whose start failed half-way. Without a Docker client it
-// terminates the containers it knows of.
+// a container whose start failed half-way. Without a Docker client of its
+// own it kills and removes the containers it knows of, again without a
+// clean shutdown (Terminate would give each server 10 s to stop).
 func (l *Lab) removeContainers(ctx context.Context) error {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		errs := []error{err}
 		l.mu.Lock()
 		for _, c := range l.containers {
-			errs = append(errs, c.Terminate(ctx))
+			errs = append(errs, c.Remove(ctx))
 		}
 		l.mu.Unlock()
 		if l.nw != nil {
