@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,8 +116,9 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer root.ExecContext(context.Background(), "SET GLOBAL read_only = 0")
-		saved := m.open
-		defer func() { m.open = saved }()
+		saved, savedRetry := m.open, m.retryFor
+		defer func() { m.open, m.retryFor = saved, savedRetry }()
+		m.retryFor = 3 * time.Second // pauses of 1 s and 2 s, then FAILED
 		for _, tt := range []struct {
 			name       string
 			readerDSN  string
@@ -167,10 +169,12 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 
 	t.Run("database unreachable fails with a reason", func(t *testing.T) {
 		env[dbconn.EnvDSN] = "root:x@tcp(127.0.0.1:1)/todomgmt?timeout=1s"
-		defer func() { env[dbconn.EnvDSN] = c.RootDSN(c.Database()) }()
+		savedRetry := m.retryFor
+		defer func() { env[dbconn.EnvDSN], m.retryFor = c.RootDSN(c.Database()), savedRetry }()
+		m.retryFor = time.Second // one pause, then FAILED
 		got := invoke(t, "Create", "")
-		if got.Status != "FAILED" || got.Reason == "" {
-			t.Errorf("got %+v, want FAILED with a reason", got)
+		if got.Status != "FAILED" || !strings.Contains(got.Reason, "gave up after 2 attempts") {
+			t.Errorf("got %+v, want FAILED after 2 attempts", got)
 		}
 	})
 }

@@ -35,7 +35,22 @@ type migrator struct {
 	getenv  func(string) string
 	secrets func(ctx context.Context) (secretGetter, error)
 	open    func(ctx context.Context, c dbconn.Config) (*dbconn.Pools, error)
+	// retryFor bounds the total pause between attempts while the database
+	// cannot be connected to (0: no retry); pause waits d or until ctx ends.
+	retryFor time.Duration
+	pause    func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultRetryFor is how long a run keeps retrying a database it cannot
+// connect to. On a stack's creation CloudFormation reports RDS Proxy's
+// target group complete as soon as the cluster is registered, and the
+// target takes minutes more to become available: the first run must wait
+// for it. The invocation's deadline (less the reserve kept to answer
+// CloudFormation) bounds it as well.
+const DefaultRetryFor = 10 * time.Minute
+
+// maxRetryPause is the longest pause between two attempts.
+const maxRetryPause = 15 * time.Second
 
 func newMigrator(getenv func(string) string) *migrator {
 	return &migrator{
@@ -47,7 +62,21 @@ func newMigrator(getenv func(string) string) *migrator {
 			}
 			return secretsmanager.NewFromConfig(cfg), nil
 		},
-		open: dbconn.Open,
+		open:     dbconn.Open,
+		retryFor: DefaultRetryFor,
+		pause:    sleep,
+	}
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -65,6 +94,11 @@ const readerProbeTimeout = 15 * time.Second
 
 // Run applies the migrations, then creates or updates the application user
 // with the password from TODOMGMT_APP_SECRET_ARN (when set).
+//
+// While nothing answers (no connection to the writer endpoint, and none to
+// the reader endpoint either) it retries with growing pauses, up to
+// retryFor in all: on a stack's creation the proxy's target is not yet
+// available when the migration starts.
 //
 // It does nothing and reports "skipped" (a success) when the region has no
 // writer: the writer endpoint's server is read-only, or the writer endpoint
@@ -86,28 +120,44 @@ func (m *migrator) Run(ctx context.Context) (Result, error) {
 	db := pools.Writer
 
 	res := Result{Status: "ok", Applied: []int{}, NewlyApplied: []int{}}
-	newly, err := mysql.ApplyMigrations(ctx, db)
-	if errors.Is(err, mysql.ErrReadOnly) {
-		return skipped(ctx, db, MsgSkippedReadOnly), nil
-	}
-	var cerr *dbconn.ConnectError
-	if errors.As(err, &cerr) && pools.Reader != nil {
-		// In a global database's secondary region RDS Proxy's read/write
-		// endpoint has no writer behind it and refuses the connection. Ask
-		// the read-only endpoint: a read-only server there means this
-		// region has nothing to migrate (replication brings the schema).
-		// Anything else is the outage it looks like.
-		pctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
-		ro, rerr := mysql.ServerReadOnly(pctx, pools.Reader)
-		cancel()
-		switch {
-		case rerr == nil && ro:
-			return skipped(ctx, pools.Reader, MsgSkippedNoWriter), nil
-		case rerr == nil:
-			return Result{}, fmt.Errorf("%w (the reader endpoint %s answers, but its server is writable)", err, cfg.ReaderHost)
-		default:
-			return Result{}, fmt.Errorf("%w (the reader endpoint %s does not answer either: %v)", err, cfg.ReaderHost, rerr)
+	var newly []mysql.Migration
+	var waited time.Duration
+	for attempt, wait := 1, time.Second; ; attempt, wait = attempt+1, min(2*wait, maxRetryPause) {
+		newly, err = mysql.ApplyMigrations(ctx, db)
+		if errors.Is(err, mysql.ErrReadOnly) {
+			return skipped(ctx, db, MsgSkippedReadOnly), nil
 		}
+		var cerr *dbconn.ConnectError
+		if !errors.As(err, &cerr) {
+			break
+		}
+		if pools.Reader != nil {
+			// In a global database's secondary region RDS Proxy's
+			// read/write endpoint has no writer behind it and refuses the
+			// connection. Ask the read-only endpoint: a read-only server
+			// there means this region has nothing to migrate (replication
+			// brings the schema). Anything else is the outage it looks like.
+			pctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
+			ro, rerr := mysql.ServerReadOnly(pctx, pools.Reader)
+			cancel()
+			switch {
+			case rerr == nil && ro:
+				return skipped(ctx, pools.Reader, MsgSkippedNoWriter), nil
+			case rerr == nil:
+				return Result{}, fmt.Errorf("%w (the reader endpoint %s answers, but its server is writable)", err, cfg.ReaderHost)
+			default:
+				err = fmt.Errorf("%w (the reader endpoint %s does not answer either: %v)", err, cfg.ReaderHost, rerr)
+			}
+		}
+		// Nothing answers yet: a proxy whose target is still registering,
+		// or an outage. Retry while the budget lasts.
+		if waited+wait > m.retryFor || m.pause(ctx, wait) != nil {
+			if attempt > 1 {
+				err = fmt.Errorf("%w (gave up after %d attempts over %s)", err, attempt, waited)
+			}
+			return Result{}, err
+		}
+		waited += wait
 	}
 	if err != nil {
 		return Result{}, err

@@ -185,20 +185,107 @@ func TestRunWithoutAWriter(t *testing.T) {
 	}
 }
 
+// TestRunWaitsForTheDatabase: while neither endpoint can be connected to,
+// a run retries with growing pauses within its budget, then succeeds once
+// the database answers or fails naming its attempts.
+func TestRunWaitsForTheDatabase(t *testing.T) {
+	unreachable := &dbconn.ConnectError{Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+	for _, tt := range []struct {
+		name       string
+		writer     *fakeServer
+		reader     *fakeServer
+		retryFor   time.Duration
+		wantPauses []time.Duration
+		wantErr    string // "" means skipped as read-only
+	}{
+		{name: "answers on the third attempt",
+			writer: &fakeServer{fail: refusedByProxy, failFirst: 2, readOnly: true}, reader: &fakeServer{fail: refusedByProxy},
+			retryFor: time.Hour, wantPauses: []time.Duration{time.Second, 2 * time.Second}},
+		{name: "without a reader endpoint",
+			writer:   &fakeServer{fail: unreachable, failFirst: 1, readOnly: true},
+			retryFor: time.Hour, wantPauses: []time.Duration{time.Second}},
+		{name: "pauses grow to the cap",
+			writer: &fakeServer{fail: unreachable}, reader: &fakeServer{fail: unreachable},
+			retryFor:   46 * time.Second,
+			wantPauses: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second, 15 * time.Second},
+			wantErr:    "gave up after 7 attempts over 45s"},
+		{name: "no budget: one attempt",
+			writer: &fakeServer{fail: unreachable}, reader: &fakeServer{fail: unreachable},
+			wantErr: "does not answer either"},
+		{name: "a writable reader is not waited for",
+			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{},
+			retryFor: time.Hour, wantErr: "writable"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var pauses []time.Duration
+			m := &migrator{
+				getenv: func(k string) string {
+					return map[string]string{dbconn.EnvHost: "proxy.example", dbconn.EnvReaderHost: "proxy-ro.example"}[k]
+				},
+				open: func(context.Context, dbconn.Config) (*dbconn.Pools, error) {
+					p := &dbconn.Pools{Writer: sql.OpenDB(tt.writer)}
+					if tt.reader != nil {
+						p.Reader = sql.OpenDB(tt.reader)
+					}
+					return p, nil
+				},
+				retryFor: tt.retryFor,
+				pause: func(_ context.Context, d time.Duration) error {
+					pauses = append(pauses, d)
+					return nil
+				},
+			}
+			res, err := m.Run(t.Context())
+			if tt.wantErr == "" {
+				if err != nil || res.Status != "skipped" {
+					t.Fatalf("got %+v, %v; want skipped", res, err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got %+v, %v; want an error containing %q", res, err, tt.wantErr)
+			}
+			if !slices.Equal(pauses, tt.wantPauses) {
+				t.Errorf("paused %v, want %v", pauses, tt.wantPauses)
+			}
+		})
+	}
+}
+
+// TestRunStopsWaitingWithItsContext: a pause cut short by the context
+// ends the run with the last connection error.
+func TestRunStopsWaitingWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	m := &migrator{
+		getenv: func(k string) string { return map[string]string{dbconn.EnvHost: "proxy.example"}[k] },
+		open: func(context.Context, dbconn.Config) (*dbconn.Pools, error) {
+			return &dbconn.Pools{Writer: sql.OpenDB(&fakeServer{fail: refusedByProxy})}, nil
+		},
+		retryFor: time.Hour,
+		pause: func(ctx context.Context, d time.Duration) error {
+			cancel()
+			return sleep(ctx, d)
+		},
+	}
+	_, err := m.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "read/write instances") {
+		t.Errorf("got %v, want the proxy's refusal", err)
+	}
+}
+
 // fakeServer is a database/sql connector for a server that fails every
 // dial with fail, or answers the role query (read_only as set) and the
 // migration listing (versions 1 and 2), and refuses everything else.
 type fakeServer struct {
-	fail     error
-	readOnly bool
-	dials    atomic.Int32
-	queries  atomic.Int32
-	writes   atomic.Int32
+	fail      error
+	failFirst int32 // > 0: only the first failFirst dials fail
+	readOnly  bool
+	dials     atomic.Int32
+	queries   atomic.Int32
+	writes    atomic.Int32
 }
 
 func (s *fakeServer) Connect(context.Context) (driver.Conn, error) {
-	s.dials.Add(1)
-	if s.fail != nil {
+	n := s.dials.Add(1)
+	if s.fail != nil && (s.failFirst == 0 || n <= s.failFirst) {
 		return nil, s.fail
 	}
 	return fakeServerConn{s}, nil
