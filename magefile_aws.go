@@ -50,9 +50,11 @@ const (
 	envShowSecret = "TODOMGMT_SHOW_SECRET" // token: also print the app client's secret
 )
 
-// interruptible cancels ctx on Ctrl-C or SIGTERM, so long waits stop cleanly.
+// interruptible cancels ctx on Ctrl-C, SIGTERM or the terminal closing
+// (SIGHUP), so long waits stop and containers are removed: without it
+// those signals kill the process before it cleans up.
 func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }
 
 // samConfig reads regions, stack names and overrides from samconfig.toml.

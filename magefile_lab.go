@@ -9,7 +9,6 @@ import (
 	"io"
 	stdlog "log"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -31,11 +30,6 @@ type Lab mg.Namespace
 // labCleanup bounds the removal of the lab after Ctrl-C: mage gives a
 // target 5 seconds to return once it cancels the context.
 const labCleanup = 4 * time.Second
-
-// labSignals end a lab target cleanly: Ctrl-C, kill, and the terminal
-// closing (SIGHUP), which would otherwise kill the process before it
-// removes its containers.
-var labSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 func labProgress(start time.Time) func(string, ...any) {
 	return func(format string, args ...any) {
@@ -63,7 +57,7 @@ func closeLab(l *lab.Lab) error {
 
 // Up starts the lab (replicating databases, two regional APIs, a front door), prints its URLs and keeps it running until Ctrl-C.
 func (Lab) Up(ctx context.Context) (err error) {
-	ctx, stop := signal.NotifyContext(ctx, labSignals...)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	path := lab.StatePath()
 	if st, err := lab.LoadState(path); err == nil {
@@ -148,7 +142,7 @@ func (Lab) Status(ctx context.Context) error {
 // operateLab runs fn on the lab that lab:up runs, with the real
 // orchestrator asking for a typed confirmation; Ctrl-C cancels ctx.
 func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *failover.Orchestrator) error) error {
-	ctx, stop := signal.NotifyContext(ctx, labSignals...)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	r, err := attachLab(ctx)
 	if err != nil {
@@ -197,7 +191,7 @@ func (Lab) FailoverUnplanned(ctx context.Context) error {
 
 // Drill starts a lab, measures a planned switchover, a failback and an unplanned failover under load with the real orchestrator, prints the table, writes TODOMGMT_DRILL_REPORT (lab-report.json) and removes the lab.
 func (Lab) Drill(ctx context.Context) (err error) {
-	ctx, stop := signal.NotifyContext(ctx, labSignals...)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	cfg := lab.DrillConfig{Printer: failover.TextPrinter{W: os.Stdout}}
 	if cfg.Rounds, err = envInt("TODOMGMT_DRILL_ROUNDS", 1); err != nil {
