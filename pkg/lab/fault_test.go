@@ -104,14 +104,6 @@ func TestFaultMariaDB(t *testing.T) {
 		t.Errorf("Unreplicated(0-1-25) = %d, %v; want 0", n, err)
 	}
 
-	g := func(s string) []mariaGTID {
-		t.Helper()
-		out, err := parseMariaGTIDs(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
 	for _, tt := range []struct {
 		name string
 		// The promoted replica afterwards: its binlog state (with its
@@ -124,7 +116,7 @@ func TestFaultMariaDB(t *testing.T) {
 		{name: "promoted before applying anything new", binlogState: "0-1-20,0-2-30", slavePos: "0-1-20", want: 5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			n, _, err := f.discardedBy(serverState{Flavour: flavourMariaDB, BinlogState: g(tt.binlogState), SlavePos: g(tt.slavePos)})
+			n, _, err := f.discardedBy(serverState{Flavour: flavourMariaDB, BinlogState: mariaGTIDs(t, tt.binlogState), SlavePos: mariaGTIDs(t, tt.slavePos)})
 			if err != nil {
 				t.Fatal(err)
 			}

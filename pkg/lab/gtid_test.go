@@ -41,14 +41,6 @@ func TestMariaPosition(t *testing.T) {
 }
 
 func TestMariaMissing(t *testing.T) {
-	g := func(s string) []mariaGTID {
-		t.Helper()
-		out, err := parseMariaGTIDs(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
 	for _, tt := range []struct {
 		name                          string
 		position, otherState, otherSP string
@@ -96,7 +88,7 @@ func TestMariaMissing(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := mariaMissing(g(tt.position), g(tt.otherState), g(tt.otherSP))
+			got := mariaMissing(mariaGTIDs(t, tt.position), mariaGTIDs(t, tt.otherState), mariaGTIDs(t, tt.otherSP))
 			if got != tt.want {
 				t.Errorf("mariaMissing(%s; %s; %s) = %d, want %d", tt.position, tt.otherState, tt.otherSP, got, tt.want)
 			}
@@ -184,4 +176,14 @@ func TestServerArgs(t *testing.T) {
 			t.Errorf("serverArgs(2) = %q, missing %q", args, want)
 		}
 	}
+}
+
+// mariaGTIDs parses a MariaDB GTID list or fails the test.
+func mariaGTIDs(tb testing.TB, s string) []mariaGTID {
+	tb.Helper()
+	out, err := parseMariaGTIDs(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
