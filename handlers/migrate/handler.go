@@ -39,10 +39,14 @@ type Result struct {
 // runFunc does the work: migrations and the application user.
 type runFunc func(ctx context.Context) (Result, error)
 
+// purgeFunc deletes expired idempotency keys.
+type purgeFunc func(ctx context.Context) (PurgeResult, error)
+
 // handler answers the two kinds of invocation: CloudFormation custom
 // resource events, and direct invokes with {"action": ...}.
 type handler struct {
 	run    runFunc
+	purge  purgeFunc
 	client *http.Client
 	log    *slog.Logger
 	// reserve is the time kept back from the invocation deadline to send
@@ -53,9 +57,10 @@ type handler struct {
 	retryWait time.Duration
 }
 
-func newHandler(run runFunc, log *slog.Logger) *handler {
+func newHandler(run runFunc, purge purgeFunc, log *slog.Logger) *handler {
 	return &handler{
 		run:       run,
+		purge:     purge,
 		client:    &http.Client{Timeout: 10 * time.Second},
 		log:       log,
 		reserve:   10 * time.Second,
@@ -93,10 +98,19 @@ func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		h.log.InfoContext(ctx, "migration done", "status", res.Status, "applied", res.Applied, "newlyApplied", res.NewlyApplied)
 		return res, nil
+	case "purge-idempotency-keys":
+		h.log.InfoContext(ctx, "direct invoke", "action", inv.Action)
+		res, err := bounded(ctx, ctx, h.purge)
+		if err != nil {
+			h.log.ErrorContext(ctx, "purge failed", "err", err)
+			return nil, err
+		}
+		h.log.InfoContext(ctx, "purge done", "status", res.Status, "deleted", res.Deleted, "cutoff", res.Cutoff)
+		return res, nil
 	case "":
-		return nil, errors.New(`unknown event: want a CloudFormation custom resource event or {"action":"migrate"} (or "CREATE_TABLE")`)
+		return nil, errors.New(`unknown event: want a CloudFormation custom resource event or {"action":"migrate"} (or "CREATE_TABLE", "purge-idempotency-keys")`)
 	default:
-		return nil, fmt.Errorf("unknown action %q: want \"migrate\" or \"CREATE_TABLE\"", inv.Action)
+		return nil, fmt.Errorf("unknown action %q: want \"migrate\", \"CREATE_TABLE\" or \"purge-idempotency-keys\"", inv.Action)
 	}
 }
 
@@ -183,13 +197,22 @@ func (h *handler) workContext(ctx context.Context) (context.Context, context.Can
 	return context.WithDeadline(ctx, deadline.Add(-reserve))
 }
 
-// runBounded runs h.run with workCtx and returns when it finishes, panics
-// or workCtx ends, whichever comes first. A run still going after its
-// deadline is abandoned (its queries are cancelled with workCtx).
+// runBounded runs h.run with workCtx, as bounded does.
 func (h *handler) runBounded(ctx, workCtx context.Context) (Result, error) {
+	return bounded(ctx, workCtx, h.run)
+}
+
+// bounded runs fn with workCtx and returns when it finishes, panics or
+// workCtx ends, whichever comes first. A run still going after its
+// deadline is abandoned (its queries are cancelled with workCtx).
+func bounded[T any](ctx, workCtx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	type outcome struct {
-		res Result
+		res T
 		err error
+	}
+	var zero T
+	if fn == nil {
+		return zero, errors.New("this action is not configured in this build")
 	}
 	done := make(chan outcome, 1)
 	go func() {
@@ -198,7 +221,7 @@ func (h *handler) runBounded(ctx, workCtx context.Context) (Result, error) {
 				done <- outcome{err: fmt.Errorf("panic: %v", r)}
 			}
 		}()
-		res, err := h.run(workCtx)
+		res, err := fn(workCtx)
 		done <- outcome{res, err}
 	}()
 	select {
@@ -206,9 +229,9 @@ func (h *handler) runBounded(ctx, workCtx context.Context) (Result, error) {
 		return o.res, o.err
 	case <-workCtx.Done():
 		if errors.Is(workCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			return Result{}, errors.New("timed out: stopped early to leave time for the answer")
+			return zero, errors.New("timed out: stopped early to leave time for the answer")
 		}
-		return Result{}, fmt.Errorf("stopped: %w", workCtx.Err())
+		return zero, fmt.Errorf("stopped: %w", workCtx.Err())
 	}
 }
 

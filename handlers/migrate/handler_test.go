@@ -97,7 +97,7 @@ func okRun(context.Context) (Result, error) {
 }
 
 func testHandler(run runFunc) *handler {
-	h := newHandler(run, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := newHandler(run, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	h.retryWait = time.Millisecond
 	return h
 }
@@ -291,6 +291,72 @@ func TestDirectInvoke(t *testing.T) {
 			out, err := testHandler(f.run).Handle(context.Background(), json.RawMessage(tt.event))
 			if got := f.calls.Load(); got != tt.wantRuns {
 				t.Errorf("ran %d times, want %d", got, tt.wantRuns)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("got error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, out); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDirectInvokePurge: the purge action runs the purge (never the
+// migration) and answers with its result, its errors and panics as errors.
+func TestDirectInvokePurge(t *testing.T) {
+	cutoff := time.Date(2026, 3, 3, 5, 0, 0, 0, time.UTC)
+	okPurge := func(context.Context) (PurgeResult, error) {
+		return PurgeResult{Status: "ok", Message: "deleted 3 idempotency keys", Deleted: 3, Cutoff: cutoff, Retention: "24h0m0s"}, nil
+	}
+	for _, tt := range []struct {
+		name       string
+		event      string
+		purge      purgeFunc
+		wantPurges int32
+		wantErr    string
+		want       any
+	}{
+		{name: "purge", event: `{"action":"purge-idempotency-keys"}`, purge: okPurge, wantPurges: 1,
+			want: PurgeResult{Status: "ok", Message: "deleted 3 idempotency keys", Deleted: 3, Cutoff: cutoff, Retention: "24h0m0s"}},
+		{name: "any case", event: `{"action":" Purge-Idempotency-KEYS "}`, purge: okPurge, wantPurges: 1,
+			want: PurgeResult{Status: "ok", Message: "deleted 3 idempotency keys", Deleted: 3, Cutoff: cutoff, Retention: "24h0m0s"}},
+		{name: "skipped", event: `{"action":"purge-idempotency-keys"}`, wantPurges: 1,
+			purge: func(context.Context) (PurgeResult, error) {
+				return PurgeResult{Status: "skipped", Message: MsgSkippedNoWriter, Cutoff: cutoff, Retention: "24h0m0s"}, nil
+			},
+			want: PurgeResult{Status: "skipped", Message: MsgSkippedNoWriter, Cutoff: cutoff, Retention: "24h0m0s"}},
+		{name: "purge error", event: `{"action":"purge-idempotency-keys"}`, wantPurges: 1, wantErr: "boom",
+			purge: func(context.Context) (PurgeResult, error) { return PurgeResult{}, errors.New("boom") }},
+		{name: "purge panic", event: `{"action":"purge-idempotency-keys"}`, wantPurges: 1, wantErr: "panic",
+			purge: func(context.Context) (PurgeResult, error) { panic("boom") }},
+		{name: "not configured", event: `{"action":"purge-idempotency-keys"}`, wantErr: "not configured"},
+		{name: "unknown action names it", event: `{"action":"purge"}`, purge: okPurge, wantErr: "purge-idempotency-keys"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var purges atomic.Int32
+			var purge purgeFunc
+			if tt.purge != nil {
+				purge = func(ctx context.Context) (PurgeResult, error) {
+					purges.Add(1)
+					return tt.purge(ctx)
+				}
+			}
+			run := &fakeRun{fn: okRun}
+			h := testHandler(run.run)
+			h.purge = purge
+			out, err := h.Handle(context.Background(), json.RawMessage(tt.event))
+			if got := purges.Load(); got != tt.wantPurges {
+				t.Errorf("purged %d times, want %d", got, tt.wantPurges)
+			}
+			if got := run.calls.Load(); got != 0 {
+				t.Errorf("migrated %d times, want 0", got)
 			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

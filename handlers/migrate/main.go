@@ -8,10 +8,15 @@
 //     it always PUTs SUCCESS or FAILED to the ResponseURL, also on error,
 //     panic or an approaching timeout;
 //   - a direct invoke {"action":"migrate"} or the original sample's
-//     {"action":"CREATE_TABLE"}: it runs and returns the result as JSON.
+//     {"action":"CREATE_TABLE"}: it runs and returns the result as JSON;
+//   - a direct invoke {"action":"purge-idempotency-keys"} (hourly, from an
+//     EventBridge schedule): it deletes the idempotency keys older than
+//     TODOMGMT_IDEMPOTENCY_RETENTION (default 24h, at least 1h) on the
+//     writer, without retrying a database that does not answer, and
+//     returns how many it deleted and the cutoff.
 //
-// In a region without a writer (a global database's secondary) it changes
-// nothing and reports a success: "skipped: read-only replica" when the
+// In a region without a writer (a global database's secondary) a migration
+// or purge changes nothing and reports a success: "skipped: read-only replica" when the
 // read/write endpoint reaches a read-only server, and "skipped: read-only
 // replica (no writer in this region)" when the read/write endpoint refuses
 // the connection (RDS Proxy with no writer behind it) and the read-only
@@ -20,7 +25,8 @@
 //
 // Configuration: pkg/dbconn's TODOMGMT_DB_* (TODOMGMT_DB_USER is the master
 // user here; TODOMGMT_DB_READER_HOST the proxy's read-only endpoint),
-// TODOMGMT_APP_USER and TODOMGMT_APP_SECRET_ARN.
+// TODOMGMT_APP_USER, TODOMGMT_APP_SECRET_ARN and
+// TODOMGMT_IDEMPOTENCY_RETENTION.
 package main
 
 import (
@@ -32,7 +38,8 @@ import (
 )
 
 func main() {
-	h := newHandler(newMigrator(os.Getenv).Run, newLogger(os.Getenv))
+	m := newMigrator(os.Getenv)
+	h := newHandler(m.Run, m.Purge, newLogger(os.Getenv))
 	lambda.Start(h.Handle)
 }
 

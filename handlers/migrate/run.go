@@ -39,6 +39,8 @@ type migrator struct {
 	// cannot be connected to (0: no retry); pause waits d or until ctx ends.
 	retryFor time.Duration
 	pause    func(ctx context.Context, d time.Duration) error
+	// now is the clock the purge's cutoff is computed from.
+	now func() time.Time
 }
 
 // DefaultRetryFor is how long a run keeps retrying a database it cannot
@@ -65,6 +67,7 @@ func newMigrator(getenv func(string) string) *migrator {
 		open:     dbconn.Open,
 		retryFor: DefaultRetryFor,
 		pause:    sleep,
+		now:      time.Now,
 	}
 }
 
@@ -124,30 +127,12 @@ func (m *migrator) Run(ctx context.Context) (Result, error) {
 	var waited time.Duration
 	for attempt, wait := 1, time.Second; ; attempt, wait = attempt+1, min(2*wait, maxRetryPause) {
 		newly, err = mysql.ApplyMigrations(ctx, db)
-		if errors.Is(err, mysql.ErrReadOnly) {
-			return skipped(ctx, db, MsgSkippedReadOnly), nil
+		w := findWriter(ctx, pools, cfg.ReaderHost, err)
+		if w.skip != "" {
+			return skipped(ctx, w.answered, w.skip), nil
 		}
-		var cerr *dbconn.ConnectError
-		if !errors.As(err, &cerr) {
+		if err = w.err; !w.retry {
 			break
-		}
-		if pools.Reader != nil {
-			// In a global database's secondary region RDS Proxy's
-			// read/write endpoint has no writer behind it and refuses the
-			// connection. Ask the read-only endpoint: a read-only server
-			// there means this region has nothing to migrate (replication
-			// brings the schema). Anything else is the outage it looks like.
-			pctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
-			ro, rerr := mysql.ServerReadOnly(pctx, pools.Reader)
-			cancel()
-			switch {
-			case rerr == nil && ro:
-				return skipped(ctx, pools.Reader, MsgSkippedNoWriter), nil
-			case rerr == nil:
-				return Result{}, fmt.Errorf("%w (the reader endpoint %s answers, but its server is writable)", err, cfg.ReaderHost)
-			default:
-				err = fmt.Errorf("%w (the reader endpoint %s does not answer either: %v)", err, cfg.ReaderHost, rerr)
-			}
 		}
 		// Nothing answers yet: a proxy whose target is still registering,
 		// or an outage. Retry while the budget lasts.
@@ -191,6 +176,54 @@ func (m *migrator) Run(ctx context.Context) (Result, error) {
 	res.AppUser = user
 	res.Message += "; app user " + user + " ensured"
 	return res, nil
+}
+
+// writerVerdict is what an operation's error on the writer pool says
+// about the region: skip is set (to MsgSkippedReadOnly or
+// MsgSkippedNoWriter) when the region has no writer, answered being the
+// read-only pool that told; otherwise err is the operation's error, if
+// any, and retry says that nothing answered at all (worth retrying while
+// a proxy target registers).
+type writerVerdict struct {
+	skip     string
+	answered *sql.DB
+	err      error
+	retry    bool
+}
+
+// findWriter judges err, the result of an operation on pools.Writer. The
+// region has no writer when the writer endpoint's server is read-only
+// (mysql.ErrReadOnly), or when the writer endpoint could not be connected
+// to and the reader endpoint (readerHost, pools.Reader) answers with a
+// read-only server. A writer endpoint that fails while no reader answers
+// as read-only is an error.
+func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost string, err error) writerVerdict {
+	if errors.Is(err, mysql.ErrReadOnly) {
+		return writerVerdict{skip: MsgSkippedReadOnly, answered: pools.Writer}
+	}
+	var cerr *dbconn.ConnectError
+	if !errors.As(err, &cerr) {
+		return writerVerdict{err: err}
+	}
+	if pools.Reader != nil {
+		// In a global database's secondary region RDS Proxy's read/write
+		// endpoint has no writer behind it and refuses the connection. Ask
+		// the read-only endpoint: a read-only server there means this
+		// region has nothing to do (replication brings the schema and the
+		// data). Anything else is the outage it looks like.
+		pctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
+		ro, rerr := mysql.ServerReadOnly(pctx, pools.Reader)
+		cancel()
+		switch {
+		case rerr == nil && ro:
+			return writerVerdict{skip: MsgSkippedNoWriter, answered: pools.Reader}
+		case rerr == nil:
+			return writerVerdict{err: fmt.Errorf("%w (the reader endpoint %s answers, but its server is writable)", err, readerHost)}
+		default:
+			err = fmt.Errorf("%w (the reader endpoint %s does not answer either: %v)", err, readerHost, rerr)
+		}
+	}
+	return writerVerdict{err: err, retry: true}
 }
 
 // skipped is the result of a run that found no writer; Applied is what

@@ -272,12 +272,14 @@ func TestRunStopsWaitingWithItsContext(t *testing.T) {
 }
 
 // fakeServer is a database/sql connector for a server that fails every
-// dial with fail, or answers the role query (read_only as set) and the
-// migration listing (versions 1 and 2), and refuses everything else.
+// dial with fail, or answers the role query (read_only as set), the
+// migration listing (versions 1 and 2) and, when writable, the purge of
+// idempotency keys (keys of them), and refuses everything else.
 type fakeServer struct {
 	fail      error
 	failFirst int32 // > 0: only the first failFirst dials fail
 	readOnly  bool
+	keys      atomic.Int64 // idempotency keys the purge finds
 	dials     atomic.Int32
 	queries   atomic.Int32
 	writes    atomic.Int32
@@ -301,9 +303,14 @@ func (fakeServerConn) Prepare(string) (driver.Stmt, error) {
 func (fakeServerConn) Close() error              { return nil }
 func (fakeServerConn) Begin() (driver.Tx, error) { return nil, errors.New("fake: no transactions") }
 
-func (c fakeServerConn) ExecContext(context.Context, string, []driver.NamedValue) (driver.Result, error) {
+func (c fakeServerConn) ExecContext(_ context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c.s.writes.Add(1)
-	return nil, &gomysql.MySQLError{Number: 1290, Message: "read-only"}
+	if c.s.readOnly || !strings.HasPrefix(query, "DELETE FROM idempotency_keys") {
+		return nil, &gomysql.MySQLError{Number: 1290, Message: "read-only"}
+	}
+	n := min(c.s.keys.Load(), args[1].Value.(int64))
+	c.s.keys.Add(-n)
+	return driver.RowsAffected(n), nil
 }
 
 func (c fakeServerConn) QueryContext(_ context.Context, query string, _ []driver.NamedValue) (driver.Rows, error) {
