@@ -82,7 +82,7 @@ var Checks = []Check{
 	{"frontdoor", "CloudFront mode: KeyValueStore, cloudfront-js-2.0 viewer-request function (code = frontdoor/router.js), both regional origins by region id, caching disabled, AllViewerExceptHostHeader", checkFrontDoor},
 	{"route53", "Route 53 mode: regional custom domain per region, failover records whose alias zone matches their target, the PRIMARY health check follows the standby region's routing alarm", checkRoute53},
 	{"alarms", "alarms on API 5xx, Lambda errors and throttles of the API function, proxy connection failures, secondary replication lag, each with the dimensions of the resource it watches", checkAlarms},
-	{"migration", "the migration custom resource exists in both roles, after the database path is ready, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret", checkMigration},
+	{"migration", "the migration custom resource exists in both roles, after the database path is ready, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret, and the migrate function purges idempotency keys hourly", checkMigration},
 	{"samconfig", "samconfig.toml environments match the template's parameters and each other", checkSamConfig},
 	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", checkEnvJSON},
 }

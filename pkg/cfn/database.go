@@ -1,6 +1,7 @@
 package cfn
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -376,6 +377,64 @@ func checkMigration(in *Input, r *report) {
 			r.add(where, "ServiceTimeout %d s must exceed the function's Timeout %d s, or CloudFormation gives up while the run still works", st, timeout)
 		}
 		checkMigrateReach(d, r, fw, fn)
+		checkPurgeSchedule(d, r, fn)
+	}
+}
+
+// PurgeAction is the direct-invoke action of handlers/migrate that deletes
+// expired idempotency keys; PurgeSchedule is how often it runs.
+const (
+	PurgeAction   = "purge-idempotency-keys"
+	PurgeSchedule = "rate(1 hour)"
+)
+
+// scheduleEventProps are the properties of SAM's function event Type:
+// Schedule (an EventBridge rule).
+var scheduleEventProps = []string{"DeadLetterConfig", "Description", "Enabled", "Input", "Name", "RetryPolicy", "Schedule", "State"}
+
+// checkPurgeSchedule: idempotency keys expire only through the purge, so
+// every stack's migrate function (mig) has exactly one enabled hourly
+// Schedule event whose Input is the purge action (the passive region's run
+// skips), and no other function is sent that action, which only
+// handlers/migrate understands.
+func checkPurgeSchedule(d *Deployment, r *report, mig *Resource) {
+	found := 0
+	for _, fn := range d.OfType("AWS::Serverless::Function") {
+		events := fn.Prop("Events")
+		for _, ev := range keys(events) {
+			e := get(events, ev)
+			if typ, _ := str(get(e, "Type")); typ != "Schedule" {
+				continue
+			}
+			where := d.Scenario.Name + ": Resources." + fn.Name + ".Events." + ev
+			p := get(e, "Properties")
+			for _, k := range keys(p) {
+				if !slices.Contains(scheduleEventProps, k) {
+					r.add(where, "%s is not a property of a SAM Schedule event (%v)", k, scheduleEventProps)
+				}
+			}
+			input, _ := str(get(p, "Input"))
+			var inv struct {
+				Action string `json:"action"`
+			}
+			if json.Unmarshal([]byte(input), &inv) != nil || !strings.EqualFold(strings.TrimSpace(inv.Action), PurgeAction) {
+				continue
+			}
+			if fn.Name != mig.Name {
+				r.add(where, "the %s schedule must target the migrate function %s, not %s", PurgeAction, mig.Name, fn.Name)
+				continue
+			}
+			found++
+			if v := mustStr(get(p, "Schedule")); v != PurgeSchedule {
+				r.add(where, "Schedule %q, want %s", v, PurgeSchedule)
+			}
+			if v := mustStr(get(p, "Enabled")); v == "false" || strings.EqualFold(mustStr(get(p, "State")), "DISABLED") {
+				r.add(where, "the %s schedule is disabled: idempotency keys would never expire", PurgeAction)
+			}
+		}
+	}
+	if found != 1 {
+		r.add(d.Scenario.Name+": Resources."+mig.Name, `want one Schedule event with Input {"action":%q} (idempotency keys expire only through it), got %d`, PurgeAction, found)
 	}
 }
 

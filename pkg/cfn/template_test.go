@@ -961,6 +961,23 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		{"migration served by the API function", "migration", "ServiceToken", func(tb testing.TB, in *Input) {
 			setAt(tb, in, "Migration", []string{"Properties", "ServiceToken"}, "!GetAtt ApiFunction.Arn")
 		}},
+		{"no purge schedule", "migration", `Resources.MigrateFunction: want one Schedule event with Input {"action":"purge-idempotency-keys"}`, func(tb testing.TB, in *Input) {
+			delAt(tb, in, "MigrateFunction", "Properties", "Events")
+		}},
+		{"purge schedule on the API function", "migration", "schedule must target the migrate function MigrateFunction, not ApiFunction", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "ApiFunction", []string{"Properties", "Events", "Purge"},
+				`{Type: Schedule, Properties: {Schedule: rate(1 hour), Input: '{"action":"purge-idempotency-keys"}'}}`)
+			delAt(tb, in, "MigrateFunction", "Properties", "Events")
+		}},
+		{"purge runs daily", "migration", `Schedule "rate(1 day)", want rate(1 hour)`, func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MigrateFunction", []string{"Properties", "Events", "PurgeIdempotencyKeys", "Properties", "Schedule"}, "rate(1 day)")
+		}},
+		{"purge schedule disabled", "migration", "schedule is disabled", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MigrateFunction", []string{"Properties", "Events", "PurgeIdempotencyKeys", "Properties", "Enabled"}, "false")
+		}},
+		{"purge schedule with a CloudFormation property name", "migration", "ScheduleExpression is not a property of a SAM Schedule event", func(tb testing.TB, in *Input) {
+			setAt(tb, in, "MigrateFunction", []string{"Properties", "Events", "PurgeIdempotencyKeys", "Properties", "ScheduleExpression"}, "rate(1 hour)")
+		}},
 
 		// samconfig
 		{"override names no parameter", "samconfig", "VpcCIDR, which is not a template parameter", func(tb testing.TB, in *Input) {
