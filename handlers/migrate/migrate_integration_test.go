@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -13,7 +14,9 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
+	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
+	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // TestMigrateFunctionAgainstMySQL drives the real handler and migrator
@@ -48,6 +51,7 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 		return &fakeSecrets{arn: testARN, value: `{"username":"todo_app","password":"app-Secret-1"}`}, nil
 	}
 	h := testHandler(m.Run)
+	h.purge = m.Purge
 	srv := newCFNServer(t)
 
 	invoke := func(t *testing.T, requestType, physicalID string) cfnResponse {
@@ -92,6 +96,110 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 		res, ok := out.(Result)
 		if !ok || res.Status != "ok" || len(res.Applied) != 2 || len(res.NewlyApplied) != 0 {
 			t.Errorf("got %+v, want status ok with 2 applied, none new", out)
+		}
+	})
+
+	t.Run("purge deletes expired keys only, in batches", func(t *testing.T) {
+		// The subtests below expect no todos.
+		defer root.ExecContext(context.Background(), "DELETE FROM todos")
+		defer root.ExecContext(context.Background(), "DELETE FROM idempotency_keys")
+		store := mysql.New(root)
+		create := func(t *testing.T, key string) todo.Created {
+			t.Helper()
+			got, err := store.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "task " + key}, IdempotencyKey: key})
+			if err != nil {
+				t.Fatalf("Create(%s): %v", key, err)
+			}
+			return got
+		}
+		expired, kept := create(t, "expired-key"), create(t, "kept-key")
+		// More expired keys than one DELETE removes, and the first key
+		// backdated past the retention; "kept-key" stays recent.
+		const bulk = 2*mysql.PurgeBatch + 5
+		var values []string
+		var args []any
+		old := time.Now().UTC().Add(-48 * time.Hour)
+		for i := range bulk {
+			values = append(values, "(?, ?, ?)")
+			args = append(args, fmt.Sprintf("bulk-%d", i), strings.Repeat("0", 64), old)
+		}
+		if _, err := root.ExecContext(ctx, "INSERT INTO idempotency_keys (idempotency_key, fingerprint, created_at) VALUES "+strings.Join(values, ","), args...); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := root.ExecContext(ctx, "UPDATE idempotency_keys SET created_at = ? WHERE idempotency_key = 'expired-key'", old); err != nil {
+			t.Fatal(err)
+		}
+
+		out, err := h.Handle(ctx, json.RawMessage(`{"action":"Purge-Idempotency-Keys"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, ok := out.(PurgeResult)
+		if !ok || res.Status != "ok" || res.Deleted != bulk+1 || res.Retention != "24h0m0s" {
+			t.Fatalf("got %+v, want status ok, %d deleted, retention 24h", out, bulk+1)
+		}
+		if age := time.Since(res.Cutoff); age < 24*time.Hour || age > 25*time.Hour {
+			t.Errorf("cutoff %s is %s ago, want 24h ago", res.Cutoff, age)
+		}
+		var left []string
+		rows, err := root.QueryContext(ctx, "SELECT idempotency_key FROM idempotency_keys ORDER BY idempotency_key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			left = append(left, k)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(left, ",") != "kept-key" {
+			t.Errorf("keys left %v, want [kept-key]", left)
+		}
+
+		// A purged key is new again; a kept one still replays.
+		if got := create(t, "expired-key"); got.Replayed || got.Todo.ID == expired.Todo.ID {
+			t.Errorf("purged key: got %+v, want a new todo (not %d)", got, expired.Todo.ID)
+		}
+		if got := create(t, "kept-key"); !got.Replayed || got.Todo.ID != kept.Todo.ID {
+			t.Errorf("kept key: got %+v, want a replay of todo %d", got, kept.Todo.ID)
+		}
+
+		// Nothing left to purge.
+		out, err = h.Handle(ctx, json.RawMessage(`{"action":"purge-idempotency-keys"}`))
+		if res, ok := out.(PurgeResult); err != nil || !ok || res.Status != "ok" || res.Deleted != 0 {
+			t.Errorf("second purge: got %+v, %v; want ok, 0 deleted", out, err)
+		}
+	})
+
+	t.Run("purge on a read-only server is skipped", func(t *testing.T) {
+		defer root.ExecContext(context.Background(), "DELETE FROM idempotency_keys")
+		if _, err := root.ExecContext(ctx, "INSERT INTO idempotency_keys (idempotency_key, fingerprint, created_at) VALUES ('ro-expired', ?, ?)", strings.Repeat("0", 64), time.Now().UTC().Add(-48*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := root.ExecContext(ctx, "SET GLOBAL read_only = 1"); err != nil {
+			t.Fatal(err)
+		}
+		defer root.ExecContext(context.Background(), "SET GLOBAL read_only = 0")
+		out, err := h.Handle(ctx, json.RawMessage(`{"action":"purge-idempotency-keys"}`))
+		if res, ok := out.(PurgeResult); err != nil || !ok || res.Status != "skipped" || res.Message != MsgSkippedReadOnly || res.Deleted != 0 {
+			t.Errorf("got %+v, %v; want skipped, %q, 0 deleted", out, err, MsgSkippedReadOnly)
+		}
+	})
+
+	t.Run("purge of an unreachable database fails without waiting", func(t *testing.T) {
+		env[dbconn.EnvDSN] = "root:x@tcp(127.0.0.1:1)/todomgmt?timeout=1s"
+		defer func() { env[dbconn.EnvDSN] = c.RootDSN(c.Database()) }()
+		saved := m.pause
+		defer func() { m.pause = saved }()
+		paused := 0
+		m.pause = func(context.Context, time.Duration) error { paused++; return nil }
+		if _, err := h.Handle(ctx, json.RawMessage(`{"action":"purge-idempotency-keys"}`)); err == nil || paused != 0 {
+			t.Errorf("got error %v after %d pauses, want an error and no pause", err, paused)
 		}
 	})
 
