@@ -292,18 +292,7 @@ func TestDirectInvoke(t *testing.T) {
 			if got := f.calls.Load(); got != tt.wantRuns {
 				t.Errorf("ran %d times, want %d", got, tt.wantRuns)
 			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("got error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Handle: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, out); diff != "" {
-				t.Errorf("result (-want +got):\n%s", diff)
-			}
+			checkHandled(t, out, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -358,19 +347,26 @@ func TestDirectInvokePurge(t *testing.T) {
 			if got := run.calls.Load(); got != 0 {
 				t.Errorf("migrated %d times, want 0", got)
 			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("got error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Handle: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, out); diff != "" {
-				t.Errorf("result (-want +got):\n%s", diff)
-			}
+			checkHandled(t, out, err, tt.want, tt.wantErr)
 		})
+	}
+}
+
+// checkHandled compares what Handle returned with want, or, when wantErr
+// is set, checks the error contains it.
+func checkHandled(tb testing.TB, out any, err error, want any, wantErr string) {
+	tb.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			tb.Errorf("got error %v, want one containing %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		tb.Fatalf("Handle: %v", err)
+	}
+	if diff := cmp.Diff(want, out); diff != "" {
+		tb.Errorf("result (-want +got):\n%s", diff)
 	}
 }
 
