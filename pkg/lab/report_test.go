@@ -30,14 +30,6 @@ func scenarioFor(name string, gap time.Duration, lost, dups int, unrepl *int64, 
 
 func ptr[T any](v T) *T { return &v }
 
-func targetsByGoal(r Report) map[string]Target {
-	out := map[string]Target{}
-	for _, t := range r.Targets {
-		out[t.Scenario+": "+t.Goal] = t
-	}
-	return out
-}
-
 func TestReportTargets(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
