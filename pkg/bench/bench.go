@@ -20,6 +20,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
 	apievents "github.com/todomgmt/todomgmt/events"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
@@ -255,7 +257,7 @@ func startMySQL(ctx context.Context, image string) (*benchDB, error) {
 		Image:    image,
 		Database: benchSchema,
 		Labels:   map[string]string{"org.todomgmt.bench": fmt.Sprint(os.Getpid())},
-		Logger:   quietLogger{},
+		Logger:   tclog.NewNoopLogger(), // drop testcontainers' progress lines
 	})
 	if err != nil {
 		return nil, err
@@ -286,8 +288,3 @@ func (db *benchDB) close() {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 	}
 }
-
-// quietLogger drops testcontainers' progress lines.
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...any) {}
