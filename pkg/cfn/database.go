@@ -457,18 +457,8 @@ func checkMigrateReach(d *Deployment, r *report, where string, fn *Resource) {
 	if !held || d.Resource(secret) == nil {
 		r.add(where, "TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack that %s holds (this region's copy)", proxy.Name)
 	}
-	fnSGs := map[string]bool{}
-	for _, g := range items(fn.Prop("VpcConfig", "SecurityGroupIds")) {
-		if name, ok := refTarget(g); ok {
-			fnSGs[name] = true
-		}
-	}
-	proxySGs := map[string]bool{}
-	for _, g := range items(proxy.Prop("VpcSecurityGroupIds")) {
-		if name, ok := refTarget(g); ok {
-			proxySGs[name] = true
-		}
-	}
+	fnSGs := refSet(fn.Prop("VpcConfig", "SecurityGroupIds"))
+	proxySGs := refSet(proxy.Prop("VpcSecurityGroupIds"))
 	for _, in := range d.OfType("AWS::EC2::SecurityGroupIngress") {
 		g, _ := refTarget(in.Prop("GroupId"))
 		src, _ := refTarget(in.Prop("SourceSecurityGroupId"))

@@ -2,6 +2,7 @@ package cfn
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -123,37 +124,21 @@ func checkSecurityGroups(in *Input, r *report) {
 			add(g, typ == "AWS::EC2::SecurityGroupIngress", res.Properties, "Resources."+res.Name)
 		}
 	}
-	refsIn := func(n *yaml.Node) map[string]bool {
-		m := map[string]bool{}
-		for _, it := range items(n) {
-			if g, ok := refTarget(it); ok {
-				m[g] = true
-			}
-		}
-		return m
-	}
 	cluster, proxy, endpoint, fnSGs, apiSGs := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, res := range t.ResourcesOfType("AWS::RDS::DBCluster") {
-		for g := range refsIn(res.Prop("VpcSecurityGroupIds")) {
-			cluster[g] = true
-		}
+		maps.Copy(cluster, refSet(res.Prop("VpcSecurityGroupIds")))
 	}
 	for _, res := range append(t.ResourcesOfType("AWS::RDS::DBProxy"), t.ResourcesOfType("AWS::RDS::DBProxyEndpoint")...) {
-		for g := range refsIn(res.Prop("VpcSecurityGroupIds")) {
-			proxy[g] = true
-		}
+		maps.Copy(proxy, refSet(res.Prop("VpcSecurityGroupIds")))
 	}
 	for _, res := range t.ResourcesOfType("AWS::EC2::VPCEndpoint") {
-		for g := range refsIn(res.Prop("SecurityGroupIds")) {
-			endpoint[g] = true
-		}
+		maps.Copy(endpoint, refSet(res.Prop("SecurityGroupIds")))
 	}
 	for _, fn := range t.ResourcesOfType("AWS::Serverless::Function") {
-		for g := range refsIn(fn.Prop("VpcConfig", "SecurityGroupIds")) {
-			fnSGs[g] = true
-			if len(apiEvents(fn)) > 0 {
-				apiSGs[g] = true
-			}
+		sgs := refSet(fn.Prop("VpcConfig", "SecurityGroupIds"))
+		maps.Copy(fnSGs, sgs)
+		if len(apiEvents(fn)) > 0 {
+			maps.Copy(apiSGs, sgs)
 		}
 	}
 	if len(cluster) == 0 || len(proxy) == 0 {

@@ -244,6 +244,18 @@ func refTarget(n *yaml.Node) (string, bool) {
 	return str(arg)
 }
 
+// refSet returns the targets of the Refs among the items of n (a list or
+// a single value), such as a resource's security group ids.
+func refSet(n *yaml.Node) map[string]bool {
+	m := map[string]bool{}
+	for _, it := range items(n) {
+		if name, ok := refTarget(it); ok {
+			m[name] = true
+		}
+	}
+	return m
+}
+
 // getAttTarget returns resource and attribute of {Fn::GetAtt: [r, a]}.
 func getAttTarget(n *yaml.Node) (res, attr string, ok bool) {
 	f, arg, isFn := intrinsic(n)
