@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	stdlog "log"
 	"os"
 	"syscall"
 	"time"
@@ -41,8 +39,8 @@ func labProgress(start time.Time) func(string, ...any) {
 // the MySQL driver's notes about connections it discards (expected when a
 // server is killed or demoted), out of the lab targets' output.
 func quietTestcontainers() {
-	tclog.SetDefault(stdlog.New(io.Discard, "", 0))
-	_ = mysql.SetLogger(stdlog.New(io.Discard, "", 0))
+	tclog.SetDefault(tclog.NewNoopLogger())
+	_ = mysql.SetLogger(&mysql.NopLogger{})
 }
 
 func closeLab(l *lab.Lab) error {

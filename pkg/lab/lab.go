@@ -37,6 +37,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -198,7 +199,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 				Args:           serverArgs(serverID, alias),
 				Labels:         map[string]string{LabelLab: runID, LabelRegion: region},
 				StartupTimeout: 3 * time.Minute,
-				Logger:         quietLogger{},
+				Logger:         tclog.NewNoopLogger(),
 			})
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", region, err)
@@ -381,8 +382,3 @@ func (l *Lab) removeContainers(ctx context.Context) error {
 	_, err = removeLabelled(ctx, cli, LabelLab+"="+l.state.RunID)
 	return err
 }
-
-// quietLogger drops testcontainers' progress lines.
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...any) {}

@@ -408,7 +408,7 @@ func (s *pingStrategy) try(ctx context.Context, target wait.StrategyTarget) erro
 	cfg.WriteTimeout = 5 * time.Second
 	// The server drops connections while it initialises; the driver would
 	// log each of them.
-	cfg.Logger = nopLogger{}
+	cfg.Logger = &mysql.NopLogger{}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return err
@@ -420,10 +420,6 @@ func (s *pingStrategy) try(ctx context.Context, target wait.StrategyTarget) erro
 	var one int
 	return db.QueryRowContext(actx, "SELECT 1").Scan(&one)
 }
-
-type nopLogger struct{}
-
-func (nopLogger) Print(...any) {}
 
 // Pause freezes the container's processes (docker pause): connections stay
 // open but nothing answers, like a network partition or a hung server.
