@@ -2,20 +2,18 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/logformat"
 )
 
 // The environment variables this function reads besides pkg/dbconn's.
 const (
 	envRegion         = "TODOMGMT_REGION"
 	envRequestTimeout = "TODOMGMT_REQUEST_TIMEOUT"
-	envLogFormat      = "TODOMGMT_LOG_FORMAT"
 )
 
 // config is the function's configuration.
@@ -35,18 +33,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Region:         firstNonEmpty(getenv(envRegion), getenv("AWS_REGION"), "local"),
 		RequestTimeout: httpapi.DefaultRequestTimeout,
-		LogFormat:      "text",
+		LogFormat:      logformat.Default(getenv),
 		SAMLocal:       getenv("AWS_SAM_LOCAL") == "true",
 	}
-	if getenv("AWS_LAMBDA_FUNCTION_NAME") != "" {
-		c.LogFormat = "json"
-	}
-	switch f := strings.TrimSpace(getenv(envLogFormat)); f {
+	switch f := strings.TrimSpace(getenv(logformat.Env)); f {
 	case "":
 	case "json", "text":
 		c.LogFormat = f
 	default:
-		return c, fmt.Errorf("%s: %q is neither json nor text", envLogFormat, f)
+		return c, fmt.Errorf("%s: %q is neither json nor text", logformat.Env, f)
 	}
 	if v := strings.TrimSpace(getenv(envRequestTimeout)); v != "" {
 		d, err := time.ParseDuration(v)
@@ -61,14 +56,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.DB = db
 	return c, nil
-}
-
-// newLogger returns a slog logger in the given format ("json" or "text").
-func newLogger(w io.Writer, format string) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -25,13 +25,14 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
 	"github.com/todomgmt/todomgmt/pkg/httpapi/apigw"
+	"github.com/todomgmt/todomgmt/pkg/logformat"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 func main() {
 	cfg, err := loadConfig(os.Getenv)
-	logger := newLogger(os.Stdout, cfg.LogFormat)
+	logger := logformat.New(os.Stdout, cfg.LogFormat)
 	if err != nil {
 		logger.Error("configuration", "err", err)
 		os.Exit(1)

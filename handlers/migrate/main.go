@@ -35,6 +35,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/todomgmt/todomgmt/pkg/logformat"
 )
 
 func main() {
@@ -44,14 +46,12 @@ func main() {
 }
 
 // newLogger logs JSON in Lambda (or when TODOMGMT_LOG_FORMAT=json), text
-// otherwise.
+// otherwise. Unlike the API, which refuses an unknown format at init, it
+// reads the value case-insensitively and takes an unknown one for text.
 func newLogger(getenv func(string) string) *slog.Logger {
-	format := strings.ToLower(getenv("TODOMGMT_LOG_FORMAT"))
-	if format == "" && getenv("AWS_LAMBDA_FUNCTION_NAME") != "" {
-		format = "json"
+	format := strings.ToLower(getenv(logformat.Env))
+	if format == "" {
+		format = logformat.Default(getenv)
 	}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	}
-	return slog.New(slog.NewTextHandler(os.Stdout, nil))
+	return logformat.New(os.Stdout, format)
 }
