@@ -516,14 +516,7 @@ func (d *Destroyer) writeKept(live map[string]*keptRegion) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
+	return writeFileAtomic(p, b)
 }
 
 // ClusterIdentifier is the identifier template.yaml gives the cluster of

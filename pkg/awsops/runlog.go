@@ -36,20 +36,13 @@ func (f RunFile) LastRun(context.Context) (failover.RunRecord, bool, error) {
 	return r, true, nil
 }
 
-// RecordRun replaces the record (write to a temporary file, then rename).
+// RecordRun replaces the record (writeFileAtomic).
 func (f RunFile) RecordRun(_ context.Context, r failover.RunRecord) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
-		return err
-	}
-	tmp := f.Path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, f.Path)
+	return writeFileAtomic(f.Path, append(b, '\n'))
 }
 
 // Clear removes the record: destroy calls it, since a new deployment

@@ -85,15 +85,22 @@ func (s *Stacks) save(st Stack, now time.Time) {
 	if err != nil {
 		return
 	}
-	p := s.savedPath(st.Region, st.Name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return
+	_ = writeFileAtomic(s.savedPath(st.Region, st.Name), b)
+}
+
+// writeFileAtomic writes b to path through a temporary file and a rename,
+// so a reader never sees half a file; the directory is created (private)
+// when missing. The cache files (saved stacks, the last run, what destroy
+// kept) all go through it.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
 	}
-	tmp := p + ".tmp"
+	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return
+		return err
 	}
-	_ = os.Rename(tmp, p)
+	return os.Rename(tmp, path)
 }
 
 // forget drops the saved description of a stack that no longer exists.
