@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/cfn"
 )
@@ -91,7 +92,7 @@ func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	switch strings.ToLower(strings.TrimSpace(inv.Action)) {
 	case "create_table", "migrate":
 		h.log.InfoContext(ctx, "direct invoke", "action", inv.Action)
-		res, err := h.runBounded(ctx, ctx)
+		res, err := bounded(ctx, ctx, h.run)
 		if err != nil {
 			h.log.ErrorContext(ctx, "migration failed", "err", err)
 			return nil, err
@@ -149,7 +150,7 @@ func (h *handler) customResource(ctx context.Context, ev cfn.Event) (any, error)
 	switch ev.RequestType {
 	case cfn.RequestCreate, cfn.RequestUpdate:
 		workCtx, cancel := h.workContext(ctx)
-		res, err := h.runBounded(ctx, workCtx)
+		res, err := bounded(ctx, workCtx, h.run)
 		cancel()
 		if err != nil {
 			log.ErrorContext(ctx, "migration failed", "err", err)
@@ -195,11 +196,6 @@ func (h *handler) workContext(ctx context.Context) (context.Context, context.Can
 		reserve = left / 2
 	}
 	return context.WithDeadline(ctx, deadline.Add(-reserve))
-}
-
-// runBounded runs h.run with workCtx, as bounded does.
-func (h *handler) runBounded(ctx, workCtx context.Context) (Result, error) {
-	return bounded(ctx, workCtx, h.run)
 }
 
 // bounded runs fn with workCtx and returns when it finishes, panics or
@@ -284,13 +280,11 @@ func truncate(s string, n int) string {
 		return s
 	}
 	cut := n - len("...")
-	for cut > 0 && !utf8Start(s[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "..."
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 func joinInts(v []int) string {
 	s := make([]string, len(v))
