@@ -14,8 +14,9 @@ import (
 // samEnvs are the config environments samconfig.toml must have.
 var samEnvs = []string{"default", "primary", "secondary"}
 
-// samCommands are the commands each environment configures.
-var samCommands = []string{"build", "deploy", "sync", "local_start_api"}
+// samCommands are the commands each environment configures, deploy first:
+// the others' parameter overrides are compared with deploy's.
+var samCommands = []string{"deploy", "sync", "build", "local_start_api"}
 
 func checkSamConfig(in *Input, r *report) {
 	sc := in.SamConfig
@@ -96,19 +97,15 @@ func checkSamConfig(in *Input, r *report) {
 // overrides of its deploy command (nil when they are missing or unreadable).
 func checkSamEnv(in *Input, r *report, env samconfig.Env) map[string]string {
 	name := env.Name
-	for _, cmd := range samCommands {
-		if _, ok := env.Commands[cmd]; !ok {
-			r.add("["+name+"]", "no [%s.%s.parameters]", name, cmd)
-		}
-	}
 	deploy := env.Params("deploy")
 	var deployOv map[string]string
 	// deploy and sync deploy the stack; build and local start-api resolve
 	// the template's parameters (conditions, mappings, !Sub) with the same
 	// overrides, so a local API or a build sees the stack it would deploy.
-	for _, cmd := range []string{"deploy", "sync", "build", "local_start_api"} {
+	for _, cmd := range samCommands {
 		where := "[" + name + "." + cmd + "]"
 		if _, ok := env.Commands[cmd]; !ok {
+			r.add("["+name+"]", "no [%s.%s.parameters]", name, cmd)
 			continue
 		}
 		params := env.Params(cmd)

@@ -328,7 +328,7 @@ func renameKey(tb testing.TB, n *yaml.Node, from, to string) {
 // environment that has overrides ("" value with remove=true removes it).
 func setOverride(tb testing.TB, in *Input, env, key, value string, remove bool) {
 	tb.Helper()
-	for _, cmd := range []string{"deploy", "sync", "build", "local_start_api"} {
+	for _, cmd := range samCommands {
 		if _, ok := in.SamConfig.Envs[env].Commands[cmd]["parameter_overrides"]; !ok {
 			continue
 		}
