@@ -75,14 +75,21 @@ func detailOf(err error, requestID string) ErrorDetail {
 // stay out of the body: todo.ErrorMessage gives "internal error" for them.
 func (s *server) writeError(w http.ResponseWriter, requestID string, err error) int {
 	d := detailOf(err, requestID)
-	status := statusFor(d.Code)
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
-	}
+	status := errorStatus(w, d)
 	if werr := writeJSON(w, status, ErrorBody{Error: d}); werr != nil {
 		// Encoding a struct of strings cannot fail; if it ever does, the
 		// status still goes out.
 		w.WriteHeader(status)
+	}
+	return status
+}
+
+// errorStatus returns the status of an error response about d and sets
+// the header that goes with it: Retry-After on a 503.
+func errorStatus(w http.ResponseWriter, d ErrorDetail) int {
+	status := statusFor(d.Code)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
 	}
 	return status
 }

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/todo"
@@ -32,10 +31,7 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) error {
 	h, err := s.checker.Health(r.Context())
 	if err != nil {
 		d := detailOf(err, w.Header().Get("X-Request-Id"))
-		status := statusFor(d.Code)
-		if status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
-		}
+		status := errorStatus(w, d)
 		if status >= 500 {
 			s.logError(r, d.RequestID, status, err, time.Since(start))
 		}
