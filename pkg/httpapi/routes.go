@@ -16,7 +16,7 @@ import (
 // routes is the whole API, top to bottom. Each route names the access it
 // needs; the wrapper (serve) checks it, sets the deadline and renders errors.
 func (s *server) routes() http.Handler {
-	rt := &router{s: s, mux: http.NewServeMux(), methods: map[string][]string{}}
+	rt := &router{s: s, mux: http.NewServeMux(), methods: map[string][]string{}, notFound: s.serve(public, notFound)}
 
 	// The resource API.
 	rt.handle("GET /v1/todos", read, s.listTodos)
@@ -37,7 +37,7 @@ func (s *server) routes() http.Handler {
 
 	// Everything else: 405 with Allow on the paths above, 404 elsewhere.
 	rt.methodNotAllowed()
-	rt.mux.Handle("/", s.serve(public, notFound))
+	rt.mux.Handle("/", rt.notFound)
 
 	return rt
 }
@@ -70,10 +70,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // router registers routes on a ServeMux and remembers each path's methods
 // for the 405 responses.
 type router struct {
-	s       *server
-	mux     *http.ServeMux
-	paths   []string
-	methods map[string][]string
+	s        *server
+	mux      *http.ServeMux
+	paths    []string
+	methods  map[string][]string
+	notFound http.Handler // the 404 answer, built once
 }
 
 func (rt *router) handle(pattern string, a access, h handlerFunc) {
@@ -106,7 +107,7 @@ func (rt *router) methodNotAllowed() {
 // a client of this API never needs one, and a redirect is not JSON.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; p == "" || path.Clean(p) != p {
-		rt.s.serve(public, notFound).ServeHTTP(w, r)
+		rt.notFound.ServeHTTP(w, r)
 		return
 	}
 	rt.mux.ServeHTTP(w, r)
