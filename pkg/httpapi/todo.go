@@ -16,14 +16,9 @@ type listResponse struct {
 	NextCursor string      `json:"nextCursor,omitempty"`
 }
 
-// createBody is the body of POST /v1/todos.
-type createBody struct {
-	Task   *string      `json:"task"`
-	Status *todo.Status `json:"status"`
-}
-
-// updateBody is the body of PUT /v1/todos/{id}: task, status or both.
-type updateBody struct {
+// todoBody is the body of POST /v1/todos (task required) and of
+// PUT /v1/todos/{id} (task, status or both).
+type todoBody struct {
 	Task   *string      `json:"task"`
 	Status *todo.Status `json:"status"`
 }
@@ -52,7 +47,7 @@ func (s *server) listTodos(w http.ResponseWriter, r *http.Request) error {
 
 // POST /v1/todos
 func (s *server) createTodo(w http.ResponseWriter, r *http.Request) error {
-	var body createBody
+	var body todoBody
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
@@ -74,7 +69,7 @@ func (s *server) putTodo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var body updateBody
+	var body todoBody
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
