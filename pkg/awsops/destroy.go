@@ -120,10 +120,11 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		return false, err
 	}
 	db := e.Database()
-	stacks := []*Stack{e.Secondary, e.Primary} // deletion order
+	stacks := e.stacks()
+	slices.Reverse(stacks) // deletion order: the secondary-role stack first
 	roleOf := func(arn string) string {
 		for _, s := range stacks {
-			if s != nil && s.Output("ClusterArn") == arn {
+			if s.Output("ClusterArn") == arn {
 				return strings.TrimSpace(s.Parameters["Role"] + " stack " + s.Name)
 			}
 		}
@@ -152,7 +153,7 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 			members = append(members, member{arn: ca, writer: aws.ToBool(m.IsWriter), role: roleOf(ca.ARN)})
 		}
 	}
-	if !hasGlobal && e.Primary == nil && e.Secondary == nil {
+	if !hasGlobal && len(stacks) == 0 {
 		d.printf("nothing to destroy: no stack %s in %s, no stack %s in %s, no global cluster %s\n",
 			e.Config.Primary.StackName, e.Config.Primary.Region, e.Config.Secondary.StackName, e.Config.Secondary.Region, db.GlobalClusterID)
 		return true, nil
@@ -162,9 +163,7 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 	var sum strings.Builder
 	fmt.Fprintf(&sum, "destroy %s:\n", e.Config.AppName())
 	for _, s := range stacks {
-		if s != nil {
-			fmt.Fprintf(&sum, "  delete stack %s in %s (%s, role %s)\n", s.Name, s.Region, s.Status, s.Parameters["Role"])
-		}
+		fmt.Fprintf(&sum, "  delete stack %s in %s (%s, role %s)\n", s.Name, s.Region, s.Status, s.Parameters["Role"])
 	}
 	if hasGlobal {
 		fmt.Fprintf(&sum, "  global cluster %s (%s):\n", db.GlobalClusterID, aws.ToString(gc.Status))
@@ -184,9 +183,6 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 	// Retained resources are read from the templates before the stacks go
 	// (and recorded below, for a re-run that no longer has the stacks).
 	for _, s := range stacks {
-		if s == nil {
-			continue
-		}
 		r, err := e.Stacks.RetainedResources(ctx, *s)
 		if err != nil {
 			d.printf("warning: %v\n", err)
@@ -202,9 +198,6 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		clusters[m.arn.ARN] = m.arn
 	}
 	for _, s := range stacks {
-		if s == nil {
-			continue
-		}
 		if ca, err := ParseClusterARN(s.Output("ClusterArn")); err == nil {
 			clusters[ca.ARN] = ca
 		}
@@ -230,9 +223,6 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 	// The template protects the user pools too (DeletionProtection ACTIVE):
 	// CloudFormation's DeleteUserPool would fail on them.
 	for _, s := range stacks {
-		if s == nil {
-			continue
-		}
 		pools, err := e.Stacks.PhysicalIDs(ctx, *s, "AWS::Cognito::UserPool")
 		if err != nil {
 			return true, err
@@ -266,9 +256,6 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 	}
 
 	for _, s := range stacks {
-		if s == nil {
-			continue
-		}
 		if err := e.Stacks.Delete(ctx, *s); err != nil {
 			return true, err
 		}

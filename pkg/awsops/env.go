@@ -287,12 +287,34 @@ func (e *Env) RequireStacks() error {
 
 // Stack returns the stack in region.
 func (e *Env) Stack(region string) *Stack {
-	for _, s := range []*Stack{e.Primary, e.Secondary} {
-		if s != nil && s.Region == region {
+	for _, s := range e.stacks() {
+		if s.Region == region {
 			return s
 		}
 	}
 	return nil
+}
+
+// stacks returns the stacks that exist, primary first.
+func (e *Env) stacks() []*Stack {
+	var out []*Stack
+	for _, s := range []*Stack{e.Primary, e.Secondary} {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// output returns the first non-empty value of the named output, primary
+// stack first; "" when no stack has it.
+func (e *Env) output(name string) string {
+	for _, s := range e.stacks() {
+		if v := s.Output(name); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Regions returns the primary's and the secondary's regions.
@@ -303,10 +325,8 @@ func (e *Env) Regions() []string {
 // GlobalClusterID is the global cluster's identifier: from the stacks'
 // outputs, else from samconfig.
 func (e *Env) GlobalClusterID() string {
-	for _, s := range []*Stack{e.Primary, e.Secondary} {
-		if s != nil && s.Output("GlobalClusterIdentifier") != "" {
-			return s.Output("GlobalClusterIdentifier")
-		}
+	if id := e.output("GlobalClusterIdentifier"); id != "" {
+		return id
 	}
 	return e.Config.Primary.Overrides["GlobalClusterIdentifier"]
 }
@@ -356,10 +376,7 @@ func (e *Env) Router() (failover.Router, error) {
 // first; a stack without the pool's outputs is left out.
 func (e *Env) Pools() []Pool {
 	var out []Pool
-	for _, s := range []*Stack{e.Primary, e.Secondary} {
-		if s == nil {
-			continue
-		}
+	for _, s := range e.stacks() {
 		p := Pool{Region: s.Region, UserPoolID: s.Output("UserPoolId"), ClientID: s.Output("AppClientId"), TokenURL: s.Output("TokenUrl")}
 		if p.UserPoolID == "" || p.ClientID == "" || p.TokenURL == "" {
 			// A stand-in stack (Open) has no pool to ask.
@@ -372,13 +389,13 @@ func (e *Env) Pools() []Pool {
 
 // Pool returns region's pool.
 func (e *Env) Pool(region string) (Pool, error) {
-	for _, t := range e.Config.Targets() {
-		if t.Region == region && e.Stack(region) == nil {
-			return Pool{}, fmt.Errorf("stack %s not found in %s: deploy first (go tool mage deploy)", t.StackName, region)
-		}
-	}
 	s := e.Stack(region)
 	if s == nil {
+		for _, t := range e.Config.Targets() {
+			if t.Region == region {
+				return Pool{}, fmt.Errorf("stack %s not found in %s: deploy first (go tool mage deploy)", t.StackName, region)
+			}
+		}
 		return Pool{}, fmt.Errorf("no stack in %s (regions: %v)", region, e.Regions())
 	}
 	for _, p := range e.Pools() {
@@ -390,22 +407,15 @@ func (e *Env) Pool(region string) (Pool, error) {
 }
 
 // FrontDoorURL is the front door's URL from the outputs.
-func (e *Env) FrontDoorURL() string {
-	for _, s := range []*Stack{e.Primary, e.Secondary} {
-		if s != nil && s.Output("FrontDoorUrl") != "" {
-			return s.Output("FrontDoorUrl")
-		}
-	}
-	return ""
-}
+func (e *Env) FrontDoorURL() string { return e.output("FrontDoorUrl") }
 
 // Prober returns the HTTPS prober over both regions' APIs and the front
 // door, with tokens from either region's Cognito.
 func (e *Env) Prober() *Prober {
 	apis := map[string]string{}
-	for _, s := range []*Stack{e.Primary, e.Secondary} {
-		if s != nil && s.Output("ApiUrl") != "" {
-			apis[s.Region] = s.Output("ApiUrl")
+	for _, s := range e.stacks() {
+		if u := s.Output("ApiUrl"); u != "" {
+			apis[s.Region] = u
 		}
 	}
 	return &Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients}, HTTP: e.Clients.HTTP}

@@ -68,14 +68,10 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 		FrontDoorMode: e.FrontDoorMode(), FrontDoorURL: e.FrontDoorURL()}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, t := range e.Config.Targets() {
-		s := e.Stack(t.Region)
-		if s == nil {
-			continue
-		}
-		st.Stacks[t.Region] = s.Status
-		if _, ok := e.Saved[t.Region]; ok {
-			st.Stacks[t.Region] = s.Status + " (saved; CloudFormation does not answer)"
+	for _, s := range e.stacks() {
+		st.Stacks[s.Region] = s.Status
+		if _, ok := e.Saved[s.Region]; ok {
+			st.Stacks[s.Region] = s.Status + " (saved; CloudFormation does not answer)"
 		}
 		wg.Add(1)
 		go func() {
