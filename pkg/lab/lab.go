@@ -277,13 +277,11 @@ func (l *Lab) setupReplication(ctx context.Context) error {
 	w, r := l.DB.nodes[0], l.DB.nodes[1]
 	var flav []flavour
 	for _, n := range l.DB.nodes {
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		err := n.WaitReady(rctx)
-		cancel()
+		// mysqlcontainer.Start has waited until root answers SQL.
+		f, _, err := n.Flavour(ctx)
 		if err != nil {
 			return err
 		}
-		f, _, _ := n.Flavour(ctx)
 		flav = append(flav, f)
 		if err := n.createReplicationUser(ctx, l.state.ReplUser, l.state.ReplPassword); err != nil {
 			return err
