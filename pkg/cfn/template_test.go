@@ -590,7 +590,7 @@ func TestEachCheckCatchesItsMutation(t *testing.T) {
 		}},
 
 		{"condition that is a bare Condition reference", "refs", "must be Fn::And, Fn::Or, Fn::Not or Fn::Equals", func(tb testing.TB, in *Input) {
-			set(in.Template.Section("Conditions"), "Route53Mode", node(tb, "!Condition HasDomainName"))
+			set(in.Template.Section("Conditions"), "HasDomainName", node(tb, "!Condition Route53Mode"))
 		}},
 
 		// functions
