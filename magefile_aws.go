@@ -121,8 +121,9 @@ func samBuild(ctx context.Context) error {
 }
 
 // deployTarget deploys one samconfig environment, keeping the peer wiring
-// of an earlier second pass.
-func deployTarget(ctx context.Context, role string) error {
+// of an earlier second pass. With ifUnwired (deploy's second pass) it
+// skips a stack that already has its peer's wiring.
+func deployTarget(ctx context.Context, role string, ifUnwired bool) error {
 	if err := requireSAM(); err != nil {
 		return err
 	}
@@ -133,13 +134,17 @@ func deployTarget(ctx context.Context, role string) error {
 	if err := samBuild(ctx); err != nil {
 		return err
 	}
-	t := e.Config.Primary
-	if role == awsops.RoleSecondary {
-		t = e.Config.Secondary
+	t, ok := e.Config.Target(role)
+	if !ok {
+		return fmt.Errorf("no samconfig environment for role %q", role)
 	}
-	overrides, _, err := e.DeployOverrides(t)
+	overrides, wired, err := e.DeployOverrides(t)
 	if err != nil {
 		return err
+	}
+	if ifUnwired && wired {
+		fmt.Printf("==> %s already has its peer's user pool and API domain\n", t.StackName)
+		return nil
 	}
 	return samDeploy(t, overrides)
 }
@@ -156,53 +161,27 @@ func samDeploy(t awsops.Target, overrides map[string]string) error {
 
 // Primary builds with sam and deploys the primary-role stack (samconfig env primary), which creates the global database.
 func (Deploy) Primary(ctx context.Context) error {
-	return deployTarget(ctx, awsops.RolePrimary)
+	return deployTarget(ctx, awsops.RolePrimary, false)
 }
 
 // Secondary builds with sam and deploys the secondary-role stack (samconfig env secondary), which joins the global database.
 func (Deploy) Secondary(ctx context.Context) error {
-	return deployTarget(ctx, awsops.RoleSecondary)
+	return deployTarget(ctx, awsops.RoleSecondary, false)
 }
 
 // DeployAll (alias deploy) deploys the primary, the secondary, then wires each region to its peer's user pool and API and creates the front door.
 func DeployAll(ctx context.Context) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	if err := requireSAM(); err != nil {
-		return err
-	}
-	if _, err := openAWS(ctx); err != nil {
-		return err
-	}
-	if err := samBuild(ctx); err != nil {
-		return err
-	}
-	for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
-		if err := deployTarget(ctx, role); err != nil {
-			return err
-		}
-	}
-	// Second pass: each stack gets its peer's outputs; the primary's
-	// creates the front door once it knows the secondary's API domain.
-	for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
-		e, err := openAWS(ctx)
-		if err != nil {
-			return err
-		}
-		t := e.Config.Primary
-		if role == awsops.RoleSecondary {
-			t = e.Config.Secondary
-		}
-		overrides, wired, err := e.DeployOverrides(t)
-		if err != nil {
-			return err
-		}
-		if wired {
-			fmt.Printf("==> %s already has its peer's user pool and API domain\n", t.StackName)
-			continue
-		}
-		if err := samDeploy(t, overrides); err != nil {
-			return err
+	// Second pass (ifUnwired): each stack gets its peer's outputs; the
+	// primary's creates the front door once it knows the secondary's API
+	// domain. Each deploy describes the stacks afresh: the one before it
+	// changed their outputs.
+	for _, ifUnwired := range []bool{false, true} {
+		for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
+			if err := deployTarget(ctx, role, ifUnwired); err != nil {
+				return err
+			}
 		}
 	}
 	e, err := openAWS(ctx)
@@ -343,11 +322,8 @@ func Token(ctx context.Context, region string) error {
 	if err != nil {
 		return err
 	}
-	switch region {
-	case awsops.RolePrimary:
-		region = e.Config.Primary.Region
-	case awsops.RoleSecondary:
-		region = e.Config.Secondary.Region
+	if t, ok := e.Config.Target(region); ok {
+		region = t.Region
 	}
 	pool, err := e.Pool(region)
 	if err != nil {

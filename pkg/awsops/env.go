@@ -49,6 +49,18 @@ func (c Config) AppName() string {
 // Targets returns both, primary first.
 func (c Config) Targets() []Target { return []Target{c.Primary, c.Secondary} }
 
+// Target returns the target of role (RolePrimary or RoleSecondary); false
+// for any other name.
+func (c Config) Target(role string) (Target, bool) {
+	switch role {
+	case RolePrimary:
+		return c.Primary, true
+	case RoleSecondary:
+		return c.Secondary, true
+	}
+	return Target{}, false
+}
+
 // ConfigFrom reads the [primary] and [secondary] deploy parameters.
 func ConfigFrom(sc *samconfig.Config) (Config, error) {
 	var c Config

@@ -560,6 +560,29 @@ parameter_overrides = "Role=secondary AppName=todo2 GlobalClusterIdentifier=g Pe
 	}
 }
 
+func TestConfigTarget(t *testing.T) {
+	c := testConfig()
+	for _, tt := range []struct {
+		role   string
+		want   Target
+		wantOK bool
+	}{
+		{RolePrimary, c.Primary, true},
+		{RoleSecondary, c.Secondary, true},
+		{east, Target{}, false},
+	} {
+		t.Run(tt.role, func(t *testing.T) {
+			got, ok := c.Target(tt.role)
+			if ok != tt.wantOK {
+				t.Fatalf("ok %t, want %t", ok, tt.wantOK)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("target (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestLoadSamconfigMissing(t *testing.T) {
 	_, err := LoadSamconfig(t.TempDir() + "/samconfig.toml")
 	if err == nil || !strings.Contains(err.Error(), "run mage from the repository root") {
