@@ -106,6 +106,14 @@ type Options struct {
 	MaxLag time.Duration
 }
 
+// maxLag is MaxLag, or DefaultMaxLag when that is not set.
+func (o Options) maxLag() time.Duration {
+	if o.MaxLag <= 0 {
+		return DefaultMaxLag
+	}
+	return o.MaxLag
+}
+
 // Plan is what a run would do, decided from a State.
 type Plan struct {
 	Kind Kind
@@ -224,10 +232,7 @@ func PlanSwitchover(s State, o Options) Plan {
 	if p, ok := finishLastRun(s, o, KindPlanned); ok {
 		return p
 	}
-	p := Plan{Kind: KindPlanned, MaxLag: o.MaxLag, RouteAtStart: s.Active}
-	if p.MaxLag <= 0 {
-		p.MaxLag = DefaultMaxLag
-	}
+	p := Plan{Kind: KindPlanned, MaxLag: o.maxLag(), RouteAtStart: s.Active}
 	s.noteLastRunErr(&p)
 	if s.TopologyErr != nil {
 		p.refuse("cannot read the global database topology: %v", s.TopologyErr)
@@ -311,7 +316,7 @@ func PlanSwitchover(s State, o Options) Plan {
 		{ActionSwitchover, switchover},
 		{ActionWaitWriter, fmt.Sprintf("wait until %s is the writer and the global database is available", p.To)},
 		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s", p.To)},
-		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)},
+		verifyStep(p.To),
 	}
 	return p
 }
@@ -347,7 +352,7 @@ func PlanFailover(s State, o Options) Plan {
 		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s first (the old writer region is assumed lost)", p.To)},
 		{ActionFailover, fmt.Sprintf("promote %s (%s) with data loss allowed", p.To, target.ID)},
 		{ActionWaitWriter, fmt.Sprintf("wait until %s is the writer and its cluster is available", p.To)},
-		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)},
+		verifyStep(p.To),
 	}
 	return p
 }
@@ -373,16 +378,13 @@ func finishLastRun(s State, o Options, kind Kind) (Plan, bool) {
 	if !ok || writer.Region != last.To || s.Active != last.To {
 		return Plan{}, false
 	}
-	p := Plan{Kind: kind, GlobalID: s.Topology.ID, From: last.From, To: last.To, ToMember: writer, RouteAtStart: s.Active, MaxLag: o.MaxLag}
-	if p.MaxLag <= 0 {
-		p.MaxLag = DefaultMaxLag
-	}
+	p := Plan{Kind: kind, GlobalID: s.Topology.ID, From: last.From, To: last.To, ToMember: writer, RouteAtStart: s.Active, MaxLag: o.maxLag()}
 	if m, ok := s.Topology.Member(last.From); ok {
 		p.FromMember = m
 	}
 	p.note("the last run (%s %s → %s, started %s) left the writer and the traffic in %s but did not verify a write there: this run finishes it with the write check alone (name another target region to move away instead)",
 		last.Kind.Title(), orUnknown(last.From), last.To, last.At.UTC().Format(time.RFC3339), last.To)
-	p.Steps = []Step{{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", p.To)}}
+	p.Steps = []Step{verifyStep(p.To)}
 	return p, true
 }
 
@@ -431,12 +433,18 @@ func PlanDetach(s State, o Options) Plan {
 	return p
 }
 
+// verifyStep is every plan's last step (and the only one when finishing
+// a run whose write check did not pass).
+func verifyStep(to string) Step {
+	return Step{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", to)}
+}
+
 func detachSteps(to, id string) []Step {
 	return []Step{
 		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s first", to)},
 		{ActionDetach, fmt.Sprintf("detach %s (%s) from the global database; it becomes a standalone writer", to, orUnknown(id))},
 		{ActionWaitDetached, fmt.Sprintf("wait until %s has left the global database", to)},
-		{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", to)},
+		verifyStep(to),
 	}
 }
 
