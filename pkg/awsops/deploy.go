@@ -6,9 +6,6 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-
 	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
@@ -118,15 +115,12 @@ func (e *Env) SeedFrontDoor(ctx context.Context) (string, error) {
 		}
 		return fmt.Sprintf("front door: %s already set, traffic goes to %s (left as is)", ActiveRegionKey, active), nil
 	case *MetricRouter:
-		out, err := e.Clients.CloudWatch(r.StandbyRegion).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{r.AlarmName}})
+		wrote, state, err := r.Seed(ctx)
 		if err != nil {
-			return "", fmt.Errorf("read alarm %s in %s: %w", r.AlarmName, r.StandbyRegion, err)
-		}
-		if len(out.MetricAlarms) > 0 && out.MetricAlarms[0].StateValue != cwtypes.StateValueInsufficientData {
-			return fmt.Sprintf("front door: alarm %s is %s (left as is)", r.AlarmName, out.MetricAlarms[0].StateValue), nil
-		}
-		if err := r.Route(ctx, r.PrimaryRegion); err != nil {
 			return "", err
+		}
+		if !wrote {
+			return fmt.Sprintf("front door: alarm %s is %s (left as is)", r.AlarmName, state), nil
 		}
 		return fmt.Sprintf("front door: %s/%s=1 written in %s (first creation)", RoutingNamespace, RoutingMetric, r.StandbyRegion), nil
 	}

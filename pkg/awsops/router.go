@@ -160,20 +160,52 @@ var _ failover.Router = (*MetricRouter)(nil)
 // takes traffic. OK and INSUFFICIENT_DATA mean the primary (the health
 // check keeps its last status on missing data and starts healthy).
 func (m *MetricRouter) Active(ctx context.Context) (string, error) {
+	state, found, err := m.alarmState(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", fmt.Errorf("alarm %s not found in %s", m.AlarmName, m.StandbyRegion)
+	}
+	if state == cwtypes.StateValueAlarm {
+		return m.StandbyRegion, nil
+	}
+	return m.PrimaryRegion, nil
+}
+
+// Seed routes to the primary only while the alarm has no data yet (or
+// does not exist yet): the front door's first creation. Once the alarm
+// has data, traffic is routed and is left alone, so a deploy after a
+// failover does not move it. It reports whether it wrote, and the
+// alarm's state when it did not.
+func (m *MetricRouter) Seed(ctx context.Context) (wrote bool, state cwtypes.StateValue, err error) {
+	state, found, err := m.alarmState(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	if found && state != cwtypes.StateValueInsufficientData {
+		return false, state, nil
+	}
+	if err := m.Route(ctx, m.PrimaryRegion); err != nil {
+		return false, "", err
+	}
+	return true, state, nil
+}
+
+// alarmState reads the routing alarm in the standby region; found is
+// false when there is no such metric alarm.
+func (m *MetricRouter) alarmState(ctx context.Context) (state cwtypes.StateValue, found bool, err error) {
 	out, err := m.Clients.CloudWatch(m.StandbyRegion).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
 		AlarmNames: []string{m.AlarmName},
 		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
 	})
 	if err != nil {
-		return "", fmt.Errorf("read alarm %s in %s: %w", m.AlarmName, m.StandbyRegion, err)
+		return "", false, fmt.Errorf("read alarm %s in %s: %w", m.AlarmName, m.StandbyRegion, err)
 	}
 	if len(out.MetricAlarms) == 0 {
-		return "", fmt.Errorf("alarm %s not found in %s", m.AlarmName, m.StandbyRegion)
+		return "", false, nil
 	}
-	if out.MetricAlarms[0].StateValue == cwtypes.StateValueAlarm {
-		return m.StandbyRegion, nil
-	}
-	return m.PrimaryRegion, nil
+	return out.MetricAlarms[0].StateValue, true, nil
 }
 
 // Route writes PrimaryEnabled (0 for the standby, 1 for the primary) in
