@@ -223,7 +223,7 @@ func Open(ctx context.Context, cfg Config, clients *Clients, o OpenOptions) (*En
 				why = fmt.Sprintf("CloudFormation in %s does not answer (%v): using stack %s as described at %s",
 					x.t.Region, err, x.t.StackName, ss.SavedAt.Format(time.RFC3339))
 			} else if o.KVSARN != "" {
-				*x.dst = standIn(x.t, x.t.Env == RolePrimary, o)
+				*x.dst = standIn(x.t, o)
 				usedOverrides = true
 				why = fmt.Sprintf("CloudFormation in %s does not answer (%v) and no description of stack %s is saved: using %s and %s instead",
 					x.t.Region, err, x.t.StackName, EnvKVSARN, EnvFrontDoorURL)
@@ -254,10 +254,10 @@ const (
 // standIn is a stack that could not be described, as far as the
 // operator's overrides tell: the front door's outputs on the primary-role
 // stack (where the template creates the front door), nothing else.
-func standIn(t Target, primary bool, o OpenOptions) *Stack {
+func standIn(t Target, o OpenOptions) *Stack {
 	st := &Stack{Name: t.StackName, Region: t.Region, Status: "UNKNOWN", Outputs: map[string]string{},
 		Parameters: map[string]string{"Role": t.Env}}
-	if primary {
+	if t.Env == RolePrimary {
 		st.Outputs["FrontDoorMode"] = "cloudfront"
 		st.Outputs["KeyValueStoreArn"] = o.KVSARN
 		if o.FrontDoorURL != "" {
