@@ -294,8 +294,9 @@ func validKey(k string) bool {
 // FormatOverrides renders overrides as `sam deploy --parameter-overrides`
 // arguments, one "Key=Value" per element sorted by key, with values quoted
 // when empty or holding spaces or quotes, so the SAM CLI reads them back
-// whole (an unquoted empty value would not parse).
-// Each element is one argv entry: no shell is involved.
+// whole (an unquoted empty value would not parse). Callers join the
+// elements with spaces into the one --parameter-overrides argument, which
+// the SAM CLI splits as ParseOverrides does; no shell is involved.
 func FormatOverrides(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
