@@ -19,11 +19,10 @@ import cf from 'cloudfront';
 //   origin: every method goes to the default region, the primary stack's.
 // - the store cannot be read: a write (any method but GET, HEAD, OPTIONS)
 //   gets the API's 503 "unavailable" with Retry-After and reaches no
-//   origin, because after a failover the default region is the demoted or
-//   lost one. A read goes to the default region: both regions serve reads,
-//   so it is answered (possibly behind the writer by the replication lag)
-//   unless that region is down, where a refusal would not have served it
-//   either.
+//   origin: after a failover the default region is the demoted or lost
+//   one. A read goes to the default region: both regions serve reads,
+//   so it is answered (possibly stale after a failover) unless that region
+//   is down, where a refusal would not have served it either.
 
 const KVS_ID = '${FrontDoorKvs.Id}';
 const DEFAULT_REGION = '${AWS::Region}';
