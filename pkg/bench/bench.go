@@ -234,9 +234,9 @@ func (r *Report) Print(w io.Writer) error {
 	fmt.Fprintf(w, "bootstrap size, linux/arm64 stripped:  %.2f MiB (%d bytes; a reproducible build, 1 run)\n",
 		float64(r.BootstrapBytes)/(1<<20), r.BootstrapBytes)
 	if len(r.EmulatedColdStarts) > 0 || len(r.BareColdStarts) > 0 {
-		fmt.Fprintf(w, "cold start, process start → first response to GET /v1/todos/1:\n")
-		fmt.Fprintf(w, "  under AWS's Lambda runtime interface emulator (aws-lambda-rie):\n                                        %s\n", spread(r.EmulatedColdStarts))
-		fmt.Fprintf(w, "  bare Runtime API (the bootstrap alone, no emulator):\n                                        %s\n", spread(r.BareColdStarts))
+		fmt.Fprintf(w, "cold start → first response to GET /v1/todos/1 (first database connection included):\n")
+		fmt.Fprintf(w, "  under AWS's Lambda runtime interface emulator, from the emulator's process start:\n                                        %s\n", spread(r.EmulatedColdStarts))
+		fmt.Fprintf(w, "  bare Runtime API, from the bootstrap's process start (no emulator in the path):\n                                        %s\n", spread(r.BareColdStarts))
 	} else {
 		fmt.Fprintf(w, "cold start: not measured (needs a Linux host)\n")
 	}
