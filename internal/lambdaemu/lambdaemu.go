@@ -135,10 +135,7 @@ func (c Config) environment() []string {
 	if region == "" {
 		region = DefaultRegion
 	}
-	name := c.Name
-	if name == "" {
-		name = filepath.Base(filepath.Dir(c.Bootstrap))
-	}
+	name := functionName(c)
 	return append([]string{
 		"AWS_LAMBDA_FUNCTION_NAME=" + name,
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
@@ -151,6 +148,14 @@ func (c Config) environment() []string {
 	}, c.Env...)
 }
 
+// functionName is c.Name, or the name of the bootstrap's folder.
+func functionName(c Config) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return filepath.Base(filepath.Dir(c.Bootstrap))
+}
+
 // maxOutput bounds the output a Function keeps.
 const maxOutput = 4 << 20
 
@@ -161,10 +166,10 @@ const startAttempts = 3
 // readyTimeout bounds the wait for the emulator to accept connections.
 const readyTimeout = 30 * time.Second
 
-// Function is a function running under the emulator, one execution
-// environment: invocations run one at a time.
+// Function is a function running under the emulator: one execution
+// environment, which serves one invocation at a time.
 type Function struct {
-	cfg     Config
+	name    string
 	cmd     *exec.Cmd
 	addr    string
 	out     *lockedBuffer
@@ -233,14 +238,14 @@ func start(ctx context.Context, cfg Config) (*Function, error) {
 		return nil, err
 	}
 	f := &Function{
-		cfg:    cfg,
+		name:   functionName(cfg),
 		cmd:    cmd,
 		addr:   addr,
 		out:    out,
 		exited: make(chan struct{}),
 		// No client timeout: the caller's context and the function's
 		// timeout bound an invoke.
-		client: &http.Client{Transport: &http.Transport{DisableKeepAlives: false, MaxIdleConnsPerHost: 1}},
+		client: &http.Client{Transport: &http.Transport{}},
 	}
 	f.started = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -385,7 +390,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (Response, error)
 		return Response{}, fmt.Errorf("%w: it exited (%v) before it answered; output:\n%s", ErrExited, f.waitErr, f.Output())
 	default:
 	}
-	return Response{}, fmt.Errorf("lambdaemu: invoke %s: %w", f.cfg.Name, err)
+	return Response{}, fmt.Errorf("lambdaemu: invoke %s: %w", f.name, err)
 }
 
 // StopGrace is a grace for Stop that leaves the emulator time to do what
