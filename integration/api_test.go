@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +18,6 @@ import (
 	apievents "github.com/todomgmt/todomgmt/events"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
 	"github.com/todomgmt/todomgmt/pkg/httpapi/apigw"
-	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
-	"github.com/todomgmt/todomgmt/pkg/lambdaruntime"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -247,64 +243,6 @@ func TestAPIDatabaseDown(t *testing.T) {
 				if got := errorCode(t, resp.Body); got != "unavailable" {
 					t.Errorf("%s: code %q, want unavailable", event, got)
 				}
-			}
-		})
-	}
-}
-
-// TestBootstrapWithMySQL builds handlers/api as the real bootstrap binary
-// (host architecture, Lambda build flags) and drives it through the Lambda
-// Runtime API against MySQL as the application user: every fixture, each
-// from the seeded state, through one long-lived process as in a warm
-// execution environment.
-func TestBootstrapWithMySQL(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skipf("bootstrap binaries are Linux binaries; this host is %s", runtime.GOOS)
-	}
-	dsn := appDSN(t)
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin, err := lambdabuild.Build(ctx, root, lambdabuild.API, t.TempDir(), runtime.GOARCH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lambdaruntime.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	p, err := lambdaruntime.Start(ctx, srv, bin, []string{"TODOMGMT_DB_DSN=" + dsn, "TODOMGMT_REGION=it-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Stop(500 * time.Millisecond)
-
-	for _, f := range apievents.Fixtures {
-		t.Run(f.Name, func(t *testing.T) {
-			seedFixtures(t, newStore(t))
-			payload, err := apievents.Load(f.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ictx, icancel := context.WithTimeout(ctx, 30*time.Second)
-			defer icancel()
-			r, err := p.Invoke(ictx, payload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Error {
-				t.Fatalf("the function failed: %s", r.Payload)
-			}
-			var resp events.APIGatewayProxyResponse
-			if err := json.Unmarshal(r.Payload, &resp); err != nil {
-				t.Fatalf("response %s: %v", r.Payload, err)
-			}
-			if resp.StatusCode != f.Status {
-				t.Errorf("got %d, want %d (%s); body %s", resp.StatusCode, f.Status, f.About, resp.Body)
 			}
 		})
 	}
