@@ -215,12 +215,12 @@ func FenceIDs(ctx context.Context, db *sql.DB, f Fence) (res FenceResult, err er
 		return FenceResult{Region: f.Region, Term: cur.term, Skipped: true, MaxID: maxID,
 			Floor: cur.floor, Gap: cur.gap, Reason: "already fenced for " + f.Region + ": " + cur.reason}, tx.Commit()
 	}
-	sample, err := newestCreates(ctx, tx)
+	data, err := measure(ctx, tx, maxID, cur.floor)
 	if err != nil {
 		return FenceResult{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	res = sizeFence(f, maxID, sample, now)
+	res = sizeFence(f, data, now)
 	res.Term = cur.term + 1
 	if res.Gap > 0 {
 		if err := raiseCounter(ctx, tx, res.Floor, now); err != nil {
@@ -257,10 +257,48 @@ type created struct {
 	at time.Time
 }
 
-// newestCreates reads the ids and creation times of the FenceSample newest
-// todos, newest first, along the primary key.
-func newestCreates(ctx context.Context, tx *sql.Tx) ([]created, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id, created_at FROM todos ORDER BY id DESC LIMIT ?", FenceSample)
+// fenceData is what the fence measures on the new writer.
+type fenceData struct {
+	maxID  int64     // the largest id held
+	newest time.Time // when the newest todo was created; zero without todos
+	sample []created // newest first: the rate's todos, no fence gap among them
+}
+
+// measure reads what sizeFence needs, along the primary key.
+//
+// The rate is ids consumed per second, so its sample must not straddle the
+// last fence's gap: a million ids skipped at once would read as a million
+// creates, and each unplanned fence would multiply the next one's gap. So
+// the sample is the FenceSample newest todos created since the last fence
+// (ids from its floor on); only when there are fewer than two of those is
+// it the newest todos below that floor (which could straddle an older
+// fence's gap: the rate is then overestimated and the gap larger, never
+// smaller).
+func measure(ctx context.Context, tx *sql.Tx, maxID, lastFloor int64) (fenceData, error) {
+	d := fenceData{maxID: maxID}
+	since, err := queryCreates(ctx, tx, "SELECT id, created_at FROM todos WHERE id >= ? ORDER BY id DESC LIMIT ?", lastFloor, FenceSample)
+	if err != nil {
+		return d, err
+	}
+	d.sample = since
+	if len(since) < 2 && lastFloor > 0 {
+		before, err := queryCreates(ctx, tx, "SELECT id, created_at FROM todos WHERE id < ? ORDER BY id DESC LIMIT ?", lastFloor, FenceSample)
+		if err != nil {
+			return d, err
+		}
+		if len(since) == 0 && len(before) > 0 {
+			d.newest = before[0].at
+		}
+		d.sample = before
+	}
+	if len(since) > 0 {
+		d.newest = since[0].at
+	}
+	return d, nil
+}
+
+func queryCreates(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]created, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the newest todos: %w", err)
 	}
@@ -316,16 +354,17 @@ func raiseCounter(ctx context.Context, tx *sql.Tx, floor int64, now time.Time) e
 // with floor = f.MinGap, or DefaultFenceFloor when that is 0. Ids are
 // BIGINT: a generous gap costs nothing, a small one could hand an id out
 // twice. The gap is capped at 2^50 ids.
-func sizeFence(f Fence, maxID int64, newestFirst []created, now time.Time) FenceResult {
+func sizeFence(f Fence, d fenceData, now time.Time) FenceResult {
+	maxID := d.maxID
 	res := FenceResult{Region: f.Region, MaxID: maxID}
 	var since time.Duration
-	if n := len(newestFirst); n > 0 {
-		newest, oldest := newestFirst[0], newestFirst[n-1]
-		since = max(now.Sub(newest.at), 0)
-		if n > 1 {
-			span := max(newest.at.Sub(oldest.at), time.Second)
-			res.Rate = float64(newest.id-oldest.id) / span.Seconds()
-		}
+	if !d.newest.IsZero() {
+		since = max(now.Sub(d.newest), 0) // a create "in the future" (clock skew) is now
+	}
+	if n := len(d.sample); n > 1 {
+		newest, oldest := d.sample[0], d.sample[n-1]
+		span := max(newest.at.Sub(oldest.at), time.Second)
+		res.Rate = float64(newest.id-oldest.id) / span.Seconds()
 	}
 	if !f.DataLoss {
 		res.Floor = maxID + 1
@@ -353,7 +392,7 @@ func sizeFence(f Fence, maxID int64, newestFirst []created, now time.Time) Fence
 	}
 	res.Reason = fmt.Sprintf("unplanned (data loss allowed): %.3g ids/s over the newest %d todos; window %s = max(%s since the newest replicated create, lag %s) + %s margin; "+
 		"%d × rate × window = %.0f; gap = max(floor %d, that) = %d, so the next id is at least %d (largest held %d)",
-		res.Rate, min(len(newestFirst), FenceSample), res.Window.Round(time.Millisecond), since.Round(time.Millisecond), lag, FenceMargin,
+		res.Rate, len(d.sample), res.Window.Round(time.Millisecond), since.Round(time.Millisecond), lag, FenceMargin,
 		FenceSafetyFactor, estimate, floor, res.Gap, res.Floor, maxID)
 	return res
 }

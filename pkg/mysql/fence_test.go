@@ -84,7 +84,11 @@ func TestSizeFence(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := sizeFence(tt.f, tt.maxID, tt.sample, now)
+			d := fenceData{maxID: tt.maxID, sample: tt.sample}
+			if len(tt.sample) > 0 {
+				d.newest = tt.sample[0].at
+			}
+			got := sizeFence(tt.f, d, now)
 			if got.Gap != tt.wantGap {
 				t.Errorf("gap %d, want %d", got.Gap, tt.wantGap)
 			}
@@ -106,6 +110,22 @@ func TestSizeFence(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSizeFenceNewestOutsideTheSample: the window runs from the newest
+// create even when the rate comes from older todos (one create since the
+// last fence is no rate).
+func TestSizeFenceNewestOutsideTheSample(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	d := fenceData{
+		maxID:  2_000_000,
+		newest: now.Add(-10 * time.Second),
+		sample: []created{{id: 1000, at: now.Add(-time.Hour)}, {id: 1, at: now.Add(-time.Hour - 999*time.Second)}},
+	}
+	got := sizeFence(Fence{Region: "b", DataLoss: true, MinGap: 1}, d, now)
+	if got.Window != 70*time.Second || got.Rate != 1 || got.Gap != 700 {
+		t.Errorf("window %v, rate %v, gap %d; want 70s (10 s since the newest + 60 s), 1 id/s, 700", got.Window, got.Rate, got.Gap)
 	}
 }
 
