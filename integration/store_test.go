@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -647,5 +648,77 @@ func TestStoreDatabaseDown(t *testing.T) {
 			t.Fatal(err)
 		}
 		run(t)
+	})
+}
+
+// TestStoreReadsFollowTheWriter: reads fall back to whichever pool answers,
+// both ways, against real servers. First the writer endpoint cannot be
+// connected to (the passive region's proxy read/write endpoint): the
+// reader serves. Then a promotion: the writer, read-only until then,
+// becomes writable and the reader goes away (the proxy's read-only
+// endpoint with no target): the first read after it is served by the
+// writer, and the store takes the region for active again.
+func TestStoreReadsFollowTheWriter(t *testing.T) {
+	reader := startDB(t)
+	ctx := dbCtx(t)
+	resetDB(t) // the shared server plays the writer
+	for _, row := range []struct {
+		db   *sql.DB
+		task string
+	}{{rootDB(t), "on the writer"}, {reader.Root, "on the reader"}} {
+		if _, err := row.db.ExecContext(ctx,
+			"INSERT INTO todos (task, status, created_at, updated_at, version) VALUES (?, 'todo', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 1)", row.task); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("writer endpoint refused: the reader serves", func(t *testing.T) {
+		refused, err := dbconn.Open(ctx, dbconn.Config{DSN: "todo_app:x@tcp(127.0.0.1:1)/todomgmt", MaxOpenConns: 1, ConnMaxLifetime: time.Minute, ConnectTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer refused.Close()
+		s := mysql.New(refused.Writer, mysql.WithReader(reader.App), mysql.WithRoleTTL(time.Minute), mysql.WithRegion(testRegion))
+		got, err := s.Get(ctx, 1)
+		if err != nil || got.Task != "on the reader" {
+			t.Fatalf("Get: %q, %v; want the reader's row", got.Task, err)
+		}
+		if !s.Passive() {
+			t.Error("Passive() = false after only the reader answered, want true")
+		}
+	})
+
+	t.Run("after a promotion: the writer serves", func(t *testing.T) {
+		shared := sharedDB(t)
+		shared.setReadOnly(t, true) // undone when the test ends
+		s := mysql.New(appDB(t), mysql.WithReader(reader.App), mysql.WithRoleTTL(time.Minute), mysql.WithRegion(testRegion))
+		_, err := s.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "x"}})
+		dbWantCode(t, "Create on the read-only writer", err, todo.RegionPassive)
+		if got, err := s.Get(ctx, 1); err != nil || got.Task != "on the reader" {
+			t.Fatalf("while passive: %q, %v; want the reader's row", got.Task, err)
+		}
+
+		// The promotion: the writer takes writes, the reader is gone.
+		shared.setReadOnly(t, false)
+		if err := reader.C.Stop(ctx, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		const deadline = 3 * time.Second
+		rctx, cancel := context.WithTimeout(ctx, deadline)
+		defer cancel()
+		got, err := s.Get(rctx, 1)
+		if err != nil || got.Task != "on the writer" {
+			t.Fatalf("first read after the promotion: %q, %v; want the writer's row", got.Task, err)
+		}
+		if s.Passive() {
+			t.Error("Passive() = true after the writer answered, want false")
+		}
+		page, err := s.List(ctx, todo.ListQuery{})
+		if err != nil || len(page.Items) != 1 || page.Items[0].Task != "on the writer" {
+			t.Errorf("List after the promotion: %+v, %v; want the writer's row", page.Items, err)
+		}
+		if _, err := s.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "after the promotion"}}); err != nil {
+			t.Errorf("Create after the promotion: %v", err)
+		}
 	})
 }
