@@ -58,7 +58,11 @@ func WithClock(now func() time.Time) Option {
 // WithWriteTags makes the store take the tags of its writes from next
 // instead of todo.NewTag: deterministic tags, for tests and fixtures only.
 func WithWriteTags(next func() uint64) Option {
-	return func(s *Store) { s.newTag = next }
+	return func(s *Store) {
+		if next != nil {
+			s.newTag = next
+		}
+	}
 }
 
 // New returns an empty Store.
