@@ -139,10 +139,6 @@ func (s *Store) learnRole(role todo.Role) {
 	s.passiveUntil.Store(0)
 }
 
-// Region returns the region the store creates todos for ("" without
-// WithRegion).
-func (s *Store) Region() string { return s.region }
-
 // readPool returns the pool reads should use now.
 func (s *Store) readPool() *sql.DB {
 	if s.reader != nil && s.Passive() {
