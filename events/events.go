@@ -3,15 +3,16 @@
 // expects them, and the table of what each should answer.
 //
 // The expected statuses assume the store holds Seed, in order (ids 1 and
-// 2), before each event runs on its own. The tests of handlers/api and
-// integration/ feed every event through aws-lambda-go-api-proxy to the real
-// handler and check them.
+// 2), created with the write tags of SeedTags, before each event runs on its
+// own. The tests of handlers/api and integration/ feed every event through
+// aws-lambda-go-api-proxy to the real handler and check them.
 package events
 
 import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -37,6 +38,18 @@ var Seed = []todo.Draft{
 	{Task: "call the plumber", Status: todo.StatusWIP},
 }
 
+// SeedTags returns a source of write tags for the store that creates Seed
+// (mysql.WithWriteTags, inmem.WithWriteTags): 0x5eed000000000001, …02 and
+// so on, so that todo 1 is at ETag "1-5eed000000000001", which put.json's
+// If-Match names. Production stores draw random tags; deterministic ones are
+// for fixtures and tests only.
+func SeedTags() func() uint64 {
+	var n atomic.Uint64
+	return func() uint64 { return seedTagBase + n.Add(1) }
+}
+
+const seedTagBase = 0x5eed000000000000
+
 // Fixtures lists every event in this directory.
 var Fixtures = []Fixture{
 	{"list", 200, "GET /v1/todos with the api/read scope"},
@@ -45,8 +58,8 @@ var Fixtures = []Fixture{
 	{"create-idempotent", 201, "POST /v1/todos with an Idempotency-Key: a retry answers the first response"},
 	{"create-base64", 201, "POST /v1/todos with a base64-encoded body (binary media types)"},
 	{"get", 200, "GET /v1/todos/1: the todo and its ETag"},
-	{"put", 200, `PUT /v1/todos/1 with If-Match: "1"`},
-	{"put-stale", 412, `PUT /v1/todos/1 with a stale If-Match: "7"`},
+	{"put", 200, `PUT /v1/todos/1 with If-Match: "1-5eed000000000001", the ETag of the seeded todo 1`},
+	{"put-stale", 412, `PUT /v1/todos/1 with If-Match: "7", a bare version as older releases sent: it names no write`},
 	{"delete", 204, "DELETE /v1/todos/2"},
 	{"sample-get", 200, "the sample's GET /v1?id=1"},
 	{"sample-list", 200, "the sample's GET /v1 without id: a list"},

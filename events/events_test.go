@@ -3,6 +3,7 @@ package events_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,6 +32,27 @@ func TestFixturesListed(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(listed, names) {
 		t.Errorf("Fixtures lists %v; the directory holds %v", listed, names)
+	}
+}
+
+// TestSeedTags: put.json's If-Match is the ETag of todo 1 as a store
+// taking its tags from SeedTags creates it (the first write), and each
+// call of SeedTags starts over.
+func TestSeedTags(t *testing.T) {
+	tags := events.SeedTags()
+	first, second := tags(), tags()
+	if first == 0 || second == first {
+		t.Fatalf("SeedTags gave %x then %x, want two distinct non-zero tags", first, second)
+	}
+	if again := events.SeedTags()(); again != first {
+		t.Errorf("a new SeedTags starts at %x, want %x", again, first)
+	}
+	req, err := events.Request("put")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := req.Headers["If-Match"], fmt.Sprintf(`"1-%016x"`, first); got != want {
+		t.Errorf("put.json If-Match %s, want %s (todo 1 at version 1, the first seed tag)", got, want)
 	}
 }
 

@@ -30,7 +30,7 @@ func newAPIProxy(tb testing.TB, store *mysql.Store, timeout time.Duration) apiPr
 	tb.Helper()
 	h := httpapi.New(httpapi.Config{
 		Service:        store,
-		Region:         "it-1",
+		Region:         testRegion,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		RequestTimeout: timeout,
 		Scopes:         apigw.Scopes(false),
@@ -40,7 +40,8 @@ func newAPIProxy(tb testing.TB, store *mysql.Store, timeout time.Duration) apiPr
 }
 
 // seedFixtures stores the fixtures' seed through store (ids 1 and 2 after
-// a reset).
+// a reset). put.json's If-Match names todo 1 as a store with
+// WithWriteTags(apievents.SeedTags()) creates it.
 func seedFixtures(tb testing.TB, store todo.Service) {
 	tb.Helper()
 	for i, d := range apievents.Seed {
@@ -90,7 +91,7 @@ func errorCode(tb testing.TB, body string) string {
 func TestAPIEvents(t *testing.T) {
 	for _, f := range apievents.Fixtures {
 		t.Run(f.Name, func(t *testing.T) {
-			store := newStore(t)
+			store := newStore(t, mysql.WithWriteTags(apievents.SeedTags()))
 			seedFixtures(t, store)
 			resp := proxyEvent(t, newAPIProxy(t, store, 0), f.Name)
 			if resp.StatusCode != f.Status {
@@ -139,7 +140,7 @@ func TestAPIEvents(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.event+" effect", func(t *testing.T) {
-			store := newStore(t)
+			store := newStore(t, mysql.WithWriteTags(apievents.SeedTags()))
 			seedFixtures(t, store)
 			resp := proxyEvent(t, newAPIProxy(t, store, 0), tt.event)
 			if resp.StatusCode >= 300 {
@@ -155,8 +156,8 @@ func TestAPIEvents(t *testing.T) {
 // region_passive with Retry-After, health says passive.
 func TestAPIPassiveRegion(t *testing.T) {
 	db := passiveDB(t)
-	seedFixtures(t, mysql.New(db.Root)) // root may still write
-	proxy := newAPIProxy(t, mysql.New(db.App), 0)
+	seedFixtures(t, mysql.New(db.Root, mysql.WithRegion(testRegion), mysql.WithWriteTags(apievents.SeedTags()))) // root may still write
+	proxy := newAPIProxy(t, mysql.New(db.App, mysql.WithRegion(testRegion)), 0)
 
 	for _, tt := range []struct {
 		event      string
@@ -205,8 +206,8 @@ func TestAPIPassiveRegion(t *testing.T) {
 func TestAPIDatabaseDown(t *testing.T) {
 	const requestTimeout = 3 * time.Second
 	db := startDB(t)
-	store := mysql.New(db.App)
-	seedFixtures(t, store)
+	store := mysql.New(db.App, mysql.WithRegion(testRegion))
+	seedFixtures(t, mysql.New(db.App, mysql.WithRegion(testRegion), mysql.WithWriteTags(apievents.SeedTags())))
 	proxy := newAPIProxy(t, store, requestTimeout)
 	if resp := proxyEvent(t, proxy, "get"); resp.StatusCode != 200 {
 		t.Fatalf("before the fault: got %d, want 200; body %s", resp.StatusCode, resp.Body)

@@ -120,7 +120,7 @@ func TestAPIFunctionUnderRIE(t *testing.T) {
 
 	for _, fx := range apievents.Fixtures {
 		t.Run(fx.Name, func(t *testing.T) {
-			seedFixtures(t, newStore(t))
+			seedFixtures(t, newStore(t, mysql.WithWriteTags(apievents.SeedTags())))
 			req, err := apievents.Request(fx.Name)
 			if err != nil {
 				t.Fatal(err)
@@ -182,7 +182,7 @@ func TestAPIFunctionUnderRIE(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.event+" effect", func(t *testing.T) {
-			store := newStore(t)
+			store := newStore(t, mysql.WithWriteTags(apievents.SeedTags()))
 			seedFixtures(t, store)
 			if resp := rieEvent(t, f, tt.event); resp.StatusCode >= 300 {
 				t.Fatalf("got %d; body %s", resp.StatusCode, resp.Body)
@@ -201,7 +201,7 @@ func TestAPIFunctionUnderRIE(t *testing.T) {
 // template's 8 s and 10 s are.
 func TestAPIFunctionUnderRIEDatabaseFrozen(t *testing.T) {
 	db := startDB(t)
-	seedFixtures(t, mysql.New(db.App))
+	seedFixtures(t, mysql.New(db.App, mysql.WithRegion(testRegion), mysql.WithWriteTags(apievents.SeedTags())))
 	env := append(rieAPIEnv(db.AppDSN), "TODOMGMT_REQUEST_TIMEOUT=3s")
 	f := rieAPI(t, env, 5*time.Second)
 	if resp := rieEvent(t, f, "get"); resp.StatusCode != 200 {

@@ -12,7 +12,8 @@
 // One server is shared by the whole package. It starts lazily, on the first
 // call of a helper that needs it, so tests that bring their own containers
 // (the lab) neither wait for it nor compete with it; TestMain terminates it.
-// It is migrated once and has the least-privilege application user.
+// It is migrated once (the id fence naming testRegion) and has the
+// least-privilege application user.
 //
 //   - requireDocker(tb): skips tb loudly when no Docker engine is reachable,
 //     or FAILS it when CI or TODOMGMT_REQUIRE_DOCKER is set. Every test that
@@ -23,8 +24,10 @@
 //     rejectReadOnly=true and parseTime, like production).
 //   - rootDSN(tb), appDSN(tb) string: the DSNs behind those pools.
 //   - resetDB(tb): empties the application tables (todos,
-//     idempotency_keys; ids restart at 1). Call it at the start of a test.
-//   - newStore(tb, opts...) *mysql.Store: a store on appDB, after resetDB.
+//     idempotency_keys; ids restart at 1) and names testRegion in the id
+//     fence again. Call it at the start of a test.
+//   - newStore(tb, opts...) *mysql.Store: a store for testRegion on appDB,
+//     after resetDB.
 //   - startDB(tb) *testDB: a DEDICATED server for one test (migrated, with
 //     the app user), terminated at the test's end. Use it to stop, break or
 //     fence a server without disturbing other tests.
@@ -66,6 +69,9 @@ import (
 
 // Names and secrets of the test servers.
 const (
+	// testRegion is the region the migration seeds the id fence with, and
+	// the region of newStore's stores.
+	testRegion      = "it-1"
 	testSchema      = "todomgmt"
 	testAppUser     = "todo_app"
 	testAppPassword = "app-secret-Pa55"
@@ -164,11 +170,12 @@ func resetDB(tb testing.TB) {
 	sharedDB(tb).reset(tb)
 }
 
-// newStore resets the shared server and returns a store on its app pool.
+// newStore resets the shared server and returns a store for testRegion on
+// its app pool; opts come after WithRegion(testRegion).
 func newStore(tb testing.TB, opts ...mysql.Option) *mysql.Store {
 	tb.Helper()
 	resetDB(tb)
-	return mysql.New(appDB(tb), opts...)
+	return mysql.New(appDB(tb), append([]mysql.Option{mysql.WithRegion(testRegion)}, opts...)...)
 }
 
 // startDB starts a dedicated server for tb, terminated when tb ends.
@@ -229,6 +236,10 @@ func (db *testDB) reset(tb testing.TB) {
 			tb.Fatalf("reset %s: %v", table, err)
 		}
 	}
+	if _, err := db.Root.ExecContext(ctx,
+		"UPDATE id_fence SET writer_region = ?, term = 0, floor = 0, gap = 0, reason = 'reset by the tests' WHERE id = 1", testRegion); err != nil {
+		tb.Fatalf("reset the id fence: %v", err)
+	}
 }
 
 func (db *testDB) close() {
@@ -258,7 +269,7 @@ func newTestDB(ctx context.Context, label string) (*testDB, error) {
 	if err != nil {
 		return db, err
 	}
-	if err := mysql.Prepare(ctx, db.Root, testAppUser, testAppPassword, testSchema); err != nil {
+	if err := mysql.Prepare(ctx, db.Root, testRegion, testAppUser, testAppPassword, testSchema); err != nil {
 		return db, err
 	}
 	// The app pool is built the way the API builds it (pkg/dbconn), which

@@ -4,8 +4,11 @@ package integration
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -77,7 +80,7 @@ func TestMigrateRerunIsNoop(t *testing.T) {
 	if got := appliedVersions(t, db); len(got) != 0 {
 		t.Fatalf("applied before migrating: %v, want none", got)
 	}
-	first, err := mysql.ApplyMigrations(ctx, db)
+	first, err := mysql.ApplyMigrations(ctx, db, testRegion)
 	if err != nil {
 		t.Fatalf("first run: %v", err)
 	}
@@ -85,14 +88,14 @@ func TestMigrateRerunIsNoop(t *testing.T) {
 		t.Errorf("first run applied (-want +got):\n%s", diff)
 	}
 	var tables int
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('todos', 'idempotency_keys', 'schema_migrations')").Scan(&tables); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('todos', 'idempotency_keys', 'schema_migrations', 'id_fence')").Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
-	if tables != 3 {
-		t.Errorf("%d of the 3 tables exist after migrating", tables)
+	if tables != 4 {
+		t.Errorf("%d of the 4 tables exist after migrating", tables)
 	}
 
-	second, err := mysql.ApplyMigrations(ctx, db)
+	second, err := mysql.ApplyMigrations(ctx, db, testRegion)
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
@@ -106,27 +109,125 @@ func TestMigrateRerunIsNoop(t *testing.T) {
 
 // TestMigrateResumesAfterInterruption: DDL commits by itself, so a run can
 // stop after a migration's statements and before its record. The next run
-// applies it again, which must succeed.
+// applies it again, which must succeed: every migration after the first
+// two (CREATE TABLE IF NOT EXISTS, ALTER TABLE … ADD of columns that exist,
+// UPDATEs of rows already done).
 func TestMigrateResumesAfterInterruption(t *testing.T) {
 	db := dbFreshSchema(t, "mig_resume")
 	ctx := dbCtx(t)
-	if err := mysql.Migrate(ctx, db); err != nil {
+	if err := mysql.Migrate(ctx, db, testRegion); err != nil {
 		t.Fatal(err)
 	}
 	want := embeddedVersions(t)
-	last := want[len(want)-1]
-	if _, err := db.ExecContext(ctx, "DELETE FROM schema_migrations WHERE version = ?", last); err != nil {
+	redo := want[2:]
+	if _, err := db.ExecContext(ctx, "DELETE FROM schema_migrations WHERE version > 2"); err != nil {
 		t.Fatal(err)
 	}
-	again, err := mysql.ApplyMigrations(ctx, db)
+	again, err := mysql.ApplyMigrations(ctx, db, testRegion)
 	if err != nil {
-		t.Fatalf("re-applying migration %d over its own tables: %v", last, err)
+		t.Fatalf("re-applying migrations %v over their own tables and columns: %v", redo, err)
 	}
-	if len(again) != 1 || again[0].Version != last {
-		t.Errorf("re-run applied %v, want only version %d", again, last)
+	if diff := cmp.Diff(redo, dbVersions(again, func(m mysql.Migration) int { return m.Version })); diff != "" {
+		t.Errorf("re-run applied (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(want, appliedVersions(t, db)); diff != "" {
 		t.Errorf("recorded versions (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrateSeedsTheFence: the first migration names its region in the id
+// fence; later runs, from any region, leave the row alone; a run without a
+// valid region changes nothing.
+func TestMigrateSeedsTheFence(t *testing.T) {
+	db := dbFreshSchema(t, "mig_fence")
+	ctx := dbCtx(t)
+	for _, bad := range []string{"", "Region A"} {
+		_, err := mysql.ApplyMigrations(ctx, db, bad)
+		dbWantCode(t, "ApplyMigrations(region "+bad+")", err, todo.Invalid)
+	}
+	if got := appliedVersions(t, db); len(got) != 0 {
+		t.Fatalf("a run without a valid region applied %v", got)
+	}
+	if err := mysql.Migrate(ctx, db, "seed-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mysql.Migrate(ctx, db, "seed-b"); err != nil {
+		t.Fatal(err)
+	}
+	var region, reason string
+	var term, floor, gap, rows int64
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*), MAX(writer_region), MAX(term), MAX(floor), MAX(gap), MAX(reason) FROM id_fence").
+		Scan(&rows, &region, &term, &floor, &gap, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1 || region != "seed-a" || term != 0 || floor != 0 || gap != 0 || !strings.Contains(reason, "seed-a") {
+		t.Errorf("fence: %d rows, region %q, term %d, floor %d, gap %d, reason %q; want one row naming seed-a at term 0",
+			rows, region, term, floor, gap, reason)
+	}
+	// The CHECK keeps it one row.
+	if _, err := db.ExecContext(ctx, "INSERT INTO id_fence (id, writer_region, term, floor, gap, fenced_at, reason) VALUES (2, 'x', 0, 0, 0, UTC_TIMESTAMP(3), 'x')"); err == nil {
+		t.Error("a second fence row was accepted")
+	}
+}
+
+// TestMigrateTagsExistingRows: rows written before migration 3 get a
+// deterministic, non-zero write tag derived from their id (the same on
+// every replica), their idempotency keys the tag of their todo, and rows
+// that have a tag keep it.
+func TestMigrateTagsExistingRows(t *testing.T) {
+	db := dbFreshSchema(t, "mig_tags")
+	ctx := dbCtx(t)
+	if err := mysql.Migrate(ctx, db, testRegion); err != nil {
+		t.Fatal(err)
+	}
+	// Rows as migration 3's ALTER TABLE leaves the old ones: tag 0.
+	for _, stmt := range []string{
+		"INSERT INTO todos (id, task, status, created_at, updated_at, version, write_tag) VALUES (1, 'old', 'todo', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 1, 0), (2, 'old too', 'done', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 3, 0), (3, 'new', 'wip', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 1, 77)",
+		"INSERT INTO idempotency_keys (idempotency_key, fingerprint, todo_id, write_tag, response, created_at) VALUES ('k-old', REPEAT('0', 64), 2, 0, '{}', UTC_TIMESTAMP(3)), ('k-half', REPEAT('0', 64), NULL, 0, NULL, UTC_TIMESTAMP(3))",
+		"DELETE FROM schema_migrations WHERE version >= 3",
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if _, err := mysql.ApplyMigrations(ctx, db, testRegion); err != nil {
+		t.Fatal(err)
+	}
+	want := func(id int64) uint64 {
+		sum := sha256.Sum256([]byte(fmt.Sprintf("todomgmt-migrated-write:%d", id)))
+		return binary.BigEndian.Uint64(sum[:8])
+	}
+	got := map[int64]uint64{}
+	rows, err := db.QueryContext(ctx, "SELECT id, write_tag FROM todos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var tag uint64
+		if err := rows.Scan(&id, &tag); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = tag
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[int64]uint64{1: want(1), 2: want(2), 3: 77}, got); diff != "" {
+		t.Errorf("todos' write tags (-want +got):\n%s", diff)
+	}
+	if want(1) == 0 || want(1) == want(2) {
+		t.Errorf("derived tags %x and %x: want distinct and non-zero", want(1), want(2))
+	}
+	for key, wantTag := range map[string]uint64{"k-old": want(2), "k-half": 0} {
+		var tag uint64
+		if err := db.QueryRowContext(ctx, "SELECT write_tag FROM idempotency_keys WHERE idempotency_key = ?", key).Scan(&tag); err != nil {
+			t.Fatal(err)
+		}
+		if tag != wantTag {
+			t.Errorf("key %s: tag %x, want %x", key, tag, wantTag)
+		}
 	}
 }
 
@@ -143,7 +244,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = mysql.ApplyMigrations(ctx, db)
+			results[i], errs[i] = mysql.ApplyMigrations(ctx, db, testRegion)
 		}()
 	}
 	wg.Wait()
@@ -165,7 +266,7 @@ func TestMigrateConcurrently(t *testing.T) {
 
 func TestMigrateSharedServerIsCurrent(t *testing.T) {
 	db := rootDB(t)
-	applied, err := mysql.ApplyMigrations(dbCtx(t), db)
+	applied, err := mysql.ApplyMigrations(dbCtx(t), db, testRegion)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +291,7 @@ func TestEnsureAppUserGrants(t *testing.T) {
 
 	t.Run("can CRUD through the store", func(t *testing.T) {
 		resetDB(t)
-		s := mysql.New(app)
+		s := mysql.New(app, mysql.WithRegion(testRegion))
 		c := dbCreate(t, s, "as the app user", todo.StatusTodo)
 		if _, err := s.Update(ctx, c.ID, todo.Update{Status: dbPtr(todo.StatusDone)}); err != nil {
 			t.Errorf("Update: %v", err)
@@ -198,7 +299,7 @@ func TestEnsureAppUserGrants(t *testing.T) {
 		if _, err := s.List(ctx, todo.ListQuery{}); err != nil {
 			t.Errorf("List: %v", err)
 		}
-		if err := s.Delete(ctx, c.ID, 0); err != nil {
+		if err := s.Delete(ctx, c.ID, nil); err != nil {
 			t.Errorf("Delete: %v", err)
 		}
 	})
@@ -297,7 +398,7 @@ func TestMigrateOnReadOnlyServer(t *testing.T) {
 	ctx := dbCtx(t)
 	before := appliedVersions(t, db.Root)
 
-	_, err := mysql.ApplyMigrations(ctx, db.Root)
+	_, err := mysql.ApplyMigrations(ctx, db.Root, testRegion)
 	if !errors.Is(err, mysql.ErrReadOnly) {
 		t.Errorf("ApplyMigrations on a read-only server: got %v, want ErrReadOnly", err)
 	}
@@ -316,5 +417,16 @@ func TestMigrateOnReadOnlyServer(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, appliedVersions(t, db.Root)); diff != "" {
 		t.Errorf("recorded versions changed on a read-only server (-before +after):\n%s", diff)
+	}
+
+	// The id fence belongs on the writer too: a replica refuses it and
+	// keeps its row (root could write despite read_only: FenceIDs asks).
+	_, err = mysql.FenceIDs(ctx, db.Root, mysql.Fence{Region: "it-2", DataLoss: true})
+	if !errors.Is(err, mysql.ErrReadOnly) || !strings.Contains(todo.ErrorMessage(err), "read-only") {
+		t.Errorf("FenceIDs on a read-only server: got %v, want ErrReadOnly saying so", err)
+	}
+	var region string
+	if err := db.Root.QueryRowContext(ctx, "SELECT writer_region FROM id_fence WHERE id = 1").Scan(&region); err != nil || region != testRegion {
+		t.Errorf("fence after a refused FenceIDs: %q, %v; want %q", region, err, testRegion)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -68,12 +69,15 @@ func TestStoreCRUD(t *testing.T) {
 		t.Errorf("Get after Create (-created +got):\n%s", diff)
 	}
 
-	updated, err := s.Update(ctx, c.ID, todo.Update{Task: dbPtr("shorter"), Status: dbPtr(todo.StatusWIP), IfVersion: 1})
+	if c.Tag == 0 {
+		t.Errorf("created with tag 0, want a random write tag")
+	}
+	updated, err := s.Update(ctx, c.ID, todo.Update{Task: dbPtr("shorter"), Status: dbPtr(todo.StatusWIP), IfMatch: dbPtr(c.Revision())})
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	if updated.Task != "shorter" || updated.Status != todo.StatusWIP || updated.Version != 2 || !updated.CreatedAt.Equal(c.CreatedAt) {
-		t.Errorf("updated %+v, want task shorter, status wip, version 2, same createdAt", updated)
+	if updated.Task != "shorter" || updated.Status != todo.StatusWIP || updated.Version != 2 || !updated.CreatedAt.Equal(c.CreatedAt) || updated.Tag == c.Tag || updated.Tag == 0 {
+		t.Errorf("updated %+v, want task shorter, status wip, version 2, same createdAt, a new tag", updated)
 	}
 	if updated.UpdatedAt.Before(c.UpdatedAt) {
 		t.Errorf("updatedAt went back: %v < %v", updated.UpdatedAt, c.UpdatedAt)
@@ -95,22 +99,32 @@ func TestStoreCRUD(t *testing.T) {
 		t.Errorf("after status update got %+v, want task kept, status done, version 3", done)
 	}
 
-	_, err = s.Update(ctx, c.ID, todo.Update{Task: dbPtr("x"), IfVersion: 2})
+	_, err = s.Update(ctx, c.ID, todo.Update{Task: dbPtr("x"), IfMatch: dbPtr(updated.Revision())})
 	dbWantCode(t, "Update with a stale version", err, todo.PreconditionFailed)
-	dbWantCode(t, "Delete with a stale version", s.Delete(ctx, c.ID, 2), todo.PreconditionFailed)
+	dbWantCode(t, "Delete with a stale version", s.Delete(ctx, c.ID, dbPtr(updated.Revision())), todo.PreconditionFailed)
+	// The current version with another write's tag (a write lost in a
+	// failover reached version 3 too) must never match.
+	lost := todo.Revision{Version: done.Version, Tag: done.Tag ^ 1}
+	_, err = s.Update(ctx, c.ID, todo.Update{Task: dbPtr("x"), IfMatch: &lost})
+	dbWantCode(t, "Update with a lost write's tag", err, todo.PreconditionFailed)
+	dbWantCode(t, "Delete with a lost write's tag", s.Delete(ctx, c.ID, &lost), todo.PreconditionFailed)
+	dbWantCode(t, "Delete with the zero revision", s.Delete(ctx, c.ID, &todo.Revision{}), todo.PreconditionFailed)
 
-	if err := s.Delete(ctx, c.ID, 3); err != nil {
+	if err := s.Delete(ctx, c.ID, dbPtr(done.Revision())); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	_, err = s.Get(ctx, c.ID)
 	dbWantCode(t, "Get after Delete", err, todo.NotFound)
-	dbWantCode(t, "Delete again", s.Delete(ctx, c.ID, 0), todo.NotFound)
+	dbWantCode(t, "Delete again", s.Delete(ctx, c.ID, nil), todo.NotFound)
+	dbWantCode(t, "Delete again with a condition", s.Delete(ctx, c.ID, dbPtr(done.Revision())), todo.NotFound)
+	_, err = s.Update(ctx, c.ID, todo.Update{Task: dbPtr("x"), IfMatch: dbPtr(done.Revision())})
+	dbWantCode(t, "Update of a deleted todo with a condition", err, todo.NotFound)
 	_, err = s.Update(ctx, c.ID, todo.Update{Task: dbPtr("x")})
 	dbWantCode(t, "Update of a deleted todo", err, todo.NotFound)
 
 	// Unconditional delete.
 	other := dbCreate(t, s, "other", todo.StatusTodo)
-	if err := s.Delete(ctx, other.ID, 0); err != nil {
+	if err := s.Delete(ctx, other.ID, nil); err != nil {
 		t.Fatalf("Delete without version: %v", err)
 	}
 }
@@ -141,7 +155,7 @@ func TestStoreInvalidInput(t *testing.T) {
 		}},
 		{"empty update", func() error { _, err := s.Update(ctx, 1, todo.Update{}); return err }},
 		{"limit too big", func() error { _, err := s.List(ctx, todo.ListQuery{Limit: todo.MaxLimit + 1}); return err }},
-		{"negative version", func() error { return s.Delete(ctx, 1, -1) }},
+		{"negative version", func() error { return s.Delete(ctx, 1, &todo.Revision{Version: -1}) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dbWantCode(t, tt.name, tt.call(), todo.Invalid)
@@ -162,7 +176,7 @@ func TestStorePagination(t *testing.T) {
 		byStatus[st] = append(byStatus[st], c.ID)
 	}
 	// A deleted todo leaves a gap in the ids that pages must step over.
-	if err := s.Delete(ctx, all[4], 0); err != nil {
+	if err := s.Delete(ctx, all[4], nil); err != nil {
 		t.Fatal(err)
 	}
 	byStatus[statuses[4%3]] = dbRemoveID(byStatus[statuses[4%3]], all[4])
@@ -256,7 +270,7 @@ func TestStoreConcurrentUpdatesOfOneVersion(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, errs[i] = s.Update(ctx, c.ID, todo.Update{Task: dbPtr(fmt.Sprintf("writer %d", i)), IfVersion: c.Version})
+			_, errs[i] = s.Update(ctx, c.ID, todo.Update{Task: dbPtr(fmt.Sprintf("writer %d", i)), IfMatch: dbPtr(c.Revision())})
 		}()
 	}
 	close(start)
@@ -396,7 +410,7 @@ func TestStoreIdempotentReplay(t *testing.T) {
 	}
 
 	// Still the first response after the todo is gone.
-	if err := s.Delete(ctx, first.Todo.ID, 0); err != nil {
+	if err := s.Delete(ctx, first.Todo.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	gone, err := s.Create(ctx, req)
@@ -464,7 +478,7 @@ func TestStorePassiveRegion(t *testing.T) {
 		{"writable server, user without write rights", readOnlyUser},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := mysql.New(tt.pool)
+			s := mysql.New(tt.pool, mysql.WithRegion(testRegion))
 			page, err := s.List(ctx, todo.ListQuery{})
 			if err != nil {
 				t.Fatalf("List: %v", err)
@@ -482,7 +496,7 @@ func TestStorePassiveRegion(t *testing.T) {
 			dbWantCode(t, "Create with a key", err, todo.RegionPassive)
 			_, err = s.Update(ctx, id, todo.Update{Task: dbPtr("y")})
 			dbWantCode(t, "Update", err, todo.RegionPassive)
-			dbWantCode(t, "Delete", s.Delete(ctx, id, 0), todo.RegionPassive)
+			dbWantCode(t, "Delete", s.Delete(ctx, id, nil), todo.RegionPassive)
 			if !s.Passive() {
 				t.Error("the store did not learn that the region is passive")
 			}
@@ -546,7 +560,7 @@ func TestStoreReadsFollowTheRole(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := mysql.New(writer.App, mysql.WithReader(appDB(t)), mysql.WithRoleTTL(time.Minute))
+	s := mysql.New(writer.App, mysql.WithReader(appDB(t)), mysql.WithRoleTTL(time.Minute), mysql.WithRegion(testRegion))
 
 	got, err := s.Get(ctx, 1)
 	if err != nil || got.Task != "on the writer" {
@@ -580,7 +594,7 @@ func TestStoreReadsFollowTheRole(t *testing.T) {
 // never hang until the driver's I/O timeout.
 func TestStoreDatabaseDown(t *testing.T) {
 	db := startDB(t)
-	s := mysql.New(db.App)
+	s := mysql.New(db.App, mysql.WithRegion(testRegion))
 	c := dbCreate(t, s, "before the outage", todo.StatusTodo)
 
 	calls := []struct {
@@ -597,7 +611,7 @@ func TestStoreDatabaseDown(t *testing.T) {
 			_, err := s.Update(ctx, c.ID, todo.Update{Task: dbPtr("y")})
 			return err
 		}},
-		{"Delete", func(ctx context.Context) error { return s.Delete(ctx, c.ID, 0) }},
+		{"Delete", func(ctx context.Context) error { return s.Delete(ctx, c.ID, nil) }},
 		{"Health", func(ctx context.Context) error { _, err := s.Health(ctx); return err }},
 	}
 	run := func(t *testing.T) {
@@ -634,5 +648,77 @@ func TestStoreDatabaseDown(t *testing.T) {
 			t.Fatal(err)
 		}
 		run(t)
+	})
+}
+
+// TestStoreReadsFollowTheWriter: reads fall back to whichever pool answers,
+// both ways, against real servers. First the writer endpoint cannot be
+// connected to (the passive region's proxy read/write endpoint): the
+// reader serves. Then a promotion: the writer, read-only until then,
+// becomes writable and the reader goes away (the proxy's read-only
+// endpoint with no target): the first read after it is served by the
+// writer, and the store takes the region for active again.
+func TestStoreReadsFollowTheWriter(t *testing.T) {
+	reader := startDB(t)
+	ctx := dbCtx(t)
+	resetDB(t) // the shared server plays the writer
+	for _, row := range []struct {
+		db   *sql.DB
+		task string
+	}{{rootDB(t), "on the writer"}, {reader.Root, "on the reader"}} {
+		if _, err := row.db.ExecContext(ctx,
+			"INSERT INTO todos (task, status, created_at, updated_at, version) VALUES (?, 'todo', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 1)", row.task); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("writer endpoint refused: the reader serves", func(t *testing.T) {
+		refused, err := dbconn.Open(ctx, dbconn.Config{DSN: "todo_app:x@tcp(127.0.0.1:1)/todomgmt", MaxOpenConns: 1, ConnMaxLifetime: time.Minute, ConnectTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer refused.Close()
+		s := mysql.New(refused.Writer, mysql.WithReader(reader.App), mysql.WithRoleTTL(time.Minute), mysql.WithRegion(testRegion))
+		got, err := s.Get(ctx, 1)
+		if err != nil || got.Task != "on the reader" {
+			t.Fatalf("Get: %q, %v; want the reader's row", got.Task, err)
+		}
+		if !s.Passive() {
+			t.Error("Passive() = false after only the reader answered, want true")
+		}
+	})
+
+	t.Run("after a promotion: the writer serves", func(t *testing.T) {
+		shared := sharedDB(t)
+		shared.setReadOnly(t, true) // undone when the test ends
+		s := mysql.New(appDB(t), mysql.WithReader(reader.App), mysql.WithRoleTTL(time.Minute), mysql.WithRegion(testRegion))
+		_, err := s.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "x"}})
+		dbWantCode(t, "Create on the read-only writer", err, todo.RegionPassive)
+		if got, err := s.Get(ctx, 1); err != nil || got.Task != "on the reader" {
+			t.Fatalf("while passive: %q, %v; want the reader's row", got.Task, err)
+		}
+
+		// The promotion: the writer takes writes, the reader is gone.
+		shared.setReadOnly(t, false)
+		if err := reader.C.Stop(ctx, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		const deadline = 3 * time.Second
+		rctx, cancel := context.WithTimeout(ctx, deadline)
+		defer cancel()
+		got, err := s.Get(rctx, 1)
+		if err != nil || got.Task != "on the writer" {
+			t.Fatalf("first read after the promotion: %q, %v; want the writer's row", got.Task, err)
+		}
+		if s.Passive() {
+			t.Error("Passive() = true after the writer answered, want false")
+		}
+		page, err := s.List(ctx, todo.ListQuery{})
+		if err != nil || len(page.Items) != 1 || page.Items[0].Task != "on the writer" {
+			t.Errorf("List after the promotion: %+v, %v; want the writer's row", page.Items, err)
+		}
+		if _, err := s.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "after the promotion"}}); err != nil {
+			t.Errorf("Create after the promotion: %v", err)
+		}
 	})
 }

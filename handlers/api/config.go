@@ -8,18 +8,22 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
 	"github.com/todomgmt/todomgmt/pkg/logformat"
+	"github.com/todomgmt/todomgmt/pkg/mysql"
 )
 
-// The environment variables this function reads besides pkg/dbconn's.
+// The environment variables this function reads besides pkg/dbconn's and
+// mysql.EnvRegion (TODOMGMT_REGION).
 const (
-	envRegion         = "TODOMGMT_REGION"
 	envRequestTimeout = "TODOMGMT_REQUEST_TIMEOUT"
 )
 
 // config is the function's configuration.
 type config struct {
-	DB             dbconn.Config
-	Region         string        // TODOMGMT_REGION, else AWS_REGION, else "local"
+	DB dbconn.Config
+	// Region is TODOMGMT_REGION, else AWS_REGION, else "local"
+	// (mysql.RegionFromEnv, the rule the migrate function follows too): the
+	// store creates todos only while the id fence names it.
+	Region         string
 	RequestTimeout time.Duration // TODOMGMT_REQUEST_TIMEOUT, else httpapi.DefaultRequestTimeout
 	LogFormat      string        // TODOMGMT_LOG_FORMAT: json or text; json in Lambda, else text
 	// SAMLocal is true under `sam local` (AWS_SAM_LOCAL=true), which runs
@@ -31,7 +35,6 @@ type config struct {
 // config still has a usable LogFormat, to log the error with.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		Region:         firstNonEmpty(getenv(envRegion), getenv("AWS_REGION"), "local"),
 		RequestTimeout: httpapi.DefaultRequestTimeout,
 		LogFormat:      logformat.Default(getenv),
 		SAMLocal:       getenv("AWS_SAM_LOCAL") == "true",
@@ -43,6 +46,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		return c, fmt.Errorf("%s: %q is neither json nor text", logformat.Env, f)
 	}
+	region, err := mysql.RegionFromEnv(getenv)
+	if err != nil {
+		return c, err
+	}
+	c.Region = region
 	if v := strings.TrimSpace(getenv(envRequestTimeout)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -56,13 +64,4 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.DB = db
 	return c, nil
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -25,6 +25,11 @@ func TestLoadConfig(t *testing.T) {
 		{name: "negative timeout", env: map[string]string{"TODOMGMT_DB_DSN": dsn, "TODOMGMT_REQUEST_TIMEOUT": "-1s"}, wantErr: "TODOMGMT_REQUEST_TIMEOUT"},
 		{name: "bad log format", env: map[string]string{"TODOMGMT_DB_DSN": dsn, "TODOMGMT_LOG_FORMAT": "xml"}, wantErr: "TODOMGMT_LOG_FORMAT"},
 		{name: "no database", env: map[string]string{}, wantErr: "TODOMGMT_DB_DSN"},
+		// The region names the id fence: a bad one must stop the function,
+		// never fall back to another name.
+		{name: "bad region", env: map[string]string{"TODOMGMT_DB_DSN": dsn, "TODOMGMT_REGION": "US_EAST_1"}, wantErr: "TODOMGMT_REGION"},
+		{name: "bad AWS region", env: map[string]string{"TODOMGMT_DB_DSN": dsn, "AWS_REGION": "eu west 1"}, wantErr: "AWS_REGION"},
+		{name: "blank region falls through", env: map[string]string{"TODOMGMT_DB_DSN": dsn, "TODOMGMT_REGION": "  ", "AWS_REGION": "eu-west-1"}, wantRegion: "eu-west-1", wantTimeout: 8 * time.Second, wantFormat: "text"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := loadConfig(func(k string) string { return tt.env[k] })

@@ -19,7 +19,7 @@ import (
 func TestEvents(t *testing.T) {
 	for _, f := range apievents.Fixtures {
 		t.Run(f.Name, func(t *testing.T) {
-			store := inmem.New()
+			store := inmem.New(inmem.WithWriteTags(apievents.SeedTags()))
 			for _, d := range apievents.Seed {
 				if _, err := store.Create(t.Context(), todo.CreateRequest{Draft: d}); err != nil {
 					t.Fatal(err)

@@ -42,7 +42,7 @@ func main() {
 		logger.Error("database pools", "db", cfg.DB.Redacted(), "err", err)
 		os.Exit(1)
 	}
-	store := mysql.New(pools.Writer, mysql.WithReader(pools.Reader))
+	store := mysql.New(pools.Writer, mysql.WithReader(pools.Reader), mysql.WithRegion(cfg.Region))
 	logger.Info("ready", "region", cfg.Region, "db", cfg.DB.Redacted(), "requestTimeout", cfg.RequestTimeout.String())
 
 	h := newHandler(store, store, cfg, logger)

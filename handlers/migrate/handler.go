@@ -46,8 +46,10 @@ type purgeFunc func(ctx context.Context) (PurgeResult, error)
 // handler answers the two kinds of invocation: CloudFormation custom
 // resource events, and direct invokes with {"action": ...}.
 type handler struct {
-	run    runFunc
-	purge  purgeFunc
+	run   runFunc
+	purge purgeFunc
+	// fence runs the id fence (fence-ids); main sets it.
+	fence  fenceFunc
 	client *http.Client
 	log    *slog.Logger
 	// reserve is the time kept back from the invocation deadline to send
@@ -71,9 +73,10 @@ func newHandler(run runFunc, purge purgeFunc, log *slog.Logger) *handler {
 
 // invocation holds the fields that tell the two event kinds apart.
 type invocation struct {
-	RequestType string `json:"RequestType"`
-	ResponseURL string `json:"ResponseURL"`
-	Action      string `json:"action"`
+	RequestType string          `json:"RequestType"`
+	ResponseURL string          `json:"ResponseURL"`
+	Action      string          `json:"action"`
+	Fence       json.RawMessage `json:"fence"`
 }
 
 // Handle is the Lambda handler.
@@ -108,10 +111,27 @@ func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		h.log.InfoContext(ctx, "purge done", "status", res.Status, "deleted", res.Deleted, "cutoff", res.Cutoff)
 		return res, nil
+	case "fence-ids":
+		req, err := parseFence(inv.Fence)
+		if err != nil {
+			return nil, err
+		}
+		h.log.InfoContext(ctx, "direct invoke", "action", inv.Action, "region", req.Region, "dataLoss", req.DataLoss, "lagSeconds", req.LagSeconds, "minGap", req.MinGap)
+		var fence func(context.Context) (FenceResponse, error)
+		if h.fence != nil {
+			fence = func(ctx context.Context) (FenceResponse, error) { return h.fence(ctx, req) }
+		}
+		res, err := bounded(ctx, ctx, fence)
+		if err != nil {
+			h.log.ErrorContext(ctx, "fence failed", "err", err)
+			return nil, err
+		}
+		h.log.InfoContext(ctx, "fence done", "region", res.Region, "term", res.Term, "skipped", res.Skipped, "floor", res.Floor, "gap", res.Gap, "reason", res.Reason)
+		return res, nil
 	case "":
-		return nil, errors.New(`unknown event: want a CloudFormation custom resource event or {"action":"migrate"} (or "CREATE_TABLE", "purge-idempotency-keys")`)
+		return nil, errors.New(`unknown event: want a CloudFormation custom resource event or {"action":"migrate"} (or "CREATE_TABLE", "purge-idempotency-keys", "fence-ids")`)
 	default:
-		return nil, fmt.Errorf("unknown action %q: want \"migrate\", \"CREATE_TABLE\" or \"purge-idempotency-keys\"", inv.Action)
+		return nil, fmt.Errorf("unknown action %q: want \"migrate\", \"CREATE_TABLE\", \"purge-idempotency-keys\" or \"fence-ids\"", inv.Action)
 	}
 }
 

@@ -391,14 +391,16 @@ func TestTruncate(t *testing.T) {
 // ResponseURL (pointed at a test server here), the direct ones run.
 func TestTestdataEvents(t *testing.T) {
 	for _, tt := range []struct {
-		file     string
-		wantRuns int32
-		wantPUT  bool
+		file       string
+		wantRuns   int32
+		wantPUT    bool
+		wantFences int32
 	}{
-		{"cfn-create.json", 1, true},
-		{"cfn-delete.json", 0, true},
-		{"create-table.json", 1, false},
-		{"migrate.json", 1, false},
+		{"cfn-create.json", 1, true, 0},
+		{"cfn-delete.json", 0, true, 0},
+		{"create-table.json", 1, false, 0},
+		{"migrate.json", 1, false, 0},
+		{"fence-ids.json", 0, false, 1},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("testdata", tt.file))
@@ -415,11 +417,20 @@ func TestTestdataEvents(t *testing.T) {
 			}
 			raw, _ = json.Marshal(ev)
 			f := &fakeRun{fn: okRun}
-			if _, err := testHandler(f.run).Handle(context.Background(), raw); err != nil {
+			h := testHandler(f.run)
+			var fences atomic.Int32
+			h.fence = func(context.Context, FenceRequest) (FenceResponse, error) {
+				fences.Add(1)
+				return FenceResponse{}, nil
+			}
+			if _, err := h.Handle(context.Background(), raw); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
 			if got := f.calls.Load(); got != tt.wantRuns {
 				t.Errorf("ran %d times, want %d", got, tt.wantRuns)
+			}
+			if got := fences.Load(); got != tt.wantFences {
+				t.Errorf("fenced %d times, want %d", got, tt.wantFences)
 			}
 			srv.mu.Lock()
 			defer srv.mu.Unlock()

@@ -13,7 +13,15 @@
 //     EventBridge schedule): it deletes the idempotency keys older than
 //     TODOMGMT_IDEMPOTENCY_RETENTION (default 24h, at least 1h) on the
 //     writer, without retrying a database that does not answer, and
-//     returns how many it deleted and the cutoff.
+//     returns how many it deleted and the cutoff;
+//   - a direct invoke {"action":"fence-ids","fence":{"region":…,
+//     "dataLoss":…,"lagSeconds":…,"minGap":…}} (the failover orchestrator,
+//     once this region's cluster is the writer): it runs the id fence
+//     (pkg/mysql.FenceIDs) on the writer, so that this region may create
+//     todos with ids past any the old writer can have issued, and returns
+//     {"region","term","skipped","maxId","floor","gap","rate",
+//     "windowSeconds","reason"}. It fails on a read-only server, and for a
+//     region other than its own.
 //
 // In a region without a writer (a global database's secondary) a migration
 // or purge changes nothing and reports a success: "skipped: read-only replica" when the
@@ -25,8 +33,9 @@
 //
 // Configuration: pkg/dbconn's TODOMGMT_DB_* (TODOMGMT_DB_USER is the master
 // user here; TODOMGMT_DB_READER_HOST the proxy's read-only endpoint),
-// TODOMGMT_APP_USER, TODOMGMT_APP_SECRET_ARN and
-// TODOMGMT_IDEMPOTENCY_RETENTION.
+// TODOMGMT_REGION (else AWS_REGION; the migration seeds the id fence with
+// it, and it must be the API's), TODOMGMT_APP_USER,
+// TODOMGMT_APP_SECRET_ARN and TODOMGMT_IDEMPOTENCY_RETENTION.
 package main
 
 import (
@@ -42,6 +51,7 @@ import (
 func main() {
 	m := newMigrator(os.Getenv)
 	h := newHandler(m.Run, m.Purge, newLogger(os.Getenv))
+	h.fence = m.Fence
 	lambda.Start(h.Handle)
 }
 

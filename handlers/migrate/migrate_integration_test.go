@@ -51,8 +51,17 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 		return &fakeSecrets{arn: testARN, value: `{"username":"todo_app","password":"app-Secret-1"}`}, nil
 	}
 	h := testHandler(m.Run)
-	h.purge = m.Purge
+	h.purge, h.fence = m.Purge, m.Fence
 	srv := newCFNServer(t)
+	ms, err := mysql.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := make([]int, len(ms))
+	for i, mg := range ms {
+		all[i] = mg.Version
+	}
+	allVersions := joinInts(all) // "1,2,…"
 
 	invoke := func(t *testing.T, requestType, physicalID string) cfnResponse {
 		t.Helper()
@@ -67,8 +76,14 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 
 	t.Run("create migrates and makes the app user", func(t *testing.T) {
 		got := invoke(t, "Create", "")
-		if got.Status != "SUCCESS" || got.Data["Applied"] != "1,2" || got.Data["NewlyApplied"] != "1,2" || got.Data["AppUser"] != "todo_app" {
-			t.Fatalf("got %+v, want SUCCESS applying 1,2 with the app user", got)
+		if got.Status != "SUCCESS" || got.Data["Applied"] != allVersions || got.Data["NewlyApplied"] != allVersions || got.Data["AppUser"] != "todo_app" {
+			t.Fatalf("got %+v, want SUCCESS applying %s with the app user", got, allVersions)
+		}
+		// The migration names its region (TODOMGMT_REGION, else
+		// AWS_REGION, else local) in the id fence.
+		var region string
+		if err := root.QueryRowContext(ctx, "SELECT writer_region FROM id_fence WHERE id = 1").Scan(&region); err != nil || region != "local" {
+			t.Errorf("id fence after the first migration: %q, %v; want local", region, err)
 		}
 		app, err := dbconn.Open(ctx, dbconn.Config{DSN: c.DSN("todo_app", "app-Secret-1", c.Database()), MaxOpenConns: 1, ConnMaxLifetime: time.Minute, ConnectTimeout: 3 * time.Second})
 		if err != nil {
@@ -83,7 +98,7 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 
 	t.Run("update is a no-op", func(t *testing.T) {
 		got := invoke(t, "Update", PhysicalResourceID)
-		if got.Status != "SUCCESS" || got.Data["NewlyApplied"] != "" || got.Data["Applied"] != "1,2" {
+		if got.Status != "SUCCESS" || got.Data["NewlyApplied"] != "" || got.Data["Applied"] != allVersions {
 			t.Errorf("got %+v, want SUCCESS applying nothing", got)
 		}
 	})
@@ -94,8 +109,8 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, ok := out.(Result)
-		if !ok || res.Status != "ok" || len(res.Applied) != 2 || len(res.NewlyApplied) != 0 {
-			t.Errorf("got %+v, want status ok with 2 applied, none new", out)
+		if !ok || res.Status != "ok" || len(res.Applied) != len(all) || len(res.NewlyApplied) != 0 {
+			t.Errorf("got %+v, want status ok with %d applied, none new", out, len(all))
 		}
 	})
 
@@ -103,7 +118,7 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 		// The subtests below expect no todos.
 		defer root.ExecContext(context.Background(), "DELETE FROM todos")
 		defer root.ExecContext(context.Background(), "DELETE FROM idempotency_keys")
-		store := mysql.New(root)
+		store := mysql.New(root, mysql.WithRegion("local"))
 		create := func(t *testing.T, key string) todo.Created {
 			t.Helper()
 			got, err := store.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "task " + key}, IdempotencyKey: key})
@@ -255,10 +270,80 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 				if string(got.Status) != tt.wantStatus {
 					t.Fatalf("got %+v, want %s", got, tt.wantStatus)
 				}
-				if got.Status == "SUCCESS" && (got.Data["Status"] != "skipped" || got.Reason != MsgSkippedNoWriter || got.Data["Applied"] != "1,2") {
-					t.Errorf("got %+v, want skipped, %q, applied 1,2", got, MsgSkippedNoWriter)
+				if got.Status == "SUCCESS" && (got.Data["Status"] != "skipped" || got.Reason != MsgSkippedNoWriter || got.Data["Applied"] != allVersions) {
+					t.Errorf("got %+v, want skipped, %q, applied %s", got, MsgSkippedNoWriter, allVersions)
 				}
 			})
+		}
+	})
+
+	t.Run("fence-ids opens creates past every id the old writer can have issued", func(t *testing.T) {
+		defer root.ExecContext(context.Background(), "DELETE FROM todos")
+		store := mysql.New(root, mysql.WithRegion("local"))
+		fence := func(t *testing.T, event string) (FenceResponse, error) {
+			t.Helper()
+			out, err := h.Handle(ctx, json.RawMessage(event))
+			if err != nil {
+				return FenceResponse{}, err
+			}
+			res, ok := out.(FenceResponse)
+			if !ok {
+				t.Fatalf("got %T, want a FenceResponse", out)
+			}
+			return res, nil
+		}
+		// The migration named this region: nothing to do.
+		res, err := fence(t, `{"action":"fence-ids","fence":{"region":"local"}}`)
+		if err != nil || !res.Skipped {
+			t.Fatalf("fence of the seeded region: %+v, %v; want skipped", res, err)
+		}
+		var last int64
+		for range 3 {
+			c, err := store.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "before the fault"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = c.Todo.ID
+		}
+		// Another region held the fence (this writer was promoted by an
+		// unplanned failover): creates here are refused until the fence.
+		if _, err := root.ExecContext(ctx, "UPDATE id_fence SET writer_region = 'us-east-1', term = 5 WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "too early"}}); todo.ErrorCode(err) != todo.RegionPassive {
+			t.Fatalf("create before the fence: got %v, want region_passive", err)
+		}
+		if _, err := fence(t, `{"action":"fence-ids","fence":{"region":"us-west-2","dataLoss":true}}`); err == nil || !strings.Contains(err.Error(), "runs in local") {
+			t.Errorf("fence of another region: got %v, want an error naming this function's region", err)
+		}
+		res, err = fence(t, `{"action":"fence-ids","fence":{"region":"local","dataLoss":true,"lagSeconds":1.5,"minGap":0}}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Skipped || res.Region != "local" || res.Term != 6 || res.MaxID != last || res.Gap < mysql.DefaultFenceFloor ||
+			res.Floor != last+res.Gap+1 || res.WindowSeconds < 61.5 || res.Rate <= 0 || res.Reason == "" {
+			t.Errorf("fence: %+v; want term 6, max id %d, a gap of at least %d, a window of at least 61.5 s, a rate and a reason", res, last, mysql.DefaultFenceFloor)
+		}
+		c, err := store.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "after the fence"}})
+		if err != nil || c.Todo.ID < res.Floor {
+			t.Errorf("create after the fence: %+v, %v; want an id of at least %d", c.Todo, err, res.Floor)
+		}
+		if again, err := fence(t, `{"action":"fence-ids","fence":{"region":"local","dataLoss":true}}`); err != nil || !again.Skipped || again.Term != 6 || again.Floor != res.Floor {
+			t.Errorf("second fence: %+v, %v; want skipped at term 6, floor %d", again, err, res.Floor)
+		}
+
+		if _, err := root.ExecContext(ctx, "SET GLOBAL read_only = 1"); err != nil {
+			t.Fatal(err)
+		}
+		defer root.ExecContext(context.Background(), "SET GLOBAL read_only = 0")
+		if _, err := root.ExecContext(ctx, "UPDATE id_fence SET writer_region = 'us-east-1' WHERE id = 1"); err != nil {
+			t.Fatal(err) // root still writes on a read-only server
+		}
+		if _, err := fence(t, `{"action":"fence-ids","fence":{"region":"local","dataLoss":true}}`); err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("fence on a read-only server: got %v, want an error saying read-only", err)
+		}
+		if _, err := root.ExecContext(ctx, "UPDATE id_fence SET writer_region = 'local' WHERE id = 1"); err != nil {
+			t.Fatal(err)
 		}
 	})
 

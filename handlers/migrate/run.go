@@ -95,8 +95,10 @@ const (
 // after the writer endpoint refused the connection.
 const readerProbeTimeout = 15 * time.Second
 
-// Run applies the migrations, then creates or updates the application user
-// with the password from TODOMGMT_APP_SECRET_ARN (when set).
+// Run applies the migrations, seeding the id fence with this function's
+// region (TODOMGMT_REGION, else AWS_REGION: the region of the writer it
+// reaches), then creates or updates the application user with the password
+// from TODOMGMT_APP_SECRET_ARN (when set).
 //
 // While nothing answers (no connection to the writer endpoint, and none to
 // the reader endpoint either) it retries with growing pauses, up to
@@ -109,6 +111,10 @@ const readerProbeTimeout = 15 * time.Second
 // answers with a read-only server. A writer endpoint that fails while no
 // reader answers as read-only is an error.
 func (m *migrator) Run(ctx context.Context) (Result, error) {
+	region, err := mysql.RegionFromEnv(m.getenv)
+	if err != nil {
+		return Result{}, err
+	}
 	cfg, err := dbconn.FromEnv(m.getenv)
 	if err != nil {
 		return Result{}, err
@@ -126,7 +132,7 @@ func (m *migrator) Run(ctx context.Context) (Result, error) {
 	var newly []mysql.Migration
 	var waited time.Duration
 	for attempt, wait := 1, time.Second; ; attempt, wait = attempt+1, min(2*wait, maxRetryPause) {
-		newly, err = mysql.ApplyMigrations(ctx, db)
+		newly, err = mysql.ApplyMigrations(ctx, db, region)
 		w := findWriter(ctx, pools, cfg.ReaderHost, err)
 		if w.skip != "" {
 			return skipped(ctx, w.answered, w.skip), nil

@@ -183,7 +183,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		step("measuring %d cold starts each way, under the emulator and bare (process start → response to GET /v1/todos/1)", opts.ColdStarts)
 		c := ColdStart{
 			Bootstrap: hostBin,
-			Env:       []string{dbconn.EnvDSN + "=" + db.appDSN, "TODOMGMT_REGION=bench"},
+			Env:       []string{dbconn.EnvDSN + "=" + db.appDSN, "TODOMGMT_REGION=" + benchRegion},
 			Payload:   payload,
 			Status:    200,
 		}
@@ -207,7 +207,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer pools.Close()
-	proxy := NewProxy(mysql.New(pools.Writer))
+	proxy := NewProxy(mysql.New(pools.Writer, mysql.WithRegion(benchRegion)))
 	for _, op := range Operations {
 		r.Warm = append(r.Warm, OperationReport{Operation: op})
 	}
@@ -274,6 +274,9 @@ const (
 	benchSchema   = "todomgmt"
 	benchUser     = "todo_app"
 	benchPassword = "bench-Pa55-word"
+	// benchRegion is the region the migration seeds the id fence with and
+	// every store and the bootstrap binary create under.
+	benchRegion = "bench"
 )
 
 // startMySQL starts and prepares the server. On error after the container
@@ -292,12 +295,12 @@ func startMySQL(ctx context.Context, image string) (*benchDB, error) {
 	if db.root, err = c.OpenRoot(ctx, benchSchema); err != nil {
 		return db, err
 	}
-	if err := mysql.Prepare(ctx, db.root, benchUser, benchPassword, benchSchema); err != nil {
+	if err := mysql.Prepare(ctx, db.root, benchRegion, benchUser, benchPassword, benchSchema); err != nil {
 		return db, err
 	}
 	db.appDSN = c.DSN(benchUser, benchPassword, benchSchema)
 	// GET /v1/todos/1 needs todo 1.
-	if _, err := mysql.New(db.root).Create(ctx, todo.CreateRequest{Draft: apievents.Seed[0]}); err != nil {
+	if _, err := mysql.New(db.root, mysql.WithRegion(benchRegion)).Create(ctx, todo.CreateRequest{Draft: apievents.Seed[0]}); err != nil {
 		return db, err
 	}
 	return db, nil

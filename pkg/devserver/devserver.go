@@ -188,7 +188,7 @@ func prepare(ctx context.Context, c *mysqlcontainer.Container) (*mysql.Store, *d
 	}
 	defer root.Close()
 	password := rand.Text()
-	if err := mysql.Prepare(ctx, root, dbconn.DefaultUser, password, c.Database()); err != nil {
+	if err := mysql.Prepare(ctx, root, Region, dbconn.DefaultUser, password, c.Database()); err != nil {
 		return nil, nil, err
 	}
 	// The pool settings are the deployed defaults: only the DSN is local.
@@ -206,5 +206,5 @@ func prepare(ctx context.Context, c *mysqlcontainer.Container) (*mysql.Store, *d
 	if err != nil {
 		return nil, nil, err
 	}
-	return mysql.New(pools.Writer, mysql.WithReader(pools.Reader)), pools, nil
+	return mysql.New(pools.Writer, mysql.WithReader(pools.Reader), mysql.WithRegion(Region)), pools, nil
 }

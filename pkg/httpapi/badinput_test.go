@@ -7,7 +7,7 @@ import (
 )
 
 // TestBadInput sends malformed requests and checks that each gets its own
-// 4xx with a message naming the problem, and that none reaches the store.
+// 4xx with a message naming the problem, and that none changes the store.
 func TestBadInput(t *testing.T) {
 	json := map[string]string{"Content-Type": "application/json"}
 	with := func(k, v string) map[string]string { return map[string]string{k: v} }
@@ -116,8 +116,14 @@ func TestBadInput(t *testing.T) {
 		{"update with empty task", request{method: "PUT", target: "/v1/todos/1", body: `{"task":""}`}, 400, "invalid", "task must not be empty"},
 		{"If-Match unquoted", request{method: "PUT", target: "/v1/todos/1", body: `{"task":"a"}`, header: with("If-Match", "1")}, 400, "invalid", "If-Match must be one ETag"},
 		{"If-Match weak", request{method: "PUT", target: "/v1/todos/1", body: `{"task":"a"}`, header: with("If-Match", `W/"1"`)}, 400, "invalid", "If-Match must be one ETag"},
-		{"If-Match not a version", request{method: "DELETE", target: "/v1/todos/1", header: with("If-Match", `"abc"`)}, 400, "invalid", "If-Match must be one ETag"},
-		{"If-Match zero", request{method: "DELETE", target: "/v1", body: `{"id":1}`, header: with("If-Match", `"0"`)}, 400, "invalid", "If-Match must be one ETag"},
+		// A well-formed strong entity-tag that is not one of ours names no
+		// write: the condition is false (412, RFC 9110 §13.1.1), not bad input.
+		{"If-Match not one of our ETags", request{method: "DELETE", target: "/v1/todos/1", header: with("If-Match", `"abc"`)}, 412, "precondition_failed", "todo 1 is at version 1"},
+		{"If-Match zero", request{method: "DELETE", target: "/v1", body: `{"id":1}`, header: with("If-Match", `"0"`)}, 412, "precondition_failed", "todo 1 is at version 1"},
+		{"If-Match with a leading zero", request{method: "DELETE", target: "/v1/todos/1", header: with("If-Match", `"01-5eed0000000000a1"`)}, 412, "precondition_failed", "todo 1 is at version 1"},
+		{"If-Match in upper-case hex", request{method: "DELETE", target: "/v1/todos/1", header: with("If-Match", `"1-5EED0000000000A1"`)}, 412, "precondition_failed", "todo 1 is at version 1"},
+		{"If-Match with a space inside", request{method: "PUT", target: "/v1/todos/1", body: `{"task":"a"}`, header: with("If-Match", `"1 2"`)}, 400, "invalid", "If-Match must be one ETag"},
+		{"If-Match unterminated", request{method: "PUT", target: "/v1/todos/1", body: `{"task":"a"}`, header: with("If-Match", `"1-5eed0000000000a1`)}, 400, "invalid", "If-Match must be one ETag"},
 		{"If-Match list", request{method: "PUT", target: "/v1/todos/1", body: `{"task":"a"}`, header: with("If-Match", `"1", "2"`)}, 400, "invalid", "If-Match must be one ETag"},
 
 		// Routing.

@@ -224,33 +224,45 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
-// ifMatch returns the version named by the If-Match header: 0 when the
-// header is absent or "*" (any version), the n of `"n"` otherwise. Weak
-// tags never match under If-Match (RFC 9110 §13.1.1), so they are refused
-// as malformed rather than failing every time.
-func ifMatch(r *http.Request) (int64, error) {
+// ifMatch returns the condition of the If-Match header: nil when the header
+// is absent or "*" (any revision), the revision a strong entity-tag names
+// otherwise. A well-formed strong entity-tag that is not one of ours (the
+// bare version "3" older releases sent, "abc", "0") names no write: it
+// becomes the zero Revision, on which the condition fails with 412 (RFC
+// 9110 §13.1.1: If-Match uses the strong comparison, and a tag that
+// matches nothing is a false condition, never a guess). Weak tags never
+// match under If-Match either, so they are refused as malformed rather
+// than failing every time; so are lists and anything that is not an
+// entity-tag.
+func ifMatch(r *http.Request) (*todo.Revision, error) {
 	v, ok, err := header(r, "If-Match")
 	if err != nil || !ok {
-		return 0, err
+		return nil, err
 	}
 	v = strings.TrimSpace(v)
 	if v == "*" {
-		return 0, nil
+		return nil, nil
 	}
-	if n, ok := parseETag(v); ok {
-		return n, nil
+	opaque, ok := strongETag(v)
+	if !ok {
+		return nil, todo.Errorf(todo.Invalid, `If-Match must be one ETag, such as "3-5f0c2e9d1a7b4c68", or *`)
 	}
-	return 0, todo.Errorf(todo.Invalid, `If-Match must be one ETag, such as "3", or *`)
+	rev, _ := parseETag(opaque) // not one of ours: the zero Revision
+	return &rev, nil
 }
 
 // notModified reports whether the If-None-Match header of r matches the
-// version (weak comparison, lists and "*" allowed). A malformed header
+// ETag of t (weak comparison, lists and "*" allowed). A malformed header
 // matches nothing.
-func notModified(r *http.Request, version int64) bool {
+func notModified(r *http.Request, t todo.Todo) bool {
+	current := etagOpaque(t)
 	for _, v := range r.Header.Values("If-None-Match") {
 		for tag := range strings.SplitSeq(v, ",") {
 			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-			if n, ok := parseETag(tag); tag == "*" || (ok && n == version) {
+			if tag == "*" {
+				return true
+			}
+			if opaque, ok := strongETag(tag); ok && opaque == current {
 				return true
 			}
 		}
@@ -258,20 +270,55 @@ func notModified(r *http.Request, version int64) bool {
 	return false
 }
 
-// etag is the ETag of a version: "3".
-func etag(version int64) string {
-	return `"` + strconv.FormatInt(version, 10) + `"`
+// etag is the ETag of the write that made t's current version:
+// "<version>-<tag as 16 lower-case hex digits>", such as "3-5f0c2e9d1a7b4c68".
+func etag(t todo.Todo) string {
+	return `"` + etagOpaque(t) + `"`
 }
 
-func parseETag(tag string) (int64, bool) {
+func etagOpaque(t todo.Todo) string {
+	return strconv.FormatInt(t.Version, 10) + "-" + fmt.Sprintf("%016x", t.Tag)
+}
+
+// strongETag returns the opaque-tag of a strong entity-tag (RFC 9110
+// §8.8.3: a double-quoted string of etagc = %x21 / %x23-7E / obs-text).
+func strongETag(tag string) (string, bool) {
 	inner, ok := strings.CutPrefix(tag, `"`)
 	if !ok {
-		return 0, false
+		return "", false
 	}
 	inner, ok = strings.CutSuffix(inner, `"`)
 	if !ok {
-		return 0, false
+		return "", false
 	}
-	n, err := todo.ParseID(inner)
-	return n, err == nil
+	for i := 0; i < len(inner); i++ {
+		if c := inner[i]; c < 0x21 || c == '"' || c == 0x7f {
+			return "", false
+		}
+	}
+	return inner, true
+}
+
+// parseETag reads the revision out of one of our opaque-tags, exactly as
+// etag writes it: a positive decimal version without sign or leading
+// zero, "-", 16 lower-case hex digits. Anything else is not ours.
+func parseETag(opaque string) (todo.Revision, bool) {
+	version, tag, ok := strings.Cut(opaque, "-")
+	if !ok || len(tag) != 16 || version == "" || version[0] == '0' {
+		return todo.Revision{}, false
+	}
+	v, err := todo.ParseID(version)
+	if err != nil {
+		return todo.Revision{}, false
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return todo.Revision{}, false
+		}
+	}
+	n, err := strconv.ParseUint(tag, 16, 64)
+	if err != nil {
+		return todo.Revision{}, false
+	}
+	return todo.Revision{Version: v, Tag: n}, true
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,15 @@ import (
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123000000, time.UTC)
 
 const testRequestID = "test-request-id"
+
+// tagBase + n is the write tag of the n-th write to an env's store: the
+// seeded todos 1, 2 and 3 are tagBase+1, +2 and +3.
+const tagBase = 0x5eed0000000000a0
+
+// etagOf is the ETag of the write with the given version and tag.
+func etagOf(version int64, tag uint64) string {
+	return fmt.Sprintf(`"%d-%016x"`, version, tag)
+}
 
 // env is an API handler over an in-memory store, with its logs captured.
 type env struct {
@@ -45,7 +55,9 @@ func newEnv(tb testing.TB, opts ...func(*httpapi.Config)) *env {
 
 func newEmptyEnv(tb testing.TB, opts ...func(*httpapi.Config)) *env {
 	tb.Helper()
-	store := inmem.New(inmem.WithClock(func() time.Time { return t0 }))
+	var tags atomic.Uint64
+	store := inmem.New(inmem.WithClock(func() time.Time { return t0 }),
+		inmem.WithWriteTags(func() uint64 { return tagBase + tags.Add(1) }))
 	logs := &syncBuffer{}
 	cfg := httpapi.Config{
 		Service: store,

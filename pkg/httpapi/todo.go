@@ -175,7 +175,7 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, task *string, st
 	}
 	t := created.Todo
 	w.Header().Set("Location", location(r, t.ID))
-	w.Header().Set("ETag", etag(t.Version))
+	w.Header().Set("ETag", etag(t))
 	if created.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
@@ -194,14 +194,14 @@ func location(r *http.Request, id int64) string {
 }
 
 // get answers 200 with the todo and its ETag, or 304 when If-None-Match
-// names the current version.
+// names the current one.
 func (s *server) get(w http.ResponseWriter, r *http.Request, id int64) error {
 	t, err := s.svc.Get(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(t.Version))
-	if notModified(r, t.Version) {
+	w.Header().Set("ETag", etag(t))
+	if notModified(r, t) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -210,25 +210,25 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, id int64) error {
 
 // update answers 200 with the changed todo; If-Match makes it conditional.
 func (s *server) update(w http.ResponseWriter, r *http.Request, id int64, task *string, status *todo.Status) error {
-	version, err := ifMatch(r)
+	cond, err := ifMatch(r)
 	if err != nil {
 		return err
 	}
-	t, err := s.svc.Update(r.Context(), id, todo.Update{Task: task, Status: status, IfVersion: version})
+	t, err := s.svc.Update(r.Context(), id, todo.Update{Task: task, Status: status, IfMatch: cond})
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(t.Version))
+	w.Header().Set("ETag", etag(t))
 	return writeJSON(w, http.StatusOK, t)
 }
 
 // delete answers 204; If-Match makes it conditional.
 func (s *server) delete(w http.ResponseWriter, r *http.Request, id int64) error {
-	version, err := ifMatch(r)
+	cond, err := ifMatch(r)
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Delete(r.Context(), id, version); err != nil {
+	if err := s.svc.Delete(r.Context(), id, cond); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

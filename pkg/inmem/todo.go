@@ -1,9 +1,10 @@
 // Package inmem is a todo.Service and todo.Checker held in memory.
 //
 // It has the semantics of the MySQL store (pkg/mysql): versions that start
-// at 1 and grow with every update, keyset pagination by id ascending,
-// idempotent creates that replay the first response, conditional updates and
-// deletes. `mage local` uses it when no Docker engine is reachable, and the
+// at 1 and grow with every update, a random tag per write, keyset
+// pagination by id ascending, idempotent creates that replay the first
+// response, updates and deletes conditional on a revision. It has no id
+// fence: it is one region's store, with no failover to survive. `mage local` uses it when no Docker engine is reachable, and the
 // HTTP tests use it as a fake. Its fault switches (SetPassive, SetDown,
 // SetLatency) stand in for a read-only replica, an unreachable database and
 // a slow one.
@@ -21,7 +22,8 @@ import (
 // Store is an in-memory todo.Service. The zero value is not usable; call New.
 // A Store is safe for concurrent use.
 type Store struct {
-	now func() time.Time
+	now    func() time.Time
+	newTag func() uint64
 
 	mu      sync.Mutex
 	lastID  int64
@@ -53,12 +55,23 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 
+// WithWriteTags makes the store take the tags of its writes from next
+// instead of todo.NewTag: deterministic tags, for tests and fixtures only.
+func WithWriteTags(next func() uint64) Option {
+	return func(s *Store) {
+		if next != nil {
+			s.newTag = next
+		}
+	}
+}
+
 // New returns an empty Store.
 func New(opts ...Option) *Store {
 	s := &Store{
-		now:   time.Now,
-		todos: make(map[int64]todo.Todo),
-		keys:  make(map[string]idempotent),
+		now:    time.Now,
+		newTag: todo.NewTag,
+		todos:  make(map[int64]todo.Todo),
+		keys:   make(map[string]idempotent),
 	}
 	for _, o := range opts {
 		o(s)
@@ -167,6 +180,7 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 		CreatedAt: now,
 		UpdatedAt: now,
 		Version:   1,
+		Tag:       s.newTag(),
 	}
 	s.todos[t.ID] = t
 	s.ids = append(s.ids, t.ID) // lastID only grows, so ids stay sorted
@@ -177,8 +191,8 @@ func (s *Store) Create(ctx context.Context, r todo.CreateRequest) (todo.Created,
 }
 
 // Update changes the todo with the given id and returns it with its new
-// version. NotFound when absent; PreconditionFailed when u.IfVersion is set
-// and stale.
+// version and tag. NotFound when absent; PreconditionFailed when u.IfMatch
+// is set and names another revision.
 func (s *Store) Update(ctx context.Context, id int64, u todo.Update) (todo.Todo, error) {
 	if err := todo.ValidateID(id); err != nil {
 		return todo.Todo{}, err
@@ -195,11 +209,12 @@ func (s *Store) Update(ctx context.Context, id int64, u todo.Update) (todo.Todo,
 	if !ok {
 		return todo.Todo{}, notFound(id)
 	}
-	if u.IfVersion != 0 && u.IfVersion != t.Version {
-		return todo.Todo{}, stale(id, t.Version)
+	if u.IfMatch != nil && !u.IfMatch.Matches(t) {
+		return todo.Todo{}, todo.Stale(id, t.Revision(), *u.IfMatch)
 	}
 	t = u.Apply(t)
 	t.Version++
+	t.Tag = s.newTag()
 	t.UpdatedAt = s.timestamp()
 	if t.UpdatedAt.Before(t.CreatedAt) {
 		t.UpdatedAt = t.CreatedAt // a clock step back must not make a todo older than itself
@@ -209,13 +224,13 @@ func (s *Store) Update(ctx context.Context, id int64, u todo.Update) (todo.Todo,
 }
 
 // Delete removes the todo with the given id. NotFound when absent;
-// PreconditionFailed when ifVersion is non-zero and stale.
-func (s *Store) Delete(ctx context.Context, id int64, ifVersion int64) error {
+// PreconditionFailed when ifMatch is set and names another revision.
+func (s *Store) Delete(ctx context.Context, id int64, ifMatch *todo.Revision) error {
 	if err := todo.ValidateID(id); err != nil {
 		return err
 	}
-	if ifVersion < 0 {
-		return todo.Errorf(todo.Invalid, "version must be positive")
+	if err := todo.ValidateRevision(ifMatch); err != nil {
+		return err
 	}
 	if err := s.enter(ctx, true); err != nil {
 		return err
@@ -226,8 +241,8 @@ func (s *Store) Delete(ctx context.Context, id int64, ifVersion int64) error {
 	if !ok {
 		return notFound(id)
 	}
-	if ifVersion != 0 && ifVersion != t.Version {
-		return stale(id, t.Version)
+	if ifMatch != nil && !ifMatch.Matches(t) {
+		return todo.Stale(id, t.Revision(), *ifMatch)
 	}
 	delete(s.todos, id)
 	if i, found := slices.BinarySearch(s.ids, id); found {
@@ -289,10 +304,6 @@ func (s *Store) timestamp() time.Time {
 
 func notFound(id int64) error {
 	return todo.Errorf(todo.NotFound, "todo %d not found", id)
-}
-
-func stale(id, current int64) error {
-	return todo.Errorf(todo.PreconditionFailed, "todo %d is at version %d", id, current)
 }
 
 func unavailable(err error) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,19 +18,23 @@ import (
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
 
 // newStore returns a store whose clock starts at t0 and moves one second
-// per reading.
+// per reading, and whose write tags are 0x7a9000…01, …02 and so on.
 func newStore(tb testing.TB) *inmem.Store {
 	tb.Helper()
 	var mu sync.Mutex
 	now := t0
+	var tags atomic.Uint64
 	return inmem.New(inmem.WithClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		t := now
 		now = now.Add(time.Second)
 		return t
-	}))
+	}), inmem.WithWriteTags(func() uint64 { return tagBase + tags.Add(1) }))
 }
+
+// tagBase + n is the tag of newStore's n-th write.
+const tagBase = 0x7a90000000000000
 
 // create stores a todo with the given task and status, failing tb on error.
 func create(tb testing.TB, s *inmem.Store, task string, status todo.Status) todo.Todo {
@@ -55,7 +60,7 @@ func TestCreateGet(t *testing.T) {
 	s := newStore(t)
 	got := create(t, s, "buy milk", "")
 	want := todo.Todo{
-		ID: 1, Task: "buy milk", Status: todo.StatusTodo, Version: 1,
+		ID: 1, Task: "buy milk", Status: todo.StatusTodo, Version: 1, Tag: tagBase + 1,
 		CreatedAt: t0.Truncate(time.Millisecond), UpdatedAt: t0.Truncate(time.Millisecond),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -98,8 +103,8 @@ func TestValidation(t *testing.T) {
 		{"update nothing", func() error { _, err := s.Update(ctx, 1, todo.Update{}); return err }},
 		{"update bad task", func() error { _, err := s.Update(ctx, 1, todo.Update{Task: ptr("")}); return err }},
 		{"update id 0", func() error { _, err := s.Update(ctx, 0, todo.Update{Task: ptr("a")}); return err }},
-		{"delete id 0", func() error { return s.Delete(ctx, 0, 0) }},
-		{"delete negative version", func() error { return s.Delete(ctx, 1, -1) }},
+		{"delete id 0", func() error { return s.Delete(ctx, 0, nil) }},
+		{"delete negative version", func() error { return s.Delete(ctx, 1, &todo.Revision{Version: -1}) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) { wantCode(t, tt.call(), todo.Invalid) })
 	}
@@ -112,7 +117,11 @@ func TestNotFound(t *testing.T) {
 	wantCode(t, err, todo.NotFound)
 	_, err = s.Update(ctx, 7, todo.Update{Task: ptr("a")})
 	wantCode(t, err, todo.NotFound)
-	wantCode(t, s.Delete(ctx, 7, 0), todo.NotFound)
+	wantCode(t, s.Delete(ctx, 7, nil), todo.NotFound)
+	// An absent todo is NotFound, with a condition or without.
+	_, err = s.Update(ctx, 7, todo.Update{Task: ptr("a"), IfMatch: &todo.Revision{Version: 1, Tag: 1}})
+	wantCode(t, err, todo.NotFound)
+	wantCode(t, s.Delete(ctx, 7, &todo.Revision{}), todo.NotFound)
 }
 
 func TestUpdate(t *testing.T) {
@@ -125,23 +134,35 @@ func TestUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := orig
-	want.Status, want.Version, want.UpdatedAt = todo.StatusWIP, 2, orig.UpdatedAt.Add(time.Second)
+	want.Status, want.Version, want.Tag, want.UpdatedAt = todo.StatusWIP, 2, tagBase+2, orig.UpdatedAt.Add(time.Second)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status update (-want +got):\n%s", diff)
 	}
+	second := got.Revision()
 
-	got, err = s.Update(ctx, orig.ID, todo.Update{Task: ptr("final"), IfVersion: 2})
+	got, err = s.Update(ctx, orig.ID, todo.Update{Task: ptr("final"), IfMatch: &second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Task != "final" || got.Status != todo.StatusWIP || got.Version != 3 {
-		t.Errorf("conditional update: got %+v, want task final, status wip, version 3", got)
+	if got.Task != "final" || got.Status != todo.StatusWIP || got.Version != 3 || got.Tag != tagBase+3 {
+		t.Errorf("conditional update: got %+v, want task final, status wip, version 3, a new tag", got)
 	}
 
-	_, err = s.Update(ctx, orig.ID, todo.Update{Task: ptr("late"), IfVersion: 2})
-	wantCode(t, err, todo.PreconditionFailed)
-	if read, _ := s.Get(ctx, orig.ID); read.Task != "final" {
-		t.Errorf("after stale update: got task %q, want %q", read.Task, "final")
+	for _, stale := range []struct {
+		name string
+		rev  todo.Revision
+	}{
+		{"an older revision", second},
+		{"the current version with another tag (a lost write's)", todo.Revision{Version: 3, Tag: tagBase + 2}},
+		{"the zero revision (a foreign ETag)", todo.Revision{}},
+	} {
+		_, err = s.Update(ctx, orig.ID, todo.Update{Task: ptr("late"), IfMatch: &stale.rev})
+		if todo.ErrorCode(err) != todo.PreconditionFailed {
+			t.Errorf("update on %s: got %v, want precondition_failed", stale.name, err)
+		}
+	}
+	if read, _ := s.Get(ctx, orig.ID); read.Task != "final" || read.Version != 3 {
+		t.Errorf("after stale updates: got task %q at version %d, want %q at 3", read.Task, read.Version, "final")
 	}
 }
 
@@ -151,14 +172,16 @@ func TestDelete(t *testing.T) {
 	a := create(t, s, "a", "")
 	b := create(t, s, "b", "")
 
-	wantCode(t, s.Delete(ctx, a.ID, 2), todo.PreconditionFailed)
-	if err := s.Delete(ctx, a.ID, 1); err != nil {
-		t.Fatalf("Delete with current version: %v", err)
+	wantCode(t, s.Delete(ctx, a.ID, &todo.Revision{Version: 2, Tag: a.Tag}), todo.PreconditionFailed)
+	wantCode(t, s.Delete(ctx, a.ID, &todo.Revision{Version: 1, Tag: b.Tag}), todo.PreconditionFailed)
+	wantCode(t, s.Delete(ctx, a.ID, &todo.Revision{}), todo.PreconditionFailed)
+	if err := s.Delete(ctx, a.ID, &todo.Revision{Version: 1, Tag: a.Tag}); err != nil {
+		t.Fatalf("Delete with the current revision: %v", err)
 	}
-	if err := s.Delete(ctx, b.ID, 0); err != nil {
+	if err := s.Delete(ctx, b.ID, nil); err != nil {
 		t.Fatalf("unconditional Delete: %v", err)
 	}
-	wantCode(t, s.Delete(ctx, a.ID, 0), todo.NotFound)
+	wantCode(t, s.Delete(ctx, a.ID, nil), todo.NotFound)
 	_, err := s.Get(ctx, b.ID)
 	wantCode(t, err, todo.NotFound)
 	if c := create(t, s, "c", ""); c.ID != 3 {
@@ -173,7 +196,7 @@ func TestList(t *testing.T) {
 	for i := range 10 { // ids 1..10, status cycles todo, wip, done
 		create(t, s, fmt.Sprintf("task %d", i+1), statuses[i%3])
 	}
-	if err := s.Delete(ctx, 4, 0); err != nil { // a hole in the ids
+	if err := s.Delete(ctx, 4, nil); err != nil { // a hole in the ids
 		t.Fatal(err)
 	}
 
@@ -281,7 +304,7 @@ func TestPassive(t *testing.T) {
 	wantCode(t, err, todo.RegionPassive)
 	_, err = s.Update(ctx, existing.ID, todo.Update{Task: ptr("x")})
 	wantCode(t, err, todo.RegionPassive)
-	wantCode(t, s.Delete(ctx, existing.ID, 0), todo.RegionPassive)
+	wantCode(t, s.Delete(ctx, existing.ID, nil), todo.RegionPassive)
 
 	s.SetPassive(false)
 	if h, _ := s.Health(ctx); h.Role != todo.RoleActive {
@@ -308,7 +331,7 @@ func TestDown(t *testing.T) {
 			return err
 		}},
 		{"update", func() error { _, err := s.Update(ctx, existing.ID, todo.Update{Task: ptr("x")}); return err }},
-		{"delete", func() error { return s.Delete(ctx, existing.ID, 0) }},
+		{"delete", func() error { return s.Delete(ctx, existing.ID, nil) }},
 		{"health", func() error { _, err := s.Health(ctx); return err }},
 	} {
 		t.Run(tt.name, func(t *testing.T) { wantCode(t, tt.call(), todo.Unavailable) })
@@ -357,7 +380,8 @@ func TestConcurrentUpdates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.Update(ctx, target.ID, todo.Update{Task: ptr(fmt.Sprint("writer ", i)), IfVersion: 1})
+			rev := target.Revision()
+			_, errs[i] = s.Update(ctx, target.ID, todo.Update{Task: ptr(fmt.Sprint("writer ", i)), IfMatch: &rev})
 			c, err := s.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "c"}})
 			if err == nil {
 				ids[i] = c.Todo.ID

@@ -313,7 +313,7 @@ func (l *Lab) migrate(ctx context.Context) error {
 	}
 	db := sql.OpenDB(c)
 	defer db.Close()
-	return todomysql.Prepare(ctx, db, l.cfg.AppUser, l.state.AppPassword, l.cfg.Schema)
+	return todomysql.Prepare(ctx, db, l.DB.nodes[0].region, l.cfg.AppUser, l.state.AppPassword, l.cfg.Schema)
 }
 
 // State returns what another process needs to reach this lab.

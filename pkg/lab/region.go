@@ -76,7 +76,7 @@ func startRegionAPI(ctx context.Context, n *node, netName, user, password, schem
 	}
 	pool := pools.Writer
 
-	store := todomysql.New(pool)
+	store := todomysql.New(pool, todomysql.WithRegion(n.region))
 	h := httpapi.New(httpapi.Config{
 		Service:        store,
 		Checker:        store,

@@ -15,6 +15,8 @@ import (
 
 // MySQL and MariaDB error numbers the store translates.
 const (
+	errDupFieldName      = 1060 // ER_DUP_FIELDNAME
+	errDupKeyName        = 1061 // ER_DUP_KEYNAME
 	errDupEntry          = 1062 // ER_DUP_ENTRY
 	errTableAccessDenied = 1142 // ER_TABLEACCESS_DENIED_ERROR: the user lacks write rights
 	errOptionPrevents    = 1290 // ER_OPTION_PREVENTS_STATEMENT: --read-only
@@ -119,8 +121,4 @@ func isMySQLError(err error, numbers ...uint16) bool {
 
 func notFound(id int64) error {
 	return todo.Errorf(todo.NotFound, "todo %d not found", id)
-}
-
-func stale(id, current int64) error {
-	return todo.Errorf(todo.PreconditionFailed, "todo %d is at version %d", id, current)
 }

@@ -128,10 +128,10 @@ func splitStatements(body string) []string {
 	return stmts
 }
 
-// Migrate brings the schema of db's default database up to date. It is
-// ApplyMigrations without the list.
-func Migrate(ctx context.Context, db *sql.DB) error {
-	_, err := ApplyMigrations(ctx, db)
+// Migrate brings the schema of db's default database up to date and seeds
+// the id fence with region. It is ApplyMigrations without the list.
+func Migrate(ctx context.Context, db *sql.DB, region string) error {
+	_, err := ApplyMigrations(ctx, db, region)
 	return err
 }
 
@@ -142,12 +142,24 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 //
 // MySQL commits DDL implicitly, so a migration cannot be rolled back as a
 // whole: every statement is written to be safe to re-run (CREATE TABLE IF
-// NOT EXISTS, ...), and a migration interrupted half-way simply runs again.
+// NOT EXISTS, UPDATE … WHERE the column is still unset, ...), and a
+// migration interrupted half-way simply runs again. MySQL 8 has no ADD
+// COLUMN IF NOT EXISTS, so an ALTER TABLE … ADD that finds its column or
+// index already there (1060, 1061) counts as done.
+//
+// Then it seeds the id fence (see FenceIDs), if it has no row yet, with
+// region: the region of the writer it runs on, the only one that may
+// create todos until a failover fences another. region must be valid
+// (ValidateRegion) and the same the API of that region is given
+// (WithRegion).
 //
 // On a read-only server it changes nothing and returns an error wrapping
 // ErrReadOnly (code RegionPassive).
-func ApplyMigrations(ctx context.Context, db *sql.DB) (applied []Migration, err error) {
+func ApplyMigrations(ctx context.Context, db *sql.DB, region string) (applied []Migration, err error) {
 	defer wrapErr(&err, "apply migrations")
+	if err := ValidateRegion(region); err != nil {
+		return nil, err
+	}
 	ms, err := Migrations()
 	if err != nil {
 		return nil, err
@@ -196,6 +208,9 @@ func ApplyMigrations(ctx context.Context, db *sql.DB) (applied []Migration, err 
 		}
 		applied = append(applied, m)
 	}
+	if err := seedFence(ctx, conn, region); err != nil {
+		return applied, fmt.Errorf("seed the id fence: %w", err)
+	}
 	return applied, nil
 }
 
@@ -212,7 +227,7 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m Migration) (err error
 		}
 	}()
 	for i, stmt := range m.Statements {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil && !alreadyAdded(stmt, err) {
 			return fmt.Errorf("statement %d: %w", i+1, err)
 		}
 	}
@@ -222,6 +237,13 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m Migration) (err error
 		return err
 	}
 	return tx.Commit()
+}
+
+// alreadyAdded reports whether err says that an ALTER TABLE … ADD found
+// its column (1060, ER_DUP_FIELDNAME) or index (1061, ER_DUP_KEYNAME)
+// already there: a migration interrupted after it, run again.
+func alreadyAdded(stmt string, err error) bool {
+	return strings.HasPrefix(strings.ToUpper(stmt), "ALTER TABLE") && isMySQLError(err, errDupFieldName, errDupKeyName)
 }
 
 func appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -30,7 +31,41 @@ func TestEmbeddedMigrations(t *testing.T) {
 			if strings.Contains(upper, "RETURNING") {
 				t.Errorf("migration %04d_%s uses RETURNING, which MySQL lacks", m.Version, m.Name)
 			}
+			// An ALTER TABLE is re-runnable only as ADD (its duplicate
+			// column or index counts as done: alreadyAdded).
+			if strings.HasPrefix(upper, "ALTER TABLE") && !strings.Contains(upper, " ADD ") {
+				t.Errorf("migration %04d_%s: ALTER TABLE other than ADD cannot be re-run: %s", m.Version, m.Name, stmt)
+			}
+			// Replicas replay statements: no non-deterministic functions.
+			for _, f := range []string{"UUID(", "RAND(", "NOW(", "SYSDATE("} {
+				if strings.Contains(upper, f) {
+					t.Errorf("migration %04d_%s uses %s, which a replica would not repeat", m.Version, m.Name, f)
+				}
+			}
 		}
+	}
+}
+
+func TestAlreadyAdded(t *testing.T) {
+	dupColumn := &mysql.MySQLError{Number: 1060, Message: "Duplicate column name 'write_tag'"}
+	dupKey := &mysql.MySQLError{Number: 1061, Message: "Duplicate key name 'k'"}
+	other := &mysql.MySQLError{Number: 1054, Message: "Unknown column"}
+	for _, tt := range []struct {
+		name string
+		stmt string
+		err  error
+		want bool
+	}{
+		{"a column added before", "ALTER TABLE todos ADD COLUMN write_tag BIGINT", dupColumn, true},
+		{"an index added before", "alter table todos add index k (status)", dupKey, true},
+		{"another error", "ALTER TABLE todos ADD COLUMN x INT", other, false},
+		{"a duplicate column outside ALTER", "CREATE TABLE IF NOT EXISTS t (a INT, a INT)", dupColumn, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := alreadyAdded(tt.stmt, tt.err); got != tt.want {
+				t.Errorf("alreadyAdded = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -2,9 +2,9 @@
 // MySQL 3) and MariaDB 10.11, with database/sql and go-sql-driver/mysql.
 //
 // It also owns the schema: embedded, ordered, idempotent migrations
-// (Migrate) and the least-privilege application user (EnsureAppUser), both
-// run by handlers/migrate in AWS and directly by mage local, the lab and
-// the tests.
+// (Migrate) that also seed the id fence, the id fence itself (FenceIDs), and
+// the least-privilege application user (EnsureAppUser), all run by
+// handlers/migrate in AWS and directly by mage local, the lab and the tests.
 //
 // Driver errors are translated at this boundary into *todo.Error values:
 // duplicate keys become Conflict, a read-only server (1290, 1836, 1792) or
@@ -12,12 +12,20 @@
 // failures and deadlines become Unavailable, anything else Internal with
 // the cause kept for the log.
 //
+// A Store knows its region (WithRegion): it creates todos only while the id
+// fence names that region (see FenceIDs), in the same statement as the
+// INSERT. Every write gets a random tag (todo.Todo.Tag), so that a revision
+// (version and tag) names one write.
+//
 // A Store learns its region's role: a write that fails because the server
 // is read-only, a Health check that finds it read-only, or a read that the
 // reader pool answers after the writer pool could not, marks the region
 // passive for a short time (WithRoleTTL), during which reads go to the
-// reader pool when there is one (WithReader). Writes always try the
-// writer; one that succeeds, or a Health check that finds the writer
+// reader pool when there is one (WithReader). Reads fall back to the other
+// pool whichever they tried first, so the region that has just become the
+// writer, whose read-only endpoint may have no target yet, reads from its
+// writer at once. Writes always try the writer; one that succeeds, a read
+// the writer pool answers, or a Health check that finds the writer
 // writable, marks the region active again at once, and the passive role
 // expires after the TTL anyway, so a promotion is noticed.
 package mysql
@@ -46,6 +54,8 @@ const roleProbeTimeout = 2 * time.Second
 type Store struct {
 	writer  *sql.DB
 	reader  *sql.DB
+	region  string
+	newTag  func() uint64
 	roleTTL time.Duration
 	now     func() time.Time
 
@@ -69,6 +79,28 @@ func WithReader(db *sql.DB) Option {
 	return func(s *Store) { s.reader = db }
 }
 
+// WithRegion names the region the store serves: it creates todos only
+// while the id fence names this region (see FenceIDs). A store without a
+// region, or with an invalid one, creates nothing: every create fails with
+// an Internal error that says so, never silently anywhere. Give it the
+// region the migration that seeded the fence was given (TODOMGMT_REGION in
+// both Lambda functions, mage local's "local", the lab's region names).
+func WithRegion(region string) Option {
+	return func(s *Store) { s.region = region }
+}
+
+// WithWriteTags makes the store take the tags of its writes from next
+// instead of todo.NewTag. Deterministic tags are for tests and fixtures
+// only (events.SeedTags): in production two writers could draw the same
+// tag, and an ETag would no longer name one write.
+func WithWriteTags(next func() uint64) Option {
+	return func(s *Store) {
+		if next != nil {
+			s.newTag = next
+		}
+	}
+}
+
 // WithRoleTTL sets how long a learned role is trusted (DefaultRoleTTL).
 func WithRoleTTL(d time.Duration) Option {
 	return func(s *Store) {
@@ -84,9 +116,9 @@ func WithClock(now func() time.Time) Option {
 }
 
 // New returns a Store that writes through writer. The schema must have
-// been migrated (Migrate).
+// been migrated (Migrate), and creates need WithRegion.
 func New(writer *sql.DB, opts ...Option) *Store {
-	s := &Store{writer: writer, roleTTL: DefaultRoleTTL, now: time.Now}
+	s := &Store{writer: writer, newTag: todo.NewTag, roleTTL: DefaultRoleTTL, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -113,6 +145,19 @@ func (s *Store) readPool() *sql.DB {
 		return s.reader
 	}
 	return s.writer
+}
+
+// otherPool returns the pool a read falls back to from db: the writer's
+// from the reader's and the other way round; nil without a reader.
+func (s *Store) otherPool(db *sql.DB) *sql.DB {
+	switch {
+	case s.reader == nil:
+		return nil
+	case db == s.reader:
+		return s.writer
+	default:
+		return s.reader
+	}
 }
 
 // Health reads the server's role with one round trip, which also proves it
@@ -154,16 +199,18 @@ func readOnly(ctx context.Context, q interface {
 	return ro != 0 || innodbRO != 0, nil
 }
 
-// write runs fn in a transaction on the writer pool, retrying a deadlock a
-// few times, and translates its error. A write that failed for want of a
-// connection is checked against the region's role (refusedAsPassive): in
-// the passive region it must reach the client as RegionPassive, not
-// Unavailable.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// write runs fn against the writer pool, retrying a deadlock a few times,
+// and translates its error. fn runs single statements (each its own
+// transaction) or a transaction of its own (inTx). A write that failed for
+// want of a connection is checked against the region's role
+// (refusedAsPassive): in the passive region it must reach the client as
+// RegionPassive, not Unavailable. A create the id fence refused
+// (errNotFenced) says nothing about the role: the server is the writer.
+func (s *Store) write(ctx context.Context, fn func(db *sql.DB) error) error {
 	const attempts = 3
 	var err error
 	for i := 0; i < attempts; i++ {
-		err = inTx(ctx, s.writer, fn)
+		err = fn(s.writer)
 		if !isMySQLError(err, errLockDeadlock) {
 			break
 		}
@@ -180,7 +227,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	terr := translate(err, true)
 	switch todo.ErrorCode(terr) {
 	case todo.RegionPassive:
-		s.learnRole(todo.RolePassive)
+		if !errors.Is(err, errNotFenced) {
+			s.learnRole(todo.RolePassive)
+		}
 	case todo.Unavailable:
 		if ctx.Err() == nil && s.refusedAsPassive(ctx, err) {
 			s.learnRole(todo.RolePassive)
@@ -228,19 +277,23 @@ func (s *Store) refusedAsPassive(ctx context.Context, err error) bool {
 	return perr == nil && ro
 }
 
-// read runs fn against the pool reads use now. If that is the writer pool
-// and it cannot be reached, a reader pool gets one try: a stale answer from
-// a replica beats none. When the reader answers, the region is taken as
-// passive for the role TTL (as Health does when only the reader answers),
-// so the following reads go straight to the reader instead of each paying
-// for a failed writer attempt first.
+// read runs fn against the pool reads use now. If that pool cannot be
+// reached, the other pool gets one try: the reader's when the writer's
+// failed (a stale answer from a replica beats none), the writer's when the
+// reader's failed (after a promotion the proxy's read-only endpoint may
+// have no target, while the writer is right there). Whichever answers
+// serves the read, and the role follows it: an answer from the reader
+// takes the region as passive for the role TTL (as Health does when only
+// the reader answers), so the following reads go straight to the reader
+// instead of each paying for a failed writer attempt first; an answer from
+// the writer takes it as active, so they go straight to the writer.
 //
-// Only an answer counts: rows, or "not found". A reader endpoint that
-// refuses the login (RDS Proxy's read-only endpoint in a region whose
-// cluster has no reader instance, as the primary's usually has not) or
-// fails otherwise says nothing about the role; learning passive from it
-// would turn the active region's writes into region_passive while its
-// writer is merely unreachable. The writer's Unavailable stands then.
+// Only an answer counts: rows, or "not found". A pool that refuses the
+// login (RDS Proxy's read-only endpoint in a region whose cluster has no
+// reader instance, as the primary's usually has not) or fails otherwise
+// says nothing about the role; learning passive from it would turn the
+// active region's writes into region_passive while its writer is merely
+// unreachable. The first pool's Unavailable stands then.
 func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 	db := s.readPool()
 	err := fn(db)
@@ -248,14 +301,20 @@ func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 		return nil
 	}
 	terr := translate(err, false)
-	if db == s.writer && s.reader != nil && ctx.Err() == nil && todo.ErrorCode(terr) == todo.Unavailable {
-		rerr := translate(fn(s.reader), false)
-		if rerr == nil || todo.ErrorCode(rerr) == todo.NotFound {
-			s.learnRole(todo.RolePassive)
-			return rerr
-		}
+	other := s.otherPool(db)
+	if other == nil || ctx.Err() != nil || todo.ErrorCode(terr) != todo.Unavailable {
+		return terr
 	}
-	return terr
+	oerr := translate(fn(other), false)
+	if oerr != nil && todo.ErrorCode(oerr) != todo.NotFound {
+		return terr
+	}
+	if other == s.reader {
+		s.learnRole(todo.RolePassive)
+	} else {
+		s.learnRole(todo.RoleActive)
+	}
+	return oerr
 }
 
 // inTx runs fn in a transaction on db and commits it, or rolls it back

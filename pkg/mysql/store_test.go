@@ -110,15 +110,18 @@ func TestReadFallbackLearnsTheReader(t *testing.T) {
 }
 
 // fakeConnector is a database/sql connector whose connections answer every
-// query with one todo row (version 1) and every statement with one row
-// affected, or that fails every dial with fail. When hang is set, COMMIT
-// and ROLLBACK wait for it to close, as on a server that stopped answering.
+// query with one todo row (version 1, tag 1) and every statement with one
+// row affected (the last insert id 7), or that fails every dial with fail.
+// When hang is set, COMMIT and ROLLBACK wait for it to close, as on a
+// server that stopped answering. When fencedFor is set, the gated INSERT
+// of a create affects no row and the fence row names fencedFor.
 type fakeConnector struct {
-	fail     error
-	readOnly bool // the answer to the role query
-	hang     chan struct{}
-	dials    atomic.Int32
-	queries  atomic.Int32
+	fail      error
+	readOnly  bool // the answer to the role query
+	hang      chan struct{}
+	fencedFor string
+	dials     atomic.Int32
+	queries   atomic.Int32
 }
 
 func (c *fakeConnector) Connect(context.Context) (driver.Conn, error) {
@@ -134,12 +137,24 @@ func (c *fakeConnector) Driver() driver.Driver { return nil }
 type fakeConn struct{ c *fakeConnector }
 
 func (fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("fake: no prepare") }
-func (fakeConn) Close() error                        { return nil }
-func (f fakeConn) Begin() (driver.Tx, error)         { return fakeTx(f), nil }
 
-func (fakeConn) ExecContext(context.Context, string, []driver.NamedValue) (driver.Result, error) {
-	return driver.RowsAffected(1), nil
+// CheckNamedValue takes every argument as it is, as go-sql-driver/mysql
+// does for uint64 write tags with the high bit set.
+func (fakeConn) CheckNamedValue(*driver.NamedValue) error { return nil }
+func (fakeConn) Close() error                             { return nil }
+func (f fakeConn) Begin() (driver.Tx, error)              { return fakeTx(f), nil }
+
+func (f fakeConn) ExecContext(_ context.Context, query string, _ []driver.NamedValue) (driver.Result, error) {
+	if f.c.fencedFor != "" && strings.HasPrefix(query, "INSERT INTO todos") {
+		return fakeResult{affected: 0}, nil
+	}
+	return fakeResult{affected: 1, id: 7}, nil
 }
+
+type fakeResult struct{ affected, id int64 }
+
+func (r fakeResult) LastInsertId() (int64, error) { return r.id, nil }
+func (r fakeResult) RowsAffected() (int64, error) { return r.affected, nil }
 
 type fakeTx struct{ c *fakeConnector }
 
@@ -161,7 +176,28 @@ func (f fakeConn) QueryContext(_ context.Context, query string, args []driver.Na
 		}
 		return &roleRows{ro: ro}, nil
 	}
+	if strings.Contains(query, "FROM id_fence") {
+		return &fenceRows{region: f.c.fencedFor}, nil
+	}
 	return &fakeRows{id: args[0].Value.(int64)}, nil
+}
+
+// fenceRows answers the fence's row: writer_region, term.
+type fenceRows struct {
+	region string
+	done   bool
+}
+
+func (*fenceRows) Columns() []string { return []string{"writer_region", "term"} }
+func (*fenceRows) Close() error      { return nil }
+
+func (r *fenceRows) Next(dest []driver.Value) error {
+	if r.done {
+		return io.EOF
+	}
+	r.done = true
+	dest[0], dest[1] = r.region, int64(4)
+	return nil
 }
 
 // roleRows answers readOnly's query: read_only, innodb_read_only.
@@ -189,7 +225,7 @@ type fakeRows struct {
 }
 
 func (*fakeRows) Columns() []string {
-	return []string{"id", "task", "status", "created_at", "updated_at", "version"}
+	return []string{"id", "task", "status", "created_at", "updated_at", "version", "write_tag"}
 }
 func (*fakeRows) Close() error { return nil }
 
@@ -199,7 +235,7 @@ func (r *fakeRows) Next(dest []driver.Value) error {
 	}
 	r.done = true
 	ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	copy(dest, []driver.Value{r.id, "from the reader", "todo", ts, ts, int64(1)})
+	copy(dest, []driver.Value{r.id, "from the reader", "todo", ts, ts, int64(1), int64(1)})
 	return nil
 }
 
@@ -210,7 +246,7 @@ func TestWriteToUnreachableWriter(t *testing.T) {
 	writer := &fakeConnector{fail: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
 	db := sql.OpenDB(writer)
 	t.Cleanup(func() { db.Close() })
-	s := New(db)
+	s := New(db, WithRegion("test-1"))
 	_, err := s.Create(t.Context(), todo.CreateRequest{Draft: todo.Draft{Task: "x"}})
 	if code := todo.ErrorCode(err); code != todo.Unavailable {
 		t.Errorf("Create: got %q (%v), want %q", code, err, todo.Unavailable)
@@ -250,9 +286,9 @@ func TestPassiveRegionBehindAProxy(t *testing.T) {
 			reader := &fakeConnector{readOnly: tt.readerReadOnly}
 			rdb := sql.OpenDB(reader)
 			t.Cleanup(func() { wdb.Close(); rdb.Close() })
-			opts := []Option{WithReader(rdb)}
+			opts := []Option{WithRegion("test-1"), WithReader(rdb)}
 			if tt.noReader {
-				opts = nil
+				opts = opts[:1]
 			}
 			s := New(wdb, opts...)
 
@@ -283,30 +319,29 @@ func TestPassiveRegionBehindAProxy(t *testing.T) {
 // TestWriteEndsWithTheContext: database/sql sends COMMIT and ROLLBACK
 // without a context; a server that stops answering at that moment must not
 // hold a write past its context. A COMMIT given up on is Unavailable; a
-// rollback given up on leaves the write's own error.
+// rollback given up on leaves the write's own error. (A create with an
+// idempotency key is the store's one transaction on the usual path.)
 func TestWriteEndsWithTheContext(t *testing.T) {
+	keyed := todo.CreateRequest{Draft: todo.Draft{Task: "y"}, IdempotencyKey: "k-1"}
 	for _, tt := range []struct {
-		name  string
-		write func(ctx context.Context, s *Store) error
-		want  todo.Code
+		name      string
+		fencedFor string
+		want      todo.Code
 	}{
-		{"hung COMMIT", func(ctx context.Context, s *Store) error {
-			_, err := s.Update(ctx, 7, todo.Update{Task: new("y")})
-			return err
-		}, todo.Unavailable},
-		{"hung ROLLBACK after a stale version", func(ctx context.Context, s *Store) error {
-			_, err := s.Update(ctx, 7, todo.Update{Task: new("y"), IfVersion: 5})
-			return err
-		}, todo.PreconditionFailed},
+		{"hung COMMIT", "", todo.Unavailable},
+		{"hung ROLLBACK after the id fence refused the create", "other-1", todo.RegionPassive},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &fakeConnector{hang: make(chan struct{})}
+			c := &fakeConnector{hang: make(chan struct{}), fencedFor: tt.fencedFor}
 			db := sql.OpenDB(c)
 			t.Cleanup(func() { close(c.hang); db.Close() })
 			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { done <- tt.write(ctx, New(db)) }()
+			go func() {
+				_, err := New(db, WithRegion("test-1")).Create(ctx, keyed)
+				done <- err
+			}()
 			select {
 			case err := <-done:
 				if code := todo.ErrorCode(err); code != tt.want {
@@ -368,7 +403,7 @@ func TestReadFallbackToARefusingReader(t *testing.T) {
 			reader := &fakeConnector{fail: refusedByServer()}
 			rdb := sql.OpenDB(reader)
 			t.Cleanup(func() { wdb.Close(); rdb.Close() })
-			s := New(wdb, WithReader(rdb))
+			s := New(wdb, WithReader(rdb), WithRegion("test-1"))
 
 			if _, err := s.Get(t.Context(), 7); todo.ErrorCode(err) != todo.Unavailable {
 				t.Errorf("Get: got %q (%v), want %q", todo.ErrorCode(err), err, todo.Unavailable)
@@ -389,5 +424,136 @@ func TestReadFallbackToARefusingReader(t *testing.T) {
 				t.Errorf("Health: got %+v, %v; want %q", h, err, todo.Unavailable)
 			}
 		})
+	}
+}
+
+// TestReadFallbackToTheWriter: after a promotion the region's read-only
+// endpoint may have no target yet (RDS Proxy refuses the login) while the
+// store still takes the region for passive. The writer answers the read,
+// the store takes the region for active, and the following reads go
+// straight to the writer without trying the reader first.
+func TestReadFallbackToTheWriter(t *testing.T) {
+	writer := &fakeConnector{}
+	reader := &fakeConnector{fail: refusedByServer()}
+	wdb, rdb := sql.OpenDB(writer), sql.OpenDB(reader)
+	t.Cleanup(func() { wdb.Close(); rdb.Close() })
+	s := New(wdb, WithReader(rdb), WithRoleTTL(time.Hour))
+	s.learnRole(todo.RolePassive) // learned before the promotion
+
+	got, err := s.Get(t.Context(), 7)
+	if err != nil || got.ID != 7 {
+		t.Fatalf("Get: got %+v, %v; want todo 7 from the writer", got, err)
+	}
+	if s.Passive() {
+		t.Error("Passive() = true after the writer answered a read, want false")
+	}
+	if _, err := s.List(t.Context(), todo.ListQuery{}); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if _, err := s.Get(t.Context(), 8); err != nil {
+		t.Fatalf("second Get: %v", err)
+	}
+	if got := reader.dials.Load(); got != 1 {
+		t.Errorf("the reader was dialled %d times, want once (the first read only)", got)
+	}
+	if got := writer.queries.Load(); got != 3 {
+		t.Errorf("the writer answered %d queries, want 3", got)
+	}
+}
+
+// TestReadFallbackWhenBothFail: when neither pool answers, the read is
+// Unavailable and the role learned before stays.
+func TestReadFallbackWhenBothFail(t *testing.T) {
+	wdb := sql.OpenDB(&fakeConnector{fail: refusedLogin{}})
+	rdb := sql.OpenDB(&fakeConnector{fail: refusedByServer()})
+	t.Cleanup(func() { wdb.Close(); rdb.Close() })
+	s := New(wdb, WithReader(rdb), WithRoleTTL(time.Hour))
+	s.learnRole(todo.RolePassive)
+	if _, err := s.Get(t.Context(), 7); todo.ErrorCode(err) != todo.Unavailable {
+		t.Errorf("Get: got %v, want unavailable", err)
+	}
+	if !s.Passive() {
+		t.Error("Passive() = false after no pool answered, want the learned role kept")
+	}
+}
+
+// TestCreateNeedsARegion: a store without a valid region creates nothing,
+// and says why, before it asks the database anything.
+func TestCreateNeedsARegion(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts []Option
+	}{
+		{"no region", nil},
+		{"empty region", []Option{WithRegion("")}},
+		{"invalid region", []Option{WithRegion("US East")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &fakeConnector{}
+			db := sql.OpenDB(c)
+			t.Cleanup(func() { db.Close() })
+			_, err := New(db, tt.opts...).Create(t.Context(), todo.CreateRequest{Draft: todo.Draft{Task: "x"}})
+			if todo.ErrorCode(err) != todo.Internal || !strings.Contains(err.Error(), "region") {
+				t.Errorf("Create: got %v, want an internal error about the region", err)
+			}
+			if c.dials.Load() != 0 {
+				t.Error("the store reached the database without a region")
+			}
+		})
+	}
+}
+
+// TestCreateRefusedByTheFence: a writer the id fence does not name answers
+// creates with region_passive, names the fence's region and how the
+// failover finishes, and does not take the region for passive: reads keep
+// going to the writer, which is this region's.
+func TestCreateRefusedByTheFence(t *testing.T) {
+	for _, key := range []string{"", "k-1"} {
+		t.Run("key "+key, func(t *testing.T) {
+			db := sql.OpenDB(&fakeConnector{fencedFor: "us-east-1"})
+			rdb := sql.OpenDB(&fakeConnector{})
+			t.Cleanup(func() { db.Close(); rdb.Close() })
+			s := New(db, WithReader(rdb), WithRegion("us-west-2"))
+			_, err := s.Create(t.Context(), todo.CreateRequest{Draft: todo.Draft{Task: "x"}, IdempotencyKey: key})
+			if todo.ErrorCode(err) != todo.RegionPassive {
+				t.Fatalf("Create: got %v, want region_passive", err)
+			}
+			msg := todo.ErrorMessage(err)
+			for _, want := range []string{"us-west-2", "us-east-1", "term 4", "go tool mage failover"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q does not name %q", msg, want)
+				}
+			}
+			if s.Passive() {
+				t.Error("Passive() = true after a fence refusal, want false (the server is this region's writer)")
+			}
+		})
+	}
+}
+
+// TestUpdateAndDeleteRevisions: the conditions reach the statements; the
+// fake answers one row at version 1, tag 1.
+func TestUpdateAndDeleteRevisions(t *testing.T) {
+	db := sql.OpenDB(&fakeConnector{})
+	t.Cleanup(func() { db.Close() })
+	tags := uint64(100)
+	s := New(db, WithWriteTags(func() uint64 { tags++; return tags }))
+	got, err := s.Update(t.Context(), 7, todo.Update{Task: new("y"), IfMatch: &todo.Revision{Version: 1, Tag: 1}})
+	if err != nil {
+		t.Fatalf("Update at the current revision: %v", err)
+	}
+	if got.Version != 2 || got.Tag != 101 || got.Task != "y" {
+		t.Errorf("Update: got %+v, want version 2, tag 101 (the next from WithWriteTags), task y", got)
+	}
+	for _, rev := range []todo.Revision{{Version: 1, Tag: 2}, {Version: 2, Tag: 1}, {}} {
+		if _, err := s.Update(t.Context(), 7, todo.Update{Task: new("y"), IfMatch: &rev}); todo.ErrorCode(err) != todo.PreconditionFailed {
+			t.Errorf("Update at %+v: got %v, want precondition_failed", rev, err)
+		}
+	}
+	if err := s.Delete(t.Context(), 7, &todo.Revision{Version: 1, Tag: 1}); err != nil {
+		t.Errorf("Delete at the current revision: %v", err)
+	}
+	if err := s.Delete(t.Context(), 7, &todo.Revision{Version: -1}); todo.ErrorCode(err) != todo.Invalid {
+		t.Errorf("Delete at a negative version: got %v, want invalid", err)
 	}
 }

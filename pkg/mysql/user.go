@@ -156,12 +156,13 @@ func (e *redactedError) As(target any) bool {
 	return false
 }
 
-// Prepare migrates the schema and ensures the application user, as root
-// (the master user) on db: the state handlers/migrate leaves a deployment
-// in. The local server (mage local), the lab, the benchmarks and the
-// integration tests start from it.
-func Prepare(ctx context.Context, db *sql.DB, user, password, schema string) error {
-	if err := Migrate(ctx, db); err != nil {
+// Prepare migrates the schema, seeding the id fence with region (the
+// region of the writer db reaches), and ensures the application user, as
+// root (the master user) on db: the state handlers/migrate leaves a
+// deployment in. The local server (mage local), the lab, the benchmarks and
+// the integration tests start from it; their stores need WithRegion(region).
+func Prepare(ctx context.Context, db *sql.DB, region, user, password, schema string) error {
+	if err := Migrate(ctx, db, region); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := EnsureAppUser(ctx, db, user, password, schema); err != nil {

@@ -20,10 +20,13 @@ const (
 	// Conflict: the request clashes with existing state, such as an
 	// idempotency key reused with a different request.
 	Conflict Code = "conflict"
-	// PreconditionFailed: the caller's version is stale.
+	// PreconditionFailed: the condition (If-Match) names a revision the
+	// todo is not at.
 	PreconditionFailed Code = "precondition_failed"
-	// RegionPassive: this region's database is a read-only replica; writes
-	// must go to the active region. Reads are still served.
+	// RegionPassive: this region's database is a read-only replica, or
+	// (creates only) its writer was promoted but the id fence does not name
+	// this region yet; writes must go to the active region or wait for the
+	// failover to finish. Reads are still served.
 	RegionPassive Code = "region_passive"
 	// Unavailable: the database cannot be reached or did not answer in time.
 	Unavailable Code = "unavailable"

@@ -7,8 +7,10 @@ package todo
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -47,9 +49,45 @@ type Todo struct {
 	Status    Status    `json:"status"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
-	// Version starts at 1 and grows by one with every update. The API
-	// exposes it as the ETag and checks it against If-Match.
+	// Version starts at 1 and grows by one with every update.
 	Version int64 `json:"version"`
+	// Tag is the random 64-bit tag of the write (create or update) that
+	// made this version. With the version it names that one write (a
+	// Revision): the API sends both as the ETag and checks If-Match
+	// against both, so a write lost in a failover can never share an ETag
+	// with a later write that reuses its version number. It is not part of
+	// the JSON body.
+	Tag uint64 `json:"-"`
+}
+
+// Revision returns the revision t is at.
+func (t Todo) Revision() Revision {
+	return Revision{Version: t.Version, Tag: t.Tag}
+}
+
+// Revision names one write of a todo: the version it made and its tag.
+// The zero Revision names no write: conditions on it always fail. The API
+// passes it for a well-formed entity-tag that is not one of ours (such as
+// the bare version number older releases sent as the ETag).
+type Revision struct {
+	Version int64
+	Tag     uint64
+}
+
+// Matches reports whether t is at exactly revision r.
+func (r Revision) Matches(t Todo) bool {
+	return r.Version > 0 && r.Version == t.Version && r.Tag == t.Tag
+}
+
+// NewTag returns a random, non-zero write tag from crypto/rand.
+func NewTag() uint64 {
+	var b [8]byte
+	for {
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+		if tag := binary.BigEndian.Uint64(b[:]); tag != 0 {
+			return tag
+		}
+	}
 }
 
 // Draft is the content of a new todo.
@@ -119,9 +157,9 @@ type Created struct {
 type Update struct {
 	Task   *string
 	Status *Status
-	// IfVersion, when non-zero, makes the update conditional: it fails
-	// with PreconditionFailed unless the stored version equals it.
-	IfVersion int64
+	// IfMatch, when set, makes the update conditional: it fails with
+	// PreconditionFailed unless the todo is at exactly that revision.
+	IfMatch *Revision
 }
 
 // Validate reports whether u changes something and every given field is valid.
@@ -139,10 +177,25 @@ func (u Update) Validate() error {
 			return err
 		}
 	}
-	if u.IfVersion < 0 {
+	return ValidateRevision(u.IfMatch)
+}
+
+// ValidateRevision checks a condition: nil (none) or a revision whose
+// version is not negative (the zero Revision is a condition that fails).
+func ValidateRevision(r *Revision) error {
+	if r != nil && r.Version < 0 {
 		return Errorf(Invalid, "version must be positive")
 	}
 	return nil
+}
+
+// Stale is the PreconditionFailed error of a condition on want that the
+// todo with the given id, at current, does not meet.
+func Stale(id int64, current, want Revision) *Error {
+	if want.Version == current.Version {
+		return Errorf(PreconditionFailed, "todo %d is at version %d, but of another write than the one the condition names", id, current.Version)
+	}
+	return Errorf(PreconditionFailed, "todo %d is at version %d", id, current.Version)
 }
 
 // Apply returns t changed by u. It does not bump the version or the times.
@@ -211,12 +264,12 @@ type Service interface {
 	// reused key with a different draft is Conflict.
 	Create(ctx context.Context, r CreateRequest) (Created, error)
 	// Update changes the todo with the given id and returns it with its new
-	// version. NotFound when absent; PreconditionFailed when u.IfVersion is
-	// set and stale.
+	// version and tag. NotFound when absent; PreconditionFailed when
+	// u.IfMatch is set and names another revision.
 	Update(ctx context.Context, id int64, u Update) (Todo, error)
 	// Delete removes the todo with the given id. NotFound when absent;
-	// PreconditionFailed when ifVersion is non-zero and stale.
-	Delete(ctx context.Context, id int64, ifVersion int64) error
+	// PreconditionFailed when ifMatch is set and names another revision.
+	Delete(ctx context.Context, id int64, ifMatch *Revision) error
 }
 
 // Role is a region's role in the active-passive pair.

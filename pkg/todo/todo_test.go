@@ -72,11 +72,12 @@ func TestUpdateValidate(t *testing.T) {
 	}{
 		{"task", Update{Task: &task}, true},
 		{"status", Update{Status: &done}, true},
-		{"both with version", Update{Task: &task, Status: &done, IfVersion: 3}, true},
+		{"both with a condition", Update{Task: &task, Status: &done, IfMatch: &Revision{Version: 3, Tag: 9}}, true},
+		{"the zero revision (a foreign ETag)", Update{Task: &task, IfMatch: &Revision{}}, true},
 		{"nothing", Update{}, false},
 		{"blank task", Update{Task: &blank}, false},
 		{"bad status", Update{Status: &bad}, false},
-		{"negative version", Update{Task: &task, IfVersion: -1}, false},
+		{"negative version", Update{Task: &task, IfMatch: &Revision{Version: -1}}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := tt.u.Validate(); (err == nil) != tt.ok {
@@ -87,6 +88,65 @@ func TestUpdateValidate(t *testing.T) {
 	got := Update{Status: &done}.Apply(Todo{Task: "keep", Status: StatusTodo})
 	if got.Task != "keep" || got.Status != StatusDone {
 		t.Errorf("Apply = %+v, want task kept and status done", got)
+	}
+}
+
+func TestRevision(t *testing.T) {
+	at := Todo{ID: 1, Version: 2, Tag: 0xabc}
+	for _, tt := range []struct {
+		name string
+		r    Revision
+		want bool
+	}{
+		{"the same write", Revision{Version: 2, Tag: 0xabc}, true},
+		{"same version, another write (a lost one)", Revision{Version: 2, Tag: 0xabd}, false},
+		{"another version, same tag", Revision{Version: 1, Tag: 0xabc}, false},
+		{"the zero revision", Revision{}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.Matches(at); got != tt.want {
+				t.Errorf("%+v.Matches(%+v) = %v, want %v", tt.r, at, got, tt.want)
+			}
+		})
+	}
+	if got := at.Revision(); got != (Revision{Version: 2, Tag: 0xabc}) {
+		t.Errorf("Revision() = %+v, want version 2, tag 0xabc", got)
+	}
+	// The zero revision never matches, not even a todo without a tag.
+	if (Revision{}).Matches(Todo{}) {
+		t.Error("the zero revision matched the zero todo")
+	}
+}
+
+func TestStale(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		current, want Revision
+		wantMessage   string
+	}{
+		{"older version", Revision{Version: 3, Tag: 1}, Revision{Version: 2, Tag: 1}, "todo 7 is at version 3"},
+		{"same version, another write", Revision{Version: 3, Tag: 1}, Revision{Version: 3, Tag: 2}, "todo 7 is at version 3, but of another write"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Stale(7, tt.current, tt.want)
+			if ErrorCode(err) != PreconditionFailed || !strings.HasPrefix(err.Message, tt.wantMessage) {
+				t.Errorf("got %q (%s), want precondition_failed starting %q", err.Message, err.Code, tt.wantMessage)
+			}
+		})
+	}
+}
+
+func TestNewTag(t *testing.T) {
+	seen := map[uint64]bool{}
+	for range 1000 {
+		tag := NewTag()
+		if tag == 0 {
+			t.Fatal("NewTag returned 0, which names no write")
+		}
+		if seen[tag] {
+			t.Fatalf("NewTag repeated %x within 1000 draws", tag)
+		}
+		seen[tag] = true
 	}
 }
 
