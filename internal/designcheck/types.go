@@ -1,4 +1,4 @@
-package cfn
+package designcheck
 
 // ResourceType is what the template may do with one resource type.
 type ResourceType struct {

@@ -1,4 +1,4 @@
-// Package cfn reads CloudFormation/SAM templates written in YAML, with the
+// Package designcheck reads CloudFormation/SAM templates written in YAML, with the
 // short-form intrinsic tags (!Ref, !Sub, !If, ...), and checks the project's
 // template.yaml and samconfig.toml without AWS: references resolve,
 // resource types and properties are the expected ones, and the invariants
@@ -9,7 +9,7 @@
 // The tree is made of go.yaml.in/yaml/v3 nodes. Parse rewrites every short
 // form into the long form CloudFormation's JSON uses ({"Ref": X},
 // {"Fn::GetAtt": [R, A]}, ...), so the rest of the package sees one shape.
-package cfn
+package designcheck
 
 import (
 	"bytes"
