@@ -15,28 +15,28 @@ func checkProxy(in *Input, r *report) {
 	for _, d := range in.Deployments() {
 		proxies := d.OfType("AWS::RDS::DBProxy")
 		if len(proxies) != 1 {
-			r.add(d.Scenario.Name, "want one AWS::RDS::DBProxy, got %d", len(proxies))
+			r.addIn(d, "Resources", "want one AWS::RDS::DBProxy, got %d", len(proxies))
 			continue
 		}
 		p := proxies[0]
-		where := d.Scenario.Name + ": Resources." + p.Name
+		where := "Resources." + p.Name
 		if v, _ := str(p.Prop("RequireTLS")); v != "true" {
-			r.add(where, "RequireTLS must be true")
+			r.addIn(d, where, "RequireTLS must be true")
 		}
 		if v, _ := str(p.Prop("EngineFamily")); v != "MYSQL" {
-			r.add(where, "EngineFamily %q, want MYSQL", v)
+			r.addIn(d, where, "EngineFamily %q, want MYSQL", v)
 		}
 		auths := items(p.Prop("Auth"))
 		if len(auths) == 0 {
-			r.add(where, "no Auth entries")
+			r.addIn(d, where, "no Auth entries")
 		}
 		var secrets []*yaml.Node
 		for i, a := range auths {
 			if v, _ := str(get(a, "IAMAuth")); v != "REQUIRED" {
-				r.add(where, "Auth[%d].IAMAuth %q, want REQUIRED", i, v)
+				r.addIn(d, where, "Auth[%d].IAMAuth %q, want REQUIRED", i, v)
 			}
 			if v, _ := str(get(a, "AuthScheme")); v != "SECRETS" {
-				r.add(where, "Auth[%d].AuthScheme %q, want SECRETS", i, v)
+				r.addIn(d, where, "Auth[%d].AuthScheme %q, want SECRETS", i, v)
 			}
 			secrets = append(secrets, get(a, "SecretArn"))
 		}
@@ -47,19 +47,19 @@ func checkProxy(in *Input, r *report) {
 				continue
 			}
 			tgs++
-			tw := d.Scenario.Name + ": Resources." + tg.Name
+			tw := "Resources." + tg.Name
 			clusters := items(tg.Prop("DBClusterIdentifiers"))
 			if len(clusters) != 1 || len(d.OfType("AWS::RDS::DBCluster")) != 1 || !isRef(clusters[0], d.OfType("AWS::RDS::DBCluster")[0].Name) {
-				r.add(tw, "DBClusterIdentifiers must be the one cluster")
+				r.addIn(d, tw, "DBClusterIdentifiers must be the one cluster")
 			}
 			bt, ok := str(tg.Prop("ConnectionPoolConfigurationInfo", "ConnectionBorrowTimeout"))
 			n, err := strconv.Atoi(bt)
-			if !ok || err != nil || n < 1 || n >= 29 {
-				r.add(tw, "ConnectionBorrowTimeout %q: must be set, under API Gateway's 29 s", bt)
+			if !ok || err != nil || n < 1 || n >= apiGatewayTimeout {
+				r.addIn(d, tw, "ConnectionBorrowTimeout %q: must be set, under API Gateway's 29 s", bt)
 			}
 		}
 		if tgs != 1 {
-			r.add(where, "want one target group for the proxy, got %d", tgs)
+			r.addIn(d, where, "want one target group for the proxy, got %d", tgs)
 		}
 		ro := 0
 		for _, ep := range d.OfType("AWS::RDS::DBProxyEndpoint") {
@@ -70,13 +70,13 @@ func checkProxy(in *Input, r *report) {
 			}
 		}
 		if ro != 1 {
-			r.add(where, "want one READ_ONLY proxy endpoint, got %d", ro)
+			r.addIn(d, where, "want one READ_ONLY proxy endpoint, got %d", ro)
 		}
 		// The proxy's role may read exactly the proxy's secrets.
 		roleName, _, _ := getAttTarget(p.Prop("RoleArn"))
 		role := d.Resource(roleName)
 		if role == nil {
-			r.add(where, "RoleArn must be !GetAtt of a role in the stack")
+			r.addIn(d, where, "RoleArn must be !GetAtt of a role in the stack")
 			continue
 		}
 		var readable []*yaml.Node
@@ -85,7 +85,7 @@ func checkProxy(in *Input, r *report) {
 				for _, a := range items(get(st, "Action")) {
 					if v, _ := str(a); strings.HasPrefix(v, "secretsmanager:") {
 						if v != "secretsmanager:GetSecretValue" {
-							r.add(d.Scenario.Name+": Resources."+role.Name, "proxy role action %s: only secretsmanager:GetSecretValue", v)
+							r.addIn(d, "Resources."+role.Name, "proxy role action %s: only secretsmanager:GetSecretValue", v)
 						}
 						readable = append(readable, items(get(st, "Resource"))...)
 					}
@@ -93,7 +93,7 @@ func checkProxy(in *Input, r *report) {
 			}
 		})
 		if !sameNodes(readable, secrets) {
-			r.add(d.Scenario.Name+": Resources."+role.Name, "secretsmanager:GetSecretValue must cover exactly the proxy's Auth secrets")
+			r.addIn(d, "Resources."+role.Name, "secretsmanager:GetSecretValue must cover exactly the proxy's Auth secrets")
 		}
 	}
 }
@@ -120,50 +120,51 @@ outer:
 // ----------------------------------------------------------- encryption
 
 func checkEncryption(in *Input, r *report) {
-	t := in.Template
-	keysByName := map[string]*Resource{}
-	for _, k := range t.ResourcesOfType("AWS::KMS::Key") {
-		keysByName[k.Name] = k
-		where := "Resources." + k.Name
-		if v, _ := str(k.Prop("EnableKeyRotation")); v != "true" {
-			r.add(where, "EnableKeyRotation must be true")
-		}
-		if k.Attr("DeletionPolicy") != "Retain" || k.Attr("UpdateReplacePolicy") != "Retain" {
-			r.add(where, "DeletionPolicy and UpdateReplacePolicy must be Retain (final snapshots are encrypted with this key)")
-		}
-		accountRoot := scalar(0, "arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
-		for i, st := range items(k.Prop("KeyPolicy", "Statement")) {
-			principal := get(st, "Principal", "AWS")
-			f, arg, ok := intrinsic(principal)
-			if !ok || f != "Fn::Sub" || !equal(arg, accountRoot) || get(st, "Principal", "Service") != nil || get(st, "NotPrincipal") != nil {
-				r.add(where, "KeyPolicy statement %d must name only this account's root principal", i)
+	for _, d := range in.Deployments() {
+		keysByName := map[string]*Resource{}
+		for _, k := range d.OfType("AWS::KMS::Key") {
+			keysByName[k.Name] = k
+			where := "Resources." + k.Name
+			if v, _ := str(k.Prop("EnableKeyRotation")); v != "true" {
+				r.addIn(d, where, "EnableKeyRotation must be true")
+			}
+			if k.Attr("DeletionPolicy") != "Retain" || k.Attr("UpdateReplacePolicy") != "Retain" {
+				r.addIn(d, where, "DeletionPolicy and UpdateReplacePolicy must be Retain (final snapshots are encrypted with this key)")
+			}
+			accountRoot := scalar(0, "arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+			for i, st := range items(k.Prop("KeyPolicy", "Statement")) {
+				principal := get(st, "Principal", "AWS")
+				f, arg, ok := intrinsic(principal)
+				if !ok || f != "Fn::Sub" || !equal(arg, accountRoot) || get(st, "Principal", "Service") != nil || get(st, "NotPrincipal") != nil {
+					r.addIn(d, where, "KeyPolicy statement %d must name only this account's root principal", i)
+				}
 			}
 		}
-	}
-	usesKey := func(n *yaml.Node) bool {
-		if name, ok := refTarget(n); ok && keysByName[name] != nil {
-			return true
+		usesKey := func(n *yaml.Node) bool {
+			if name, ok := refTarget(n); ok && keysByName[name] != nil {
+				return true
+			}
+			name, _, ok := getAttTarget(n)
+			return ok && keysByName[name] != nil
 		}
-		name, _, ok := getAttTarget(n)
-		return ok && keysByName[name] != nil
-	}
-	for _, c := range t.ResourcesOfType("AWS::RDS::DBCluster") {
-		where := "Resources." + c.Name
-		if v, _ := str(c.Prop("StorageEncrypted")); v != "true" {
-			r.add(where, "StorageEncrypted must be true")
+		for _, c := range d.OfType("AWS::RDS::DBCluster") {
+			where := "Resources." + c.Name
+			if v, _ := str(c.Prop("StorageEncrypted")); v != "true" {
+				r.addIn(d, where, "StorageEncrypted must be true")
+			}
+			if !usesKey(c.Prop("KmsKeyId")) {
+				r.addIn(d, where, "KmsKeyId must be this region's customer managed key")
+			}
 		}
-		if !usesKey(c.Prop("KmsKeyId")) {
-			r.add(where, "KmsKeyId must be this region's customer managed key")
+		for _, g := range d.OfType("AWS::RDS::GlobalCluster") {
+			if v, _ := str(g.Prop("StorageEncrypted")); v != "true" {
+				r.addIn(d, "Resources."+g.Name, "StorageEncrypted must be true")
+			}
 		}
-	}
-	for _, g := range t.ResourcesOfType("AWS::RDS::GlobalCluster") {
-		if v, _ := str(g.Prop("StorageEncrypted")); v != "true" {
-			r.add("Resources."+g.Name, "StorageEncrypted must be true")
-		}
-	}
-	for _, s := range t.ResourcesOfType("AWS::SecretsManager::Secret") {
-		if !usesKey(s.Prop("KmsKeyId")) {
-			r.add("Resources."+s.Name, "KmsKeyId must be this region's customer managed key")
+		for _, s := range d.OfType("AWS::SecretsManager::Secret") {
+			if !usesKey(s.Prop("KmsKeyId")) {
+				r.addIn(d, "Resources."+s.Name, "KmsKeyId must be this region's customer managed key")
+			}
 		}
 	}
 }
@@ -171,49 +172,45 @@ func checkEncryption(in *Input, r *report) {
 // ------------------------------------------------------------- database
 
 func checkDatabase(in *Input, r *report) {
-	t := in.Template
-	for _, c := range t.ResourcesOfType("AWS::RDS::DBCluster") {
-		where := "Resources." + c.Name
-		if v, _ := str(c.Prop("Engine")); v != "aurora-mysql" {
-			r.add(where, "Engine %q, want aurora-mysql", v)
-		}
-		if c.Attr("DeletionPolicy") != "Snapshot" || c.Attr("UpdateReplacePolicy") != "Snapshot" {
-			r.add(where, "DeletionPolicy and UpdateReplacePolicy must be Snapshot")
-		}
-		if n, _ := strconv.Atoi(mustStr(c.Prop("BackupRetentionPeriod"))); n < 1 {
-			r.add(where, "BackupRetentionPeriod must be at least 1 day")
-		}
-		if !isRef(c.Prop("DeletionProtection"), "DeletionProtection") {
-			r.add(where, "DeletionProtection must be !Ref DeletionProtection")
-		}
-		sv2 := c.Prop("ServerlessV2ScalingConfiguration")
-		if !isRef(get(sv2, "MinCapacity"), "DbMinCapacity") || !isRef(get(sv2, "MaxCapacity"), "DbMaxCapacity") {
-			r.add(where, "ServerlessV2ScalingConfiguration must use DbMinCapacity and DbMaxCapacity")
-		}
-		if c.Prop("DBSubnetGroupName") == nil || c.Prop("VpcSecurityGroupIds") == nil {
-			r.add(where, "DBSubnetGroupName and VpcSecurityGroupIds must be set (private subnets, own group)")
-		}
-	}
 	for _, d := range in.Deployments() {
 		for _, c := range d.OfType("AWS::RDS::DBCluster") {
+			where := "Resources." + c.Name
+			if v, _ := str(c.Prop("Engine")); v != "aurora-mysql" {
+				r.addIn(d, where, "Engine %q, want aurora-mysql", v)
+			}
+			if c.Attr("DeletionPolicy") != "Snapshot" || c.Attr("UpdateReplacePolicy") != "Snapshot" {
+				r.addIn(d, where, "DeletionPolicy and UpdateReplacePolicy must be Snapshot")
+			}
+			if n, _ := strconv.Atoi(mustStr(c.Prop("BackupRetentionPeriod"))); n < 1 {
+				r.addIn(d, where, "BackupRetentionPeriod must be at least 1 day")
+			}
+			if !isRef(c.Prop("DeletionProtection"), "DeletionProtection") {
+				r.addIn(d, where, "DeletionProtection must be !Ref DeletionProtection")
+			}
+			sv2 := c.Prop("ServerlessV2ScalingConfiguration")
+			if !isRef(get(sv2, "MinCapacity"), "DbMinCapacity") || !isRef(get(sv2, "MaxCapacity"), "DbMaxCapacity") {
+				r.addIn(d, where, "ServerlessV2ScalingConfiguration must use DbMinCapacity and DbMaxCapacity")
+			}
+			if c.Prop("DBSubnetGroupName") == nil || c.Prop("VpcSecurityGroupIds") == nil {
+				r.addIn(d, where, "DBSubnetGroupName and VpcSecurityGroupIds must be set (private subnets, own group)")
+			}
 			v, err := d.Value(c.Prop("EngineVersion"))
 			if err != nil || !strings.HasPrefix(v, "8.0.mysql_aurora.3.") {
-				r.add(d.Scenario.Name+": Resources."+c.Name, "EngineVersion %q: want Aurora MySQL 3 (8.0.mysql_aurora.3.*)", v)
+				r.addIn(d, where, "EngineVersion %q: want Aurora MySQL 3 (8.0.mysql_aurora.3.*)", v)
 			}
 			for _, g := range d.OfType("AWS::RDS::GlobalCluster") {
-				gv, _ := d.Value(g.Prop("EngineVersion"))
-				if gv != v {
-					r.add(d.Scenario.Name+": Resources."+g.Name, "EngineVersion %q differs from the cluster's %q", gv, v)
+				if gv, _ := d.Value(g.Prop("EngineVersion")); gv != v {
+					r.addIn(d, "Resources."+g.Name, "EngineVersion %q differs from the cluster's %q", gv, v)
 				}
 			}
 		}
 		for _, i := range d.OfType("AWS::RDS::DBInstance") {
-			where := d.Scenario.Name + ": Resources." + i.Name
+			where := "Resources." + i.Name
 			if v, _ := str(i.Prop("DBInstanceClass")); v != "db.serverless" {
-				r.add(where, "DBInstanceClass %q, want db.serverless", v)
+				r.addIn(d, where, "DBInstanceClass %q, want db.serverless", v)
 			}
 			if v, _ := str(i.Prop("PubliclyAccessible")); v == "true" {
-				r.add(where, "PubliclyAccessible must be false")
+				r.addIn(d, where, "PubliclyAccessible must be false")
 			}
 		}
 	}
@@ -229,15 +226,15 @@ var masterCredentialProps = []string{"MasterUsername", "MasterUserPassword", "Ma
 
 func checkSecondaryCluster(in *Input, r *report) {
 	for _, d := range in.Deployments() {
-		role := d.Scenario.Role
+		role := d.Set.Role()
 		clusters := d.OfType("AWS::RDS::DBCluster")
 		globals := d.OfType("AWS::RDS::GlobalCluster")
 		if len(clusters) != 1 {
-			r.add(d.Scenario.Name, "want one DBCluster, got %d", len(clusters))
+			r.addIn(d, "Resources", "want one DBCluster, got %d", len(clusters))
 			continue
 		}
 		c := clusters[0]
-		where := d.Scenario.Name + ": Resources." + c.Name
+		where := "Resources." + c.Name
 		instances := 0
 		for _, i := range d.OfType("AWS::RDS::DBInstance") {
 			if isRef(i.Prop("DBClusterIdentifier"), c.Name) {
@@ -245,37 +242,37 @@ func checkSecondaryCluster(in *Input, r *report) {
 			}
 		}
 		if instances < 1 {
-			r.add(where, "the %s cluster has no instance (a headless secondary cannot be promoted)", role)
+			r.addIn(d, where, "the %s cluster has no instance (a headless secondary cannot be promoted)", role)
 		}
 		switch role {
 		case "secondary":
 			if len(globals) != 0 {
-				r.add(d.Scenario.Name, "the secondary must not create the global cluster")
+				r.addIn(d, "Resources", "the secondary must not create the global cluster")
 			}
 			for _, p := range masterCredentialProps {
 				if c.Prop(p) != nil {
-					r.add(where, "the secondary cluster must not set %s (it replicates the primary)", p)
+					r.addIn(d, where, "the secondary cluster must not set %s (it replicates the primary)", p)
 				}
 			}
 			if !isRef(c.Prop("GlobalClusterIdentifier"), "GlobalClusterIdentifier") {
-				r.add(where, "the secondary must join !Ref GlobalClusterIdentifier")
+				r.addIn(d, where, "the secondary must join !Ref GlobalClusterIdentifier")
 			}
 		case "primary":
 			if len(globals) != 1 {
-				r.add(d.Scenario.Name, "the primary must create the global cluster, got %d", len(globals))
+				r.addIn(d, "Resources", "the primary must create the global cluster, got %d", len(globals))
 				continue
 			}
 			if !isRef(globals[0].Prop("GlobalClusterIdentifier"), "GlobalClusterIdentifier") {
-				r.add(d.Scenario.Name+": Resources."+globals[0].Name, "GlobalClusterIdentifier must be the parameter")
+				r.addIn(d, "Resources."+globals[0].Name, "GlobalClusterIdentifier must be the parameter")
 			}
 			if !isRef(c.Prop("GlobalClusterIdentifier"), globals[0].Name) {
-				r.add(where, "the primary cluster must join !Ref %s", globals[0].Name)
+				r.addIn(d, where, "the primary cluster must join !Ref %s", globals[0].Name)
 			}
 			for _, p := range []string{"MasterUsername", "MasterUserPassword"} {
 				f, arg, ok := intrinsic(c.Prop(p))
 				s, _ := str(arg)
 				if !ok || f != "Fn::Sub" || !strings.HasPrefix(s, "{{resolve:secretsmanager:") {
-					r.add(where, "%s must be a secretsmanager dynamic reference", p)
+					r.addIn(d, where, "%s must be a secretsmanager dynamic reference", p)
 				}
 			}
 		}
@@ -285,9 +282,10 @@ func checkSecondaryCluster(in *Input, r *report) {
 // ---------------------------------------------------------------- secrets
 
 func checkSecrets(in *Input, r *report) {
-	// Names the primary gives its secrets (the Fn::Sub text of Name).
+	// Names the primary gives its secrets (the Fn::Sub text of Name), as
+	// written: the secondary copies them by name.
 	primaryNames := map[string]bool{}
-	for _, s := range in.Template.ResourcesOfType("AWS::SecretsManager::Secret") {
+	for _, s := range in.Source.ResourcesOfType("AWS::SecretsManager::Secret") {
 		if s.Condition == "IsPrimary" {
 			f, arg, ok := intrinsic(s.Prop("Name"))
 			if name, isStr := str(arg); ok && f == "Fn::Sub" && isStr {
@@ -297,11 +295,11 @@ func checkSecrets(in *Input, r *report) {
 	}
 	for _, d := range in.Deployments() {
 		for _, s := range d.OfType("AWS::SecretsManager::Secret") {
-			where := d.Scenario.Name + ": Resources." + s.Name
-			switch d.Scenario.Role {
+			where := "Resources." + s.Name
+			switch d.Set.Role() {
 			case "primary":
 				if s.Prop("GenerateSecretString") == nil || s.Prop("SecretString") != nil {
-					r.add(where, "the primary generates its secrets (GenerateSecretString, no SecretString)")
+					r.addIn(d, where, "the primary generates its secrets (GenerateSecretString, no SecretString)")
 				}
 				replicated := false
 				for _, rr := range items(s.Prop("ReplicaRegions")) {
@@ -310,7 +308,7 @@ func checkSecrets(in *Input, r *report) {
 					}
 				}
 				if want := d.Params["PeerRegion"] != ""; replicated != want {
-					r.add(where, "replicated to PeerRegion = %v, want %v", replicated, want)
+					r.addIn(d, where, "replicated to PeerRegion = %v, want %v", replicated, want)
 				}
 			case "secondary":
 				f, arg, ok := intrinsic(s.Prop("SecretString"))
@@ -318,10 +316,10 @@ func checkSecrets(in *Input, r *report) {
 				name, found := strings.CutPrefix(text, "{{resolve:secretsmanager:")
 				name, found2 := strings.CutSuffix(name, ":SecretString}}")
 				if !ok || f != "Fn::Sub" || !found || !found2 || !primaryNames[name] {
-					r.add(where, "must copy a replicated primary secret: SecretString !Sub '{{resolve:secretsmanager:<primary secret Name>:SecretString}}', got %q", text)
+					r.addIn(d, where, "must copy a replicated primary secret: SecretString !Sub '{{resolve:secretsmanager:<primary secret Name>:SecretString}}', got %q", text)
 				}
 				if s.Prop("ReplicaRegions") != nil {
-					r.add(where, "the secondary's copies are regional (no ReplicaRegions)")
+					r.addIn(d, where, "the secondary's copies are regional (no ReplicaRegions)")
 				}
 			}
 		}
@@ -343,38 +341,45 @@ func checkMigration(in *Input, r *report) {
 	for _, d := range in.Deployments() {
 		migs := d.OfType("Custom::Migration")
 		if len(migs) != 1 {
-			r.add(d.Scenario.Name, "want one Custom::Migration in every stack (after a failover the writer is in the stack created as secondary), got %d", len(migs))
+			r.addIn(d, "Resources", "want one Custom::Migration in every stack (after a failover the writer is in the stack created as secondary), got %d", len(migs))
 			continue
 		}
 		mig := migs[0]
-		where := d.Scenario.Name + ": Resources." + mig.Name
+		where := "Resources." + mig.Name
 		rn, attr, ok := getAttTarget(mig.Prop("ServiceToken"))
 		fn := d.Resource(rn)
-		if !ok || attr != "Arn" || fn == nil || FunctionPackage(fn) != "handlers/migrate" {
-			r.add(where, "ServiceToken must be !GetAtt <migrate function>.Arn")
+		if !ok || attr != "Arn" || fn == nil || fn.Type != "AWS::Lambda::Function" || in.packageOf(rn) != "handlers/migrate" {
+			r.addIn(d, where, "ServiceToken must be !GetAtt <migrate function>.Arn")
 			fn = nil
 		}
 		for _, typ := range []string{"AWS::RDS::DBProxyTargetGroup", "AWS::RDS::DBInstance", "AWS::RDS::DBProxyEndpoint"} {
 			for _, dep := range d.OfType(typ) {
 				if !slices.Contains(mig.DependsOn, dep.Name) {
-					r.add(where, "must DependsOn %s (%s)", dep.Name, typ)
+					r.addIn(d, where, "must DependsOn %s (%s)", dep.Name, typ)
 				}
 			}
 		}
 		if fn == nil {
 			continue
 		}
-		fw := d.Scenario.Name + ": Resources." + fn.Name
+		// A new version of the function (new migrations) changes the
+		// custom resource's properties, so CloudFormation sends an Update
+		// and the migrations run.
+		version, _ := refTarget(mig.Prop("FunctionVersion"))
+		if v := d.Resource(version); v == nil || v.Type != "AWS::Lambda::Version" || !isRef(v.Prop("FunctionName"), fn.Name) {
+			r.addIn(d, where, "FunctionVersion must be !Ref %s.Version (a new version re-runs the migrations), got %s", fn.Name, render(mig.Prop("FunctionVersion")))
+		}
+		fw := "Resources." + fn.Name
 		timeout, err := strconv.Atoi(mustStr(fn.Prop("Timeout")))
 		if err != nil || timeout < minMigrateTimeout || timeout > maxLambdaTimeout {
-			r.add(fw, "Timeout %q: the migrate function needs %d to %d s (it waits for the proxy target, then runs DDL)", mustStr(fn.Prop("Timeout")), minMigrateTimeout, maxLambdaTimeout)
+			r.addIn(d, fw, "Timeout %q: the migrate function needs %d to %d s (it waits for the proxy target, then runs DDL)", mustStr(fn.Prop("Timeout")), minMigrateTimeout, maxLambdaTimeout)
 		}
 		st, err := strconv.Atoi(mustStr(mig.Prop("ServiceTimeout")))
 		switch {
 		case err != nil || st < 1 || st > maxServiceTimeout:
-			r.add(where, "ServiceTimeout %q: must be an integer from 1 to %d", mustStr(mig.Prop("ServiceTimeout")), maxServiceTimeout)
+			r.addIn(d, where, "ServiceTimeout %q: must be an integer from 1 to %d", mustStr(mig.Prop("ServiceTimeout")), maxServiceTimeout)
 		case st <= timeout:
-			r.add(where, "ServiceTimeout %d s must exceed the function's Timeout %d s, or CloudFormation gives up while the run still works", st, timeout)
+			r.addIn(d, where, "ServiceTimeout %d s must exceed the function's Timeout %d s, or CloudFormation gives up while the run still works", st, timeout)
 		}
 		checkMigrateReach(d, r, fw, fn)
 		checkPurgeSchedule(d, r, fn)
@@ -388,53 +393,58 @@ const (
 	PurgeSchedule = "rate(1 hour)"
 )
 
-// scheduleEventProps are the properties of SAM's function event Type:
-// Schedule (an EventBridge rule).
-var scheduleEventProps = []string{"DeadLetterConfig", "Description", "Enabled", "Input", "Name", "RetryPolicy", "Schedule", "State"}
+// invokedFunction returns the AWS::Lambda::Function an ARN expression
+// names: !GetAtt F.Arn, or !Ref of one of F's versions or aliases.
+func invokedFunction(d *Deployment, n *yaml.Node) string {
+	if name, attr, ok := getAttTarget(n); ok && attr == "Arn" {
+		return name
+	}
+	name, _ := refTarget(n)
+	res := d.Resource(name)
+	if res == nil {
+		return ""
+	}
+	switch res.Type {
+	case "AWS::Lambda::Function":
+		return name
+	case "AWS::Lambda::Alias", "AWS::Lambda::Version":
+		fn, _ := refTarget(res.Prop("FunctionName"))
+		return fn
+	}
+	return ""
+}
 
 // checkPurgeSchedule: idempotency keys expire only through the purge, so
-// every stack's migrate function (mig) has exactly one enabled hourly
-// Schedule event whose Input is the purge action (the passive region's run
-// skips), and no other function is sent that action, which only
-// handlers/migrate understands.
+// every stack has exactly one enabled hourly EventBridge rule (what SAM
+// makes of a Schedule event) sending the purge action to the migrate
+// function mig (the passive region's run skips), and no other function is
+// sent that action, which only handlers/migrate understands.
 func checkPurgeSchedule(d *Deployment, r *report, mig *Resource) {
 	found := 0
-	for _, fn := range d.OfType("AWS::Serverless::Function") {
-		events := fn.Prop("Events")
-		for _, ev := range keys(events) {
-			e := get(events, ev)
-			if typ, _ := str(get(e, "Type")); typ != "Schedule" {
-				continue
-			}
-			where := d.Scenario.Name + ": Resources." + fn.Name + ".Events." + ev
-			p := get(e, "Properties")
-			for _, k := range keys(p) {
-				if !slices.Contains(scheduleEventProps, k) {
-					r.add(where, "%s is not a property of a SAM Schedule event (%v)", k, scheduleEventProps)
-				}
-			}
-			input, _ := str(get(p, "Input"))
+	for _, rule := range d.OfType("AWS::Events::Rule") {
+		where := "Resources." + rule.Name
+		for _, t := range items(rule.Prop("Targets")) {
 			var inv struct {
 				Action string `json:"action"`
 			}
-			if json.Unmarshal([]byte(input), &inv) != nil || !strings.EqualFold(strings.TrimSpace(inv.Action), PurgeAction) {
+			if json.Unmarshal([]byte(mustStr(get(t, "Input"))), &inv) != nil || !strings.EqualFold(strings.TrimSpace(inv.Action), PurgeAction) {
 				continue
 			}
-			if fn.Name != mig.Name {
-				r.add(where, "the %s schedule must target the migrate function %s, not %s", PurgeAction, mig.Name, fn.Name)
+			if fn := invokedFunction(d, get(t, "Arn")); fn != mig.Name {
+				r.addIn(d, where, "the %s schedule must target the migrate function %s, not %q", PurgeAction, mig.Name, fn)
 				continue
 			}
 			found++
-			if v := mustStr(get(p, "Schedule")); v != PurgeSchedule {
-				r.add(where, "Schedule %q, want %s", v, PurgeSchedule)
+			if v := mustStr(rule.Prop("ScheduleExpression")); v != PurgeSchedule {
+				r.addIn(d, where, "ScheduleExpression %q, want %s", v, PurgeSchedule)
 			}
-			if v := mustStr(get(p, "Enabled")); v == "false" || strings.EqualFold(mustStr(get(p, "State")), "DISABLED") {
-				r.add(where, "the %s schedule is disabled: idempotency keys would never expire", PurgeAction)
+			if v := mustStr(rule.Prop("State")); strings.EqualFold(v, "DISABLED") {
+				r.addIn(d, where, "the %s schedule is disabled: idempotency keys would never expire", PurgeAction)
 			}
 		}
 	}
 	if found != 1 {
-		r.add(d.Scenario.Name+": Resources."+mig.Name, `want one Schedule event with Input {"action":%q} (idempotency keys expire only through it), got %d`, PurgeAction, found)
+		r.addIn(d, "Resources."+mig.Name, `want one schedule sending {"action":%q} to it (idempotency keys expire only through it), got %d`, PurgeAction, found)
 	}
 }
 
@@ -455,7 +465,7 @@ func checkMigrateReach(d *Deployment, r *report, where string, fn *Resource) {
 		}
 	}
 	if !held || d.Resource(secret) == nil {
-		r.add(where, "TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack that %s holds (this region's copy)", proxy.Name)
+		r.addIn(d, where, "TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack that %s holds (this region's copy)", proxy.Name)
 	}
 	fnSGs := refSet(fn.Prop("VpcConfig", "SecurityGroupIds"))
 	proxySGs := refSet(proxy.Prop("VpcSecurityGroupIds"))
@@ -466,5 +476,5 @@ func checkMigrateReach(d *Deployment, r *report, where string, fn *Resource) {
 			return
 		}
 	}
-	r.add(where, "no ingress rule in this stack lets the function's security group reach %s on 3306", proxy.Name)
+	r.addIn(d, where, "no ingress rule in this stack lets the function's security group reach %s on 3306", proxy.Name)
 }

@@ -3,50 +3,62 @@ package designcheck
 import (
 	"errors"
 	"maps"
+
+	"github.com/todomgmt/todomgmt/internal/samcheck"
 )
 
 // ----------------------------------------------------------------- rules
 
 // RuleCase is a combination of parameter values applied on top of one of
-// the Scenarios: CloudFormation's Rules must refuse it (Refused) before
-// anything is deployed, or accept it.
+// the parameter sets: CloudFormation's Rules must refuse it (Refused)
+// before anything is deployed, or accept it.
 type RuleCase struct {
-	Name     string
-	Scenario string // the Scenario.Name it modifies
-	Params   map[string]string
-	Refused  bool
+	Name    string
+	Set     string // the ParameterSet.Name it modifies
+	Params  map[string]string
+	Refused bool
 }
 
 // RuleCases are the parameter combinations that would otherwise fail in
 // the middle of a deployment, and neighbours that must still deploy.
+// cfn-lint does not evaluate Rules against parameter values.
 var RuleCases = []RuleCase{
-	{"CloudFront front door without PeerRegion (origin id \"\")", "primary (second pass)", map[string]string{"PeerRegion": ""}, true},
-	{"peer API without PeerRegion in the secondary", "secondary (second pass)", map[string]string{"PeerRegion": ""}, true},
-	{"DbMinCapacity above DbMaxCapacity", "primary (first pass)", map[string]string{"DbMinCapacity": "8", "DbMaxCapacity": "2"}, true},
-	{"largest DbMinCapacity above DbMaxCapacity", "secondary (first pass)", map[string]string{"DbMinCapacity": "256", "DbMaxCapacity": "128"}, true},
-	{"custom domain without hosted zone", "primary (route53)", map[string]string{"HostedZoneId": ""}, true},
-	{"custom domain without certificate", "secondary (route53 first pass)", map[string]string{"CertificateArn": ""}, true},
-	{"equal capacities", "primary (first pass)", map[string]string{"DbMinCapacity": "4", "DbMaxCapacity": "4"}, false},
-	{"widest capacity range", "secondary (second pass)", map[string]string{"DbMinCapacity": "0.5", "DbMaxCapacity": "256"}, false},
-	{"first pass without a peer", "primary (first pass)", map[string]string{"PeerRegion": ""}, false},
+	{"CloudFront front door without PeerRegion (origin id \"\")", "primary-cloudfront", map[string]string{"PeerRegion": ""}, true},
+	{"peer API without PeerRegion in the secondary", "secondary-cloudfront", map[string]string{"PeerRegion": ""}, true},
+	{"DbMinCapacity above DbMaxCapacity", "primary", map[string]string{"DbMinCapacity": "8", "DbMaxCapacity": "2"}, true},
+	{"largest DbMinCapacity above DbMaxCapacity", "secondary", map[string]string{"DbMinCapacity": "256", "DbMaxCapacity": "128"}, true},
+	{"custom domain without hosted zone", "primary-route53", map[string]string{"HostedZoneId": ""}, true},
+	{"custom domain without certificate", "secondary-route53", map[string]string{"CertificateArn": ""}, true},
+	{"equal capacities", "primary", map[string]string{"DbMinCapacity": "4", "DbMaxCapacity": "4"}, false},
+	{"widest capacity range", "secondary-cloudfront", map[string]string{"DbMinCapacity": "0.5", "DbMaxCapacity": "256"}, false},
+	{"first pass without a peer", "primary", map[string]string{"PeerRegion": ""}, false},
 }
 
 func checkRules(in *Input, r *report) {
-	scenarios := map[string]Scenario{}
-	for _, s := range in.Scenarios() {
-		scenarios[s.Name] = s
+	if in.SamConfig == nil {
+		r.add("samconfig.toml", "missing or unreadable")
+		return
+	}
+	all, err := samcheck.ParameterSets(in.SamConfig)
+	if err != nil {
+		r.add("samconfig.toml", "parameter sets: %v", err)
+		return
+	}
+	sets := map[string]samcheck.ParameterSet{}
+	for _, s := range all {
+		sets[s.Name] = s
 	}
 	for _, rc := range RuleCases {
-		base, ok := scenarios[rc.Scenario]
+		base, ok := sets[rc.Set]
 		if !ok {
-			r.add(rc.Name, "no scenario %q", rc.Scenario)
+			r.add(rc.Name, "no parameter set %q", rc.Set)
 			continue
 		}
 		s := base
-		s.Name = rc.Scenario + " with " + rc.Name
+		s.Name = rc.Set + " with " + rc.Name
 		s.Params = maps.Clone(base.Params)
 		maps.Copy(s.Params, rc.Params)
-		_, err := in.Template.Deploy(s)
+		_, err := in.Source.Deploy(s)
 		refused := errors.Is(err, ErrRuleFailed)
 		switch {
 		case rc.Refused && !refused:

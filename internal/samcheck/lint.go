@@ -98,8 +98,9 @@ type deploymentFile struct {
 // DeploymentFileName is the name of a target's deployment file.
 func DeploymentFileName(target string) string { return target + ".deployment.json" }
 
-// Lint lints the targets, whose files are in dir, with cfn-lint: one run
-// per region (cfn-lint takes one region list per run), runs in parallel.
+// Lint lints the targets, whose files are in dir, with cfn-lint: the
+// targets of one region in one run (cfn-lint takes one region list per
+// run), runs in parallel.
 func (l Linter) Lint(ctx context.Context, dir string, targets []Target) ([]Finding, error) {
 	cmdName := l.command()
 	if _, err := exec.LookPath(cmdName); err != nil {
@@ -130,23 +131,36 @@ func (l Linter) Lint(ctx context.Context, dir string, targets []Target) ([]Findi
 		errs     []error
 		wg       sync.WaitGroup
 	)
-	// Largest groups first: on few CPUs the small ones fill the gaps.
-	regions := slices.Sorted(maps.Keys(byRegion))
-	slices.SortStableFunc(regions, func(a, b string) int { return cmp.Compare(len(byRegion[b]), len(byRegion[a])) })
-	for _, region := range regions {
-		var files []string
-		for _, t := range byRegion[region] {
-			files = append(files, DeploymentFileName(t.Name))
+	// Each run pays cfn-lint's start-up (about a second), so one run per
+	// region, split only when a region has more than its share of the
+	// CPUs' work; largest runs first, so the small ones fill the gaps.
+	share := (len(targets) + parallel - 1) / parallel
+	type run struct {
+		region string
+		files  []string
+	}
+	var runs []run
+	for _, region := range slices.Sorted(maps.Keys(byRegion)) {
+		for chunk := range slices.Chunk(byRegion[region], max(1, share)) {
+			rn := run{region: region}
+			for _, t := range chunk {
+				rn.files = append(rn.files, DeploymentFileName(t.Name))
+			}
+			runs = append(runs, rn)
 		}
+	}
+	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(len(b.files), len(a.files)) })
+	for _, rn := range runs {
+		args := Args(rn.region, rn.files)
+		sem <- struct{}{} // here, not in the goroutine: runs start in order
 		wg.Go(func() {
-			sem <- struct{}{}
 			defer func() { <-sem }()
-			fs, err := runLint(ctx, cmdName, dir, Args(region, files), byFile)
+			fs, err := runLint(ctx, cmdName, dir, args, byFile)
 			mu.Lock()
 			defer mu.Unlock()
 			findings = append(findings, fs...)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s %s: %w", cmdName, strings.Join(Args(region, files), " "), err))
+				errs = append(errs, fmt.Errorf("%s %s: %w", cmdName, strings.Join(args, " "), err))
 			}
 		})
 	}
