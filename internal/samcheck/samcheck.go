@@ -159,7 +159,8 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Out, "  %s: %s\n", InformationalFile, msg)
 	}
 	if len(failedSets) > 0 || len(stale) > 0 {
-		fmt.Fprintf(o.Out, "samcheck: by hand: cd %s && %s %s\n", OutDir, o.Linter.command(), strings.Join(Args("<region>", []string{"<set>.deployment.json", "..."}), " "))
+		fmt.Fprintf(o.Out, "samcheck: by hand: python3 internal/samcheck/translate.py < %s/%s; cd %s && %s %s\n",
+			OutDir, RequestFile, OutDir, o.Linter.command(), strings.Join(Args("<region>", []string{"<set>.deployment.json", "..."}), " "))
 		return fmt.Errorf("AWS's tools refuse the template: %d of %d parameter sets fail, %d stale entries in %s", len(failedSets), len(sets), len(stale), InformationalFile)
 	}
 	fmt.Fprintf(o.Out, "samcheck: %d parameter sets pass the SAM translator and cfn-lint (%s)\n", len(sets), time.Since(start).Round(10*time.Millisecond))

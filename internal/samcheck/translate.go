@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -98,6 +99,10 @@ type translateResponse struct {
 	Results []Translation `json:"results"`
 }
 
+// RequestFile is the name of the request Translate writes to its output
+// directory.
+const RequestFile = "translate.json"
+
 // Translate translates every job in one run of the interpreter and writes
 // the CloudFormation templates to outDir. The error is about the run
 // itself (ErrToolsMissing when the interpreter or the translator is
@@ -115,8 +120,13 @@ func (t Translator) Translate(ctx context.Context, outDir string, jobs []Job) (V
 		}
 		req.Jobs = append(req.Jobs, tj)
 	}
-	in, err := json.Marshal(req)
+	in, err := json.MarshalIndent(req, "", "  ")
 	if err != nil {
+		return Versions{}, nil, err
+	}
+	// The request stays beside the output, so the run can be repeated by
+	// hand: python3 internal/samcheck/translate.py < <outDir>/translate.json
+	if err := os.WriteFile(filepath.Join(outDir, RequestFile), in, 0o644); err != nil {
 		return Versions{}, nil, err
 	}
 	py := t.python()
