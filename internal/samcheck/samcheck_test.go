@@ -329,3 +329,74 @@ func TestRunWithoutTheTools(t *testing.T) {
 		t.Errorf("required: got %v, want ErrToolsMissing saying how to install", err)
 	}
 }
+
+// copyStack copies testdata/stack to a new directory and applies edit to
+// each file's text (name → old → new).
+func copyStack(tb testing.TB, edits map[string][][2]string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for _, f := range []string{TemplateFile, "samconfig.toml", InformationalFile} {
+		data, err := os.ReadFile(filepath.Join("testdata", "stack", f))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		text := string(data)
+		for _, e := range edits[f] {
+			if !strings.Contains(text, e[0]) {
+				tb.Fatalf("%s has no %q", f, e[0])
+			}
+			text = strings.Replace(text, e[0], e[1], 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(text), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestRun runs the whole check on a small stack (testdata/stack): it
+// fails on an error, an informational finding the list does not accept, a
+// stale entry of the list, and a template the translator refuses. (The
+// passing run is the mage step's on template.yaml.)
+func TestRun(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		edits   map[string][][2]string
+		wantErr bool
+		want    []string
+	}{
+		{"cfn-lint findings", map[string][][2]string{
+			TemplateFile:      {{"Timeout: 10", "Timeout: 1000"}},
+			InformationalFile: {{"Resources/FnGetPermissionProd]", "Resources/Gone]"}},
+		}, true, []string{
+			"  FAIL default                     us-east-2  1 errors, 0 warnings, 2 informational (1 listed in .cfnlint-informational.yaml)",
+			"  cfn-lint E3034 Resources/Fn/Properties/Timeout: 1000 is greater than the maximum of 900\n      in every parameter set",
+			"  cfn-lint I3042 Resources/FnGetPermissionProd/",
+			"I3042 Resources/Gone (entry 1) matches no finding any more: remove it",
+			"samcheck: by hand: python3 internal/samcheck/translate.py < .aws-sam/samcheck/translate.json",
+		}},
+		{"translator refusal", map[string][][2]string{
+			TemplateFile: {{"Properties: {Path: /x, Method: GET}", "Properties: {Path: /x, Method: GET, Auth: {AuthorizationScopes: [api/read]}}"}},
+		}, true, []string{
+			"  FAIL secondary-alarm-email       us-west-2  0 errors, 0 warnings, 0 informational",
+			"  SAM translator: Resource with id [Fn] is invalid. Event with id [Get] is invalid. AuthorizationScopes works only when Authorizer is set\n      in every parameter set",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := Run(context.Background(), Options{Dir: copyStack(t, tt.edits), Out: &out})
+			skipWithoutTools(t, err)
+			if strings.Contains(out.String(), "SKIPPED") {
+				skipWithoutTools(t, ErrToolsMissing)
+			}
+			if (err != nil) != tt.wantErr {
+				t.Errorf("err = %v, want error %v\n%s", err, tt.wantErr, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
