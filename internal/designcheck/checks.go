@@ -357,10 +357,13 @@ var ContractOutputs = []string{
 // ConditionalOutputs are the outputs that exist only with a front door.
 var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName"}
 
-// Modes of a parameter set, from its parameters (the design, not the
-// template's Conditions): a custom domain means Route 53 mode; otherwise a
-// known peer API means CloudFront mode.
+// route53Mode reports whether the set deploys the Route 53 front door: it
+// has a custom domain. The modes come from the parameters as the design
+// states them, not from the template's Conditions, which they check.
 func route53Mode(s samcheck.ParameterSet) bool { return s.Params["DomainName"] != "" }
+
+// cloudFrontMode reports whether the set is in CloudFront mode: the peer's
+// API is known and there is no custom domain.
 func cloudFrontMode(s samcheck.ParameterSet) bool {
 	return s.Params["PeerApiDomain"] != "" && !route53Mode(s)
 }
