@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
+	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
 
@@ -60,16 +62,30 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 	cfn := newCFNResponseServer(t)
 	f := startMigrateUnderRIE(t, emulator, bootstrap, migrateEnv(c.RootDSN(c.Database()), secrets.URL, rieSecretARN))
 
+	// The embedded migrations, as the function reports them: the latest
+	// version, and every version as a list and as CloudFormation's string.
+	ms, err := mysql.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []int
+	var versionStrings []string
+	for _, m := range ms {
+		versions = append(versions, m.Version)
+		versionStrings = append(versionStrings, strconv.Itoa(m.Version))
+	}
+	latest, all := versions[len(versions)-1], strings.Join(versionStrings, ",")
+
 	t.Run("cfn-create migrates and makes the app user", func(t *testing.T) {
 		got := cfn.invoke(t, f, testdataEvent(t, "cfn-create.json", nil))
 		want := map[string]any{
 			"Status":             "SUCCESS",
-			"Reason":             "schema at version 2 (2 applied now); app user todo_app ensured",
+			"Reason":             fmt.Sprintf("schema at version %d (%d applied now); app user todo_app ensured", latest, len(versions)),
 			"PhysicalResourceId": PhysicalResourceID,
 			"StackId":            "arn:aws:cloudformation:us-east-1:123456789012:stack/todomgmt-primary/00000000-0000-0000-0000-000000000000",
 			"RequestId":          "11111111-1111-1111-1111-111111111111",
 			"LogicalResourceId":  "SchemaMigration",
-			"Data":               map[string]any{"Status": "ok", "Applied": "1,2", "NewlyApplied": "1,2", "AppUser": "todo_app"},
+			"Data":               map[string]any{"Status": "ok", "Applied": all, "NewlyApplied": all, "AppUser": "todo_app"},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("the response CloudFormation gets (-want +got):\n%s", diff)
@@ -95,8 +111,8 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 			"PhysicalResourceId":    PhysicalResourceID,
 			"OldResourceProperties": map[string]any{"SchemaVersion": "1"},
 		}))
-		if got["Status"] != "SUCCESS" || got["Reason"] != "schema at version 2 (0 applied now); app user todo_app ensured" ||
-			!cmp.Equal(got["Data"], map[string]any{"Status": "ok", "Applied": "1,2", "NewlyApplied": "", "AppUser": "todo_app"}) {
+		if got["Status"] != "SUCCESS" || got["Reason"] != fmt.Sprintf("schema at version %d (0 applied now); app user todo_app ensured", latest) ||
+			!cmp.Equal(got["Data"], map[string]any{"Status": "ok", "Applied": all, "NewlyApplied": "", "AppUser": "todo_app"}) {
 			t.Errorf("got %v, want SUCCESS applying nothing", got)
 		}
 	})
@@ -105,7 +121,7 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 		t.Run("direct invoke "+file, func(t *testing.T) {
 			var got Result
 			invokeOK(t, f, testdataEvent(t, file, nil), &got)
-			want := Result{Status: "ok", Message: "schema at version 2 (0 applied now); app user todo_app ensured", Applied: []int{1, 2}, NewlyApplied: []int{}, AppUser: "todo_app"}
+			want := Result{Status: "ok", Message: fmt.Sprintf("schema at version %d (0 applied now); app user todo_app ensured", latest), Applied: versions, NewlyApplied: []int{}, AppUser: "todo_app"}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("result (-want +got):\n%s", diff)
 			}
@@ -157,7 +173,7 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 		defer root.ExecContext(context.Background(), "SET GLOBAL read_only = 0")
 		got := cfn.invoke(t, f, testdataEvent(t, "cfn-create.json", nil))
 		if got["Status"] != "SUCCESS" || got["Reason"] != MsgSkippedReadOnly ||
-			!cmp.Equal(got["Data"], map[string]any{"Status": "skipped", "Applied": "1,2", "NewlyApplied": "", "AppUser": ""}) {
+			!cmp.Equal(got["Data"], map[string]any{"Status": "skipped", "Applied": all, "NewlyApplied": "", "AppUser": ""}) {
 			t.Errorf("create: got %v, want SUCCESS, %q", got, MsgSkippedReadOnly)
 		}
 		var purged PurgeResult

@@ -76,6 +76,12 @@ const (
 // a sign of a passive region.
 var errNotFenced = errors.New("the id fence does not name this region")
 
+// errFenceReopened marks a create the id fence refused just before it
+// named this region: Store.write runs the create again. Should that keep
+// happening, the client gets Unavailable ("retry").
+var errFenceReopened = todo.Wrap(errors.New("the id fence named this region just after the create was refused"),
+	todo.Unavailable, "creates have just reopened in this region; retry")
+
 // regionName is what a region may be called: AWS region names
 // (us-west-2), mage local's "local", the lab's and the tests' names.
 var regionName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
@@ -138,8 +144,9 @@ func (s *Store) notFenced(ctx context.Context, q execer) error {
 	case err != nil:
 		return err
 	case region == s.region:
-		// Fenced for this region between the INSERT and this read.
-		return todo.Wrap(errNotFenced, todo.Unavailable, "creates have just reopened in this region; retry")
+		// Fenced for this region between the INSERT and this read: the
+		// store runs the create again (Store.write).
+		return errFenceReopened
 	}
 	return &todo.Error{
 		Code: todo.RegionPassive,

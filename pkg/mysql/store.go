@@ -199,8 +199,9 @@ func readOnly(ctx context.Context, q interface {
 	return ro != 0 || innodbRO != 0, nil
 }
 
-// write runs fn against the writer pool, retrying a deadlock a few times,
-// and translates its error. fn runs single statements (each its own
+// write runs fn against the writer pool, retrying a deadlock, or a create
+// the id fence refused just before it opened (errFenceReopened), a few
+// times, and translates its error. fn runs single statements (each its own
 // transaction) or a transaction of its own (inTx). A write that failed for
 // want of a connection is checked against the region's role
 // (refusedAsPassive): in the passive region it must reach the client as
@@ -211,7 +212,7 @@ func (s *Store) write(ctx context.Context, fn func(db *sql.DB) error) error {
 	var err error
 	for i := 0; i < attempts; i++ {
 		err = fn(s.writer)
-		if !isMySQLError(err, errLockDeadlock) {
+		if !isMySQLError(err, errLockDeadlock) && !errors.Is(err, errFenceReopened) {
 			break
 		}
 	}
