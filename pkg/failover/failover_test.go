@@ -644,6 +644,9 @@ func (p detachProber) Health(ctx context.Context, region string) (APIHealth, err
 func (p detachProber) VerifyWrite(ctx context.Context) (string, error) {
 	p.w.mu.Lock()
 	defer p.w.mu.Unlock()
+	if p.w.verifyErr != nil {
+		return "", p.w.verifyErr
+	}
 	m, ok := p.w.topo.Member(p.w.route)
 	if ok && !m.Writer {
 		return "", errors.New("503 region_passive")
