@@ -50,7 +50,7 @@ func TestRecoveryTowardsTheWriter(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		kind   Kind
-		target string      // the first run's explicit target
+		target string       // the first run's explicit target
 		setup  func(*world) // before the first run
 		stop   func(Event) bool
 		then   func(*world) // between the runs
