@@ -209,7 +209,8 @@ var ErrNoApprover = errors.New("no approver configured")
 // It stops at the first failed step. The report is returned in every
 // case; the error is the refusal, the declined approval or the failure.
 func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
-	r := Report{Kind: p.Kind, GlobalID: p.GlobalID, From: p.From, To: p.To, Lag: p.Lag, LagKnown: p.LagKnown, LagEvidence: p.LagEvidence}
+	r := Report{Kind: p.Kind, GlobalID: p.GlobalID, From: p.From, To: p.To, Lag: p.Lag, LagKnown: p.LagKnown, LagEvidence: p.LagEvidence,
+		DataLoss: p.Kind != KindPlanned || p.Fence != nil && p.Fence.DataLoss}
 	if p.Fence == nil && len(p.Steps) > 0 {
 		r.FenceNote = "not fenced: this database does not fence ids"
 	}
@@ -220,7 +221,7 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 	fail := func(err error) (Report, error) {
 		r.Error = err.Error()
 		if started {
-			o.record(ctx, p, r)
+			o.record(ctx, r)
 		}
 		o.emit(Event{Kind: EventDone, Report: &r})
 		return r, err
@@ -245,7 +246,7 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 	// Recorded before the first step, so that a run that dies without
 	// recording its end (killed, or the machine lost) still tells the
 	// next one which way it was going.
-	o.record(ctx, p, Report{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Started: r.Started, Error: errNotEnded})
+	o.record(ctx, Report{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Started: r.Started, DataLoss: r.DataLoss, Error: errNotEnded})
 	for i, step := range p.Steps {
 		run.index = i + 1
 		run.step = step
@@ -283,7 +284,7 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 	if p.Kind == KindUnplanned {
 		run.recoverySnapshot(ctx)
 	}
-	o.record(ctx, p, r)
+	o.record(ctx, r)
 	o.emit(Event{Kind: EventDone, Report: &r, Elapsed: r.Took})
 	return r, nil
 }
@@ -294,14 +295,13 @@ const errNotEnded = "the run did not record its end (interrupted?)"
 
 // record keeps the run's outcome in the RunLog, even when ctx was
 // cancelled (an interrupted run is the one a re-run must know about).
-func (o *Orchestrator) record(ctx context.Context, p Plan, r Report) {
+func (o *Orchestrator) record(ctx context.Context, r Report) {
 	if o.Runs == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeouts().Probe)
 	defer cancel()
-	rec := RunRecord{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Verified: r.Verified, At: r.Started, Error: r.Error,
-		DataLoss: p.Kind != KindPlanned || p.Fence != nil && p.Fence.DataLoss}
+	rec := RunRecord{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Verified: r.Verified, At: r.Started, Error: r.Error, DataLoss: r.DataLoss}
 	if err := o.Runs.RecordRun(ctx, rec); err != nil {
 		o.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("could not record this run, so a re-run will plan without it: %v", err)})
 	}

@@ -432,3 +432,30 @@ func TestReportJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysWhatWasLost: the report's line on lost writes follows
+// whether the move may lose data and where the bound came from.
+func TestReportSaysWhatWasLost(t *testing.T) {
+	ran := []StepResult{{Step: verifyStep(west), Outcome: OutcomeDone}}
+	for _, tt := range []struct {
+		name string
+		r    Report
+		want string
+	}{
+		{"switchover", Report{Kind: KindPlanned, Lag: time.Second, LagKnown: true},
+			"replication lag at start: 1s (a switchover synchronizes first: no data loss)"},
+		{"failover, bound from the history", Report{Kind: KindUnplanned, DataLoss: true, Lag: 4 * time.Second, LagKnown: true, LagEvidence: &LagEvidence{Known: true, Bound: 4 * time.Second}},
+			"bound on writes lost: 4s (the replication lag around the fault, below)"},
+		{"failover, latest lag", Report{Kind: KindUnplanned, DataLoss: true, Lag: 2 * time.Second, LagKnown: true},
+			"replication lag at start: 2s (the bound on writes lost)"},
+		{"planned command finishing a lossy move", Report{Kind: KindPlanned, DataLoss: true},
+			"replication lag at start: unknown (the bound on writes lost)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.r.To, tt.r.Steps = west, ran
+			if got := tt.r.String(); !strings.Contains(got, tt.want) {
+				t.Errorf("report lacks %q:\n%s", tt.want, got)
+			}
+		})
+	}
+}

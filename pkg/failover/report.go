@@ -45,6 +45,10 @@ type Report struct {
 	// loss for a planned switchover, which synchronizes first).
 	Lag      time.Duration `json:"lag"`
 	LagKnown bool          `json:"lagKnown"`
+	// DataLoss is true when the run's move of the writer may lose data:
+	// an unplanned failover, a detach, or finishing a move not known to
+	// be a switchover.
+	DataLoss bool `json:"dataLoss"`
 	// LagEvidence is the lag history Lag was read from, with the
 	// datapoints used; nil when the database keeps none or the plan
 	// loses nothing.
@@ -98,9 +102,11 @@ func (r Report) String() string {
 	if r.LagKnown {
 		lag = r.Lag.String()
 	}
-	switch r.Kind {
-	case KindPlanned:
+	switch {
+	case !r.DataLoss:
 		fmt.Fprintf(&b, "  replication lag at start: %s (a switchover synchronizes first: no data loss)\n", lag)
+	case r.LagEvidence != nil && r.LagEvidence.Known:
+		fmt.Fprintf(&b, "  bound on writes lost: %s (the replication lag around the fault, below)\n", lag)
 	default:
 		fmt.Fprintf(&b, "  replication lag at start: %s (the bound on writes lost)\n", lag)
 	}
