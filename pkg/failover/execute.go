@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -112,33 +111,35 @@ var planners = map[Kind]func(State, Options) Plan{
 // Plan evaluates the current state and plans a run of the given kind.
 // Beyond Evaluate, an unplanned failover or a detach reads the topology
 // from its target region (RegionalTopology), and every kind reads the
-// members' lag history (LagHistorian) for the bound on lost writes.
+// target's lag history (LagHistorian) for the bound on lost writes. Only
+// the target's region is asked: the other may be the lost one, whose
+// calls hang until their deadline.
 func (o *Orchestrator) Plan(ctx context.Context, kind Kind, opts Options) (State, Plan, error) {
 	plan, ok := planners[kind]
 	if !ok {
 		return State{}, Plan{}, fmt.Errorf("unknown plan kind %q", kind)
 	}
 	s := o.Evaluate(ctx)
-	if kind != KindPlanned {
-		s = o.fromTarget(ctx, s, plan, opts)
+	// The target: the explicit one, else the one a plan from what was
+	// read chooses.
+	target := func() string {
+		if opts.Target != "" {
+			return opts.Target
+		}
+		return plan(s, opts).To
 	}
-	o.readLagHistory(ctx, &s)
+	if kind != KindPlanned {
+		s = o.fromTarget(ctx, s, target())
+	}
+	o.readLagHistory(ctx, &s, target())
 	return s, plan(s, opts), nil
 }
 
-// fromTarget re-reads the topology from the target region (the explicit
-// one, else the one a plan from s chooses) when the database can, and
-// notes why when it cannot.
-func (o *Orchestrator) fromTarget(ctx context.Context, s State, plan func(State, Options) Plan, opts Options) State {
+// fromTarget re-reads the topology from the target region when the
+// database can, and notes why when it cannot.
+func (o *Orchestrator) fromTarget(ctx context.Context, s State, target string) State {
 	rt, ok := o.DB.(RegionalTopology)
-	if !ok {
-		return s
-	}
-	target := opts.Target
-	if target == "" {
-		target = plan(s, opts).To
-	}
-	if target == "" {
+	if !ok || target == "" {
 		return s
 	}
 	tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
@@ -156,37 +157,26 @@ func (o *Orchestrator) fromTarget(ctx context.Context, s State, plan func(State,
 	return s
 }
 
-// readLagHistory reads every member's lag history, in parallel, each
-// bounded by the Probe timeout. A history that cannot be read is kept as
-// evidence without a bound that says why.
-func (o *Orchestrator) readLagHistory(ctx context.Context, s *State) {
+// readLagHistory reads the target member's lag history, bounded by the
+// Probe timeout. A history that cannot be read is kept as evidence
+// without a bound that says why.
+func (o *Orchestrator) readLagHistory(ctx context.Context, s *State, target string) {
 	lh, ok := o.DB.(LagHistorian)
 	if !ok || s.TopologyErr != nil {
 		return
 	}
-	s.LagEvidence = map[string]LagEvidence{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, m := range s.Topology.Members {
-		if m.Region == "" {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
-			defer cancel()
-			ev, err := lh.LagEvidence(lctx, m)
-			if err != nil {
-				ev = LagEvidence{Region: m.Region, Why: fmt.Sprintf("cannot read the lag history: %v", err)}
-			}
-			ev.Region = m.Region
-			mu.Lock()
-			s.LagEvidence[m.Region] = ev
-			mu.Unlock()
-		}()
+	m, ok := s.Topology.Member(target)
+	if !ok {
+		return
 	}
-	wg.Wait()
+	lctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+	defer cancel()
+	ev, err := lh.LagEvidence(lctx, m)
+	if err != nil {
+		ev = LagEvidence{Why: fmt.Sprintf("cannot read the lag history: %v", err)}
+	}
+	ev.Region = m.Region
+	s.LagEvidence = map[string]LagEvidence{m.Region: ev}
 }
 
 // Run evaluates, plans, prints the plan, and executes it when it has no

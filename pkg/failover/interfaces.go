@@ -244,8 +244,8 @@ type LagEvidence struct {
 
 // LagHistorian is implemented by a Database that keeps its members'
 // replication-lag history (Aurora: CloudWatch). The orchestrator reads
-// it when planning, and a failover with data loss reports that bound
-// and gives it to the id fence.
+// the target's when planning, and a failover with data loss reports
+// that bound and gives it to the id fence.
 type LagHistorian interface {
 	// LagEvidence reads member's lag history as a secondary. An error
 	// means the history could not be read at all.

@@ -68,9 +68,9 @@ type State struct {
 	LastRunErr error
 	// FencesIDs is true when the database can fence ids (IDFencer).
 	FencesIDs bool
-	// LagEvidence is each member's replication-lag history as a
-	// secondary, by region, when the database keeps one (LagHistorian).
-	// Orchestrator.Plan reads it; Evaluate does not.
+	// LagEvidence is the replication-lag history as a secondary, by
+	// region, when the database keeps one (LagHistorian): Orchestrator.Plan
+	// reads the target's; Evaluate reads none.
 	LagEvidence map[string]LagEvidence
 	// TopologyFrom names the region whose API the topology was read from
 	// (RegionalTopology; an unplanned failover asks its target region);
