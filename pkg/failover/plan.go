@@ -6,6 +6,12 @@
 // It is written once, against the small interfaces in interfaces.go: the
 // AWS adapters (pkg/awsops) and the local lab (pkg/lab) implement them.
 //
+// Every plan that moves the writer fences the id counter on the new
+// writer (IDFencer) before it checks a write, so that no id is handed out
+// twice across a failover with data loss; after a run that stopped half
+// way, an unplanned failover goes towards the current writer and never
+// promotes the region that run was leaving.
+//
 // A run is Evaluate → PlanSwitchover / PlanFailover / PlanDetach →
 // Execute. Planning is a pure function of the State, so a dry run
 // (mage failover:plan) shows exactly what a run would do and why it would
