@@ -3,7 +3,12 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -11,7 +16,9 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/lab"
+	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // TestLabDrill runs one short round of the lab drill (planned switchover,
@@ -23,20 +30,7 @@ func TestLabDrill(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	l, err := lab.Start(ctx, lab.Config{Logf: t.Logf})
-	if err != nil {
-		t.Fatalf("start the lab: %v", err)
-	}
-	runID := l.State().RunID
-	l.DB.SnapshotDir = t.TempDir() // the old writers' diverged data, kept by Rebuild
-	t.Cleanup(func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := l.Close(cctx); err != nil {
-			t.Errorf("close the lab: %v", err)
-		}
-		assertNoLabLeftovers(t, runID)
-	})
+	l := startLab(ctx, t)
 
 	rep, err := lab.Drill(ctx, l, lab.DrillConfig{
 		Rounds:    1,
@@ -144,6 +138,121 @@ func TestLabDrill(t *testing.T) {
 		if !m.Writer && m.Sync != "connected" {
 			t.Errorf("after the drill and the rehearsal %s is %q, want a connected replica", m.Region, m.Sync)
 		}
+	}
+}
+
+// startLab starts a lab that is removed when tb ends, and checks that
+// nothing of it is left.
+func startLab(ctx context.Context, tb testing.TB) *lab.Lab {
+	tb.Helper()
+	l, err := lab.Start(ctx, lab.Config{Logf: tb.Logf})
+	if err != nil {
+		tb.Fatalf("start the lab: %v", err)
+	}
+	runID := l.State().RunID
+	l.DB.SnapshotDir = tb.TempDir() // the old writers' diverged data, kept by Rebuild
+	tb.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := l.Close(cctx); err != nil {
+			tb.Errorf("close the lab: %v", err)
+		}
+		assertNoLabLeftovers(tb, runID)
+	})
+	return l
+}
+
+// TestLabRebuildKeepsTheIDCounter: Rebuild re-seeds a diverged old writer
+// with a copy of the new writer's rows. Ids the new writer handed out and
+// deleted again at the very top are in no row, so a copy of the rows alone
+// would set the rebuilt server's counter to MAX(id)+1, and a later planned
+// failback (whose fence leaves no gap: a switchover loses nothing) would
+// hand those ids out again. The copy must carry the counter.
+func TestLabRebuildKeepsTheIDCounter(t *testing.T) {
+	requireDocker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	l := startLab(ctx, t)
+	a, b := l.Regions()[0], l.Regions()[1]
+	fd := l.FrontDoor.URL()
+	o := l.Orchestrator(lab.AutoApprove{}, nil)
+
+	labCreate(ctx, t, fd, "replicated everywhere")
+	// a diverges: b stops receiving, a takes one more create and dies.
+	if err := l.DB.StopReceiving(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	labCreate(ctx, t, fd, "only on a")
+	if err := l.DB.Kill(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := o.Run(ctx, failover.KindUnplanned, failover.Options{Target: b})
+	if err != nil || !rep.Verified {
+		t.Fatalf("unplanned failover to %s: verified %v, %v", b, rep.Verified, err)
+	}
+	// b hands out three ids and the top two are deleted again.
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, labCreate(ctx, t, fd, fmt.Sprintf("on %s #%d", b, i)))
+	}
+	for _, id := range ids[1:] {
+		labDelete(ctx, t, fd, id)
+	}
+	top := ids[2]
+
+	rb, err := l.DB.Rebuild(ctx, a)
+	if err != nil || !rb.Reseeded {
+		t.Fatalf("rebuild %s = %+v, %v; want it re-seeded (it diverged)", a, rb, err)
+	}
+	rep, err = o.Run(ctx, failover.KindPlanned, failover.Options{Target: a})
+	if err != nil || !rep.Verified {
+		t.Fatalf("planned failback to %s: verified %v, %v", a, rep.Verified, err)
+	}
+	if rep.Fence == nil || rep.Fence.Gap != 0 {
+		t.Errorf("the failback's fence = %+v, want one without a gap (the case where the counter alone keeps ids unique)", rep.Fence)
+	}
+	if id := labCreate(ctx, t, fd, "after the failback"); id <= top {
+		t.Errorf("%s hands out id %d after the failback, want > %d: %s handed out ids up to %d (the top ones deleted) before %s was re-seeded from it",
+			a, id, top, b, top, a)
+	}
+}
+
+// labCreate creates a todo through base (the front door) and returns its id.
+func labCreate(ctx context.Context, tb testing.TB, base, task string) int64 {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]string{"task": task})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/todos", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("create %q: %v", task, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var created todo.Todo
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(raw, &created) != nil || created.ID == 0 {
+		tb.Fatalf("create %q: %s %s, want 201 with a todo", task, resp.Status, raw)
+	}
+	return created.ID
+}
+
+// labDelete deletes a todo through base (the front door).
+func labDelete(ctx context.Context, tb testing.TB, base string, id int64) {
+	tb.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, fmt.Sprintf("%s/v1/todos/%d", base, id), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("delete %d: %v", id, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		tb.Fatalf("delete %d: %s, want 204", id, resp.Status)
 	}
 }
 
