@@ -204,7 +204,8 @@ func (l *Load) IDs() []int64 {
 // the switch, through the front door. held is what the new writer held
 // after the switch (read after AwaitUpdates); a todo whose last
 // acknowledged update it lacks is first brought back to that update's
-// version by catch-up writes (CondWrite.CatchUp).
+// version by catch-up writes (CondWrite.CatchUp). Call it once, after
+// MarkSwitch and before Stop.
 func (l *Load) AfterSwitch(held Holding) {
 	l.mu.Lock()
 	before := slices.Clone(l.before)

@@ -137,14 +137,14 @@ type Update struct {
 // LoadResult is everything a Load sent and what it got back.
 type LoadResult struct {
 	// Writes are the creates, Updates the updates before the switch.
-	Writes  []Write  `json:"-"`
-	Updates []Update `json:"-"`
+	Writes  []Write
+	Updates []Update
 	// SwitchAt is when MarkSwitch was called (zero if it was not).
-	SwitchAt time.Time `json:"-"`
+	SwitchAt time.Time
 	// Conditional are the writes after the switch with ETags from before
 	// it, Reads the reads in the target region (AfterSwitch, MarkSwitch).
-	Conditional []CondWrite `json:"-"`
-	Reads       []Read      `json:"-"`
+	Conditional []CondWrite
+	Reads       []Read
 }
 
 // tracked is a todo the load created and knows the state of: its id from
