@@ -286,7 +286,7 @@ func (Failover) Plan(ctx context.Context) error {
 	return nil
 }
 
-// Unplanned fails over to the passive region when the writer's region is lost: route first, then promote with data loss allowed, verify, report.
+// Unplanned fails over when the writer's region is lost: route first, promote with data loss allowed, fence the ids past any lost one, verify, report; after a half-finished run it goes towards the current writer.
 func (Failover) Unplanned(ctx context.Context) error {
 	opts, err := planOptions()
 	if err != nil {

@@ -187,7 +187,7 @@ func (Lab) FailoverUnplanned(ctx context.Context) error {
 	})
 }
 
-// Drill starts a lab, measures a planned switchover, a failback and an unplanned failover under load with the real orchestrator, prints the table, writes TODOMGMT_DRILL_REPORT (lab-report.json) and removes the lab.
+// Drill starts a lab, measures a planned switchover, a failback and an unplanned failover (replication cut first) under load with the real orchestrator, prints the table, writes TODOMGMT_DRILL_REPORT (lab-report.json) and removes the lab.
 func (Lab) Drill(ctx context.Context) (err error) {
 	ctx, stop := interruptible(ctx)
 	defer stop()
@@ -206,6 +206,9 @@ func (Lab) Drill(ctx context.Context) (err error) {
 	if v := os.Getenv("TODOMGMT_DRILL_PARTITION"); v != "" {
 		if cfg.Partition, err = time.ParseDuration(v); err != nil {
 			return fmt.Errorf("TODOMGMT_DRILL_PARTITION: %w", err)
+		}
+		if cfg.Partition <= 0 {
+			cfg.Partition = -1 // 0: kill the writer with replication running
 		}
 	}
 	progress := labProgress(time.Now())

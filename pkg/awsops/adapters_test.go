@@ -199,11 +199,22 @@ func TestTopology(t *testing.T) {
 		}
 		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{c}}, nil
 	}
+	rec.canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
 	rec.canned["GetMetricData"] = func(region string, in any) (any, error) {
-		return &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{
-			{Id: aws.String("lag0"), Timestamps: []time.Time{now.Add(-2 * time.Minute), now.Add(-time.Minute)}, Values: []float64{900, 120}},
-			{Id: aws.String("lag1"), Timestamps: []time.Time{now.Add(-time.Minute)}, Values: []float64{350}},
-		}}, nil
+		// By query: the latest of each metric counts, when fresh; the
+		// progress lag's latest is too old.
+		series := map[string]cwtypes.MetricDataResult{
+			"AuroraGlobalDBReplicationLag": {Timestamps: []time.Time{now.Add(-2 * time.Minute), now.Add(-time.Minute)}, Values: []float64{900, 120}},
+			"AuroraGlobalDBRPOLag":         {Timestamps: []time.Time{now.Add(-time.Minute)}, Values: []float64{350}},
+			"AuroraGlobalDBProgressLag":    {Timestamps: []time.Time{now.Add(-10 * time.Minute)}, Values: []float64{5000}},
+		}
+		out := &cloudwatch.GetMetricDataOutput{}
+		for _, q := range in.(*cloudwatch.GetMetricDataInput).MetricDataQueries {
+			r := series[aws.ToString(q.MetricStat.Metric.MetricName)]
+			r.Id = q.Id
+			out.MetricDataResults = append(out.MetricDataResults, r)
+		}
+		return out, nil
 	}
 	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(), Now: func() time.Time { return now }}
 	top, err := db.Topology(context.Background())
@@ -225,14 +236,66 @@ func TestTopology(t *testing.T) {
 			t.Errorf("DescribeDBClusters(%s) called in %s, want the member's region", id, c.Region)
 		}
 	}
-	metrics := rec.Calls("GetMetricData")
-	if len(metrics) != 1 || metrics[0].Region != west {
-		t.Fatalf("GetMetricData calls %+v, want one in the secondary's region %s", metrics, west)
+	checkLagQueries(t, rec, now.Add(-15*time.Minute), now, 1)
+}
+
+// lagMetricsOf is a canned ListMetrics answer: the three lag metrics of
+// the secondary cluster name, replicating from source, when the request
+// filters on that cluster.
+func lagMetricsOf(name, source string) func(string, any) (any, error) {
+	return func(_ string, in any) (any, error) {
+		out := &cloudwatch.ListMetricsOutput{}
+		f := in.(*cloudwatch.ListMetricsInput).Dimensions
+		if len(f) != 1 || aws.ToString(f[0].Name) != "DBClusterIdentifier" || aws.ToString(f[0].Value) != name {
+			return out, nil
+		}
+		for _, m := range lagMetrics {
+			out.Metrics = append(out.Metrics, cwtypes.Metric{Namespace: aws.String("AWS/RDS"), MetricName: aws.String(m), Dimensions: []cwtypes.Dimension{
+				{Name: aws.String("DBClusterIdentifier"), Value: aws.String(name)}, {Name: aws.String("SourceRegion"), Value: aws.String(source)}}})
+		}
+		// Another metric of the cluster, not a lag: not read.
+		out.Metrics = append(out.Metrics, cwtypes.Metric{Namespace: aws.String("AWS/RDS"), MetricName: aws.String("CPUUtilization"),
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("DBClusterIdentifier"), Value: aws.String(name)}}})
+		return out, nil
 	}
-	q := metrics[0].Input.(*cloudwatch.GetMetricDataInput).MetricDataQueries
-	if len(q) != 2 || !strings.Contains(aws.ToString(q[0].Expression), `DBClusterIdentifier = 'todomgmt-us-west-2'`) ||
-		!strings.Contains(aws.ToString(q[1].Expression), "AuroraGlobalDBRPOLag") {
-		t.Errorf("metric queries %v, want replication and RPO lag of todomgmt-us-west-2", q)
+}
+
+// checkLagQueries checks that the secondary's lag was read in its own
+// region, as the listed metrics with their exact dimensions (MetricStat,
+// Maximum per minute), from start to end, in pages GetMetricData calls
+// (the first is checked): no Metrics Insights query, of which a request
+// may hold one only.
+func checkLagQueries(t *testing.T, rec *sdkRecorder, start, end time.Time, pages int) {
+	t.Helper()
+	lists := rec.Calls("ListMetrics")
+	if len(lists) != 1 || lists[0].Region != west || aws.ToString(lists[0].Input.(*cloudwatch.ListMetricsInput).Namespace) != "AWS/RDS" {
+		t.Fatalf("ListMetrics calls %+v, want one for AWS/RDS in the secondary's region %s", lists, west)
+	}
+	metrics := rec.Calls("GetMetricData")
+	if len(metrics) != pages || metrics[0].Region != west {
+		t.Fatalf("GetMetricData calls %+v, want %d in the secondary's region %s", metrics, pages, west)
+	}
+	in := metrics[0].Input.(*cloudwatch.GetMetricDataInput)
+	if !aws.ToTime(in.StartTime).Equal(start) || !aws.ToTime(in.EndTime).Equal(end) {
+		t.Errorf("window %s – %s, want %s – %s", aws.ToTime(in.StartTime), aws.ToTime(in.EndTime), start, end)
+	}
+	var got []string
+	for _, q := range in.MetricDataQueries {
+		if q.Expression != nil || q.MetricStat == nil {
+			t.Fatalf("query %+v, want a MetricStat", q)
+		}
+		ms := q.MetricStat
+		dims := map[string]string{}
+		for _, d := range ms.Metric.Dimensions {
+			dims[aws.ToString(d.Name)] = aws.ToString(d.Value)
+		}
+		if aws.ToString(ms.Stat) != "Maximum" || aws.ToInt32(ms.Period) != 60 || dims["DBClusterIdentifier"] != "todomgmt-us-west-2" || dims["SourceRegion"] != east {
+			t.Errorf("query %s: stat %s period %d dimensions %v, want Maximum per 60 s of todomgmt-us-west-2 from %s", aws.ToString(q.Id), aws.ToString(ms.Stat), aws.ToInt32(ms.Period), dims, east)
+		}
+		got = append(got, aws.ToString(ms.Metric.MetricName))
+	}
+	if diff := cmp.Diff(lagMetrics, got); diff != "" {
+		t.Errorf("metrics read (-want +got):\n%s", diff)
 	}
 }
 
@@ -251,6 +314,7 @@ func TestTopologyWithALostRegion(t *testing.T) {
 		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{{Status: aws.String("available"),
 			DBClusterMembers: []rdstypes.DBClusterMember{{}}, EngineVersion: aws.String("v")}}}, nil
 	}
+	rec.canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
 	rec.canned["GetMetricData"] = func(string, any) (any, error) { return &cloudwatch.GetMetricDataOutput{}, nil }
 	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
 	top, err := db.Topology(context.Background())

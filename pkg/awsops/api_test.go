@@ -37,6 +37,9 @@ type fakeAPI struct {
 	// routeOf and writerOf, when set, give the front door's region and
 	// the writer's region (from the AWS fakes) instead of active.
 	routeOf, writerOf func() string
+	// fencedOf, when set, gives the region the id fence names: the
+	// store refuses creates anywhere else.
+	fencedOf func() string
 }
 
 func (a *fakeAPI) writer() string {
@@ -115,6 +118,11 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case path == "/v1/todos" && r.Method == http.MethodPost:
+		if a.fencedOf != nil && a.fencedOf() != region {
+			w.Header().Set("Retry-After", "1")
+			apiError(w, 503, "region_passive")
+			return
+		}
 		var in struct{ Task string }
 		_ = json.NewDecoder(r.Body).Decode(&in)
 		a.next++

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 )
 
@@ -44,6 +45,7 @@ type RDSAPI interface {
 // CloudWatchAPI is the part of the CloudWatch API this package uses.
 type CloudWatchAPI interface {
 	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+	ListMetrics(context.Context, *cloudwatch.ListMetricsInput, ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error)
 	PutMetricData(context.Context, *cloudwatch.PutMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
 	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 }
@@ -53,6 +55,12 @@ type KVSAPI interface {
 	DescribeKeyValueStore(context.Context, *cloudfrontkeyvaluestore.DescribeKeyValueStoreInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput, error)
 	GetKey(context.Context, *cloudfrontkeyvaluestore.GetKeyInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.GetKeyOutput, error)
 	PutKey(context.Context, *cloudfrontkeyvaluestore.PutKeyInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.PutKeyOutput, error)
+}
+
+// LambdaAPI is the part of the Lambda API this package uses: invoking
+// the migrate function directly (the id fence).
+type LambdaAPI interface {
+	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
 // CloudFormationAPI is the part of the CloudFormation API this package uses.
@@ -77,6 +85,7 @@ var (
 	_ KVSAPI            = (*cloudfrontkeyvaluestore.Client)(nil)
 	_ CloudFormationAPI = (*cloudformation.Client)(nil)
 	_ CognitoAPI        = (*cognitoidentityprovider.Client)(nil)
+	_ LambdaAPI         = (*lambda.Client)(nil)
 )
 
 // Clients hands out API clients per region. Tests fill the fields with
@@ -86,6 +95,7 @@ type Clients struct {
 	CloudWatch     func(region string) CloudWatchAPI
 	CloudFormation func(region string) CloudFormationAPI
 	Cognito        func(region string) CognitoAPI
+	Lambda         func(region string) LambdaAPI
 	// KVS is global: the KeyValueStore API is signed with SigV4A for all
 	// regions ("*") and its endpoint comes from the store's ARN.
 	KVS KVSAPI
@@ -125,6 +135,9 @@ func NewClients(cfg aws.Config) *Clients {
 		},
 		Cognito: func(region string) CognitoAPI {
 			return get("cognito", region, func(c aws.Config) any { return cognitoidentityprovider.NewFromConfig(c) }).(CognitoAPI)
+		},
+		Lambda: func(region string) LambdaAPI {
+			return get("lambda", region, func(c aws.Config) any { return lambda.NewFromConfig(c) }).(LambdaAPI)
 		},
 		// The KeyValueStore client resolves its endpoint from the ARN in each
 		// request and signs with SigV4A (github.com/aws/aws-sdk-go-v2/internal/v4a,

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
@@ -41,8 +39,15 @@ type Database struct {
 	GlobalClusterID string
 	// Regions are asked for the global cluster, all at once; the first
 	// answer wins, so a region that is down does not block the topology.
+	// TopologyFrom asks one region only.
 	Regions []string
 	Clients *Clients
+	// MigrateFunctions names each region's migrate function, by region:
+	// FenceIDs invokes the target region's.
+	MigrateFunctions map[string]string
+	// LagLookback is how much lag history LagEvidence reads; zero means
+	// DefaultLagLookback.
+	LagLookback time.Duration
 	// Now is the clock for metric windows; nil is time.Now.
 	Now func() time.Time
 }
@@ -50,6 +55,7 @@ type Database struct {
 var (
 	_ failover.Database            = (*Database)(nil)
 	_ failover.RecoverySnapshotter = (*Database)(nil)
+	_ failover.RegionalTopology    = (*Database)(nil)
 )
 
 func (d *Database) now() time.Time {
@@ -59,10 +65,11 @@ func (d *Database) now() time.Time {
 	return d.Now()
 }
 
-// describeGlobal asks every region for the global cluster and returns the
-// first answer. A GlobalClusterNotFoundFault from any region is final.
-func (d *Database) describeGlobal(ctx context.Context) (rdstypes.GlobalCluster, error) {
-	if len(d.Regions) == 0 {
+// describeGlobal asks every region in regions for the global cluster and
+// returns the first answer. A GlobalClusterNotFoundFault from any region
+// is final.
+func (d *Database) describeGlobal(ctx context.Context, regions []string) (rdstypes.GlobalCluster, error) {
+	if len(regions) == 0 {
 		return rdstypes.GlobalCluster{}, errors.New("no region to ask for the global cluster")
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -72,8 +79,8 @@ func (d *Database) describeGlobal(ctx context.Context) (rdstypes.GlobalCluster, 
 		gc     rdstypes.GlobalCluster
 		err    error
 	}
-	ch := make(chan answer, len(d.Regions))
-	for _, r := range d.Regions {
+	ch := make(chan answer, len(regions))
+	for _, r := range regions {
 		go func() {
 			out, err := d.Clients.RDS(r).DescribeGlobalClusters(ctx, &rds.DescribeGlobalClustersInput{
 				GlobalClusterIdentifier: aws.String(d.GlobalClusterID),
@@ -90,7 +97,7 @@ func (d *Database) describeGlobal(ctx context.Context) (rdstypes.GlobalCluster, 
 		}()
 	}
 	var errs []error
-	for range d.Regions {
+	for range regions {
 		a := <-ch
 		var nf *rdstypes.GlobalClusterNotFoundFault
 		switch {
@@ -111,12 +118,25 @@ func (e *GlobalClusterNotFoundError) Error() string {
 	return fmt.Sprintf("global cluster %s not found", e.ID)
 }
 
-// Topology describes the global cluster (DescribeGlobalClusters) and each
-// member in its own region (DescribeDBClusters: status, instances, engine
-// version; CloudWatch: replication lag). A member whose region does not
-// answer keeps an empty status and an unknown lag.
+// Topology describes the global cluster (DescribeGlobalClusters, from the
+// first region to answer) and each member in its own region
+// (DescribeDBClusters: status, instances, engine version; CloudWatch:
+// replication lag). A member whose region does not answer keeps an empty
+// status and an unknown lag.
 func (d *Database) Topology(ctx context.Context) (failover.Topology, error) {
-	gc, err := d.describeGlobal(ctx)
+	return d.topology(ctx, d.Regions)
+}
+
+// TopologyFrom is Topology with the global cluster described by region's
+// RDS API alone: an unplanned failover asks its target region, because
+// during a regional outage the lost region may still answer, with the
+// view it had before the outage.
+func (d *Database) TopologyFrom(ctx context.Context, region string) (failover.Topology, error) {
+	return d.topology(ctx, []string{region})
+}
+
+func (d *Database) topology(ctx context.Context, regions []string) (failover.Topology, error) {
+	gc, err := d.describeGlobal(ctx, regions)
 	if err != nil {
 		return failover.Topology{}, err
 	}
@@ -163,54 +183,6 @@ func (d *Database) describeMember(ctx context.Context, ca ClusterARN, m *failove
 	}
 }
 
-// lagMetrics are the secondary cluster's lag metrics, in milliseconds:
-// storage replication lag and the RPO lag (time until a commit on the
-// primary is durable on the secondary). The larger is the bound.
-var lagMetrics = []string{"AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag"}
-
-// lagFreshness is how old the latest datapoint may be to count as known.
-const lagFreshness = 5 * time.Minute
-
-// lag reads the secondary's lag metrics in its region. Metrics Insights
-// (FROM "AWS/RDS" WHERE DBClusterIdentifier = ...) matches the metric
-// whatever other dimensions (SourceRegion) it is published with.
-func (d *Database) lag(ctx context.Context, ca ClusterARN) (time.Duration, bool) {
-	end := d.now()
-	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(end.Add(-15 * time.Minute)), EndTime: aws.Time(end)}
-	for i, metric := range lagMetrics {
-		in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
-			Id:         aws.String(fmt.Sprintf("lag%d", i)),
-			Expression: aws.String(fmt.Sprintf(`SELECT MAX(%s) FROM "AWS/RDS" WHERE DBClusterIdentifier = '%s'`, metric, ca.Name)),
-			Period:     aws.Int32(60),
-		})
-	}
-	out, err := d.Clients.CloudWatch(ca.Region).GetMetricData(ctx, in)
-	if err != nil {
-		return 0, false
-	}
-	var lag time.Duration
-	known := false
-	for _, r := range out.MetricDataResults {
-		// The latest datapoint; results are newest first by default, but
-		// do not rely on it.
-		latest := -1
-		for j, ts := range r.Timestamps {
-			if j < len(r.Values) && (latest < 0 || ts.After(r.Timestamps[latest])) {
-				latest = j
-			}
-		}
-		if latest < 0 || end.Sub(r.Timestamps[latest]) > lagFreshness {
-			continue
-		}
-		v := time.Duration(r.Values[latest] * float64(time.Millisecond))
-		if !known || v > lag {
-			lag = v
-		}
-		known = true
-	}
-	return lag, known
-}
-
 // Switchover calls SwitchoverGlobalCluster with the target cluster's ARN,
 // in the current writer's region.
 func (d *Database) Switchover(ctx context.Context, target failover.Member) error {
@@ -218,7 +190,7 @@ func (d *Database) Switchover(ctx context.Context, target failover.Member) error
 	if err != nil {
 		return err
 	}
-	gc, err := d.describeGlobal(ctx)
+	gc, err := d.describeGlobal(ctx, d.Regions)
 	if err != nil {
 		return err
 	}

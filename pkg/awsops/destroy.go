@@ -131,7 +131,7 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		return "no stack"
 	}
 
-	gc, err := db.describeGlobal(ctx)
+	gc, err := db.describeGlobal(ctx, db.Regions)
 	var nf *GlobalClusterNotFoundError
 	hasGlobal := true
 	switch {
@@ -394,7 +394,7 @@ func (d *Destroyer) removeMember(ctx context.Context, db *Database, m member, re
 	}
 	began := clock.Now()
 	for {
-		gc, err := db.describeGlobal(ctx)
+		gc, err := db.describeGlobal(ctx, db.Regions)
 		var nf *GlobalClusterNotFoundError
 		if errors.As(err, &nf) {
 			return nil

@@ -223,7 +223,7 @@ func Open(ctx context.Context, cfg Config, clients *Clients, o OpenOptions) (*En
 				why = fmt.Sprintf("CloudFormation in %s does not answer (%v): using stack %s as described at %s",
 					x.t.Region, err, x.t.StackName, ss.SavedAt.Format(time.RFC3339))
 			} else if o.KVSARN != "" {
-				*x.dst = standIn(x.t, o)
+				*x.dst = standIn(x.t, cfg.AppName(), o)
 				usedOverrides = true
 				why = fmt.Sprintf("CloudFormation in %s does not answer (%v) and no description of stack %s is saved: using %s and %s instead",
 					x.t.Region, err, x.t.StackName, EnvKVSARN, EnvFrontDoorURL)
@@ -252,11 +252,14 @@ const (
 )
 
 // standIn is a stack that could not be described, as far as the
-// operator's overrides tell: the front door's outputs on the primary-role
-// stack (where the template creates the front door), nothing else.
-func standIn(t Target, o OpenOptions) *Stack {
+// operator's overrides and the template's fixed names tell: the front
+// door's outputs on the primary-role stack (where the template creates
+// the front door), and the migrate function's name (<AppName>-migrate in
+// every stack).
+func standIn(t Target, appName string, o OpenOptions) *Stack {
 	st := &Stack{Name: t.StackName, Region: t.Region, Status: "UNKNOWN", Outputs: map[string]string{},
 		Parameters: map[string]string{"Role": t.Env}}
+	st.Outputs["MigrateFunctionName"] = appName + MigrateFunctionSuffix
 	if t.Env == RolePrimary {
 		st.Outputs["FrontDoorMode"] = "cloudfront"
 		st.Outputs["KeyValueStoreArn"] = o.KVSARN
@@ -343,9 +346,27 @@ func (e *Env) GlobalClusterID() string {
 	return e.Config.Primary.Overrides["GlobalClusterIdentifier"]
 }
 
-// Database returns the global database adapter.
+// Database returns the global database adapter, with each region's
+// migrate function for the id fence.
 func (e *Env) Database() *Database {
-	return &Database{GlobalClusterID: e.GlobalClusterID(), Regions: e.Regions(), Clients: e.Clients}
+	fns := map[string]string{}
+	for _, r := range e.Regions() {
+		fns[r] = e.MigrateFunction(r)
+	}
+	return &Database{GlobalClusterID: e.GlobalClusterID(), Regions: e.Regions(), Clients: e.Clients, MigrateFunctions: fns}
+}
+
+// MigrateFunction names region's migrate function: its stack's
+// MigrateFunctionName output, else the template's fixed name
+// <AppName>-migrate (a stack described before the output existed, or
+// none at all).
+func (e *Env) MigrateFunction(region string) string {
+	if s := e.Stack(region); s != nil {
+		if n := s.Output("MigrateFunctionName"); n != "" {
+			return n
+		}
+	}
+	return e.Config.AppName() + MigrateFunctionSuffix
 }
 
 // FrontDoorMode returns the front door's mode from the stacks' outputs:
@@ -461,7 +482,9 @@ func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer)
 // check needs a few 30 s intervals to turn, and resolvers hold the old
 // answer for the record's TTL, so the write check waits longer.
 func Timeouts(frontDoorMode string) failover.Timeouts {
-	t := failover.Timeouts{Writer: 20 * time.Minute, Route: 2 * time.Minute, Verify: 5 * time.Minute, Poll: 5 * time.Second, Probe: 30 * time.Second}
+	// Fence: right after a promotion the proxy may still refuse writes
+	// for a while; each attempt is one synchronous Lambda invoke (Probe).
+	t := failover.Timeouts{Writer: 20 * time.Minute, Route: 2 * time.Minute, Fence: 3 * time.Minute, Verify: 5 * time.Minute, Poll: 5 * time.Second, Probe: 30 * time.Second}
 	if frontDoorMode == "route53" {
 		t.Route, t.Verify, t.Poll = 5*time.Minute, 10*time.Minute, 10*time.Second
 	}

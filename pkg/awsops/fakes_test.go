@@ -9,6 +9,7 @@ package awsops
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +26,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/smithy-go"
@@ -91,6 +94,19 @@ type fakeAWS struct {
 	cognitoHang map[string]bool
 	cacheDir    string
 	clock       *testClock
+	// lagHistory holds a secondary's published lag datapoints by
+	// cluster name; without one, a secondary's metrics answer 150 ms a
+	// little before the end of whatever window is asked for.
+	lagHistory map[string][]lagPoint
+	// The id fence the store keeps in the writer's database: the region
+	// whose writer may create, its term and the largest id.
+	fence fakeFence
+}
+
+type fakeFence struct {
+	region string
+	term   int64
+	maxID  int64
 }
 
 // newFakeAWS is a healthy two-region deployment; writer names the region
@@ -132,6 +148,8 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 		f.stacks = append(f.stacks, fs)
 	}
 	f.kvsValue = aws.String(writer)
+	f.fence = fakeFence{region: writer, term: 1, maxID: 100}
+	f.lagHistory = map[string][]lagPoint{}
 	return f
 }
 
@@ -160,6 +178,7 @@ func (f *fakeAWS) clients() *Clients {
 		CloudWatch:     func(r string) CloudWatchAPI { return fakeCW{f, r} },
 		CloudFormation: func(r string) CloudFormationAPI { return fakeCFN{f, r} },
 		Cognito:        func(r string) CognitoAPI { return fakeCognito{f, r} },
+		Lambda:         func(r string) LambdaAPI { return fakeLambda{f, r} },
 		KVS:            fakeKVS{f},
 	}
 }
@@ -522,9 +541,115 @@ type fakeCW struct {
 	region string
 }
 
-func (c fakeCW) GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
-	now := time.Now()
-	return &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{{Timestamps: []time.Time{now}, Values: []float64{150}}}}, nil
+// secondaries returns the clusters in the region that are secondaries of
+// the global cluster: the ones Aurora publishes lag metrics for.
+func (c fakeCW) secondaries() map[string]bool {
+	f := c.f
+	out := map[string]bool{}
+	if f.global == nil {
+		return out
+	}
+	for _, arn := range f.global.members {
+		if cl := f.clusters[arn]; cl != nil && arn != f.global.writer && cl.ca.Region == c.region {
+			out[cl.ca.Name] = true
+		}
+	}
+	return out
+}
+
+// ListMetrics lists the Aurora global lag metrics of the region's
+// secondaries (DBClusterIdentifier and SourceRegion, as Aurora publishes
+// them) and of any cluster of the region with a lag history; a filter
+// on a dimension matches a metric that also has others (ListMetrics, API
+// reference).
+func (c fakeCW) ListMetrics(_ context.Context, in *cloudwatch.ListMetricsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	names := c.secondaries()
+	for name := range f.lagHistory {
+		for _, cl := range f.clusters {
+			if cl.ca.Name == name && cl.ca.Region == c.region {
+				names[name] = true
+			}
+		}
+	}
+	w, _ := ParseClusterARN(f.global.writer)
+	out := &cloudwatch.ListMetricsOutput{}
+	for name := range names {
+		for _, m := range lagMetrics {
+			metric := cwtypes.Metric{Namespace: aws.String("AWS/RDS"), MetricName: aws.String(m), Dimensions: []cwtypes.Dimension{
+				{Name: aws.String("DBClusterIdentifier"), Value: aws.String(name)}, {Name: aws.String("SourceRegion"), Value: aws.String(w.Region)}}}
+			if matches(metric, in) {
+				out.Metrics = append(out.Metrics, metric)
+			}
+		}
+	}
+	return out, nil
+}
+
+func matches(m cwtypes.Metric, in *cloudwatch.ListMetricsInput) bool {
+	if in.Namespace != nil && aws.ToString(in.Namespace) != aws.ToString(m.Namespace) ||
+		in.MetricName != nil && aws.ToString(in.MetricName) != aws.ToString(m.MetricName) {
+		return false
+	}
+	for _, f := range in.Dimensions {
+		found := false
+		for _, d := range m.Dimensions {
+			found = found || aws.ToString(d.Name) == aws.ToString(f.Name) && (f.Value == nil || aws.ToString(d.Value) == aws.ToString(f.Value))
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// GetMetricData answers MetricStat queries of the lag metrics from the
+// cluster's lag history, or with 150 ms shortly before EndTime for a
+// secondary without one. As the API reference says, a request may hold
+// one Metrics Insights query at most.
+func (c fakeCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	insights := 0
+	for _, q := range in.MetricDataQueries {
+		if strings.HasPrefix(strings.TrimSpace(aws.ToString(q.Expression)), "SELECT") {
+			insights++
+		}
+	}
+	if insights > 1 {
+		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "only one Metrics Insights query is allowed per request"}
+	}
+	start, end := aws.ToTime(in.StartTime), aws.ToTime(in.EndTime)
+	out := &cloudwatch.GetMetricDataOutput{}
+	secondaries := c.secondaries()
+	for _, q := range in.MetricDataQueries {
+		r := cwtypes.MetricDataResult{Id: q.Id}
+		if q.MetricStat == nil || q.MetricStat.Metric == nil {
+			out.MetricDataResults = append(out.MetricDataResults, r)
+			continue
+		}
+		metric, cluster := aws.ToString(q.MetricStat.Metric.MetricName), ""
+		for _, d := range q.MetricStat.Metric.Dimensions {
+			if aws.ToString(d.Name) == "DBClusterIdentifier" {
+				cluster = aws.ToString(d.Value)
+			}
+		}
+		history, ok := f.lagHistory[cluster]
+		if !ok && secondaries[cluster] {
+			history = []lagPoint{{metric: metric, at: end.Add(-30 * time.Second), value: 150 * time.Millisecond}}
+		}
+		for _, p := range history {
+			if p.metric == metric && !p.at.Before(start) && p.at.Before(end) {
+				r.Timestamps = append(r.Timestamps, p.at)
+				r.Values = append(r.Values, float64(p.value)/float64(time.Millisecond))
+			}
+		}
+		out.MetricDataResults = append(out.MetricDataResults, r)
+	}
+	return out, nil
 }
 
 func (c fakeCW) PutMetricData(_ context.Context, in *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
@@ -545,6 +670,58 @@ func (c fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsI
 		return &cloudwatch.DescribeAlarmsOutput{}, nil
 	}
 	return &cloudwatch.DescribeAlarmsOutput{MetricAlarms: []cwtypes.MetricAlarm{{StateValue: st}}}, nil
+}
+
+// fakeLambda is the Lambda API of one region, with the migrate function
+// (<AppName>-migrate) answering the fence-ids action as the store's
+// fence does: on the region's writer only (a read-only server is a
+// function error, as Lambda reports a handler's error: X-Amz-Function-
+// Error with {"errorMessage", "errorType"}), skipped when the fence
+// already names the region, a gap only with data loss.
+type fakeLambda struct {
+	f      *fakeAWS
+	region string
+}
+
+func (l fakeLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	f := l.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := aws.ToString(in.FunctionName)
+	var req fenceInvoke
+	if err := json.Unmarshal(in.Payload, &req); err != nil {
+		return nil, err
+	}
+	f.record(l.region, "Invoke %s %s region=%s dataLoss=%t lag=%gs", name, req.Action, req.Fence.Region, req.Fence.DataLoss, req.Fence.LagSeconds)
+	if name != "todomgmt-migrate" {
+		return nil, &lambdatypes.ResourceNotFoundException{Message: aws.String("Function not found: " + name)}
+	}
+	if in.InvocationType != lambdatypes.InvocationTypeRequestResponse {
+		return nil, fmt.Errorf("invocation type %q, want RequestResponse", in.InvocationType)
+	}
+	fail := func(msg string) (*lambda.InvokeOutput, error) {
+		b, _ := json.Marshal(functionError{ErrorMessage: msg, ErrorType: "errorString"})
+		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"), Payload: b}, nil
+	}
+	if req.Action != "fence-ids" {
+		return fail("unknown action " + req.Action)
+	}
+	if w, _ := ParseClusterARN(f.global.writer); w.Region != l.region {
+		return fail("fence ids: the server is read-only (this region's cluster is not the writer)")
+	}
+	a := fenceAnswer{Region: req.Fence.Region, Term: f.fence.term, Skipped: true, MaxID: f.fence.maxID, Floor: f.fence.maxID + 1}
+	if f.fence.region != req.Fence.Region {
+		a.Skipped = false
+		if req.Fence.DataLoss {
+			a.Gap, a.Rate, a.WindowSeconds = 1_000_000, 0.25, req.Fence.LagSeconds+60
+			a.Reason = "gap 1000000 (the floor)"
+		}
+		a.Floor = a.MaxID + a.Gap + 1
+		f.fence = fakeFence{region: req.Fence.Region, term: f.fence.term + 1, maxID: a.Floor}
+		a.Term = f.fence.term
+	}
+	b, _ := json.Marshal(a)
+	return &lambda.InvokeOutput{StatusCode: 200, Payload: b}, nil
 }
 
 // fakeKVS is the KeyValueStore.

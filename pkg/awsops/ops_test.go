@@ -40,6 +40,11 @@ func deployment(tb testing.TB, writer string) (*fakeAWS, *fakeAPI, *Env, *string
 		w, _ := ParseClusterARN(f.global.writer)
 		return w.Region
 	}
+	a.fencedOf = func() string {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.fence.region
+	}
 	wireAPI(f, a)
 	var out strings.Builder
 	e := openEnv(tb, f, &out)
@@ -68,14 +73,21 @@ func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
 	if r, err = o.Run(context.Background(), failover.KindPlanned, failover.Options{}); err != nil || r.To != east {
 		t.Fatalf("failback: %v\n%s", err, r)
 	}
+	// Each switchover is followed by the id fence in the new writer's
+	// region, without a gap.
 	want := []string{
 		"us-east-1 SwitchoverGlobalCluster " + westARN,
+		"us-west-2 Invoke todomgmt-migrate fence-ids region=us-west-2 dataLoss=false lag=0s",
 		"global PutKey active-region=us-west-2",
 		"us-west-2 SwitchoverGlobalCluster " + eastARN,
+		"us-east-1 Invoke todomgmt-migrate fence-ids region=us-east-1 dataLoss=false lag=0s",
 		"global PutKey active-region=us-east-1",
 	}
-	if diff := cmp.Diff(want, f.Log("SwitchoverGlobalCluster", "PutKey")); diff != "" {
+	if diff := cmp.Diff(want, f.Log("SwitchoverGlobalCluster", "PutKey", "Invoke")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if r.Fence == nil || r.Fence.Term != 3 || r.Fence.Gap != 0 || r.Fence.Region != east {
+		t.Errorf("failback's fence %+v, want term 3 naming %s without a gap", r.Fence, east)
 	}
 }
 
@@ -146,12 +158,24 @@ func TestUnplannedFailoverOverTheAdapters(t *testing.T) {
 	want := []string{
 		"global PutKey active-region=us-west-2",
 		"us-west-2 FailoverGlobalCluster " + westARN + " allowDataLoss=true",
+		"us-west-2 Invoke todomgmt-migrate fence-ids region=us-west-2 dataLoss=true lag=0.15s",
 	}
-	if diff := cmp.Diff(want, f.Log("PutKey", "FailoverGlobalCluster", "SwitchoverGlobalCluster")); diff != "" {
+	if diff := cmp.Diff(want, f.Log("PutKey", "FailoverGlobalCluster", "SwitchoverGlobalCluster", "Invoke")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 	if !r.LagKnown || r.Lag != 150*time.Millisecond {
 		t.Errorf("lag %s known=%t, want the CloudWatch lag 150ms", r.Lag, r.LagKnown)
+	}
+	if ev := r.LagEvidence; ev == nil || !ev.Known || ev.Region != west || len(ev.Used) != 3 {
+		t.Errorf("lag evidence %+v, want the three lag metrics' datapoints of %s", ev, west)
+	}
+	if r.Fence == nil || r.Fence.Term != 2 || r.Fence.Gap != 1_000_000 || r.Fence.Skipped {
+		t.Errorf("fence %+v, want term 2 with the store's gap", r.Fence)
+	}
+	for _, want := range []string{"id fence: term 2 names us-west-2: next id ≥ 1000101 (largest id here 100, gap 1000000", "loss bound: 150ms from 3 datapoint(s) of us-west-2's lag history"} {
+		if !strings.Contains(r.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, r)
+		}
 	}
 	if !strings.Contains(r.RecoverySnapshotNote, "none yet") {
 		t.Errorf("snapshot note %q, want none yet", r.RecoverySnapshotNote)

@@ -49,6 +49,9 @@ type sdkRecorder struct {
 	canned map[string]func(region string, in any) (any, error)
 	// wireBody answers a wire request; nil answers 200 with an empty body.
 	wireBody func(r wireCall) (int, string)
+	// wireHeader adds response headers to a wire answer (Lambda's
+	// X-Amz-Function-Error, say); nil adds none.
+	wireHeader func(r wireCall) http.Header
 }
 
 func newRecorder(tb testing.TB) *sdkRecorder {
@@ -69,7 +72,13 @@ func (s *sdkRecorder) Do(r *http.Request) (*http.Response, error) {
 	if s.wireBody != nil {
 		status, rb = s.wireBody(c)
 	}
-	return &http.Response{StatusCode: status, Status: fmt.Sprintf("%d", status), Header: http.Header{"Content-Type": {"text/xml"}},
+	h := http.Header{"Content-Type": {"text/xml"}}
+	if s.wireHeader != nil {
+		for k, v := range s.wireHeader(c) {
+			h[http.CanonicalHeaderKey(k)] = v
+		}
+	}
+	return &http.Response{StatusCode: status, Status: fmt.Sprintf("%d", status), Header: h,
 		Body: io.NopCloser(bytes.NewBufferString(rb)), Request: r}, nil
 }
 

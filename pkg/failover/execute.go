@@ -21,6 +21,10 @@ type Timeouts struct {
 	Route time.Duration
 	// Verify bounds the retries of the write through the front door.
 	Verify time.Duration
+	// Fence bounds the retries of the id fence (the new writer's endpoint
+	// may take a moment to accept writes after a promotion); zero means
+	// the Verify bound.
+	Fence time.Duration
 	// Poll is the interval between checks during a wait.
 	Poll time.Duration
 	// Probe bounds each other single call: a topology read, a router read
@@ -79,6 +83,9 @@ func (o *Orchestrator) timeouts() Timeouts {
 	if t.Verify <= 0 {
 		t.Verify = d.Verify
 	}
+	if t.Fence <= 0 {
+		t.Fence = t.Verify
+	}
 	if t.Poll <= 0 {
 		t.Poll = d.Poll
 	}
@@ -94,18 +101,82 @@ func (o *Orchestrator) emit(e Event) {
 	}
 }
 
+// planners are the planning functions by kind.
+var planners = map[Kind]func(State, Options) Plan{
+	KindPlanned:   PlanSwitchover,
+	KindUnplanned: PlanFailover,
+	KindDetach:    PlanDetach,
+}
+
 // Plan evaluates the current state and plans a run of the given kind.
+// Beyond Evaluate, an unplanned failover or a detach reads the topology
+// from its target region (RegionalTopology), and every kind reads the
+// target's lag history (LagHistorian) for the bound on lost writes. Only
+// the target's region is asked: the other may be the lost one, whose
+// calls hang until their deadline.
 func (o *Orchestrator) Plan(ctx context.Context, kind Kind, opts Options) (State, Plan, error) {
-	s := o.Evaluate(ctx)
-	switch kind {
-	case KindPlanned:
-		return s, PlanSwitchover(s, opts), nil
-	case KindUnplanned:
-		return s, PlanFailover(s, opts), nil
-	case KindDetach:
-		return s, PlanDetach(s, opts), nil
+	plan, ok := planners[kind]
+	if !ok {
+		return State{}, Plan{}, fmt.Errorf("unknown plan kind %q", kind)
 	}
-	return s, Plan{}, fmt.Errorf("unknown plan kind %q", kind)
+	s := o.Evaluate(ctx)
+	// The target: the explicit one, else the one a plan from what was
+	// read chooses.
+	target := func() string {
+		if opts.Target != "" {
+			return opts.Target
+		}
+		return plan(s, opts).To
+	}
+	if kind != KindPlanned {
+		s = o.fromTarget(ctx, s, target())
+	}
+	o.readLagHistory(ctx, &s, target())
+	return s, plan(s, opts), nil
+}
+
+// fromTarget re-reads the topology from the target region when the
+// database can, and notes why when it cannot.
+func (o *Orchestrator) fromTarget(ctx context.Context, s State, target string) State {
+	rt, ok := o.DB.(RegionalTopology)
+	if !ok || target == "" {
+		return s
+	}
+	tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+	t, err := rt.TopologyFrom(tctx, target)
+	cancel()
+	if err != nil {
+		from := "the topology read from whichever region answered first"
+		if s.TopologyErr != nil {
+			from = "no topology"
+		}
+		s.TopologyNote = fmt.Sprintf("cannot read the global database from %s, the target region (%v): planned from %s", target, err, from)
+		return s
+	}
+	s.Topology, s.TopologyErr, s.TopologyFrom = t, nil, target
+	return s
+}
+
+// readLagHistory reads the target member's lag history, bounded by the
+// Probe timeout. A history that cannot be read is kept as evidence
+// without a bound that says why.
+func (o *Orchestrator) readLagHistory(ctx context.Context, s *State, target string) {
+	lh, ok := o.DB.(LagHistorian)
+	if !ok || s.TopologyErr != nil {
+		return
+	}
+	m, ok := s.Topology.Member(target)
+	if !ok {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+	defer cancel()
+	ev, err := lh.LagEvidence(lctx, m)
+	if err != nil {
+		ev = LagEvidence{Why: fmt.Sprintf("cannot read the lag history: %v", err)}
+	}
+	ev.Region = m.Region
+	s.LagEvidence = map[string]LagEvidence{m.Region: ev}
 }
 
 // Run evaluates, plans, prints the plan, and executes it when it has no
@@ -128,7 +199,11 @@ var ErrNoApprover = errors.New("no approver configured")
 // It stops at the first failed step. The report is returned in every
 // case; the error is the refusal, the declined approval or the failure.
 func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
-	r := Report{Kind: p.Kind, GlobalID: p.GlobalID, From: p.From, To: p.To, Lag: p.Lag, LagKnown: p.LagKnown}
+	r := Report{Kind: p.Kind, GlobalID: p.GlobalID, From: p.From, To: p.To, Lag: p.Lag, LagKnown: p.LagKnown, LagEvidence: p.LagEvidence,
+		DataLoss: p.Kind != KindPlanned || p.Fence != nil && p.Fence.DataLoss}
+	if p.Fence == nil && len(p.Steps) > 0 {
+		r.FenceNote = "not fenced: this database does not fence ids"
+	}
 	for _, s := range p.Steps {
 		r.Steps = append(r.Steps, StepResult{Step: s, Outcome: OutcomeNotRun})
 	}
@@ -158,9 +233,18 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 	run := &run{o: o, p: p, r: &r, start: o.clock().Now(), t: o.timeouts()}
 	r.Started = run.start
 	started = true
+	// Recorded before the first step, so that a run that dies without
+	// recording its end (killed, or the machine lost) still tells the
+	// next one which way it was going.
+	o.record(ctx, Report{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Started: r.Started, DataLoss: r.DataLoss, Error: errNotEnded})
 	for i, step := range p.Steps {
 		run.index = i + 1
 		run.step = step
+		if err := ctx.Err(); err != nil {
+			// Interrupted: a step is never started on a cancelled
+			// context (its calls could still get through).
+			return fail(fmt.Errorf("interrupted before step %d/%d %s: %w", i+1, len(p.Steps), step.Action, err))
+		}
 		began := o.clock().Now()
 		o.emit(run.event(EventStepStarted, ""))
 		skipped, detail, err := run.do(ctx, step)
@@ -195,6 +279,10 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 	return r, nil
 }
 
+// errNotEnded is the error of the record written before the first step:
+// the run replaces it when it ends.
+const errNotEnded = "the run did not record its end (interrupted?)"
+
 // record keeps the run's outcome in the RunLog, even when ctx was
 // cancelled (an interrupted run is the one a re-run must know about).
 func (o *Orchestrator) record(ctx context.Context, r Report) {
@@ -203,7 +291,7 @@ func (o *Orchestrator) record(ctx context.Context, r Report) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeouts().Probe)
 	defer cancel()
-	rec := RunRecord{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Verified: r.Verified, At: r.Started, Error: r.Error}
+	rec := RunRecord{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Verified: r.Verified, At: r.Started, Error: r.Error, DataLoss: r.DataLoss}
 	if err := o.Runs.RecordRun(ctx, rec); err != nil {
 		o.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("could not record this run, so a re-run will plan without it: %v", err)})
 	}
@@ -218,6 +306,9 @@ type run struct {
 	start time.Time
 	index int
 	step  Step
+	// warnedTopology is set once the run has warned that the target
+	// region's topology could not be read.
+	warnedTopology bool
 }
 
 func (x *run) event(k EventKind, msg string) Event {
@@ -241,6 +332,8 @@ func (x *run) do(ctx context.Context, s Step) (skipped bool, detail string, err 
 		return false, "", x.waitDetached(ctx)
 	case ActionRoute:
 		return x.route(ctx)
+	case ActionFenceIDs:
+		return x.fence(ctx)
 	case ActionVerifyWrite:
 		d, err := x.verify(ctx)
 		return false, d, err
@@ -248,10 +341,58 @@ func (x *run) do(ctx context.Context, s Step) (skipped bool, detail string, err 
 	return false, "", fmt.Errorf("unknown step action %q", s.Action)
 }
 
+// topology reads the topology. An unplanned failover or a detach asks
+// its target region first (RegionalTopology): the old writer's region may
+// answer with a stale view, or not at all. When the target region does
+// not answer, any region's view is used, with a warning the first time.
 func (x *run) topology(ctx context.Context) (Topology, error) {
+	if rt, ok := x.o.DB.(RegionalTopology); ok && x.p.Kind != KindPlanned && x.p.To != "" {
+		tctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+		t, err := rt.TopologyFrom(tctx, x.p.To)
+		cancel()
+		if err == nil {
+			return t, nil
+		}
+		if !x.warnedTopology {
+			x.warnedTopology = true
+			x.o.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("cannot read the global database from %s (%v): using whichever region answers", x.p.To, err)})
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
 	defer cancel()
 	return x.o.DB.Topology(ctx)
+}
+
+// fence runs the id fence on the target's writer, retrying with backoff
+// within the Fence timeout (right after a promotion the writer's endpoint
+// may still refuse writes); each call is bounded by Probe. The report
+// keeps what the fence did.
+func (x *run) fence(ctx context.Context) (bool, string, error) {
+	f, ok := x.o.DB.(IDFencer)
+	if !ok || x.p.Fence == nil {
+		return false, "", errors.New("this database cannot fence ids")
+	}
+	req := *x.p.Fence
+	var res FenceResult
+	err := x.waitBackoff(ctx, x.t.Fence, fmt.Sprintf("the id fence in %s", x.p.To), func(ctx context.Context) (bool, string, error) {
+		ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
+		defer cancel()
+		r, err := f.FenceIDs(ctx, x.p.ToMember, req)
+		if err != nil {
+			return false, "", err
+		}
+		res = r
+		return true, "", nil
+	})
+	if err != nil {
+		return false, "", err
+	}
+	x.r.Fence = &res
+	if res.Skipped {
+		return true, fmt.Sprintf("the fence already names %s (term %d)", orUnknown(res.Region), res.Term), nil
+	}
+	x.r.Changes = append(x.r.Changes, fmt.Sprintf("id fence term %d: creates open in %s, next id ≥ %d", res.Term, orUnknown(res.Region), res.Floor))
+	return false, res.Summary(), nil
 }
 
 // promote issues a switchover or failover unless the target already is the

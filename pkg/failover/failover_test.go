@@ -22,12 +22,20 @@ func TestPlannedSwitchoverHappyPath(t *testing.T) {
 		"plan", "waiting-for-approval", "approved",
 		"step-started switchover", "step-succeeded switchover",
 		"step-started wait-writer", "step-succeeded wait-writer",
+		"step-started fence-ids", "step-succeeded fence-ids",
 		"step-started route", "step-succeeded route",
 		"step-started verify-write", "step-succeeded verify-write",
 		"done",
 	}
 	if diff := cmp.Diff(want, kinds(h.rec.Events())); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	// A switchover loses nothing: the fence moves creates without a gap.
+	if diff := cmp.Diff([]FenceRequest{{Region: west}}, h.w.fences); diff != "" {
+		t.Errorf("fences (-want +got):\n%s", diff)
+	}
+	if r.Fence == nil || r.Fence.Term != 2 || r.Fence.Gap != 0 || r.Fence.Skipped {
+		t.Errorf("report fence %+v, want term 2 without a gap", r.Fence)
 	}
 	if diff := cmp.Diff([]string{"Switchover(" + westID + ")", "Route(" + west + ")"}, h.w.Calls()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
@@ -38,14 +46,14 @@ func TestPlannedSwitchoverHappyPath(t *testing.T) {
 	if !r.Verified || r.RTO <= 0 {
 		t.Errorf("report verified=%t RTO=%s, want verified with a positive RTO", r.Verified, r.RTO)
 	}
-	if got, want := outcomes(r), []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
+	if got, want := outcomes(r), []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
 		t.Errorf("outcomes %v, want %v", got, want)
 	}
 	if !r.LagKnown || r.Lag != 200*time.Millisecond {
 		t.Errorf("lag %s known=%t, want 200ms known", r.Lag, r.LagKnown)
 	}
-	if len(r.Changes) != 2 {
-		t.Errorf("changes %q, want the writer and the route", r.Changes)
+	if len(r.Changes) != 3 {
+		t.Errorf("changes %q, want the writer, the id fence and the route", r.Changes)
 	}
 	if len(h.appr.asked) != 1 || h.appr.asked[0].To != west {
 		t.Errorf("approver asked %d times, want once for %s", len(h.appr.asked), west)
@@ -119,7 +127,7 @@ func TestPlanSwitchoverHealthyHasNoRefusal(t *testing.T) {
 	for _, s := range p.Steps {
 		actions = append(actions, s.Action)
 	}
-	if want := []Action{ActionSwitchover, ActionWaitWriter, ActionRoute, ActionVerifyWrite}; !slices.Equal(actions, want) {
+	if want := []Action{ActionSwitchover, ActionWaitWriter, ActionFenceIDs, ActionRoute, ActionVerifyWrite}; !slices.Equal(actions, want) {
 		t.Errorf("steps %v, want %v", actions, want)
 	}
 	if p.From != east || p.To != west || p.ToMember.ID != westID {
@@ -241,7 +249,7 @@ func TestUnplannedResumesOperationInProgress(t *testing.T) {
 	if calls := w.Calls(); len(calls) != 0 {
 		t.Errorf("calls %q, want none: route and promotion were already done", calls)
 	}
-	if got, want := outcomes(r), []Outcome{OutcomeSkipped, OutcomeSkipped, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
+	if got, want := outcomes(r), []Outcome{OutcomeSkipped, OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
 		t.Errorf("outcomes %v, want %v", got, want)
 	}
 }
@@ -282,25 +290,32 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 			inject:    func(w *world) { w.routeDown = errors.New("AccessDenied: cloudfront-keyvaluestore:PutKey") },
 			heal:      func(w *world) { w.routeDown = nil },
 			firstStep: ActionRoute,
-			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone},
-			first:     []string{"Switchover(" + westID + ")", "Route(" + west + ")"},
-			again:     []string{"Route(" + west + ")"},
+			// The fence ran before the route in the first run.
+			second: []Outcome{OutcomeSkipped, OutcomeDone, OutcomeSkipped, OutcomeDone, OutcomeDone},
+			first:  []string{"Switchover(" + westID + ")", "Route(" + west + ")"},
+			again:  []string{"Route(" + west + ")"},
 		},
 		{
 			name:      "planned: switchover rejected",
 			kind:      KindPlanned,
 			inject:    func(w *world) { w.switchErr = []error{errors.New("InvalidGlobalClusterStateFault")} },
 			firstStep: ActionSwitchover,
-			second:    []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone},
+			second:    []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone},
 			first:     []string{"Switchover(" + westID + ")"},
 			again:     []string{"Switchover(" + westID + ")", "Route(" + west + ")"},
 		},
 		{
-			name:      "unplanned: promotion fails after the route moved",
-			kind:      KindUnplanned,
-			inject:    func(w *world) { w.failoverErr = []error{errors.New("throttled")} },
+			name: "unplanned: promotion fails after the route moved",
+			kind: KindUnplanned,
+			inject: func(w *world) {
+				// The writer's region is lost (were it healthy, the re-run
+				// would move the traffic back to it: TestRecoveryTowardsTheWriter).
+				w.healthErr[east] = errors.New("dial tcp: i/o timeout")
+				w.topo.Members[0].Status = ""
+				w.failoverErr = []error{errors.New("throttled")}
+			},
 			firstStep: ActionFailover,
-			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone},
+			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone},
 			first:     []string{"Route(" + west + ")", "Failover(" + westID + ", true)"},
 			again:     []string{"Failover(" + westID + ", true)"},
 		},
@@ -483,8 +498,8 @@ func TestVerifyWriteInTheWrongRegionFails(t *testing.T) {
 	if r.Verified || r.RTO != 0 {
 		t.Errorf("report verified=%t RTO=%s, want not verified", r.Verified, r.RTO)
 	}
-	if got := r.Steps[3].Outcome; got != OutcomeFailed {
-		t.Errorf("verify-write outcome %s, want failed", got)
+	if got := r.Steps[len(r.Steps)-1]; got.Step.Action != ActionVerifyWrite || got.Outcome != OutcomeFailed {
+		t.Errorf("last step %s outcome %s, want verify-write failed", got.Step.Action, got.Outcome)
 	}
 }
 
@@ -539,7 +554,7 @@ func TestPlanDetachNeedsExplicitTarget(t *testing.T) {
 	for _, s := range p.Steps {
 		actions = append(actions, s.Action)
 	}
-	if want := []Action{ActionRoute, ActionDetach, ActionWaitDetached, ActionVerifyWrite}; !slices.Equal(actions, want) {
+	if want := []Action{ActionRoute, ActionDetach, ActionWaitDetached, ActionFenceIDs, ActionVerifyWrite}; !slices.Equal(actions, want) {
 		t.Errorf("steps %v, want %v", actions, want)
 	}
 }
@@ -610,7 +625,7 @@ func TestDetachOrderAndRerun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-run detach: %v", err)
 	}
-	if got, want := outcomes(r), []Outcome{OutcomeSkipped, OutcomeSkipped, OutcomeDone, OutcomeDone}; !slices.Equal(got, want) {
+	if got, want := outcomes(r), []Outcome{OutcomeSkipped, OutcomeSkipped, OutcomeDone, OutcomeSkipped, OutcomeDone}; !slices.Equal(got, want) {
 		t.Errorf("re-run outcomes %v, want %v", got, want)
 	}
 	if n := len(w.Calls()); n != 2 {
@@ -629,9 +644,15 @@ func (p detachProber) Health(ctx context.Context, region string) (APIHealth, err
 func (p detachProber) VerifyWrite(ctx context.Context) (string, error) {
 	p.w.mu.Lock()
 	defer p.w.mu.Unlock()
+	if p.w.verifyErr != nil {
+		return "", p.w.verifyErr
+	}
 	m, ok := p.w.topo.Member(p.w.route)
 	if ok && !m.Writer {
 		return "", errors.New("503 region_passive")
+	}
+	if p.w.gated && p.w.fenceRegion != p.w.route {
+		return "", errors.New("503 region_passive: creates wait for the id fence")
 	}
 	return p.w.route, nil
 }
@@ -920,10 +941,10 @@ func TestRerunAfterAFailedWriteCheckFinishesTheJob(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := actions(p), []Action{ActionVerifyWrite}; !slices.Equal(got, want) || p.To != west || p.Err() != nil {
+			if got, want := actions(p), []Action{ActionFenceIDs, ActionVerifyWrite}; !slices.Equal(got, want) || p.To != west || p.Err() != nil {
 				t.Fatalf("re-run plan %v to %s (%v), want only %v to %s\n%s", got, p.To, p.Err(), want, west, p)
 			}
-			if !strings.Contains(strings.Join(p.Notes, "\n"), "finishes it with the write check alone") {
+			if !strings.Contains(strings.Join(p.Notes, "\n"), "finishes it with the id fence and the write check alone") {
 				t.Errorf("notes %q, want one saying the run finishes the last one", p.Notes)
 			}
 			r, err = h.o.Run(context.Background(), kind, Options{})
@@ -983,7 +1004,7 @@ func TestFinishLastRunOnlyWhenItFits(t *testing.T) {
 				tt.mutate(&s)
 			}
 			for _, p := range []Plan{PlanSwitchover(s, Options{Target: tt.target}), PlanFailover(s, Options{Target: tt.target})} {
-				finished := slices.Equal(actions(p), []Action{ActionVerifyWrite})
+				finished := slices.Equal(actions(p), []Action{ActionFenceIDs, ActionVerifyWrite})
 				if finished != tt.finish {
 					t.Errorf("%s plan %v, want write check only: %t\n%s", p.Kind, actions(p), tt.finish, p)
 				}

@@ -62,6 +62,17 @@ type world struct {
 	snapAsked          []Member
 	activeErr          error
 	writesSeen         int
+
+	// The id fence, as the store keeps it: the region whose writer may
+	// create, its term, and the largest id handed out. While gated,
+	// a write through the front door fails in a region the fence does
+	// not name, as the store refuses creates there.
+	fenceRegion string
+	fenceTerm   int64
+	maxID       int64
+	gated       bool
+	fenceErr    []error
+	fences      []FenceRequest // every FenceIDs call, in order
 }
 
 type settling struct {
@@ -96,7 +107,11 @@ func newWorld() *world {
 			east: {Region: east, OK: true, Role: "active", Latency: 40 * time.Millisecond},
 			west: {Region: west, OK: true, Role: "passive", Latency: 60 * time.Millisecond},
 		},
-		healthErr: map[string]error{},
+		healthErr:   map[string]error{},
+		fenceRegion: east, // the migration seeds the fence with the first writer's region
+		fenceTerm:   1,
+		maxID:       100,
+		gated:       true,
 	}
 }
 
@@ -242,6 +257,43 @@ func (d db) Detach(ctx context.Context, target Member) error {
 	return nil
 }
 
+// FenceIDs is the store's fence, as pkg/mysql documents it: it runs on
+// a writer only (a member of the global database that is the writer, or
+// a region that left it: a standalone writer), is skipped when the fence
+// already names the region, and otherwise moves creates there past a gap
+// (none without data loss).
+func (d db) FenceIDs(ctx context.Context, target Member, req FenceRequest) (FenceResult, error) {
+	w := d.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fences = append(w.fences, req)
+	if err := pop(&w.fenceErr); err != nil {
+		return FenceResult{}, err
+	}
+	if m, ok := w.topo.Member(target.Region); ok && !m.Writer {
+		return FenceResult{}, fmt.Errorf("fence ids in %s: the server is read-only", target.Region)
+	}
+	if w.fenceRegion == req.Region {
+		return FenceResult{Region: req.Region, Term: w.fenceTerm, Skipped: true, MaxID: w.maxID, Floor: w.maxID + 1}, nil
+	}
+	var gap int64
+	if req.DataLoss {
+		gap = 1_000_000
+	}
+	w.fenceRegion, w.fenceTerm = req.Region, w.fenceTerm+1
+	r := FenceResult{Region: req.Region, Term: w.fenceTerm, MaxID: w.maxID, Floor: w.maxID + gap + 1, Gap: gap,
+		Reason: fmt.Sprintf("gap %d", gap)}
+	if req.DataLoss {
+		r.Rate, r.Window = 0.5, req.Lag+time.Minute
+	}
+	w.maxID = r.Floor
+	return r, nil
+}
+
+// noFenceDB is a Database that cannot fence ids: only the interface's
+// methods show through.
+type noFenceDB struct{ Database }
+
 // snapshotDB adds the optional RecoverySnapshotter.
 type snapshotDB struct{ db }
 
@@ -326,6 +378,10 @@ func (p prober) VerifyWrite(ctx context.Context) (string, error) {
 	if !ok || !m.Writer {
 		return "", fmt.Errorf("503 region_passive from %s", w.route)
 	}
+	if w.gated && w.fenceRegion != w.route {
+		return "", fmt.Errorf("503 region_passive from %s: creates wait for the id fence", w.route)
+	}
+	w.maxID++
 	if w.firstWriteOK.IsZero() && w.now != nil {
 		w.firstWriteOK = w.now()
 	}

@@ -135,6 +135,11 @@ type RunRecord struct {
 	// Verified is true when a write through the front door was served by
 	// To.
 	Verified bool `json:"verified"`
+	// DataLoss is true when the run's move of the writer may have lost
+	// data (an unplanned failover, a detach, or finishing a move not
+	// known to be lossless): a run that finishes it fences ids with a
+	// gap, whatever its own kind.
+	DataLoss bool `json:"dataLoss"`
 	// At is when the run's first step started.
 	At    time.Time `json:"at"`
 	Error string    `json:"error,omitempty"`
@@ -148,4 +153,111 @@ type RunLog interface {
 	LastRun(ctx context.Context) (RunRecord, bool, error)
 	// RecordRun replaces the record.
 	RecordRun(ctx context.Context, r RunRecord) error
+}
+
+// FenceRequest asks a Database to fence the id counter on the target's
+// writer: from then on only Region's writer may create todos, and its
+// next id is past any id the old writer can have handed out. It mirrors
+// the store's fence (pkg/mysql), which this package does not import.
+type FenceRequest struct {
+	// Region is the region whose writer may create from now on.
+	Region string `json:"region"`
+	// DataLoss is true when the old writer may have issued ids this
+	// writer lacks (a failover with data loss, a detach, or a move this
+	// run cannot tell was lossless): the store then leaves a gap sized
+	// from the data and Lag.
+	DataLoss bool `json:"dataLoss"`
+	// Lag is the measured bound on lost writes (zero when unknown or
+	// when nothing was lost).
+	Lag time.Duration `json:"lag"`
+	// MinGap is the gap's floor when DataLoss; zero is the store's
+	// default.
+	MinGap int64 `json:"minGap,omitempty"`
+}
+
+// FenceResult is what a fence did.
+type FenceResult struct {
+	Region string `json:"region"`
+	// Term is the fence's term, one more per fence.
+	Term int64 `json:"term"`
+	// Skipped is true when the fence already named Region: nothing
+	// changed (re-runs are safe).
+	Skipped bool `json:"skipped"`
+	// MaxID is the largest id the writer held; the next id is at least
+	// Floor; Gap is Floor - MaxID - 1 (0 for a lossless move).
+	MaxID int64 `json:"maxId"`
+	Floor int64 `json:"floor"`
+	Gap   int64 `json:"gap"`
+	// Rate is the ids per second consumed recently, measured from the
+	// data; Window how long the old writer may have issued ids this
+	// writer lacks.
+	Rate   float64       `json:"rate"`
+	Window time.Duration `json:"window"`
+	// Reason says in one sentence how the gap was sized.
+	Reason string `json:"reason"`
+}
+
+// IDFencer is implemented by a Database whose store gates creates on an
+// id fence (AWS: the target region's migrate function; the lab: the
+// store's fence run as root on the target server). Every plan that moves
+// the writer fences right after the target is confirmed as the writer
+// and before the write check: creates in a region are refused until a
+// fence names it. Fencing a region the fence already names changes
+// nothing (FenceResult.Skipped).
+type IDFencer interface {
+	// FenceIDs runs the fence on target's writer. It fails when target
+	// is not writable.
+	FenceIDs(ctx context.Context, target Member, req FenceRequest) (FenceResult, error)
+}
+
+// LagDatapoint is one replication-lag datapoint the database published.
+type LagDatapoint struct {
+	Metric string        `json:"metric"`
+	At     time.Time     `json:"at"`
+	Value  time.Duration `json:"value"`
+}
+
+// LagEvidence is the bound on writes lost by a failover with data loss,
+// read from the target's replication-lag history around the moment the
+// writer became unreachable, and the datapoints it was read from. It does
+// not depend on when the plan runs: an operator who plans hours after the
+// fault gets the same bound.
+type LagEvidence struct {
+	// Region is the member whose lag history this is.
+	Region string `json:"region"`
+	// Bound is the largest lag among Used; Known is false when no
+	// datapoint fits (Why says why).
+	Bound time.Duration `json:"bound"`
+	Known bool          `json:"known"`
+	// FaultAt is when the writer became unreachable as the history
+	// shows it; zero when the history shows no fault (replication was
+	// still live at its last datapoint).
+	FaultAt time.Time `json:"faultAt,omitzero"`
+	// Why says how FaultAt was found, or why there is no bound.
+	Why string `json:"why"`
+	// From and To bound the window whose datapoints were used.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// Used are the datapoints in the window, oldest first.
+	Used []LagDatapoint `json:"used,omitempty"`
+}
+
+// LagHistorian is implemented by a Database that keeps its members'
+// replication-lag history (Aurora: CloudWatch). The orchestrator reads
+// the target's when planning, and a failover with data loss reports
+// that bound and gives it to the id fence.
+type LagHistorian interface {
+	// LagEvidence reads member's lag history as a secondary. An error
+	// means the history could not be read at all.
+	LagEvidence(ctx context.Context, member Member) (LagEvidence, error)
+}
+
+// RegionalTopology is implemented by a Database that can read the
+// topology from one region's API alone. An unplanned failover reads the
+// topology from its target region, whose view is the one that counts
+// while the old writer's region is lost (a lost region may still answer,
+// with a stale view); it falls back to Topology, with a note, when the
+// target region does not answer.
+type RegionalTopology interface {
+	TopologyFrom(ctx context.Context, region string) (Topology, error)
 }

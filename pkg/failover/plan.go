@@ -6,6 +6,12 @@
 // It is written once, against the small interfaces in interfaces.go: the
 // AWS adapters (pkg/awsops) and the local lab (pkg/lab) implement them.
 //
+// Every plan that moves the writer fences the id counter on the new
+// writer (IDFencer) before it checks a write, so that no id is handed out
+// twice across a failover with data loss; after a run that stopped half
+// way, an unplanned failover goes towards the current writer and never
+// promotes the region that run was leaving.
+//
 // A run is Evaluate → PlanSwitchover / PlanFailover / PlanDetach →
 // Execute. Planning is a pure function of the State, so a dry run
 // (mage failover:plan) shows exactly what a run would do and why it would
@@ -71,6 +77,11 @@ const (
 	// ActionRoute sends the front door's traffic to the target region and
 	// waits until the router reports it.
 	ActionRoute Action = "route"
+	// ActionFenceIDs fences the id counter on the target's writer
+	// (IDFencer): creates open there, past any id the old writer can
+	// have handed out. It runs once the target is confirmed as the
+	// writer, before the write check.
+	ActionFenceIDs Action = "fence-ids"
 	// ActionVerifyWrite writes through the front door until the write is
 	// served by the target region.
 	ActionVerifyWrite Action = "verify-write"
@@ -91,15 +102,24 @@ const DefaultMaxLag = 5 * time.Second
 
 // Options tune planning.
 type Options struct {
-	// Target is the region to make the writer. Empty chooses: when the
-	// last run (State.LastRun) moved the writer and the route but its
-	// write check did not pass, that run's target, with the write check
-	// as the only step; for a planned switchover the other region (so
-	// running it again fails back), unless a previous run moved the
-	// writer but not the route, in which case it finishes that run; for
-	// an unplanned failover the region the route already points to if
-	// that is not the writer (a previous run was interrupted), else the
-	// other region. Detach needs it set.
+	// Target is the region to make the writer. Empty chooses, always
+	// towards the current writer after a run that stopped half way, and
+	// never promoting the region an unverified run was leaving:
+	//   - when the last run (State.LastRun) moved the writer and the
+	//     route but did not verify a write, that run's target, with the
+	//     id fence and the write check as the only steps (a detach that
+	//     stopped after the target left the global database likewise);
+	//   - planned: the writer when the front door sends traffic
+	//     elsewhere (a previous run moved the writer but not the route),
+	//     else the other region (so running it again fails back);
+	//   - unplanned: the member an operation in progress promotes; else,
+	//     when the front door sends traffic to a region that is not the
+	//     writer, the writer if it is healthy (its cluster available and
+	//     its API answering: no promotion at all), or the routed region
+	//     if the writer does not look healthy; else the other region.
+	//     It refuses instead of choosing the region the last unverified
+	//     run was leaving.
+	// Detach needs it set.
 	Target string
 	// MaxLag is the largest replication lag of the target that a planned
 	// switchover accepts; zero means DefaultMaxLag.
@@ -134,10 +154,17 @@ type Plan struct {
 	// an unplanned failover, the bound on the writes that will be lost.
 	Lag      time.Duration
 	LagKnown bool
+	// LagEvidence is the target's replication-lag history around the
+	// fault, when the database keeps one (LagHistorian) and the plan may
+	// lose data; Lag is its bound when it has one.
+	LagEvidence *LagEvidence
 	// MaxLag is the bound a planned switchover was checked against.
 	MaxLag time.Duration
 	// RouteAtStart is the front door's region when planned ("" if unknown).
 	RouteAtStart string
+	// Fence is what the fence-ids step asks for; nil when the plan has
+	// no fence step (the database cannot fence ids).
+	Fence *FenceRequest
 }
 
 // RefusedError is returned by Plan.Err and Execute when a plan has
@@ -172,13 +199,20 @@ func (p Plan) Summary() string {
 func (p Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintln(&b, p.Summary())
+	lossy := p.Kind != KindPlanned || p.Fence != nil && p.Fence.DataLoss
 	switch {
-	case p.LagKnown && p.Kind == KindPlanned:
+	case p.LagKnown && !lossy:
 		fmt.Fprintf(&b, "  replication lag of %s: %s (bound %s)\n", p.To, p.Lag, p.MaxLag)
 	case p.LagKnown:
 		fmt.Fprintf(&b, "  replication lag of %s: %s (writes newer than this may be lost)\n", p.To, p.Lag)
 	case p.To != "":
 		fmt.Fprintf(&b, "  replication lag of %s: unknown\n", p.To)
+	}
+	if p.LagEvidence != nil {
+		writeEvidence(&b, *p.LagEvidence)
+	}
+	if f := p.Fence; f != nil {
+		fmt.Fprintf(&b, "  id fence: %s\n", f)
 	}
 	if len(p.Steps) > 0 {
 		fmt.Fprintln(&b, "  steps:")
@@ -228,6 +262,7 @@ const syncConnected = "connected"
 // is available, both clusters are available and have instances, their
 // engine versions match, every reader is in sync with a known lag under
 // the bound, both regions' APIs answer and the front door can be read.
+// The id fence follows the writer's move without a gap: nothing was lost.
 func PlanSwitchover(s State, o Options) Plan {
 	if p, ok := finishLastRun(s, o, KindPlanned); ok {
 		return p
@@ -253,6 +288,10 @@ func PlanSwitchover(s State, o Options) Plan {
 	}
 	p.ToMember, p.To = target, target.Region
 	p.FromMember, p.From = writer, writer.Region
+	// A switchover this run requests loses nothing; a writer that moved
+	// before this run did so without data loss only if the last run
+	// says it was a switchover.
+	lossless := !target.Writer || s.movedLosslessly(target.Region)
 	if target.Writer {
 		// Finishing a previous run: the writer moved, the route did not.
 		if s.ActiveErr == nil && s.Active != "" && s.Active != target.Region {
@@ -262,7 +301,11 @@ func PlanSwitchover(s State, o Options) Plan {
 			}
 			p.note("%s is already the writer but the front door sends traffic to %s: this run finishes a previous switchover (the switchover step will be skipped)", target.Region, s.Active)
 		} else {
-			p.note("%s is already the writer and takes the traffic: only the write check will run", target.Region)
+			p.note("%s is already the writer and takes the traffic: only the id fence and the write check will run", target.Region)
+		}
+		if !lossless {
+			p.note("no record says a switchover moved the writer to %s, so the id fence leaves a gap as after a failover with data loss (it costs unused ids, never a reused one)", target.Region)
+			s.lossBound(&p, target)
 		}
 	}
 
@@ -315,17 +358,30 @@ func PlanSwitchover(s State, o Options) Plan {
 	p.Steps = []Step{
 		{ActionSwitchover, switchover},
 		{ActionWaitWriter, fmt.Sprintf("wait until %s is the writer and the global database is available", p.To)},
-		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s", p.To)},
-		verifyStep(p.To),
 	}
+	if s.fence(&p, !lossless) {
+		p.Steps = append(p.Steps, fenceStep(p))
+	} else {
+		// Nothing was lost, so no id can be handed out twice; but a
+		// store that gates creates on a fence refuses them in the new
+		// region, and the write check says so.
+		p.note("this database does not fence ids: creates in %s work only if its store does not wait for an id fence (the write check will tell)", p.To)
+	}
+	p.Steps = append(p.Steps,
+		Step{ActionRoute, fmt.Sprintf("send the front door's traffic to %s", p.To)},
+		verifyStep(p.To))
 	return p
 }
 
 // PlanFailover plans an unplanned failover: the writer's region is assumed
 // lost, so the route moves first (the old region cannot take writes
-// anyway), then the target is promoted with data loss allowed. It refuses
-// only when the topology cannot be read, the target has no available
-// cluster with an instance, or another operation is in progress.
+// anyway), then the target is promoted with data loss allowed and the id
+// counter fenced past any id the old writer can have handed out. It
+// refuses when the topology cannot be read, the target has no available
+// cluster with an instance, another operation is in progress, or the
+// database cannot fence ids. After a run that stopped half way it goes
+// towards the current writer (see Options.Target); when the target is
+// already the writer nothing is promoted.
 func PlanFailover(s State, o Options) Plan {
 	if p, ok := finishLastRun(s, o, KindUnplanned); ok {
 		return p
@@ -336,32 +392,45 @@ func PlanFailover(s State, o Options) Plan {
 	if !ok {
 		return p
 	}
-	p.Lag, p.LagKnown = target.Lag, target.LagKnown
+	s.lossBound(&p, target)
+	if w, ok := s.Topology.Writer(); ok && w.Region != target.Region && s.healthy(w) {
+		p.note("the API in %s still answers and its cluster is available: a planned switchover (go tool mage failover) loses no data", w.Region)
+	}
+	if !s.fence(&p, true) {
+		p.refuse("%s", errNoFencer(p.To))
+	}
 	if target.Writer {
-		p.note("%s is already the writer: the promotion steps will be skipped", target.Region)
-	}
-	if !target.Writer && !target.LagKnown {
-		p.note("the replication lag of %s is unknown, so the data-loss bound is unknown", target.Region)
-	}
-	if w, ok := s.Topology.Writer(); ok && w.Region != target.Region {
-		if h, ok := s.Health[w.Region]; ok && h.OK && w.Status == statusAvailable {
-			p.note("the API in %s still answers and its cluster is available: a planned switchover (go tool mage failover) loses no data", w.Region)
+		p.note("%s is already the writer: nothing is promoted; this run routes the traffic there, fences the ids and checks a write", target.Region)
+		p.Steps = []Step{
+			{ActionRoute, fmt.Sprintf("send the front door's traffic to %s, the writer", p.To)},
+			fenceStep(p),
+			verifyStep(p.To),
 		}
+		return p
 	}
 	p.Steps = []Step{
 		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s first (the old writer region is assumed lost)", p.To)},
 		{ActionFailover, fmt.Sprintf("promote %s (%s) with data loss allowed", p.To, target.ID)},
 		{ActionWaitWriter, fmt.Sprintf("wait until %s is the writer and its cluster is available", p.To)},
+		fenceStep(p),
 		verifyStep(p.To),
 	}
 	return p
 }
 
-// finishLastRun plans the write check alone when the last run moved the
-// writer and the route to its target but did not verify a write there
-// (the check timed out, or the run was interrupted during it): the writer
-// and the route agreeing on that target is the state that run was
-// heading for, and a plan from the state alone would move everything
+// errNoFencer is the refusal of a plan that may lose data on a database
+// that cannot fence ids.
+func errNoFencer(to string) string {
+	return fmt.Sprintf("this database cannot fence ids: after a failover with data loss the writer in %s would hand out again the ids of acknowledged creates it never received (and a store that gates creates on a fence would refuse them all)", to)
+}
+
+// finishLastRun plans the rest of the last run when that run got the
+// writer to its target but did not verify a write there (the check timed
+// out, or the run was interrupted after the writer moved): the id fence
+// (skipped when done) and the write check. It applies when the writer
+// and the route agree on the last run's target, or when the last run
+// was a detach whose target has left the global database (then the
+// route follows too). A plan from the state alone would move everything
 // back. An explicit other target wins.
 func finishLastRun(s State, o Options, kind Kind) (Plan, bool) {
 	last := s.LastRun
@@ -375,16 +444,43 @@ func finishLastRun(s State, o Options, kind Kind) (Plan, bool) {
 		return Plan{}, false
 	}
 	writer, ok := s.Topology.Writer()
-	if !ok || writer.Region != last.To || s.Active != last.To {
+	_, member := s.Topology.Member(last.To)
+	detached := last.Kind == KindDetach && !member
+	switch {
+	case detached:
+		// A standalone writer now, outside the topology.
+		writer = Member{Region: last.To}
+	case !ok || writer.Region != last.To || s.Active != last.To:
 		return Plan{}, false
 	}
 	p := Plan{Kind: kind, GlobalID: s.Topology.ID, From: last.From, To: last.To, ToMember: writer, RouteAtStart: s.Active, MaxLag: o.maxLag()}
 	if m, ok := s.Topology.Member(last.From); ok {
 		p.FromMember = m
 	}
-	p.note("the last run (%s %s → %s, started %s) left the writer and the traffic in %s but did not verify a write there: this run finishes it with the write check alone (name another target region to move away instead)",
-		last.Kind.Title(), orUnknown(last.From), last.To, last.At.UTC().Format(time.RFC3339), last.To)
-	p.Steps = []Step{verifyStep(p.To)}
+	started := last.At.UTC().Format(time.RFC3339)
+	if detached {
+		p.note("the last run (%s %s → %s, started %s) detached %s from the global database but did not verify a write there: this run finishes it (name another target region to move away instead)",
+			last.Kind.Title(), orUnknown(last.From), last.To, started, last.To)
+	} else {
+		p.note("the last run (%s %s → %s, started %s) left the writer and the traffic in %s but did not verify a write there: this run finishes it with the id fence and the write check alone (name another target region to move away instead)",
+			last.Kind.Title(), orUnknown(last.From), last.To, started, last.To)
+	}
+	if detached && s.Active != last.To {
+		p.Steps = append(p.Steps, Step{ActionRoute, fmt.Sprintf("send the front door's traffic to %s", p.To)})
+	}
+	lossy := last.Kind != KindPlanned || last.DataLoss
+	if lossy {
+		s.lossBound(&p, writer)
+	}
+	switch {
+	case s.fence(&p, lossy):
+		p.Steps = append(p.Steps, fenceStep(p))
+	case lossy:
+		p.refuse("%s", errNoFencer(p.To))
+	default:
+		p.note("this database does not fence ids: creates in %s work only if its store does not wait for an id fence (the write check will tell)", p.To)
+	}
+	p.Steps = append(p.Steps, verifyStep(p.To))
 	return p, true
 }
 
@@ -394,10 +490,86 @@ func (s State) noteLastRunErr(p *Plan) {
 	}
 }
 
+// movedLosslessly reports whether the last run was a switchover that
+// moved the writer to region (verified or not).
+func (s State) movedLosslessly(region string) bool {
+	l := s.LastRun
+	return l != nil && l.Kind == KindPlanned && !l.DataLoss && l.To == region && (l.GlobalID == "" || l.GlobalID == s.Topology.ID)
+}
+
+// leaving reports whether the last run, unverified, was moving the writer
+// from one region to another: promoting from again would throw away the
+// writes to took since.
+func (s State) leaving(from, to string) bool {
+	l := s.LastRun
+	return l != nil && !l.Verified && l.From == from && l.To == to && (l.GlobalID == "" || l.GlobalID == s.Topology.ID)
+}
+
+// fence sets the plan's fence request and reports whether the database
+// can fence at all. With dataLoss the request carries the plan's loss
+// bound.
+func (s State) fence(p *Plan, dataLoss bool) bool {
+	if !s.FencesIDs {
+		return false
+	}
+	f := FenceRequest{Region: p.To, DataLoss: dataLoss}
+	if dataLoss && p.LagKnown {
+		f.Lag = p.Lag
+	}
+	p.Fence = &f
+	return true
+}
+
+func fenceStep(p Plan) Step {
+	if p.Fence != nil && p.Fence.DataLoss {
+		return Step{ActionFenceIDs, fmt.Sprintf("fence the ids in %s past any id the old writer can have handed out, then creates open there", p.To)}
+	}
+	return Step{ActionFenceIDs, fmt.Sprintf("fence the ids in %s (no gap: nothing was lost), then creates open there", p.To)}
+}
+
+// String says what the fence asks for.
+func (f FenceRequest) String() string {
+	if !f.DataLoss {
+		return fmt.Sprintf("creates move to %s without a gap (nothing was lost)", f.Region)
+	}
+	lag := "unknown"
+	if f.Lag > 0 {
+		lag = f.Lag.String()
+	}
+	return fmt.Sprintf("creates move to %s past a gap sized from the data and the loss bound (%s)", f.Region, lag)
+}
+
+// lossBound sets the plan's bound on lost writes: the target's lag
+// history around the fault when the database keeps one, else its latest
+// lag (a writer has none).
+func (s State) lossBound(p *Plan, target Member) {
+	if !target.Writer {
+		p.Lag, p.LagKnown = target.Lag, target.LagKnown
+	}
+	ev, ok := s.LagEvidence[target.Region]
+	if ok {
+		p.LagEvidence = &ev
+	}
+	switch {
+	case ok && ev.Known:
+		if p.LagKnown && p.Lag > ev.Bound {
+			p.note("the replication lag of %s is %s now, more than the %s around the fault: it grows while the old writer is unreachable, and writes the old writer still took after the fault, if any, are lost too", target.Region, p.Lag, ev.Bound)
+		}
+		p.Lag, p.LagKnown = ev.Bound, true
+	case ok && p.LagKnown:
+		p.note("the lag history of %s gives no bound (%s): the bound is its latest lag", target.Region, orUnknown(ev.Why))
+	case ok:
+		p.note("the lag history of %s gives no bound (%s), so the data-loss bound is unknown", target.Region, orUnknown(ev.Why))
+	case !p.LagKnown:
+		p.note("the replication lag of %s is unknown, so the data-loss bound is unknown", target.Region)
+	}
+}
+
 // PlanDetach plans the last resort: detach the target from the global
 // database so it becomes a standalone writable cluster. It needs an
 // explicit target. The old writer keeps its own copy; nothing replicates
 // between them afterwards, and rebuilding the global database is manual.
+// The id fence treats it as a failover with data loss.
 func PlanDetach(s State, o Options) Plan {
 	p := Plan{Kind: KindDetach, RouteAtStart: s.Active}
 	if o.Target == "" {
@@ -406,11 +578,16 @@ func PlanDetach(s State, o Options) Plan {
 	}
 	if s.TopologyErr == nil {
 		if _, ok := s.Topology.Member(o.Target); !ok {
-			// Already detached by an earlier run: route and verify remain.
+			// Already detached by an earlier run: route, fence and
+			// verify remain.
 			p.GlobalID = s.Topology.ID
 			p.To, p.ToMember = o.Target, Member{Region: o.Target}
 			p.note("%s is not a member of the global database (already detached?): the detach steps will be skipped", o.Target)
-			p.Steps = detachSteps(p.To, "")
+			s.lossBound(&p, p.ToMember)
+			if !s.fence(&p, true) {
+				p.refuse("%s", errNoFencer(p.To))
+			}
+			p.Steps = detachSteps(p, "")
 			return p
 		}
 	}
@@ -427,25 +604,30 @@ func PlanDetach(s State, o Options) Plan {
 			p.note("%s is the writer and the only member: detaching it leaves the global database empty", target.Region)
 		}
 	}
-	p.Lag, p.LagKnown = target.Lag, target.LagKnown
+	s.lossBound(&p, target)
+	if !s.fence(&p, true) {
+		p.refuse("%s", errNoFencer(p.To))
+	}
 	p.note("after a detach the regions no longer replicate: rebuilding the global database is a manual job")
-	p.Steps = detachSteps(p.To, target.ID)
+	p.Steps = detachSteps(p, target.ID)
 	return p
 }
 
-// verifyStep is every plan's last step (and the only one when finishing
-// a run whose write check did not pass).
+// verifyStep is every plan's last step.
 func verifyStep(to string) Step {
 	return Step{ActionVerifyWrite, fmt.Sprintf("write through the front door and check %s served it", to)}
 }
 
-func detachSteps(to, id string) []Step {
-	return []Step{
-		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s first", to)},
-		{ActionDetach, fmt.Sprintf("detach %s (%s) from the global database; it becomes a standalone writer", to, orUnknown(id))},
-		{ActionWaitDetached, fmt.Sprintf("wait until %s has left the global database", to)},
-		verifyStep(to),
+func detachSteps(p Plan, id string) []Step {
+	steps := []Step{
+		{ActionRoute, fmt.Sprintf("send the front door's traffic to %s first", p.To)},
+		{ActionDetach, fmt.Sprintf("detach %s (%s) from the global database; it becomes a standalone writer", p.To, orUnknown(id))},
+		{ActionWaitDetached, fmt.Sprintf("wait until %s has left the global database", p.To)},
 	}
+	if p.Fence != nil {
+		steps = append(steps, fenceStep(p))
+	}
+	return append(steps, verifyStep(p.To))
 }
 
 // planAway holds the checks shared by unplanned failover and detach.
@@ -456,6 +638,9 @@ func (s State) planAway(p *Plan, o Options) (Member, bool) {
 	}
 	t := s.Topology
 	p.GlobalID = t.ID
+	if s.TopologyNote != "" {
+		p.note("%s", s.TopologyNote)
+	}
 	writer, hasWriter := t.Writer()
 	target, ok := s.chooseTarget(p, o.Target, writer, false)
 	if !ok {
@@ -467,6 +652,9 @@ func (s State) planAway(p *Plan, o Options) (Member, bool) {
 	}
 	if target.Writer && s.ActiveErr == nil && s.Active != "" && s.Active != target.Region {
 		p.From = s.Active
+		if m, ok := t.Member(s.Active); ok {
+			p.FromMember = m
+		}
 	}
 	if target.Instances < 1 {
 		p.refuse("the cluster in %s has no DB instance (a cluster without instances cannot be promoted)", target.Region)
@@ -507,10 +695,10 @@ func (s State) onlyWriter(p *Plan) (Member, bool) {
 	return Member{}, false
 }
 
-// chooseTarget picks the target member: the explicit region, else the
-// region the route points to when that is not the writer (a previous run
-// stopped half way: for a planned run that means the writer moved and the
-// route did not, so the target is the writer), else the only other member.
+// chooseTarget picks the target member: the explicit region; else, for a
+// planned switchover, the writer when the route points elsewhere (a
+// previous run moved the writer but not the route) or the other member;
+// else, for an unplanned failover or a detach, towardsWriter.
 func (s State) chooseTarget(p *Plan, explicit string, writer Member, planned bool) (Member, bool) {
 	t := s.Topology
 	if explicit != "" {
@@ -520,17 +708,106 @@ func (s State) chooseTarget(p *Plan, explicit string, writer Member, planned boo
 		}
 		return m, ok
 	}
+	if !planned {
+		return s.towardsWriter(p, writer)
+	}
 	if s.ActiveErr == nil && s.Active != "" && writer.Region != "" && s.Active != writer.Region {
-		if planned {
-			return writer, true
-		}
-		if m, ok := t.Member(s.Active); ok {
-			p.note("the front door already sends traffic to %s, which is not the writer: this run continues towards %s", s.Active, s.Active)
+		return writer, true
+	}
+	return s.otherThan(p, writer)
+}
+
+// towardsWriter picks an unplanned run's target so that a run after one
+// that stopped half way moves the traffic towards the current writer and
+// never promotes the region an unverified run was leaving:
+//   - an operation promoting a member is in progress: that member (this
+//     run promotes nothing itself);
+//   - the front door sends traffic to a region that is not the writer (a
+//     run stopped between moving one and the other): the writer if it is
+//     healthy, which needs no promotion at all; else the routed region,
+//     unless the last unverified run was leaving it for the writer;
+//   - the parts agree: the other member (the writer's region is assumed
+//     lost), unless the last unverified run was leaving it for the
+//     writer.
+//
+// Where it refuses, naming the target explicitly overrides.
+func (s State) towardsWriter(p *Plan, writer Member) (Member, bool) {
+	t := s.Topology
+	if t.Operation != "" && t.OperationTo != "" {
+		if m, ok := t.memberByID(t.OperationTo); ok {
+			p.note("an operation promoting %s is in progress (failover state %q): this run goes the same way and does not promote anything itself", m.Region, t.Operation)
 			return m, true
 		}
 	}
+	if s.ActiveErr == nil && s.Active != "" && writer.Region != "" && s.Active != writer.Region {
+		if s.healthy(writer) {
+			p.note("the front door sends traffic to %s but the writer is %s, whose cluster is available and whose API answers: a previous run stopped half way, and this run moves the traffic to the writer without promoting anything (name %s as the target to promote it instead)", s.Active, writer.Region, s.Active)
+			return writer, true
+		}
+		if s.leaving(s.Active, writer.Region) {
+			s.refuseLeaving(p, s.Active, writer)
+			return Member{}, false
+		}
+		if m, ok := t.Member(s.Active); ok {
+			p.note("the front door already sends traffic to %s and the writer %s does not look healthy (%s): this run continues towards %s", s.Active, writer.Region, s.unhealthy(writer), s.Active)
+			return m, true
+		}
+	}
+	m, ok := s.otherThan(p, writer)
+	if ok && s.leaving(m.Region, writer.Region) {
+		s.refuseLeaving(p, m.Region, writer)
+		return Member{}, false
+	}
+	return m, ok
+}
+
+func (s State) refuseLeaving(p *Plan, from string, writer Member) {
+	l := s.LastRun
+	p.refuse("the last run (%s %s → %s, started %s, not verified) moved the writer to %s: promoting %s again would throw away the writes %s took since. %s: go tool mage status tells; if %s is lost, name %s as the target to fail over to it anyway",
+		l.Kind.Title(), l.From, l.To, l.At.UTC().Format(time.RFC3339), writer.Region, from, writer.Region,
+		upperFirst(s.writerCondition(writer)), writer.Region, from)
+}
+
+func (s State) writerCondition(w Member) string {
+	if s.healthy(w) {
+		return fmt.Sprintf("%s looks healthy", w.Region)
+	}
+	return fmt.Sprintf("%s does not look healthy (%s)", w.Region, s.unhealthy(w))
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// healthy reports whether m's cluster is available and its region's API
+// answers: a writer that can take the traffic as it is.
+func (s State) healthy(m Member) bool {
+	h, ok := s.Health[m.Region]
+	return m.Status == statusAvailable && ok && h.OK
+}
+
+// unhealthy says why healthy(m) is false.
+func (s State) unhealthy(m Member) string {
+	var why []string
+	if m.Status != statusAvailable {
+		why = append(why, fmt.Sprintf("cluster status %q", orUnknown(m.Status)))
+	}
+	switch h, ok := s.Health[m.Region]; {
+	case !ok:
+		why = append(why, "API not probed")
+	case !h.OK:
+		why = append(why, "API: "+orUnknown(h.Detail))
+	}
+	return strings.Join(why, ", ")
+}
+
+// otherThan returns the only member other than the writer.
+func (s State) otherThan(p *Plan, writer Member) (Member, bool) {
 	var others []Member
-	for _, m := range t.Members {
+	for _, m := range s.Topology.Members {
 		if m.Region != writer.Region {
 			others = append(others, m)
 		}

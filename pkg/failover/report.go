@@ -45,6 +45,18 @@ type Report struct {
 	// loss for a planned switchover, which synchronizes first).
 	Lag      time.Duration `json:"lag"`
 	LagKnown bool          `json:"lagKnown"`
+	// DataLoss is true when the run's move of the writer may lose data:
+	// an unplanned failover, a detach, or finishing a move not known to
+	// be a switchover.
+	DataLoss bool `json:"dataLoss"`
+	// LagEvidence is the lag history Lag was read from, with the
+	// datapoints used; nil when the database keeps none or the plan
+	// loses nothing.
+	LagEvidence *LagEvidence `json:"lagEvidence,omitempty"`
+	// Fence is what the id fence did (nil when it did not run);
+	// FenceNote says why there is no fence step.
+	Fence     *FenceResult `json:"fence,omitempty"`
+	FenceNote string       `json:"fenceNote,omitempty"`
 	// Changes lists what this run changed; steps that were skipped
 	// changed nothing.
 	Changes []string `json:"changes"`
@@ -90,11 +102,25 @@ func (r Report) String() string {
 	if r.LagKnown {
 		lag = r.Lag.String()
 	}
-	switch r.Kind {
-	case KindPlanned:
+	switch {
+	case !r.DataLoss:
 		fmt.Fprintf(&b, "  replication lag at start: %s (a switchover synchronizes first: no data loss)\n", lag)
+	case r.LagEvidence != nil && r.LagEvidence.Known:
+		fmt.Fprintf(&b, "  bound on writes lost: %s (the replication lag around the fault, below)\n", lag)
 	default:
 		fmt.Fprintf(&b, "  replication lag at start: %s (the bound on writes lost)\n", lag)
+	}
+	if r.LagEvidence != nil {
+		writeEvidence(&b, *r.LagEvidence)
+	}
+	switch {
+	case r.Fence != nil:
+		fmt.Fprintf(&b, "  id fence: %s\n", r.Fence.Summary())
+		if r.Fence.Reason != "" {
+			fmt.Fprintf(&b, "    %s\n", r.Fence.Reason)
+		}
+	case r.FenceNote != "":
+		fmt.Fprintf(&b, "  id fence: %s\n", r.FenceNote)
 	}
 	if len(r.Changes) == 0 {
 		fmt.Fprintln(&b, "  changed: nothing")
@@ -109,4 +135,39 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "  snapshot of the old writer: %s\n", r.RecoverySnapshotNote)
 	}
 	return b.String()
+}
+
+// Summary says what the fence did in one line.
+func (f FenceResult) Summary() string {
+	if f.Skipped {
+		return fmt.Sprintf("already named %s (term %d): nothing changed", orUnknown(f.Region), f.Term)
+	}
+	if f.Gap == 0 {
+		return fmt.Sprintf("term %d names %s: next id ≥ %d (largest id here %d, no gap)", f.Term, orUnknown(f.Region), f.Floor, f.MaxID)
+	}
+	return fmt.Sprintf("term %d names %s: next id ≥ %d (largest id here %d, gap %d; %.3g ids/s over a %s window)",
+		f.Term, orUnknown(f.Region), f.Floor, f.MaxID, f.Gap, f.Rate, f.Window.Round(time.Second))
+}
+
+// Summary says in one line what bound the evidence gives and how the
+// fault was found.
+func (e LagEvidence) Summary() string {
+	if !e.Known {
+		return fmt.Sprintf("no bound from the lag history of %s: %s", orUnknown(e.Region), orUnknown(e.Why))
+	}
+	return fmt.Sprintf("%s from %d datapoint(s) of %s's lag history, %s to %s: %s", e.Bound, len(e.Used), orUnknown(e.Region),
+		e.From.UTC().Format(time.RFC3339), e.To.UTC().Format(time.RFC3339), e.Why)
+}
+
+// writeEvidence prints the evidence and the datapoints it used.
+func writeEvidence(b *strings.Builder, e LagEvidence) {
+	fmt.Fprintf(b, "  loss bound: %s\n", e.Summary())
+	if len(e.Used) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, d := range e.Used {
+		fmt.Fprintf(tw, "    %s\t%s\t%s\n", d.At.UTC().Format(time.RFC3339), d.Metric, d.Value)
+	}
+	tw.Flush()
 }

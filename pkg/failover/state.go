@@ -24,6 +24,16 @@ func (t Topology) Writer() (Member, bool) {
 	return w, n == 1
 }
 
+// memberByID returns the member whose ID is id.
+func (t Topology) memberByID(id string) (Member, bool) {
+	for _, m := range t.Members {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
 // Member returns the member in region.
 func (t Topology) Member(region string) (Member, bool) {
 	for _, m := range t.Members {
@@ -56,6 +66,18 @@ type State struct {
 	// RunLog); LastRunErr is set when it could not be read.
 	LastRun    *RunRecord
 	LastRunErr error
+	// FencesIDs is true when the database can fence ids (IDFencer).
+	FencesIDs bool
+	// LagEvidence is the replication-lag history as a secondary, by
+	// region, when the database keeps one (LagHistorian): Orchestrator.Plan
+	// reads the target's; Evaluate reads none.
+	LagEvidence map[string]LagEvidence
+	// TopologyFrom names the region whose API the topology was read from
+	// (RegionalTopology; an unplanned failover asks its target region);
+	// empty when any region could answer. TopologyNote says why it is
+	// not the target region's view when that could not be read.
+	TopologyFrom string
+	TopologyNote string
 }
 
 // Regions returns the regions in the state: the database members' first,
@@ -228,6 +250,7 @@ func orDash(s string) string {
 // is recorded in the State, and planning decides what that means.
 func (o *Orchestrator) Evaluate(ctx context.Context) State {
 	s := State{At: o.clock().Now(), Health: map[string]APIHealth{}}
+	_, s.FencesIDs = o.DB.(IDFencer)
 	tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
 	s.Topology, s.TopologyErr = o.DB.Topology(tctx)
 	cancel()

@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +38,54 @@ type WriteStats struct {
 	// MaxAckSilence is the longest time between two consecutive
 	// acknowledgements: it also counts writes that stalled without failing.
 	MaxAckSilence time.Duration `json:"maxAckSilenceNs"`
+
+	// Updates counts the updates acknowledged before the switch;
+	// LostUpdates those the writer did not hold after it (acknowledged
+	// by the old writer, never replicated). UpdateErrors counts the
+	// failed ones by status and code.
+	Updates      int            `json:"updates"`
+	LostUpdates  int            `json:"lostUpdates"`
+	UpdateErrors map[string]int `json:"updateErrors,omitempty"`
+	// ReusedIDs counts ids the API gave to more than one create (two
+	// idempotency keys): an id acknowledged before the fault and handed
+	// out again after it. ReusedIDSample lists some.
+	ReusedIDs      int     `json:"reusedIds"`
+	ReusedIDSample []int64 `json:"reusedIdSample,omitempty"`
+	// The conditional writes after the switch (CondWrite), by what their
+	// ETag named. StaleETagWrites sent an ETag that named no write the
+	// writer held (LostETagWrites of them: a write lost with the old
+	// writer); StaleETagAccepted counts those that matched anyway, by
+	// their answer or by what the writer holds at the end (a refused
+	// write must leave the todo as it was); StaleETagOutcomes their
+	// answers. CurrentETagWrites sent the ETag the writer held;
+	// CurrentETagRefused counts those answered 412 (If-Match must keep
+	// working across the switch).
+	StaleETagWrites    int            `json:"staleEtagWrites"`
+	LostETagWrites     int            `json:"lostEtagWrites"`
+	StaleETagAccepted  int            `json:"staleEtagAccepted"`
+	StaleETagOutcomes  map[string]int `json:"staleEtagOutcomes,omitempty"`
+	CurrentETagWrites  int            `json:"currentEtagWrites"`
+	CurrentETagRefused int            `json:"currentEtagRefused"`
+	// ConditionalErrors counts the conditional writes (catch-ups
+	// included) that got no answer or a 5xx.
+	ConditionalErrors map[string]int `json:"conditionalErrors,omitempty"`
+}
+
+// ReadStats is what the reads in the target region showed, from the
+// start of the switch to the end of the scenario.
+type ReadStats struct {
+	Region string `json:"region"`
+	Reads  int    `json:"reads"`
+	// Failures counts the reads that did not answer with the todo: no
+	// answer, a status other than 200 and 404, a 200 with another todo,
+	// or a 404 for a todo the region's writer holds (one it acknowledged
+	// before the read, or held after the switch, not deleted since).
+	Failures int `json:"failures"`
+	// Statuses counts every read's outcome.
+	Statuses map[string]int `json:"statuses"`
+	// FailureSample describes some failures, with the time since the
+	// switch.
+	FailureSample []string `json:"failureSample,omitempty"`
 }
 
 // keyOfTask returns the idempotency key a load-generator task carries.
@@ -117,6 +167,147 @@ func analyze(writes []Write, stored map[string]int) WriteStats {
 	return s
 }
 
+// storedUnion counts the load's todos per key in either holding: a todo
+// held after the switch was not lost, even when a conditional write
+// deleted it later.
+func storedUnion(hs ...Holding) map[string]int {
+	out := map[string]int{}
+	for _, h := range hs {
+		for k, n := range h.countByKey() {
+			out[k] = max(out[k], n)
+		}
+	}
+	return out
+}
+
+// analyzeSwitch adds to ws what the updates, the conditional writes and
+// the reads show across the switch to region to: held is what the writer
+// held after the switch, final what it holds at the end.
+func analyzeSwitch(ws *WriteStats, res LoadResult, held, final Holding, to string) ReadStats {
+	ws.UpdateErrors = map[string]int{}
+	for _, u := range res.Updates {
+		if !u.Attempt.OK() {
+			ws.UpdateErrors[u.Attempt.Label()]++
+			continue
+		}
+		ws.Updates++
+		h, ok := held.ByID[u.ID]
+		if !ok || h.Task != TaskPrefix+u.Key || h.Version < u.Version || h.Version == u.Version && h.ETag() != u.ETag {
+			ws.LostUpdates++
+		}
+	}
+
+	keysByID := map[int64][]string{}
+	for _, w := range res.Writes {
+		if w.Acked && !slices.Contains(keysByID[w.ID], w.Key) {
+			keysByID[w.ID] = append(keysByID[w.ID], w.Key)
+		}
+	}
+	for id, keys := range keysByID {
+		if len(keys) > 1 {
+			ws.ReusedIDs++
+			ws.ReusedIDSample = append(ws.ReusedIDSample, id)
+		}
+	}
+	slices.Sort(ws.ReusedIDSample)
+	ws.ReusedIDSample = firstN(ws.ReusedIDSample, 20)
+
+	ws.StaleETagOutcomes, ws.ConditionalErrors = map[string]int{}, map[string]int{}
+	deleted := map[int64]time.Time{} // id → start of the first DELETE sent to it
+	for _, c := range res.Conditional {
+		for _, u := range c.CatchUp {
+			if u.Attempt.Status == 0 || u.Attempt.Status >= 500 {
+				ws.ConditionalErrors[u.Attempt.Label()]++
+			}
+		}
+		if c.Attempt.Status == 0 || c.Attempt.Status >= 500 {
+			ws.ConditionalErrors[c.Attempt.Label()]++
+		}
+		if c.Method == http.MethodDelete {
+			if t, ok := deleted[c.ID]; !ok || c.Attempt.Start.Before(t) {
+				deleted[c.ID] = c.Attempt.Start
+			}
+		}
+		if c.Class == ETagCurrent {
+			ws.CurrentETagWrites++
+			if c.Attempt.Status == http.StatusPreconditionFailed {
+				ws.CurrentETagRefused++
+			}
+			continue
+		}
+		ws.StaleETagWrites++
+		if c.Class == ETagLost {
+			ws.LostETagWrites++
+		}
+		outcome := c.Attempt.Label()
+		accepted := c.Attempt.OK()
+		if !accepted && c.ExpectKnown {
+			// A refused write leaves the todo as it was; one that got no
+			// answer shows here whether it was applied.
+			if f, ok := final.ByID[c.ID]; !ok || f.ETag() != c.Expect {
+				accepted = true
+				outcome += ", yet the todo changed"
+			}
+		}
+		ws.StaleETagOutcomes[outcome]++
+		if accepted {
+			ws.StaleETagAccepted++
+		}
+	}
+	return analyzeReads(res, held, to, deleted)
+}
+
+// analyzeReads counts the reads in the target region and their failures.
+func analyzeReads(res LoadResult, held Holding, to string, deleted map[int64]time.Time) ReadStats {
+	rs := ReadStats{Region: to, Statuses: map[string]int{}}
+	type created struct {
+		task, region string
+		at           time.Time
+	}
+	acked := map[int64]created{}
+	for _, w := range res.Writes {
+		if !w.Acked {
+			continue
+		}
+		for _, a := range w.Attempts {
+			if a.OK() {
+				acked[w.ID] = created{task: w.Task, region: a.Region, at: a.End}
+			}
+		}
+	}
+	for _, r := range res.Reads {
+		rs.Reads++
+		label := r.Attempt.Label()
+		if r.Other {
+			label = "200 another todo"
+		}
+		rs.Statuses[label]++
+		failed := r.Other || r.Attempt.Status != http.StatusOK && r.Attempt.Status != http.StatusNotFound
+		if r.Attempt.Status == http.StatusNotFound {
+			del, wasDeleted := deleted[r.ID]
+			gone := wasDeleted && del.Before(r.Attempt.End)
+			c := acked[r.ID]
+			h, isHeld := held.ByID[r.ID]
+			// The region's writer acknowledged it before this read, or
+			// held it when the read started: it must be there.
+			there := c.region == to && c.at.Before(r.Attempt.Start) ||
+				isHeld && h.Task == TaskPrefix+r.Key && !held.At.IsZero() && held.At.Before(r.Attempt.Start)
+			if there && !gone {
+				failed = true
+				label = "404 for a todo the writer holds"
+			}
+		}
+		if failed {
+			rs.Failures++
+			if len(rs.FailureSample) < 10 {
+				rs.FailureSample = append(rs.FailureSample, fmt.Sprintf("todo %d at %+.3fs after the switch: %s",
+					r.ID, r.Attempt.Start.Sub(res.SwitchAt).Seconds(), label))
+			}
+		}
+	}
+	return rs
+}
+
 // firstAck returns the completion time of the first acknowledgement at or
 // after t served by region ("" for any).
 func firstAck(writes []Write, t time.Time, region string) (time.Time, bool) {
@@ -131,7 +322,7 @@ func firstAck(writes []Write, t time.Time, region string) (time.Time, bool) {
 	return best, !best.IsZero()
 }
 
-func firstN(s []string, n int) []string {
+func firstN[T any](s []T, n int) []T {
 	if len(s) > n {
 		return s[:n]
 	}

@@ -2,17 +2,13 @@ package lab
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
 
 // Defaults of Database's waits.
@@ -275,11 +271,9 @@ func (d *Database) Switchover(ctx context.Context, target failover.Member) error
 		if !wst.ReadOnly {
 			return fmt.Errorf("switchover to %s: both servers are writable (split brain); fence one first", t.alias)
 		}
-		// Done before, or stopped half-way: the id fence and the old
-		// writer's re-pointing may be left.
-		if err := d.openCreates(ctx, t, false); err != nil {
-			return err
-		}
+		// Done before, or stopped half-way: only the old writer's
+		// re-pointing may be left (the id fence is the orchestrator's
+		// next step, FenceIDs).
 		if wst.Replica.Running() && wst.Replica.SourceHost == t.alias {
 			return nil
 		}
@@ -315,42 +309,20 @@ func (d *Database) Switchover(ctx context.Context, target failover.Member) error
 		return errors.Join(fmt.Errorf("switchover: %w; %s is writable again", err, w.alias), uerr)
 	}
 	d.logf("%s caught up in %s; promoting it", t.alias, took.Round(time.Millisecond))
-	if err := d.promote(ctx, t, false); err != nil {
+	if err := d.promote(ctx, t); err != nil {
 		return err
 	}
 	return d.repoint(ctx, w, t)
 }
 
-// promote turns a replica into the writer and opens creates on it.
-func (d *Database) promote(ctx context.Context, t *node, dataLoss bool) error {
+// promote turns a replica into the writer. Creates stay closed there
+// until the orchestrator's fence-ids step (FenceIDs) names its region.
+func (d *Database) promote(ctx context.Context, t *node) error {
 	if err := t.forgetSource(ctx); err != nil {
 		return fmt.Errorf("promote %s: %w", t.alias, err)
 	}
 	if err := t.unfence(ctx); err != nil {
 		return fmt.Errorf("promote %s: %w", t.alias, err)
-	}
-	return d.openCreates(ctx, t, dataLoss)
-}
-
-// openCreates runs the id fence (pkg/mysql.FenceIDs) on t, the writer, for
-// t's region, as root: until it names t's region, the API there refuses
-// creates. It is idempotent (a fence that names the region already is
-// skipped), so re-runs of a half-finished promotion may call it again.
-func (d *Database) openCreates(ctx context.Context, t *node, dataLoss bool) error {
-	cfg := t.Config("root", t.rootPass, d.schema)
-	cfg.ParseTime = true
-	c, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return err
-	}
-	db := sql.OpenDB(c)
-	defer db.Close()
-	res, err := todomysql.FenceIDs(ctx, db, todomysql.Fence{Region: t.region, DataLoss: dataLoss})
-	if err != nil {
-		return fmt.Errorf("open creates on %s: %w", t.alias, err)
-	}
-	if !res.Skipped {
-		d.logf("id fence term %d: %s", res.Term, res.Reason)
 	}
 	return nil
 }
@@ -395,7 +367,7 @@ func (d *Database) Failover(ctx context.Context, target failover.Member, allowDa
 		return fmt.Errorf("failover to %s: %w", t.alias, err)
 	}
 	if !tst.ReadOnly && tst.Replica == nil {
-		return d.openCreates(ctx, t, true) // promoted already; the fence may be left
+		return nil // promoted already
 	}
 	if tst.Replica != nil {
 		// The SQL thread first, while the IO thread still runs (or
@@ -415,7 +387,7 @@ func (d *Database) Failover(ctx context.Context, target failover.Member, allowDa
 		}
 	}
 	d.logf("promoting %s without waiting for %s", t.alias, w.alias)
-	return d.promote(ctx, t, true)
+	return d.promote(ctx, t)
 }
 
 // relaySlice bounds each GTID wait of applyRelayLog, so that an SQL
@@ -473,7 +445,7 @@ func (d *Database) Detach(ctx context.Context, target failover.Member) error {
 	if err != nil {
 		return err
 	}
-	return d.promote(ctx, t, true) // the other writer may have taken writes this one lacks
+	return d.promote(ctx, t)
 }
 
 // Kill stops the container of the region's server at once (no clean

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,11 +33,13 @@ type DrillConfig struct {
 	Warmup, Cooldown, Settle time.Duration
 	// Load configures the load generator.
 	Load LoadConfig
-	// Partition, when positive, stops the replica's replication IO thread
-	// that long before the unplanned scenario kills the writer: the link
-	// fails first, as in a real regional outage, so that there are
-	// unreplicated writes to lose. Zero kills the writer with replication
-	// running.
+	// Partition is how long before the unplanned scenario kills the
+	// writer it stops the replica's replication IO thread: the link fails
+	// first, as in a real regional outage, so that acknowledged writes
+	// are lost and the drill can show that their ids and ETags are never
+	// taken for others. Zero means DefaultPartition; a negative value
+	// kills the writer with replication running (usually nothing is lost
+	// then: replication over loopback is not behind).
 	Partition time.Duration
 	// Printer receives the orchestrator's events; nil discards them.
 	Printer failover.Printer
@@ -44,9 +47,16 @@ type DrillConfig struct {
 	Logf func(format string, args ...any)
 }
 
+// DefaultPartition is DrillConfig.Partition's default: at 20 creates and
+// 20 updates a second, a second of writes the replica never receives.
+const DefaultPartition = time.Second
+
 func (c DrillConfig) withDefaults() DrillConfig {
 	if c.Rounds <= 0 {
 		c.Rounds = 1
+	}
+	if c.Partition == 0 {
+		c.Partition = DefaultPartition
 	}
 	if c.Warmup <= 0 {
 		c.Warmup = 2 * time.Second
@@ -70,6 +80,14 @@ type Scenario struct {
 	Took    Seconds   `json:"tookSeconds"`
 	// Writes is what the load generator saw and the writer holds.
 	Writes WriteStats `json:"writes"`
+	// Reads is what the reads in the target region showed, from the
+	// start of the switch on.
+	Reads ReadStats `json:"reads"`
+	// SwitchAt is when the switch started: the fault (unplanned), or the
+	// orchestrator's start (planned). HeldAt is when the writer's todos
+	// were read after the switch, before the conditional writes.
+	SwitchAt time.Time  `json:"switchAt"`
+	HeldAt   *time.Time `json:"heldAt,omitempty"`
 	// NoWriteTime is the longer of Writes.WriteGap and
 	// Writes.MaxAckSilence: the time clients could not get a write
 	// acknowledged. The targets are checked against it.
@@ -148,7 +166,7 @@ func Drill(ctx context.Context, l *Lab, cfg DrillConfig) (Report, error) {
 	cfg = cfg.withDefaults()
 	rep := Report{
 		Started: time.Now().UTC(), Image: l.state.Image, Flavour: l.state.Flavour,
-		Rounds: cfg.Rounds, Rate: cfg.Load.withDefaults().Rate, Partition: secondsOf(cfg.Partition),
+		Rounds: cfg.Rounds, Rate: cfg.Load.withDefaults().Rate, Partition: secondsOf(max(cfg.Partition, 0)),
 	}
 	d := &drill{l: l, cfg: cfg}
 	for round := 1; round <= cfg.Rounds; round++ {
@@ -217,11 +235,11 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 		return s, err
 	}
 	stopped := false
-	var writes []Write
+	var res LoadResult
 	stop := func() {
 		if !stopped {
 			stopped = true
-			writes = load.Stop(d.cfg.Settle)
+			res = load.Stop(d.cfg.Settle)
 		}
 	}
 	defer stop()
@@ -247,6 +265,9 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 		} else {
 			s.UnreplicatedBeforeFault = &snap.Unreplicated
 		}
+		if s.SwitchAt, err = load.MarkSwitch(d.l.Prober.APIs[s.To]); err != nil {
+			return s, err
+		}
 		at := time.Now()
 		d.logf("killing %s's database server", s.From)
 		if err := d.l.DB.Kill(ctx, s.From); err != nil {
@@ -264,6 +285,11 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 		}
 	}
 
+	if kind == failover.KindPlanned {
+		if s.SwitchAt, err = load.MarkSwitch(d.l.Prober.APIs[s.To]); err != nil {
+			return s, err
+		}
+	}
 	o := d.l.Orchestrator(AutoApprove{}, d.cfg.Printer)
 	s.Report, err = o.Run(ctx, kind, failover.Options{Target: s.To})
 	if err != nil {
@@ -279,6 +305,16 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 				d.logf("%d received transaction(s) were discarded by the promotion (%s)", n, detail)
 			}
 		}
+	}
+	// What the writer holds now, before any write with an ETag from
+	// before the switch, says which of those ETags name lost writes.
+	load.AwaitUpdates()
+	held, err := d.holding(ctx, prefix, load.IDs())
+	if err != nil {
+		s.Errors = append(s.Errors, "read the writer's todos after the switch: "+err.Error())
+	} else {
+		s.HeldAt = &held.At
+		load.AfterSwitch(held)
 	}
 	if err := failover.RealClock.Sleep(ctx, d.cfg.Cooldown); err != nil {
 		return s, err
@@ -304,7 +340,7 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 				d.logf("%s had %d transaction(s) %s had not received at the fault%s", s.From, n, s.To, detail)
 			}
 		}
-		if t, ok := firstAck(writes, *s.FaultAt, s.To); ok {
+		if t, ok := firstAck(res.Writes, *s.FaultAt, s.To); ok {
 			r := secondsOf(t.Sub(*s.FaultAt))
 			s.Restore = &r
 		}
@@ -313,11 +349,18 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 	// The writes are counted on whichever server the servers say is the
 	// writer now: s.To if the switch happened, s.From if it failed or was
 	// rolled back.
-	stored, err := d.stored(ctx, prefix)
-	if err != nil {
-		s.Errors = append(s.Errors, "count stored todos: "+err.Error())
+	var ids []int64
+	for _, w := range res.Writes {
+		if w.Acked {
+			ids = append(ids, w.ID)
+		}
 	}
-	s.Writes = analyze(writes, stored)
+	final, err := d.holding(ctx, prefix, ids)
+	if err != nil {
+		s.Errors = append(s.Errors, "read the writer's todos at the end: "+err.Error())
+	}
+	s.Writes = analyze(res.Writes, storedUnion(held, final))
+	s.Reads = analyzeSwitch(&s.Writes, res, held, final, s.To)
 	s.NoWriteTime = secondsOf(max(s.Writes.WriteGap, s.Writes.MaxAckSilence))
 	s.Checks = d.checks(ctx)
 	return s, nil
@@ -333,43 +376,58 @@ func (d *Database) StopReceiving(ctx context.Context, region string) error {
 	return n.stopReceiving(ctx)
 }
 
-// stored counts the todos per load-generator key with the prefix on the
-// current writer, as the servers' topology names it. Without a single
-// available writer there is nothing to count on: every acknowledged write
-// then counts as lost, and the error says why.
-func (d *drill) stored(ctx context.Context, prefix string) (map[string]int, error) {
+// holding reads, as root on the current writer (as the servers'
+// topology names it), the load's todos: every row whose task carries the
+// scenario's prefix, and any row with one of ids (an id handed out again
+// names another todo). Without a single available writer there is
+// nothing to read: every acknowledged write then counts as lost, and the
+// error says why.
+func (d *drill) holding(ctx context.Context, prefix string, ids []int64) (Holding, error) {
+	h := Holding{At: time.Now(), ByID: map[int64]Held{}}
 	writer, _, err := d.writer(ctx)
 	if err != nil {
-		return nil, err
+		return h, err
 	}
 	n, err := d.l.DB.nodeByRegion(writer)
 	if err != nil {
-		return nil, err
+		return h, err
 	}
-	return storedByKey(ctx, n, d.l.state.Schema, prefix)
+	return h, readHeld(ctx, n, d.l.state.Schema, prefix, ids, h.ByID)
 }
 
-// storedByKey counts the todos per load-generator key with the prefix.
-func storedByKey(ctx context.Context, n *node, schema, prefix string) (map[string]int, error) {
+// readHeld adds to into the todos whose task carries the prefix and those
+// with one of ids, in batches of ids.
+func readHeld(ctx context.Context, n *node, schema, prefix string, ids []int64, into map[int64]Held) error {
 	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(TaskPrefix+prefix+"-") + "%"
-	rows, err := n.Admin().QueryContext(ctx,
-		"SELECT task, COUNT(*) FROM "+quoteIdent(schema)+".todos WHERE task LIKE ? GROUP BY task", like)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var task string
-		var n int
-		if err := rows.Scan(&task, &n); err != nil {
-			return nil, err
+	query := func(where string, args ...any) error {
+		rows, err := n.Admin().QueryContext(ctx,
+			"SELECT id, task, version, write_tag FROM "+quoteIdent(schema)+".todos WHERE "+where, args...)
+		if err != nil {
+			return err
 		}
-		if key, ok := keyOfTask(task); ok {
-			out[key] += n
+		defer rows.Close()
+		for rows.Next() {
+			var h Held
+			if err := rows.Scan(&h.ID, &h.Task, &h.Version, &h.Tag); err != nil {
+				return err
+			}
+			into[h.ID] = h
+		}
+		return rows.Err()
+	}
+	if err := query("task LIKE ?", like); err != nil {
+		return err
+	}
+	for batch := range slices.Chunk(ids, 500) {
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		if err := query("id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+")", args...); err != nil {
+			return err
 		}
 	}
-	return out, rows.Err()
+	return nil
 }
 
 // checks writes to each region's API directly and compares the replica's

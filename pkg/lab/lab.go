@@ -7,16 +7,20 @@
 //     replica (MySQL 8.x and MariaDB 10.11 both work: the flavour is
 //     detected and the matching statements used);
 //   - two regional API servers on 127.0.0.1, each the real pkg/httpapi
-//     handler over the real pkg/mysql store, with its own small pool
+//     handler over the real pkg/mysql store, with small pools
 //     (rejectReadOnly=true) to its own region's server, as the
-//     least-privilege application user;
+//     least-privilege application user: the read/write endpoint's, and a
+//     read-only endpoint's that, like RDS Proxy's, reaches the server
+//     only while it is a reader;
 //   - FrontDoor: a reverse proxy on 127.0.0.1 that sends every request to
 //     the active region (failover.Router);
 //   - Prober: the regions' health and a verified write through the front
 //     door (failover.Prober);
 //   - a load generator and the drill (Drill), which measure write gaps,
 //     lost acknowledged writes and duplicates around a planned switchover,
-//     a failback and an unplanned failover.
+//     a failback and an unplanned failover that loses writes, and show
+//     that across each of them no id is handed out twice, no stale ETag
+//     matches, and reads in the target region do not fail.
 //
 // The same failover.Orchestrator that operates AWS drives it; only these
 // adapters differ. Every container and network carries the LabelLab

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -26,13 +27,17 @@ const MaxRate = 1000
 
 // LoadConfig bounds the load generator.
 type LoadConfig struct {
-	// Rate is the number of new writes started per second (20), at most
-	// MaxRate.
+	// Rate is the number of new creates started per second (20), at most
+	// MaxRate. The updates before the switch, the conditional writes
+	// after it and the reads in the target region each run at the same
+	// rate.
 	Rate float64
-	// MaxInFlight bounds the writes in progress at once (8); when it is
-	// reached, new writes wait.
+	// MaxInFlight bounds the requests of each kind (creates, updates,
+	// conditional writes) in progress at once (8); when it is reached,
+	// new ones wait.
 	MaxInFlight int
-	// MaxWrites bounds the writes one Load starts (2000).
+	// MaxWrites bounds the creates one Load starts (2000), and likewise
+	// its updates and its reads.
 	MaxWrites int
 	// AttemptTimeout bounds each HTTP attempt (5 s).
 	AttemptTimeout time.Duration
@@ -105,33 +110,94 @@ type Write struct {
 	Key      string    `json:"key"`
 	Task     string    `json:"task"`
 	Attempts []Attempt `json:"attempts"`
-	// Acked is true when an attempt got a 2xx; ID and Region are from it.
+	// Acked is true when an attempt got a 2xx; ID, Region and ETag are
+	// from it.
 	Acked  bool   `json:"acked"`
 	ID     int64  `json:"id,omitempty"`
 	Region string `json:"region,omitempty"`
+	ETag   string `json:"etag,omitempty"`
 	// ReadBack is the status of reading the todo back through the front
 	// door after the acknowledgement (0 when not acknowledged).
 	ReadBack int `json:"readBack,omitempty"`
 }
 
-// Load writes through the front door at a bounded rate: each write is a
+// Update is one update the load sent before the switch: a PUT of the
+// todo's status with If-Match its last acknowledged ETag, one attempt (a
+// retry could not tell its own earlier success from another write).
+type Update struct {
+	Key     string  `json:"key"`
+	ID      int64   `json:"id"`
+	IfMatch string  `json:"ifMatch,omitempty"`
+	Attempt Attempt `json:"attempt"`
+	// ETag and Version are the acknowledged write's (2xx only).
+	ETag    string `json:"etag,omitempty"`
+	Version int64  `json:"version,omitempty"`
+}
+
+// LoadResult is everything a Load sent and what it got back.
+type LoadResult struct {
+	// Writes are the creates, Updates the updates before the switch.
+	Writes  []Write
+	Updates []Update
+	// SwitchAt is when MarkSwitch was called (zero if it was not).
+	SwitchAt time.Time
+	// Conditional are the writes after the switch with ETags from before
+	// it, Reads the reads in the target region (AfterSwitch, MarkSwitch).
+	Conditional []CondWrite
+	Reads       []Read
+}
+
+// tracked is a todo the load created and knows the state of: its id from
+// the acknowledged create, and the ETag of its last acknowledged write.
+type tracked struct {
+	key, task string
+	id        int64
+	ackAt     time.Time
+	ackRegion string
+	etag      string
+	version   int64
+	status    todo.Status
+	// written is when its last acknowledged write ended.
+	written time.Time
+	// busy is true while a write to it is in flight; uncertain once a
+	// write got no answer (it may have been applied): it is not updated
+	// again, since its ETag may be stale.
+	busy, uncertain bool
+}
+
+// Load writes through the front door at a bounded rate: each create is a
 // POST /v1/todos with a fresh Idempotency-Key whose task carries the key,
 // retried with the SAME key until acknowledged or the load is stopped,
-// then read back with GET /v1/todos/{id}. It talks to loopback only.
+// then read back with GET /v1/todos/{id}. Until MarkSwitch it also updates
+// the todos it created, each with If-Match its last acknowledged ETag;
+// after it, see MarkSwitch and AfterSwitch. It talks to loopback only.
 type Load struct {
 	cfg    LoadConfig
 	base   string
 	prefix string
 	client *http.Client
 
-	stopIssue chan struct{}
-	issued    chan struct{}
-	retryCtx  context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	stopIssue   chan struct{}
+	issued      chan struct{}
+	stopUpdates chan struct{}
+	updated     chan struct{}
+	stopOnce    sync.Once
+	stopReads   chan struct{}
+	retryCtx    context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup // creates in flight
+	uwg         sync.WaitGroup // updates in flight
+	cwg         sync.WaitGroup // the conditional writes after the switch
+	rwg         sync.WaitGroup // the reader in the target region
 
-	mu     sync.Mutex
-	writes []*Write
+	mu       sync.Mutex
+	writes   []*Write
+	todos    []*tracked // acknowledged creates, in the order of their acknowledgements
+	updates  []Update
+	switchAt time.Time
+	before   []*tracked // the todos acknowledged before the switch
+	conds    []CondWrite
+	reads    []Read
 }
 
 // TaskPrefix is the start of every task the load generator writes; the
@@ -163,13 +229,17 @@ func StartLoad(ctx context.Context, frontDoor, prefix string, cfg LoadConfig) (*
 				IdleConnTimeout:     10 * time.Second,
 			},
 		},
-		stopIssue: make(chan struct{}),
-		issued:    make(chan struct{}),
+		stopIssue:   make(chan struct{}),
+		issued:      make(chan struct{}),
+		stopUpdates: make(chan struct{}),
+		updated:     make(chan struct{}),
+		stopReads:   make(chan struct{}),
 	}
 	// Retries end with ctx too: after Ctrl-C, Stop must not spend its
 	// settle time retrying against a lab that is about to be removed.
 	l.retryCtx, l.cancel = context.WithCancel(ctx)
 	go l.issue(ctx)
+	go l.updateLoop(ctx)
 	return l, nil
 }
 
@@ -211,11 +281,14 @@ func (l *Load) issue(ctx context.Context) {
 func (l *Load) run(w *Write) {
 	body, _ := json.Marshal(map[string]string{"task": w.Task})
 	for {
-		a, id := l.attempt(body, w.Key)
+		a, t, etag := l.attempt(body, w.Key)
+		id := t.ID
 		l.mu.Lock()
 		w.Attempts = append(w.Attempts, a)
 		if a.OK() {
-			w.Acked, w.ID, w.Region = true, id, a.Region
+			w.Acked, w.ID, w.Region, w.ETag = true, id, a.Region, etag
+			l.todos = append(l.todos, &tracked{key: w.Key, task: w.Task, id: id, ackAt: a.End, ackRegion: a.Region,
+				etag: etag, version: t.Version, status: t.Status, written: a.End})
 		}
 		l.mu.Unlock()
 		if a.OK() {
@@ -246,21 +319,46 @@ func errorCode(raw []byte) string {
 	return string(e.Error.Code)
 }
 
-func (l *Load) attempt(body []byte, key string) (Attempt, int64) {
+// attempt sends one create and returns the todo and ETag it got.
+func (l *Load) attempt(body []byte, key string) (Attempt, todo.Todo, string) {
+	a, raw, etag := l.do(http.MethodPost, l.base+"/v1/todos", body, map[string]string{"Idempotency-Key": key})
+	if !a.OK() {
+		return a, todo.Todo{}, ""
+	}
+	var t todo.Todo
+	if err := json.Unmarshal(raw, &t); err != nil || t.ID == 0 {
+		a.Status, a.Code = 0, "undecodable 2xx body"
+		return a, todo.Todo{}, ""
+	}
+	return a, t, etag
+}
+
+// do sends one request (a JSON body when body is not nil) and returns the
+// attempt, the body and the ETag header. An error answer's code goes into
+// the attempt; no answer is an attempt with status 0.
+func (l *Load) do(method, url string, body []byte, header map[string]string) (Attempt, []byte, string) {
 	a := Attempt{Start: time.Now()}
-	req, err := http.NewRequestWithContext(l.retryCtx, http.MethodPost, l.base+"/v1/todos", bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(l.retryCtx, method, url, rd)
 	if err != nil {
 		a.Code = "bad request"
 		a.End = time.Now()
-		return a, 0
+		return a, nil, ""
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := l.client.Do(req)
 	if err != nil {
 		a.Code = transportReason(err)
 		a.End = time.Now()
-		return a, 0
+		return a, nil, ""
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -269,14 +367,135 @@ func (l *Load) attempt(body []byte, key string) (Attempt, int64) {
 	a.Region = resp.Header.Get(RegionHeader)
 	if !a.OK() {
 		a.Code = errorCode(raw)
-		return a, 0
 	}
-	var t todo.Todo
-	if err := json.Unmarshal(raw, &t); err != nil || t.ID == 0 {
-		a.Status, a.Code = 0, "undecodable 2xx body"
-		return a, 0
+	return a, raw, resp.Header.Get("ETag")
+}
+
+// nextStatus is the status an update moves a todo to.
+func nextStatus(s todo.Status) todo.Status {
+	switch s {
+	case todo.StatusTodo:
+		return todo.StatusWIP
+	case todo.StatusWIP:
+		return todo.StatusDone
+	default:
+		return todo.StatusTodo
 	}
-	return a, t.ID
+}
+
+// updateLoop updates, at the load's rate, the todos created so far, the
+// one written longest ago first, until MarkSwitch or Stop: each update a
+// PUT with If-Match the todo's last acknowledged ETag. When replication
+// was cut before a fault, the updates the old writer acknowledged during
+// the cut are lost; since the oldest todos are updated first, most of
+// them are updates of todos whose create did replicate, the case in which
+// the new writer can reach the lost update's version with another write.
+// The conditional writes after the switch send their ETags again.
+func (l *Load) updateLoop(ctx context.Context) {
+	defer close(l.updated)
+	sem := make(chan struct{}, l.cfg.MaxInFlight)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))
+	defer tick.Stop()
+	for n := 0; n < l.cfg.MaxWrites; {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.stopUpdates:
+			return
+		case <-tick.C:
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			continue // as many updates in flight as allowed: skip this tick
+		}
+		t := l.pickIdle()
+		if t == nil {
+			<-sem
+			continue
+		}
+		n++
+		l.uwg.Add(1)
+		go func() {
+			defer l.uwg.Done()
+			defer func() { <-sem }()
+			l.update(t)
+		}()
+	}
+}
+
+// pickIdle returns the todo written longest ago that has no write in
+// flight and a known ETag, marked busy; nil when none.
+func (l *Load) pickIdle() *tracked {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var pick *tracked
+	for _, t := range l.todos {
+		if !t.busy && !t.uncertain && t.etag != "" && (pick == nil || t.written.Before(pick.written)) {
+			pick = t
+		}
+	}
+	if pick != nil {
+		pick.busy = true
+	}
+	return pick
+}
+
+// update sends one conditional update of t's status.
+func (l *Load) update(t *tracked) {
+	l.mu.Lock()
+	ifMatch, status := t.etag, nextStatus(t.status)
+	l.mu.Unlock()
+	u, st := l.put(t, ifMatch, status)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t.busy = false
+	t.written = u.Attempt.End
+	if u.Attempt.OK() {
+		t.etag, t.version, t.status = u.ETag, u.Version, st
+	} else if !refusedUnapplied(u.Attempt) {
+		// It may have been applied (no answer, a deadline), or the load's
+		// own ETag was refused (something it does not know of changed
+		// the todo): its ETag may be stale from now on.
+		t.uncertain = true
+	}
+	l.updates = append(l.updates, u)
+}
+
+// refusedUnapplied reports whether a failed write certainly changed
+// nothing: a 4xx other than 412 (the request itself was refused), or 503
+// region_passive (the server is read-only, or creates are fenced). A 503
+// unavailable may come from a deadline after the commit.
+func refusedUnapplied(a Attempt) bool {
+	switch {
+	case a.Status == http.StatusServiceUnavailable:
+		return a.Code == "region_passive"
+	case a.Status == http.StatusPreconditionFailed:
+		return false
+	default:
+		return a.Status >= 400 && a.Status < 500
+	}
+}
+
+// put sends one PUT of t's status, with If-Match ifMatch unless it is
+// empty, and returns it as an Update.
+func (l *Load) put(t *tracked, ifMatch string, status todo.Status) (Update, todo.Status) {
+	body, _ := json.Marshal(map[string]todo.Status{"status": status})
+	h := map[string]string{}
+	if ifMatch != "" {
+		h["If-Match"] = ifMatch
+	}
+	a, raw, etag := l.do(http.MethodPut, fmt.Sprintf("%s/v1/todos/%d", l.base, t.id), body, h)
+	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: a}
+	if a.OK() {
+		var got todo.Todo
+		if err := json.Unmarshal(raw, &got); err != nil || got.ID != t.id || etag == "" {
+			u.Attempt.Status, u.Attempt.Code = 0, "undecodable 2xx answer"
+			return u, status
+		}
+		u.ETag, u.Version = etag, got.Version
+	}
+	return u, status
 }
 
 func (l *Load) readBack(id int64) int {
@@ -305,27 +524,44 @@ func transportReason(err error) string {
 	}
 }
 
-// Stop stops starting new writes, lets the writes in progress retry for
-// up to settle, then cancels what is left, and returns every write.
-func (l *Load) Stop(settle time.Duration) []Write {
+// haltUpdates stops starting updates (once) and waits for the update loop.
+func (l *Load) haltUpdates() {
+	l.stopOnce.Do(func() { close(l.stopUpdates) })
+	<-l.updated
+}
+
+// Stop stops starting new creates and updates, lets the writes in
+// progress (and the conditional writes after the switch) go on for up to
+// settle, then cancels what is left, stops the reads, and returns
+// everything the load did.
+func (l *Load) Stop(settle time.Duration) LoadResult {
 	close(l.stopIssue)
 	<-l.issued
+	l.haltUpdates()
 	done := make(chan struct{})
-	go func() { l.wg.Wait(); close(done) }()
+	go func() { l.wg.Wait(); l.uwg.Wait(); l.cwg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(settle):
 		l.cancel()
 		<-done
 	}
+	close(l.stopReads)
+	l.rwg.Wait()
 	l.cancel()
 	l.client.CloseIdleConnections()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Write, len(l.writes))
-	for i, w := range l.writes {
-		out[i] = *w
-		out[i].Attempts = append([]Attempt(nil), w.Attempts...)
+	res := LoadResult{
+		Writes:      make([]Write, len(l.writes)),
+		Updates:     slices.Clone(l.updates),
+		SwitchAt:    l.switchAt,
+		Conditional: slices.Clone(l.conds),
+		Reads:       slices.Clone(l.reads),
 	}
-	return out
+	for i, w := range l.writes {
+		res.Writes[i] = *w
+		res.Writes[i].Attempts = slices.Clone(w.Attempts)
+	}
+	return res
 }

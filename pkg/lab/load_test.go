@@ -63,7 +63,7 @@ func TestLoadRetriesWithTheSameKeyAcrossASwitch(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	regions["lab-b"].store.SetPassive(false)
 	time.Sleep(400 * time.Millisecond)
-	writes := load.Stop(5 * time.Second)
+	writes := load.Stop(5 * time.Second).Writes
 
 	st := analyze(writes, storedKeys(t, regions["lab-a"].store, regions["lab-b"].store))
 	if st.Writes == 0 || st.Acked != st.Writes {
@@ -107,7 +107,7 @@ func TestLoadEndsWithItsContext(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	cancel()
 	done := make(chan []Write, 1)
-	go func() { done <- load.Stop(time.Hour) }()
+	go func() { done <- load.Stop(time.Hour).Writes }()
 	select {
 	case writes := <-done:
 		if len(writes) == 0 {
@@ -156,5 +156,44 @@ func TestStartLoadRefusesAHugeRate(t *testing.T) {
 	if err == nil {
 		l.Stop(time.Second)
 		t.Fatal("StartLoad with 2e9 writes/s = nil error, want a refusal")
+	}
+}
+
+func TestRefusedUnapplied(t *testing.T) {
+	for _, tt := range []struct {
+		a    Attempt
+		want bool
+	}{
+		{Attempt{Status: 503, Code: "region_passive"}, true},
+		{Attempt{Status: 503, Code: "unavailable"}, false}, // a deadline may come after the commit
+		{Attempt{Status: 412, Code: "precondition_failed"}, false},
+		{Attempt{Status: 404, Code: "not_found"}, true},
+		{Attempt{Status: 400, Code: "invalid"}, true},
+		{Attempt{Status: 500, Code: "internal"}, false},
+		{Attempt{Code: "timeout"}, false},
+	} {
+		if got := refusedUnapplied(tt.a); got != tt.want {
+			t.Errorf("refusedUnapplied(%s) = %v, want %v", tt.a.Label(), got, tt.want)
+		}
+	}
+}
+
+// TestPickIdleWrittenLongestAgo: updates go to the todo written longest
+// ago that has no write in flight and whose ETag the load trusts.
+func TestPickIdleWrittenLongestAgo(t *testing.T) {
+	t0 := time.Now()
+	l := &Load{todos: []*tracked{
+		{key: "busy", etag: `"1-0000000000000001"`, written: t0, busy: true},
+		{key: "uncertain", etag: `"1-0000000000000001"`, written: t0.Add(time.Millisecond), uncertain: true},
+		{key: "newer", etag: `"1-0000000000000001"`, written: t0.Add(3 * time.Millisecond)},
+		{key: "oldest idle", etag: `"1-0000000000000001"`, written: t0.Add(2 * time.Millisecond)},
+	}}
+	first := l.pickIdle()
+	second := l.pickIdle()
+	if first == nil || first.key != "oldest idle" || second == nil || second.key != "newer" {
+		t.Fatalf("picked %v then %v, want oldest idle then newer", first, second)
+	}
+	if !first.busy || l.pickIdle() != nil {
+		t.Errorf("a picked todo must be busy, and nothing is left to pick")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,8 +55,8 @@ type RebuildResult struct {
 // lab's stand-in for Aurora's snapshot of the old primary), discards the
 // diverged transactions by re-seeding the member with a consistent copy
 // of the writer's schema (logical copy under a brief read lock on the
-// writer, GTID history reset to the copy's position), and replicates from
-// there.
+// writer, GTID history reset to the copy's position, AUTO_INCREMENT
+// counters carried over: see autoIncrements), and replicates from there.
 func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, error) {
 	start := time.Now()
 	m, err := d.nodeByRegion(region)
@@ -323,8 +324,8 @@ func (d *Database) saveSnapshot(ctx context.Context, m *node, res RebuildResult)
 	return path, os.WriteFile(path, b, 0o600)
 }
 
-// reseed replaces m's copy of the schema with a consistent copy of w's
-// and sets m's GTID history to the copy's position. The copy is taken in
+// reseed replaces m's copy of the schema with a consistent copy of w's,
+// with w's id counters, and sets m's GTID history to the copy's position. The copy is taken in
 // a consistent-snapshot transaction opened under a brief global read lock
 // on w, so the position read under the lock matches the data exactly.
 func (d *Database) reseed(ctx context.Context, m, w *node) error {
@@ -355,6 +356,14 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 	wst, err := w.State(lctx) // no writes can happen under the lock
 	if err != nil {
 		return err
+	}
+	wf, _, err := w.Flavour(lctx)
+	if err != nil {
+		return err
+	}
+	counters, err := autoIncrements(lctx, wconn, wf, d.schema)
+	if err != nil {
+		return fmt.Errorf("read %s's id counters: %w", w.alias, err)
 	}
 	unlock()
 	tables, err := dumpSchema(ctx, wconn, d.schema)
@@ -411,11 +420,82 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 			return fmt.Errorf("%s: copy %s: %w", m.alias, t.Table, err)
 		}
 	}
+	if err := carryCounters(ctx, mconn, f, d.schema, counters); err != nil {
+		return fmt.Errorf("%s: %w", m.alias, err)
+	}
 	// Forget the diverged history; start from the copy's position.
 	if err := m.resetGTIDs(ctx); err != nil {
 		return err
 	}
 	return m.run(ctx, func(d dialect) ([]string, error) { return d.seedPosition(wst.Position) })
+}
+
+// autoIncrements reads the next AUTO_INCREMENT value of every table of
+// the schema that has one. Under the reseed's read lock it is exactly the
+// counter that goes with the copied rows and the GTID position.
+//
+// The rows alone do not carry it: ids handed out and then deleted at the
+// very top of a table are in no row, and a table filled by copying rows
+// counts on from MAX(id)+1, so the rebuilt server would hand them out again
+// once it is the writer after a planned failback, whose id fence leaves no
+// gap. (SHOW CREATE TABLE's AUTO_INCREMENT= clause happens to carry it
+// today; this does not rely on that text.) MySQL 8 caches
+// information_schema's table statistics, so the session asks for fresh
+// ones; MariaDB reads the counter from InnoDB at once.
+func autoIncrements(ctx context.Context, conn *sql.Conn, f flavour, schema string) (map[string]int64, error) {
+	if f == flavourMySQL {
+		if _, err := conn.ExecContext(ctx, "SET SESSION information_schema_stats_expiry = 0"); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := conn.QueryContext(ctx,
+		"SELECT table_name, auto_increment FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' AND auto_increment IS NOT NULL", schema)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var t string
+		var next int64
+		if err := rows.Scan(&t, &next); err != nil {
+			return nil, err
+		}
+		out[t] = next
+	}
+	return out, rows.Err()
+}
+
+// carryCounters raises each table's AUTO_INCREMENT on conn's server to at
+// least the source's, never lowering one, and checks the result. ALTER
+// TABLE … AUTO_INCREMENT = n sets the counter to n when n is above every
+// id in the table, which holds: the source's counter is above every id it
+// had when the copy was taken. (A lower n would lower the counter to
+// MAX(id)+1, which is why it only ever raises.)
+func carryCounters(ctx context.Context, conn *sql.Conn, f flavour, schema string, want map[string]int64) error {
+	have, err := autoIncrements(ctx, conn, f, schema)
+	if err != nil {
+		return fmt.Errorf("read the id counters: %w", err)
+	}
+	tables := slices.Sorted(maps.Keys(want))
+	for _, t := range tables {
+		if have[t] >= want[t] {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s.%s AUTO_INCREMENT = %d", quoteIdent(schema), quoteIdent(t), want[t])); err != nil {
+			return fmt.Errorf("carry %s's id counter (%d): %w", t, want[t], err)
+		}
+	}
+	have, err = autoIncrements(ctx, conn, f, schema)
+	if err != nil {
+		return fmt.Errorf("read the id counters: %w", err)
+	}
+	for _, t := range tables {
+		if have[t] < want[t] {
+			return fmt.Errorf("%s's id counter is %d after the copy, want at least the source's %d", t, have[t], want[t])
+		}
+	}
+	return nil
 }
 
 // discardConn makes the pool close conn instead of reusing it, for a

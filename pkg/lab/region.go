@@ -41,42 +41,65 @@ var DefaultPool = PoolConfig{
 }
 
 // regionAPI is one region's API server: the real pkg/httpapi handler over
-// the real pkg/mysql store, on its own pool to its own region's server,
-// as the least-privilege application user.
+// the real pkg/mysql store, with the two pools a Lambda function has (the
+// read/write endpoint's and the read-only endpoint's) to its own region's
+// server, as the least-privilege application user.
 type regionAPI struct {
-	pool    *sql.DB
-	netName string
-	srv     *http.Server
-	ln      net.Listener
-	url     string
+	pool, reader *sql.DB
+	endpoint     *readerEndpoint
+	netNames     []string
+	srv          *http.Server
+	ln           net.Listener
+	url          string
 }
 
-// startRegionAPI opens the region's pool the way the Lambda function
+// startRegionAPI opens the region's pools the way the Lambda function
 // does (pkg/dbconn, local mode: a DSN, rejectReadOnly=true, parseTime,
 // dial and I/O timeouts, pool limits) and serves the real handler over
-// the real store on 127.0.0.1. The DSN names a dial network registered for
-// this node, which finds the container's published port again after a
-// restart, as an RDS Proxy endpoint stays put while instances come and go.
-func startRegionAPI(ctx context.Context, n *node, netName, user, password, schema string, pc PoolConfig, timeout time.Duration, logger *slog.Logger) (*regionAPI, error) {
-	mysql.RegisterDialContext(netName, func(ctx context.Context, addr string) (net.Conn, error) {
+// the real store on 127.0.0.1. Each DSN names a dial network registered
+// for this node, which finds the container's published port again after a
+// restart, as an RDS Proxy endpoint stays put while instances come and go:
+// netName is the read/write endpoint, netName-ro the read-only endpoint
+// (readerEndpoint), given to the store as its reader.
+func startRegionAPI(ctx context.Context, n *node, netName, user, password, schema string, pc PoolConfig, timeout time.Duration, logger *slog.Logger) (_ *regionAPI, err error) {
+	a := &regionAPI{}
+	defer func() {
+		if err != nil {
+			a.closePools()
+		}
+	}()
+	open := func(name string, dial func(context.Context, string) (net.Conn, error)) (*sql.DB, error) {
+		mysql.RegisterDialContext(name, dial)
+		a.netNames = append(a.netNames, name)
+		cfg := mysql.NewConfig()
+		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, name, n.alias+":3306", schema
+		pools, err := dbconn.Open(ctx, dbconn.Config{
+			DSN:             cfg.FormatDSN(),
+			MaxOpenConns:    pc.MaxOpenConns,
+			ConnMaxLifetime: pc.ConnMaxLifetime,
+			ConnectTimeout:  pc.ConnectTimeout,
+			IOTimeout:       pc.IOTimeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return pools.Writer, nil
+	}
+	if a.pool, err = open(netName, func(ctx context.Context, addr string) (net.Conn, error) {
 		return n.dial(ctx, "tcp", addr)
-	})
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, netName, n.alias+":3306", schema
-	pools, err := dbconn.Open(ctx, dbconn.Config{
-		DSN:             cfg.FormatDSN(),
-		MaxOpenConns:    pc.MaxOpenConns,
-		ConnMaxLifetime: pc.ConnMaxLifetime,
-		ConnectTimeout:  pc.ConnectTimeout,
-		IOTimeout:       pc.IOTimeout,
-	})
-	if err != nil {
-		mysql.DeregisterDialContext(netName)
+	}); err != nil {
 		return nil, err
 	}
-	pool := pools.Writer
+	if a.endpoint, err = newReaderEndpoint(n); err != nil {
+		return nil, err
+	}
+	if a.reader, err = open(netName+"-ro", func(ctx context.Context, addr string) (net.Conn, error) {
+		return a.endpoint.dial(ctx, "tcp", addr)
+	}); err != nil {
+		return nil, err
+	}
 
-	store := todomysql.New(pool, todomysql.WithRegion(n.region))
+	store := todomysql.New(a.pool, todomysql.WithReader(a.reader), todomysql.WithRegion(n.region))
 	h := httpapi.New(httpapi.Config{
 		Service:        store,
 		Checker:        store,
@@ -84,20 +107,13 @@ func startRegionAPI(ctx context.Context, n *node, netName, user, password, schem
 		Logger:         logger,
 		RequestTimeout: timeout,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	a.ln, err = net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		pool.Close()
-		mysql.DeregisterDialContext(netName)
 		return nil, err
 	}
-	a := &regionAPI{
-		pool:    pool,
-		netName: netName,
-		ln:      ln,
-		url:     "http://" + ln.Addr().String(),
-		srv:     &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second},
-	}
-	go func() { _ = a.srv.Serve(ln) }()
+	a.url = "http://" + a.ln.Addr().String()
+	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = a.srv.Serve(a.ln) }()
 	return a, nil
 }
 
@@ -106,7 +122,30 @@ func (a *regionAPI) Close(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		err = a.srv.Close()
 	}
-	err = errors.Join(err, a.pool.Close())
-	mysql.DeregisterDialContext(a.netName)
+	a.closePools()
 	return err
+}
+
+// closePools closes what startRegionAPI opened besides the server.
+func (a *regionAPI) closePools() {
+	for _, db := range []*sql.DB{a.pool, a.reader} {
+		if db != nil {
+			closePool(db)
+		}
+	}
+	if a.endpoint != nil {
+		a.endpoint.Close()
+	}
+	for _, name := range a.netNames {
+		mysql.DeregisterDialContext(name)
+	}
+}
+
+// closePool closes db and releases its connections. The only errors
+// sql.DB.Close reports are the connections' failures to say goodbye
+// (COM_QUIT): expected from a connection whose server is gone (Lab.Close
+// removes the containers first) or that the reader endpoint dropped, and
+// nothing is left open either way, so they are not reported.
+func closePool(db *sql.DB) {
+	_ = db.Close()
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 // ReportEnv names the environment variable with the drill report's path.
@@ -53,6 +55,12 @@ type Summary struct {
 	// DiscardedMax is the most received transactions a promotion
 	// discarded in one run (unplanned only; the target is 0).
 	DiscardedMax *int64 `json:"discardedAtPromotionMax,omitempty"`
+	// ReusedIDsMax, StaleETagAcceptedMax and ReadFailuresMax are the most
+	// ids handed out twice, writes that matched a stale ETag and failed
+	// reads in the target region in one run (the targets are 0).
+	ReusedIDsMax         int `json:"reusedIdsMax"`
+	StaleETagAcceptedMax int `json:"staleEtagAcceptedMax"`
+	ReadFailuresMax      int `json:"readFailuresMax"`
 	// FailedRuns counts the runs that had an error or whose switch the
 	// orchestrator did not verify.
 	FailedRuns int `json:"failedRuns"`
@@ -110,6 +118,9 @@ func (r *Report) finish() {
 			if !s.ok() {
 				sum.FailedRuns++
 			}
+			sum.ReusedIDsMax = max(sum.ReusedIDsMax, s.Writes.ReusedIDs)
+			sum.StaleETagAcceptedMax = max(sum.StaleETagAcceptedMax, s.Writes.StaleETagAccepted)
+			sum.ReadFailuresMax = max(sum.ReadFailuresMax, s.Reads.Failures)
 		}
 		sum.NoWriteTime, sum.WriteGap, sum.MaxAckSilence = median(noWrite), median(gap), median(silence)
 		sum.RTO, sum.Lost, sum.Duplicates = median(rto), median(lost), median(dups)
@@ -146,6 +157,19 @@ func (r *Report) finish() {
 		switched := Target{Scenario: name, Goal: "switched, with a verified write in the target region and no scenario error (every run)",
 			Measured: fmt.Sprintf("%d of %d run(s) failed", sum.FailedRuns, sum.Runs),
 			Met:      sum.FailedRuns == 0}
+		// Issue 10 items 1, 2 and 4, in every scenario.
+		idsETagsReads := []Target{
+			{Scenario: name, Goal: "0 ids handed out twice (every run)",
+				Measured: reusedSummary(runs), Met: sum.ReusedIDsMax == 0},
+			{Scenario: name, Goal: "0 writes matched an ETag from a lost or older write (every run)",
+				Measured: staleSummary(runs), Met: sum.StaleETagAcceptedMax == 0},
+			// Without it a store that refused every condition would meet
+			// the one above.
+			{Scenario: name, Goal: "If-Match with the ETag the writer holds still matches after the switch (every run)",
+				Measured: currentSummary(runs), Met: every(func(s Scenario) bool { return s.Writes.CurrentETagRefused == 0 })},
+			{Scenario: name, Goal: "0 read failures in the target region from the start of the switch (every run)",
+				Measured: readsSummary(runs), Met: sum.ReadFailuresMax == 0},
+		}
 		switch name {
 		case ScenarioPlanned, ScenarioFailback:
 			r.Targets = append(r.Targets,
@@ -155,24 +179,30 @@ func (r *Report) finish() {
 				noDups,
 				Target{Scenario: name, Goal: "write gap ≤ 5s (median)",
 					Measured: fmt.Sprintf("%s (gap %s, longest silence %s)", fmtSeconds(sum.NoWriteTime), fmtSeconds(sum.WriteGap), fmtSeconds(sum.MaxAckSilence)),
-					Met:      sum.NoWriteTime <= 5},
-				checks)
+					Met:      sum.NoWriteTime <= 5})
+			r.Targets = append(r.Targets, idsETagsReads...)
+			r.Targets = append(r.Targets, checks)
 		case ScenarioUnplanned:
 			restoreT := Target{Scenario: name, Goal: "writes restored ≤ 15s after the fault (median)", Measured: "not restored"}
 			if sum.Restore != nil && restoreAll {
 				restoreT.Measured, restoreT.Met = fmtSeconds(*sum.Restore), *sum.Restore <= 15
 			}
-			var pairs, discarded []string
+			var pairs, discarded, exercised []string
 			for _, s := range runs {
-				pairs = append(pairs, fmt.Sprintf("%d≤%s", s.Writes.Lost, optInt(s.UnreplicatedAtFault)))
+				pairs = append(pairs, fmt.Sprintf("%d+%d≤%s", s.Writes.Lost, s.Writes.LostUpdates, optInt(s.UnreplicatedAtFault)))
 				discarded = append(discarded, optInt(s.DiscardedAtPromotion))
+				exercised = append(exercised, fmt.Sprintf("%d creates and %d updates lost, %d ETags of lost writes sent again",
+					s.Writes.Lost, s.Writes.LostUpdates, s.Writes.LostETagWrites))
 			}
 			r.Targets = append(r.Targets,
 				switched, noDups, restoreT,
-				Target{Scenario: name, Goal: "lost ≤ unreplicated at the fault (every run)",
+				// Every acknowledged create or update is one committed
+				// transaction of the old writer: a lost one is among those
+				// the replica had not received.
+				Target{Scenario: name, Goal: "lost creates + lost updates ≤ unreplicated at the fault (every run)",
 					Measured: strings.Join(pairs, ", "),
 					Met: every(func(s Scenario) bool {
-						return s.UnreplicatedAtFault != nil && int64(s.Writes.Lost) <= *s.UnreplicatedAtFault
+						return s.UnreplicatedAtFault != nil && int64(s.Writes.Lost+s.Writes.LostUpdates) <= *s.UnreplicatedAtFault
 					})},
 				// What the replica had received must survive its
 				// promotion; only what never arrived may be lost.
@@ -180,10 +210,88 @@ func (r *Report) finish() {
 					Measured: strings.Join(discarded, ", "),
 					Met: every(func(s Scenario) bool {
 						return s.DiscardedAtPromotion != nil && *s.DiscardedAtPromotion == 0
-					})},
-				checks)
+					})})
+			if r.Partition > 0 {
+				// With the link cut, writes are lost: without any, the ids
+				// and ETags targets below would hold for want of a test.
+				r.Targets = append(r.Targets, Target{Scenario: name,
+					Goal:     "the cut loses acknowledged writes and their ETags are sent again (every run)",
+					Measured: strings.Join(exercised, "; "),
+					Met: every(func(s Scenario) bool {
+						return s.Writes.Lost+s.Writes.LostUpdates > 0 && s.Writes.LostETagWrites > 0
+					})})
+			}
+			r.Targets = append(r.Targets, idsETagsReads...)
+			r.Targets = append(r.Targets, checks)
 		}
 	}
+}
+
+// reusedSummary says how many ids were handed out twice, per run.
+func reusedSummary(runs []Scenario) string {
+	var parts []string
+	for _, s := range runs {
+		p := strconv.Itoa(s.Writes.ReusedIDs)
+		if len(s.Writes.ReusedIDSample) > 0 {
+			p += fmt.Sprintf(" (ids %v)", s.Writes.ReusedIDSample)
+		}
+		parts = append(parts, p)
+	}
+	return "max " + strconv.Itoa(maxOf(runs, func(s Scenario) int { return s.Writes.ReusedIDs })) + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// staleSummary says how many writes matched a stale ETag, out of how many
+// sent one, and how the others were answered.
+func staleSummary(runs []Scenario) string {
+	sent, lost := 0, 0
+	outcomes := map[string]int{}
+	for _, s := range runs {
+		sent += s.Writes.StaleETagWrites
+		lost += s.Writes.LostETagWrites
+		for k, n := range s.Writes.StaleETagOutcomes {
+			outcomes[k] += n
+		}
+	}
+	return fmt.Sprintf("max %d matched; %d sent (%d of a lost write): %s",
+		maxOf(runs, func(s Scenario) int { return s.Writes.StaleETagAccepted }), sent, lost, errorsSummary(outcomes))
+}
+
+// currentSummary says how many writes with the current ETag got 412.
+func currentSummary(runs []Scenario) string {
+	sent, refused := 0, 0
+	for _, s := range runs {
+		sent += s.Writes.CurrentETagWrites
+		refused += s.Writes.CurrentETagRefused
+	}
+	return fmt.Sprintf("%d of %d refused", refused, sent)
+}
+
+// readsSummary says how many reads in the target region failed, and how
+// all were answered.
+func readsSummary(runs []Scenario) string {
+	n := 0
+	statuses := map[string]int{}
+	var sample []string
+	for _, s := range runs {
+		n += s.Reads.Reads
+		for k, c := range s.Reads.Statuses {
+			statuses[k] += c
+		}
+		sample = append(sample, s.Reads.FailureSample...)
+	}
+	out := fmt.Sprintf("max %d failed; %d reads: %s", maxOf(runs, func(s Scenario) int { return s.Reads.Failures }), n, errorsSummary(statuses))
+	if len(sample) > 0 {
+		out += "; " + strings.Join(firstN(sample, 3), "; ")
+	}
+	return out
+}
+
+func maxOf(runs []Scenario, f func(Scenario) int) int {
+	m := 0
+	for _, s := range runs {
+		m = max(m, f(s))
+	}
+	return m
 }
 
 func checksSummary(runs []Scenario) string {
@@ -245,7 +353,19 @@ func (r Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nMEDIANS\tRUNS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tORCH. RTO\tLOST (max)\tDUPS (max)\tUNREPLICATED AT FAULT\tDISCARDED (max)")
+	fmt.Fprintln(tw, "\nROUND\tSCENARIO\tUPDATES (lost)\tREUSED IDS\tSTALE ETAGS: MATCHED / SENT (answers)\tCURRENT ETAGS: REFUSED / SENT\tREADS IN TARGET: FAILED / ALL\tID FENCE")
+	for _, s := range r.Scenarios {
+		fmt.Fprintf(tw, "%d\t%s\t%d (%d)\t%d\t%d / %d (%s)\t%d / %d\t%d / %d (%s)\t%s\n",
+			s.Round, s.Name, s.Writes.Updates, s.Writes.LostUpdates, s.Writes.ReusedIDs,
+			s.Writes.StaleETagAccepted, s.Writes.StaleETagWrites, errorsSummary(s.Writes.StaleETagOutcomes),
+			s.Writes.CurrentETagRefused, s.Writes.CurrentETagWrites,
+			s.Reads.Failures, s.Reads.Reads, errorsSummary(s.Reads.Statuses), fenceSummary(s.Report))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nMEDIANS\tRUNS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tORCH. RTO\tLOST (max)\tDUPS (max)\tUNREPLICATED AT FAULT\tDISCARDED (max)\tREUSED IDS (max)\tSTALE ETAGS MATCHED (max)\tREAD FAILURES (max)")
 	for _, s := range r.Summary {
 		restore, unrepl := "-", "-"
 		if s.Restore != nil {
@@ -258,9 +378,10 @@ func (r Report) WriteTable(w io.Writer) error {
 		if s.DiscardedMax != nil {
 			discarded = strconv.FormatInt(*s.DiscardedMax, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\t%s\n", s.Scenario, s.Runs,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\t%s\t%d\t%d\t%d\n", s.Scenario, s.Runs,
 			fmtSeconds(s.WriteGap), fmtSeconds(s.MaxAckSilence), restore, fmtSeconds(s.RTO),
-			strconv.FormatFloat(s.Lost, 'f', -1, 64), s.LostMax, strconv.FormatFloat(s.Duplicates, 'f', -1, 64), s.DuplicatesMax, unrepl, discarded)
+			strconv.FormatFloat(s.Lost, 'f', -1, 64), s.LostMax, strconv.FormatFloat(s.Duplicates, 'f', -1, 64), s.DuplicatesMax, unrepl, discarded,
+			s.ReusedIDsMax, s.StaleETagAcceptedMax, s.ReadFailuresMax)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -274,6 +395,22 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  %s %-9s %s: %s\n", mark, t.Scenario, t.Goal, t.Measured)
 	}
 	return nil
+}
+
+// fenceSummary says in a few words what the run's id fence did.
+func fenceSummary(r failover.Report) string {
+	switch f := r.Fence; {
+	case f == nil && r.FenceNote != "":
+		return r.FenceNote
+	case f == nil:
+		return "-"
+	case f.Skipped:
+		return fmt.Sprintf("term %d, already fenced", f.Term)
+	case f.Gap == 0:
+		return fmt.Sprintf("term %d, no gap, next id ≥ %d", f.Term, f.Floor)
+	default:
+		return fmt.Sprintf("term %d, gap %d, next id ≥ %d (%.3g ids/s over %s)", f.Term, f.Gap, f.Floor, f.Rate, f.Window.Round(time.Second))
+	}
 }
 
 // WriteJSON writes the report as indented JSON to path.
