@@ -3,7 +3,7 @@
 // The ToDoMgmt build: run `go tool mage -l` for the targets. This file holds
 // the everyday ones (build, test, local); magefile_aws.go the AWS operations,
 // magefile_lab.go the local two-region lab, magefile_api.go benchmarks and
-// fuzzing. Logic lives in pkg/; these files are glue.
+// fuzzing. Logic lives in pkg/ and internal/; these files are glue.
 package main
 
 import (
@@ -18,6 +18,7 @@ import (
 
 	"github.com/magefile/mage/sh"
 
+	"github.com/todomgmt/todomgmt/internal/samcheck"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/devserver"
 	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
@@ -39,7 +40,7 @@ func Build(ctx context.Context) error {
 	return nil
 }
 
-// Test runs everything: formatting and vet, unit and template tests, the front-door function's Node tests, and the integration tests against MySQL in containers.
+// Test runs everything: formatting and vet, AWS's SAM translator and cfn-lint on template.yaml, unit and template tests, the front-door function's Node tests, and the integration tests against MySQL in containers.
 func Test(ctx context.Context) error {
 	start := time.Now()
 	steps := []struct {
@@ -49,6 +50,9 @@ func Test(ctx context.Context) error {
 		{"gofmt", checkFormat},
 		{"go vet", func() error { return sh.RunV("go", "vet", "./...") }},
 		{"go vet (integration)", func() error { return sh.RunV("go", "vet", "-tags", "integration", "./...") }},
+		{"SAM translator and cfn-lint", func() error {
+			return samcheck.Run(ctx, samcheck.Options{Dir: ".", Out: os.Stdout, Require: samcheck.ToolsRequired()})
+		}},
 		{"unit and template tests", func() error { return sh.RunV("go", "test", "-race", "-count=1", "./...") }},
 		{"front-door function tests", func() error { return sh.RunV("node", "--test", "frontdoor/router.test.mjs") }},
 		{"integration tests", func() error {
@@ -66,8 +70,10 @@ func Test(ctx context.Context) error {
 }
 
 // integrationPackages hold the tests behind the integration build tag: the
-// end-to-end suite plus the packages whose own tests need a MySQL container.
-var integrationPackages = []string{"./integration/...", "./handlers/migrate/", "./pkg/mysqlcontainer/"}
+// end-to-end suite, the packages whose own tests need a MySQL container,
+// and designcheck's proof that AWS's tools catch what its removed checks
+// caught (half a minute of cfn-lint).
+var integrationPackages = []string{"./integration/...", "./handlers/migrate/", "./pkg/mysqlcontainer/", "./internal/designcheck/"}
 
 // checkFormat fails when gofmt would change a tracked Go file.
 func checkFormat() error {

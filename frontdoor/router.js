@@ -8,7 +8,7 @@ import cf from 'cloudfront';
 // which is this text under !Sub: the three placeholders below (dollar-brace
 // names) become the KeyValueStore id, the primary stack's region and its
 // peer region. The origins of the distribution carry those region names as
-// their ids. pkg/cfn's tests fail when the two copies differ. No template
+// their ids. internal/designcheck's tests fail when the two copies differ. No template
 // literals: Fn::Sub would take their placeholders for its own.
 //
 // The function never touches headers: Authorization reaches API Gateway as

@@ -109,6 +109,9 @@ func TestBootstrap(t *testing.T) {
 		if r.Status != http.StatusBadGateway {
 			t.Fatalf("got status %d, payload %s; want 502 for a function that cannot start", r.Status, r.Payload)
 		}
+		// The function's output reaches us through the emulator's pipe,
+		// possibly after the 502: stop the emulator, which waits for it.
+		f.Stop(lambdaemu.StopGrace)
 		if out := f.Output(); !strings.Contains(out, "TODOMGMT_REQUEST_TIMEOUT") {
 			t.Errorf("output does not name the bad variable:\n%s", out)
 		}

@@ -1,4 +1,4 @@
-package cfn
+package designcheck
 
 import (
 	"fmt"
@@ -38,7 +38,13 @@ var KeyServices = []string{"rds.${AWS::Region}.amazonaws.com", "secretsmanager.$
 var keyUseActions = []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"}
 
 func checkKeyPolicy(in *Input, r *report) {
-	for _, k := range in.Template.ResourcesOfType("AWS::KMS::Key") {
+	for _, d := range in.Deployments() {
+		checkKeyPolicyIn(d, r)
+	}
+}
+
+func checkKeyPolicyIn(d *Deployment, r *report) {
+	for _, k := range d.OfType("AWS::KMS::Key") {
 		where := "Resources." + k.Name
 		admin := map[string]bool{}
 		use := map[string]bool{}
@@ -49,7 +55,7 @@ func checkKeyPolicy(in *Input, r *report) {
 			sid, _ := str(get(st, "Sid"))
 			sw := fmt.Sprintf("%s statement %d %q", where, i, sid)
 			if get(st, "NotAction") != nil {
-				r.add(sw, "NotAction allows everything else, crypto included")
+				r.addIn(d, sw, "NotAction allows everything else, crypto included")
 				continue
 			}
 			var actions []string
@@ -57,18 +63,18 @@ func checkKeyPolicy(in *Input, r *report) {
 				if s, ok := str(a); ok {
 					actions = append(actions, s)
 				} else {
-					r.add(sw, "line %d: Action must be literal", a.Line)
+					r.addIn(d, sw, "line %d: Action must be literal", a.Line)
 				}
 			}
 			via, viaErr := viaServices(get(st, "Condition"))
 			if viaErr != "" {
-				r.add(sw, "%s", viaErr)
+				r.addIn(d, sw, "%s", viaErr)
 			}
 			if via == nil {
 				for _, a := range actions {
 					for _, c := range cryptoActions {
 						if actionMatches(a, c) {
-							r.add(sw, "allows %s (matches %s) without kms:ViaService: use of the key must go through %v", a, c, KeyServices)
+							r.addIn(d, sw, "allows %s (matches %s) without kms:ViaService: use of the key must go through %v", a, c, KeyServices)
 							break
 						}
 					}
@@ -82,7 +88,7 @@ func checkKeyPolicy(in *Input, r *report) {
 			}
 			for _, v := range via {
 				if !slices.Contains(KeyServices, v) {
-					r.add(sw, "kms:ViaService %q is not one of %v", v, KeyServices)
+					r.addIn(d, sw, "kms:ViaService %q is not one of %v", v, KeyServices)
 				}
 			}
 			for _, a := range actions {
@@ -95,12 +101,12 @@ func checkKeyPolicy(in *Input, r *report) {
 		}
 		for _, c := range KeyAdminActions {
 			if !admin[c] {
-				r.add(where, "no unconditional statement lets the account %s: the key would become unmanageable", c)
+				r.addIn(d, where, "no unconditional statement lets the account %s: the key would become unmanageable", c)
 			}
 		}
 		for _, c := range keyUseActions {
 			if !use[c] {
-				r.add(where, "no kms:ViaService statement allows %s: RDS and Secrets Manager need it", c)
+				r.addIn(d, where, "no kms:ViaService statement allows %s: RDS and Secrets Manager need it", c)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package cfn
+package designcheck
 
 import (
 	"fmt"
@@ -29,41 +29,47 @@ type sgRule struct {
 }
 
 func checkNetwork(in *Input, r *report) {
-	t := in.Template
-	for _, res := range t.Resources() {
+	for _, d := range in.Deployments() {
+		checkNetworkIn(d, r)
+		checkSecurityGroups(d, r)
+	}
+}
+
+func checkNetworkIn(d *Deployment, r *report) {
+	for _, res := range d.Resources {
 		where := "Resources." + res.Name
 		if slices.Contains(forbiddenNetwork, res.Type) {
-			r.add(where, "%s connects the VPC to the internet; the design has none", res.Type)
+			r.addIn(d, where, "%s connects the VPC to the internet; the design has none", res.Type)
 		}
 		if res.Type == "AWS::EC2::Route" {
-			r.add(where, "routes beyond the VPC are not allowed (only the S3 gateway endpoint's)")
+			r.addIn(d, where, "routes beyond the VPC are not allowed (only the S3 gateway endpoint's)")
 		}
 	}
-	subnets := t.ResourcesOfType("AWS::EC2::Subnet")
+	subnets := d.OfType("AWS::EC2::Subnet")
 	if len(subnets) < 2 {
-		r.add("Resources", "want at least 2 private subnets, got %d", len(subnets))
+		r.addIn(d, "Resources", "want at least 2 private subnets, got %d", len(subnets))
 	}
 	azs := map[string]string{}
 	for _, s := range subnets {
 		where := "Resources." + s.Name
 		if v, _ := str(s.Prop("MapPublicIpOnLaunch")); v == "true" {
-			r.add(where, "MapPublicIpOnLaunch must be false")
+			r.addIn(d, where, "MapPublicIpOnLaunch must be false")
 		}
 		f, arg, ok := intrinsic(s.Prop("AvailabilityZone"))
 		if !ok || f != "Fn::Select" || len(arg.Content) != 2 {
-			r.add(where, "AvailabilityZone must be !Select [i, !GetAZs \"\"]")
+			r.addIn(d, where, "AvailabilityZone must be !Select [i, !GetAZs \"\"]")
 			continue
 		}
 		if gf, _, ok := intrinsic(arg.Content[1]); !ok || gf != "Fn::GetAZs" {
-			r.add(where, "AvailabilityZone must be !Select [i, !GetAZs \"\"]")
+			r.addIn(d, where, "AvailabilityZone must be !Select [i, !GetAZs \"\"]")
 		}
 		if other, dup := azs[arg.Content[0].Value]; dup {
-			r.add(where, "same availability zone as %s", other)
+			r.addIn(d, where, "same availability zone as %s", other)
 		}
 		azs[arg.Content[0].Value] = s.Name
 	}
 	s3 := false
-	for _, ep := range t.ResourcesOfType("AWS::EC2::VPCEndpoint") {
+	for _, ep := range d.OfType("AWS::EC2::VPCEndpoint") {
 		typ, _ := str(ep.Prop("VpcEndpointType"))
 		f, arg, _ := intrinsic(ep.Prop("ServiceName"))
 		svc, _ := str(arg)
@@ -72,13 +78,11 @@ func checkNetwork(in *Input, r *report) {
 		}
 	}
 	if !s3 {
-		r.add("Resources", "no S3 gateway endpoint (custom-resource responses)")
+		r.addIn(d, "Resources", "no S3 gateway endpoint (custom-resource responses)")
 	}
-	checkSecurityGroups(in, r)
 }
 
-func checkSecurityGroups(in *Input, r *report) {
-	t := in.Template
+func checkSecurityGroups(d *Deployment, r *report) {
 	var rules []sgRule
 	add := func(group string, ingress bool, rule *yaml.Node, where string) {
 		sr := sgRule{group: group, ingress: ingress, where: where}
@@ -102,21 +106,21 @@ func checkSecurityGroups(in *Input, r *report) {
 		rules = append(rules, sr)
 	}
 	groups := map[string]bool{}
-	for _, sg := range t.ResourcesOfType("AWS::EC2::SecurityGroup") {
+	for _, sg := range d.OfType("AWS::EC2::SecurityGroup") {
 		groups[sg.Name] = true
 		for i, rule := range items(sg.Prop("SecurityGroupIngress")) {
 			add(sg.Name, true, rule, fmt.Sprintf("Resources.%s.SecurityGroupIngress[%d]", sg.Name, i))
 		}
 		egress := items(sg.Prop("SecurityGroupEgress"))
 		if len(egress) == 0 {
-			r.add("Resources."+sg.Name, "no inline egress rule: EC2 keeps its default allow-all egress")
+			r.addIn(d, "Resources."+sg.Name, "no inline egress rule: EC2 keeps its default allow-all egress")
 		}
 		for i, rule := range egress {
 			add(sg.Name, false, rule, fmt.Sprintf("Resources.%s.SecurityGroupEgress[%d]", sg.Name, i))
 		}
 	}
 	for _, typ := range []string{"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"} {
-		for _, res := range t.ResourcesOfType(typ) {
+		for _, res := range d.OfType(typ) {
 			g, _ := refTarget(res.Prop("GroupId"))
 			if g == "" {
 				g, _, _ = getAttTarget(res.Prop("GroupId"))
@@ -125,33 +129,34 @@ func checkSecurityGroups(in *Input, r *report) {
 		}
 	}
 	cluster, proxy, endpoint, fnSGs, apiSGs := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, res := range t.ResourcesOfType("AWS::RDS::DBCluster") {
+	for _, res := range d.OfType("AWS::RDS::DBCluster") {
 		maps.Copy(cluster, refSet(res.Prop("VpcSecurityGroupIds")))
 	}
-	for _, res := range append(t.ResourcesOfType("AWS::RDS::DBProxy"), t.ResourcesOfType("AWS::RDS::DBProxyEndpoint")...) {
+	for _, res := range append(d.OfType("AWS::RDS::DBProxy"), d.OfType("AWS::RDS::DBProxyEndpoint")...) {
 		maps.Copy(proxy, refSet(res.Prop("VpcSecurityGroupIds")))
 	}
-	for _, res := range t.ResourcesOfType("AWS::EC2::VPCEndpoint") {
+	for _, res := range d.OfType("AWS::EC2::VPCEndpoint") {
 		maps.Copy(endpoint, refSet(res.Prop("SecurityGroupIds")))
 	}
-	for _, fn := range t.ResourcesOfType("AWS::Serverless::Function") {
+	apiFns := apiFunctions(d)
+	for _, fn := range d.OfType("AWS::Lambda::Function") {
 		sgs := refSet(fn.Prop("VpcConfig", "SecurityGroupIds"))
 		maps.Copy(fnSGs, sgs)
-		if len(apiEvents(fn)) > 0 {
+		if apiFns[fn.Name] {
 			maps.Copy(apiSGs, sgs)
 		}
 	}
 	if len(cluster) == 0 || len(proxy) == 0 {
-		r.add("Resources", "the cluster and the proxy must each have their own security group")
+		r.addIn(d, "Resources", "the cluster and the proxy must each have their own security group")
 	}
 	for g := range cluster {
 		if proxy[g] || fnSGs[g] {
-			r.add("Resources."+g, "the cluster's security group must not be shared with the proxy or a function")
+			r.addIn(d, "Resources."+g, "the cluster's security group must not be shared with the proxy or a function")
 		}
 	}
 	for g := range proxy {
 		if fnSGs[g] {
-			r.add("Resources."+g, "the proxy's security group must not be shared with a function")
+			r.addIn(d, "Resources."+g, "the proxy's security group must not be shared with a function")
 		}
 	}
 	for _, sr := range rules {
@@ -159,35 +164,35 @@ func checkSecurityGroups(in *Input, r *report) {
 		port443 := sr.proto == "tcp" && sr.from == "443" && sr.to == "443"
 		placeholder := sr.cidr == "127.0.0.1/32"
 		if !groups[sr.group] {
-			r.add(sr.where, "rule on %q, which is not a security group of the stack", sr.group)
+			r.addIn(d, sr.where, "rule on %q, which is not a security group of the stack", sr.group)
 			continue
 		}
 		if sr.ingress {
 			switch {
 			case sr.cidr != "" || sr.peer == "":
-				r.add(sr.where, "ingress must come from a security group, not %q", sr.cidr)
+				r.addIn(d, sr.where, "ingress must come from a security group, not %q", sr.cidr)
 			case cluster[sr.group] && !(port3306 && proxy[sr.peer]):
-				r.add(sr.where, "the cluster accepts only tcp 3306 from the proxy, got %s %s-%s from %s", sr.proto, sr.from, sr.to, sr.peer)
+				r.addIn(d, sr.where, "the cluster accepts only tcp 3306 from the proxy, got %s %s-%s from %s", sr.proto, sr.from, sr.to, sr.peer)
 			case proxy[sr.group] && !(port3306 && fnSGs[sr.peer]):
-				r.add(sr.where, "the proxy accepts only tcp 3306 from the functions, got %s %s-%s from %s", sr.proto, sr.from, sr.to, sr.peer)
+				r.addIn(d, sr.where, "the proxy accepts only tcp 3306 from the functions, got %s %s-%s from %s", sr.proto, sr.from, sr.to, sr.peer)
 			case endpoint[sr.group] && !port443:
-				r.add(sr.where, "endpoints accept only tcp 443")
+				r.addIn(d, sr.where, "endpoints accept only tcp 443")
 			case !cluster[sr.group] && !proxy[sr.group] && !endpoint[sr.group]:
-				r.add(sr.where, "ingress to %s, which is neither the cluster, the proxy nor an endpoint", sr.group)
+				r.addIn(d, sr.where, "ingress to %s, which is neither the cluster, the proxy nor an endpoint", sr.group)
 			}
 			continue
 		}
 		switch {
 		case placeholder:
 		case apiSGs[sr.group] && !(port3306 && proxy[sr.peer]):
-			r.add(sr.where, "the API function may only reach the proxy on tcp 3306, got %s %s-%s to %q%s", sr.proto, sr.from, sr.to, sr.peer, sr.cidr)
+			r.addIn(d, sr.where, "the API function may only reach the proxy on tcp 3306, got %s %s-%s to %q%s", sr.proto, sr.from, sr.to, sr.peer, sr.cidr)
 		case port3306 && sr.peer != "" && (proxy[sr.peer] || cluster[sr.peer]):
 		case port443 && (endpoint[sr.peer] || sr.cidr == "0.0.0.0/0"):
 			if sr.cidr != "" && !fnSGs[sr.group] {
-				r.add(sr.where, "only a function may send 443 outside the VPC's endpoints")
+				r.addIn(d, sr.where, "only a function may send 443 outside the VPC's endpoints")
 			}
 		default:
-			r.add(sr.where, "egress %s %s-%s to %q%s is not part of the design", sr.proto, sr.from, sr.to, sr.peer, sr.cidr)
+			r.addIn(d, sr.where, "egress %s %s-%s to %q%s is not part of the design", sr.proto, sr.from, sr.to, sr.peer, sr.cidr)
 		}
 	}
 }

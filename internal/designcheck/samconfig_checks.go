@@ -1,4 +1,4 @@
-package cfn
+package designcheck
 
 import (
 	"maps"
@@ -63,7 +63,7 @@ func checkSamConfig(in *Input, r *report) {
 		if v, ok := over[env]["AppName"]; ok {
 			return v
 		}
-		if p := in.Template.Parameter("AppName"); p != nil && p.Default != nil {
+		if p := in.Source.Parameter("AppName"); p != nil && p.Default != nil {
 			return *p.Default
 		}
 		return ""
@@ -131,7 +131,7 @@ func checkSamEnv(in *Input, r *report, env samconfig.Env) map[string]string {
 			continue
 		}
 		for _, k := range sortedKeys(ov) {
-			p := in.Template.Parameter(k)
+			p := in.Source.Parameter(k)
 			if p == nil {
 				r.add(where, "parameter_overrides names %s, which is not a template parameter", k)
 				continue
@@ -140,7 +140,7 @@ func checkSamEnv(in *Input, r *report, env samconfig.Env) map[string]string {
 				r.add(where, "%s=%q: %s", k, ov[k], msg)
 			}
 		}
-		for _, p := range in.Template.Parameters() {
+		for _, p := range in.Source.Parameters() {
 			if _, given := ov[p.Name]; !given && p.Default == nil {
 				r.add(where, "required parameter %s (no default) is not given", p.Name)
 			}
@@ -177,21 +177,23 @@ func checkEnvJSON(in *Input, r *report) {
 		r.add("env.json", "missing or unreadable")
 		return
 	}
-	for _, fnName := range sortedKeys(in.EnvJSON) {
-		where := "env.json " + fnName
-		fn := in.Template.Resource(fnName)
-		if fn == nil || fn.Type != "AWS::Serverless::Function" {
-			r.add(where, "no such function in the template")
-			continue
-		}
-		env := fn.Prop("Environment", "Variables")
-		for _, k := range sortedKeys(in.EnvJSON[fnName]) {
-			if get(env, k) == nil {
-				r.add(where, "%s is not declared in the function's Environment: sam local would ignore it", k)
+	for _, d := range in.Deployments() {
+		for _, fnName := range sortedKeys(in.EnvJSON) {
+			where := "env.json " + fnName
+			fn := d.Resource(fnName)
+			if fn == nil || fn.Type != "AWS::Lambda::Function" {
+				r.addIn(d, where, "no such function in the template")
+				continue
 			}
-		}
-		if FunctionPackage(fn) == "handlers/api" && in.EnvJSON[fnName]["TODOMGMT_DB_DSN"] == "" {
-			r.add(where, "the API function needs TODOMGMT_DB_DSN for a local MySQL")
+			env := fn.Prop("Environment", "Variables")
+			for _, k := range sortedKeys(in.EnvJSON[fnName]) {
+				if get(env, k) == nil {
+					r.addIn(d, where, "%s is not declared in the function's Environment: sam local would ignore it", k)
+				}
+			}
+			if in.packageOf(fnName) == "handlers/api" && in.EnvJSON[fnName]["TODOMGMT_DB_DSN"] == "" {
+				r.addIn(d, where, "the API function needs TODOMGMT_DB_DSN for a local MySQL")
+			}
 		}
 	}
 }

@@ -1,20 +1,34 @@
-// Package cfn reads CloudFormation/SAM templates written in YAML, with the
-// short-form intrinsic tags (!Ref, !Sub, !If, ...), and checks the project's
-// template.yaml and samconfig.toml without AWS: references resolve,
-// resource types and properties are the expected ones, and the invariants
-// of the design hold in every deployment the two files describe (primary
-// and secondary, first and second deploy pass, CloudFront and Route 53
-// front door).
+// Package designcheck checks template.yaml, samconfig.toml and env.json
+// against this project's own design: what no AWS tool knows. AWS's tools
+// judge whether the template is valid CloudFormation and SAM
+// (internal/samcheck runs the SAM translator and cfn-lint); these checks
+// judge whether it is the design README describes: least-privilege IAM,
+// the Cognito authorizer on every route but health, no NAT and no route
+// off the VPC, the primary's and the secondary's contracts, the Rules
+// refusing the parameter combinations that would fail mid-deployment,
+// samconfig.toml consistent with the template, the front-door function
+// equal to frontdoor/router.js, and the other invariants of README's
+// "Checking the template without AWS".
+//
+// Checks whose meaning depends on SAM (functions, their events, policies
+// and generated roles, the API's OpenAPI) read the SAM translator's output
+// for every parameter set of samcheck.ParameterSets, evaluated as
+// CloudFormation would evaluate it for that set (Deployments), so they
+// can never disagree with the translator. The others read the template as
+// written (Source).
 //
 // The tree is made of go.yaml.in/yaml/v3 nodes. Parse rewrites every short
 // form into the long form CloudFormation's JSON uses ({"Ref": X},
-// {"Fn::GetAtt": [R, A]}, ...), so the rest of the package sees one shape.
-package cfn
+// {"Fn::GetAtt": [R, A]}, ...), so the rest of the package sees one shape
+// for the template as written and for the translator's JSON.
+package designcheck
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -71,6 +85,80 @@ func Parse(data []byte) (*Template, error) {
 	root, err := normalize(doc.Content[0])
 	if err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	return &Template{Root: root}, nil
+}
+
+// ParseJSON reads a template in JSON, such as the SAM translator's output,
+// into the same tree as Parse; it is several times faster than Parse on
+// JSON, which matters for the thousands of lines each translation has.
+func ParseJSON(data []byte) (*Template, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	line, seen := 1, int64(0)
+	// lineAt returns the line of the token that ends at the decoder's
+	// offset.
+	lineAt := func() int {
+		off := dec.InputOffset()
+		line += bytes.Count(data[seen:off], []byte("\n"))
+		seen = off
+		return line
+	}
+	var value func(tok json.Token) (*yaml.Node, error)
+	value = func(tok json.Token) (*yaml.Node, error) {
+		n := &yaml.Node{Line: lineAt()}
+		switch t := tok.(type) {
+		case json.Delim:
+			end := json.Delim(']')
+			n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
+			if t == '{' {
+				end = '}'
+				n.Kind, n.Tag = yaml.MappingNode, "!!map"
+			}
+			for {
+				tok, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				if tok == end {
+					return n, nil
+				}
+				if n.Kind == yaml.MappingNode {
+					n.Content = append(n.Content, scalar(lineAt(), tok.(string)))
+					if tok, err = dec.Token(); err != nil {
+						return nil, err
+					}
+				}
+				c, err := value(tok)
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, c)
+			}
+		case string:
+			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!str", t
+		case json.Number:
+			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!int", t.String()
+			if strings.ContainsAny(n.Value, ".eE") {
+				n.Tag = "!!float"
+			}
+		case bool:
+			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!bool", strconv.FormatBool(t)
+		case nil:
+			n.Kind, n.Tag, n.Value = yaml.ScalarNode, "!!null", "null"
+		}
+		return n, nil
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	root, err := value(tok)
+	if err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("parse template: the document is not a mapping")
 	}
 	return &Template{Root: root}, nil
 }
@@ -423,4 +511,10 @@ func (t *Template) Parameter(name string) *Parameter {
 // Clone returns a deep copy of the template.
 func (t *Template) Clone() *Template {
 	return &Template{Root: clone(t.Root)}
+}
+
+// Marshal writes the template as YAML (intrinsics in long form), which the
+// SAM translator reads as it reads the original.
+func (t *Template) Marshal() ([]byte, error) {
+	return yaml.Marshal(t.Root)
 }

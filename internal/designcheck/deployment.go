@@ -1,4 +1,4 @@
-package cfn
+package designcheck
 
 import (
 	"errors"
@@ -6,35 +6,9 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/todomgmt/todomgmt/internal/samcheck"
 )
-
-// pseudoParameters are the AWS:: names Ref and Fn::Sub accept.
-var pseudoParameters = map[string]bool{
-	"AWS::AccountId":        true,
-	"AWS::NotificationARNs": true,
-	"AWS::NoValue":          true,
-	"AWS::Partition":        true,
-	"AWS::Region":           true,
-	"AWS::StackId":          true,
-	"AWS::StackName":        true,
-	"AWS::URLSuffix":        true,
-}
-
-// Reference is one use of a name: a Ref, a GetAtt, a Fn::Sub variable, a
-// DependsOn entry or a condition name.
-type Reference struct {
-	Kind   string // Ref, GetAtt, Sub, DependsOn, Condition, FindInMap
-	Target string
-	Attr   string // GetAtt attribute, or the SAM property of Ref X.Stage
-	Line   int
-}
-
-func (r Reference) String() string {
-	if r.Attr != "" {
-		return fmt.Sprintf("%s %s.%s (line %d)", r.Kind, r.Target, r.Attr, r.Line)
-	}
-	return fmt.Sprintf("%s %s (line %d)", r.Kind, r.Target, r.Line)
-}
 
 // SubVariables returns the variable names of a Fn::Sub string: ${Name},
 // ${Resource.Attribute}, ${AWS::Region}. ${!Literal} is not a variable.
@@ -61,127 +35,13 @@ func SubVariables(s string) ([]string, error) {
 	}
 }
 
-// references returns the Ref, GetAtt and Fn::Sub references in n. Names
-// defined by a Fn::Sub variable map are local and not returned; the map's
-// values are searched like any other node.
-func references(n *yaml.Node) ([]Reference, []error) {
-	var refs []Reference
-	var errs []error
-	var visit func(*yaml.Node)
-	visit = func(n *yaml.Node) {
-		if n == nil {
-			return
-		}
-		f, arg, ok := intrinsic(n)
-		if !ok {
-			for _, c := range n.Content {
-				visit(c)
-			}
-			return
-		}
-		switch f {
-		case "Ref":
-			name, isStr := str(arg)
-			if !isStr {
-				errs = append(errs, fmt.Errorf("line %d: Ref needs a name", n.Line))
-				return
-			}
-			ref := Reference{Kind: "Ref", Target: name, Line: arg.Line}
-			if base, prop, dotted := strings.Cut(name, "."); dotted {
-				ref.Target, ref.Attr = base, prop
-			}
-			refs = append(refs, ref)
-		case "Fn::GetAtt":
-			res, attr, isGetAtt := getAttTarget(n)
-			if !isGetAtt {
-				errs = append(errs, fmt.Errorf("line %d: Fn::GetAtt needs [Resource, Attribute]", n.Line))
-				return
-			}
-			refs = append(refs, Reference{Kind: "GetAtt", Target: res, Attr: attr, Line: arg.Line})
-		case "Fn::Sub":
-			text := arg
-			local := map[string]bool{}
-			if arg.Kind == yaml.SequenceNode {
-				if len(arg.Content) != 2 || arg.Content[1].Kind != yaml.MappingNode {
-					errs = append(errs, fmt.Errorf("line %d: Fn::Sub list form is [String, {Var: Value}]", n.Line))
-					return
-				}
-				text = arg.Content[0]
-				for _, k := range keys(arg.Content[1]) {
-					local[k] = true
-				}
-				visit(arg.Content[1])
-			}
-			s, isStr := str(text)
-			if !isStr {
-				errs = append(errs, fmt.Errorf("line %d: Fn::Sub needs a string", n.Line))
-				return
-			}
-			vars, err := SubVariables(s)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("line %d: %w", text.Line, err))
-			}
-			for _, v := range vars {
-				if local[v] {
-					continue
-				}
-				ref := Reference{Kind: "Sub", Target: v, Line: text.Line}
-				if !strings.HasPrefix(v, "AWS::") {
-					if res, attr, dotted := strings.Cut(v, "."); dotted {
-						ref.Target, ref.Attr = res, attr
-					}
-				}
-				refs = append(refs, ref)
-			}
-		default:
-			visit(arg)
-		}
-	}
-	visit(n)
-	return refs, errs
-}
-
-// conditionNames returns the condition names used in n: the first argument
-// of every Fn::If, and every {Condition: name} (condition expressions).
-func conditionNames(n *yaml.Node) []Reference {
-	var refs []Reference
-	walk(n, func(x *yaml.Node) {
-		f, arg, ok := intrinsic(x)
-		if !ok {
-			return
-		}
-		switch f {
-		case "Fn::If":
-			if arg.Kind == yaml.SequenceNode && len(arg.Content) == 3 {
-				if s, isStr := str(arg.Content[0]); isStr {
-					refs = append(refs, Reference{Kind: "Condition", Target: s, Line: arg.Content[0].Line})
-				}
-			}
-		case "Condition":
-			if s, isStr := str(arg); isStr {
-				refs = append(refs, Reference{Kind: "Condition", Target: s, Line: arg.Line})
-			}
-		}
-	})
-	return refs
-}
-
-// Scenario is one deployment of the template: a region and the parameter
-// values given to it (the others take their defaults).
-type Scenario struct {
-	Name   string
-	Role   string // primary or secondary
-	Pass   string // FirstPass, SecondPass or Route53
-	Region string
-	Params map[string]string
-}
-
-// Deployment is the template as CloudFormation would see it in one
-// scenario: conditions evaluated, only the resources and outputs that
+// Deployment is a template as CloudFormation would see it with one
+// parameter set: conditions evaluated, only the resources and outputs that
 // would exist, and every Fn::If replaced by its chosen branch (with
-// AWS::NoValue removed).
+// AWS::NoValue removed). The template is the SAM translator's output for
+// that set, except where a check evaluates the template as written.
 type Deployment struct {
-	Scenario   Scenario
+	Set        samcheck.ParameterSet
 	Template   *Template
 	Params     map[string]string
 	Conditions map[string]bool
@@ -206,10 +66,10 @@ func (d *Deployment) OfType(typ string) []*Resource {
 	return rs
 }
 
-// Deploy evaluates the template for a scenario.
-func (t *Template) Deploy(s Scenario) (*Deployment, error) {
+// Deploy evaluates the template for a parameter set.
+func (t *Template) Deploy(s samcheck.ParameterSet) (*Deployment, error) {
 	d := &Deployment{
-		Scenario:   s,
+		Set:        s,
 		Template:   t,
 		Params:     map[string]string{},
 		Conditions: map[string]bool{},
@@ -218,7 +78,7 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 	}
 	for name := range s.Params {
 		if t.Parameter(name) == nil {
-			return nil, fmt.Errorf("scenario %s: no parameter %s in the template", s.Name, name)
+			return nil, fmt.Errorf("set %s: no parameter %s in the template", s.Name, name)
 		}
 	}
 	for _, p := range t.Parameters() {
@@ -228,13 +88,13 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 		case p.Default != nil:
 			d.Params[p.Name] = *p.Default
 		default:
-			return nil, fmt.Errorf("scenario %s: parameter %s has no value and no default", s.Name, p.Name)
+			return nil, fmt.Errorf("set %s: parameter %s has no value and no default", s.Name, p.Name)
 		}
 	}
 	// CloudFormation applies the Rules to the parameter values before it
 	// changes anything.
 	if err := d.evalRules(); err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+		return nil, fmt.Errorf("set %s: %w", s.Name, err)
 	}
 	conds := t.Section("Conditions")
 	visiting := map[string]bool{}
@@ -307,7 +167,7 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 	}
 	for _, name := range keys(conds) {
 		if _, err := evalNamed(name); err != nil {
-			return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+			return nil, fmt.Errorf("set %s: %w", s.Name, err)
 		}
 	}
 	active := func(cond string) (bool, error) {
@@ -316,7 +176,7 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 		}
 		v, known := d.Conditions[cond]
 		if !known {
-			return false, fmt.Errorf("scenario %s: no condition %s", s.Name, cond)
+			return false, fmt.Errorf("set %s: no condition %s", s.Name, cond)
 		}
 		return v, nil
 	}
@@ -330,7 +190,7 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 		}
 		node, err := d.resolveIfs(r.Node)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: resource %s: %w", s.Name, r.Name, err)
+			return nil, fmt.Errorf("set %s: resource %s: %w", s.Name, r.Name, err)
 		}
 		rr := newResource(r.Name, node)
 		d.Resources = append(d.Resources, rr)
@@ -349,7 +209,7 @@ func (t *Template) Deploy(s Scenario) (*Deployment, error) {
 		}
 		node, err := d.resolveIfs(o)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: output %s: %w", s.Name, name, err)
+			return nil, fmt.Errorf("set %s: output %s: %w", s.Name, name, err)
 		}
 		d.Outputs[name] = node
 	}
@@ -516,9 +376,6 @@ func (d *Deployment) resolve(n *yaml.Node) (*yaml.Node, bool, error) {
 	return &c, true, nil
 }
 
-// fakeAccount is the account id scenarios use for AWS::AccountId.
-const fakeAccount = "123456789012"
-
 // Value evaluates a node to a string where the deployment determines it:
 // scalars, Ref to a parameter or pseudo parameter, Fn::FindInMap with
 // such keys, and Fn::Sub over parameters and pseudo parameters.
@@ -575,15 +432,15 @@ func (d *Deployment) Value(n *yaml.Node) (string, error) {
 func (d *Deployment) named(name string, line int) (string, error) {
 	switch name {
 	case "AWS::Region":
-		return d.Scenario.Region, nil
+		return d.Set.Region, nil
 	case "AWS::AccountId":
-		return fakeAccount, nil
+		return samcheck.ExampleAccount, nil
 	case "AWS::Partition":
 		return "aws", nil
 	case "AWS::URLSuffix":
 		return "amazonaws.com", nil
 	case "AWS::StackName":
-		return d.Scenario.Name, nil
+		return d.Set.Name, nil
 	}
 	if v, ok := d.Params[name]; ok {
 		return v, nil

@@ -1,4 +1,4 @@
-package cfn
+package designcheck
 
 import (
 	"fmt"
@@ -16,9 +16,10 @@ const (
 	AllViewerExceptHostHeaderPolicyID = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 )
 
-func checkFrontDoor(in *Input, r *report) {
-	// The deployed code is frontdoor/router.js.
-	for _, fn := range in.Template.ResourcesOfType("AWS::CloudFront::Function") {
+// checkFrontDoorCode: the deployed code is frontdoor/router.js, which
+// the Node tests run.
+func checkFrontDoorCode(in *Input, r *report) {
+	for _, fn := range in.Source.ResourcesOfType("AWS::CloudFront::Function") {
 		where := "Resources." + fn.Name
 		f, arg, ok := intrinsic(fn.Prop("FunctionCode"))
 		code, isStr := str(arg)
@@ -30,78 +31,80 @@ func checkFrontDoor(in *Input, r *report) {
 			r.add(where, "FunctionCode differs from frontdoor/router.js (%s)", firstDifference(code, in.RouterJS))
 		}
 	}
+}
+
+func checkFrontDoor(in *Input, r *report) {
 	for _, d := range in.Deployments() {
-		m := d.Scenario
-		want := m.Role == "primary" && m.Pass == SecondPass
+		want := d.Set.Role() == "primary" && cloudFrontMode(d.Set)
 		kvss := d.OfType("AWS::CloudFront::KeyValueStore")
 		fns := d.OfType("AWS::CloudFront::Function")
 		dists := d.OfType("AWS::CloudFront::Distribution")
 		if !want {
 			if len(kvss)+len(fns)+len(dists) != 0 {
-				r.add(d.Scenario.Name, "the CloudFront front door belongs to the primary's second pass without a custom domain only")
+				r.addIn(d, "Resources", "the CloudFront front door belongs to the primary's second pass without a custom domain only")
 			}
 			continue
 		}
 		if len(kvss) != 1 || len(fns) != 1 || len(dists) != 1 {
-			r.add(d.Scenario.Name, "want one KeyValueStore, one function, one distribution; got %d, %d, %d", len(kvss), len(fns), len(dists))
+			r.addIn(d, "Resources", "want one KeyValueStore, one function, one distribution; got %d, %d, %d", len(kvss), len(fns), len(dists))
 			continue
 		}
 		kvs, fn, dist := kvss[0], fns[0], dists[0]
-		fw := d.Scenario.Name + ": Resources." + fn.Name
+		fw := "Resources." + fn.Name
 		if v, _ := str(fn.Prop("FunctionConfig", "Runtime")); v != "cloudfront-js-2.0" {
-			r.add(fw, "Runtime %q, want cloudfront-js-2.0", v)
+			r.addIn(d, fw, "Runtime %q, want cloudfront-js-2.0", v)
 		}
 		if v, _ := str(fn.Prop("AutoPublish")); v != "true" {
-			r.add(fw, "AutoPublish must be true")
+			r.addIn(d, fw, "AutoPublish must be true")
 		}
 		assoc := items(fn.Prop("FunctionConfig", "KeyValueStoreAssociations"))
 		if len(assoc) != 1 {
-			r.add(fw, "must be associated with the KeyValueStore")
+			r.addIn(d, fw, "must be associated with the KeyValueStore")
 		} else if rn, attr, ok := getAttTarget(get(assoc[0], "KeyValueStoreARN")); !ok || rn != kvs.Name || attr != "Arn" {
-			r.add(fw, "KeyValueStoreARN must be !GetAtt %s.Arn", kvs.Name)
+			r.addIn(d, fw, "KeyValueStoreARN must be !GetAtt %s.Arn", kvs.Name)
 		}
 		if code, _ := str(get(fn.Prop("FunctionCode"), "Fn::Sub")); !strings.Contains(code, "${"+kvs.Name+".Id}") {
-			r.add(fw, "the code must name the KeyValueStore by ${%s.Id}", kvs.Name)
+			r.addIn(d, fw, "the code must name the KeyValueStore by ${%s.Id}", kvs.Name)
 		}
-		dw := d.Scenario.Name + ": Resources." + dist.Name
+		dw := "Resources." + dist.Name
 		cfg := dist.Prop("DistributionConfig")
 		if get(cfg, "OriginGroups") != nil {
-			r.add(dw, "no origin groups: they fail over only GET/HEAD/OPTIONS")
+			r.addIn(d, dw, "no origin groups: they fail over only GET/HEAD/OPTIONS")
 		}
 		if get(cfg, "CacheBehaviors") != nil {
-			r.add(dw, "one behavior (the default) for every path")
+			r.addIn(d, dw, "one behavior (the default) for every path")
 		}
 		origins := items(get(cfg, "Origins"))
 		ids := map[string]*yaml.Node{}
 		for _, o := range origins {
 			id, err := d.Value(get(o, "Id"))
 			if err != nil {
-				r.add(dw, "origin Id must be a region name: %v", err)
+				r.addIn(d, dw, "origin Id must be a region name: %v", err)
 				continue
 			}
 			ids[id] = o
 			if v, _ := str(get(o, "CustomOriginConfig", "OriginProtocolPolicy")); v != "https-only" {
-				r.add(dw, "origin %s: OriginProtocolPolicy must be https-only", id)
+				r.addIn(d, dw, "origin %s: OriginProtocolPolicy must be https-only", id)
 			}
 			if v, _ := str(get(o, "OriginPath")); v != "/prod" {
-				r.add(dw, "origin %s: OriginPath %q, want /prod", id, v)
+				r.addIn(d, dw, "origin %s: OriginPath %q, want /prod", id, v)
 			}
 		}
-		self, peer := d.Scenario.Region, d.Params["PeerRegion"]
+		self, peer := d.Set.Region, d.Params["PeerRegion"]
 		if len(origins) != 2 || ids[self] == nil || ids[peer] == nil {
-			r.add(dw, "want two origins with ids %s and %s", self, peer)
+			r.addIn(d, dw, "want two origins with ids %s and %s", self, peer)
 		} else {
 			if !isRef(get(ids[peer], "DomainName"), "PeerApiDomain") {
-				r.add(dw, "origin %s must be !Ref PeerApiDomain", peer)
+				r.addIn(d, dw, "origin %s must be !Ref PeerApiDomain", peer)
 			}
 			f, arg, _ := intrinsic(get(ids[self], "DomainName"))
 			if s, _ := str(arg); f != "Fn::Sub" || !strings.HasSuffix(s, ".execute-api.${AWS::Region}.${AWS::URLSuffix}") {
-				r.add(dw, "origin %s must be this region's execute-api host", self)
+				r.addIn(d, dw, "origin %s must be this region's execute-api host", self)
 			}
 		}
 		b := get(cfg, "DefaultCacheBehavior")
 		if v, _ := str(get(b, "ViewerProtocolPolicy")); v != "https-only" {
-			r.add(dw, "ViewerProtocolPolicy %q, want https-only", v)
+			r.addIn(d, dw, "ViewerProtocolPolicy %q, want https-only", v)
 		}
 		var methods []string
 		for _, m := range items(get(b, "AllowedMethods")) {
@@ -109,14 +112,14 @@ func checkFrontDoor(in *Input, r *report) {
 		}
 		for _, m := range []string{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"} {
 			if !slices.Contains(methods, m) {
-				r.add(dw, "AllowedMethods lacks %s", m)
+				r.addIn(d, dw, "AllowedMethods lacks %s", m)
 			}
 		}
 		if v, err := d.Value(get(b, "CachePolicyId")); err != nil || v != CachingDisabledPolicyID {
-			r.add(dw, "CachePolicyId %q, want CachingDisabled %s", v, CachingDisabledPolicyID)
+			r.addIn(d, dw, "CachePolicyId %q, want CachingDisabled %s", v, CachingDisabledPolicyID)
 		}
 		if v, err := d.Value(get(b, "OriginRequestPolicyId")); err != nil || v != AllViewerExceptHostHeaderPolicyID {
-			r.add(dw, "OriginRequestPolicyId %q, want AllViewerExceptHostHeader %s", v, AllViewerExceptHostHeaderPolicyID)
+			r.addIn(d, dw, "OriginRequestPolicyId %q, want AllViewerExceptHostHeader %s", v, AllViewerExceptHostHeaderPolicyID)
 		}
 		assocs := items(get(b, "FunctionAssociations"))
 		okAssoc := len(assocs) == 1 && mustStr(get(assocs[0], "EventType")) == "viewer-request"
@@ -125,10 +128,10 @@ func checkFrontDoor(in *Input, r *report) {
 			okAssoc = ok && rn == fn.Name && attr == "FunctionARN"
 		}
 		if !okAssoc {
-			r.add(dw, "the default behavior must run %s on viewer-request", fn.Name)
+			r.addIn(d, dw, "the default behavior must run %s on viewer-request", fn.Name)
 		}
 		if v, err := d.Value(get(b, "TargetOriginId")); err != nil || v != self {
-			r.add(dw, "TargetOriginId must be this (primary) region")
+			r.addIn(d, dw, "TargetOriginId must be this (primary) region")
 		}
 	}
 }
@@ -155,7 +158,7 @@ func firstDifference(a, b string) string {
 
 func checkRoute53(in *Input, r *report) {
 	for _, d := range in.Deployments() {
-		m := d.Scenario
+		m := d.Set
 		domains := d.OfType("AWS::ApiGateway::DomainName")
 		records := d.OfType("AWS::Route53::RecordSet")
 		checks := d.OfType("AWS::Route53::HealthCheck")
@@ -166,86 +169,86 @@ func checkRoute53(in *Input, r *report) {
 				alarm = a
 			}
 		}
-		if !isRoute53(m.Pass) {
+		if !route53Mode(m) {
 			if len(domains)+len(records)+len(checks)+len(mappings) != 0 || alarm != nil {
-				r.add(d.Scenario.Name, "Route 53 front-door resources exist without a custom domain")
+				r.addIn(d, "Resources", "Route 53 front-door resources exist without a custom domain")
 			}
 			continue
 		}
 		if len(domains) != 1 || len(mappings) != 1 || len(records) != 1 {
-			r.add(d.Scenario.Name, "want one regional domain, base path mapping and record; got %d, %d, %d", len(domains), len(mappings), len(records))
+			r.addIn(d, "Resources", "want one regional domain, base path mapping and record; got %d, %d, %d", len(domains), len(mappings), len(records))
 			continue
 		}
 		dom := domains[0]
 		if t := items(dom.Prop("EndpointConfiguration", "Types")); len(t) != 1 || t[0].Value != "REGIONAL" {
-			r.add(d.Scenario.Name+": Resources."+dom.Name, "the custom domain must be REGIONAL")
+			r.addIn(d, "Resources."+dom.Name, "the custom domain must be REGIONAL")
 		}
 		if !isRef(mappings[0].Prop("DomainName"), dom.Name) {
-			r.add(d.Scenario.Name+": Resources."+mappings[0].Name, "must map the regional domain")
+			r.addIn(d, "Resources."+mappings[0].Name, "must map the regional domain")
 		}
 		rec := records[0]
-		rw := d.Scenario.Name + ": Resources." + rec.Name
-		wantFailover := map[string]string{"primary": "PRIMARY", "secondary": "SECONDARY"}[m.Role]
+		rw := "Resources." + rec.Name
+		wantFailover := map[string]string{"primary": "PRIMARY", "secondary": "SECONDARY"}[m.Role()]
 		if v, _ := str(rec.Prop("Failover")); v != wantFailover {
-			r.add(rw, "Failover %q, want %s", v, wantFailover)
+			r.addIn(d, rw, "Failover %q, want %s", v, wantFailover)
 		}
 		if rn, _, ok := getAttTarget(rec.Prop("AliasTarget", "DNSName")); !ok || rn != dom.Name {
-			r.add(rw, "must alias the regional domain")
+			r.addIn(d, rw, "must alias the regional domain")
 		}
 		if msg := aliasZoneMismatch(rec); msg != "" {
-			r.add(rw, "%s", msg)
+			r.addIn(d, rw, "%s", msg)
 		}
-		switch m.Role {
+		switch m.Role() {
 		case "primary":
 			if alarm != nil {
-				r.add(d.Scenario.Name, "the routing alarm belongs to the standby (secondary) region")
+				r.addIn(d, "Resources", "the routing alarm belongs to the standby (secondary) region")
 			}
 			if d.Params["PeerApiDomain"] == "" {
 				// First pass: the standby's alarm may not exist yet.
 				if len(checks) != 0 || rec.Prop("HealthCheckId") != nil {
-					r.add(rw, "no health check before the standby stack (and its alarm) exists")
+					r.addIn(d, rw, "no health check before the standby stack (and its alarm) exists")
 				}
 				continue
 			}
 			if len(checks) != 1 {
-				r.add(d.Scenario.Name, "want the PRIMARY record's health check, got %d", len(checks))
+				r.addIn(d, "Resources", "want the PRIMARY record's health check, got %d", len(checks))
 				continue
 			}
 			hc := checks[0]
-			hw := d.Scenario.Name + ": Resources." + hc.Name
+			hw := "Resources." + hc.Name
 			if !isRef(rec.Prop("HealthCheckId"), hc.Name) {
-				r.add(rw, "HealthCheckId must be !Ref %s", hc.Name)
+				r.addIn(d, rw, "HealthCheckId must be !Ref %s", hc.Name)
 			}
 			cfg := hc.Prop("HealthCheckConfig")
 			if v, _ := str(get(cfg, "Type")); v != "CLOUDWATCH_METRIC" {
-				r.add(hw, "Type %q, want CLOUDWATCH_METRIC", v)
+				r.addIn(d, hw, "Type %q, want CLOUDWATCH_METRIC", v)
 			}
 			if !isRef(get(cfg, "AlarmIdentifier", "Region"), "PeerRegion") {
-				r.add(hw, "AlarmIdentifier.Region must be !Ref PeerRegion (the standby region)")
+				r.addIn(d, hw, "AlarmIdentifier.Region must be !Ref PeerRegion (the standby region)")
 			}
-			if !equal(get(cfg, "AlarmIdentifier", "Name"), routingAlarmName(in.Template)) {
-				r.add(hw, "AlarmIdentifier.Name must equal the routing alarm's AlarmName")
+			if !equal(get(cfg, "AlarmIdentifier", "Name"), routingAlarmName(d)) {
+				r.addIn(d, hw, "AlarmIdentifier.Name must equal the routing alarm's AlarmName")
 			}
 		case "secondary":
 			if len(checks) != 0 || rec.Prop("HealthCheckId") != nil {
-				r.add(rw, "the SECONDARY record has no health check")
+				r.addIn(d, rw, "the SECONDARY record has no health check")
 			}
 			if alarm == nil {
-				r.add(d.Scenario.Name, "the standby region needs the routing alarm (namespace ToDoMgmt/Routing)")
+				r.addIn(d, "Resources", "the standby region needs the routing alarm (namespace ToDoMgmt/Routing)")
 				continue
 			}
-			aw := d.Scenario.Name + ": Resources." + alarm.Name
+			aw := "Resources." + alarm.Name
 			for k, want := range map[string]string{
 				"MetricName": "PrimaryEnabled", "ComparisonOperator": "LessThanThreshold",
 				"Threshold": "1", "TreatMissingData": "ignore", "Period": "60",
 			} {
 				if v, _ := str(alarm.Prop(k)); v != want {
-					r.add(aw, "%s %q, want %q", k, v, want)
+					r.addIn(d, aw, "%s %q, want %q", k, v, want)
 				}
 			}
 			dims := items(alarm.Prop("Dimensions"))
 			if len(dims) != 1 || mustStr(get(dims[0], "Name")) != "AppName" || !isRef(get(dims[0], "Value"), "AppName") {
-				r.add(aw, "Dimensions must be [AppName=!Ref AppName]")
+				r.addIn(d, aw, "Dimensions must be [AppName=!Ref AppName]")
 			}
 		}
 	}
@@ -285,9 +288,11 @@ func aliasZoneMismatch(rec *Resource) string {
 	return fmt.Sprintf("alias target attribute %s: its hosted zone is unknown to the checks", attr)
 }
 
-// routingAlarmName returns the AlarmName node of the routing alarm.
-func routingAlarmName(t *Template) *yaml.Node {
-	for _, a := range t.ResourcesOfType("AWS::CloudWatch::Alarm") {
+// routingAlarmName returns the AlarmName node of the routing alarm, as
+// written in the template d was translated from (the primary's deployment
+// does not have the alarm, the secondary's does).
+func routingAlarmName(d *Deployment) *yaml.Node {
+	for _, a := range d.Template.ResourcesOfType("AWS::CloudWatch::Alarm") {
 		if v, _ := str(a.Prop("Namespace")); v == "ToDoMgmt/Routing" {
 			return a.Prop("AlarmName")
 		}
@@ -320,9 +325,9 @@ func checkAlarms(in *Input, r *report) {
 			ns, _ := str(a.Prop("Namespace"))
 			metric, _ := str(a.Prop("MetricName"))
 			have[ns+" "+metric] = true
-			aw := d.Scenario.Name + ": Resources." + a.Name
+			aw := "Resources." + a.Name
 			if d.Params["AlarmEmail"] != "" && ns != "ToDoMgmt/Routing" && a.Prop("AlarmActions") == nil {
-				r.add(aw, "AlarmActions must notify the topic when AlarmEmail is set")
+				r.addIn(d, aw, "AlarmActions must notify the topic when AlarmEmail is set")
 			}
 			dims := map[string]*yaml.Node{}
 			for _, dim := range items(a.Prop("Dimensions")) {
@@ -337,11 +342,11 @@ func checkAlarms(in *Input, r *report) {
 			}
 			want, known := alarmDimensions[family]
 			if !known {
-				r.add(aw, "namespace %q: the alarm checks know no dimensions for it", ns)
+				r.addIn(d, aw, "namespace %q: the alarm checks know no dimensions for it", ns)
 				continue
 			}
 			if got := sortedKeys(dims); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-				r.add(aw, "%s %s dimensions %v, want %v", ns, metric, got, want)
+				r.addIn(d, aw, "%s %s dimensions %v, want %v", ns, metric, got, want)
 				continue
 			}
 			switch family {
@@ -349,68 +354,72 @@ func checkAlarms(in *Input, r *report) {
 				checkAPIAlarm(d, r, aw, dims)
 			case "AWS/Lambda":
 				fn, _ := refTarget(dims["FunctionName"])
-				if res := d.Resource(fn); res == nil || res.Type != "AWS::Serverless::Function" {
-					r.add(aw, "FunctionName must be !Ref of a function in this stack")
+				if res := d.Resource(fn); res == nil || res.Type != "AWS::Lambda::Function" {
+					r.addIn(d, aw, "FunctionName must be !Ref of a function in this stack")
 					continue
 				}
 				lambda[metric+" "+fn] = true
 			case "AWS/RDS proxy":
 				p, _ := refTarget(dims["ProxyName"])
 				if res := d.Resource(p); res == nil || res.Type != "AWS::RDS::DBProxy" {
-					r.add(aw, "ProxyName must be !Ref of the stack's RDS Proxy")
+					r.addIn(d, aw, "ProxyName must be !Ref of the stack's RDS Proxy")
 				}
 			case "AWS/RDS cluster":
 				// Global database lag is measured on the secondary cluster:
 				// this stack's own, where the alarm lives.
 				c, _ := refTarget(dims["DBClusterIdentifier"])
 				if res := d.Resource(c); res == nil || res.Type != "AWS::RDS::DBCluster" {
-					r.add(aw, "DBClusterIdentifier must be !Ref of this (secondary) stack's cluster")
+					r.addIn(d, aw, "DBClusterIdentifier must be !Ref of this (secondary) stack's cluster")
 				}
-				if d.Scenario.Role != "secondary" {
-					r.add(aw, "%s is measured on the secondary cluster; the alarm belongs to the secondary stack", metric)
+				if d.Set.Role() != "secondary" {
+					r.addIn(d, aw, "%s is measured on the secondary cluster; the alarm belongs to the secondary stack", metric)
 				}
 			}
 		}
 		want := []string{"AWS/ApiGateway 5XXError", "AWS/Lambda Errors", "AWS/Lambda Throttles"}
-		if d.Scenario.Role == "secondary" {
+		if d.Set.Role() == "secondary" {
 			want = append(want, "AWS/RDS AuroraGlobalDBRPOLag")
 		}
 		for _, w := range want {
 			if !have[w] {
-				r.add(d.Scenario.Name, "no alarm on %s", w)
+				r.addIn(d, "Resources", "no alarm on %s", w)
 			}
 		}
-		for _, fn := range d.OfType("AWS::Serverless::Function") {
-			if len(apiEvents(fn)) == 0 {
+		for _, fn := range d.OfType("AWS::Lambda::Function") {
+			if !apiFunctions(d)[fn.Name] {
 				continue
 			}
 			for _, m := range []string{"Errors", "Throttles"} {
 				if !lambda[m+" "+fn.Name] {
-					r.add(d.Scenario.Name, "no AWS/Lambda %s alarm on %s", m, fn.Name)
+					r.addIn(d, "Resources", "no AWS/Lambda %s alarm on %s", m, fn.Name)
 				}
 			}
 		}
 		if !have["AWS/RDS DatabaseConnectionsSetupFailed"] && !have["AWS/RDS ClientConnectionsSetupFailedAuth"] {
-			r.add(d.Scenario.Name, "no alarm on RDS Proxy connection failures")
+			r.addIn(d, "Resources", "no alarm on RDS Proxy connection failures")
 		}
 	}
 }
 
 // checkAPIAlarm: REST API metrics are keyed by the API's name and stage.
 // No Fn::GetAtt returns a REST API's name, so the alarm must use the very
-// expression of the Api's Name (a hand-typed copy drifts when AppName or
-// the Name changes), and the stage by !Ref <Api>.Stage or the StageName.
+// expression of the API's Name (a hand-typed copy drifts when AppName or
+// the Name changes), and the stage by !Ref of its stage (what SAM makes
+// of !Ref Api.Stage) or the stage's name.
 func checkAPIAlarm(d *Deployment, r *report, where string, dims map[string]*yaml.Node) {
-	apis := d.OfType("AWS::Serverless::Api")
+	apis := d.OfType("AWS::ApiGateway::RestApi")
 	if len(apis) != 1 {
 		return // the api check reports it
 	}
 	api := apis[0]
 	name := api.Prop("Name")
 	if name == nil || !equal(dims["ApiName"], name) {
-		r.add(where, "ApiName must be the same expression as %s's Name", api.Name)
+		r.addIn(d, where, "ApiName must be the same expression as %s's Name", api.Name)
 	}
-	if f, _ := refTarget(dims["Stage"]); f != api.Name+".Stage" && !equal(dims["Stage"], api.Prop("StageName")) {
-		r.add(where, "Stage must be !Ref %s.Stage", api.Name)
+	for _, st := range d.OfType("AWS::ApiGateway::Stage") {
+		if isRef(st.Prop("RestApiId"), api.Name) && (isRef(dims["Stage"], st.Name) || equal(dims["Stage"], st.Prop("StageName"))) {
+			return
+		}
 	}
+	r.addIn(d, where, "Stage must be !Ref %s.Stage (the stage of %s)", api.Name, api.Name)
 }

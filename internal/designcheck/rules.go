@@ -1,0 +1,70 @@
+package designcheck
+
+import (
+	"errors"
+	"maps"
+
+	"github.com/todomgmt/todomgmt/internal/samcheck"
+)
+
+// ----------------------------------------------------------------- rules
+
+// RuleCase is a combination of parameter values applied on top of one of
+// the parameter sets: CloudFormation's Rules must refuse it (Refused)
+// before anything is deployed, or accept it.
+type RuleCase struct {
+	Name    string
+	Set     string // the ParameterSet.Name it modifies
+	Params  map[string]string
+	Refused bool
+}
+
+// RuleCases are the parameter combinations that would otherwise fail in
+// the middle of a deployment, and neighbours that must still deploy.
+// cfn-lint does not evaluate Rules against parameter values.
+var RuleCases = []RuleCase{
+	{"CloudFront front door without PeerRegion (origin id \"\")", "primary-cloudfront", map[string]string{"PeerRegion": ""}, true},
+	{"peer API without PeerRegion in the secondary", "secondary-cloudfront", map[string]string{"PeerRegion": ""}, true},
+	{"DbMinCapacity above DbMaxCapacity", "primary", map[string]string{"DbMinCapacity": "8", "DbMaxCapacity": "2"}, true},
+	{"largest DbMinCapacity above DbMaxCapacity", "secondary", map[string]string{"DbMinCapacity": "256", "DbMaxCapacity": "128"}, true},
+	{"custom domain without hosted zone", "primary-route53", map[string]string{"HostedZoneId": ""}, true},
+	{"custom domain without certificate", "secondary-route53", map[string]string{"CertificateArn": ""}, true},
+	{"equal capacities", "primary", map[string]string{"DbMinCapacity": "4", "DbMaxCapacity": "4"}, false},
+	{"widest capacity range", "secondary-cloudfront", map[string]string{"DbMinCapacity": "0.5", "DbMaxCapacity": "256"}, false},
+	{"first pass without a peer", "primary", map[string]string{"PeerRegion": ""}, false},
+}
+
+func checkRules(in *Input, r *report) {
+	if in.SamConfig == nil {
+		r.add("samconfig.toml", "missing or unreadable")
+		return
+	}
+	all, err := samcheck.ParameterSets(in.SamConfig)
+	if err != nil {
+		r.add("samconfig.toml", "parameter sets: %v", err)
+		return
+	}
+	sets := map[string]samcheck.ParameterSet{}
+	for _, s := range all {
+		sets[s.Name] = s
+	}
+	for _, rc := range RuleCases {
+		base, ok := sets[rc.Set]
+		if !ok {
+			r.add(rc.Name, "no parameter set %q", rc.Set)
+			continue
+		}
+		s := base
+		s.Name = rc.Set + " with " + rc.Name
+		s.Params = maps.Clone(base.Params)
+		maps.Copy(s.Params, rc.Params)
+		_, err := in.Source.Deploy(s)
+		refused := errors.Is(err, ErrRuleFailed)
+		switch {
+		case rc.Refused && !refused:
+			r.add(rc.Name, "%v: not refused by the template's Rules (err %v); CloudFormation would fail halfway through the deployment", rc.Params, err)
+		case !rc.Refused && err != nil:
+			r.add(rc.Name, "%v: want it deployable, got %v", rc.Params, err)
+		}
+	}
+}
