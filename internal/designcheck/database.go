@@ -352,8 +352,15 @@ func checkMigration(in *Input, r *report) {
 			r.addIn(d, where, "ServiceToken must be !GetAtt <migrate function>.Arn")
 			fn = nil
 		}
+		// The migration needs the writer, the proxy's target and its
+		// read-only endpoint. Readers (DbReaderInstances) are not on its
+		// path, and depending on a resource whose Condition is false would
+		// be a template error where they do not exist.
 		for _, typ := range []string{"AWS::RDS::DBProxyTargetGroup", "AWS::RDS::DBInstance", "AWS::RDS::DBProxyEndpoint"} {
 			for _, dep := range d.OfType(typ) {
+				if typ == "AWS::RDS::DBInstance" && dependsOnInstance(d, dep) {
+					continue
+				}
 				if !slices.Contains(mig.DependsOn, dep.Name) {
 					r.addIn(d, where, "must DependsOn %s (%s)", dep.Name, typ)
 				}

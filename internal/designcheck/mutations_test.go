@@ -648,9 +648,37 @@ var mutations = []mutation{
 		setAt(tb, in, "DbCluster", []string{"Properties", "DeletionProtection"}, "false")
 	}},
 
+	// ha
+	{"a reader removed", "ha", "DbReaderInstances=1 but the cluster gets 0 reader(s)", []string{"primary", "secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbReaderInstance1", []string{"Condition"}, "HasReader2")
+	}},
+	{"reader in the writer's AZ", "ha", "in the same AZ as DbInstance (PrivateSubnetA)", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbReaderInstance1", []string{"Properties", "AvailabilityZone"}, "!GetAtt PrivateSubnetA.AvailabilityZone")
+	}},
+	{"reader in an AZ left to RDS", "ha", "AvailabilityZone must be !GetAtt <subnet", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "DbReaderInstance1", "Properties", "AvailabilityZone")
+	}},
+	{"writer in an AZ left to RDS", "ha", "Resources.DbInstance: AvailabilityZone must be", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "DbInstance", "Properties", "AvailabilityZone")
+	}},
+	{"reader that scales on its own", "ha", `PromotionTier "2": want 0 to 1`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbReaderInstance1", []string{"Properties", "PromotionTier"}, "2")
+	}},
+	{"reader created with the writer", "ha", "are created at once", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "DbReaderInstance1", "DependsOn")
+	}},
+	{"primary environment without a reader", "ha", "the primary environment needs a reader", nil, func(tb testing.TB, in *Input) {
+		setOverride(tb, in, "primary", "DbReaderInstances", "0", false)
+	}},
+	{"development stack pays for a reader", "ha", "the development stack runs without readers", nil, func(tb testing.TB, in *Input) {
+		setOverride(tb, in, "default", "DbReaderInstances", "1", false)
+	}},
+
 	// secondary-cluster
 	{"headless secondary", "secondary-cluster", "secondary cluster has no instance", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "DbInstance", []string{"Condition"}, "IsPrimary")
+		for _, i := range []string{"DbInstance", "DbReaderInstance1", "DbReaderInstance2"} {
+			setAt(tb, in, i, []string{"Condition"}, "IsPrimary")
+		}
 	}},
 	{"master user on the secondary", "secondary-cluster", "must not set MasterUsername", []string{"secondary"}, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "DbCluster", []string{"Properties", "MasterUsername"}, "dbadmin")
@@ -886,6 +914,9 @@ var mutations = []mutation{
 	{"dev stack collides with the primary", "samconfig", "physical names collide", nil, func(tb testing.TB, in *Input) {
 		in.SamConfig.Envs["default"].Commands["deploy"]["region"] = "us-east-1"
 		setOverride(tb, in, "default", "AppName", "", true)
+	}},
+	{"passive region's minimum capacity left to the default", "samconfig", "[secondary]: DbMinCapacity is not set", nil, func(tb testing.TB, in *Input) {
+		setOverride(tb, in, "secondary", "DbMinCapacity", "", true)
 	}},
 	{"public CIDR", "samconfig", "not RFC 1918", nil, func(tb testing.TB, in *Input) {
 		setOverride(tb, in, "default", "VpcCidr", "100.64.0.0/16", false)
