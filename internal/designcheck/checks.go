@@ -115,7 +115,7 @@ var Checks = []Check{
 	{"frontdoor-code", "the CloudFront Function's code is frontdoor/router.js under !Sub", false, checkFrontDoorCode},
 	{"frontdoor", "CloudFront mode: KeyValueStore, cloudfront-js-2.0 viewer-request function, both regional origins by region id, caching disabled, AllViewerExceptHostHeader", true, checkFrontDoor},
 	{"route53", "Route 53 mode: regional custom domain per region, failover records whose alias zone matches their target, the PRIMARY health check follows the standby region's routing alarm", true, checkRoute53},
-	{"alarms", "alarms on API 5xx, Lambda errors and throttles of the API function, proxy connection failures, secondary replication lag, each with the dimensions of the resource it watches", true, checkAlarms},
+	{"alarms", "one SNS topic per region (AlarmTopicArn, AlarmEmail subscribed when set) that every alarm notifies on ALARM and OK; alarms on API 5xx, the API function's errors and throttles, the migrate function's errors and error logs, proxy connection failures, and the replication lag of this stack's cluster in both roles (missing data: INSUFFICIENT_DATA, notified), each on the dimensions of the resource it watches", true, checkAlarms},
 	{"migration", "the migration custom resource exists in both roles, after the database path is ready, re-run by each new migrate version, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret; the migrate function purges idempotency keys hourly", true, checkMigration},
 	{"samconfig", "samconfig.toml environments match the template's parameters and each other", false, checkSamConfig},
 	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", true, checkEnvJSON},
@@ -354,6 +354,7 @@ var ContractOutputs = []string{
 	"Region", "Role", "ApiUrl", "ApiDomain", "ApiId", "UserPoolId", "UserPoolArn", "TokenUrl",
 	"AppClientId", "ClusterArn", "ClusterIdentifier", "GlobalClusterIdentifier", "ProxyEndpoint",
 	"ProxyReadOnlyEndpoint", "ProxyName", "ApiFunctionName", "MigrateFunctionName", "FrontDoorMode",
+	"AlarmTopicArn",
 }
 
 // ConditionalOutputs are the outputs that exist only with a front door.

@@ -230,7 +230,11 @@ func TestParameterSetsCoverTheModes(t *testing.T) {
 		{"secondary", "DbReaderInstance1", true},
 		{"secondary", "DbReaderInstance2", false},
 		{"default", "DbReaderInstance1", false},
-		{"primary", "AlarmTopic", false},
+		{"primary", "AlarmTopic", true},
+		{"primary", "AlarmEmailSubscription", false},
+		{"primary", "ReplicationLagAlarm", true},
+		{"secondary", "ReplicationRpoLagAlarm", true},
+		{"default", "ReplicationLagAlarm", false},
 		{"secondary-alarm-email", "AlarmTopic", true},
 		{"secondary-alarm-email", "AlarmEmailSubscription", true},
 		// What SAM makes of the functions and the API.

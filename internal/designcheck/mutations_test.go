@@ -785,16 +785,63 @@ var mutations = []mutation{
 	{"no 5xx alarm", "alarms", "AWS/ApiGateway 5XXError", nil, func(tb testing.TB, in *Input) {
 		delResource(tb, in, "Api5xxAlarm")
 	}},
-	{"no RPO lag alarm", "alarms", "AuroraGlobalDBRPOLag", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "MetricName"}, "CPUUtilization")
+	{"no RPO lag alarm", "alarms", "no alarm on AWS/RDS AuroraGlobalDBRPOLag", []string{"primary", "secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "Metrics", "0", "Expression"}, `!Sub "SELECT MAX(CPUUtilization) FROM \"AWS/RDS\" WHERE DBClusterIdentifier = '${DbCluster}'"`)
 	}},
 	{"no proxy alarm", "alarms", "RDS Proxy connection failures", nil, func(tb testing.TB, in *Input) {
 		delResource(tb, in, "ProxyDatabaseConnectionsFailedAlarm")
 		delResource(tb, in, "ProxyClientAuthFailedAlarm")
 	}},
-	{"alarm that notifies nobody", "alarms", "AlarmActions must notify", []string{"secondary-alarm-email"}, func(tb testing.TB, in *Input) {
-		setOverride(tb, in, "primary", "AlarmEmail", "ops@example.com", false)
+	{"alarm that notifies nobody", "alarms", "Resources.ApiFunctionThrottlesAlarm: AlarmActions must be [!Ref AlarmTopic]", nil, func(tb testing.TB, in *Input) {
 		delAt(tb, in, "ApiFunctionThrottlesAlarm", "Properties", "AlarmActions")
+	}},
+	{"alarm that does not say it recovered", "alarms", "Resources.Api5xxAlarm: OKActions must be [!Ref AlarmTopic]", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "Api5xxAlarm", "Properties", "OKActions")
+	}},
+	{"alarm on another topic", "alarms", "Resources.ProxyClientAuthFailedAlarm: AlarmActions must be", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ProxyClientAuthFailedAlarm", []string{"Properties", "AlarmActions"}, `[!Sub "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:ops"]`)
+	}},
+	{"topic only with an e-mail address", "alarms", "want one SNS topic that every alarm notifies, got 0", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "AlarmTopic", []string{"Condition"}, "HasAlarmEmail")
+	}},
+	{"topic not exported", "alarms", "Outputs.AlarmTopicArn: must be !Ref AlarmTopic", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Outputs"), "AlarmTopicArn")
+	}},
+	{"e-mail subscription without an address", "alarms", "1 e-mail subscription(s) of AlarmEmail, want 0", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "AlarmEmailSubscription", "Condition")
+	}},
+	{"routing alarm that notifies nobody", "alarms", "Resources.RoutingAlarm: AlarmActions must be", []string{"secondary-route53"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "RoutingAlarm", "Properties", "AlarmActions")
+	}},
+	{"lag alarms only where the stack was created secondary", "alarms", "no alarm on AWS/RDS AuroraGlobalDBReplicationLag", []string{"primary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationLagAlarm", []string{"Condition"}, "IsSecondary")
+	}},
+	{"lag alarm in ALARM wherever the cluster is the writer", "alarms", `TreatMissingData "breaching"`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "TreatMissingData"}, "breaching")
+	}},
+	{"lag alarm silent when a secondary's metrics stop", "alarms", `TreatMissingData "notBreaching"`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationLagAlarm", []string{"Properties", "TreatMissingData"}, "notBreaching")
+	}},
+	{"stopped lag metrics notify nobody", "alarms", "InsufficientDataActions must be [!Ref AlarmTopic]", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReplicationLagAlarm", "Properties", "InsufficientDataActions")
+	}},
+	{"lag alarm on the global cluster's name", "alarms", "must be measured on this stack's cluster, not ${GlobalClusterIdentifier}", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "Metrics", "0", "Expression"}, `!Sub "SELECT MAX(AuroraGlobalDBRPOLag) FROM \"AWS/RDS\" WHERE DBClusterIdentifier = '${GlobalClusterIdentifier}'"`)
+	}},
+	{"lag alarm in the single-region stack", "alarms", "alarm without a peer region", []string{"default"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReplicationLagAlarm", "Condition")
+	}},
+	{"no alarm on the migrate function's errors", "alarms", "no AWS/Lambda Errors alarm on MigrateFunction", nil, func(tb testing.TB, in *Input) {
+		delResource(tb, in, "MigrateFunctionErrorsAlarm")
+	}},
+	{"failed migrations under CloudFormation not counted", "alarms", "no metric filter publishes ToDoMgmt/Migrate", nil, func(tb testing.TB, in *Input) {
+		delResource(tb, in, "MigrateErrorLogsMetricFilter")
+	}},
+	{"error-log filter on the API's log group", "alarms", "must read the migrate function's log group", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "MigrateErrorLogsMetricFilter", []string{"Properties", "LogGroupName"}, "!Ref ApiFunctionLogGroup")
+	}},
+	{"error-log filter counting warnings", "alarms", `must count $.level = "ERROR" lines`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "MigrateErrorLogsMetricFilter", []string{"Properties", "FilterPattern"}, `'{ $.level = "WARN" }'`)
 	}},
 	{"5xx alarm on a hand-typed API name", "alarms", "ApiName must be the same expression as Api's Name", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "Api5xxAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-api")
@@ -816,12 +863,6 @@ var mutations = []mutation{
 	}},
 	{"proxy alarm on a typed proxy name", "alarms", "ProxyName must be !Ref of the stack's RDS Proxy", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "ProxyClientAuthFailedAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-proxy")
-	}},
-	{"RPO lag alarm on the primary's cluster", "alarms", "DBClusterIdentifier must be !Ref of this (secondary) stack's cluster", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "Dimensions", "0", "Value"}, `!Sub "${AppName}-${PeerRegion}"`)
-	}},
-	{"RPO lag alarm in the primary", "alarms", "belongs to the secondary stack", []string{"primary"}, func(tb testing.TB, in *Input) {
-		delAt(tb, in, "ReplicationRpoLagAlarm", "Condition")
 	}},
 
 	// migration
