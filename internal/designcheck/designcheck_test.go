@@ -211,7 +211,7 @@ func TestParameterSetsCoverTheModes(t *testing.T) {
 	}{
 		{"primary", "GlobalCluster", true},
 		{"secondary", "GlobalCluster", false},
-		{"secondary", "MasterSecretCopy", true},
+		{"secondary", "MasterSecret", false},
 		{"primary", "FrontDoorDistribution", false},
 		{"primary-cloudfront", "FrontDoorDistribution", true},
 		{"secondary-cloudfront", "FrontDoorDistribution", false},
@@ -224,7 +224,7 @@ func TestParameterSetsCoverTheModes(t *testing.T) {
 		{"secondary", "Migration", true},
 		{"secondary-route53", "Migration", true},
 		{"default", "GlobalCluster", true},
-		{"default", "MasterSecretCopy", false},
+		{"default", "MasterSecret", true},
 		{"primary", "Migration", true},
 		{"primary", "DbReaderInstance1", true},
 		{"secondary", "DbReaderInstance1", true},

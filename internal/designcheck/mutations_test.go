@@ -307,6 +307,12 @@ var mutations = []mutation{
 	{"no rule for the peer API's region", "rules", "CloudFront front door without PeerRegion", nil, func(tb testing.TB, in *Input) {
 		del(in.Source.Section("Rules"), "PeerApiDomainHasPeerRegion")
 	}},
+	{"no rule for the secondary's secret ARNs", "rules", "secondary without the primary's master secret", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Rules"), "SecondaryReadsThePrimarysSecrets")
+	}},
+	{"no rule for the replica key", "rules", "the replica key given to the secondary", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Rules"), "PeerDbKeyArnEncryptsThePrimarysReplicas")
+	}},
 	{"no capacity rule", "rules", "DbMinCapacity above DbMaxCapacity", nil, func(tb testing.TB, in *Input) {
 		del(in.Source.Section("Rules"), "DbCapacityRangeIsOrdered")
 	}},
@@ -507,7 +513,7 @@ var mutations = []mutation{
 	}},
 	{"API reads a secret", "functions", "may read only the secret named by its TODOMGMT_APP_SECRET_ARN", nil, func(tb testing.TB, in *Input) {
 		st := at(tb, resNode(tb, in, "ApiFunction"), "Properties", "Policies", "0", "Statement")
-		st.Content = append(st.Content, node(tb, `{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !If [IsPrimary, !Ref MasterSecret, !Ref MasterSecretCopy]}`))
+		st.Content = append(st.Content, node(tb, `{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !If [IsPrimary, !Ref MasterSecret, !Ref PrimaryMasterSecretArn]}`))
 	}},
 	{"log group not created first", "functions", "must DependsOn a log group", nil, func(tb testing.TB, in *Input) {
 		delAt(tb, in, "ApiFunction", "DependsOn")
@@ -617,12 +623,34 @@ var mutations = []mutation{
 	{"secret not replicated", "secrets", "replicated to PeerRegion = false, want true", []string{"primary"}, func(tb testing.TB, in *Input) {
 		delAt(tb, in, "AppSecret", "Properties", "ReplicaRegions")
 	}},
-	{"secondary copies a secret that is not replicated", "secrets", "must copy a replicated primary secret", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "MasterSecretCopy", []string{"Properties", "SecretString"}, `!Sub "{{resolve:secretsmanager:${AppName}/db/admin:SecretString}}"`)
+	{"the secondary proxy reading a copy resolved at deploy time", "secrets", "the secondary holds no secret of its own", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		addResource(tb, in, "MasterSecretCopy", `{Type: AWS::SecretsManager::Secret, Condition: IsSecondary, DeletionPolicy: Retain, UpdateReplacePolicy: Retain, Properties: {Name: !Sub "${AppName}/db/${AWS::Region}/master", KmsKeyId: !Ref DbKey, SecretString: !Sub "{{resolve:secretsmanager:${AppName}/db/master:SecretString}}"}}`)
+		setAt(tb, in, "DbProxy", []string{"Properties", "Auth", "0", "SecretArn"}, "!If [IsPrimary, !Ref MasterSecret, !Ref MasterSecretCopy]")
 	}},
-	{"secondary generates its own password", "secrets", "must copy a replicated primary secret", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		delAt(tb, in, "AppSecretCopy", "Properties", "SecretString")
-		setAt(tb, in, "AppSecretCopy", []string{"Properties", "GenerateSecretString"}, "{GenerateStringKey: password, SecretStringTemplate: '{}'}")
+	{"a dynamic reference resolved in the secondary", "secrets", "resolves a secret at deploy time", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbCluster", []string{"Properties", "MasterUsername"}, `!If [IsPrimary, !Sub "{{resolve:secretsmanager:${MasterSecret}:SecretString:username}}", !Sub "{{resolve:secretsmanager:${AppName}/db/master:SecretString:username}}"]`)
+	}},
+	{"secondary proxy reading the primary region's secret", "secrets", "the secondary's proxy must read a replica", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbProxy", []string{"Properties", "Auth", "1", "SecretArn"}, "!If [IsPrimary, !Ref AppSecret, !Ref PrimaryAppSecretArn]")
+	}},
+	{"secondary proxy with the master's replica twice", "secrets", "Auth secrets map[PrimaryMasterSecretArn:2], want one each of [PrimaryAppSecretArn PrimaryMasterSecretArn]", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		a := at(tb, resNode(tb, in, "DbProxy"), "Properties", "Auth")
+		set(a.Content[1], "SecretArn", clone(get(a.Content[0], "SecretArn")))
+	}},
+	{"replica on the AWS managed key after the second pass", "secrets", "must be encrypted with that region's own key", []string{"primary-cloudfront", "primary-route53"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "MasterSecret", "Properties", "ReplicaRegions", "Fn::If", "1", "0", "KmsKeyId")
+	}},
+	{"replica on this region's key (not the peer's)", "secrets", "must be encrypted with that region's own key", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "AppSecret", []string{"Properties", "ReplicaRegions", "Fn::If", "1", "0", "KmsKeyId"}, "!GetAtt DbKey.Arn")
+	}},
+	{"proxy decrypts with any key", "secrets", "kms:Decrypt on", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ProxyRole", []string{"Properties", "Policies", "0", "PolicyDocument", "Statement", "1", "Resource"}, `!Sub "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"`)
+	}},
+	{"migrate function decrypts outside Secrets Manager", "secrets", "must be conditioned on kms:ViaService", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "MigrateFunction", "Properties", "Policies", "0", "Statement", "2", "Condition")
+	}},
+	{"proxy may encrypt", "secrets", "kms:Encrypt: only kms:Decrypt", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ProxyRole", []string{"Properties", "Policies", "0", "PolicyDocument", "Statement", "1", "Action"}, "[kms:Decrypt, kms:Encrypt]")
 	}},
 
 	// database
@@ -887,9 +915,8 @@ var mutations = []mutation{
 	{"ServiceTimeout above CloudFormation's limit", "migration", "must be an integer from 1 to 3600", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "Migration", []string{"Properties", "ServiceTimeout"}, "7200")
 	}},
-	{"secondary migrate reads a secret of the other region", "migration", "Resources.MigrateFunction: TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "MigrateFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_APP_SECRET_ARN"},
-			`!If [IsPrimary, !Ref AppSecret, !Sub "arn:${AWS::Partition}:secretsmanager:${PeerRegion}:${AWS::AccountId}:secret:${AppName}/db/app"]`)
+	{"secondary migrate reads a secret of the other region", "migration", "Resources.MigrateFunction: TODOMGMT_APP_SECRET_ARN must be a secret DbProxy holds in this region", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "MigrateFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_APP_SECRET_ARN"}, "!If [IsPrimary, !Ref AppSecret, !Ref PrimaryAppSecretArn]")
 	}},
 	{"secondary migrate cannot reach its proxy", "migration", "Resources.MigrateFunction: no ingress rule", []string{"secondary"}, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "ProxyIngressFromMigrateFunction", []string{"Condition"}, "IsPrimary")

@@ -103,6 +103,13 @@ type fakeAWS struct {
 	fence fakeFence
 }
 
+// The primary's DB secrets; their replicas in us-west-2 have these ARNs
+// with the region replaced.
+const (
+	masterSecretARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:todomgmt/db/master-AbCdEf"
+	appSecretARN    = "arn:aws:secretsmanager:us-east-1:111122223333:secret:todomgmt/db/app-GhIjKl"
+)
+
 type fakeFence struct {
 	region string
 	term   int64
@@ -140,10 +147,13 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 				"ApiDomain":   "api-" + x.region + ".execute-api." + x.region + ".amazonaws.com",
 				"ApiUrl":      "https://api-" + x.region + ".execute-api." + x.region + ".amazonaws.com/prod",
 				"ProxyName":   "todomgmt-proxy", "FrontDoorMode": "cloudfront",
+				"DbKeyArn": "arn:aws:kms:" + x.region + ":111122223333:key/key-" + x.region,
 			}}
 		if x.role == RolePrimary {
 			fs.st.Outputs["KeyValueStoreArn"] = kvsARN
 			fs.st.Outputs["FrontDoorUrl"] = "https://d111.cloudfront.net"
+			fs.st.Outputs["MasterSecretArn"] = masterSecretARN
+			fs.st.Outputs["AppSecretArn"] = appSecretARN
 		}
 		f.stacks = append(f.stacks, fs)
 	}

@@ -449,19 +449,44 @@ func TestPeerOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"Role": "secondary", "AppName": "todomgmt", "PeerRegion": east, "GlobalClusterIdentifier": global,
-		"PeerUserPoolArn": "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_POOL",
-		"PeerApiDomain":   "api-us-east-1.execute-api.us-east-1.amazonaws.com"}
+		"PeerUserPoolArn":        "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_POOL",
+		"PeerApiDomain":          "api-us-east-1.execute-api.us-east-1.amazonaws.com",
+		"PrimaryMasterSecretArn": masterSecretARN, "PrimaryAppSecretArn": appSecretARN}
 	if diff := cmp.Diff(want, o); diff != "" {
 		t.Errorf("overrides (-want +got):\n%s", diff)
 	}
 	if !needed {
 		t.Errorf("needed = false for a stack without peer parameters")
 	}
-	e.Secondary.Parameters["PeerUserPoolArn"] = want["PeerUserPoolArn"]
-	e.Secondary.Parameters["PeerApiDomain"] = want["PeerApiDomain"]
+	for _, k := range []string{"PeerUserPoolArn", "PeerApiDomain", "PrimaryMasterSecretArn"} {
+		e.Secondary.Parameters[k] = want[k]
+	}
+	if _, needed, _ := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); !needed {
+		t.Errorf("needed = false while the stack lacks PrimaryAppSecretArn")
+	}
+	e.Secondary.Parameters["PrimaryAppSecretArn"] = want["PrimaryAppSecretArn"]
 	if _, needed, _ := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); needed {
 		t.Errorf("needed = true when the stack already has the peer's values")
 	}
+	// The primary takes the secondary's key for the replicas, and no
+	// secret ARN of its own.
+	o, _, err = PeerOverrides(e.Config.Primary, e.Primary, e.Secondary)
+	if err != nil || o["PeerDbKeyArn"] != "arn:aws:kms:us-west-2:111122223333:key/key-us-west-2" || o["PrimaryMasterSecretArn"] != "" {
+		t.Errorf("primary: %v, %v; want PeerDbKeyArn from the secondary's DbKeyArn output", o, err)
+	}
+	// A secondary from before the DbKeyArn output: the primary deploys
+	// without it (the replicas keep their key) rather than failing.
+	delete(e.Secondary.Outputs, "DbKeyArn")
+	if o, _, err := PeerOverrides(e.Config.Primary, e.Primary, e.Secondary); err != nil || o["PeerDbKeyArn"] != "" {
+		t.Errorf("primary with a secondary lacking DbKeyArn: %v, %v; want no error and PeerDbKeyArn empty", o, err)
+	}
+	// A primary from before the secret outputs: the secondary cannot
+	// deploy, and the error says what to do.
+	delete(e.Primary.Outputs, "AppSecretArn")
+	if _, _, err := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); err == nil || !strings.Contains(err.Error(), "lacks the AppSecretArn output(s)") || !strings.Contains(err.Error(), "go tool mage deploy:primary") {
+		t.Errorf("secondary with a primary lacking AppSecretArn: %v, want the missing output and the fix", err)
+	}
+	e.Primary.Outputs["AppSecretArn"] = appSecretARN
 	if e.Config.Secondary.Overrides["PeerUserPoolArn"] != "" {
 		t.Errorf("PeerOverrides changed the samconfig overrides in place")
 	}
@@ -675,10 +700,22 @@ func TestDeployOverrides(t *testing.T) {
 	if err != nil || wired || o["PeerApiDomain"] != "api-us-east-1.execute-api.us-east-1.amazonaws.com" || o["Role"] != "secondary" {
 		t.Fatalf("secondary with the primary deployed: %v, %t, %v; want samconfig's plus the primary's values", o, wired, err)
 	}
+	if o["PrimaryMasterSecretArn"] != masterSecretARN || o["PrimaryAppSecretArn"] != appSecretARN {
+		t.Fatalf("secondary with the primary deployed: %v; want the primary's secret ARNs", o)
+	}
+	// The secondary alone cannot be deployed: its proxy reads the
+	// replicas of the primary's secrets.
+	f = newFakeAWS(t, east)
+	f.stacks = f.stacks[1:]
+	e = openEnv(t, f, &strings.Builder{})
+	if _, _, err := e.DeployOverrides(e.Config.Secondary); err == nil || !strings.Contains(err.Error(), "deploy the primary first") {
+		t.Fatalf("secondary without the primary: %v, want an error saying to deploy the primary first", err)
+	}
 	// Redeploying a wired primary keeps its peer's values.
 	f = newFakeAWS(t, east)
 	f.stacks[0].st.Parameters["PeerUserPoolArn"] = f.stacks[1].st.Outputs["UserPoolArn"]
 	f.stacks[0].st.Parameters["PeerApiDomain"] = f.stacks[1].st.Outputs["ApiDomain"]
+	f.stacks[0].st.Parameters["PeerDbKeyArn"] = f.stacks[1].st.Outputs["DbKeyArn"]
 	e = openEnv(t, f, &strings.Builder{})
 	o, wired, err = e.DeployOverrides(e.Config.Primary)
 	if err != nil || !wired || o["PeerApiDomain"] != "api-us-west-2.execute-api.us-west-2.amazonaws.com" {
