@@ -108,6 +108,7 @@ var Checks = []Check{
 	{"keypolicy", "KMS key policies: the account administers the key unconditionally (PutKeyPolicy, deletion, ...) but uses it only through kms:ViaService RDS and Secrets Manager", true, checkKeyPolicy},
 	{"encryption", "cluster and global cluster encrypted with a rotating, retained KMS key; secrets encrypted with it", true, checkEncryption},
 	{"secrets", "credentials never go stale: the primary generates the DB secrets and replicates them to PeerRegion (encrypted with PeerDbKeyArn once known); the secondary holds and resolves no secret, its proxy reads the replicas; the proxy role and the migrate function decrypt only with this region's key via Secrets Manager", true, checkSecrets},
+	{"retain", "what holds credentials is retained on deletion and replacement: the DB secrets, the user pool, its resource server and app client", true, checkRetain},
 	{"database", "Aurora MySQL 3 Serverless v2 in a global cluster, backups, snapshot on delete/replace, an instance per cluster", true, checkDatabase},
 	{"ha", "in-region HA: the first instance plus DbReaderInstances readers (created after it, in the DB subnet group's other AZ), every instance in promotion tier 0 or 1; readers in [primary] and [secondary], none in [default]", true, checkHA},
 	{"secondary-cluster", "the secondary joins the global cluster with an instance and without master credentials; the primary creates the global cluster", true, checkSecondaryCluster},

@@ -653,6 +653,20 @@ var mutations = []mutation{
 		setAt(tb, in, "ProxyRole", []string{"Properties", "Policies", "0", "PolicyDocument", "Statement", "1", "Action"}, "[kms:Decrypt, kms:Encrypt]")
 	}},
 
+	// retain
+	{"the pool without Retain", "retain", "Resources.UserPool: AWS::Cognito::UserPool: DeletionPolicy and UpdateReplacePolicy must be Retain", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "UserPool", []string{"DeletionPolicy"}, "Delete")
+	}},
+	{"the app client replaced without a trace", "retain", "Resources.AppClient", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "AppClient", []string{"UpdateReplacePolicy"}, "Delete")
+	}},
+	{"a DB secret deleted with the stack", "retain", "Resources.AppSecret", []string{"primary"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "AppSecret", "DeletionPolicy")
+	}},
+	{"the scopes deleted with the stack", "retain", "Resources.ApiResourceServer", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ApiResourceServer", "DeletionPolicy")
+	}},
+
 	// database
 	{"cluster deleted without snapshot", "database", "Snapshot", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "DbCluster", []string{"DeletionPolicy"}, "Delete")

@@ -70,7 +70,35 @@ type fakeStack struct {
 	polls      int
 	failOnce   string // a reason to fail the next deletion with
 	events     []cfntypes.StackEvent
-	retained   map[string]string // logical id → physical id, DeletionPolicy Retain
+	// resources are the stack's resources, as its processed template
+	// (type, DeletionPolicy) and its resource list (physical id) say.
+	resources []fakeResource
+}
+
+type fakeResource struct {
+	logical, typ, physical, policy string
+}
+
+// policyOf returns the DeletionPolicy of the stack's resource of type typ.
+func (s *fakeStack) policyOf(typ string) string {
+	for _, r := range s.resources {
+		if r.typ == typ {
+			return r.policy
+		}
+	}
+	return ""
+}
+
+// olderTemplate makes every stack's user pool one the template deletes
+// (the template before the pools were retained).
+func (f *fakeAWS) olderTemplate() {
+	for _, st := range f.stacks {
+		for i, r := range st.resources {
+			if r.typ == "AWS::Cognito::UserPool" || r.typ == "AWS::Cognito::UserPoolClient" {
+				st.resources[i].policy = "Delete"
+			}
+		}
+	}
 }
 
 type fakeAWS struct {
@@ -135,7 +163,19 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	for _, x := range []struct {
 		role, region, name, arn string
 	}{{RolePrimary, east, "todomgmt-primary", eastARN}, {RoleSecondary, west, "todomgmt-secondary", westARN}} {
-		fs := &fakeStack{cluster: x.arn, pool: x.region + "_POOL", ownsGlobal: x.role == RolePrimary, retained: map[string]string{"DbKey": "key-" + x.region}}
+		ca, _ := ParseClusterARN(x.arn)
+		fs := &fakeStack{cluster: x.arn, pool: x.region + "_POOL", ownsGlobal: x.role == RolePrimary, resources: []fakeResource{
+			{"DbKey", "AWS::KMS::Key", "key-" + x.region, "Retain"},
+			{"DbCluster", "AWS::RDS::DBCluster", ca.Name, "Snapshot"},
+			{"ApiFunction", "AWS::Lambda::Function", "fn", ""},
+			{"UserPool", "AWS::Cognito::UserPool", x.region + "_POOL", "Retain"},
+			{"AppClient", "AWS::Cognito::UserPoolClient", "client-" + x.region, "Retain"},
+		}}
+		if x.role == RolePrimary {
+			fs.resources = append(fs.resources,
+				fakeResource{"MasterSecret", "AWS::SecretsManager::Secret", masterSecretARN, "Retain"},
+				fakeResource{"AppSecret", "AWS::SecretsManager::Secret", appSecretARN, "Retain"})
+		}
 		// LITE, not the default ESSENTIALS, so a reset shows.
 		f.pools[fs.pool] = &fakePool{protected: true, adminOnly: true, tier: cogtypes.UserPoolTierTypeLite}
 		fs.st = Stack{Name: x.name, ID: "arn:aws:cloudformation:" + x.region + ":111122223333:stack/" + x.name + "/1", Region: x.region,
@@ -461,7 +501,7 @@ func (c fakeCFN) progress(s *fakeStack) {
 	case cl != nil && f.global != nil && slices.Contains(f.global.members, cl.ca.ARN):
 		fail("DbCluster", "This cluster is a part of a global cluster, please remove it from globalcluster first")
 		return
-	case f.pools[s.pool] != nil && !f.pools[s.pool].deleted && f.pools[s.pool].protected:
+	case f.pools[s.pool] != nil && !f.pools[s.pool].deleted && f.pools[s.pool].protected && s.policyOf("AWS::Cognito::UserPool") != "Retain":
 		fail("UserPool", "Deletion protection must be inactivated first. (Service: CognitoIdentityProvider, Status Code: 400, InvalidParameterException)")
 		return
 	case s.ownsGlobal && f.global != nil && len(f.global.members) > 0:
@@ -474,7 +514,7 @@ func (c fakeCFN) progress(s *fakeStack) {
 			DBClusterIdentifier: aws.String(cl.ca.Name), DBClusterSnapshotIdentifier: aws.String(cl.ca.Name + "-final"), SnapshotType: aws.String("manual")})
 		f.event(s, "DbCluster", cfntypes.ResourceStatusDeleteComplete, "")
 	}
-	if p := f.pools[s.pool]; p != nil {
+	if p := f.pools[s.pool]; p != nil && s.policyOf("AWS::Cognito::UserPool") != "Retain" {
 		p.deleted = true
 	}
 	if s.ownsGlobal && f.global != nil {
@@ -526,23 +566,40 @@ func (c fakeCFN) ListStackResources(_ context.Context, in *cloudformation.ListSt
 	defer f.mu.Unlock()
 	s := c.find(aws.ToString(in.StackName))
 	out := &cloudformation.ListStackResourcesOutput{}
-	for logical, physical := range s.retained {
-		out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{LogicalResourceId: aws.String(logical), PhysicalResourceId: aws.String(physical)})
+	for _, r := range s.resources {
+		out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{
+			LogicalResourceId: aws.String(r.logical), PhysicalResourceId: aws.String(r.physical), ResourceType: aws.String(r.typ)})
 	}
-	out.StackResourceSummaries = append(out.StackResourceSummaries,
-		cfntypes.StackResourceSummary{LogicalResourceId: aws.String("ApiFunction"), PhysicalResourceId: aws.String("fn"), ResourceType: aws.String("AWS::Lambda::Function")},
-		cfntypes.StackResourceSummary{LogicalResourceId: aws.String("UserPool"), PhysicalResourceId: aws.String(s.pool), ResourceType: aws.String("AWS::Cognito::UserPool")})
 	return out, nil
 }
 
+// GetTemplate returns the processed template (JSON, as after the SAM
+// transform) with each resource's type and DeletionPolicy.
 func (c fakeCFN) GetTemplate(_ context.Context, in *cloudformation.GetTemplateInput, _ ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error) {
 	if in.TemplateStage != cfntypes.TemplateStageProcessed {
 		return nil, fmt.Errorf("want the processed template")
 	}
-	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(`{"Resources":{
-		"DbKey":{"Type":"AWS::KMS::Key","DeletionPolicy":"Retain"},
-		"DbCluster":{"Type":"AWS::RDS::DBCluster","DeletionPolicy":"Snapshot"},
-		"ApiFunction":{"Type":"AWS::Lambda::Function"}}}`)}, nil
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	s := c.find(aws.ToString(in.StackName))
+	if s == nil {
+		return nil, notExist(aws.ToString(in.StackName))
+	}
+	type res struct {
+		Type           string `json:"Type"`
+		DeletionPolicy string `json:"DeletionPolicy,omitempty"`
+	}
+	t := struct {
+		Resources map[string]res `json:"Resources"`
+	}{Resources: map[string]res{}}
+	for _, r := range s.resources {
+		t.Resources[r.logical] = res{r.typ, r.policy}
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(string(b))}, nil
 }
 
 // fakeCW is CloudWatch in one region.
