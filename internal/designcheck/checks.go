@@ -117,6 +117,7 @@ var Checks = []Check{
 	{"frontdoor", "CloudFront mode: KeyValueStore, cloudfront-js-2.0 viewer-request function, both regional origins by region id, caching disabled, AllViewerExceptHostHeader", true, checkFrontDoor},
 	{"route53", "Route 53 mode: regional custom domain per region, failover records whose alias zone matches their target, the PRIMARY health check follows the standby region's routing alarm", true, checkRoute53},
 	{"alarms", "one SNS topic per region (AlarmTopicArn, AlarmEmail subscribed when set) that every alarm notifies on ALARM and OK; alarms on API 5xx, the API function's errors and throttles, the migrate function's errors and error logs, proxy connection failures, and the replication lag of this stack's cluster in both roles (missing data: INSUFFICIENT_DATA, notified), each on the dimensions of the resource it watches", true, checkAlarms},
+	{"dashboard", "a CloudWatch dashboard per region (DashboardUrl) graphing this stack's API requests, 4xx/5xx and latency, both functions' errors and duration, DB capacity, proxy connections, replication lag, the front door's route as measured, and every alarm", true, checkDashboard},
 	{"migration", "the migration custom resource exists in both roles, after the database path is ready, re-run by each new migrate version, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret; the migrate function purges idempotency keys hourly", true, checkMigration},
 	{"samconfig", "samconfig.toml environments match the template's parameters and each other", false, checkSamConfig},
 	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", true, checkEnvJSON},
@@ -358,11 +359,11 @@ var ContractOutputs = []string{
 	"Region", "Role", "ApiUrl", "ApiDomain", "ApiId", "UserPoolId", "UserPoolArn", "TokenUrl",
 	"AppClientId", "ClusterArn", "ClusterIdentifier", "GlobalClusterIdentifier", "ProxyEndpoint",
 	"ProxyReadOnlyEndpoint", "ProxyName", "ApiFunctionName", "MigrateFunctionName", "FrontDoorMode",
-	"AlarmTopicArn",
+	"AlarmTopicArn", "DashboardUrl", "DbKeyArn",
 }
 
 // ConditionalOutputs are the outputs that exist only with a front door.
-var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName"}
+var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName", "MasterSecretArn", "AppSecretArn"}
 
 // route53Mode reports whether the set deploys the Route 53 front door: it
 // has a custom domain. The modes come from the parameters as the design
@@ -403,6 +404,9 @@ func checkOutputs(in *Input, r *report) {
 			"DistributionId":   cloudFront,
 			"KeyValueStoreArn": cloudFront,
 			"RoutingAlarmName": route53Mode(s) && s.Role() == "secondary",
+			// The secondary's PrimaryMasterSecretArn and PrimaryAppSecretArn.
+			"MasterSecretArn": s.Role() == "primary",
+			"AppSecretArn":    s.Role() == "primary",
 		}
 		for _, name := range ConditionalOutputs {
 			if got := d.Outputs[name] != nil; got != want[name] {

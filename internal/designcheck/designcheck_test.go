@@ -241,6 +241,8 @@ func TestParameterSetsCoverTheModes(t *testing.T) {
 		{"primary", "ApiFunctionRole", true},
 		{"primary", "MigrateFunctionPurgeIdempotencyKeys", true},
 		{"primary", "ApiprodStage", true},
+		{"default", "Dashboard", true},
+		{"secondary-route53", "Dashboard", true},
 	} {
 		d := ds[tt.set]
 		if d == nil {

@@ -73,6 +73,16 @@ func delAt(tb testing.TB, in *Input, res string, path ...string) {
 	}
 }
 
+// editDashboard replaces old with new in the dashboard body's text.
+func editDashboard(tb testing.TB, in *Input, old, new string) {
+	tb.Helper()
+	v := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "0")
+	if !strings.Contains(v.Value, old) {
+		tb.Fatalf("the dashboard body has no %q", old)
+	}
+	v.Value = strings.ReplaceAll(v.Value, old, new)
+}
+
 func addResource(tb testing.TB, in *Input, name, value string) {
 	tb.Helper()
 	set(in.Source.Section("Resources"), name, node(tb, value))
@@ -905,6 +915,48 @@ var mutations = []mutation{
 	}},
 	{"proxy alarm on a typed proxy name", "alarms", "ProxyName must be !Ref of the stack's RDS Proxy", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "ProxyClientAuthFailedAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-proxy")
+	}},
+
+	// dashboard
+	{"a dashboard without the proxy's connections", "dashboard", "no widget graphs the proxy's connections", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `"ClientConnections", "ProxyName"`, `"ClientConnections", "Proxy"`)
+		editDashboard(tb, in, `"DatabaseConnections", "ProxyName"`, `"DatabaseConnections", "Proxy"`)
+	}},
+	{"a dashboard without the migrate function's duration", "dashboard", "no widget graphs MigrateFunction's duration", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `["AWS/Lambda", "Duration", "FunctionName", "${MigrateFunction}"`, `["AWS/Lambda", "Duration", "FunctionName", "${ApiFunction}"`)
+	}},
+	{"a dashboard on a typed API name", "dashboard", "no widget graphs the API's requests", []string{"default"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardBody", "Fn::Sub", "1", "ApiName"}, "todomgmt-api")
+	}},
+	{"a dashboard without the database capacity", "dashboard", "no widget graphs the database capacity", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `"ServerlessDatabaseCapacity"`, `"CPUUtilization"`)
+	}},
+	{"a dashboard without the replication lag", "dashboard", "no widget graphs the replication lag of DbCluster", nil, func(tb testing.TB, in *Input) {
+		v := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "1", "PeerWidgets", "Fn::If", "1", "Fn::Sub", "0")
+		v.Value = strings.ReplaceAll(v.Value, "SELECT MAX(AuroraGlobalDB", "SELECT MAX(Aurora")
+	}},
+	{"a dashboard that does not show where traffic lands", "dashboard", "no widget graphs the peer region's API requests", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		v := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "1", "PeerWidgets", "Fn::If", "1", "Fn::Sub", "0")
+		v.Value = strings.ReplaceAll(v.Value, `"region": "${PeerRegion}"`, `"region": "${AWS::Region}"`)
+	}},
+	{"the routing metric read in the primary region", "dashboard", "no widget graphs the front door's route", []string{"primary-route53"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardBody", "Fn::Sub", "1", "RouteWidget", "Fn::If", "1", "Fn::Sub", "1", "Standby"}, "!Ref AWS::Region")
+	}},
+	{"a dashboard without the distribution", "dashboard", "no widget graphs the front door's requests", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		branches := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "1", "RouteWidget", "Fn::If")
+		branches.Content[2] = node(tb, `""`)
+	}},
+	{"an alarm missing from the alarm widget", "dashboard", "the alarm widget lacks ReplicationLagAlarm", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardBody", "Fn::Sub", "1", "LagAlarms"}, `!If [HasPeer, !Sub ', "${ReplicationRpoLagAlarm.Arn}"', ""]`)
+	}},
+	{"a dashboard body that is not JSON", "dashboard", "is not JSON once evaluated", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `"start": "-PT3H",`, `"start": "-PT3H"`)
+	}},
+	{"one dashboard name for both regions", "dashboard", "must contain the region", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardName"}, `!Sub "${AppName}"`)
+	}},
+	{"no dashboard URL", "dashboard", "Outputs.DashboardUrl: must be !Sub", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Outputs"), "DashboardUrl")
 	}},
 
 	// migration
