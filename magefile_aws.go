@@ -199,7 +199,7 @@ func DeployAll(ctx context.Context) error {
 	return nil
 }
 
-// Status prints both regions (stack, DB role and status, sync, lag, proxy targets, API health, front-door route) and fails when they disagree.
+// Status prints both regions (stack, DB role and status, sync, lag, proxy targets, API health, front-door route, alarms in ALARM, dashboard URL, the secrets' replicas) and fails on any problem.
 func Status(ctx context.Context) error {
 	e, err := openAWS(ctx)
 	if err != nil {
@@ -213,7 +213,7 @@ func Status(ctx context.Context) error {
 		return err
 	}
 	if p := st.Problems(); len(p) > 0 {
-		return fmt.Errorf("%d problem(s): the regions disagree (see PROBLEM lines)", len(p))
+		return fmt.Errorf("%d problem(s) (see PROBLEM lines)", len(p))
 	}
 	return nil
 }

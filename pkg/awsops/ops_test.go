@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -195,10 +196,37 @@ func TestStatus(t *testing.T) {
 			[]string{"the API in us-west-2 does not answer: 502 Bad Gateway: not a health answer"}},
 		{"proxy without target in the writer region", func(f *fakeAWS, _ *fakeAPI) { f.clusters[eastARN].proxyState = rdstypes.TargetStateUnavailable },
 			[]string{"the proxy in the writer region us-east-1 has no available target: 0/1 available (UNAVAILABLE CONNECTION_FAILED)"}},
+		{"the passive region's proxy cannot log in (stale credentials)", func(f *fakeAWS, _ *fakeAPI) {
+			f.clusters[westARN].proxyState, f.clusters[westARN].proxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
+		}, []string{"the proxy in us-west-2 cannot authenticate to the database (AUTH_FAILURE on 1 of 1 targets: UNAVAILABLE AUTH_FAILURE): the secret it reads does not match"}},
+		{"an alarm in ALARM in the passive region", func(f *fakeAWS, _ *fakeAPI) {
+			f.regionAlarms[west] = []cwtypes.MetricAlarm{
+				alarm("todomgmt-api-5xx", topicARN(west), cwtypes.StateValueOk, ""),
+				alarm("todomgmt-replication-lag", topicARN(west), cwtypes.StateValueAlarm, "Threshold Crossed: 3 out of the last 5 datapoints were greater than the threshold (2000.0)"),
+			}
+		}, []string{"alarm todomgmt-replication-lag in us-west-2 is in ALARM: Threshold Crossed: 3 out of the last 5"}},
+		{"another app's alarms are not ours", func(f *fakeAWS, _ *fakeAPI) {
+			f.regionAlarms[east] = []cwtypes.MetricAlarm{alarm("todomgmt-dev-api-5xx", "arn:aws:sns:us-east-1:111122223333:todomgmt-dev-alarms", cwtypes.StateValueAlarm, "x")}
+		}, nil},
+		{"the routing alarm's ALARM is a route, not a fault", func(f *fakeAWS, _ *fakeAPI) {
+			f.stacks[1].st.Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
+			f.regionAlarms[west] = []cwtypes.MetricAlarm{alarm("todomgmt-primary-enabled", topicARN(west), cwtypes.StateValueAlarm, "PrimaryEnabled < 1")}
+		}, nil},
+		{"CloudWatch in the passive region does not answer", func(f *fakeAWS, _ *fakeAPI) {
+			f.cwDown[west] = errors.New("dial tcp: i/o timeout")
+		}, []string{"cannot read the alarms in us-west-2: CloudWatch in us-west-2 does not answer"}},
+		{"a replica that stopped replicating", func(f *fakeAWS, _ *fakeAPI) {
+			f.replicas[appSecretARN][0].Status, f.replicas[appSecretARN][0].StatusMessage = smtypes.StatusTypeFailed, aws.String("Access to KMS is not allowed")
+		}, []string{"the replica of " + appSecretARN + " in us-west-2 failed to replicate (Access to KMS is not allowed)"}},
+		{"a secret without a replica in the secondary's region", func(f *fakeAWS, _ *fakeAPI) { f.replicas[masterSecretARN] = nil },
+			[]string{"secret " + masterSecretARN + " has no replica in us-west-2"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f, a, e, _ := deployment(t, east)
+			f, a, _, _ := deployment(t, east)
 			tt.setup(f, a)
+			// Described after the setup, which may change the stacks.
+			e := openEnv(t, f, &strings.Builder{})
+			e.Clients.HTTP = a.srv.Client()
 			st, err := e.Status(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -216,7 +244,9 @@ func TestStatus(t *testing.T) {
 			if err := st.Write(&b); err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"UPDATE_COMPLETE", "writer", "reader", "150ms", "<- front door", "front door: cloudfront"} {
+			for _, want := range []string{"UPDATE_COMPLETE", "writer", "reader", "150ms", "<- front door", "front door: cloudfront",
+				"ALARMS", "none in ALARM", "dashboard us-east-1: https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/todomgmt-us-east-1",
+				"dashboard us-west-2: https://console.aws.amazon.com/cloudwatch/home?region=us-west-2#dashboards/dashboard/todomgmt-us-west-2"} {
 				if !strings.Contains(b.String(), want) {
 					t.Errorf("status lacks %q:\n%s", want, b.String())
 				}
