@@ -143,7 +143,7 @@ func deployTarget(ctx context.Context, role string, ifUnwired bool) error {
 		return err
 	}
 	if ifUnwired && wired {
-		fmt.Printf("==> %s already has its peer's user pool and API domain\n", t.StackName)
+		fmt.Printf("==> %s already has its peer's values (user pool, API domain, secrets or key)\n", t.StackName)
 		return nil
 	}
 	return samDeploy(t, overrides)
@@ -169,13 +169,15 @@ func (Deploy) Secondary(ctx context.Context) error {
 	return deployTarget(ctx, awsops.RoleSecondary, false)
 }
 
-// DeployAll (alias deploy) deploys the primary, the secondary, then wires each region to its peer's user pool and API and creates the front door.
+// DeployAll (alias deploy) deploys the primary, the secondary (reading the replicas of the primary's secrets), then wires each region to its peer's user pool and API, encrypts the replicas with the secondary's key and creates the front door.
 func DeployAll(ctx context.Context) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	// Second pass (ifUnwired): each stack gets its peer's outputs; the
-	// primary's creates the front door once it knows the secondary's API
-	// domain. Each deploy describes the stacks afresh: the one before it
+	// The secondary's first deploy already gets the primary's outputs
+	// (its secrets' ARNs among them). Second pass (ifUnwired): the primary
+	// gets the secondary's outputs: its user pool and API domain (the
+	// front door) and its key (the replicas of the secrets are encrypted
+	// with it). Each deploy describes the stacks afresh: the one before it
 	// changed their outputs.
 	for _, ifUnwired := range []bool{false, true} {
 		for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
@@ -197,7 +199,7 @@ func DeployAll(ctx context.Context) error {
 	return nil
 }
 
-// Status prints both regions (stack, DB role and status, sync, lag, proxy targets, API health, front-door route) and fails when they disagree.
+// Status prints both regions (stack, DB role and status, sync, lag, proxy targets, API health, front-door route, alarms in ALARM, dashboard URL, the secrets' replicas) and fails on any problem.
 func Status(ctx context.Context) error {
 	e, err := openAWS(ctx)
 	if err != nil {
@@ -211,7 +213,7 @@ func Status(ctx context.Context) error {
 		return err
 	}
 	if p := st.Problems(); len(p) > 0 {
-		return fmt.Errorf("%d problem(s): the regions disagree (see PROBLEM lines)", len(p))
+		return fmt.Errorf("%d problem(s) (see PROBLEM lines)", len(p))
 	}
 	return nil
 }

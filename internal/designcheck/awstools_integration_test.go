@@ -52,7 +52,7 @@ var removedCheckMutations = []awsMutation{
 		deps.Content = append(deps.Content, scalar(0, "Nope"))
 	}},
 	{"resource Condition that does not exist", "E3015", "'IsTertiary' is not one of", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "AppSecretCopy", []string{"Condition"}, "IsTertiary")
+		setAt(tb, in, "DbReaderInstance2", []string{"Condition"}, "IsTertiary")
 	}},
 	{"Fn::If on an unknown condition", "E1028", "'HasNothing' is not one of", "primary", func(tb testing.TB, in *Input) {
 		setAt(tb, in, "DbCluster", []string{"Properties", "DatabaseName"}, "!If [HasNothing, x, !Ref AWS::NoValue]")
@@ -90,8 +90,8 @@ var removedCheckMutations = []awsMutation{
 	{"API function names its own API (SAM writes the function into the API)", "E3004", "Circular Dependencies for resource ApiFunction. Circular dependency with [Api]", "primary", func(tb testing.TB, in *Input) {
 		setAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_REGION"}, "!Ref Api")
 	}},
-	{"cycle only in the secondary", "E3004", "Circular Dependencies for resource MasterSecretCopy", "secondary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "MasterSecretCopy", []string{"Properties", "Description"}, "!Ref DbProxy")
+	{"cycle only in the secondary", "E3004", "Circular Dependencies for resource AlarmTopic", "secondary", func(tb testing.TB, in *Input) {
+		setAt(tb, in, "AlarmTopic", []string{"Properties", "DisplayName"}, "!If [IsSecondary, !Ref Api5xxAlarm, alarms]")
 	}},
 	{"purge schedule with a CloudFormation property name", "translator", "property ScheduleExpression not defined for resource of type Schedule", "primary", func(tb testing.TB, in *Input) {
 		setAt(tb, in, "MigrateFunction", []string{"Properties", "Events", "PurgeIdempotencyKeys", "Properties", "ScheduleExpression"}, "rate(1 hour)")

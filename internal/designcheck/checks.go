@@ -107,14 +107,17 @@ var Checks = []Check{
 	{"network", "no NAT/internet gateway or EIP or default route; 2+ subnets in distinct AZs; S3 gateway endpoint; 3306 only functions -> proxy -> cluster", true, checkNetwork},
 	{"keypolicy", "KMS key policies: the account administers the key unconditionally (PutKeyPolicy, deletion, ...) but uses it only through kms:ViaService RDS and Secrets Manager", true, checkKeyPolicy},
 	{"encryption", "cluster and global cluster encrypted with a rotating, retained KMS key; secrets encrypted with it", true, checkEncryption},
-	{"secrets", "the primary generates the DB secrets and replicates them to PeerRegion; the secondary copies the replicas by name", true, checkSecrets},
+	{"secrets", "credentials never go stale: the primary generates the DB secrets and replicates them to PeerRegion (encrypted with PeerDbKeyArn once known); the secondary holds and resolves no secret, its proxy reads the replicas; the proxy role and the migrate function decrypt only with this region's key via Secrets Manager", true, checkSecrets},
+	{"retain", "what holds credentials is retained on deletion and replacement: the DB secrets, the user pool, its resource server and app client", true, checkRetain},
 	{"database", "Aurora MySQL 3 Serverless v2 in a global cluster, backups, snapshot on delete/replace, an instance per cluster", true, checkDatabase},
+	{"ha", "in-region HA: the first instance plus DbReaderInstances readers (created after it, in the DB subnet group's other AZ), every instance in promotion tier 0 or 1; readers in [primary] and [secondary], none in [default]", true, checkHA},
 	{"secondary-cluster", "the secondary joins the global cluster with an instance and without master credentials; the primary creates the global cluster", true, checkSecondaryCluster},
 	{"cognito", "user pool, domain, resource server api with read and upsert-delete, client-credentials client with a secret", true, checkCognito},
 	{"frontdoor-code", "the CloudFront Function's code is frontdoor/router.js under !Sub", false, checkFrontDoorCode},
 	{"frontdoor", "CloudFront mode: KeyValueStore, cloudfront-js-2.0 viewer-request function, both regional origins by region id, caching disabled, AllViewerExceptHostHeader", true, checkFrontDoor},
 	{"route53", "Route 53 mode: regional custom domain per region, failover records whose alias zone matches their target, the PRIMARY health check follows the standby region's routing alarm", true, checkRoute53},
-	{"alarms", "alarms on API 5xx, Lambda errors and throttles of the API function, proxy connection failures, secondary replication lag, each with the dimensions of the resource it watches", true, checkAlarms},
+	{"alarms", "one SNS topic per region (AlarmTopicArn, AlarmEmail subscribed when set) that every alarm notifies on ALARM and OK; alarms on API 5xx, the API function's errors and throttles, the migrate function's errors and error logs, proxy connection failures, and the replication lag of this stack's cluster in both roles (missing data: INSUFFICIENT_DATA, notified), each on the dimensions of the resource it watches", true, checkAlarms},
+	{"dashboard", "a CloudWatch dashboard per region (DashboardUrl) graphing this stack's API requests, 4xx/5xx and latency, both functions' errors and duration, DB capacity, proxy connections, replication lag, the front door's route as measured, and every alarm", true, checkDashboard},
 	{"migration", "the migration custom resource exists in both roles, after the database path is ready, re-run by each new migrate version, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret; the migrate function purges idempotency keys hourly", true, checkMigration},
 	{"samconfig", "samconfig.toml environments match the template's parameters and each other", false, checkSamConfig},
 	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", true, checkEnvJSON},
@@ -315,9 +318,13 @@ var ContractParameters = []ContractParameter{
 	{Name: "VpcCidr"},
 	{Name: "DbMinCapacity"},
 	{Name: "DbMaxCapacity"},
+	{Name: "DbReaderInstances", Default: strp("0"), AllowedValues: []string{"0", "1", "2"}},
 	{Name: "DeletionProtection", AllowedValues: []string{"true", "false"}},
 	{Name: "LogRetentionDays"},
 	{Name: "AlarmEmail", Default: strp("")},
+	{Name: "PrimaryMasterSecretArn", Default: strp("")},
+	{Name: "PrimaryAppSecretArn", Default: strp("")},
+	{Name: "PeerDbKeyArn", Default: strp("")},
 }
 
 func checkParameters(in *Input, r *report) {
@@ -352,10 +359,11 @@ var ContractOutputs = []string{
 	"Region", "Role", "ApiUrl", "ApiDomain", "ApiId", "UserPoolId", "UserPoolArn", "TokenUrl",
 	"AppClientId", "ClusterArn", "ClusterIdentifier", "GlobalClusterIdentifier", "ProxyEndpoint",
 	"ProxyReadOnlyEndpoint", "ProxyName", "ApiFunctionName", "MigrateFunctionName", "FrontDoorMode",
+	"AlarmTopicArn", "DashboardUrl", "DbKeyArn",
 }
 
 // ConditionalOutputs are the outputs that exist only with a front door.
-var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName"}
+var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName", "MasterSecretArn", "AppSecretArn"}
 
 // route53Mode reports whether the set deploys the Route 53 front door: it
 // has a custom domain. The modes come from the parameters as the design
@@ -396,6 +404,9 @@ func checkOutputs(in *Input, r *report) {
 			"DistributionId":   cloudFront,
 			"KeyValueStoreArn": cloudFront,
 			"RoutingAlarmName": route53Mode(s) && s.Role() == "secondary",
+			// The secondary's PrimaryMasterSecretArn and PrimaryAppSecretArn.
+			"MasterSecretArn": s.Role() == "primary",
+			"AppSecretArn":    s.Role() == "primary",
 		}
 		for _, name := range ConditionalOutputs {
 			if got := d.Outputs[name] != nil; got != want[name] {

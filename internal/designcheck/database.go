@@ -2,6 +2,7 @@ package designcheck
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -281,49 +282,181 @@ func checkSecondaryCluster(in *Input, r *report) {
 
 // ---------------------------------------------------------------- secrets
 
+// replicaARN is the Fn::Sub text of a replica's ARN in the secondary: the
+// primary secret's name and suffix (field 6 of its ARN) in this region and
+// account. Secrets Manager gives a replica the primary's ARN with the
+// region replaced ("Replicate AWS Secrets Manager secrets across
+// Regions"); the account is the same.
+const replicaARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}"
+
+// PrimarySecretParams are the secondary's parameters naming the primary's
+// secrets, whose replicas its proxy reads.
+var PrimarySecretParams = []string{"PrimaryMasterSecretArn", "PrimaryAppSecretArn"}
+
+// replicaOf returns the parameter whose secret's replica in this region n
+// names: !Sub [replicaARN, {Name: !Select [6, !Split [":", !Ref P]]}].
+func replicaOf(n *yaml.Node) (string, bool) {
+	f, arg, ok := intrinsic(n)
+	if !ok || f != "Fn::Sub" || arg.Kind != yaml.SequenceNode || len(arg.Content) != 2 {
+		return "", false
+	}
+	if text, _ := str(arg.Content[0]); text != replicaARN || len(keys(arg.Content[1])) != 1 {
+		return "", false
+	}
+	sf, sel, ok := intrinsic(get(arg.Content[1], "Name"))
+	if !ok || sf != "Fn::Select" || len(sel.Content) != 2 || mustStr(sel.Content[0]) != "6" {
+		return "", false
+	}
+	pf, split, ok := intrinsic(sel.Content[1])
+	if !ok || pf != "Fn::Split" || len(split.Content) != 2 || mustStr(split.Content[0]) != ":" {
+		return "", false
+	}
+	return refTarget(split.Content[1])
+}
+
+// checkSecrets: credentials never go stale. The primary generates the DB
+// secrets and replicates them to PeerRegion, encrypted there with that
+// region's own key once the second pass knows it (PeerDbKeyArn). The
+// secondary holds no secret of its own and resolves none at deploy time
+// (a copy is not kept in step with the primary): its proxy reads the
+// replicas, by the primary's ARNs with this region. In both, the proxy
+// role and the migrate function decrypt only with this region's key,
+// through Secrets Manager.
 func checkSecrets(in *Input, r *report) {
-	// Names the primary gives its secrets (the Fn::Sub text of Name), as
-	// written: the secondary copies them by name.
-	primaryNames := map[string]bool{}
-	for _, s := range in.Source.ResourcesOfType("AWS::SecretsManager::Secret") {
-		if s.Condition == "IsPrimary" {
-			f, arg, ok := intrinsic(s.Prop("Name"))
-			if name, isStr := str(arg); ok && f == "Fn::Sub" && isStr {
-				primaryNames[name] = true
+	for _, d := range in.Deployments() {
+		role := d.Set.Role()
+		secrets := d.OfType("AWS::SecretsManager::Secret")
+		for _, s := range secrets {
+			where := "Resources." + s.Name
+			if role == "secondary" {
+				r.addIn(d, where, "the secondary holds no secret of its own: its proxy reads the replicas Secrets Manager keeps in step with the primary (a copy goes stale)")
+				continue
+			}
+			if s.Prop("GenerateSecretString") == nil || s.Prop("SecretString") != nil {
+				r.addIn(d, where, "the primary generates its secrets (GenerateSecretString, no SecretString)")
+			}
+			replicas := items(s.Prop("ReplicaRegions"))
+			replicated := len(replicas) == 1 && isRef(get(replicas[0], "Region"), "PeerRegion")
+			if want := d.Params["PeerRegion"] != ""; replicated != want || len(replicas) > 1 {
+				r.addIn(d, where, "replicated to PeerRegion = %v, want %v (exactly one replica, in PeerRegion)", replicated, want)
+				continue
+			}
+			if !replicated {
+				continue
+			}
+			key := get(replicas[0], "KmsKeyId")
+			switch {
+			case d.Params["PeerDbKeyArn"] != "" && !isRef(key, "PeerDbKeyArn"):
+				r.addIn(d, where, "the replica in PeerRegion must be encrypted with that region's own key: KmsKeyId !Ref PeerDbKeyArn, got %s", render(key))
+			case d.Params["PeerDbKeyArn"] == "" && key != nil:
+				r.addIn(d, where, "before the peer's key is known (PeerDbKeyArn empty) the replica takes the peer's aws/secretsmanager key: no KmsKeyId, got %s", render(key))
+			}
+		}
+		for _, res := range d.Resources {
+			walk(res.Node, func(n *yaml.Node) {
+				if v, ok := str(n); ok && role == "secondary" && strings.Contains(v, "{{resolve:secretsmanager:") {
+					r.addIn(d, "Resources."+res.Name, "resolves a secret at deploy time (%q): the value goes stale when the primary's changes", v)
+				}
+			})
+		}
+		checkProxySecrets(d, r, secrets)
+		checkDecrypt(in, d, r)
+	}
+}
+
+// checkProxySecrets: the proxy's Auth secrets are the primary's secrets
+// in the primary, their replicas in the secondary.
+func checkProxySecrets(d *Deployment, r *report, secrets []*Resource) {
+	proxies := d.OfType("AWS::RDS::DBProxy")
+	if len(proxies) != 1 {
+		return // the proxy check reports it
+	}
+	where := "Resources." + proxies[0].Name
+	got := map[string]int{}
+	for _, a := range items(proxies[0].Prop("Auth")) {
+		arn := get(a, "SecretArn")
+		if d.Set.Role() == "secondary" {
+			p, ok := replicaOf(arn)
+			if !ok {
+				r.addIn(d, where, "Auth SecretArn %s: the secondary's proxy must read a replica, !Sub [%q, {Name: !Select [6, !Split [\":\", !Ref <PrimaryXSecretArn>]]}]", render(arn), replicaARN)
+				continue
+			}
+			got[p]++
+			continue
+		}
+		name, _ := refTarget(arn)
+		if res := d.Resource(name); res == nil || res.Type != "AWS::SecretsManager::Secret" {
+			r.addIn(d, where, "Auth SecretArn %s: the primary's proxy reads the stack's own secrets (!Ref)", render(arn))
+			continue
+		}
+		got[name]++
+	}
+	want := map[string]int{}
+	if d.Set.Role() == "secondary" {
+		for _, p := range PrimarySecretParams {
+			want[p] = 1
+		}
+	} else {
+		for _, s := range secrets {
+			want[s.Name] = 1
+		}
+	}
+	if !maps.Equal(got, want) {
+		r.addIn(d, where, "Auth secrets %v, want one each of %v", got, sortedKeys(want))
+	}
+}
+
+// checkDecrypt: every kms: statement of the proxy's role and of the
+// migrate function's role is kms:Decrypt of this region's key, through
+// Secrets Manager in this region.
+func checkDecrypt(in *Input, d *Deployment, r *report) {
+	var roles []*Resource
+	for _, p := range d.OfType("AWS::RDS::DBProxy") {
+		name, _, _ := getAttTarget(p.Prop("RoleArn"))
+		if role := d.Resource(name); role != nil {
+			roles = append(roles, role)
+		}
+	}
+	for _, fn := range d.OfType("AWS::Lambda::Function") {
+		if in.packageOf(fn.Name) == "handlers/migrate" {
+			if role := functionRole(d, fn); role != nil {
+				roles = append(roles, role)
 			}
 		}
 	}
-	for _, d := range in.Deployments() {
-		for _, s := range d.OfType("AWS::SecretsManager::Secret") {
-			where := "Resources." + s.Name
-			switch d.Set.Role() {
-			case "primary":
-				if s.Prop("GenerateSecretString") == nil || s.Prop("SecretString") != nil {
-					r.addIn(d, where, "the primary generates its secrets (GenerateSecretString, no SecretString)")
-				}
-				replicated := false
-				for _, rr := range items(s.Prop("ReplicaRegions")) {
-					if isRef(get(rr, "Region"), "PeerRegion") {
-						replicated = true
+	via := scalar(0, "secretsmanager.${AWS::Region}.amazonaws.com")
+	for _, role := range roles {
+		where := "Resources." + role.Name
+		walk(role.Properties, func(n *yaml.Node) {
+			for _, st := range items(get(n, "Statement")) {
+				for _, a := range items(get(st, "Action")) {
+					action, _ := str(a)
+					if !strings.HasPrefix(strings.ToLower(action), "kms:") {
+						continue
+					}
+					res := items(get(st, "Resource"))
+					key, attr, _ := getAttTarget(firstOf(res))
+					k := d.Resource(key)
+					f, arg, _ := intrinsic(get(st, "Condition", "StringEquals", "kms:ViaService"))
+					switch {
+					case action != "kms:Decrypt":
+						r.addIn(d, where, "%s: only kms:Decrypt (of the secrets)", action)
+					case len(res) != 1 || k == nil || k.Type != "AWS::KMS::Key" || attr != "Arn":
+						r.addIn(d, where, "kms:Decrypt on %s: only this region's key (!GetAtt <key>.Arn)", render(get(st, "Resource")))
+					case f != "Fn::Sub" || !equal(arg, via):
+						r.addIn(d, where, "kms:Decrypt must be conditioned on kms:ViaService %s (StringEquals)", via.Value)
 					}
 				}
-				if want := d.Params["PeerRegion"] != ""; replicated != want {
-					r.addIn(d, where, "replicated to PeerRegion = %v, want %v", replicated, want)
-				}
-			case "secondary":
-				f, arg, ok := intrinsic(s.Prop("SecretString"))
-				text, _ := str(arg)
-				name, found := strings.CutPrefix(text, "{{resolve:secretsmanager:")
-				name, found2 := strings.CutSuffix(name, ":SecretString}}")
-				if !ok || f != "Fn::Sub" || !found || !found2 || !primaryNames[name] {
-					r.addIn(d, where, "must copy a replicated primary secret: SecretString !Sub '{{resolve:secretsmanager:<primary secret Name>:SecretString}}', got %q", text)
-				}
-				if s.Prop("ReplicaRegions") != nil {
-					r.addIn(d, where, "the secondary's copies are regional (no ReplicaRegions)")
-				}
 			}
-		}
+		})
 	}
+}
+
+func firstOf(ns []*yaml.Node) *yaml.Node {
+	if len(ns) == 0 {
+		return nil
+	}
+	return ns[0]
 }
 
 // ------------------------------------------------------------ migration
@@ -352,8 +485,15 @@ func checkMigration(in *Input, r *report) {
 			r.addIn(d, where, "ServiceToken must be !GetAtt <migrate function>.Arn")
 			fn = nil
 		}
+		// The migration needs the writer, the proxy's target and its
+		// read-only endpoint. Readers (DbReaderInstances) are not on its
+		// path, and depending on a resource whose Condition is false would
+		// be a template error where they do not exist.
 		for _, typ := range []string{"AWS::RDS::DBProxyTargetGroup", "AWS::RDS::DBInstance", "AWS::RDS::DBProxyEndpoint"} {
 			for _, dep := range d.OfType(typ) {
+				if typ == "AWS::RDS::DBInstance" && dependsOnInstance(d, dep) {
+					continue
+				}
 				if !slices.Contains(mig.DependsOn, dep.Name) {
 					r.addIn(d, where, "must DependsOn %s (%s)", dep.Name, typ)
 				}
@@ -457,15 +597,18 @@ func checkMigrateReach(d *Deployment, r *report, where string, fn *Resource) {
 		return // the proxy check reports it
 	}
 	proxy := proxies[0]
-	secret, named := refTarget(fn.Prop("Environment", "Variables", "TODOMGMT_APP_SECRET_ARN"))
+	// The app secret the function reads is one the proxy holds: the
+	// stack's own in the primary, its replica in this region in the
+	// secondary (same expression as the proxy's).
+	secret := fn.Prop("Environment", "Variables", "TODOMGMT_APP_SECRET_ARN")
 	held := false
 	for _, a := range items(proxy.Prop("Auth")) {
-		if named && isRef(get(a, "SecretArn"), secret) {
+		if secret != nil && equal(get(a, "SecretArn"), secret) {
 			held = true
 		}
 	}
-	if !held || d.Resource(secret) == nil {
-		r.addIn(d, where, "TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack that %s holds (this region's copy)", proxy.Name)
+	if !held {
+		r.addIn(d, where, "TODOMGMT_APP_SECRET_ARN must be a secret %s holds in this region (the primary's, or its replica here), got %s", proxy.Name, render(secret))
 	}
 	fnSGs := refSet(fn.Prop("VpcConfig", "SecurityGroupIds"))
 	proxySGs := refSet(proxy.Prop("VpcSecurityGroupIds"))

@@ -211,7 +211,7 @@ func TestParameterSetsCoverTheModes(t *testing.T) {
 	}{
 		{"primary", "GlobalCluster", true},
 		{"secondary", "GlobalCluster", false},
-		{"secondary", "MasterSecretCopy", true},
+		{"secondary", "MasterSecret", false},
 		{"primary", "FrontDoorDistribution", false},
 		{"primary-cloudfront", "FrontDoorDistribution", true},
 		{"secondary-cloudfront", "FrontDoorDistribution", false},
@@ -224,15 +224,25 @@ func TestParameterSetsCoverTheModes(t *testing.T) {
 		{"secondary", "Migration", true},
 		{"secondary-route53", "Migration", true},
 		{"default", "GlobalCluster", true},
-		{"default", "MasterSecretCopy", false},
+		{"default", "MasterSecret", true},
 		{"primary", "Migration", true},
-		{"primary", "AlarmTopic", false},
+		{"primary", "DbReaderInstance1", true},
+		{"secondary", "DbReaderInstance1", true},
+		{"secondary", "DbReaderInstance2", false},
+		{"default", "DbReaderInstance1", false},
+		{"primary", "AlarmTopic", true},
+		{"primary", "AlarmEmailSubscription", false},
+		{"primary", "ReplicationLagAlarm", true},
+		{"secondary", "ReplicationRpoLagAlarm", true},
+		{"default", "ReplicationLagAlarm", false},
 		{"secondary-alarm-email", "AlarmTopic", true},
 		{"secondary-alarm-email", "AlarmEmailSubscription", true},
 		// What SAM makes of the functions and the API.
 		{"primary", "ApiFunctionRole", true},
 		{"primary", "MigrateFunctionPurgeIdempotencyKeys", true},
 		{"primary", "ApiprodStage", true},
+		{"default", "Dashboard", true},
+		{"secondary-route53", "Dashboard", true},
 	} {
 		d := ds[tt.set]
 		if d == nil {

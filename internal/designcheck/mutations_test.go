@@ -73,6 +73,16 @@ func delAt(tb testing.TB, in *Input, res string, path ...string) {
 	}
 }
 
+// editDashboard replaces old with new in the dashboard body's text.
+func editDashboard(tb testing.TB, in *Input, old, new string) {
+	tb.Helper()
+	v := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "0")
+	if !strings.Contains(v.Value, old) {
+		tb.Fatalf("the dashboard body has no %q", old)
+	}
+	v.Value = strings.ReplaceAll(v.Value, old, new)
+}
+
 func addResource(tb testing.TB, in *Input, name, value string) {
 	tb.Helper()
 	set(in.Source.Section("Resources"), name, node(tb, value))
@@ -307,6 +317,12 @@ var mutations = []mutation{
 	{"no rule for the peer API's region", "rules", "CloudFront front door without PeerRegion", nil, func(tb testing.TB, in *Input) {
 		del(in.Source.Section("Rules"), "PeerApiDomainHasPeerRegion")
 	}},
+	{"no rule for the secondary's secret ARNs", "rules", "secondary without the primary's master secret", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Rules"), "SecondaryReadsThePrimarysSecrets")
+	}},
+	{"no rule for the replica key", "rules", "the replica key given to the secondary", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Rules"), "PeerDbKeyArnEncryptsThePrimarysReplicas")
+	}},
 	{"no capacity rule", "rules", "DbMinCapacity above DbMaxCapacity", nil, func(tb testing.TB, in *Input) {
 		del(in.Source.Section("Rules"), "DbCapacityRangeIsOrdered")
 	}},
@@ -507,7 +523,7 @@ var mutations = []mutation{
 	}},
 	{"API reads a secret", "functions", "may read only the secret named by its TODOMGMT_APP_SECRET_ARN", nil, func(tb testing.TB, in *Input) {
 		st := at(tb, resNode(tb, in, "ApiFunction"), "Properties", "Policies", "0", "Statement")
-		st.Content = append(st.Content, node(tb, `{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !If [IsPrimary, !Ref MasterSecret, !Ref MasterSecretCopy]}`))
+		st.Content = append(st.Content, node(tb, `{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !If [IsPrimary, !Ref MasterSecret, !Ref PrimaryMasterSecretArn]}`))
 	}},
 	{"log group not created first", "functions", "must DependsOn a log group", nil, func(tb testing.TB, in *Input) {
 		delAt(tb, in, "ApiFunction", "DependsOn")
@@ -617,12 +633,48 @@ var mutations = []mutation{
 	{"secret not replicated", "secrets", "replicated to PeerRegion = false, want true", []string{"primary"}, func(tb testing.TB, in *Input) {
 		delAt(tb, in, "AppSecret", "Properties", "ReplicaRegions")
 	}},
-	{"secondary copies a secret that is not replicated", "secrets", "must copy a replicated primary secret", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "MasterSecretCopy", []string{"Properties", "SecretString"}, `!Sub "{{resolve:secretsmanager:${AppName}/db/admin:SecretString}}"`)
+	{"the secondary proxy reading a copy resolved at deploy time", "secrets", "the secondary holds no secret of its own", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		addResource(tb, in, "MasterSecretCopy", `{Type: AWS::SecretsManager::Secret, Condition: IsSecondary, DeletionPolicy: Retain, UpdateReplacePolicy: Retain, Properties: {Name: !Sub "${AppName}/db/${AWS::Region}/master", KmsKeyId: !Ref DbKey, SecretString: !Sub "{{resolve:secretsmanager:${AppName}/db/master:SecretString}}"}}`)
+		setAt(tb, in, "DbProxy", []string{"Properties", "Auth", "0", "SecretArn"}, "!If [IsPrimary, !Ref MasterSecret, !Ref MasterSecretCopy]")
 	}},
-	{"secondary generates its own password", "secrets", "must copy a replicated primary secret", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		delAt(tb, in, "AppSecretCopy", "Properties", "SecretString")
-		setAt(tb, in, "AppSecretCopy", []string{"Properties", "GenerateSecretString"}, "{GenerateStringKey: password, SecretStringTemplate: '{}'}")
+	{"a dynamic reference resolved in the secondary", "secrets", "resolves a secret at deploy time", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbCluster", []string{"Properties", "MasterUsername"}, `!If [IsPrimary, !Sub "{{resolve:secretsmanager:${MasterSecret}:SecretString:username}}", !Sub "{{resolve:secretsmanager:${AppName}/db/master:SecretString:username}}"]`)
+	}},
+	{"secondary proxy reading the primary region's secret", "secrets", "the secondary's proxy must read a replica", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbProxy", []string{"Properties", "Auth", "1", "SecretArn"}, "!If [IsPrimary, !Ref AppSecret, !Ref PrimaryAppSecretArn]")
+	}},
+	{"secondary proxy with the master's replica twice", "secrets", "Auth secrets map[PrimaryMasterSecretArn:2], want one each of [PrimaryAppSecretArn PrimaryMasterSecretArn]", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		a := at(tb, resNode(tb, in, "DbProxy"), "Properties", "Auth")
+		set(a.Content[1], "SecretArn", clone(get(a.Content[0], "SecretArn")))
+	}},
+	{"replica on the AWS managed key after the second pass", "secrets", "must be encrypted with that region's own key", []string{"primary-cloudfront", "primary-route53"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "MasterSecret", "Properties", "ReplicaRegions", "Fn::If", "1", "0", "KmsKeyId")
+	}},
+	{"replica on this region's key (not the peer's)", "secrets", "must be encrypted with that region's own key", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "AppSecret", []string{"Properties", "ReplicaRegions", "Fn::If", "1", "0", "KmsKeyId"}, "!GetAtt DbKey.Arn")
+	}},
+	{"proxy decrypts with any key", "secrets", "kms:Decrypt on", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ProxyRole", []string{"Properties", "Policies", "0", "PolicyDocument", "Statement", "1", "Resource"}, `!Sub "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"`)
+	}},
+	{"migrate function decrypts outside Secrets Manager", "secrets", "must be conditioned on kms:ViaService", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "MigrateFunction", "Properties", "Policies", "0", "Statement", "2", "Condition")
+	}},
+	{"proxy may encrypt", "secrets", "kms:Encrypt: only kms:Decrypt", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ProxyRole", []string{"Properties", "Policies", "0", "PolicyDocument", "Statement", "1", "Action"}, "[kms:Decrypt, kms:Encrypt]")
+	}},
+
+	// retain
+	{"the pool without Retain", "retain", "Resources.UserPool: AWS::Cognito::UserPool: DeletionPolicy and UpdateReplacePolicy must be Retain", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "UserPool", []string{"DeletionPolicy"}, "Delete")
+	}},
+	{"the app client replaced without a trace", "retain", "Resources.AppClient", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "AppClient", []string{"UpdateReplacePolicy"}, "Delete")
+	}},
+	{"a DB secret deleted with the stack", "retain", "Resources.AppSecret", []string{"primary"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "AppSecret", "DeletionPolicy")
+	}},
+	{"the scopes deleted with the stack", "retain", "Resources.ApiResourceServer", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ApiResourceServer", "DeletionPolicy")
 	}},
 
 	// database
@@ -648,9 +700,37 @@ var mutations = []mutation{
 		setAt(tb, in, "DbCluster", []string{"Properties", "DeletionProtection"}, "false")
 	}},
 
+	// ha
+	{"a reader removed", "ha", "DbReaderInstances=1 but the cluster gets 0 reader(s)", []string{"primary", "secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbReaderInstance1", []string{"Condition"}, "HasReader2")
+	}},
+	{"reader in the writer's AZ", "ha", "in the same AZ as DbInstance (PrivateSubnetA)", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbReaderInstance1", []string{"Properties", "AvailabilityZone"}, "!GetAtt PrivateSubnetA.AvailabilityZone")
+	}},
+	{"reader in an AZ left to RDS", "ha", "AvailabilityZone must be !GetAtt <subnet", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "DbReaderInstance1", "Properties", "AvailabilityZone")
+	}},
+	{"writer in an AZ left to RDS", "ha", "Resources.DbInstance: AvailabilityZone must be", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "DbInstance", "Properties", "AvailabilityZone")
+	}},
+	{"reader that scales on its own", "ha", `PromotionTier "2": want 0 to 1`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "DbReaderInstance1", []string{"Properties", "PromotionTier"}, "2")
+	}},
+	{"reader created with the writer", "ha", "are created at once", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "DbReaderInstance1", "DependsOn")
+	}},
+	{"primary environment without a reader", "ha", "the primary environment needs a reader", nil, func(tb testing.TB, in *Input) {
+		setOverride(tb, in, "primary", "DbReaderInstances", "0", false)
+	}},
+	{"development stack pays for a reader", "ha", "the development stack runs without readers", nil, func(tb testing.TB, in *Input) {
+		setOverride(tb, in, "default", "DbReaderInstances", "1", false)
+	}},
+
 	// secondary-cluster
 	{"headless secondary", "secondary-cluster", "secondary cluster has no instance", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "DbInstance", []string{"Condition"}, "IsPrimary")
+		for _, i := range []string{"DbInstance", "DbReaderInstance1", "DbReaderInstance2"} {
+			setAt(tb, in, i, []string{"Condition"}, "IsPrimary")
+		}
 	}},
 	{"master user on the secondary", "secondary-cluster", "must not set MasterUsername", []string{"secondary"}, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "DbCluster", []string{"Properties", "MasterUsername"}, "dbadmin")
@@ -757,16 +837,63 @@ var mutations = []mutation{
 	{"no 5xx alarm", "alarms", "AWS/ApiGateway 5XXError", nil, func(tb testing.TB, in *Input) {
 		delResource(tb, in, "Api5xxAlarm")
 	}},
-	{"no RPO lag alarm", "alarms", "AuroraGlobalDBRPOLag", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "MetricName"}, "CPUUtilization")
+	{"no RPO lag alarm", "alarms", "no alarm on AWS/RDS AuroraGlobalDBRPOLag", []string{"primary", "secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "Metrics", "0", "Expression"}, `!Sub "SELECT MAX(CPUUtilization) FROM \"AWS/RDS\" WHERE DBClusterIdentifier = '${DbCluster}'"`)
 	}},
 	{"no proxy alarm", "alarms", "RDS Proxy connection failures", nil, func(tb testing.TB, in *Input) {
 		delResource(tb, in, "ProxyDatabaseConnectionsFailedAlarm")
 		delResource(tb, in, "ProxyClientAuthFailedAlarm")
 	}},
-	{"alarm that notifies nobody", "alarms", "AlarmActions must notify", []string{"secondary-alarm-email"}, func(tb testing.TB, in *Input) {
-		setOverride(tb, in, "primary", "AlarmEmail", "ops@example.com", false)
+	{"alarm that notifies nobody", "alarms", "Resources.ApiFunctionThrottlesAlarm: AlarmActions must be [!Ref AlarmTopic]", nil, func(tb testing.TB, in *Input) {
 		delAt(tb, in, "ApiFunctionThrottlesAlarm", "Properties", "AlarmActions")
+	}},
+	{"alarm that does not say it recovered", "alarms", "Resources.Api5xxAlarm: OKActions must be [!Ref AlarmTopic]", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "Api5xxAlarm", "Properties", "OKActions")
+	}},
+	{"alarm on another topic", "alarms", "Resources.ProxyClientAuthFailedAlarm: AlarmActions must be", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ProxyClientAuthFailedAlarm", []string{"Properties", "AlarmActions"}, `[!Sub "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:ops"]`)
+	}},
+	{"topic only with an e-mail address", "alarms", "want one SNS topic that every alarm notifies, got 0", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "AlarmTopic", []string{"Condition"}, "HasAlarmEmail")
+	}},
+	{"topic not exported", "alarms", "Outputs.AlarmTopicArn: must be !Ref AlarmTopic", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Outputs"), "AlarmTopicArn")
+	}},
+	{"e-mail subscription without an address", "alarms", "1 e-mail subscription(s) of AlarmEmail, want 0", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "AlarmEmailSubscription", "Condition")
+	}},
+	{"routing alarm that notifies nobody", "alarms", "Resources.RoutingAlarm: AlarmActions must be", []string{"secondary-route53"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "RoutingAlarm", "Properties", "AlarmActions")
+	}},
+	{"lag alarms only where the stack was created secondary", "alarms", "no alarm on AWS/RDS AuroraGlobalDBReplicationLag", []string{"primary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationLagAlarm", []string{"Condition"}, "IsSecondary")
+	}},
+	{"lag alarm in ALARM wherever the cluster is the writer", "alarms", `TreatMissingData "breaching"`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "TreatMissingData"}, "breaching")
+	}},
+	{"lag alarm silent when a secondary's metrics stop", "alarms", `TreatMissingData "notBreaching"`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationLagAlarm", []string{"Properties", "TreatMissingData"}, "notBreaching")
+	}},
+	{"stopped lag metrics notify nobody", "alarms", "InsufficientDataActions must be [!Ref AlarmTopic]", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReplicationLagAlarm", "Properties", "InsufficientDataActions")
+	}},
+	{"lag alarm on the global cluster's name", "alarms", "must be measured on this stack's cluster, not ${GlobalClusterIdentifier}", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "Metrics", "0", "Expression"}, `!Sub "SELECT MAX(AuroraGlobalDBRPOLag) FROM \"AWS/RDS\" WHERE DBClusterIdentifier = '${GlobalClusterIdentifier}'"`)
+	}},
+	{"lag alarm in the single-region stack", "alarms", "alarm without a peer region", []string{"default"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReplicationLagAlarm", "Condition")
+	}},
+	{"no alarm on the migrate function's errors", "alarms", "no AWS/Lambda Errors alarm on MigrateFunction", nil, func(tb testing.TB, in *Input) {
+		delResource(tb, in, "MigrateFunctionErrorsAlarm")
+	}},
+	{"failed migrations under CloudFormation not counted", "alarms", "no metric filter publishes ToDoMgmt/Migrate", nil, func(tb testing.TB, in *Input) {
+		delResource(tb, in, "MigrateErrorLogsMetricFilter")
+	}},
+	{"error-log filter on the API's log group", "alarms", "must read the migrate function's log group", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "MigrateErrorLogsMetricFilter", []string{"Properties", "LogGroupName"}, "!Ref ApiFunctionLogGroup")
+	}},
+	{"error-log filter counting warnings", "alarms", `must count $.level = "ERROR" lines`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "MigrateErrorLogsMetricFilter", []string{"Properties", "FilterPattern"}, `'{ $.level = "WARN" }'`)
 	}},
 	{"5xx alarm on a hand-typed API name", "alarms", "ApiName must be the same expression as Api's Name", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "Api5xxAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-api")
@@ -789,11 +916,47 @@ var mutations = []mutation{
 	{"proxy alarm on a typed proxy name", "alarms", "ProxyName must be !Ref of the stack's RDS Proxy", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "ProxyClientAuthFailedAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt-proxy")
 	}},
-	{"RPO lag alarm on the primary's cluster", "alarms", "DBClusterIdentifier must be !Ref of this (secondary) stack's cluster", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "ReplicationRpoLagAlarm", []string{"Properties", "Dimensions", "0", "Value"}, `!Sub "${AppName}-${PeerRegion}"`)
+
+	// dashboard
+	{"a dashboard without the proxy's connections", "dashboard", "no widget graphs the proxy's connections", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `"ClientConnections", "ProxyName"`, `"ClientConnections", "Proxy"`)
+		editDashboard(tb, in, `"DatabaseConnections", "ProxyName"`, `"DatabaseConnections", "Proxy"`)
 	}},
-	{"RPO lag alarm in the primary", "alarms", "belongs to the secondary stack", []string{"primary"}, func(tb testing.TB, in *Input) {
-		delAt(tb, in, "ReplicationRpoLagAlarm", "Condition")
+	{"a dashboard without the migrate function's duration", "dashboard", "no widget graphs MigrateFunction's duration", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `["AWS/Lambda", "Duration", "FunctionName", "${MigrateFunction}"`, `["AWS/Lambda", "Duration", "FunctionName", "${ApiFunction}"`)
+	}},
+	{"a dashboard on a typed API name", "dashboard", "no widget graphs the API's requests", []string{"default"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardBody", "Fn::Sub", "1", "ApiName"}, "todomgmt-api")
+	}},
+	{"a dashboard without the database capacity", "dashboard", "no widget graphs the database capacity", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `"ServerlessDatabaseCapacity"`, `"CPUUtilization"`)
+	}},
+	{"a dashboard without the replication lag", "dashboard", "no widget graphs the replication lag of DbCluster", nil, func(tb testing.TB, in *Input) {
+		v := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "1", "PeerWidgets", "Fn::If", "1", "Fn::Sub", "0")
+		v.Value = strings.ReplaceAll(v.Value, "SELECT MAX(AuroraGlobalDB", "SELECT MAX(Aurora")
+	}},
+	{"a dashboard that does not show where traffic lands", "dashboard", "no widget graphs the peer region's API requests", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		v := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "1", "PeerWidgets", "Fn::If", "1", "Fn::Sub", "0")
+		v.Value = strings.ReplaceAll(v.Value, `"region": "${PeerRegion}"`, `"region": "${AWS::Region}"`)
+	}},
+	{"the routing metric read in the primary region", "dashboard", "no widget graphs the front door's route", []string{"primary-route53"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardBody", "Fn::Sub", "1", "RouteWidget", "Fn::If", "1", "Fn::Sub", "1", "Standby"}, "!Ref AWS::Region")
+	}},
+	{"a dashboard without the distribution", "dashboard", "no widget graphs the front door's requests", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		branches := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "1", "RouteWidget", "Fn::If")
+		branches.Content[2] = node(tb, `""`)
+	}},
+	{"an alarm missing from the alarm widget", "dashboard", "the alarm widget lacks ReplicationLagAlarm", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardBody", "Fn::Sub", "1", "LagAlarms"}, `!If [HasPeer, !Sub ', "${ReplicationRpoLagAlarm.Arn}"', ""]`)
+	}},
+	{"a dashboard body that is not JSON", "dashboard", "is not JSON once evaluated", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, `"start": "-PT3H",`, `"start": "-PT3H"`)
+	}},
+	{"one dashboard name for both regions", "dashboard", "must contain the region", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "Dashboard", []string{"Properties", "DashboardName"}, `!Sub "${AppName}"`)
+	}},
+	{"no dashboard URL", "dashboard", "Outputs.DashboardUrl: must be !Sub", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Outputs"), "DashboardUrl")
 	}},
 
 	// migration
@@ -818,9 +981,8 @@ var mutations = []mutation{
 	{"ServiceTimeout above CloudFormation's limit", "migration", "must be an integer from 1 to 3600", nil, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "Migration", []string{"Properties", "ServiceTimeout"}, "7200")
 	}},
-	{"secondary migrate reads a secret of the other region", "migration", "Resources.MigrateFunction: TODOMGMT_APP_SECRET_ARN must be !Ref of a secret in this stack", []string{"secondary"}, func(tb testing.TB, in *Input) {
-		setAt(tb, in, "MigrateFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_APP_SECRET_ARN"},
-			`!If [IsPrimary, !Ref AppSecret, !Sub "arn:${AWS::Partition}:secretsmanager:${PeerRegion}:${AWS::AccountId}:secret:${AppName}/db/app"]`)
+	{"secondary migrate reads a secret of the other region", "migration", "Resources.MigrateFunction: TODOMGMT_APP_SECRET_ARN must be a secret DbProxy holds in this region", []string{"secondary"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "MigrateFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_APP_SECRET_ARN"}, "!If [IsPrimary, !Ref AppSecret, !Ref PrimaryAppSecretArn]")
 	}},
 	{"secondary migrate cannot reach its proxy", "migration", "Resources.MigrateFunction: no ingress rule", []string{"secondary"}, func(tb testing.TB, in *Input) {
 		setAt(tb, in, "ProxyIngressFromMigrateFunction", []string{"Condition"}, "IsPrimary")
@@ -886,6 +1048,9 @@ var mutations = []mutation{
 	{"dev stack collides with the primary", "samconfig", "physical names collide", nil, func(tb testing.TB, in *Input) {
 		in.SamConfig.Envs["default"].Commands["deploy"]["region"] = "us-east-1"
 		setOverride(tb, in, "default", "AppName", "", true)
+	}},
+	{"passive region's minimum capacity left to the default", "samconfig", "[secondary]: DbMinCapacity is not set", nil, func(tb testing.TB, in *Input) {
+		setOverride(tb, in, "secondary", "DbMinCapacity", "", true)
 	}},
 	{"public CIDR", "samconfig", "not RFC 1918", nil, func(tb testing.TB, in *Input) {
 		setOverride(tb, in, "default", "VpcCidr", "100.64.0.0/16", false)

@@ -23,12 +23,17 @@ type RuleCase struct {
 // the middle of a deployment, and neighbours that must still deploy.
 // cfn-lint does not evaluate Rules against parameter values.
 var RuleCases = []RuleCase{
-	{"CloudFront front door without PeerRegion (origin id \"\")", "primary-cloudfront", map[string]string{"PeerRegion": ""}, true},
+	{"CloudFront front door without PeerRegion (origin id \"\")", "primary-cloudfront", map[string]string{"PeerRegion": "", "PeerDbKeyArn": ""}, true},
 	{"peer API without PeerRegion in the secondary", "secondary-cloudfront", map[string]string{"PeerRegion": ""}, true},
 	{"DbMinCapacity above DbMaxCapacity", "primary", map[string]string{"DbMinCapacity": "8", "DbMaxCapacity": "2"}, true},
 	{"largest DbMinCapacity above DbMaxCapacity", "secondary", map[string]string{"DbMinCapacity": "256", "DbMaxCapacity": "128"}, true},
 	{"custom domain without hosted zone", "primary-route53", map[string]string{"HostedZoneId": ""}, true},
 	{"custom domain without certificate", "secondary-route53", map[string]string{"CertificateArn": ""}, true},
+	{"secondary without the primary's master secret", "secondary", map[string]string{"PrimaryMasterSecretArn": ""}, true},
+	{"secondary without the primary's app secret", "secondary-cloudfront", map[string]string{"PrimaryAppSecretArn": ""}, true},
+	{"the replica key given to the secondary", "secondary-cloudfront", map[string]string{"PeerDbKeyArn": samcheck.KeyArn("us-east-1")}, true},
+	{"the replica key without a peer region", "primary-cloudfront", map[string]string{"PeerRegion": "", "PeerApiDomain": "", "PeerUserPoolArn": ""}, true},
+	{"second pass of the primary without the peer's key", "primary-cloudfront", map[string]string{"PeerDbKeyArn": ""}, false},
 	{"equal capacities", "primary", map[string]string{"DbMinCapacity": "4", "DbMaxCapacity": "4"}, false},
 	{"widest capacity range", "secondary-cloudfront", map[string]string{"DbMinCapacity": "0.5", "DbMaxCapacity": "256"}, false},
 	{"first pass without a peer", "primary", map[string]string{"PeerRegion": ""}, false},

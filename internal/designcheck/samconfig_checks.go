@@ -56,6 +56,14 @@ func checkSamConfig(in *Input, r *report) {
 		r.add("samconfig.toml", "PeerRegion must name the other environment's region: primary has %q (want %q), secondary has %q (want %q)",
 			p["PeerRegion"], regions["secondary"], s["PeerRegion"], regions["primary"])
 	}
+	// Either region may hold the writer after a failover, and the passive
+	// one's minimum capacity is what its new writer starts from: a
+	// decision each environment states, not a default it inherits.
+	for _, env := range ReaderEnvs {
+		if _, ok := over[env]["DbMinCapacity"]; !ok {
+			r.add("["+env+"]", "DbMinCapacity is not set: the passive region's minimum capacity is what a promoted writer starts from; set it deliberately")
+		}
+	}
 	if p["GlobalClusterIdentifier"] != s["GlobalClusterIdentifier"] {
 		r.add("samconfig.toml", "GlobalClusterIdentifier differs between [primary] and [secondary]")
 	}

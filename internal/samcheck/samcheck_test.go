@@ -46,10 +46,15 @@ func TestParameterSets(t *testing.T) {
 			t.Errorf("set %s: Covers %q, Region %q", s.Name, s.Covers, s.Region)
 		}
 	}
-	// Each environment as `sam deploy --config-env <env>` deploys it.
+	// Each environment as `go tool mage deploy` deploys it: samconfig's
+	// overrides, and for the secondary the primary's secret ARNs.
 	for _, env := range []string{"default", "primary", "secondary"} {
 		e, _ := sc.Env(env)
 		ov, _ := e.Params("deploy").ParameterOverrides()
+		if env == "secondary" {
+			ov["PrimaryMasterSecretArn"] = SecretArn("us-east-1", "todomgmt", "master")
+			ov["PrimaryAppSecretArn"] = SecretArn("us-east-1", "todomgmt", "app")
+		}
 		s := byName[env]
 		if s.Region != e.Params("deploy").Region() || !equalMaps(s.Params, ov) {
 			t.Errorf("set %s = %s %v, want [%s.deploy] %s %v", env, s.Region, s.Params, env, e.Params("deploy").Region(), ov)
@@ -71,6 +76,13 @@ func TestParameterSets(t *testing.T) {
 		{"secondary-alarm-email", "AlarmEmail", ExampleAlarmEmail},
 		{"secondary-alarm-email", "Role", "secondary"},
 		{"primary", "AlarmEmail", ""},
+		{"primary", "PeerDbKeyArn", ""},
+		{"primary-cloudfront", "PeerDbKeyArn", KeyArn("us-west-2")},
+		{"primary-route53", "PeerDbKeyArn", KeyArn("us-west-2")},
+		{"secondary-cloudfront", "PeerDbKeyArn", ""},
+		{"secondary-route53", "PrimaryAppSecretArn", SecretArn("us-east-1", "todomgmt", "app")},
+		{"secondary-alarm-email", "PrimaryMasterSecretArn", SecretArn("us-east-1", "todomgmt", "master")},
+		{"primary", "PrimaryMasterSecretArn", ""},
 	} {
 		if got := byName[tt.set].Params[tt.param]; got != tt.want {
 			t.Errorf("%s: %s = %q, want %q", tt.set, tt.param, got, tt.want)

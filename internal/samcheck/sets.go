@@ -27,6 +27,9 @@ type ParameterSet struct {
 // Role is the set's Role parameter (primary or secondary).
 func (s ParameterSet) Role() string { return s.Params["Role"] }
 
+// DefaultAppName is the template's AppName default.
+const DefaultAppName = "todomgmt"
+
 // ExampleAccount is the account id in the ARNs the sets make up.
 const ExampleAccount = "123456789012"
 
@@ -49,18 +52,33 @@ func PeerAPIDomain(region string) string {
 	return fmt.Sprintf("a1b2c3d4e5.execute-api.%s.amazonaws.com", region)
 }
 
+// SecretArn is the made-up ARN of the primary's DB secret
+// <appName>/db/<user> in region: Secrets Manager appends a random suffix,
+// and a replica's ARN differs only by its region.
+func SecretArn(region, appName, user string) string {
+	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/db/%s-AbCdEf", region, ExampleAccount, appName, user)
+}
+
+// KeyArn is the made-up ARN of the DbKey of the stack in region.
+func KeyArn(region string) string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:key/1234abcd-12ab-34cd-56ef-1234567890ab", region, ExampleAccount)
+}
+
 // CertificateArn is the made-up ACM certificate of the custom domain in region.
 func CertificateArn(region string) string {
 	return fmt.Sprintf("arn:aws:acm:%s:%s:certificate/00000000-0000-4000-8000-000000000000", region, ExampleAccount)
 }
 
 // ParameterSets returns the deployments to check: each samconfig.toml
-// environment's `sam deploy` (region and parameter_overrides), and one set
-// for each mode of the template's Conditions no environment covers: the
-// second deploy pass (peer user pool and API domain known: the CloudFront
-// front door in the primary, an origin in the secondary), Route 53 mode in
-// each role (with and without the peer in the primary, where the health
-// check depends on it), and AlarmEmail.
+// environment's `sam deploy` (region and parameter_overrides) as `go tool
+// mage deploy` runs it (the secondary also gets the primary's secret
+// ARNs, which it cannot deploy without), and one set for each mode of the
+// template's Conditions no environment covers: the second deploy pass
+// (peer user pool and API domain known: the CloudFront front door in the
+// primary, an origin in the secondary; the primary also knows the
+// secondary's key, PeerDbKeyArn), Route 53 mode in each role (with and
+// without the peer in the primary, where the health check depends on it),
+// and AlarmEmail.
 func ParameterSets(sc *samconfig.Config) ([]ParameterSet, error) {
 	envs := map[string]ParameterSet{}
 	for _, name := range []string{"default", "primary", "secondary"} {
@@ -78,6 +96,17 @@ func ParameterSets(sc *samconfig.Config) ([]ParameterSet, error) {
 		}
 		envs[name] = ParameterSet{Env: name, Region: p.Region(), Params: ov, ArtifactPrefix: p.String("s3_prefix")}
 	}
+	// The secondary reads the replicas of the primary's secrets: mage
+	// passes their ARNs from the primary stack's outputs on every deploy.
+	primaryApp := envs["primary"].Params["AppName"]
+	if primaryApp == "" {
+		primaryApp = DefaultAppName
+	}
+	secondary := envs["secondary"]
+	secondary.Params = maps.Clone(secondary.Params)
+	secondary.Params["PrimaryMasterSecretArn"] = SecretArn(envs["primary"].Region, primaryApp, "master")
+	secondary.Params["PrimaryAppSecretArn"] = SecretArn(envs["primary"].Region, primaryApp, "app")
+	envs["secondary"] = secondary
 	// derive starts from an environment and adds parameters.
 	derive := func(env, name, covers string, add map[string]string) ParameterSet {
 		s := envs[env]
@@ -91,7 +120,11 @@ func ParameterSets(sc *samconfig.Config) ([]ParameterSet, error) {
 		if peer == "" {
 			return nil, fmt.Errorf("[%s.deploy] has no PeerRegion: the second deploy pass needs the peer", env)
 		}
-		return map[string]string{"PeerUserPoolArn": PeerUserPoolArn(peer), "PeerApiDomain": PeerAPIDomain(peer)}, nil
+		add := map[string]string{"PeerUserPoolArn": PeerUserPoolArn(peer), "PeerApiDomain": PeerAPIDomain(peer)}
+		if envs[env].Params["Role"] == "primary" {
+			add["PeerDbKeyArn"] = KeyArn(peer)
+		}
+		return add, nil
 	}
 	route53 := func(env string) map[string]string {
 		return map[string]string{"DomainName": ExampleDomainName, "HostedZoneId": ExampleHostedZoneID, "CertificateArn": CertificateArn(envs[env].Region)}
@@ -114,8 +147,8 @@ func ParameterSets(sc *samconfig.Config) ([]ParameterSet, error) {
 	return []ParameterSet{
 		derive("default", "default", "[default] development stack: one region, no peer, no deletion protection", nil),
 		derive("primary", "primary", "[primary], first deploy pass: creates the global cluster and the secrets, no front door yet", nil),
-		derive("secondary", "secondary", "[secondary], first deploy pass: joins the global cluster, copies the replicated secrets", nil),
-		derive("primary", "primary-cloudfront", "[primary], second pass: trusts the peer's pool, creates the CloudFront front door", primaryPeer),
+		derive("secondary", "secondary", "[secondary], first deploy pass: joins the global cluster, its proxy reads the replicas of the primary's secrets", nil),
+		derive("primary", "primary-cloudfront", "[primary], second pass: trusts the peer's pool, creates the CloudFront front door, encrypts the replicas with the peer's key", primaryPeer),
 		derive("secondary", "secondary-cloudfront", "[secondary], second pass: trusts the peer's pool, is an origin of the primary's distribution", secondaryPeer),
 		derive("primary", "primary-route53-first-pass", "[primary] with a custom domain, peer unknown: PRIMARY failover record without a health check", route53("primary")),
 		derive("primary", "primary-route53", "[primary] with a custom domain, second pass: PRIMARY record with the health check on the standby's alarm", union(primaryPeer, route53("primary"))),

@@ -3,6 +3,7 @@ package awsops
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -725,7 +728,7 @@ func TestProxyHealthReadsEveryPage(t *testing.T) {
 	}
 	e := &Env{Clients: rec.clients()}
 	got := e.proxyHealth(context.Background(), west, "todomgmt-proxy")
-	want := ProxyHealth{Available: 1, Total: 2, Detail: "UNAVAILABLE AUTH_FAILURE secret mismatch"}
+	want := ProxyHealth{Available: 1, Total: 2, AuthFailures: 1, Detail: "UNAVAILABLE AUTH_FAILURE secret mismatch"}
 	if got != want {
 		t.Errorf("proxy health %+v, want %+v", got, want)
 	}
@@ -739,5 +742,103 @@ func TestProxyHealthReadsEveryPage(t *testing.T) {
 			t.Errorf("call %s in %s proxy %q group %v, want DescribeDBProxyTargets in %s for todomgmt-proxy's default group",
 				c.Op, c.Region, aws.ToString(in.DBProxyName), aws.ToString(in.TargetGroupName), west)
 		}
+	}
+}
+
+// TestRegionAlarmsOnTheWire: status asks each region's CloudWatch for the
+// alarms in ALARM that notify the stack's alarm topic, every page; a
+// stack without the topic output falls back to the alarms named
+// <AppName>-*; the Route 53 routing alarm is marked as a route.
+func TestRegionAlarmsOnTheWire(t *testing.T) {
+	rec := newRecorder(t)
+	pages := map[string]*cloudwatch.DescribeAlarmsOutput{
+		"": {NextToken: aws.String("p2"), MetricAlarms: []cwtypes.MetricAlarm{
+			{AlarmName: aws.String("todomgmt-replication-lag"), StateReason: aws.String("Threshold Crossed")}}},
+		"p2": {MetricAlarms: []cwtypes.MetricAlarm{
+			{AlarmName: aws.String("todomgmt-primary-enabled"), StateReason: aws.String("PrimaryEnabled < 1")}}},
+	}
+	rec.canned["DescribeAlarms"] = func(_ string, in any) (any, error) {
+		return pages[aws.ToString(in.(*cloudwatch.DescribeAlarmsInput).NextToken)], nil
+	}
+	e := &Env{Config: testConfig(), Clients: rec.clients()}
+	st := &Stack{Region: west, Outputs: map[string]string{"AlarmTopicArn": topicARN(west)}}
+	got := e.regionAlarms(context.Background(), st, "todomgmt-primary-enabled")
+	want := RegionAlarms{InAlarm: []Alarm{
+		{Name: "todomgmt-primary-enabled", Reason: "PrimaryEnabled < 1", Routing: true},
+		{Name: "todomgmt-replication-lag", Reason: "Threshold Crossed"},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+	calls := rec.Calls("DescribeAlarms")
+	if len(calls) != 2 {
+		t.Fatalf("%d DescribeAlarms calls, want 2 (both pages)", len(calls))
+	}
+	in := calls[0].Input.(*cloudwatch.DescribeAlarmsInput)
+	if calls[0].Region != west || in.StateValue != cwtypes.StateValueAlarm || aws.ToString(in.ActionPrefix) != topicARN(west) || in.AlarmNamePrefix != nil || len(in.AlarmNames) != 0 {
+		t.Errorf("DescribeAlarms in %s with %+v, want StateValue ALARM and ActionPrefix %s in %s", calls[0].Region, *in, topicARN(west), west)
+	}
+	// An older stack without the topic output.
+	old := &Stack{Region: east, Outputs: map[string]string{}}
+	e.regionAlarms(context.Background(), old, "")
+	calls = rec.Calls("DescribeAlarms")
+	in = calls[len(calls)-1].Input.(*cloudwatch.DescribeAlarmsInput)
+	if aws.ToString(in.AlarmNamePrefix) != "todomgmt-" || in.ActionPrefix != nil {
+		t.Errorf("without AlarmTopicArn: %+v, want AlarmNamePrefix todomgmt-", *in)
+	}
+	// A region that does not answer says so.
+	rec.canned["DescribeAlarms"] = func(string, any) (any, error) { return nil, errors.New("dial tcp: i/o timeout") }
+	if a := e.regionAlarms(context.Background(), st, ""); a.Err == nil || !strings.Contains(a.Err.Error(), "CloudWatch in us-west-2 does not answer") || a.String() != "unknown" {
+		t.Errorf("region down: %+v, want an error naming the region and \"unknown\"", a)
+	}
+}
+
+// TestSecretsReport: the primary's secrets are described in the primary
+// region; their replica in the secondary's region is reported with its
+// status and whether its key is that region's own (ReplicationStatus
+// gives the key as an ARN, a key id or an alias).
+func TestSecretsReport(t *testing.T) {
+	for _, tt := range []struct {
+		name, key string
+		status    smtypes.StatusType
+		own       bool
+		problem   string
+	}{
+		{"in sync on the region's key (ARN)", "arn:aws:kms:us-west-2:111122223333:key/key-us-west-2", smtypes.StatusTypeInSync, true, ""},
+		{"in sync on the region's key (key id)", "key-us-west-2", smtypes.StatusTypeInSync, true, ""},
+		{"in sync on the region's key (alias)", "alias/todomgmt-db", smtypes.StatusTypeInSync, true, ""},
+		{"first pass: the AWS managed key", "alias/aws/secretsmanager", smtypes.StatusTypeInSync, false, ""},
+		{"failed", "key-us-west-2", smtypes.StatusTypeFailed, true, "failed to replicate (KMS access denied)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t)
+			rec.canned["DescribeSecret"] = func(region string, in any) (any, error) {
+				return &secretsmanager.DescribeSecretOutput{ARN: in.(*secretsmanager.DescribeSecretInput).SecretId, ReplicationStatus: []smtypes.ReplicationStatusType{
+					{Region: aws.String("eu-west-1"), Status: smtypes.StatusTypeFailed},
+					{Region: aws.String(west), Status: tt.status, StatusMessage: aws.String("KMS access denied"), KmsKeyId: aws.String(tt.key)},
+				}}, nil
+			}
+			e := &Env{Config: testConfig(), Clients: rec.clients(),
+				Primary:   &Stack{Region: east, Outputs: map[string]string{"MasterSecretArn": masterSecretARN, "AppSecretArn": appSecretARN}},
+				Secondary: &Stack{Region: west, Outputs: map[string]string{"DbKeyArn": "arn:aws:kms:us-west-2:111122223333:key/key-us-west-2"}}}
+			rep := e.secretsReport(context.Background())
+			if rep.Err != nil || len(rep.Replicas) != 2 {
+				t.Fatalf("report %+v, want two replicas", rep)
+			}
+			for _, r := range rep.Replicas {
+				if r.Region != west || r.Status != string(tt.status) || r.OwnKey != tt.own {
+					t.Errorf("replica %+v, want %s %s own key %t", r, west, tt.status, tt.own)
+				}
+			}
+			probs := strings.Join(rep.problems(), "\n")
+			if tt.problem == "" && probs != "" || tt.problem != "" && !strings.Contains(probs, tt.problem) {
+				t.Errorf("problems %q, want %q", probs, tt.problem)
+			}
+			for _, c := range rec.Calls("DescribeSecret") {
+				if c.Region != east {
+					t.Errorf("DescribeSecret in %s, want the primary region %s", c.Region, east)
+				}
+			}
+		})
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // RDSAPI is the part of the RDS API this package uses.
@@ -79,7 +80,14 @@ type CognitoAPI interface {
 	UpdateUserPool(context.Context, *cognitoidentityprovider.UpdateUserPoolInput, ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.UpdateUserPoolOutput, error)
 }
 
+// SecretsManagerAPI is the part of the Secrets Manager API this package
+// uses: the replication status of the primary's DB secrets.
+type SecretsManagerAPI interface {
+	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+}
+
 var (
+	_ SecretsManagerAPI = (*secretsmanager.Client)(nil)
 	_ RDSAPI            = (*rds.Client)(nil)
 	_ CloudWatchAPI     = (*cloudwatch.Client)(nil)
 	_ KVSAPI            = (*cloudfrontkeyvaluestore.Client)(nil)
@@ -96,6 +104,7 @@ type Clients struct {
 	CloudFormation func(region string) CloudFormationAPI
 	Cognito        func(region string) CognitoAPI
 	Lambda         func(region string) LambdaAPI
+	SecretsManager func(region string) SecretsManagerAPI
 	// KVS is global: the KeyValueStore API is signed with SigV4A for all
 	// regions ("*") and its endpoint comes from the store's ARN.
 	KVS KVSAPI
@@ -138,6 +147,9 @@ func NewClients(cfg aws.Config) *Clients {
 		},
 		Lambda: func(region string) LambdaAPI {
 			return get("lambda", region, func(c aws.Config) any { return lambda.NewFromConfig(c) }).(LambdaAPI)
+		},
+		SecretsManager: func(region string) SecretsManagerAPI {
+			return get("secretsmanager", region, func(c aws.Config) any { return secretsmanager.NewFromConfig(c) }).(SecretsManagerAPI)
 		},
 		// The KeyValueStore client resolves its endpoint from the ARN in each
 		// request and signs with SigV4A (github.com/aws/aws-sdk-go-v2/internal/v4a,

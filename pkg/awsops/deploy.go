@@ -34,41 +34,85 @@ func SamDeployArgs(t Target, overrides map[string]string) []string {
 	return args
 }
 
-// PeerOverrides returns t's parameter overrides for the second pass: the
-// samconfig ones plus the peer's user pool ARN and API domain from its
-// stack outputs. needed is false when self already has them (nothing to
-// deploy).
+// peerParams are, by the role of the stack deployed, the parameters it
+// takes from its peer stack's outputs: both trust the peer's user pool
+// and know its API domain; the secondary's proxy reads the replicas of
+// the primary's DB secrets (their ARNs are the primary's with the region
+// replaced, which the template computes); the primary encrypts those
+// replicas with the secondary's own key.
+var peerParams = map[string][]peerParam{
+	RolePrimary: {
+		{"PeerUserPoolArn", "UserPoolArn", true},
+		{"PeerApiDomain", "ApiDomain", true},
+		// Optional: a secondary deployed before the output existed gets
+		// it on its next deploy, and the primary's next pass uses it.
+		{"PeerDbKeyArn", "DbKeyArn", false},
+	},
+	RoleSecondary: {
+		{"PeerUserPoolArn", "UserPoolArn", true},
+		{"PeerApiDomain", "ApiDomain", true},
+		{"PrimaryMasterSecretArn", "MasterSecretArn", true},
+		{"PrimaryAppSecretArn", "AppSecretArn", true},
+	},
+}
+
+// peerParam is a parameter and the peer output it comes from.
+type peerParam struct {
+	param, output string
+	required      bool
+}
+
+// PeerOverrides returns t's parameter overrides once its peer exists: the
+// samconfig ones plus what it takes from the peer's outputs (peerParams).
+// needed is false when self already has those values (nothing to deploy).
 func PeerOverrides(t Target, self *Stack, peer *Stack) (overrides map[string]string, needed bool, err error) {
 	if peer == nil {
 		return nil, false, fmt.Errorf("the peer of %s is not deployed", t.StackName)
 	}
-	pool, domain := peer.Output("UserPoolArn"), peer.Output("ApiDomain")
-	if pool == "" || domain == "" {
-		return nil, false, fmt.Errorf("stack %s in %s lacks the UserPoolArn or ApiDomain output", peer.Name, peer.Region)
+	params, ok := peerParams[t.Env]
+	if !ok {
+		return nil, false, fmt.Errorf("no peer parameters for samconfig environment %q (want %s or %s)", t.Env, RolePrimary, RoleSecondary)
 	}
 	o := maps.Clone(t.Overrides)
 	if o == nil {
 		o = map[string]string{}
 	}
-	o["PeerUserPoolArn"] = pool
-	o["PeerApiDomain"] = domain
+	var missing []string
+	for _, p := range params {
+		v := peer.Output(p.output)
+		if v == "" && p.required {
+			missing = append(missing, p.output)
+		}
+		o[p.param] = v
+	}
+	if len(missing) > 0 {
+		return nil, false, fmt.Errorf("stack %s in %s lacks the %s output(s): deploy it again with this template (go tool mage deploy:%s)",
+			peer.Name, peer.Region, strings.Join(missing, ", "), peer.Parameters["Role"])
+	}
 	if o["PeerRegion"] == "" {
 		o["PeerRegion"] = peer.Region
 	}
 	if o["PeerRegion"] != peer.Region {
 		return nil, false, fmt.Errorf("samconfig [%s] says PeerRegion=%s but the peer stack is in %s", t.Env, o["PeerRegion"], peer.Region)
 	}
-	needed = self == nil || self.Parameters["PeerUserPoolArn"] != pool || self.Parameters["PeerApiDomain"] != domain
+	needed = self == nil
+	for _, p := range params {
+		if self != nil && self.Parameters[p.param] != o[p.param] {
+			needed = true
+		}
+	}
 	return o, needed, nil
 }
 
 // DeployOverrides returns the parameter overrides for deploying t now.
-// While t's peer stack does not exist they are nil: samconfig's own apply.
-// Once it exists they are samconfig's plus the peer's user pool ARN and
-// API domain, so deploying a stack again never drops what the second pass
-// wired (sam deploy would otherwise reset them to samconfig's empty
-// values and remove the front door). wired reports whether t's stack
-// already has those values.
+// While the primary's peer does not exist they are nil: samconfig's own
+// apply. Once the peer exists they are samconfig's plus what the stack
+// takes from the peer (PeerOverrides), so deploying a stack again never
+// drops what an earlier pass wired (sam deploy would otherwise reset them
+// to samconfig's empty values and remove the front door). The secondary
+// cannot be deployed before the primary: its proxy reads the replicas of
+// the primary's secrets. wired reports whether t's stack already has the
+// peer's values.
 func (e *Env) DeployOverrides(t Target) (overrides map[string]string, wired bool, err error) {
 	if err := e.RequireFresh(); err != nil {
 		return nil, false, err
@@ -78,6 +122,10 @@ func (e *Env) DeployOverrides(t Target) (overrides map[string]string, wired bool
 		self, peer = e.Secondary, e.Primary
 	}
 	if peer == nil {
+		if t.Env == RoleSecondary {
+			return nil, false, fmt.Errorf("stack %s not found in %s: deploy the primary first (go tool mage deploy:primary); the secondary's proxy reads the replicas of its secrets",
+				e.Config.Primary.StackName, e.Config.Primary.Region)
+		}
 		return nil, false, nil
 	}
 	o, needed, err := PeerOverrides(t, self, peer)

@@ -27,12 +27,14 @@ import (
 //  1. read the roles: which stack's cluster is the writer now (after a
 //     failover it is the "secondary" stack's);
 //  2. confirm (the app name, typed or TODOMGMT_CONFIRM);
-//  3. turn deletion protection off on both clusters, the global cluster
-//     and each region's Cognito user pool with ModifyDBCluster /
-//     ModifyGlobalCluster / UpdateUserPool: one immediate call each, where
-//     a stack update would need a full sam deploy of both regions and
-//     could fail on a half-broken deployment; the drift does not matter,
-//     the stacks are deleted next;
+//  3. turn deletion protection off on both clusters and the global
+//     cluster with ModifyDBCluster / ModifyGlobalCluster: one immediate
+//     call each, where a stack update would need a full sam deploy of both
+//     regions and could fail on a half-broken deployment; the drift does
+//     not matter, the stacks are deleted next. A user pool the template
+//     retains keeps its protection (CloudFormation leaves it in place); one
+//     it deletes (a stack from an older template) is unprotected with
+//     UpdateUserPool;
 //  4. remove the reader cluster from the global cluster, wait, then the
 //     writer (the last member), wait: DeleteGlobalCluster, which
 //     CloudFormation calls when it deletes the primary stack's
@@ -46,10 +48,18 @@ import (
 //     recovery snapshot of an unplanned failover, found by the cluster
 //     identifiers the template gives (<AppName>-<region>), which do not
 //     depend on a stack still existing; the resources the templates
-//     retain and the log groups RDS created for the clusters' log
-//     exports, read while the stacks and clusters exist and recorded
-//     under the cache directory, so a re-run still lists them; and, said
-//     as such, what it could not check.
+//     retain (the KMS keys, the DB secrets and their replicas, the user
+//     pools with their app clients, the API Gateway logging role), each
+//     with why it is kept and the commands that delete it, and the log
+//     groups RDS created for the clusters' log exports, read while the
+//     stacks and clusters exist and recorded under the cache directory,
+//     so a re-run still lists them; and, said as such, what it could not
+//     check.
+//
+// It deletes none of what the templates retain: the final snapshots'
+// users log in with the secrets, and the callers hold the app clients'
+// secrets. The report prints the commands; the secrets' fixed names are
+// what blocks a new deployment with the same AppName.
 //
 // Every step checks the current state first, so running it again after a
 // partial failure continues where it stopped.
@@ -175,7 +185,7 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 			fmt.Fprintf(&sum, "    %-6s %s in %s (%s)\n", role, m.arn.Name, m.arn.Region, m.role)
 		}
 	}
-	fmt.Fprintf(&sum, "  final snapshots of the clusters are kept; all other data is deleted")
+	fmt.Fprintf(&sum, "  kept: the clusters' final snapshots, the DB secrets (and their replicas), the user pools with their app clients, the KMS keys; all other data is deleted")
 	if err := d.Confirm.Confirm(ctx, sum.String(), e.Config.AppName()); err != nil {
 		return false, fmt.Errorf("destroy not confirmed, nothing changed: %w", err)
 	}
@@ -187,6 +197,9 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		if err != nil {
 			d.printf("warning: %v\n", err)
 			continue
+		}
+		for i := range r {
+			r[i] = explainKept(r[i], d.peerOf(s.Region))
 		}
 		k := keptIn(live, s.Region)
 		k.Stack, k.StackReadAt, k.StackRetained = s.Name, d.clock().Now().UTC(), r
@@ -220,14 +233,19 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		rep.Changes = append(rep.Changes, fmt.Sprintf("deletion protection off: global cluster %s", db.GlobalClusterID))
 		d.printf("deletion protection off: global cluster %s\n", db.GlobalClusterID)
 	}
-	// The template protects the user pools too (DeletionProtection ACTIVE):
-	// CloudFormation's DeleteUserPool would fail on them.
+	// The template protects the user pools too (DeletionProtection ACTIVE).
+	// A pool it retains stays, protected; an older template's pool would
+	// make CloudFormation's DeleteUserPool fail. Without a reading of what
+	// the stack retains, the pool is taken for one CloudFormation deletes.
 	for _, s := range stacks {
 		pools, err := e.Stacks.PhysicalIDs(ctx, *s, "AWS::Cognito::UserPool")
 		if err != nil {
 			return true, err
 		}
 		for _, id := range pools {
+			if retains(live[s.Region], "AWS::Cognito::UserPool", id) {
+				continue
+			}
 			changed, err := unprotectUserPool(ctx, e.Clients.Cognito(s.Region), id)
 			if err != nil {
 				return true, fmt.Errorf("turn off deletion protection of user pool %s in %s: %w", id, s.Region, err)
@@ -506,6 +524,50 @@ func (d *Destroyer) writeKept(live map[string]*keptRegion) error {
 	return writeFileAtomic(p, b)
 }
 
+// retains reports whether the stack read into k retains the resource.
+func retains(k *keptRegion, typ, id string) bool {
+	if k == nil {
+		return false
+	}
+	return slices.ContainsFunc(k.StackRetained, func(r Retained) bool { return r.Type == typ && r.ID == id })
+}
+
+// peerOf returns the region of the other target.
+func (d *Destroyer) peerOf(region string) string {
+	for _, t := range d.Env.Config.Targets() {
+		if t.Region != region {
+			return t.Region
+		}
+	}
+	return ""
+}
+
+// explainKept adds to r, a resource the template retains, why it is kept
+// and how to delete it once it is no longer wanted; peer is the region of
+// the secrets' replicas.
+func explainKept(r Retained, peer string) Retained {
+	switch r.Type {
+	case "AWS::SecretsManager::Secret":
+		r.Why += "; the final snapshot's DB users log in with it"
+		var cmds []string
+		if peer != "" {
+			r.Why += fmt.Sprintf("; its replica in %s is kept too", peer)
+			cmds = append(cmds, fmt.Sprintf("aws secretsmanager remove-regions-from-replication --region %s --secret-id %s --remove-replica-regions %s", r.Region, r.ID, peer))
+		}
+		r.Why += "; its name blocks a new stack with the same AppName until it is deleted"
+		r.Cleanup = strings.Join(append(cmds, fmt.Sprintf("aws secretsmanager delete-secret --region %s --secret-id %s --force-delete-without-recovery", r.Region, r.ID)), " && ")
+	case "AWS::Cognito::UserPool":
+		r.Why += "; its app clients and their secrets, deletion protection still on; a new stack creates a new pool"
+		r.Cleanup = fmt.Sprintf("aws cognito-idp update-user-pool --region %s --user-pool-id %s --deletion-protection INACTIVE && aws cognito-idp delete-user-pool --region %s --user-pool-id %s", r.Region, r.ID, r.Region, r.ID)
+	case "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolResourceServer":
+		r.Why += "; deleted with its user pool"
+	case "AWS::KMS::Key":
+		r.Why += "; the final snapshots are encrypted with it: delete it after them"
+		r.Cleanup = fmt.Sprintf("aws kms schedule-key-deletion --region %s --key-id %s --pending-window-in-days 30", r.Region, r.ID)
+	}
+	return r
+}
+
 // ClusterIdentifier is the identifier template.yaml gives the cluster of
 // target (DBClusterIdentifier: ${AppName}-${AWS::Region}), lowercase as
 // RDS keeps it. It does not depend on the stack still existing.
@@ -550,8 +612,13 @@ func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]Re
 		case !r.StackReadAt.IsZero():
 			recorded(r.StackRetained, r.StackReadAt, "stack "+r.Stack)
 		default:
-			unchecked = append(unchecked, fmt.Sprintf("%s: what stack %s retains (DeletionPolicy Retain; template.yaml: the database's KMS key, described %q, and the API Gateway logging role): the stack is gone and no earlier destroy recorded it; look in the console",
-				t.Region, t.StackName, e.Config.AppName()+" Aurora storage and database secrets"))
+			app := e.Config.AppName()
+			secrets := ""
+			if t.Env == RolePrimary {
+				secrets = fmt.Sprintf(" the DB secrets %s/db/master and %s/db/app with their replicas in the other region,", app, app)
+			}
+			unchecked = append(unchecked, fmt.Sprintf("%s: what stack %s retains (DeletionPolicy Retain; template.yaml: the database's KMS key, described %q,%s the user pool %s-%s with its app client, and the API Gateway logging role): the stack is gone and no earlier destroy recorded it; look in the console",
+				t.Region, t.StackName, app+" Aurora storage and database secrets", secrets, app, t.Region))
 		}
 		cluster := e.Config.ClusterIdentifier(t)
 		switch {
@@ -606,6 +673,9 @@ func WriteDestroyReport(w io.Writer, r DestroyReport) {
 	}
 	for _, k := range r.Retained {
 		fmt.Fprintf(w, "kept: %s %s %s (%s)\n", k.Region, k.Type, k.ID, k.Why)
+		if k.Cleanup != "" {
+			fmt.Fprintf(w, "      to delete it: %s\n", k.Cleanup)
+		}
 	}
 	for _, u := range r.Unchecked {
 		fmt.Fprintf(w, "not checked: %s\n", u)

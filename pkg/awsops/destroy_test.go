@@ -26,15 +26,56 @@ func destroyer(tb testing.TB, f *fakeAWS, confirm string, out *strings.Builder) 
 	return &Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: confirm}, Clock: f.clock, Poll: time.Second}
 }
 
+// TestDestroyOrder: deletion protection off, the reader then the writer
+// out of the global cluster, the stacks (secondary-role first), the
+// global cluster. The user pools the template retains keep their
+// protection and are not touched; an older template's pools, which
+// CloudFormation deletes, are unprotected first.
 func TestDestroyOrder(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		writer string
+		older  bool
 		want   []string
+		kept   []string
 	}{
 		{
 			name:   "writer in the primary stack",
 			writer: east,
+			kept:   allKept,
+			want: []string{
+				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
+				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
+				"us-east-1 ModifyGlobalCluster protection=false",
+				"us-west-2 RemoveFromGlobalCluster " + westARN,
+				"us-east-1 RemoveFromGlobalCluster " + eastARN,
+				"us-west-2 DeleteStack arn:aws:cloudformation:us-west-2:111122223333:stack/todomgmt-secondary/1",
+				"us-east-1 DeleteStack arn:aws:cloudformation:us-east-1:111122223333:stack/todomgmt-primary/1",
+				"us-east-1 DeleteGlobalCluster todomgmt-global",
+			},
+		},
+		{
+			// After a failover the writer is the secondary stack's cluster:
+			// the primary stack's cluster is the reader and leaves first.
+			name:   "writer in the secondary stack",
+			writer: west,
+			kept:   allKept,
+			want: []string{
+				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
+				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
+				"us-west-2 ModifyGlobalCluster protection=false",
+				"us-east-1 RemoveFromGlobalCluster " + eastARN,
+				"us-west-2 RemoveFromGlobalCluster " + westARN,
+				"us-west-2 DeleteStack arn:aws:cloudformation:us-west-2:111122223333:stack/todomgmt-secondary/1",
+				"us-east-1 DeleteStack arn:aws:cloudformation:us-east-1:111122223333:stack/todomgmt-primary/1",
+				"us-west-2 DeleteGlobalCluster todomgmt-global",
+			},
+		},
+		{
+			name:   "stacks of the older template (user pools deleted with them)",
+			writer: east,
+			older:  true,
+			kept:   olderKept,
 			want: []string{
 				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
 				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
@@ -48,27 +89,12 @@ func TestDestroyOrder(t *testing.T) {
 				"us-east-1 DeleteGlobalCluster todomgmt-global",
 			},
 		},
-		{
-			// After a failover the writer is the secondary stack's cluster:
-			// the primary stack's cluster is the reader and leaves first.
-			name:   "writer in the secondary stack",
-			writer: west,
-			want: []string{
-				"us-east-1 ModifyDBCluster todomgmt-us-east-1 protection=false",
-				"us-west-2 ModifyDBCluster todomgmt-us-west-2 protection=false",
-				"us-west-2 ModifyGlobalCluster protection=false",
-				"us-west-2 UpdateUserPool us-west-2_POOL protection=INACTIVE",
-				"us-east-1 UpdateUserPool us-east-1_POOL protection=INACTIVE",
-				"us-east-1 RemoveFromGlobalCluster " + eastARN,
-				"us-west-2 RemoveFromGlobalCluster " + westARN,
-				"us-west-2 DeleteStack arn:aws:cloudformation:us-west-2:111122223333:stack/todomgmt-secondary/1",
-				"us-east-1 DeleteStack arn:aws:cloudformation:us-east-1:111122223333:stack/todomgmt-primary/1",
-				"us-west-2 DeleteGlobalCluster todomgmt-global",
-			},
-		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeAWS(t, tt.writer)
+			if tt.older {
+				f.olderTemplate()
+			}
 			// Snapshots that are not ours to report, so the final ones
 			// come on a later page.
 			for i := range 3 {
@@ -92,11 +118,16 @@ func TestDestroyOrder(t *testing.T) {
 			for _, r := range rep.Retained {
 				kept = append(kept, r.Region+" "+r.ID)
 			}
-			if diff := cmp.Diff(allKept, kept); diff != "" {
+			if diff := cmp.Diff(tt.kept, kept); diff != "" {
 				t.Errorf("retained (-want +got):\n%s", diff)
 			}
 			if len(rep.Unchecked) != 0 {
 				t.Errorf("unchecked %q, want none", rep.Unchecked)
+			}
+			for _, p := range f.pools {
+				if p.deleted == !tt.older {
+					t.Errorf("pool %+v: deleted = %t, want %t", *p, p.deleted, tt.older)
+				}
 			}
 			if !strings.Contains(out.String(), "DbCluster                                DELETE_COMPLETE") {
 				t.Errorf("no stack events printed:\n%s", out.String())
@@ -106,13 +137,53 @@ func TestDestroyOrder(t *testing.T) {
 }
 
 // allKept is what a destroy of the fake deployment keeps, per region,
-// primary first: the KMS key the template retains, the clusters' log
-// groups, the final snapshots.
+// primary first: what the template retains (by physical id: the DB
+// secrets in the primary region, the app client, the KMS key, the user
+// pool), the clusters' log groups, the final snapshots.
 var allKept = []string{
-	"us-east-1 key-us-east-1", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
+	"us-east-1 " + appSecretARN, "us-east-1 " + masterSecretARN, "us-east-1 client-us-east-1", "us-east-1 key-us-east-1", "us-east-1 us-east-1_POOL",
+	"us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
 	"us-east-1 todomgmt-us-east-1-final",
-	"us-west-2 key-us-west-2", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery",
+	"us-west-2 client-us-west-2", "us-west-2 key-us-west-2", "us-west-2 us-west-2_POOL",
+	"us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery",
 	"us-west-2 todomgmt-us-west-2-final",
+}
+
+// olderKept is allKept for stacks whose template deletes the user pools
+// and their clients.
+var olderKept = []string{
+	"us-east-1 " + appSecretARN, "us-east-1 " + masterSecretARN, "us-east-1 key-us-east-1",
+	"us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
+	"us-east-1 todomgmt-us-east-1-final",
+	"us-west-2 key-us-west-2",
+	"us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery",
+	"us-west-2 todomgmt-us-west-2-final",
+}
+
+// TestDestroyReportSaysHowToDeleteWhatIsKept: each retained secret, pool
+// and key comes with why it is kept and the commands that delete it; the
+// primary's secrets name their replica's region.
+func TestDestroyReportSaysHowToDeleteWhatIsKept(t *testing.T) {
+	f := newFakeAWS(t, east)
+	var out strings.Builder
+	rep, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
+	if err != nil {
+		t.Fatalf("destroy: %v\n%s", err, out.String())
+	}
+	var b strings.Builder
+	WriteDestroyReport(&b, rep)
+	for _, want := range []string{
+		"kept: us-east-1 AWS::SecretsManager::Secret " + masterSecretARN + " (DeletionPolicy Retain (MasterSecret); the final snapshot's DB users log in with it; its replica in us-west-2 is kept too; its name blocks a new stack with the same AppName",
+		"to delete it: aws secretsmanager remove-regions-from-replication --region us-east-1 --secret-id " + appSecretARN + " --remove-replica-regions us-west-2 && aws secretsmanager delete-secret --region us-east-1 --secret-id " + appSecretARN + " --force-delete-without-recovery",
+		"kept: us-west-2 AWS::Cognito::UserPool us-west-2_POOL (DeletionPolicy Retain (UserPool); its app clients and their secrets, deletion protection still on",
+		"to delete it: aws cognito-idp update-user-pool --region us-west-2 --user-pool-id us-west-2_POOL --deletion-protection INACTIVE && aws cognito-idp delete-user-pool --region us-west-2 --user-pool-id us-west-2_POOL",
+		"kept: us-east-1 AWS::Cognito::UserPoolClient client-us-east-1 (DeletionPolicy Retain (AppClient); deleted with its user pool)",
+		"to delete it: aws kms schedule-key-deletion --region us-west-2 --key-id key-us-west-2 --pending-window-in-days 30",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
 }
 
 // keptIDs returns "region id" of each kept thing, and which of them come
@@ -152,10 +223,9 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 		t.Fatalf("first run error %v, want DELETE_FAILED with the reason", err)
 	}
 	first := len(f.Log(mutating...))
-	// The primary stack's pool outlived the failed deletion: lifting its
-	// protection must not have reset what the template set.
-	if p := f.pools["us-east-1_POOL"]; p.deleted || p.protected || !p.adminOnly || p.tier != cogtypes.UserPoolTierTypeLite {
-		t.Errorf("surviving pool %+v, want unprotected, still admin-only sign-up, tier LITE", *p)
+	// The pools are retained: neither unprotected nor reset.
+	if calls := f.Log("UpdateUserPool"); len(calls) != 0 {
+		t.Errorf("UpdateUserPool calls %q on retained pools, want none", calls)
 	}
 
 	// The operator runs destroy again: the secondary stack is gone, the
@@ -181,7 +251,8 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 	if diff := cmp.Diff(allKept, kept); diff != "" {
 		t.Errorf("re-run kept (-want +got):\n%s", diff)
 	}
-	wantRecorded := []string{"us-west-2 key-us-west-2", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery"}
+	wantRecorded := []string{"us-west-2 client-us-west-2", "us-west-2 key-us-west-2", "us-west-2 us-west-2_POOL",
+		"us-west-2 /aws/rds/cluster/todomgmt-us-west-2/error", "us-west-2 /aws/rds/cluster/todomgmt-us-west-2/slowquery"}
 	if diff := cmp.Diff(wantRecorded, recorded); diff != "" {
 		t.Errorf("re-run's recorded (not re-checked) entries (-want +got):\n%s", diff)
 	}
@@ -210,6 +281,23 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 		if saved, _ := filepath.Glob(filepath.Join(f.cacheDir, region, "*.json")); len(saved) != 0 {
 			t.Errorf("saved descriptions %q after the stacks are gone", saved)
 		}
+	}
+}
+
+// TestDestroyOlderTemplateUnprotectsThePoolsSafely: with a template that
+// deletes the user pools, destroy lifts their protection with
+// UpdateUserPool; a pool that outlives a failed stack deletion keeps what
+// the template set (UpdateUserPool resets what a request leaves out).
+func TestDestroyOlderTemplateUnprotectsThePoolsSafely(t *testing.T) {
+	f := newFakeAWS(t, west)
+	f.olderTemplate()
+	f.stacks[0].failOnce = "Resource handler returned message: internal failure" // the primary stack
+	var out strings.Builder
+	if _, err := destroyer(t, f, "todomgmt", &out).Run(context.Background()); err == nil {
+		t.Fatalf("first run: no error, want DELETE_FAILED")
+	}
+	if p := f.pools["us-east-1_POOL"]; p.deleted || p.protected || !p.adminOnly || p.tier != cogtypes.UserPoolTierTypeLite {
+		t.Errorf("surviving pool %+v, want unprotected, still admin-only sign-up, tier LITE", *p)
 	}
 }
 

@@ -30,6 +30,8 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -43,6 +45,9 @@ type fakeCluster struct {
 	engine     string
 	deleted    bool
 	proxyState rdstypes.TargetState
+	// proxyReason is the reason the proxy gives for an unavailable
+	// target; "" is CONNECTION_FAILED.
+	proxyReason rdstypes.TargetHealthReason
 }
 
 // fakePool is a Cognito user pool: UpdateUserPool resets what a request
@@ -70,7 +75,35 @@ type fakeStack struct {
 	polls      int
 	failOnce   string // a reason to fail the next deletion with
 	events     []cfntypes.StackEvent
-	retained   map[string]string // logical id → physical id, DeletionPolicy Retain
+	// resources are the stack's resources, as its processed template
+	// (type, DeletionPolicy) and its resource list (physical id) say.
+	resources []fakeResource
+}
+
+type fakeResource struct {
+	logical, typ, physical, policy string
+}
+
+// policyOf returns the DeletionPolicy of the stack's resource of type typ.
+func (s *fakeStack) policyOf(typ string) string {
+	for _, r := range s.resources {
+		if r.typ == typ {
+			return r.policy
+		}
+	}
+	return ""
+}
+
+// olderTemplate makes every stack's user pool one the template deletes
+// (the template before the pools were retained).
+func (f *fakeAWS) olderTemplate() {
+	for _, st := range f.stacks {
+		for i, r := range st.resources {
+			if r.typ == "AWS::Cognito::UserPool" || r.typ == "AWS::Cognito::UserPoolClient" {
+				st.resources[i].policy = "Delete"
+			}
+		}
+	}
 }
 
 type fakeAWS struct {
@@ -82,11 +115,18 @@ type fakeAWS struct {
 	stacks    []*fakeStack
 	snapshots map[string][]rdstypes.DBClusterSnapshot // by region
 	alarms    map[string]cwtypes.StateValue           // by alarm name
-	metrics   []string
-	kvsValue  *string
-	kvsETag   int
-	secrets   map[string]string // user pool id → client secret
-	pools     map[string]*fakePool
+	// regionAlarms are the metric alarms of each region that status
+	// reads (DescribeAlarms by state and action or name prefix).
+	regionAlarms map[string][]cwtypes.MetricAlarm
+	// cwDown makes a region's CloudWatch fail every call.
+	cwDown map[string]error
+	// replicas are the replication status of each primary secret, by ARN.
+	replicas map[string][]smtypes.ReplicationStatusType
+	metrics  []string
+	kvsValue *string
+	kvsETag  int
+	secrets  map[string]string // user pool id → client secret
+	pools    map[string]*fakePool
 	// A region that is down: CloudFormation's answer there, or no
 	// answer at all from CloudFormation or Cognito (the call hangs).
 	cfnDown     map[string]error
@@ -103,6 +143,13 @@ type fakeAWS struct {
 	fence fakeFence
 }
 
+// The primary's DB secrets; their replicas in us-west-2 have these ARNs
+// with the region replaced.
+const (
+	masterSecretARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:todomgmt/db/master-AbCdEf"
+	appSecretARN    = "arn:aws:secretsmanager:us-east-1:111122223333:secret:todomgmt/db/app-GhIjKl"
+)
+
 type fakeFence struct {
 	region string
 	term   int64
@@ -115,7 +162,12 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	f := &fakeAWS{tb: tb, clusters: map[string]*fakeCluster{}, snapshots: map[string][]rdstypes.DBClusterSnapshot{},
 		clock:  &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)},
 		alarms: map[string]cwtypes.StateValue{}, secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"},
-		pools: map[string]*fakePool{}, cfnDown: map[string]error{}, cfnHang: map[string]bool{}, cognitoHang: map[string]bool{}, cacheDir: tb.TempDir()}
+		pools: map[string]*fakePool{}, cfnDown: map[string]error{}, cfnHang: map[string]bool{}, cognitoHang: map[string]bool{}, cacheDir: tb.TempDir(),
+		regionAlarms: map[string][]cwtypes.MetricAlarm{}, cwDown: map[string]error{}, replicas: map[string][]smtypes.ReplicationStatusType{}}
+	for _, arn := range []string{masterSecretARN, appSecretARN} {
+		f.replicas[arn] = []smtypes.ReplicationStatusType{{Region: aws.String(west), Status: smtypes.StatusTypeInSync,
+			KmsKeyId: aws.String("arn:aws:kms:us-west-2:111122223333:key/key-us-west-2")}}
+	}
 	for _, arn := range []string{eastARN, westARN} {
 		ca, _ := ParseClusterARN(arn)
 		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable}
@@ -128,7 +180,19 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	for _, x := range []struct {
 		role, region, name, arn string
 	}{{RolePrimary, east, "todomgmt-primary", eastARN}, {RoleSecondary, west, "todomgmt-secondary", westARN}} {
-		fs := &fakeStack{cluster: x.arn, pool: x.region + "_POOL", ownsGlobal: x.role == RolePrimary, retained: map[string]string{"DbKey": "key-" + x.region}}
+		ca, _ := ParseClusterARN(x.arn)
+		fs := &fakeStack{cluster: x.arn, pool: x.region + "_POOL", ownsGlobal: x.role == RolePrimary, resources: []fakeResource{
+			{"DbKey", "AWS::KMS::Key", "key-" + x.region, "Retain"},
+			{"DbCluster", "AWS::RDS::DBCluster", ca.Name, "Snapshot"},
+			{"ApiFunction", "AWS::Lambda::Function", "fn", ""},
+			{"UserPool", "AWS::Cognito::UserPool", x.region + "_POOL", "Retain"},
+			{"AppClient", "AWS::Cognito::UserPoolClient", "client-" + x.region, "Retain"},
+		}}
+		if x.role == RolePrimary {
+			fs.resources = append(fs.resources,
+				fakeResource{"MasterSecret", "AWS::SecretsManager::Secret", masterSecretARN, "Retain"},
+				fakeResource{"AppSecret", "AWS::SecretsManager::Secret", appSecretARN, "Retain"})
+		}
 		// LITE, not the default ESSENTIALS, so a reset shows.
 		f.pools[fs.pool] = &fakePool{protected: true, adminOnly: true, tier: cogtypes.UserPoolTierTypeLite}
 		fs.st = Stack{Name: x.name, ID: "arn:aws:cloudformation:" + x.region + ":111122223333:stack/" + x.name + "/1", Region: x.region,
@@ -140,10 +204,15 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 				"ApiDomain":   "api-" + x.region + ".execute-api." + x.region + ".amazonaws.com",
 				"ApiUrl":      "https://api-" + x.region + ".execute-api." + x.region + ".amazonaws.com/prod",
 				"ProxyName":   "todomgmt-proxy", "FrontDoorMode": "cloudfront",
+				"DbKeyArn":      "arn:aws:kms:" + x.region + ":111122223333:key/key-" + x.region,
+				"AlarmTopicArn": topicARN(x.region),
+				"DashboardUrl":  "https://console.aws.amazon.com/cloudwatch/home?region=" + x.region + "#dashboards/dashboard/todomgmt-" + x.region,
 			}}
 		if x.role == RolePrimary {
 			fs.st.Outputs["KeyValueStoreArn"] = kvsARN
 			fs.st.Outputs["FrontDoorUrl"] = "https://d111.cloudfront.net"
+			fs.st.Outputs["MasterSecretArn"] = masterSecretARN
+			fs.st.Outputs["AppSecretArn"] = appSecretARN
 		}
 		f.stacks = append(f.stacks, fs)
 	}
@@ -179,6 +248,7 @@ func (f *fakeAWS) clients() *Clients {
 		CloudFormation: func(r string) CloudFormationAPI { return fakeCFN{f, r} },
 		Cognito:        func(r string) CognitoAPI { return fakeCognito{f, r} },
 		Lambda:         func(r string) LambdaAPI { return fakeLambda{f, r} },
+		SecretsManager: func(r string) SecretsManagerAPI { return fakeSM{f, r} },
 		KVS:            fakeKVS{f},
 	}
 }
@@ -368,8 +438,12 @@ func (r fakeRDS) DescribeDBProxyTargets(_ context.Context, in *rds.DescribeDBPro
 	out := &rds.DescribeDBProxyTargetsOutput{Targets: []rdstypes.DBProxyTarget{{Type: rdstypes.TargetTypeTrackedCluster}}}
 	for _, c := range f.clusters {
 		if c.ca.Region == r.region {
+			reason := c.proxyReason
+			if reason == "" {
+				reason = rdstypes.TargetHealthReasonConnectionFailed
+			}
 			out.Targets = append(out.Targets, rdstypes.DBProxyTarget{Type: rdstypes.TargetTypeRdsInstance,
-				TargetHealth: &rdstypes.TargetHealth{State: c.proxyState, Reason: rdstypes.TargetHealthReasonConnectionFailed}})
+				TargetHealth: &rdstypes.TargetHealth{State: c.proxyState, Reason: reason}})
 		}
 	}
 	return out, nil
@@ -451,7 +525,7 @@ func (c fakeCFN) progress(s *fakeStack) {
 	case cl != nil && f.global != nil && slices.Contains(f.global.members, cl.ca.ARN):
 		fail("DbCluster", "This cluster is a part of a global cluster, please remove it from globalcluster first")
 		return
-	case f.pools[s.pool] != nil && !f.pools[s.pool].deleted && f.pools[s.pool].protected:
+	case f.pools[s.pool] != nil && !f.pools[s.pool].deleted && f.pools[s.pool].protected && s.policyOf("AWS::Cognito::UserPool") != "Retain":
 		fail("UserPool", "Deletion protection must be inactivated first. (Service: CognitoIdentityProvider, Status Code: 400, InvalidParameterException)")
 		return
 	case s.ownsGlobal && f.global != nil && len(f.global.members) > 0:
@@ -464,7 +538,7 @@ func (c fakeCFN) progress(s *fakeStack) {
 			DBClusterIdentifier: aws.String(cl.ca.Name), DBClusterSnapshotIdentifier: aws.String(cl.ca.Name + "-final"), SnapshotType: aws.String("manual")})
 		f.event(s, "DbCluster", cfntypes.ResourceStatusDeleteComplete, "")
 	}
-	if p := f.pools[s.pool]; p != nil {
+	if p := f.pools[s.pool]; p != nil && s.policyOf("AWS::Cognito::UserPool") != "Retain" {
 		p.deleted = true
 	}
 	if s.ownsGlobal && f.global != nil {
@@ -516,23 +590,40 @@ func (c fakeCFN) ListStackResources(_ context.Context, in *cloudformation.ListSt
 	defer f.mu.Unlock()
 	s := c.find(aws.ToString(in.StackName))
 	out := &cloudformation.ListStackResourcesOutput{}
-	for logical, physical := range s.retained {
-		out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{LogicalResourceId: aws.String(logical), PhysicalResourceId: aws.String(physical)})
+	for _, r := range s.resources {
+		out.StackResourceSummaries = append(out.StackResourceSummaries, cfntypes.StackResourceSummary{
+			LogicalResourceId: aws.String(r.logical), PhysicalResourceId: aws.String(r.physical), ResourceType: aws.String(r.typ)})
 	}
-	out.StackResourceSummaries = append(out.StackResourceSummaries,
-		cfntypes.StackResourceSummary{LogicalResourceId: aws.String("ApiFunction"), PhysicalResourceId: aws.String("fn"), ResourceType: aws.String("AWS::Lambda::Function")},
-		cfntypes.StackResourceSummary{LogicalResourceId: aws.String("UserPool"), PhysicalResourceId: aws.String(s.pool), ResourceType: aws.String("AWS::Cognito::UserPool")})
 	return out, nil
 }
 
+// GetTemplate returns the processed template (JSON, as after the SAM
+// transform) with each resource's type and DeletionPolicy.
 func (c fakeCFN) GetTemplate(_ context.Context, in *cloudformation.GetTemplateInput, _ ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error) {
 	if in.TemplateStage != cfntypes.TemplateStageProcessed {
 		return nil, fmt.Errorf("want the processed template")
 	}
-	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(`{"Resources":{
-		"DbKey":{"Type":"AWS::KMS::Key","DeletionPolicy":"Retain"},
-		"DbCluster":{"Type":"AWS::RDS::DBCluster","DeletionPolicy":"Snapshot"},
-		"ApiFunction":{"Type":"AWS::Lambda::Function"}}}`)}, nil
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	s := c.find(aws.ToString(in.StackName))
+	if s == nil {
+		return nil, notExist(aws.ToString(in.StackName))
+	}
+	type res struct {
+		Type           string `json:"Type"`
+		DeletionPolicy string `json:"DeletionPolicy,omitempty"`
+	}
+	t := struct {
+		Resources map[string]res `json:"Resources"`
+	}{Resources: map[string]res{}}
+	for _, r := range s.resources {
+		t.Resources[r.logical] = res{r.typ, r.policy}
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(string(b))}, nil
 }
 
 // fakeCW is CloudWatch in one region.
@@ -661,10 +752,56 @@ func (c fakeCW) PutMetricData(_ context.Context, in *cloudwatch.PutMetricDataInp
 	return &cloudwatch.PutMetricDataOutput{}, nil
 }
 
+// topicARN is the alarm topic of the stack in region.
+func topicARN(region string) string {
+	return "arn:aws:sns:" + region + ":111122223333:todomgmt-alarms"
+}
+
+// alarm is a metric alarm of the fake deployment, notifying topic.
+func alarm(name, topic string, state cwtypes.StateValue, reason string) cwtypes.MetricAlarm {
+	return cwtypes.MetricAlarm{AlarmName: aws.String(name), StateValue: state, StateReason: aws.String(reason),
+		StateUpdatedTimestamp: aws.Time(time.Date(2026, 11, 5, 8, 30, 0, 0, time.UTC)),
+		AlarmActions:          []string{topic}, OKActions: []string{topic}}
+}
+
+// DescribeAlarms answers the router's question (AlarmNames: the routing
+// alarm's state) and status's (StateValue with ActionPrefix, which
+// matches an alarm with an action starting with it, and AlarmNamePrefix),
+// one alarm per page to exercise NextToken. AlarmNamePrefix with
+// AlarmNames is a validation error, as the API reference says.
 func (c fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
 	f := c.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.cwDown[c.region]; err != nil {
+		return nil, err
+	}
+	if len(in.AlarmNames) == 0 {
+		var match []cwtypes.MetricAlarm
+		for _, a := range f.regionAlarms[c.region] {
+			if in.StateValue != "" && a.StateValue != in.StateValue ||
+				in.AlarmNamePrefix != nil && !strings.HasPrefix(aws.ToString(a.AlarmName), aws.ToString(in.AlarmNamePrefix)) ||
+				in.ActionPrefix != nil && !slices.ContainsFunc(a.AlarmActions, func(x string) bool { return strings.HasPrefix(x, aws.ToString(in.ActionPrefix)) }) {
+				continue
+			}
+			match = append(match, a)
+		}
+		start := 0
+		if t := aws.ToString(in.NextToken); t != "" {
+			fmt.Sscan(t, &start)
+		}
+		out := &cloudwatch.DescribeAlarmsOutput{}
+		if start < len(match) {
+			out.MetricAlarms = match[start : start+1]
+			if start+1 < len(match) {
+				out.NextToken = aws.String(fmt.Sprint(start + 1))
+			}
+		}
+		return out, nil
+	}
+	if in.AlarmNamePrefix != nil {
+		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "AlarmNamePrefix and AlarmNames cannot be used together"}
+	}
 	st, ok := f.alarms[in.AlarmNames[0]]
 	if !ok {
 		return &cloudwatch.DescribeAlarmsOutput{}, nil
@@ -753,6 +890,24 @@ func (k fakeKVS) PutKey(_ context.Context, in *cloudfrontkeyvaluestore.PutKeyInp
 	f.kvsETag++
 	f.kvsValue = aws.String(aws.ToString(in.Value))
 	return &cloudfrontkeyvaluestore.PutKeyOutput{}, nil
+}
+
+// fakeSM is Secrets Manager in one region: the primary's secrets live in
+// us-east-1, their replication status comes from f.replicas.
+type fakeSM struct {
+	f      *fakeAWS
+	region string
+}
+
+func (m fakeSM) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
+	m.f.mu.Lock()
+	defer m.f.mu.Unlock()
+	arn := aws.ToString(in.SecretId)
+	reps, ok := m.f.replicas[arn]
+	if !ok || !strings.Contains(arn, ":"+m.region+":") {
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
+	}
+	return &secretsmanager.DescribeSecretOutput{ARN: aws.String(arn), PrimaryRegion: aws.String(east), ReplicationStatus: slices.Clone(reps)}, nil
 }
 
 // fakeCognito holds the app clients' secrets.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -195,10 +196,37 @@ func TestStatus(t *testing.T) {
 			[]string{"the API in us-west-2 does not answer: 502 Bad Gateway: not a health answer"}},
 		{"proxy without target in the writer region", func(f *fakeAWS, _ *fakeAPI) { f.clusters[eastARN].proxyState = rdstypes.TargetStateUnavailable },
 			[]string{"the proxy in the writer region us-east-1 has no available target: 0/1 available (UNAVAILABLE CONNECTION_FAILED)"}},
+		{"the passive region's proxy cannot log in (stale credentials)", func(f *fakeAWS, _ *fakeAPI) {
+			f.clusters[westARN].proxyState, f.clusters[westARN].proxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
+		}, []string{"the proxy in us-west-2 cannot authenticate to the database (AUTH_FAILURE on 1 of 1 targets: UNAVAILABLE AUTH_FAILURE): the secret it reads does not match"}},
+		{"an alarm in ALARM in the passive region", func(f *fakeAWS, _ *fakeAPI) {
+			f.regionAlarms[west] = []cwtypes.MetricAlarm{
+				alarm("todomgmt-api-5xx", topicARN(west), cwtypes.StateValueOk, ""),
+				alarm("todomgmt-replication-lag", topicARN(west), cwtypes.StateValueAlarm, "Threshold Crossed: 3 out of the last 5 datapoints were greater than the threshold (2000.0)"),
+			}
+		}, []string{"alarm todomgmt-replication-lag in us-west-2 is in ALARM: Threshold Crossed: 3 out of the last 5"}},
+		{"another app's alarms are not ours", func(f *fakeAWS, _ *fakeAPI) {
+			f.regionAlarms[east] = []cwtypes.MetricAlarm{alarm("todomgmt-dev-api-5xx", "arn:aws:sns:us-east-1:111122223333:todomgmt-dev-alarms", cwtypes.StateValueAlarm, "x")}
+		}, nil},
+		{"the routing alarm's ALARM is a route, not a fault", func(f *fakeAWS, _ *fakeAPI) {
+			f.stacks[1].st.Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
+			f.regionAlarms[west] = []cwtypes.MetricAlarm{alarm("todomgmt-primary-enabled", topicARN(west), cwtypes.StateValueAlarm, "PrimaryEnabled < 1")}
+		}, nil},
+		{"CloudWatch in the passive region does not answer", func(f *fakeAWS, _ *fakeAPI) {
+			f.cwDown[west] = errors.New("dial tcp: i/o timeout")
+		}, []string{"cannot read the alarms in us-west-2: CloudWatch in us-west-2 does not answer"}},
+		{"a replica that stopped replicating", func(f *fakeAWS, _ *fakeAPI) {
+			f.replicas[appSecretARN][0].Status, f.replicas[appSecretARN][0].StatusMessage = smtypes.StatusTypeFailed, aws.String("Access to KMS is not allowed")
+		}, []string{"the replica of " + appSecretARN + " in us-west-2 failed to replicate (Access to KMS is not allowed)"}},
+		{"a secret without a replica in the secondary's region", func(f *fakeAWS, _ *fakeAPI) { f.replicas[masterSecretARN] = nil },
+			[]string{"secret " + masterSecretARN + " has no replica in us-west-2"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f, a, e, _ := deployment(t, east)
+			f, a, _, _ := deployment(t, east)
 			tt.setup(f, a)
+			// Described after the setup, which may change the stacks.
+			e := openEnv(t, f, &strings.Builder{})
+			e.Clients.HTTP = a.srv.Client()
 			st, err := e.Status(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -216,7 +244,9 @@ func TestStatus(t *testing.T) {
 			if err := st.Write(&b); err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"UPDATE_COMPLETE", "writer", "reader", "150ms", "<- front door", "front door: cloudfront"} {
+			for _, want := range []string{"UPDATE_COMPLETE", "writer", "reader", "150ms", "<- front door", "front door: cloudfront",
+				"ALARMS", "none in ALARM", "dashboard us-east-1: https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/todomgmt-us-east-1",
+				"dashboard us-west-2: https://console.aws.amazon.com/cloudwatch/home?region=us-west-2#dashboards/dashboard/todomgmt-us-west-2"} {
 				if !strings.Contains(b.String(), want) {
 					t.Errorf("status lacks %q:\n%s", want, b.String())
 				}
@@ -449,19 +479,44 @@ func TestPeerOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"Role": "secondary", "AppName": "todomgmt", "PeerRegion": east, "GlobalClusterIdentifier": global,
-		"PeerUserPoolArn": "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_POOL",
-		"PeerApiDomain":   "api-us-east-1.execute-api.us-east-1.amazonaws.com"}
+		"PeerUserPoolArn":        "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_POOL",
+		"PeerApiDomain":          "api-us-east-1.execute-api.us-east-1.amazonaws.com",
+		"PrimaryMasterSecretArn": masterSecretARN, "PrimaryAppSecretArn": appSecretARN}
 	if diff := cmp.Diff(want, o); diff != "" {
 		t.Errorf("overrides (-want +got):\n%s", diff)
 	}
 	if !needed {
 		t.Errorf("needed = false for a stack without peer parameters")
 	}
-	e.Secondary.Parameters["PeerUserPoolArn"] = want["PeerUserPoolArn"]
-	e.Secondary.Parameters["PeerApiDomain"] = want["PeerApiDomain"]
+	for _, k := range []string{"PeerUserPoolArn", "PeerApiDomain", "PrimaryMasterSecretArn"} {
+		e.Secondary.Parameters[k] = want[k]
+	}
+	if _, needed, _ := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); !needed {
+		t.Errorf("needed = false while the stack lacks PrimaryAppSecretArn")
+	}
+	e.Secondary.Parameters["PrimaryAppSecretArn"] = want["PrimaryAppSecretArn"]
 	if _, needed, _ := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); needed {
 		t.Errorf("needed = true when the stack already has the peer's values")
 	}
+	// The primary takes the secondary's key for the replicas, and no
+	// secret ARN of its own.
+	o, _, err = PeerOverrides(e.Config.Primary, e.Primary, e.Secondary)
+	if err != nil || o["PeerDbKeyArn"] != "arn:aws:kms:us-west-2:111122223333:key/key-us-west-2" || o["PrimaryMasterSecretArn"] != "" {
+		t.Errorf("primary: %v, %v; want PeerDbKeyArn from the secondary's DbKeyArn output", o, err)
+	}
+	// A secondary from before the DbKeyArn output: the primary deploys
+	// without it (the replicas keep their key) rather than failing.
+	delete(e.Secondary.Outputs, "DbKeyArn")
+	if o, _, err := PeerOverrides(e.Config.Primary, e.Primary, e.Secondary); err != nil || o["PeerDbKeyArn"] != "" {
+		t.Errorf("primary with a secondary lacking DbKeyArn: %v, %v; want no error and PeerDbKeyArn empty", o, err)
+	}
+	// A primary from before the secret outputs: the secondary cannot
+	// deploy, and the error says what to do.
+	delete(e.Primary.Outputs, "AppSecretArn")
+	if _, _, err := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); err == nil || !strings.Contains(err.Error(), "lacks the AppSecretArn output(s)") || !strings.Contains(err.Error(), "go tool mage deploy:primary") {
+		t.Errorf("secondary with a primary lacking AppSecretArn: %v, want the missing output and the fix", err)
+	}
+	e.Primary.Outputs["AppSecretArn"] = appSecretARN
 	if e.Config.Secondary.Overrides["PeerUserPoolArn"] != "" {
 		t.Errorf("PeerOverrides changed the samconfig overrides in place")
 	}
@@ -675,10 +730,22 @@ func TestDeployOverrides(t *testing.T) {
 	if err != nil || wired || o["PeerApiDomain"] != "api-us-east-1.execute-api.us-east-1.amazonaws.com" || o["Role"] != "secondary" {
 		t.Fatalf("secondary with the primary deployed: %v, %t, %v; want samconfig's plus the primary's values", o, wired, err)
 	}
+	if o["PrimaryMasterSecretArn"] != masterSecretARN || o["PrimaryAppSecretArn"] != appSecretARN {
+		t.Fatalf("secondary with the primary deployed: %v; want the primary's secret ARNs", o)
+	}
+	// The secondary alone cannot be deployed: its proxy reads the
+	// replicas of the primary's secrets.
+	f = newFakeAWS(t, east)
+	f.stacks = f.stacks[1:]
+	e = openEnv(t, f, &strings.Builder{})
+	if _, _, err := e.DeployOverrides(e.Config.Secondary); err == nil || !strings.Contains(err.Error(), "deploy the primary first") {
+		t.Fatalf("secondary without the primary: %v, want an error saying to deploy the primary first", err)
+	}
 	// Redeploying a wired primary keeps its peer's values.
 	f = newFakeAWS(t, east)
 	f.stacks[0].st.Parameters["PeerUserPoolArn"] = f.stacks[1].st.Outputs["UserPoolArn"]
 	f.stacks[0].st.Parameters["PeerApiDomain"] = f.stacks[1].st.Outputs["ApiDomain"]
+	f.stacks[0].st.Parameters["PeerDbKeyArn"] = f.stacks[1].st.Outputs["DbKeyArn"]
 	e = openEnv(t, f, &strings.Builder{})
 	o, wired, err = e.DeployOverrides(e.Config.Primary)
 	if err != nil || !wired || o["PeerApiDomain"] != "api-us-west-2.execute-api.us-west-2.amazonaws.com" {

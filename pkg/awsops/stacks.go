@@ -170,6 +170,8 @@ func (s *Stacks) Describe(ctx context.Context, region, name string) (Stack, erro
 // Retained is something a stack deletion leaves behind on purpose.
 type Retained struct {
 	Region, Type, ID, Why string
+	// Cleanup is the commands that delete it, when they are simple.
+	Cleanup string `json:",omitempty"`
 }
 
 // RetainedResources lists the stack's resources whose DeletionPolicy keeps

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -15,7 +16,8 @@ import (
 )
 
 // Status is the whole deployment at one moment: the orchestrator's view
-// (database, front door, APIs) plus each region's stack and proxy.
+// (database, front door, APIs) plus each region's stack, proxy, alarms
+// in ALARM and dashboard, and the replication of the DB secrets.
 type Status struct {
 	State failover.State
 	// Stacks is each region's stack status ("" when the stack is missing).
@@ -25,6 +27,13 @@ type Status struct {
 	Saved map[string]string
 	// Proxies summarises each region's RDS Proxy targets.
 	Proxies map[string]ProxyHealth
+	// Alarms are each region's alarms in ALARM.
+	Alarms map[string]RegionAlarms
+	// Dashboards are each region's dashboard URL (DashboardUrl output).
+	Dashboards map[string]string
+	// Secrets is the replication of the primary's DB secrets into the
+	// secondary's region, which that region's proxy reads.
+	Secrets SecretsReport
 	// FrontDoor is the front door's mode and URL.
 	FrontDoorMode, FrontDoorURL string
 }
@@ -32,6 +41,10 @@ type Status struct {
 // ProxyHealth is an RDS Proxy's instance targets' health.
 type ProxyHealth struct {
 	Available, Total int
+	// AuthFailures counts the targets the proxy cannot log in to
+	// (TargetHealth reason AUTH_FAILURE): the secret it reads does not
+	// match the database user's password.
+	AuthFailures int
 	// Detail holds the reasons of unavailable targets or the read error.
 	Detail string
 }
@@ -65,7 +78,12 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 	}
 	o := &failover.Orchestrator{DB: e.Database(), Router: router, Prober: e.Prober(), Regions: e.Regions()}
 	st := Status{State: o.Evaluate(ctx), Stacks: map[string]string{}, Saved: e.Saved, Proxies: map[string]ProxyHealth{},
+		Alarms: map[string]RegionAlarms{}, Dashboards: map[string]string{},
 		FrontDoorMode: e.FrontDoorMode(), FrontDoorURL: e.FrontDoorURL()}
+	routing := ""
+	if e.Secondary != nil {
+		routing = e.Secondary.Output("RoutingAlarmName")
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, s := range e.stacks() {
@@ -73,7 +91,10 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 		if _, ok := e.Saved[s.Region]; ok {
 			st.Stacks[s.Region] = s.Status + " (saved; CloudFormation does not answer)"
 		}
-		wg.Add(1)
+		if u := s.Output("DashboardUrl"); u != "" {
+			st.Dashboards[s.Region] = u
+		}
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			ph := e.proxyHealth(ctx, s.Region, s.Output("ProxyName"))
@@ -81,7 +102,22 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 			st.Proxies[s.Region] = ph
 			mu.Unlock()
 		}()
+		go func() {
+			defer wg.Done()
+			a := e.regionAlarms(ctx, s, routing)
+			mu.Lock()
+			st.Alarms[s.Region] = a
+			mu.Unlock()
+		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sr := e.secretsReport(ctx)
+		mu.Lock()
+		st.Secrets = sr
+		mu.Unlock()
+	}()
 	wg.Wait()
 	return st, nil
 }
@@ -113,6 +149,9 @@ func (e *Env) proxyHealth(ctx context.Context, region, proxy string) ProxyHealth
 			continue
 		}
 		if t.TargetHealth != nil {
+			if t.TargetHealth.Reason == rdstypes.TargetHealthReasonAuthFailure {
+				ph.AuthFailures++
+			}
 			why = append(why, strings.TrimSpace(fmt.Sprintf("%s %s %s", t.TargetHealth.State, t.TargetHealth.Reason, aws.ToString(t.TargetHealth.Description))))
 		}
 	}
@@ -120,8 +159,12 @@ func (e *Env) proxyHealth(ctx context.Context, region, proxy string) ProxyHealth
 	return ph
 }
 
-// Problems are the State's problems plus missing stacks and a writer
-// region whose proxy has no available target.
+// Problems are the State's problems plus missing stacks, a writer region
+// whose proxy has no available target, a proxy that cannot log in to its
+// database (AUTH_FAILURE), alarms in ALARM (but the Route 53 routing
+// alarm, whose ALARM is a route), a region whose alarms cannot be read,
+// and replicas of the DB secrets that do not keep the secondary's
+// credentials in step.
 func (s Status) Problems() []string {
 	out := s.State.Problems()
 	for _, r := range s.State.Regions() {
@@ -137,10 +180,40 @@ func (s Status) Problems() []string {
 			out = append(out, fmt.Sprintf("the proxy in the writer region %s has no available target: %s", w.Region, ph))
 		}
 	}
+	for _, r := range s.State.Regions() {
+		if ph, ok := s.Proxies[r]; ok && ph.AuthFailures > 0 {
+			out = append(out, fmt.Sprintf("the proxy in %s cannot authenticate to the database (AUTH_FAILURE on %d of %d targets: %s): the secret it reads does not match the user's password; check the secrets' replication below and README's \"Rotating the database passwords\"",
+				r, ph.AuthFailures, ph.Total, ph.Detail))
+		}
+		a, ok := s.Alarms[r]
+		if !ok {
+			continue
+		}
+		if a.Err != nil {
+			out = append(out, fmt.Sprintf("cannot read the alarms in %s: %v", r, a.Err))
+		}
+		for _, al := range a.InAlarm {
+			if !al.Routing {
+				out = append(out, fmt.Sprintf("alarm %s in %s is in ALARM: %s", al.Name, r, al.Reason))
+			}
+		}
+	}
+	if s.Secrets.Err != nil {
+		out = append(out, fmt.Sprintf("cannot read the replication of the DB secrets: %v", s.Secrets.Err))
+	}
+	out = append(out, s.Secrets.problems()...)
 	return out
 }
 
-// Write prints the status table.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// Write prints the status table, each region's dashboard, the alarms in
+// ALARM and the replicas of the DB secrets, then the problems.
 func (s Status) Write(w io.Writer) error {
 	fmt.Fprintf(w, "front door: %s %s\n", s.FrontDoorMode, s.FrontDoorURL)
 	err := s.State.WriteTable(w,
@@ -151,9 +224,40 @@ func (s Status) Write(w io.Writer) error {
 			}
 			return ""
 		}},
+		failover.Column{Name: "alarms", Value: func(r string) string {
+			if a, ok := s.Alarms[r]; ok {
+				return a.String()
+			}
+			return ""
+		}},
 	)
 	if err != nil {
 		return err
+	}
+	for _, r := range s.State.Regions() {
+		if u, ok := s.Dashboards[r]; ok {
+			fmt.Fprintf(w, "dashboard %s: %s\n", r, u)
+		}
+	}
+	for _, r := range s.State.Regions() {
+		for _, al := range s.Alarms[r].InAlarm {
+			what := "ALARM"
+			if al.Routing {
+				what = "ALARM (the route: traffic goes to the secondary)"
+			}
+			fmt.Fprintf(w, "%s %s %s since %s: %s\n", what, r, al.Name, al.Since.UTC().Format(time.RFC3339), al.Reason)
+		}
+	}
+	for _, x := range s.Secrets.Replicas {
+		if x.Status == "" {
+			fmt.Fprintf(w, "secret %s: no replica in %s\n", x.Secret, x.Region)
+			continue
+		}
+		key := "the region's own key"
+		if !x.OwnKey {
+			key = fmt.Sprintf("key %s, not the region's own (go tool mage deploy's second pass sets it)", orNone(x.KeyID))
+		}
+		fmt.Fprintf(w, "secret %s: replica in %s %s, %s\n", x.Secret, x.Region, x.Status, key)
 	}
 	// State.WriteTable printed its own problems; add ours.
 	for _, p := range s.Problems()[len(s.State.Problems()):] {

@@ -1,0 +1,141 @@
+package designcheck
+
+import (
+	"slices"
+	"strconv"
+)
+
+// ------------------------------------------------------- in-region HA
+
+// maxScalingTier is the highest promotion tier whose Aurora Serverless v2
+// readers scale with the writer ("For readers in promotion tiers 0 and 1,
+// the minimum capacity is defined by the current writer capacity", Aurora
+// User Guide, "How Aurora Serverless v2 works"): a reader in tiers 2–15
+// may idle at the minimum while the writer is busy, and be too small for
+// the writer's load the moment it is promoted.
+const maxScalingTier = 1
+
+// ReaderEnvs are the samconfig environments whose clusters carry readers
+// (in-region failover targets), and the count the development stack has.
+var (
+	ReaderEnvs     = []string{"primary", "secondary"}
+	DevReaderCount = "0"
+)
+
+// checkHA: each cluster has its first instance plus DbReaderInstances
+// readers, every one in promotion tier 0 or 1 and in an AZ of the DB
+// subnet group; the readers are created after the first instance (so it
+// becomes the writer) and in another subnet's AZ than it; the [primary]
+// and [secondary] environments deploy at least one reader and the
+// development stack none.
+func checkHA(in *Input, r *report) {
+	for _, d := range in.Deployments() {
+		clusters := d.OfType("AWS::RDS::DBCluster")
+		if len(clusters) != 1 {
+			continue // the secondary-cluster check reports it
+		}
+		c := clusters[0]
+		subnets := dbSubnets(d, c)
+		var first *Resource
+		var readers []*Resource
+		for _, i := range d.OfType("AWS::RDS::DBInstance") {
+			if !isRef(i.Prop("DBClusterIdentifier"), c.Name) {
+				continue
+			}
+			if dependsOnInstance(d, i) {
+				readers = append(readers, i)
+			} else if first == nil {
+				first = i
+			} else {
+				r.addIn(d, "Resources."+i.Name, "two instances (%s, %s) are created at once: readers must DependsOn the first instance, so that it becomes the writer", first.Name, i.Name)
+			}
+		}
+		want, err := strconv.Atoi(d.Params["DbReaderInstances"])
+		if err != nil {
+			r.addIn(d, "Parameters.DbReaderInstances", "%q is not a count of readers", d.Params["DbReaderInstances"])
+		} else if len(readers) != want {
+			r.addIn(d, "Resources."+c.Name, "DbReaderInstances=%d but the cluster gets %d reader(s)", want, len(readers))
+		}
+		if first == nil {
+			continue // the secondary-cluster check reports a cluster without instances
+		}
+		firstSubnet := instanceSubnet(first, subnets)
+		for _, i := range append([]*Resource{first}, readers...) {
+			where := "Resources." + i.Name
+			if tier, err := strconv.Atoi(mustStr(i.Prop("PromotionTier"))); err != nil || tier < 0 || tier > maxScalingTier {
+				r.addIn(d, where, "PromotionTier %q: want 0 to %d, so a Serverless v2 reader scales with the writer and can take its load when promoted", mustStr(i.Prop("PromotionTier")), maxScalingTier)
+			}
+			if instanceSubnet(i, subnets) == "" {
+				r.addIn(d, where, "AvailabilityZone must be !GetAtt <subnet of %s's DB subnet group>.AvailabilityZone, got %s", c.Name, render(i.Prop("AvailabilityZone")))
+			}
+		}
+		for _, i := range readers {
+			if s := instanceSubnet(i, subnets); s != "" && s == firstSubnet {
+				r.addIn(d, "Resources."+i.Name, "in the same AZ as %s (%s): an AZ fault would take the writer and its failover target", first.Name, s)
+			}
+		}
+	}
+	checkReaderEnvs(in, r)
+}
+
+// dbSubnets returns the subnets of the cluster's DB subnet group.
+func dbSubnets(d *Deployment, c *Resource) map[string]bool {
+	group, _ := refTarget(c.Prop("DBSubnetGroupName"))
+	g := d.Resource(group)
+	if g == nil {
+		return map[string]bool{}
+	}
+	return refSet(g.Prop("SubnetIds"))
+}
+
+// instanceSubnet returns the subnet whose AZ the instance names with
+// !GetAtt <subnet>.AvailabilityZone, "" when it names none of subnets.
+func instanceSubnet(i *Resource, subnets map[string]bool) string {
+	res, attr, ok := getAttTarget(i.Prop("AvailabilityZone"))
+	if !ok || attr != "AvailabilityZone" || !subnets[res] {
+		return ""
+	}
+	return res
+}
+
+// dependsOnInstance reports whether i waits for another DB instance.
+func dependsOnInstance(d *Deployment, i *Resource) bool {
+	return slices.ContainsFunc(i.DependsOn, func(n string) bool {
+		other := d.Resource(n)
+		return other != nil && other.Type == "AWS::RDS::DBInstance"
+	})
+}
+
+// checkReaderEnvs: the [primary] and [secondary] environments deploy
+// readers, the development stack none (as samconfig.toml's deploy
+// overrides say; a missing override is the parameter's default).
+func checkReaderEnvs(in *Input, r *report) {
+	if in.SamConfig == nil {
+		return // the samconfig check reports it
+	}
+	def := ""
+	if p := in.Source.Parameter("DbReaderInstances"); p != nil && p.Default != nil {
+		def = *p.Default
+	}
+	for _, name := range append(slices.Clone(ReaderEnvs), "default") {
+		env, ok := in.SamConfig.Envs[name]
+		if !ok {
+			continue
+		}
+		ov, err := env.Params("deploy").ParameterOverrides()
+		if err != nil {
+			continue
+		}
+		v, set := ov["DbReaderInstances"]
+		if !set {
+			v = def
+		}
+		n, _ := strconv.Atoi(v)
+		switch {
+		case name != "default" && n < 1:
+			r.add("samconfig.toml ["+name+"]", "DbReaderInstances=%q: the %s environment needs a reader (in-region failover target)", v, name)
+		case name == "default" && v != DevReaderCount:
+			r.add("samconfig.toml [default]", "DbReaderInstances=%q: the development stack runs without readers (%s)", v, DevReaderCount)
+		}
+	}
+}
