@@ -87,11 +87,12 @@ type Response struct {
 func (r Response) NotModified() bool { return r.Status == http.StatusNotModified }
 
 // request is one call: method, path under BaseURL, optional JSON body and
-// headers.
+// headers (an empty value is not sent). A public call sends no token.
 type request struct {
 	method, path string
 	body         any
 	header       map[string]string
+	public       bool
 }
 
 // do sends req and returns the answer's metadata and body. Only a failure
@@ -123,7 +124,7 @@ func (c *Client) do(ctx context.Context, req request) (Response, []byte, error) 
 			hr.Header.Set(k, v)
 		}
 	}
-	if c.Tokens != nil {
+	if c.Tokens != nil && !req.public {
 		tok, err := c.Tokens.Token(ctx)
 		if err != nil {
 			return Response{}, nil, err

@@ -291,6 +291,9 @@ func TestTokens(t *testing.T) {
 	if _, _, err := c.List(ctx, apiclient.ListQuery{}); err == nil || !strings.Contains(err.Error(), "no token today") {
 		t.Errorf("List with a failing token source: %v, want its error", err)
 	}
+	if _, _, err := c.Health(ctx); err != nil {
+		t.Errorf("Health with a failing token source: %v, want no token asked for", err)
+	}
 }
 
 type failingToken struct{}

@@ -24,11 +24,12 @@ type DBHealth struct {
 	LatencyMs float64 `json:"latencyMs"`
 }
 
-// Health sends GET /v1/health, which needs no token. A health answer
+// Health sends GET /v1/health without a token: it needs none, and a
+// probe of a region must not wait on an issuer. A health answer
 // that is not 200 (503 when the database does not answer) returns the
 // Health it carries and an *Error; any other body is ErrUndecodable.
 func (c *Client) Health(ctx context.Context) (Health, Response, error) {
-	r, raw, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/health"})
+	r, raw, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/health", public: true})
 	if err != nil {
 		return Health{}, r, err
 	}
