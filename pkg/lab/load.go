@@ -226,7 +226,7 @@ func StartLoad(ctx context.Context, frontDoor, prefix string, cfg LoadConfig) (*
 	}}
 	l := &Load{
 		cfg: cfg, prefix: prefix, http: hc,
-		api: loadClient(frontDoor, hc, cfg),
+		api:         loadClient(frontDoor, hc, cfg),
 		stopIssue:   make(chan struct{}),
 		issued:      make(chan struct{}),
 		stopUpdates: make(chan struct{}),
