@@ -50,6 +50,10 @@ func (c Config) AppName() string {
 // Targets returns both, primary first.
 func (c Config) Targets() []Target { return []Target{c.Primary, c.Secondary} }
 
+// Regions returns both targets' regions, primary first: the regions a
+// failover target may name (failover.ParseTarget).
+func (c Config) Regions() []string { return []string{c.Primary.Region, c.Secondary.Region} }
+
 // Target returns the target of role (RolePrimary or RoleSecondary); false
 // for any other name.
 func (c Config) Target(role string) (Target, bool) {
@@ -334,9 +338,7 @@ func (e *Env) output(name string) string {
 }
 
 // Regions returns the primary's and the secondary's regions.
-func (e *Env) Regions() []string {
-	return []string{e.Config.Primary.Region, e.Config.Secondary.Region}
-}
+func (e *Env) Regions() []string { return e.Config.Regions() }
 
 // GlobalClusterID is the global cluster's identifier: from the stacks'
 // outputs, else from samconfig.

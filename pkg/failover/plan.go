@@ -102,7 +102,8 @@ const DefaultMaxLag = 5 * time.Second
 
 // Options tune planning.
 type Options struct {
-	// Target is the region to make the writer. Empty chooses, always
+	// Target is the region to make the writer, as ParseTarget read it
+	// from the operator's input. Empty chooses, always
 	// towards the current writer after a run that stopped half way, and
 	// never promoting the region an unverified run was leaving:
 	//   - when the last run (State.LastRun) moved the writer and the

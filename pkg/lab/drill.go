@@ -287,8 +287,13 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 			return s, err
 		}
 	}
+	// The target read from the servers goes in as an operator's would.
+	target, err := failover.ParseTarget(s.To, d.l.Regions())
+	if err != nil {
+		return s, err
+	}
 	o := d.l.Orchestrator(AutoApprove{}, d.cfg.Printer)
-	s.Report, err = o.Run(ctx, kind, failover.Options{Target: s.To})
+	s.Report, err = o.Run(ctx, kind, failover.Options{Target: target})
 	if err != nil {
 		s.Errors = append(s.Errors, "orchestrator: "+err.Error())
 	}
