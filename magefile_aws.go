@@ -218,9 +218,14 @@ func Status(ctx context.Context) error {
 	return nil
 }
 
-// planOptions reads TODOMGMT_TARGET and TODOMGMT_MAX_LAG.
-func planOptions() (failover.Options, error) {
-	o := failover.Options{Target: os.Getenv(envTarget)}
+// planOptions reads TODOMGMT_TARGET (one of regions, through
+// failover.ParseTarget like every failover target) and TODOMGMT_MAX_LAG.
+func planOptions(regions []string) (failover.Options, error) {
+	var o failover.Options
+	var err error
+	if o.Target, err = failover.ParseTarget(os.Getenv(envTarget), regions); err != nil {
+		return o, fmt.Errorf("%s: %w", envTarget, err)
+	}
 	if v := os.Getenv(envMaxLag); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -229,6 +234,15 @@ func planOptions() (failover.Options, error) {
 		o.MaxLag = d
 	}
 	return o, nil
+}
+
+// awsPlanOptions is planOptions over samconfig.toml's regions.
+func awsPlanOptions() (failover.Options, error) {
+	cfg, err := samConfig()
+	if err != nil {
+		return failover.Options{}, err
+	}
+	return planOptions(cfg.Regions())
 }
 
 func runFailover(ctx context.Context, kind failover.Kind, opts failover.Options) error {
@@ -248,7 +262,7 @@ func runFailover(ctx context.Context, kind failover.Kind, opts failover.Options)
 
 // Switchover (alias failover) switches the writer and the traffic to the passive region without data loss; run it again to fail back.
 func Switchover(ctx context.Context) error {
-	opts, err := planOptions()
+	opts, err := awsPlanOptions()
 	if err != nil {
 		return err
 	}
@@ -257,7 +271,7 @@ func Switchover(ctx context.Context) error {
 
 // Plan checks every precondition and prints the steps a failover would run, changing nothing (TODOMGMT_PLAN=unplanned|detach for the other plans).
 func (Failover) Plan(ctx context.Context) error {
-	opts, err := planOptions()
+	opts, err := awsPlanOptions()
 	if err != nil {
 		return err
 	}
@@ -290,7 +304,7 @@ func (Failover) Plan(ctx context.Context) error {
 
 // Unplanned fails over when the writer's region is lost: route first, promote with data loss allowed, fence the ids past any lost one, verify, report; after a half-finished run it goes towards the current writer.
 func (Failover) Unplanned(ctx context.Context) error {
-	opts, err := planOptions()
+	opts, err := awsPlanOptions()
 	if err != nil {
 		return err
 	}
@@ -299,7 +313,15 @@ func (Failover) Unplanned(ctx context.Context) error {
 
 // Detach routes traffic to region and detaches its cluster from the global database as a standalone writer: the last resort, nothing replicates afterwards.
 func (Failover) Detach(ctx context.Context, region string) error {
-	return runFailover(ctx, failover.KindDetach, failover.Options{Target: region})
+	cfg, err := samConfig()
+	if err != nil {
+		return err
+	}
+	target, err := failover.ParseTarget(region, cfg.Regions())
+	if err != nil {
+		return fmt.Errorf("failover:detach: %w", err)
+	}
+	return runFailover(ctx, failover.KindDetach, failover.Options{Target: target})
 }
 
 // Destroy deletes both regions in the order RDS allows (writer role read first), lifts deletion protection after confirmation, and lists what is kept.

@@ -151,19 +151,27 @@ func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *fail
 	return fn(ctx, r, o)
 }
 
-// Failover runs a planned switchover of the running lab to its passive region with the real orchestrator (run it again to fail back).
+// Failover runs a planned switchover of the running lab to its passive region (or TODOMGMT_TARGET) with the real orchestrator (run it again to fail back).
 func (Lab) Failover(ctx context.Context) error {
-	return operateLab(ctx, func(ctx context.Context, _ *lab.Remote, o *failover.Orchestrator) error {
-		_, err := o.Run(ctx, failover.KindPlanned, failover.Options{})
+	return operateLab(ctx, func(ctx context.Context, r *lab.Remote, o *failover.Orchestrator) error {
+		opts, err := planOptions(r.Regions())
+		if err != nil {
+			return err
+		}
+		_, err = o.Run(ctx, failover.KindPlanned, opts)
 		return err
 	})
 }
 
-// FailoverUnplanned kills the running lab's writer container, fails over with data loss allowed using the real orchestrator, then rebuilds the old writer as a replica.
+// FailoverUnplanned kills the running lab's writer container, fails over (to TODOMGMT_TARGET if set) with data loss allowed using the real orchestrator, then rebuilds the old writer as a replica.
 func (Lab) FailoverUnplanned(ctx context.Context) error {
 	return operateLab(ctx, func(ctx context.Context, r *lab.Remote, o *failover.Orchestrator) error {
+		opts, err := planOptions(r.Regions())
+		if err != nil {
+			return err
+		}
 		r.DB.Logf = func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
-		u, err := r.DB.RehearseUnplanned(ctx, o)
+		u, err := r.DB.RehearseUnplanned(ctx, o, opts)
 		if u.Unreplicated != nil {
 			fmt.Printf("%s had %d transaction(s) the replica had not received when it stopped", u.Killed, *u.Unreplicated)
 			if u.Discarded != nil {

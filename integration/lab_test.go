@@ -170,7 +170,7 @@ func TestLabDrill(t *testing.T) {
 	}
 
 	// What lab:failover:unplanned runs, on the lab the drill left.
-	u, err := l.DB.RehearseUnplanned(ctx, l.Orchestrator(lab.AutoApprove{}, nil))
+	u, err := l.DB.RehearseUnplanned(ctx, l.Orchestrator(lab.AutoApprove{}, nil), failover.Options{})
 	if err != nil {
 		t.Fatalf("rehearse an unplanned failover: %v", err)
 	}

@@ -52,6 +52,13 @@ func globalCluster(writer string) func(string, any) (any, error) {
 	}
 }
 
+// members are the global cluster's members as Topology reports them, by
+// ARN.
+var members = map[string]failover.Member{
+	eastARN: {Region: east, ID: eastARN, Name: "todomgmt-us-east-1"},
+	westARN: {Region: west, ID: westARN, Name: "todomgmt-us-west-2"},
+}
+
 func TestSwitchoverIsCalledInTheWriterRegionWithTheTargetARN(t *testing.T) {
 	for _, tt := range []struct {
 		name, writer, target, wantRegion string
@@ -64,9 +71,15 @@ func TestSwitchoverIsCalledInTheWriterRegionWithTheTargetARN(t *testing.T) {
 			rec.canned["DescribeGlobalClusters"] = globalCluster(tt.writer)
 			rec.wireBody = func(wireCall) (int, string) { return 200, queryResponse("SwitchoverGlobalCluster") }
 			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
-			target, _ := ParseClusterARN(tt.target)
-			if err := db.Switchover(context.Background(), failover.Member{Region: target.Region, ID: tt.target}); err != nil {
+			// The members as Topology reports them: the plan's writer and target.
+			writer, target := members[tt.writer], members[tt.target]
+			writer.Writer = true
+			if err := db.Switchover(context.Background(), writer, target); err != nil {
 				t.Fatalf("Switchover: %v", err)
+			}
+			// The plan's writer says where to call: no second describe.
+			if calls := rec.Calls(); len(calls) != 1 {
+				t.Errorf("calls %+v, want SwitchoverGlobalCluster alone", calls)
 			}
 			calls := rec.Calls("SwitchoverGlobalCluster")
 			if len(calls) != 1 {
@@ -168,7 +181,9 @@ func TestMemberIDsMustBeARNs(t *testing.T) {
 	rec := newRecorder(t)
 	db := &Database{GlobalClusterID: global, Regions: []string{east}, Clients: rec.clients()}
 	for name, call := range map[string]func() error{
-		"switchover": func() error { return db.Switchover(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}) },
+		"switchover": func() error {
+			return db.Switchover(context.Background(), members[eastARN], failover.Member{ID: "todomgmt-us-west-2"})
+		},
 		"failover": func() error {
 			return db.Failover(context.Background(), failover.Member{ID: "todomgmt-us-west-2"}, true)
 		},
@@ -225,8 +240,8 @@ func TestTopology(t *testing.T) {
 		t.Fatalf("Topology: %v", err)
 	}
 	want := failover.Topology{ID: global, Status: "available", Operation: "pending", OperationTo: westARN, Members: []failover.Member{
-		{Region: east, ID: eastARN, Writer: true, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0"},
-		{Region: west, ID: westARN, Status: "replicating-but-new-word", Instances: 2, EngineVersion: "8.0.mysql_aurora.3.08.0",
+		{Region: east, ID: eastARN, Name: "todomgmt-us-east-1", Writer: true, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0"},
+		{Region: west, ID: westARN, Name: "todomgmt-us-west-2", Status: "replicating-but-new-word", Instances: 2, EngineVersion: "8.0.mysql_aurora.3.08.0",
 			Sync: "connected", Lag: 350 * time.Millisecond, LagKnown: true},
 	}}
 	if diff := cmp.Diff(want, top); diff != "" {
@@ -370,7 +385,7 @@ func TestRecoverySnapshot(t *testing.T) {
 		return pages[aws.ToString(in.(*rds.DescribeDBClusterSnapshotsInput).Marker)], nil
 	}
 	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
-	got, err := db.RecoverySnapshot(context.Background(), failover.Member{Region: east, ID: eastARN})
+	got, err := db.RecoverySnapshot(context.Background(), members[eastARN])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,10 @@ func ParseClusterARN(arn string) (ClusterARN, error) {
 
 // Database is the Aurora Global Database as a failover.Database. Member
 // IDs are cluster ARNs, because the global-cluster operations need ARNs to
-// find a cluster in another region.
+// find a cluster in another region; Topology parses each ARN it gets from
+// AWS into the member's Region and Name, and every other method acts on
+// the members as Topology reported them: it neither describes the global
+// cluster again nor parses an ARN back.
 type Database struct {
 	// GlobalClusterID names the global cluster.
 	GlobalClusterID string
@@ -158,7 +161,7 @@ func (d *Database) topology(ctx context.Context, regions []string) (failover.Top
 			t.Members[i] = m
 			continue
 		}
-		m.Region = ca.Region
+		m.Region, m.Name = ca.Region, ca.Name
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -179,38 +182,49 @@ func (d *Database) describeMember(ctx context.Context, ca ClusterARN, m *failove
 		m.EngineVersion = aws.ToString(c.EngineVersion)
 	}
 	if !m.Writer {
-		m.Lag, m.LagKnown = d.lag(ctx, ca)
+		m.Lag, m.LagKnown = d.lag(ctx, ca.Region, ca.Name)
 	}
 }
 
-// Switchover calls SwitchoverGlobalCluster with the target cluster's ARN,
-// in the current writer's region.
-func (d *Database) Switchover(ctx context.Context, target failover.Member) error {
-	ta, err := ParseClusterARN(target.ID)
+// cluster returns what a global-cluster operation needs of a member the
+// plan chose: the region to call and the cluster ARN to name. Topology
+// sets both; a member without them is refused before any call.
+func cluster(m failover.Member) (region, arn string, err error) {
+	if !strings.HasPrefix(m.ID, "arn:") {
+		return "", "", fmt.Errorf("member ID %q is not a DB cluster ARN (arn:aws:rds:<region>:<account>:cluster:<name>), which the global-cluster operations need to find a cluster in another region", m.ID)
+	}
+	if m.Region == "" {
+		return "", "", fmt.Errorf("member %s has no region", m.ID)
+	}
+	return m.Region, m.ID, nil
+}
+
+// nameOf names a member for people: its cluster name, else its ARN.
+func nameOf(m failover.Member) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return m.ID
+}
+
+// Switchover calls SwitchoverGlobalCluster with the target cluster's ARN
+// in the current writer's region (from's: the API is called where the
+// primary is).
+func (d *Database) Switchover(ctx context.Context, from, to failover.Member) error {
+	_, toARN, err := cluster(to)
 	if err != nil {
 		return err
 	}
-	gc, err := d.describeGlobal(ctx, d.Regions)
+	writerRegion, _, err := cluster(from)
 	if err != nil {
-		return err
-	}
-	writerRegion := ""
-	for _, m := range gc.GlobalClusterMembers {
-		if aws.ToBool(m.IsWriter) {
-			if wa, err := ParseClusterARN(aws.ToString(m.DBClusterArn)); err == nil {
-				writerRegion = wa.Region
-			}
-		}
-	}
-	if writerRegion == "" {
-		return fmt.Errorf("switchover of %s: no writer in the global cluster", d.GlobalClusterID)
+		return fmt.Errorf("switchover of %s: the writer: %w", d.GlobalClusterID, err)
 	}
 	_, err = d.Clients.RDS(writerRegion).SwitchoverGlobalCluster(ctx, &rds.SwitchoverGlobalClusterInput{
 		GlobalClusterIdentifier:   aws.String(d.GlobalClusterID),
-		TargetDbClusterIdentifier: aws.String(ta.ARN),
+		TargetDbClusterIdentifier: aws.String(toARN),
 	})
 	if err != nil {
-		return fmt.Errorf("SwitchoverGlobalCluster %s → %s (in %s): %w", d.GlobalClusterID, ta.Name, writerRegion, err)
+		return fmt.Errorf("SwitchoverGlobalCluster %s → %s (in %s): %w", d.GlobalClusterID, nameOf(to), writerRegion, err)
 	}
 	return nil
 }
@@ -220,13 +234,13 @@ func (d *Database) Switchover(ctx context.Context, target failover.Member) error
 // With allowDataLoss it is a global failover; without, it asks for a
 // switchover (Switchover=true), which needs a healthy writer.
 func (d *Database) Failover(ctx context.Context, target failover.Member, allowDataLoss bool) error {
-	ta, err := ParseClusterARN(target.ID)
+	region, arn, err := cluster(target)
 	if err != nil {
 		return err
 	}
 	in := &rds.FailoverGlobalClusterInput{
 		GlobalClusterIdentifier:   aws.String(d.GlobalClusterID),
-		TargetDbClusterIdentifier: aws.String(ta.ARN),
+		TargetDbClusterIdentifier: aws.String(arn),
 	}
 	// The two flags are mutually exclusive.
 	if allowDataLoss {
@@ -234,8 +248,8 @@ func (d *Database) Failover(ctx context.Context, target failover.Member, allowDa
 	} else {
 		in.Switchover = aws.Bool(true)
 	}
-	if _, err := d.Clients.RDS(ta.Region).FailoverGlobalCluster(ctx, in); err != nil {
-		return fmt.Errorf("FailoverGlobalCluster %s → %s (in %s, allowDataLoss=%t): %w", d.GlobalClusterID, ta.Name, ta.Region, allowDataLoss, err)
+	if _, err := d.Clients.RDS(region).FailoverGlobalCluster(ctx, in); err != nil {
+		return fmt.Errorf("FailoverGlobalCluster %s → %s (in %s, allowDataLoss=%t): %w", d.GlobalClusterID, nameOf(target), region, allowDataLoss, err)
 	}
 	return nil
 }
@@ -243,18 +257,31 @@ func (d *Database) Failover(ctx context.Context, target failover.Member, allowDa
 // Detach calls RemoveFromGlobalCluster for the target in its region: the
 // cluster becomes a standalone writable cluster.
 func (d *Database) Detach(ctx context.Context, target failover.Member) error {
-	ta, err := ParseClusterARN(target.ID)
+	region, arn, err := cluster(target)
 	if err != nil {
 		return err
 	}
-	_, err = d.Clients.RDS(ta.Region).RemoveFromGlobalCluster(ctx, &rds.RemoveFromGlobalClusterInput{
+	_, err = d.Clients.RDS(region).RemoveFromGlobalCluster(ctx, &rds.RemoveFromGlobalClusterInput{
 		GlobalClusterIdentifier: aws.String(d.GlobalClusterID),
-		DbClusterIdentifier:     aws.String(ta.ARN),
+		DbClusterIdentifier:     aws.String(arn),
 	})
 	if err != nil {
-		return fmt.Errorf("RemoveFromGlobalCluster %s from %s (in %s): %w", ta.Name, d.GlobalClusterID, ta.Region, err)
+		return fmt.Errorf("RemoveFromGlobalCluster %s from %s (in %s): %w", nameOf(target), d.GlobalClusterID, region, err)
 	}
 	return nil
+}
+
+// named returns a member's region and cluster name, for the APIs keyed by
+// the name (CloudWatch's dimension, snapshots): Topology sets both.
+func named(m failover.Member) (region, name string, err error) {
+	region, _, err = cluster(m)
+	if err != nil {
+		return "", "", err
+	}
+	if m.Name == "" {
+		return "", "", fmt.Errorf("member %s has no cluster name", m.ID)
+	}
+	return region, m.Name, nil
 }
 
 // RecoverySnapshotPrefix starts the name of the snapshot Aurora takes of
@@ -267,17 +294,17 @@ const RecoverySnapshotPrefix = "rds:unplanned-global-failover-"
 // RecoverySnapshot looks for that snapshot in the old writer's region and
 // returns the newest one's name, or "" when there is none yet.
 func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (string, error) {
-	oa, err := ParseClusterARN(old.ID)
+	region, name, err := named(old)
 	if err != nil {
 		return "", err
 	}
-	snaps, err := clusterSnapshots(ctx, d.Clients.RDS(oa.Region), oa.Name)
+	snaps, err := clusterSnapshots(ctx, d.Clients.RDS(region), name)
 	if err != nil {
-		return "", fmt.Errorf("cannot look in %s yet (%w); Aurora takes %s%s-<timestamp> there when the region recovers", oa.Region, err, RecoverySnapshotPrefix, oa.Name)
+		return "", fmt.Errorf("cannot look in %s yet (%w); Aurora takes %s%s-<timestamp> there when the region recovers", region, err, RecoverySnapshotPrefix, name)
 	}
 	var found []rdstypes.DBClusterSnapshot
 	for _, s := range snaps {
-		if strings.HasPrefix(aws.ToString(s.DBClusterSnapshotIdentifier), RecoverySnapshotPrefix+oa.Name) {
+		if strings.HasPrefix(aws.ToString(s.DBClusterSnapshotIdentifier), RecoverySnapshotPrefix+name) {
 			found = append(found, s)
 		}
 	}

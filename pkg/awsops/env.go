@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
@@ -48,6 +49,10 @@ func (c Config) AppName() string {
 
 // Targets returns both, primary first.
 func (c Config) Targets() []Target { return []Target{c.Primary, c.Secondary} }
+
+// Regions returns both targets' regions, primary first: the regions a
+// failover target may name (failover.ParseTarget).
+func (c Config) Regions() []string { return []string{c.Primary.Region, c.Secondary.Region} }
 
 // Target returns the target of role (RolePrimary or RoleSecondary); false
 // for any other name.
@@ -333,9 +338,7 @@ func (e *Env) output(name string) string {
 }
 
 // Regions returns the primary's and the secondary's regions.
-func (e *Env) Regions() []string {
-	return []string{e.Config.Primary.Region, e.Config.Secondary.Region}
-}
+func (e *Env) Regions() []string { return e.Config.Regions() }
 
 // GlobalClusterID is the global cluster's identifier: from the stacks'
 // outputs, else from samconfig.
@@ -443,15 +446,17 @@ func (e *Env) Pool(region string) (Pool, error) {
 func (e *Env) FrontDoorURL() string { return e.output("FrontDoorUrl") }
 
 // Prober returns the HTTPS prober over both regions' APIs and the front
-// door, with tokens from either region's Cognito.
-func (e *Env) Prober() *Prober {
+// door, with tokens from either region's Cognito. Its write check deletes
+// the todo it wrote: a deployment's table keeps no probe rows.
+func (e *Env) Prober() *apiclient.Prober {
 	apis := map[string]string{}
 	for _, s := range e.stacks() {
 		if u := s.Output("ApiUrl"); u != "" {
 			apis[s.Region] = u
 		}
 	}
-	return &Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients}, HTTP: e.Clients.HTTP}
+	return &apiclient.Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients},
+		HTTP: e.Clients.HTTP, Clean: true}
 }
 
 // Orchestrator wires pkg/failover to this deployment, with the last run's

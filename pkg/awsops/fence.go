@@ -62,13 +62,11 @@ type functionError struct {
 // error carrying the function's message. The caller bounds the call
 // with ctx.
 func (d *Database) FenceIDs(ctx context.Context, target failover.Member, req failover.FenceRequest) (failover.FenceResult, error) {
+	// The target's region, as the plan knows it: a member of the
+	// global database, or a detached writer outside it (a region alone).
 	region := target.Region
 	if region == "" {
-		ta, err := ParseClusterARN(target.ID)
-		if err != nil {
-			return failover.FenceResult{}, err
-		}
-		region = ta.Region
+		return failover.FenceResult{}, fmt.Errorf("fence ids: member %q has no region", target.ID)
 	}
 	name := d.MigrateFunctions[region]
 	if name == "" {

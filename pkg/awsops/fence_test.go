@@ -44,8 +44,8 @@ func TestFenceIDsOnTheWire(t *testing.T) {
 				Reason: "gap = max(floor 1000000, ceil(10 × 2.5/s × 75.5s))"},
 		},
 		{
-			name:     "switchover, already fenced; the region from the ARN",
-			target:   failover.Member{ID: westARN},
+			name:     "switchover, already fenced; a detached writer is a region alone",
+			target:   failover.Member{Region: west},
 			req:      failover.FenceRequest{Region: west, MinGap: 5000},
 			wantBody: `{"action":"fence-ids","fence":{"region":"us-west-2","dataLoss":false,"lagSeconds":0,"minGap":5000}}`,
 			answer:   `{"region":"us-west-2","term":2,"skipped":true,"maxId":1234,"floor":1235,"gap":0,"rate":0,"windowSeconds":0,"reason":"already names us-west-2"}`,
@@ -172,5 +172,20 @@ func TestMigrateFunctionNames(t *testing.T) {
 	st := standIn(c.Secondary, c.AppName(), OpenOptions{KVSARN: kvsARN})
 	if got := st.Output("MigrateFunctionName"); got != "acme-migrate" {
 		t.Errorf("stand-in's MigrateFunctionName %q, want acme-migrate", got)
+	}
+}
+
+// TestFenceIDsNeedsTheMembersRegion: the fence runs in the region the plan
+// names for its target; an ARN is never parsed back into one.
+func TestFenceIDsNeedsTheMembersRegion(t *testing.T) {
+	rec := newRecorder(t)
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(),
+		MigrateFunctions: map[string]string{east: "todomgmt-migrate", west: "todomgmt-migrate"}}
+	_, err := db.FenceIDs(context.Background(), failover.Member{ID: westARN}, failover.FenceRequest{Region: west})
+	if err == nil || !strings.Contains(err.Error(), "has no region") {
+		t.Errorf("FenceIDs of a member without a region: %v, want an error naming it", err)
+	}
+	if calls := rec.Calls(); len(calls) != 0 {
+		t.Errorf("calls %+v, want none", calls)
 	}
 }

@@ -81,17 +81,17 @@ type lagPoint struct {
 // others, so SourceRegion need not be guessed); GetMetricData reads them,
 // every page. Metrics Insights is not used: a GetMetricData call may hold
 // only one Insights query, and it reaches back three hours only.
-func (d *Database) lagSeries(ctx context.Context, ca ClusterARN, start, end time.Time) ([]lagPoint, error) {
-	cw := d.Clients.CloudWatch(ca.Region)
+func (d *Database) lagSeries(ctx context.Context, region, name string, start, end time.Time) ([]lagPoint, error) {
+	cw := d.Clients.CloudWatch(region)
 	var metrics []cwtypes.Metric
 	lp := cloudwatch.NewListMetricsPaginator(cw, &cloudwatch.ListMetricsInput{
 		Namespace:  aws.String("AWS/RDS"),
-		Dimensions: []cwtypes.DimensionFilter{{Name: aws.String("DBClusterIdentifier"), Value: aws.String(ca.Name)}},
+		Dimensions: []cwtypes.DimensionFilter{{Name: aws.String("DBClusterIdentifier"), Value: aws.String(name)}},
 	})
 	for lp.HasMorePages() {
 		page, err := lp.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list the metrics of %s: %w", ca.Name, err)
+			return nil, fmt.Errorf("list the metrics of %s: %w", name, err)
 		}
 		for _, m := range page.Metrics {
 			if slices.Contains(lagMetrics, aws.ToString(m.MetricName)) {
@@ -118,7 +118,7 @@ func (d *Database) lagSeries(ctx context.Context, ca ClusterARN, start, end time
 	for gp.HasMorePages() {
 		page, err := gp.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("read the lag metrics of %s: %w", ca.Name, err)
+			return nil, fmt.Errorf("read the lag metrics of %s: %w", name, err)
 		}
 		for _, r := range page.MetricDataResults {
 			name := names[aws.ToString(r.Id)]
@@ -138,9 +138,9 @@ func (d *Database) lagSeries(ctx context.Context, ca ClusterARN, start, end time
 // lag is the secondary's lag now: the largest of each metric's latest
 // datapoint of the last quarter of an hour, when that datapoint is under
 // lagFreshness old.
-func (d *Database) lag(ctx context.Context, ca ClusterARN) (time.Duration, bool) {
+func (d *Database) lag(ctx context.Context, region, name string) (time.Duration, bool) {
 	end := d.now()
-	pts, err := d.lagSeries(ctx, ca, end.Add(-15*time.Minute), end)
+	pts, err := d.lagSeries(ctx, region, name, end.Add(-15*time.Minute), end)
 	if err != nil {
 		return 0, false
 	}
@@ -166,17 +166,17 @@ func (d *Database) lag(ctx context.Context, ca ClusterARN) (time.Duration, bool)
 // target) and finds in it the moment the writer became unreachable; see
 // lagEvidence.
 func (d *Database) LagEvidence(ctx context.Context, m failover.Member) (failover.LagEvidence, error) {
-	ca, err := ParseClusterARN(m.ID)
+	region, name, err := named(m)
 	if err != nil {
 		return failover.LagEvidence{}, err
 	}
 	end := d.now()
-	pts, err := d.lagSeries(ctx, ca, end.Add(-d.lookback()), end)
+	pts, err := d.lagSeries(ctx, region, name, end.Add(-d.lookback()), end)
 	if err != nil {
-		return failover.LagEvidence{}, fmt.Errorf("read the lag history of %s in %s: %w", ca.Name, ca.Region, err)
+		return failover.LagEvidence{}, fmt.Errorf("read the lag history of %s in %s: %w", name, region, err)
 	}
 	ev := lagEvidence(pts, end, d.lookback())
-	ev.Region = ca.Region
+	ev.Region = region
 	return ev, nil
 }
 

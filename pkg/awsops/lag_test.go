@@ -222,7 +222,7 @@ func TestLagEvidenceReadsTheHistory(t *testing.T) {
 		return out, nil
 	}
 	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(), Now: func() time.Time { return now }}
-	ev, err := db.LagEvidence(context.Background(), failover.Member{Region: west, ID: westARN})
+	ev, err := db.LagEvidence(context.Background(), members[westARN])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestLagEvidenceErrors(t *testing.T) {
 	rec := newRecorder(t)
 	rec.canned["ListMetrics"] = func(string, any) (any, error) { return nil, errors.New("AccessDenied: cloudwatch:ListMetrics") }
 	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
-	if _, err := db.LagEvidence(context.Background(), failover.Member{Region: west, ID: westARN}); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+	if _, err := db.LagEvidence(context.Background(), members[westARN]); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Errorf("error %v, want the ListMetrics failure", err)
 	}
 	if _, err := db.LagEvidence(context.Background(), failover.Member{Region: west, ID: "todomgmt-us-west-2"}); err == nil || !strings.Contains(err.Error(), "not a DB cluster ARN") {

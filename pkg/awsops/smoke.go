@@ -2,7 +2,8 @@ package awsops
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // Smoke runs create/read/update/delete round trips as a client would:
@@ -21,7 +24,7 @@ import (
 // front door (after replication) and refuse a write with 503
 // region_passive.
 type Smoke struct {
-	Prober *Prober
+	Prober *apiclient.Prober
 	Out    io.Writer
 	// Clock paces the replication wait; nil is the wall clock.
 	Clock failover.Clock
@@ -39,9 +42,11 @@ func (s *Smoke) printf(format string, args ...any) {
 // Run runs every check and returns an error naming those that failed.
 func (s *Smoke) Run(ctx context.Context) error {
 	p := s.Prober
-	tok, err := p.Tokens.Token(ctx)
-	if err != nil {
-		return err
+	// One clear error when no token can be had, rather than one per check.
+	if p.Tokens != nil {
+		if _, err := p.Tokens.Token(ctx); err != nil {
+			return err
+		}
 	}
 	var failed []string
 	check := func(name string, f func() (string, error)) {
@@ -55,22 +60,22 @@ func (s *Smoke) Run(ctx context.Context) error {
 		s.printf("ok   %-40s %s (%s)\n", name, detail, time.Since(start).Round(time.Millisecond))
 	}
 	if p.FrontDoor != "" {
-		check("front door "+p.FrontDoor, func() (string, error) { return s.roundTrip(ctx, p.FrontDoor, tok) })
+		check("front door "+p.FrontDoor, func() (string, error) { return s.roundTrip(ctx, p.Client(p.FrontDoor)) })
 	} else {
 		failed = append(failed, "front door")
 		s.printf("FAIL %-40s no front door URL (deploy's second pass creates it)\n", "front door")
 	}
-	for _, region := range sortedKeys(p.APIs) {
+	for _, region := range slices.Sorted(maps.Keys(p.APIs)) {
 		base := p.APIs[region]
 		h, err := p.Health(ctx, region)
 		switch {
 		case err != nil || !h.OK:
 			failed = append(failed, region)
 			s.printf("FAIL %-40s health: %s\n", region, h.Detail)
-		case h.Role == "active":
-			check(region+" (active) "+base, func() (string, error) { return s.roundTrip(ctx, base, tok) })
+		case h.Role == string(todo.RoleActive):
+			check(region+" (active) "+base, func() (string, error) { return s.roundTrip(ctx, p.Client(base)) })
 		default:
-			check(region+" (passive) "+base, func() (string, error) { return s.passive(ctx, base, tok) })
+			check(region+" (passive) "+base, func() (string, error) { return s.passive(ctx, p.Client(base)) })
 		}
 	}
 	if len(failed) > 0 {
@@ -79,92 +84,71 @@ func (s *Smoke) Run(ctx context.Context) error {
 	return nil
 }
 
-type todoBody struct {
-	ID      json.Number `json:"id"`
-	Task    string      `json:"task"`
-	Status  string      `json:"status"`
-	Version int64       `json:"version"`
-}
+// smokeKey is a fresh Idempotency-Key.
+func smokeKey() string { return "smoke-" + rand.Text() }
 
-// call sends one request and checks its status.
-func (s *Smoke) call(ctx context.Context, method, url, tok, body string, want int, headers map[string]string) (*http.Response, []byte, error) {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	resp, b, err := s.Prober.do(ctx, method, url, tok, rd, headers)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s %s: %w", method, url, err)
-	}
-	if resp.StatusCode != want {
-		return resp, b, fmt.Errorf("%s %s: %s, want %d", method, url, describe(resp, b), want)
-	}
-	return resp, b, nil
-}
-
-// roundTrip creates, reads, updates and deletes a todo at base.
-func (s *Smoke) roundTrip(ctx context.Context, base, tok string) (string, error) {
+// roundTrip creates, reads, updates and deletes a todo through c, then
+// checks it is gone.
+func (s *Smoke) roundTrip(ctx context.Context, c *apiclient.Client) (string, error) {
 	task := "smoke " + time.Now().UTC().Format(time.RFC3339Nano)
-	resp, b, err := s.call(ctx, http.MethodPost, base+"/v1/todos", tok, fmt.Sprintf(`{"task":%q}`, task), http.StatusCreated,
-		map[string]string{"Idempotency-Key": randomKey()})
+	t, r, err := c.Create(ctx, apiclient.NewTodo{Task: task}, smokeKey())
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("POST %s/v1/todos: %w", c.BaseURL, err)
 	}
-	var t todoBody
-	if err := json.Unmarshal(b, &t); err != nil || t.ID == "" {
-		return "", fmt.Errorf("create: no id in %s", b)
+	if r.Status != http.StatusCreated {
+		return "", fmt.Errorf("POST %s/v1/todos: %s, want 201", c.BaseURL, apiclient.StatusLine(r.Status))
 	}
-	item := base + "/v1/todos/" + t.ID.String()
-	resp, b, err = s.call(ctx, http.MethodGet, item, tok, "", http.StatusOK, nil)
+	item := fmt.Sprintf("%s/v1/todos/%d", c.BaseURL, t.ID)
+	got, r, err := c.Get(ctx, t.ID, "")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("GET %s: %w", item, err)
 	}
-	var got todoBody
-	if err := json.Unmarshal(b, &got); err != nil || got.Task != task {
+	if got.Task != task {
 		return "", fmt.Errorf("read back: task %q, want %q", got.Task, task)
 	}
-	etag := resp.Header.Get("ETag")
-	_, b, err = s.call(ctx, http.MethodPut, item, tok, `{"status":"done"}`, http.StatusOK, map[string]string{"If-Match": etag})
+	done := todo.StatusDone
+	up, _, err := c.Update(ctx, t.ID, apiclient.Change{Status: &done}, r.ETag)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("PUT %s: %w", item, err)
 	}
-	if err := json.Unmarshal(b, &got); err != nil || got.Status != "done" {
-		return "", fmt.Errorf("update: status %q, want done", got.Status)
+	if up.Status != done {
+		return "", fmt.Errorf("update: status %q, want done", up.Status)
 	}
-	if _, _, err := s.call(ctx, http.MethodDelete, item, tok, "", http.StatusNoContent, nil); err != nil {
-		return "", err
+	if r, err := c.Delete(ctx, t.ID, ""); err != nil || r.Status != http.StatusNoContent {
+		return "", fmt.Errorf("DELETE %s: %s, want 204", item, orStatus(r, err))
 	}
-	if _, _, err := s.call(ctx, http.MethodGet, item, tok, "", http.StatusNotFound, nil); err != nil {
-		return "", err
+	if _, r, err := c.Get(ctx, t.ID, ""); apiclient.StatusOf(err) != http.StatusNotFound {
+		return "", fmt.Errorf("GET %s after the delete: %s, want 404", item, orStatus(r, err))
 	}
-	return fmt.Sprintf("todo %s created, read, updated, deleted", t.ID), nil
+	return fmt.Sprintf("todo %d created, read, updated, deleted", t.ID), nil
 }
 
-// passive checks a passive region: a write is refused with
+// orStatus describes an answer: the error when there is one, else the
+// status.
+func orStatus(r apiclient.Response, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return apiclient.StatusLine(r.Status)
+}
+
+// passive checks a passive region (through c): a write is refused with
 // region_passive, and a todo written through the front door is readable
 // once replicated.
-func (s *Smoke) passive(ctx context.Context, base, tok string) (string, error) {
-	resp, b, err := s.call(ctx, http.MethodPost, base+"/v1/todos", tok, `{"task":"smoke passive write"}`, http.StatusServiceUnavailable,
-		map[string]string{"Idempotency-Key": randomKey()})
-	if err != nil {
-		return "", fmt.Errorf("a write in the passive region: %w", err)
-	}
-	if !strings.Contains(describe(resp, b), "region_passive") {
-		return "", fmt.Errorf("a write in the passive region: %s, want region_passive", describe(resp, b))
+func (s *Smoke) passive(ctx context.Context, c *apiclient.Client) (string, error) {
+	_, r, err := c.Create(ctx, apiclient.NewTodo{Task: "smoke passive write"}, smokeKey())
+	if apiclient.StatusOf(err) != http.StatusServiceUnavailable || apiclient.ErrorCode(err) != todo.RegionPassive {
+		return "", fmt.Errorf("a write in the passive region: %s, want 503 region_passive", orStatus(r, err))
 	}
 	if s.Prober.FrontDoor == "" {
 		return "write refused (region_passive); no front door to write the read check through", nil
 	}
-	_, b, err = s.call(ctx, http.MethodPost, s.Prober.FrontDoor+"/v1/todos", tok, `{"task":"smoke replication check"}`, http.StatusCreated,
-		map[string]string{"Idempotency-Key": randomKey()})
+	fd := s.Prober.Client(s.Prober.FrontDoor)
+	t, _, err := fd.Create(ctx, apiclient.NewTodo{Task: "smoke replication check"}, smokeKey())
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("POST %s/v1/todos: %w", fd.BaseURL, err)
 	}
-	var t todoBody
-	if err := json.Unmarshal(b, &t); err != nil || t.ID == "" {
-		return "", fmt.Errorf("create: no id in %s", b)
-	}
-	defer s.call(context.WithoutCancel(ctx), http.MethodDelete, s.Prober.FrontDoor+"/v1/todos/"+t.ID.String(), tok, "", http.StatusNoContent, nil)
+	defer fd.Delete(context.WithoutCancel(ctx), t.ID, "")
 	clock := s.Clock
 	if clock == nil {
 		clock = failover.RealClock
@@ -175,19 +159,18 @@ func (s *Smoke) passive(ctx context.Context, base, tok string) (string, error) {
 	}
 	began := clock.Now()
 	for {
-		_, _, err := s.call(ctx, http.MethodGet, base+"/v1/todos/"+t.ID.String(), tok, "", http.StatusOK, nil)
+		_, _, err := c.Get(ctx, t.ID, "")
 		if err == nil {
-			return fmt.Sprintf("write refused (region_passive); todo %s replicated and read after %s", t.ID, clock.Now().Sub(began).Round(time.Millisecond)), nil
+			return fmt.Sprintf("write refused (region_passive); todo %d replicated and read after %s", t.ID, clock.Now().Sub(began).Round(time.Millisecond)), nil
 		}
 		if clock.Now().Sub(began) > wait {
-			return "", fmt.Errorf("todo %s not readable in the passive region after %s: %w", t.ID, wait, err)
+			return "", fmt.Errorf("todo %d not readable in the passive region after %s: %w", t.ID, wait, err)
+		}
+		if errors.Is(err, context.Canceled) {
+			return "", err
 		}
 		if err := clock.Sleep(ctx, 500*time.Millisecond); err != nil {
 			return "", err
 		}
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -109,29 +109,38 @@ var planners = map[Kind]func(State, Options) Plan{
 }
 
 // Plan evaluates the current state and plans a run of the given kind.
-// Beyond Evaluate, an unplanned failover or a detach reads the topology
-// from its target region (RegionalTopology), and every kind reads the
-// target's lag history (LagHistorian) for the bound on lost writes. Only
-// the target's region is asked: the other may be the lost one, whose
-// calls hang until their deadline.
+// An unplanned failover or a detach plans from the topology as its target
+// region reads it (RegionalTopology), and every kind reads the target's
+// lag history (LagHistorian) for the bound on lost writes. Only the
+// target's region is asked: the other may be the lost one, whose calls
+// hang until their deadline.
+//
+// Planning reads the topology once: from the target region when the
+// target is named, else from any region. Only an unplanned failover or a
+// detach without a named target on a RegionalTopology reads it twice: the
+// first read chooses the target, whose region's view the plan is then
+// made from. The run reads it again only to wait (Execute).
 func (o *Orchestrator) Plan(ctx context.Context, kind Kind, opts Options) (State, Plan, error) {
 	plan, ok := planners[kind]
 	if !ok {
 		return State{}, Plan{}, fmt.Errorf("unknown plan kind %q", kind)
 	}
-	s := o.Evaluate(ctx)
-	// The target: the explicit one, else the one a plan from what was
-	// read chooses.
-	target := func() string {
-		if opts.Target != "" {
-			return opts.Target
+	var s State
+	if _, regional := o.DB.(RegionalTopology); regional && kind != KindPlanned && opts.Target == "" {
+		s = o.Evaluate(ctx)
+		s = o.fromTarget(ctx, s, plan(s, opts).To)
+	} else {
+		from := ""
+		if kind != KindPlanned {
+			from = opts.Target
 		}
-		return plan(s, opts).To
+		s = o.evaluate(ctx, from)
 	}
-	if kind != KindPlanned {
-		s = o.fromTarget(ctx, s, target())
+	target := opts.Target
+	if target == "" {
+		target = plan(s, opts).To
 	}
-	o.readLagHistory(ctx, &s, target())
+	o.readLagHistory(ctx, &s, target)
 	return s, plan(s, opts), nil
 }
 
@@ -146,15 +155,22 @@ func (o *Orchestrator) fromTarget(ctx context.Context, s State, target string) S
 	t, err := rt.TopologyFrom(tctx, target)
 	cancel()
 	if err != nil {
-		from := "the topology read from whichever region answered first"
-		if s.TopologyErr != nil {
-			from = "no topology"
-		}
-		s.TopologyNote = fmt.Sprintf("cannot read the global database from %s, the target region (%v): planned from %s", target, err, from)
+		s.TopologyNote = topologyNote(target, err, s.TopologyErr)
 		return s
 	}
 	s.Topology, s.TopologyErr, s.TopologyFrom = t, nil, target
 	return s
+}
+
+// topologyNote says why a plan is not made from the target region's view:
+// fromErr is why that read failed, anyErr why the read from any region
+// did (nil when it did not).
+func topologyNote(target string, fromErr, anyErr error) string {
+	from := "the topology read from whichever region answered first"
+	if anyErr != nil {
+		from = "no topology"
+	}
+	return fmt.Sprintf("cannot read the global database from %s, the target region (%v): planned from %s", target, fromErr, from)
 }
 
 // readLagHistory reads the target member's lag history, bounded by the
@@ -321,9 +337,15 @@ func (x *run) event(k EventKind, msg string) Event {
 func (x *run) do(ctx context.Context, s Step) (skipped bool, detail string, err error) {
 	switch s.Action {
 	case ActionSwitchover:
-		return x.promote(ctx, "switchover", func(ctx context.Context, m Member) error { return x.o.DB.Switchover(ctx, m) })
+		return x.promote(ctx, "switchover", func(ctx context.Context, to Member) error {
+			if !x.p.FromMember.Writer {
+				// Planning names the writer whenever this step has work.
+				return fmt.Errorf("the plan names no writer to switch %s from", x.p.To)
+			}
+			return x.o.DB.Switchover(ctx, x.p.FromMember, to)
+		})
 	case ActionFailover:
-		return x.promote(ctx, "failover with data loss allowed", func(ctx context.Context, m Member) error { return x.o.DB.Failover(ctx, m, true) })
+		return x.promote(ctx, "failover with data loss allowed", func(ctx context.Context, to Member) error { return x.o.DB.Failover(ctx, to, true) })
 	case ActionDetach:
 		return x.detach(ctx)
 	case ActionWaitWriter:
@@ -395,29 +417,22 @@ func (x *run) fence(ctx context.Context) (bool, string, error) {
 	return false, res.Summary(), nil
 }
 
-// promote issues a switchover or failover unless the target already is the
-// writer or an operation promoting it is already in progress.
+// promote issues a switchover or failover of the plan's target member
+// unless, when planned, it already was the writer or an operation
+// promoting it was already in progress. It reads no topology: the plan
+// was made from one a moment ago, and the wait that follows polls it. A
+// state that changed in between (say, while the operator approved) makes
+// the database refuse the call, and running again plans afresh.
 func (x *run) promote(ctx context.Context, what string, call func(context.Context, Member) error) (bool, string, error) {
 	target := x.p.ToMember
-	t, err := x.topology(ctx)
 	switch {
-	case err != nil && x.p.Kind == KindPlanned:
-		return false, "", fmt.Errorf("read topology: %w", err)
-	case err == nil:
-		m, ok := t.Member(x.p.To)
-		if !ok {
-			return false, "", fmt.Errorf("no member of the global database is in %s", x.p.To)
-		}
-		if m.Writer {
-			return true, fmt.Sprintf("%s is already the writer", x.p.To), nil
-		}
-		if t.Operation != "" && t.OperationTo != "" && t.OperationTo == m.ID {
-			return true, fmt.Sprintf("an operation promoting %s is already in progress (%s)", x.p.To, t.Operation), nil
-		}
-		target = m
+	case target.Writer:
+		return true, fmt.Sprintf("%s is already the writer", x.p.To), nil
+	case x.p.Resumes != "":
+		return true, fmt.Sprintf("an operation promoting %s is already in progress (%s)", x.p.To, x.p.Resumes), nil
+	case target.ID == "":
+		return false, "", fmt.Errorf("the member in %s is unknown: cannot promote it", x.p.To)
 	}
-	// For an unplanned failover an unreadable topology is expected (the
-	// writer's region is down): promote the member seen when planning.
 	cctx, cancel := context.WithTimeout(ctx, x.t.Writer)
 	defer cancel()
 	if err := call(cctx, target); err != nil {
@@ -427,18 +442,13 @@ func (x *run) promote(ctx context.Context, what string, call func(context.Contex
 	return false, fmt.Sprintf("%s requested for %s", what, target.ID), nil
 }
 
+// detach removes the plan's target member from the global database,
+// unless the plan found it outside already (PlanDetach then leaves its ID
+// empty). Like promote, it reads no topology.
 func (x *run) detach(ctx context.Context) (bool, string, error) {
 	target := x.p.ToMember
-	t, err := x.topology(ctx)
-	if err == nil {
-		m, ok := t.Member(x.p.To)
-		if !ok {
-			return true, fmt.Sprintf("%s is no longer a member of the global database", x.p.To), nil
-		}
-		target = m
-	}
 	if target.ID == "" {
-		return false, "", fmt.Errorf("the member in %s is unknown: cannot detach it", x.p.To)
+		return true, fmt.Sprintf("%s is no longer a member of the global database", x.p.To), nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, x.t.Writer)
 	defer cancel()

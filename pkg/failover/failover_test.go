@@ -805,7 +805,7 @@ func TestWaitWriterWaitsForWhatEachKindNeeds(t *testing.T) {
 // something: only the call's deadline ends it.
 type hangingDB struct{ snapshotDB }
 
-func (hangingDB) Switchover(ctx context.Context, _ Member) error { <-ctx.Done(); return ctx.Err() }
+func (hangingDB) Switchover(ctx context.Context, _, _ Member) error { <-ctx.Done(); return ctx.Err() }
 func (hangingDB) Failover(ctx context.Context, _ Member, _ bool) error {
 	<-ctx.Done()
 	return ctx.Err()

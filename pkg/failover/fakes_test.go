@@ -215,15 +215,21 @@ func (d db) start(target Member, op string, dataLoss bool) {
 	w.topo.Status, w.topo.Operation, w.topo.OperationTo = op, op, target.ID
 }
 
-func (d db) Switchover(ctx context.Context, target Member) error {
+// Switchover is called with the current writer, as Aurora's
+// SwitchoverGlobalCluster is called in the writer's region: naming any
+// other member as from fails, as that call would there.
+func (d db) Switchover(ctx context.Context, from, to Member) error {
 	w := d.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.log("Switchover(%s)", target.ID)
+	w.log("Switchover(%s)", to.ID)
 	if err := pop(&w.switchErr); err != nil {
 		return err
 	}
-	d.start(target, "switching-over", false)
+	if m, ok := w.topo.Member(from.Region); !ok || !m.Writer || m.ID != from.ID {
+		return fmt.Errorf("switchover called from %s (%s), which is not the writer", from.Region, from.ID)
+	}
+	d.start(to, "switching-over", false)
 	return nil
 }
 

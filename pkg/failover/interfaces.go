@@ -13,6 +13,10 @@ type Member struct {
 	// ID identifies the member to Database methods: the cluster ARN in AWS,
 	// the database server's network alias in the lab (db-lab-a).
 	ID string
+	// Name is the member's name within its region, where the database
+	// has one apart from ID: the DB cluster identifier in AWS, which
+	// CloudWatch and snapshots are keyed by. Empty in the lab.
+	Name string
 	// Writer is true for the member that takes writes.
 	Writer bool
 	// Status is the cluster's status ("available", ...). An open set: only
@@ -54,12 +58,16 @@ type Topology struct {
 // (pkg/awsops), two replicating MySQL containers in the lab (pkg/lab).
 // Operations start a change and may return before it completes; the
 // orchestrator polls Topology until the change is visible.
+//
+// Operations act on the members the plan chose, as Topology reported
+// them (their Region, ID and Name): an implementation does not read the
+// topology again to find them.
 type Database interface {
 	// Topology describes the global cluster and its members.
 	Topology(ctx context.Context) (Topology, error)
-	// Switchover makes target the writer without losing data (RPO 0).
-	// It needs every member healthy and in sync.
-	Switchover(ctx context.Context, target Member) error
+	// Switchover makes to the writer without losing data (RPO 0); from
+	// is the current writer. It needs every member healthy and in sync.
+	Switchover(ctx context.Context, from, to Member) error
 	// Failover makes target the writer while the current writer may be
 	// unreachable. With allowDataLoss, writes not yet replicated to target
 	// are lost; this is the unplanned path.

@@ -102,7 +102,8 @@ const DefaultMaxLag = 5 * time.Second
 
 // Options tune planning.
 type Options struct {
-	// Target is the region to make the writer. Empty chooses, always
+	// Target is the region to make the writer, as ParseTarget read it
+	// from the operator's input. Empty chooses, always
 	// towards the current writer after a run that stopped half way, and
 	// never promoting the region an unverified run was leaving:
 	//   - when the last run (State.LastRun) moved the writer and the
@@ -142,8 +143,13 @@ type Plan struct {
 	// From and To name the regions losing and gaining the writer and the
 	// traffic. From is empty when it cannot be told.
 	From, To string
-	// FromMember and ToMember are the members as the topology showed them.
+	// FromMember and ToMember are the members as the topology showed them:
+	// the steps act on them.
 	FromMember, ToMember Member
+	// Resumes is the failover state of an operation that was already
+	// promoting ToMember when planned ("failing-over"): the promotion
+	// step is then skipped and the wait follows that operation.
+	Resumes string
 	// Steps run in order.
 	Steps []Step
 	// Refusals say why the plan must not run; empty when it may.
@@ -664,6 +670,7 @@ func (s State) planAway(p *Plan, o Options) (Member, bool) {
 	}
 	if t.Operation != "" {
 		if t.OperationTo != "" && t.OperationTo == target.ID {
+			p.Resumes = t.Operation
 			p.note("an operation promoting %s is already in progress (failover state %q): this run resumes it", target.Region, t.Operation)
 		} else {
 			p.refuse("an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)

@@ -249,11 +249,33 @@ func orDash(s string) string {
 // health and the last run's record. It does not fail when a part cannot be read: the part's error
 // is recorded in the State, and planning decides what that means.
 func (o *Orchestrator) Evaluate(ctx context.Context) State {
+	return o.evaluate(ctx, "")
+}
+
+// evaluate is Evaluate with the topology read from region's view when
+// region is set and the database can (RegionalTopology); when that read
+// fails, from any region's, with a note saying so.
+func (o *Orchestrator) evaluate(ctx context.Context, region string) State {
 	s := State{At: o.clock().Now(), Health: map[string]APIHealth{}}
 	_, s.FencesIDs = o.DB.(IDFencer)
-	tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
-	s.Topology, s.TopologyErr = o.DB.Topology(tctx)
-	cancel()
+	rt, regional := o.DB.(RegionalTopology)
+	var fromErr error
+	if regional && region != "" {
+		tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+		s.Topology, fromErr = rt.TopologyFrom(tctx, region)
+		cancel()
+		if fromErr == nil {
+			s.TopologyFrom = region
+		}
+	}
+	if !regional || region == "" || fromErr != nil {
+		tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
+		s.Topology, s.TopologyErr = o.DB.Topology(tctx)
+		cancel()
+	}
+	if fromErr != nil {
+		s.TopologyNote = topologyNote(region, fromErr, s.TopologyErr)
+	}
 
 	if o.Runs != nil {
 		rctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)

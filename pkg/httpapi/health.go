@@ -9,8 +9,8 @@ import (
 )
 
 // HealthResponse is the body of GET /v1/health. Role is absent when the
-// database cannot be reached; Error is present exactly then. Probers
-// (pkg/awsops, pkg/lab) decode it with this type.
+// database cannot be reached; Error is present exactly then. Clients
+// decode it with pkg/apiclient's Health, whose tests hold the two alike.
 type HealthResponse struct {
 	Region string       `json:"region"`
 	Role   todo.Role    `json:"role,omitempty"`

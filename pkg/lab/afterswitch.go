@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/todo"
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 )
 
 // What the load does across a switch (issue 10 item 7): it stops updating
@@ -271,13 +270,14 @@ func (l *Load) condWrite(t *tracked, method string, h Holding) CondWrite {
 			}
 		}
 	}
-	target := fmt.Sprintf("%s/v1/todos/%d", l.base, t.id)
-	hdr := map[string]string{"If-Match": etag}
+	start := time.Now()
 	if method == http.MethodDelete {
-		c.Attempt, _, _ = l.do(http.MethodDelete, target, nil, hdr)
+		r, err := l.api.Delete(l.retryCtx, t.id, etag)
+		c.Attempt = attemptOf(start, r, err)
 	} else {
-		body, _ := json.Marshal(map[string]todo.Status{"status": nextStatus(status)})
-		c.Attempt, _, _ = l.do(http.MethodPut, target, body, hdr)
+		next := nextStatus(status)
+		_, r, err := l.api.Update(l.retryCtx, t.id, apiclient.Change{Status: &next}, etag)
+		c.Attempt = attemptOf(start, r, err)
 	}
 	return c
 }
@@ -286,6 +286,7 @@ func (l *Load) condWrite(t *tracked, method string, h Holding) CondWrite {
 // region's API until Stop, at most MaxWrites reads.
 func (l *Load) readLoop(target string) {
 	defer l.rwg.Done()
+	api := loadClient(target, l.http, l.cfg)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))
 	defer tick.Stop()
 	next := 0
@@ -307,13 +308,13 @@ func (l *Load) readLoop(target string) {
 		l.mu.Unlock()
 		n++
 		r := Read{Key: t.key, ID: t.id}
-		var raw []byte
-		r.Attempt, raw, _ = l.do(http.MethodGet, fmt.Sprintf("%s/v1/todos/%d", target, t.id), nil, nil)
-		if r.Attempt.Status == http.StatusOK {
-			var got todo.Todo
-			if err := json.Unmarshal(raw, &got); err != nil || got.ID != t.id || got.Task != t.task {
-				r.Other = true
-			}
+		start := time.Now()
+		got, resp, err := api.Get(l.retryCtx, t.id, "")
+		r.Attempt = attemptOf(start, resp, err)
+		// A 200 that is not the todo the load created under this id (the
+		// client refuses an answer about another id as undecodable).
+		if r.Attempt.Status == http.StatusOK && (err != nil || got.Task != t.task) {
+			r.Other = true
 		}
 		l.mu.Lock()
 		l.reads = append(l.reads, r)

@@ -247,18 +247,29 @@ func (d *Database) Topology(ctx context.Context) (failover.Topology, error) {
 	return top, nil
 }
 
-// Switchover makes target the writer without losing data: it fences the
-// writer (read-only), waits until target has applied everything the
-// writer has (GTID wait, bounded by SwitchoverWait; on timeout it lifts
-// the fence and fails), promotes target, and makes the old writer a
-// replica of it, so the topology is kept. It is safe to re-run: each step
-// checks the servers first.
-func (d *Database) Switchover(ctx context.Context, target failover.Member) error {
-	t, err := d.node(target)
+// Switchover makes to the writer without losing data: it fences from, the
+// writer (read-only), waits until to has applied everything from has
+// (GTID wait, bounded by SwitchoverWait; on timeout it lifts the fence
+// and fails), promotes to, and makes from a replica of it, so the
+// topology is kept. It is safe to re-run: each step checks the servers
+// first.
+func (d *Database) Switchover(ctx context.Context, from, to failover.Member) error {
+	t, err := d.node(to)
 	if err != nil {
 		return err
 	}
-	w := d.other(t)
+	w, err := d.node(from)
+	if err != nil {
+		return err
+	}
+	if w == t {
+		return fmt.Errorf("switchover to %s: it is the writer named to switch from", t.alias)
+	}
+	return d.switchover(ctx, w, t)
+}
+
+// switchover is Switchover from w to t.
+func (d *Database) switchover(ctx context.Context, w, t *node) error {
 	tst, err := t.State(ctx)
 	if err != nil {
 		return fmt.Errorf("switchover to %s: %w", t.alias, err)
@@ -349,14 +360,14 @@ func (d *Database) repoint(ctx context.Context, r, w *node) error {
 // comes back it may hold transactions target never got, and Rebuild deals
 // with it.
 func (d *Database) Failover(ctx context.Context, target failover.Member, allowDataLoss bool) error {
-	if !allowDataLoss {
-		return d.Switchover(ctx, target)
-	}
 	t, err := d.node(target)
 	if err != nil {
 		return err
 	}
 	w := d.other(t)
+	if !allowDataLoss {
+		return d.switchover(ctx, w, t)
+	}
 	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	if err := w.fence(fctx); err != nil {
 		d.logf("could not fence %s (expected when it is down): %v", w.alias, err)

@@ -1,18 +1,15 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -290,8 +287,13 @@ func (d *drill) scenario(ctx context.Context, round int, name string) (s Scenari
 			return s, err
 		}
 	}
+	// The target read from the servers goes in as an operator's would.
+	target, err := failover.ParseTarget(s.To, d.l.Regions())
+	if err != nil {
+		return s, err
+	}
 	o := d.l.Orchestrator(AutoApprove{}, d.cfg.Printer)
-	s.Report, err = o.Run(ctx, kind, failover.Options{Target: s.To})
+	s.Report, err = o.Run(ctx, kind, failover.Options{Target: target})
 	if err != nil {
 		s.Errors = append(s.Errors, "orchestrator: "+err.Error())
 	}
@@ -456,36 +458,21 @@ func (d *drill) checks(ctx context.Context) Checks {
 // directWrite creates a todo on one region's API, bypassing the front
 // door, and labels the answer ("201", "503 region_passive").
 func directWrite(ctx context.Context, base string) string {
-	body, _ := json.Marshal(map[string]string{"task": "connection check " + time.Now().UTC().Format(time.RFC3339Nano)})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/todos", bytes.NewReader(body))
-	if err != nil {
-		return err.Error()
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return send(req)
+	start := time.Now()
+	_, r, err := checkClient(base).Create(ctx, apiclient.NewTodo{Task: "connection check " + start.UTC().Format(time.RFC3339Nano)}, "")
+	return attemptOf(start, r, err).Label()
 }
 
 // directRead lists todos on one region's API.
 func directRead(ctx context.Context, base string) string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/todos?limit=1", nil)
-	if err != nil {
-		return err.Error()
-	}
-	return send(req)
+	start := time.Now()
+	_, r, err := checkClient(base).List(ctx, apiclient.ListQuery{Limit: 1})
+	return attemptOf(start, r, err).Label()
 }
 
-func send(req *http.Request) string {
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return "no response (" + transportReason(err) + ")"
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	a := Attempt{Status: resp.StatusCode}
-	if !a.OK() {
-		a.Code = errorCode(raw)
-	}
-	return a.Label()
+// checkClient is the connection checks' client of one region's API.
+func checkClient(base string) *apiclient.Client {
+	return &apiclient.Client{BaseURL: base, Timeout: 10 * time.Second}
 }
 
 // sameData compares the schema's tables on both servers with CHECKSUM

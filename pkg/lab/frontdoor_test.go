@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
 	"github.com/todomgmt/todomgmt/pkg/inmem"
 	"github.com/todomgmt/todomgmt/pkg/todo"
@@ -124,7 +125,7 @@ func TestFrontDoorBadGateway(t *testing.T) {
 
 func TestProberHealth(t *testing.T) {
 	regions, fd := fakeRegions(t)
-	p := &Prober{APIs: map[string]string{"lab-a": regions["lab-a"].srv.URL, "lab-b": regions["lab-b"].srv.URL, "lab-c": "http://127.0.0.1:1"}, FrontDoor: fd.URL()}
+	p := &apiclient.Prober{APIs: map[string]string{"lab-a": regions["lab-a"].srv.URL, "lab-b": regions["lab-b"].srv.URL, "lab-c": "http://127.0.0.1:1"}, FrontDoor: fd.URL()}
 	regions["lab-b"].store.SetDown(false)
 	ctx := context.Background()
 	for _, tt := range []struct {
@@ -162,7 +163,7 @@ func TestProberHealth(t *testing.T) {
 
 func TestProberVerifyWrite(t *testing.T) {
 	regions, fd := fakeRegions(t)
-	p := &Prober{FrontDoor: fd.URL()}
+	p := &apiclient.Prober{FrontDoor: fd.URL()}
 	ctx := context.Background()
 	got, err := p.VerifyWrite(ctx)
 	if err != nil || got != "lab-a" {

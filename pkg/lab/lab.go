@@ -15,7 +15,7 @@
 //   - FrontDoor: a reverse proxy on 127.0.0.1 that sends every request to
 //     the active region (failover.Router);
 //   - Prober: the regions' health and a verified write through the front
-//     door (failover.Prober);
+//     door (apiclient.Prober, as in AWS, without tokens);
 //   - a load generator and the drill (Drill), which measure write gaps,
 //     lost acknowledged writes and duplicates around a planned switchover,
 //     a failback and an unplanned failover that loses writes, and show
@@ -44,6 +44,7 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
@@ -132,7 +133,7 @@ type Lab struct {
 	// the orchestrator's adapters.
 	DB        *Database
 	FrontDoor *FrontDoor
-	Prober    *Prober
+	Prober    *apiclient.Prober
 
 	ctrs *dockerContainers
 	nw   *testcontainers.DockerNetwork
@@ -264,7 +265,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	}
 	l.state.FrontDoorURL = l.FrontDoor.URL()
 	l.state.AdminURL = l.FrontDoor.AdminURL()
-	l.Prober = &Prober{APIs: apis, FrontDoor: l.FrontDoor.URL()}
+	l.Prober = newProber(apis, l.FrontDoor.URL())
 	return l, nil
 }
 
@@ -332,7 +333,13 @@ func (l *Lab) Orchestrator(approver failover.Approver, printer failover.Printer)
 	return orchestrator(l.DB, l.FrontDoor, l.Prober, l.Regions(), approver, printer)
 }
 
-func orchestrator(db *Database, router failover.Router, prober *Prober, regions []string, approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
+// newProber is the lab's failover.Prober: the API client's, without
+// tokens, each call bounded by the orchestrator's probe timeout.
+func newProber(apis map[string]string, frontDoor string) *apiclient.Prober {
+	return &apiclient.Prober{APIs: apis, FrontDoor: frontDoor, Timeout: Timeouts.Probe}
+}
+
+func orchestrator(db *Database, router failover.Router, prober *apiclient.Prober, regions []string, approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
 	return &failover.Orchestrator{
 		DB: db, Router: router, Prober: prober, Approver: approver, Printer: printer,
 		Timeouts: Timeouts, Regions: regions,

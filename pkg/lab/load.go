@@ -1,12 +1,9 @@
 package lab
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -16,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
@@ -170,12 +167,15 @@ type tracked struct {
 // retried with the SAME key until acknowledged or the load is stopped,
 // then read back with GET /v1/todos/{id}. Until MarkSwitch it also updates
 // the todos it created, each with If-Match its last acknowledged ETag;
-// after it, see MarkSwitch and AfterSwitch. It talks to loopback only.
+// after it, see MarkSwitch and AfterSwitch. It talks to loopback only,
+// through apiclient; what it keeps of each call is an Attempt.
 type Load struct {
 	cfg    LoadConfig
-	base   string
 	prefix string
-	client *http.Client
+	// http is shared by api (the front door) and the reads in the target
+	// region, each call bounded by AttemptTimeout.
+	http *http.Client
+	api  *apiclient.Client
 
 	stopIssue   chan struct{}
 	issued      chan struct{}
@@ -219,16 +219,14 @@ func StartLoad(ctx context.Context, frontDoor, prefix string, cfg LoadConfig) (*
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	hc := &http.Client{Transport: &http.Transport{
+		Proxy:               nil,
+		MaxIdleConnsPerHost: cfg.MaxInFlight * 2,
+		IdleConnTimeout:     10 * time.Second,
+	}}
 	l := &Load{
-		cfg: cfg, base: frontDoor, prefix: prefix,
-		client: &http.Client{
-			Timeout: cfg.AttemptTimeout,
-			Transport: &http.Transport{
-				Proxy:               nil,
-				MaxIdleConnsPerHost: cfg.MaxInFlight * 2,
-				IdleConnTimeout:     10 * time.Second,
-			},
-		},
+		cfg: cfg, prefix: prefix, http: hc,
+		api:         loadClient(frontDoor, hc, cfg),
 		stopIssue:   make(chan struct{}),
 		issued:      make(chan struct{}),
 		stopUpdates: make(chan struct{}),
@@ -277,11 +275,16 @@ func (l *Load) issue(ctx context.Context) {
 	}
 }
 
+// loadClient is an API client of base for the load: its HTTP client, each
+// call bounded by the attempt timeout.
+func loadClient(base string, hc *http.Client, cfg LoadConfig) *apiclient.Client {
+	return &apiclient.Client{BaseURL: base, HTTP: hc, Timeout: cfg.AttemptTimeout}
+}
+
 // run sends w until acknowledged or the load's retries are cancelled.
 func (l *Load) run(w *Write) {
-	body, _ := json.Marshal(map[string]string{"task": w.Task})
 	for {
-		a, t, etag := l.attempt(body, w.Key)
+		a, t, etag := l.create(w)
 		id := t.ID
 		l.mu.Lock()
 		w.Attempts = append(w.Attempts, a)
@@ -309,66 +312,35 @@ func (l *Load) run(w *Write) {
 	}
 }
 
-// errorCode returns the API error code in an error response's body, ""
-// when the body is not the API's error JSON (httpapi.ErrorBody).
-func errorCode(raw []byte) string {
-	var e httpapi.ErrorBody
-	if json.Unmarshal(raw, &e) != nil {
-		return ""
-	}
-	return string(e.Error.Code)
-}
-
-// attempt sends one create and returns the todo and ETag it got.
-func (l *Load) attempt(body []byte, key string) (Attempt, todo.Todo, string) {
-	a, raw, etag := l.do(http.MethodPost, l.base+"/v1/todos", body, map[string]string{"Idempotency-Key": key})
-	if !a.OK() {
-		return a, todo.Todo{}, ""
-	}
-	var t todo.Todo
-	if err := json.Unmarshal(raw, &t); err != nil || t.ID == 0 {
+// create sends one attempt of w and returns the todo and ETag it got.
+func (l *Load) create(w *Write) (Attempt, apiclient.Todo, string) {
+	start := time.Now()
+	t, r, err := l.api.Create(l.retryCtx, apiclient.NewTodo{Task: w.Task}, w.Key)
+	a := attemptOf(start, r, err)
+	if errors.Is(err, apiclient.ErrUndecodable) {
 		a.Status, a.Code = 0, "undecodable 2xx body"
-		return a, todo.Todo{}, ""
 	}
-	return a, t, etag
+	if !a.OK() {
+		return a, apiclient.Todo{}, ""
+	}
+	return a, t, r.ETag
 }
 
-// do sends one request (a JSON body when body is not nil) and returns the
-// attempt, the body and the ETag header. An error answer's code goes into
-// the attempt; no answer is an attempt with status 0.
-func (l *Load) do(method, url string, body []byte, header map[string]string) (Attempt, []byte, string) {
-	a := Attempt{Start: time.Now()}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+// attemptOf records one call that started at start and ended now: its
+// status and region, the API's error code of an error answer, or (no
+// answer: status 0) a short reason. An undecodable 2xx answer keeps its
+// status; the caller decides what it means.
+func attemptOf(start time.Time, r apiclient.Response, err error) Attempt {
+	a := Attempt{Start: start, End: time.Now(), Status: r.Status, Region: r.Region}
+	var ae *apiclient.Error
+	switch {
+	case err == nil, errors.Is(err, apiclient.ErrUndecodable):
+	case errors.As(err, &ae):
+		a.Code = string(ae.Code)
+	default:
+		a.Status, a.Code = 0, transportReason(err)
 	}
-	req, err := http.NewRequestWithContext(l.retryCtx, method, url, rd)
-	if err != nil {
-		a.Code = "bad request"
-		a.End = time.Now()
-		return a, nil, ""
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		a.Code = transportReason(err)
-		a.End = time.Now()
-		return a, nil, ""
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	a.End = time.Now()
-	a.Status = resp.StatusCode
-	a.Region = resp.Header.Get(RegionHeader)
-	if !a.OK() {
-		a.Code = errorCode(raw)
-	}
-	return a, raw, resp.Header.Get("ETag")
+	return a
 }
 
 // nextStatus is the status an update moves a todo to.
@@ -480,36 +452,24 @@ func refusedUnapplied(a Attempt) bool {
 // put sends one PUT of t's status, with If-Match ifMatch unless it is
 // empty, and returns it as an Update.
 func (l *Load) put(t *tracked, ifMatch string, status todo.Status) (Update, todo.Status) {
-	body, _ := json.Marshal(map[string]todo.Status{"status": status})
-	h := map[string]string{}
-	if ifMatch != "" {
-		h["If-Match"] = ifMatch
-	}
-	a, raw, etag := l.do(http.MethodPut, fmt.Sprintf("%s/v1/todos/%d", l.base, t.id), body, h)
-	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: a}
-	if a.OK() {
-		var got todo.Todo
-		if err := json.Unmarshal(raw, &got); err != nil || got.ID != t.id || etag == "" {
+	start := time.Now()
+	got, r, err := l.api.Update(l.retryCtx, t.id, apiclient.Change{Status: &status}, ifMatch)
+	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: attemptOf(start, r, err)}
+	if u.Attempt.OK() {
+		if err != nil || r.ETag == "" {
 			u.Attempt.Status, u.Attempt.Code = 0, "undecodable 2xx answer"
 			return u, status
 		}
-		u.ETag, u.Version = etag, got.Version
+		u.ETag, u.Version = r.ETag, got.Version
 	}
 	return u, status
 }
 
+// readBack reads the todo back through the front door and returns the
+// answer's status, 0 when none came.
 func (l *Load) readBack(id int64) int {
-	req, err := http.NewRequestWithContext(l.retryCtx, http.MethodGet, fmt.Sprintf("%s/v1/todos/%d", l.base, id), nil)
-	if err != nil {
-		return 0
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
+	_, r, _ := l.api.Get(l.retryCtx, id, "")
+	return r.Status
 }
 
 func transportReason(err error) string {
@@ -549,7 +509,7 @@ func (l *Load) Stop(settle time.Duration) LoadResult {
 	close(l.stopReads)
 	l.rwg.Wait()
 	l.cancel()
-	l.client.CloseIdleConnections()
+	l.http.CloseIdleConnections()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	res := LoadResult{

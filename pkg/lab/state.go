@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -114,7 +115,7 @@ type Remote struct {
 	State  State
 	DB     *Database
 	Router RouterClient
-	Prober *Prober
+	Prober *apiclient.Prober
 	ctrs   *dockerContainers
 }
 
@@ -128,7 +129,7 @@ func Attach(ctx context.Context, s State) (*Remote, error) {
 	for _, reg := range s.Regions {
 		apis[reg.Region] = reg.APIURL
 	}
-	r.Prober = &Prober{APIs: apis, FrontDoor: s.FrontDoorURL}
+	r.Prober = newProber(apis, s.FrontDoorURL)
 	actx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if _, err := r.Router.Active(actx); err != nil {

@@ -32,10 +32,11 @@ type Unplanned struct {
 
 // RehearseUnplanned rehearses an unplanned failover, as
 // `lab:failover:unplanned` does: it kills the writer's server, runs o's
-// unplanned failover, and then rebuilds the old writer as a replica of the
-// new one or, when the failover did not complete, brings the old writer
-// back as it was.
-func (d *Database) RehearseUnplanned(ctx context.Context, o *failover.Orchestrator) (Unplanned, error) {
+// unplanned failover with opts, and then rebuilds the old writer as a
+// replica of the new one or, when the failover did not complete, brings
+// the old writer back as it was. A target in opts must not be the writer
+// it kills.
+func (d *Database) RehearseUnplanned(ctx context.Context, o *failover.Orchestrator, opts failover.Options) (Unplanned, error) {
 	top, err := d.Topology(ctx)
 	if err != nil {
 		return Unplanned{}, err
@@ -43,6 +44,9 @@ func (d *Database) RehearseUnplanned(ctx context.Context, o *failover.Orchestrat
 	w, ok := top.Writer()
 	if !ok || w.Status != "available" {
 		return Unplanned{}, fmt.Errorf("the lab has no single available writer to kill (status %s)", top.Status)
+	}
+	if opts.Target == w.Region {
+		return Unplanned{}, fmt.Errorf("the target %s is the writer this rehearsal kills: name the other region, or none", opts.Target)
 	}
 	u := Unplanned{Killed: w.Region}
 	if u.Before, err = d.Snapshot(ctx, w.Region); err != nil {
@@ -57,7 +61,7 @@ func (d *Database) RehearseUnplanned(ctx context.Context, o *failover.Orchestrat
 	} else {
 		u.Fault = &f
 	}
-	u.Report, err = o.Run(ctx, failover.KindUnplanned, failover.Options{})
+	u.Report, err = o.Run(ctx, failover.KindUnplanned, opts)
 	if err != nil {
 		// After Ctrl-C mage allows 5 s: try, but briefly.
 		wait := 2 * time.Minute

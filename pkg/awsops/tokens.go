@@ -1,10 +1,7 @@
 package awsops
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
-	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 )
 
 // TokenScopes are the scopes a client-credentials token asks for: all the
@@ -61,6 +57,10 @@ type Tokens struct {
 	failed  map[string]time.Time // by pool id: when it last failed
 	prefer  string               // the region last asked for first
 }
+
+// Tokens is the API client's token source, and asks the failover's
+// target region first when the prober prepares a write.
+var _ apiclient.RegionalTokenSource = (*Tokens)(nil)
 
 // Defaults of Tokens.PoolTimeout and Tokens.PassOver. Two pools fit in
 // the orchestrator's 30 s per-call bound.
@@ -235,162 +235,4 @@ func (t *Tokens) fetch(ctx context.Context, p Pool) (string, time.Duration, erro
 		ttl = 2 * time.Minute
 	}
 	return tr.AccessToken, ttl, nil
-}
-
-// Prober checks the regional APIs directly and writes through the front
-// door, as a client would.
-type Prober struct {
-	// APIs are the regional API base URLs (stack output ApiUrl, ending in
-	// /prod), by region.
-	APIs map[string]string
-	// FrontDoor is the front door's base URL (FrontDoorUrl).
-	FrontDoor string
-	Tokens    *Tokens
-	HTTP      *http.Client
-}
-
-var (
-	_ failover.Prober        = (*Prober)(nil)
-	_ failover.WritePreparer = (*Prober)(nil)
-)
-
-// Health calls region's /v1/health directly (no token needed).
-func (p *Prober) Health(ctx context.Context, region string) (failover.APIHealth, error) {
-	base, ok := p.APIs[region]
-	if !ok {
-		return failover.APIHealth{}, fmt.Errorf("no API URL for %s", region)
-	}
-	h, _, err := p.health(ctx, base)
-	h.Region = region
-	if err != nil {
-		h.Detail = err.Error()
-	}
-	return h, nil
-}
-
-func (p *Prober) health(ctx context.Context, base string) (failover.APIHealth, httpapi.HealthResponse, error) {
-	start := time.Now()
-	resp, body, err := p.do(ctx, http.MethodGet, base+"/v1/health", "", nil, nil)
-	h := failover.APIHealth{Latency: time.Since(start)}
-	if err != nil {
-		return h, httpapi.HealthResponse{}, err
-	}
-	var hb httpapi.HealthResponse
-	if err := json.Unmarshal(body, &hb); err != nil {
-		return h, hb, fmt.Errorf("%s: not a health answer: %w", resp.Status, err)
-	}
-	h.Role = string(hb.Role)
-	if resp.StatusCode != http.StatusOK {
-		msg := resp.Status
-		if hb.Error != nil {
-			msg += " " + string(hb.Error.Code) + ": " + hb.Error.Message
-		}
-		return h, hb, errors.New(msg)
-	}
-	h.OK = true
-	return h, hb, nil
-}
-
-// PrepareWrite gets the access token VerifyWrite needs, from target's
-// Cognito first: during a failover the other region may be the lost one.
-// The orchestrator calls it before each write attempt, under a deadline
-// of its own, so getting the token does not eat the write's.
-func (p *Prober) PrepareWrite(ctx context.Context, target string) error {
-	_, err := p.Tokens.TokenFor(ctx, target)
-	return err
-}
-
-// VerifyWrite creates a todo through the front door, learns which region
-// served it (the API's httpapi.RegionHeader, else the front door's health),
-// and deletes it again. A write only succeeds in the region
-// whose database is the writer (the passive one answers 503
-// region_passive), and the front door's /v1/health, read right after,
-// names the region it routes to.
-func (p *Prober) VerifyWrite(ctx context.Context) (string, error) {
-	tok, err := p.Tokens.Token(ctx)
-	if err != nil {
-		return "", err
-	}
-	key := randomKey()
-	body := fmt.Sprintf(`{"task":"failover check %s"}`, time.Now().UTC().Format(time.RFC3339))
-	resp, rb, err := p.do(ctx, http.MethodPost, p.FrontDoor+"/v1/todos", tok, strings.NewReader(body), map[string]string{"Idempotency-Key": key})
-	if err != nil {
-		return "", fmt.Errorf("write through the front door: %w", err)
-	}
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("write through the front door: %s", describe(resp, rb))
-	}
-	var created struct {
-		ID json.Number `json:"id"`
-	}
-	_ = json.Unmarshal(rb, &created)
-	if created.ID != "" {
-		// Best effort: the check leaves no todo behind.
-		_, _, _ = p.do(ctx, http.MethodDelete, p.FrontDoor+"/v1/todos/"+created.ID.String(), tok, nil, nil)
-	}
-	if r := resp.Header.Get(httpapi.RegionHeader); r != "" {
-		return r, nil
-	}
-	_, hb, err := p.health(ctx, p.FrontDoor)
-	if err != nil {
-		return "", fmt.Errorf("the write succeeded; the front door's health did not answer: %w", err)
-	}
-	if hb.Role != "" && hb.Role != "active" {
-		return "", fmt.Errorf("the write succeeded but the front door now routes to %s, which reports role %s", hb.Region, hb.Role)
-	}
-	return hb.Region, nil
-}
-
-func randomKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return "failover-check-" + hex.EncodeToString(b)
-}
-
-// do sends one request and reads the body (bounded).
-func (p *Prober) do(ctx context.Context, method, u, token string, body io.Reader, headers map[string]string) (*http.Response, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	c := p.HTTP
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp, b, err
-}
-
-// describe renders an error answer: status and the API's error code and
-// message when the body has them.
-func describe(resp *http.Response, body []byte) string {
-	var e struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-		Message string `json:"message"` // API Gateway's own errors
-	}
-	_ = json.Unmarshal(body, &e)
-	switch {
-	case e.Error.Code != "":
-		return fmt.Sprintf("%s %s: %s", resp.Status, e.Error.Code, e.Error.Message)
-	case e.Message != "":
-		return fmt.Sprintf("%s: %s", resp.Status, e.Message)
-	}
-	return resp.Status + " " + string(bytes.TrimSpace(body[:min(len(body), 200)]))
 }
