@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	mysqldriver "github.com/go-sql-driver/mysql"
 
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
@@ -113,6 +114,20 @@ func (a *awsMode) config(schema string) dbconn.Config {
 		Credentials: credentials.NewStaticCredentialsProvider(iamKeyID, iamSecret, ""),
 		TLS:         &tls.Config{RootCAs: a.roots, MinVersion: tls.VersionTLS12},
 	}
+}
+
+// tlsDSN returns a DSN for user over the same verified TLS as AWS mode,
+// with a password login.
+func (a *awsMode) tlsDSN(user, password, schema string) (string, error) {
+	const name = "todomgmt-bench"
+	if err := mysqldriver.RegisterTLSConfig(name, &tls.Config{RootCAs: a.roots, ServerName: a.host, MinVersion: tls.VersionTLS12}); err != nil {
+		return "", err
+	}
+	cfg := mysqldriver.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.DBName = user, password, "tcp", schema
+	cfg.Addr = net.JoinHostPort(a.host, strconv.Itoa(a.port))
+	cfg.TLSConfig = name
+	return cfg.FormatDSN(), nil
 }
 
 // isMariaDB reports whether the server behind db is MariaDB, whose PAM

@@ -177,7 +177,8 @@ func TestPrint(t *testing.T) {
 		Warm: []bench.OperationReport{{
 			Operation: bench.Operations[0],
 			Runs: []bench.OperationRun{
-				{Ours: bench.Latency{P50: 1100 * time.Microsecond, P99: 4 * time.Millisecond, Throughput: 600}, Floor: bench.Latency{P50: time.Millisecond, P99: 2 * time.Millisecond, Throughput: 900}, Ratio: 1.10},
+				{Ours: bench.Latency{P50: 1100 * time.Microsecond, P99: 4 * time.Millisecond, Throughput: 600}, Floor: bench.Latency{P50: time.Millisecond, P99: 2 * time.Millisecond, Throughput: 900}, Ratio: 1.10,
+					FloorDeadline: bench.Latency{P50: 1050 * time.Microsecond}},
 				{Ours: bench.Latency{P50: 1500 * time.Microsecond, P99: 5 * time.Millisecond, Throughput: 612.4}, Floor: bench.Latency{P50: time.Millisecond, P99: 3 * time.Millisecond, Throughput: 950}, Ratio: 1.50},
 				{Ours: bench.Latency{P50: 1200 * time.Microsecond, P99: 6 * time.Millisecond, Throughput: 620}, Floor: bench.Latency{P50: time.Millisecond, P99: 2 * time.Millisecond, Throughput: 990}, Ratio: 1.20},
 			},
@@ -195,6 +196,7 @@ func TestPrint(t *testing.T) {
 		"AWS mode: TCP, TLS (TLSv1.3)", "9.00 ms",
 		"3 runs × 100 requests", "GET /v1/todos/{id}", "1.200 (1.100–1.500)", "1.20 (1.10–1.50)", "≤ 1.15: NOT MET", "612 (600–620)",
 		"2 of 300 requests also opened a connection", "up to 3 round trips",
+		"p50 floor with a deadline", "1.050 (1.050–1.050)", "1.05 (1.05–1.05)",
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, buf.String())

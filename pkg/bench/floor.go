@@ -24,6 +24,27 @@ import (
 // The statements come from the store as it runs, so they cannot drift from
 // it; the floor only decides how to send each (a query whose rows it reads
 // and drops, or an exec), from the answer it first got.
+//
+// The floor's context has no deadline. A request's has one (the API's
+// request timeout, Lambda's invocation deadline), and database/sql watches
+// a query's rows under such a context with a goroutine of its own, and the
+// driver hands the context to its connection's watcher goroutine: costs of
+// the deadline, not of the SQL. For reads, which can run twice without
+// changing anything, the benchmark also replays them under a deadline,
+// so that what the deadline costs shows beside the floor.
+
+// readOnly reports whether every statement of units is a query answered
+// with rows: replaying them again changes nothing.
+func readOnly(units []unit) bool {
+	for _, u := range units {
+		for _, st := range u.stmts {
+			if st.head.kind != headRows {
+				return false
+			}
+		}
+	}
+	return true
+}
 type floor struct {
 	db   *sql.DB
 	wire *wire
@@ -31,14 +52,20 @@ type floor struct {
 
 // replay sends units' statements, one unit after another, and returns the
 // measured units' latencies and the wall time from the first measured
-// unit's start to the last one's end.
-func (f *floor) replay(ctx context.Context, units []unit) ([]time.Duration, time.Duration, error) {
+// unit's start to the last one's end. With a deadline, each unit's
+// statements run under a context that ends after it, as a request's do.
+func (f *floor) replay(ctx context.Context, units []unit, deadline time.Duration) ([]time.Duration, time.Duration, error) {
 	var ds []time.Duration
 	var first, last time.Time
 	for i, u := range units {
 		m := f.wire.mark()
 		start := time.Now()
-		err := replayStatements(ctx, f.db, u.stmts)
+		uctx, cancel := ctx, context.CancelFunc(func() {})
+		if deadline > 0 {
+			uctx, cancel = context.WithTimeout(ctx, deadline)
+		}
+		err := replayStatements(uctx, f.db, u.stmts)
+		cancel()
 		end := time.Now()
 		if err != nil {
 			return nil, 0, fmt.Errorf("floor, request %d: %w", i+1, err)

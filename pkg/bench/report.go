@@ -116,6 +116,33 @@ func (r *Report) Print(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	var deadlineLines []string
+	for _, x := range rows {
+		var d []time.Duration
+		var ratio []float64
+		for _, run := range x.op.Runs {
+			if run.FloorDeadline.P50 > 0 {
+				d = append(d, run.FloorDeadline.P50)
+				ratio = append(ratio, float64(run.Ours.P50)/float64(run.FloorDeadline.P50))
+			}
+		}
+		if len(d) > 0 {
+			rs := spreadOf(ratio)
+			deadlineLines = append(deadlineLines, fmt.Sprintf("  %s\t%s\t%.2f (%.2f–%.2f)\n", x.op.Name, msBare(spreadOf(d)), rs.Median, rs.Min, rs.Max))
+		}
+	}
+	if len(deadlineLines) > 0 {
+		fmt.Fprintf(w, "\nreads replayed again under a context with a deadline, as a request's queries run (database/sql then\n")
+		fmt.Fprintf(w, "watches each query's rows with a goroutine, the driver hands the context to its connection's watcher):\n\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  operation\tp50 floor with a deadline\tours/that at p50\n")
+		for _, l := range deadlineLines {
+			fmt.Fprint(tw, l)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	if len(notes) == 0 {
 		fmt.Fprintf(w, "\nround trips: every measured request of an operation made the same number (none opened a connection).\n")
 	} else {

@@ -71,7 +71,7 @@ var Operations = []Operation{
 	{
 		Name: "POST /v1/todos + Idempotency-Key", Event: "create-idempotent", Status: http.StatusCreated,
 		request: func(s *session, base events.APIGatewayProxyRequest, i int) events.APIGatewayProxyRequest {
-			return withHeader(base, "Idempotency-Key", s.key("first-"+strconv.Itoa(i)))
+			return withHeader(base, "Idempotency-Key", s.newKey())
 		},
 		check: func(s *session, resp events.APIGatewayProxyResponse) error {
 			if header(resp, "Idempotent-Replayed") != "" {
@@ -85,7 +85,8 @@ var Operations = []Operation{
 		prepare: func(ctx context.Context, s *session, n int) error {
 			// The first create with the key; every request after it is a
 			// replay.
-			req := withHeader(s.base["create-idempotent"], "Idempotency-Key", s.key("replayed"))
+			s.replayKey = s.newKey()
+			req := withHeader(s.base["create-idempotent"], "Idempotency-Key", s.replayKey)
 			resp, err := s.send(ctx, req, false)
 			if err == nil && resp.StatusCode != http.StatusCreated {
 				err = fmt.Errorf("the first create with the replayed key: got status %d; body %s", resp.StatusCode, resp.Body)
@@ -96,7 +97,7 @@ var Operations = []Operation{
 			return err
 		},
 		request: func(s *session, base events.APIGatewayProxyRequest, i int) events.APIGatewayProxyRequest {
-			return withHeader(base, "Idempotency-Key", s.key("replayed"))
+			return withHeader(base, "Idempotency-Key", s.replayKey)
 		},
 		check: func(s *session, resp events.APIGatewayProxyResponse) error {
 			if header(resp, "Idempotent-Replayed") != "true" {
@@ -160,8 +161,11 @@ type session struct {
 	proxy Proxy
 	// wire records the database traffic of each request (nil: none).
 	wire *wire
-	// prefix makes this session's idempotency keys unique.
+	// prefix and keys make this session's idempotency keys unique.
 	prefix string
+	keys   int
+	// replayKey is the key the replayed creates of a run send.
+	replayKey string
 	base   map[string]events.APIGatewayProxyRequest
 	// created are ids of todos created in this session, not yet deleted.
 	created []int64
@@ -202,7 +206,11 @@ func newSession(proxy Proxy, w *wire) (*session, error) {
 	return s, nil
 }
 
-func (s *session) key(name string) string { return s.prefix + name }
+// newKey returns an idempotency key no request has sent.
+func (s *session) newKey() string {
+	s.keys++
+	return s.prefix + strconv.Itoa(s.keys)
+}
 
 // send sends one request and records it as a unit.
 func (s *session) send(ctx context.Context, req events.APIGatewayProxyRequest, measured bool) (events.APIGatewayProxyResponse, error) {
