@@ -45,6 +45,7 @@ func readOnly(units []unit) bool {
 	}
 	return true
 }
+
 type floor struct {
 	db   *sql.DB
 	wire *wire

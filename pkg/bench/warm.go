@@ -166,7 +166,7 @@ type session struct {
 	keys   int
 	// replayKey is the key the replayed creates of a run send.
 	replayKey string
-	base   map[string]events.APIGatewayProxyRequest
+	base      map[string]events.APIGatewayProxyRequest
 	// created are ids of todos created in this session, not yet deleted.
 	created []int64
 	// etag is the current ETag of the todo the updates change.
