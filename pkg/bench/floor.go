@@ -10,9 +10,10 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// The floor of an operation is what its database work costs with nothing
-// of ours around it: the statements our store sent for each request,
-// captured on the wire byte for byte (wire), sent again on a connection
+// floor replays what the store sent. The floor of an operation is what its
+// database work costs with nothing of ours around it: the statements our
+// store sent for each request, captured on the wire byte for byte (wire),
+// sent again on a connection
 // from a pool with the same settings, with no adapter, handler, JSON or
 // store code. They run against a second schema that starts in the same
 // state and receives the same statements in the same order, so every
@@ -32,6 +33,10 @@ import (
 // the deadline, not of the SQL. For reads, which can run twice without
 // changing anything, the benchmark also replays them under a deadline,
 // so that what the deadline costs shows beside the floor.
+type floor struct {
+	db   *sql.DB
+	wire *wire
+}
 
 // readOnly reports whether every statement of units is a query answered
 // with rows: replaying them again changes nothing.
@@ -44,11 +49,6 @@ func readOnly(units []unit) bool {
 		}
 	}
 	return true
-}
-
-type floor struct {
-	db   *sql.DB
-	wire *wire
 }
 
 // replay sends units' statements, one unit after another, and returns the
