@@ -67,7 +67,7 @@ func Test(ctx context.Context) error {
 
 // integrationPackages hold the tests behind the integration build tag: the
 // end-to-end suite plus the packages whose own tests need a MySQL container.
-var integrationPackages = []string{"./integration/...", "./handlers/migrate/", "./pkg/mysqlcontainer/"}
+var integrationPackages = []string{"./integration/...", "./handlers/migrate/", "./pkg/mysqlcontainer/", "./pkg/bench/"}
 
 // checkFormat fails when gofmt would change a tracked Go file.
 func checkFormat() error {
