@@ -379,6 +379,9 @@ func warmRun(ctx context.Context, s *session, f *floor, op Operation, warmup, n 
 		}
 		ours, floor = append(ours, latencies(units)...), append(floor, fds...)
 		oursWall, floorWall = oursWall+wall, floorWall+fwall
+		for i := range units {
+			units[i].stmts = nil // replayed: only the counts are kept
+		}
 		res.units = append(res.units, units...)
 	}
 	res.Ours, res.Floor = summarize(ours, oursWall), summarize(floor, floorWall)

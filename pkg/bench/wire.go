@@ -20,13 +20,13 @@ import (
 // the server's answer. The statements are what the store sent, byte for
 // byte: with interpolateParams=true (pkg/dbconn) a statement with
 // arguments goes out as one text query with the arguments in it, and
-// BEGIN, COMMIT and ROLLBACK are text queries too. It works on plaintext
+// START TRANSACTION, COMMIT and ROLLBACK are text queries too. It works on plaintext
 // connections only (local mode: the warm benchmark's pools).
 type wire struct {
 	name     string
 	counter  roundtrip.Counter
 	mu       sync.Mutex
-	recorded []statement
+	recorded []*statement // since the last mark
 	dials    int64
 	bad      error // the first command that cannot be replayed
 }
@@ -111,7 +111,7 @@ func (w *wire) dial(ctx context.Context, addr string) (net.Conn, error) {
 	w.mu.Lock()
 	w.dials++
 	w.mu.Unlock()
-	rc := &recordingConn{Conn: nc, w: w, pending: -1}
+	rc := &recordingConn{Conn: nc, w: w}
 	if sc, ok := nc.(syscall.Conn); ok {
 		// The driver checks an idle connection's liveness through the
 		// socket (a non-blocking read): keep it reachable.
@@ -120,16 +120,18 @@ func (w *wire) dial(ctx context.Context, addr string) (net.Conn, error) {
 	return w.counter.Wrap(rc), nil
 }
 
-// mark is a position in a wire's record.
+// mark is a point in a wire's traffic.
 type mark struct {
 	rt, dials int64
-	n         int
 }
 
+// mark starts a new record: what was recorded before it is forgotten (so a
+// long run does not keep every statement it sent). Marks do not nest.
 func (w *wire) mark() mark {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return mark{rt: w.counter.Count(), dials: w.dials, n: len(w.recorded)}
+	w.recorded = nil
+	return mark{rt: w.counter.Count(), dials: w.dials}
 }
 
 // since returns what happened on the wire after m: the round trips, the
@@ -137,11 +139,11 @@ func (w *wire) mark() mark {
 func (w *wire) since(m mark) (rt, dials int64, stmts []statement, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	stmts = append([]statement(nil), w.recorded[m.n:]...)
-	for _, s := range stmts {
+	for _, s := range w.recorded {
 		if s.head.kind == headNone {
 			return 0, 0, nil, fmt.Errorf("bench: %q got no answer", s.query)
 		}
+		stmts = append(stmts, *s)
 	}
 	return w.counter.Count() - m.rt, w.dials - m.dials, stmts, w.bad
 }
@@ -154,9 +156,9 @@ type recordingConn struct {
 	w *wire
 	// The client's and the server's bytes of a packet not yet complete.
 	out, in []byte
-	// pending is the index in w.recorded of the statement whose answer's
-	// head has not been read yet, -1 when none; guarded by w.mu.
-	pending int
+	// pending is the statement whose answer's head has not been read
+	// yet, nil when none; guarded by w.mu.
+	pending *statement
 }
 
 func (c *recordingConn) Write(p []byte) (int, error) {
@@ -182,8 +184,8 @@ func (c *recordingConn) command(payload []byte) {
 	defer c.w.mu.Unlock()
 	switch payload[0] {
 	case comQuery:
-		c.w.recorded = append(c.w.recorded, statement{query: string(payload[1:])})
-		c.pending = len(c.w.recorded) - 1
+		c.pending = &statement{query: string(payload[1:])}
+		c.w.recorded = append(c.w.recorded, c.pending)
 	case comQuit:
 	default:
 		// A prepared statement, a ping, a change of schema: nothing the
@@ -205,9 +207,9 @@ func (c *recordingConn) Read(p []byte) (int, error) {
 			break
 		}
 		c.w.mu.Lock()
-		if c.pending >= 0 {
-			c.w.recorded[c.pending].head = parseHead(payload)
-			c.pending = -1
+		if c.pending != nil {
+			c.pending.head = parseHead(payload)
+			c.pending = nil
 		}
 		c.w.mu.Unlock()
 		rest = next

@@ -75,7 +75,7 @@ func TestRecordingConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	c := w.counter.Wrap(&recordingConn{Conn: nc, w: w, pending: -1})
+	c := w.counter.Wrap(&recordingConn{Conn: nc, w: w})
 	defer c.Close()
 	buf := make([]byte, 64)
 	readAnswer := func(n int) { // reads n bytes, in small reads
