@@ -16,7 +16,7 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/bench"
 )
 
-// Bench prints medians and spread over repeated runs of the bootstrap size, the api binary's cold start (under AWS's Lambda runtime interface emulator, and bare) and warm GET/create latency and throughput against MySQL in a container (TODOMGMT_BENCH_RUNS, _REQUESTS, _COLD_STARTS adjust the counts).
+// Bench prints the api bootstrap's size against its limit, its cold start and peak memory (AWS mode with TLS and an IAM token, local mode, bare) and, for every kind of request, the database round trips, latency and throughput beside its floor (the same SQL without our code), against MySQL in a container (TODOMGMT_BENCH_RUNS, _REQUESTS, _COLD_STARTS adjust the counts).
 func Bench(ctx context.Context) error {
 	var opts bench.Options
 	var err error

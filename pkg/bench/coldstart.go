@@ -32,18 +32,28 @@ type ColdStart struct {
 // coldStartTimeout bounds one cold start.
 const coldStartTimeout = time.Minute
 
+// Sample is one cold start.
+type Sample struct {
+	// Elapsed is the time to the function's response.
+	Elapsed time.Duration
+	// PeakRSS is the bootstrap's peak resident set size (VmHWM) once it
+	// had answered, in bytes.
+	PeakRSS int64
+}
+
 // Emulated starts the bootstrap under AWS's Lambda runtime interface
 // emulator (the binary at emulator), sends the payload, and returns the
 // time from the emulator's process start to the function's response: the
 // emulator's start, its start of the bootstrap at the first invoke (as
 // Lambda starts a function on a cold start), the bootstrap's init (main's
-// wiring, pools, handler), the first query and the invoke round trip.
-func (c ColdStart) Emulated(ctx context.Context, emulator string) (time.Duration, error) {
+// wiring, pools, handler), the first connection and query, and the invoke
+// round trip.
+func (c ColdStart) Emulated(ctx context.Context, emulator string) (Sample, error) {
 	ctx, cancel := context.WithTimeout(ctx, coldStartTimeout)
 	defer cancel()
 	f, err := lambdaemu.Start(ctx, lambdaemu.Config{Emulator: emulator, Bootstrap: c.Bootstrap, Env: c.Env})
 	if err != nil {
-		return 0, err
+		return Sample{}, err
 	}
 	// The environment is thrown away after one invocation; its shutdown
 	// is not part of a cold start.
@@ -51,30 +61,42 @@ func (c ColdStart) Emulated(ctx context.Context, emulator string) (time.Duration
 	r, err := f.Invoke(ctx, c.Payload)
 	elapsed := time.Since(f.Started())
 	if err != nil {
-		return 0, err
+		return Sample{}, err
 	}
 	if e, ok := r.FunctionError(); ok {
-		return 0, fmt.Errorf("the function failed: %s: %s", e.Type, e.Message)
+		return Sample{}, fmt.Errorf("the function failed: %s: %s", e.Type, e.Message)
 	}
 	if r.Status != http.StatusOK || r.TimedOut() {
-		return 0, fmt.Errorf("the emulator answered %d: %s; output:\n%s", r.Status, r.Payload, f.Output())
+		return Sample{}, fmt.Errorf("the emulator answered %d: %s; output:\n%s", r.Status, r.Payload, f.Output())
 	}
 	if err := c.check(r.Payload); err != nil {
-		return 0, fmt.Errorf("%w; output:\n%s", err, f.Output())
+		return Sample{}, fmt.Errorf("%w; output:\n%s", err, f.Output())
 	}
-	return elapsed, nil
+	s := Sample{Elapsed: elapsed}
+	bootstrap, err := filepath.Abs(c.Bootstrap)
+	if err != nil {
+		return Sample{}, err
+	}
+	pid, err := childRunning(bootstrap, emulator)
+	if err == nil {
+		s.PeakRSS, err = peakRSS(pid)
+	}
+	if err != nil {
+		return Sample{}, fmt.Errorf("peak RSS of the bootstrap: %w", err)
+	}
+	return s, nil
 }
 
 // Bare starts the bootstrap against a bare Runtime API (bareRuntime),
 // sends the payload, and returns the time from the bootstrap's process
 // start to its response: the bootstrap's own cold start, without an
 // emulator in the path.
-func (c ColdStart) Bare(ctx context.Context) (time.Duration, error) {
+func (c ColdStart) Bare(ctx context.Context) (Sample, error) {
 	ctx, cancel := context.WithTimeout(ctx, coldStartTimeout)
 	defer cancel()
 	rt, err := newBareRuntime(c.Payload)
 	if err != nil {
-		return 0, err
+		return Sample{}, err
 	}
 	defer rt.close()
 	cmd := exec.Command(c.Bootstrap)
@@ -91,7 +113,7 @@ func (c ColdStart) Bare(ctx context.Context) (time.Duration, error) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start %s: %w", c.Bootstrap, err)
+		return Sample{}, fmt.Errorf("start %s: %w", c.Bootstrap, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -105,18 +127,22 @@ func (c ColdStart) Bare(ctx context.Context) (time.Duration, error) {
 	case answer = <-rt.answer:
 	case err := <-exited:
 		exited <- err // for the deferred wait
-		return 0, fmt.Errorf("the function exited (%v) before it answered; output:\n%s", err, out.String())
+		return Sample{}, fmt.Errorf("the function exited (%v) before it answered; output:\n%s", err, out.String())
 	case <-ctx.Done():
-		return 0, fmt.Errorf("no answer: %w", ctx.Err())
+		return Sample{}, fmt.Errorf("no answer: %w", ctx.Err())
 	}
 	elapsed := time.Since(start)
+	rss, rssErr := peakRSS(cmd.Process.Pid)
 	if answer.kind != "response" {
-		return 0, fmt.Errorf("the function posted %s: %s", answer.kind, answer.body)
+		return Sample{}, fmt.Errorf("the function posted %s: %s", answer.kind, answer.body)
 	}
 	if err := c.check(answer.body); err != nil {
-		return 0, err
+		return Sample{}, err
 	}
-	return elapsed, nil
+	if rssErr != nil {
+		return Sample{}, fmt.Errorf("peak RSS of the bootstrap: %w", rssErr)
+	}
+	return Sample{Elapsed: elapsed, PeakRSS: rss}, nil
 }
 
 // check decodes payload as an API Gateway proxy response with c.Status.
@@ -131,22 +157,37 @@ func (c ColdStart) check(payload []byte) error {
 	return nil
 }
 
-// ColdStarts measures n cold starts of c each way, bare and under the
-// emulator, one of each in turn so that a change in the machine's load
-// weighs on both alike.
-func ColdStarts(ctx context.Context, emulator string, c ColdStart, n int) (bare, emulated []time.Duration, err error) {
+// ColdStartCase is one way a cold start is measured.
+type ColdStartCase struct {
+	// Name is how the report shows it.
+	Name string
+	ColdStart
+	// Emulated runs it under the emulator; otherwise against the bare
+	// Runtime API.
+	Emulated bool
+}
+
+// ColdStarts measures n cold starts of each case, one of each in turn so
+// that a change in the machine's load weighs on all alike, and returns
+// each case's samples.
+func ColdStarts(ctx context.Context, emulator string, n int, cases ...ColdStartCase) ([][]Sample, error) {
+	out := make([][]Sample, len(cases))
 	for i := range n {
-		d, err := c.Bare(ctx)
-		if err != nil {
-			return bare, emulated, fmt.Errorf("bare cold start %d: %w", i+1, err)
+		for j, c := range cases {
+			var s Sample
+			var err error
+			if c.Emulated {
+				s, err = c.ColdStart.Emulated(ctx, emulator)
+			} else {
+				s, err = c.Bare(ctx)
+			}
+			if err != nil {
+				return out, fmt.Errorf("cold start %d, %s: %w", i+1, c.Name, err)
+			}
+			out[j] = append(out[j], s)
 		}
-		bare = append(bare, d)
-		if d, err = c.Emulated(ctx, emulator); err != nil {
-			return bare, emulated, fmt.Errorf("cold start %d under the emulator: %w", i+1, err)
-		}
-		emulated = append(emulated, d)
 	}
-	return bare, emulated, nil
+	return out, nil
 }
 
 // bareRuntime is the least of the Lambda Runtime API that lets a

@@ -7,21 +7,20 @@ import (
 
 // Latency summarizes one run of sequential requests.
 type Latency struct {
-	Requests   int
-	P50, P99   time.Duration
-	Throughput float64 // requests per second, sent one after another
+	Requests int
+	P50, P99 time.Duration
+	// Throughput is requests per second of wall time, from the first
+	// measured request's start to the last one's end: requests sent one
+	// after another, with whatever the sender does between them.
+	Throughput float64
 }
 
-// summarize computes the percentiles of ds and the throughput of requests
-// that took ds one after another.
-func summarize(ds []time.Duration) Latency {
+// summarize computes the percentiles of ds and the throughput of len(ds)
+// requests sent in wall.
+func summarize(ds []time.Duration, wall time.Duration) Latency {
 	l := Latency{Requests: len(ds), P50: percentile(ds, 50), P99: percentile(ds, 99)}
-	var total time.Duration
-	for _, d := range ds {
-		total += d
-	}
-	if total > 0 {
-		l.Throughput = float64(len(ds)) / total.Seconds()
+	if wall > 0 {
+		l.Throughput = float64(len(ds)) / wall.Seconds()
 	}
 	return l
 }
@@ -40,7 +39,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 
 // median returns the median of xs (the mean of the middle two for an even
 // count).
-func median[T time.Duration | float64](xs []T) T {
+func median[T time.Duration | float64 | int64](xs []T) T {
 	if len(xs) == 0 {
 		return 0
 	}
@@ -66,4 +65,17 @@ func medianLatency(runs []Latency) Latency {
 	}
 	out.P50, out.P99, out.Throughput = median(p50), median(p99), median(tput)
 	return out
+}
+
+// Spread is the median of a figure over runs, with its least and greatest
+// value.
+type Spread[T time.Duration | float64 | int64] struct {
+	Median, Min, Max T
+}
+
+func spreadOf[T time.Duration | float64 | int64](xs []T) Spread[T] {
+	if len(xs) == 0 {
+		return Spread[T]{}
+	}
+	return Spread[T]{Median: median(xs), Min: slices.Min(xs), Max: slices.Max(xs)}
 }

@@ -9,8 +9,9 @@
 //   - AWS (TODOMGMT_DB_HOST set): the RDS Proxy endpoints with IAM
 //     authentication and TLS required. Each new connection gets a fresh auth
 //     token signed locally (feature/rds/auth, no network call) in a
-//     mysql.BeforeConnect hook, from credentials loaded once. No secret is
-//     read, so the Lambda needs neither Secrets Manager nor a NAT.
+//     mysql.BeforeConnect hook, from the execution role's credentials in
+//     the environment Lambda sets (read once; see EnvCredentials). No
+//     secret is read, so the Lambda needs neither Secrets Manager nor a NAT.
 //
 // Both modes use rejectReadOnly=true (a connection that lands on a demoted
 // writer is thrown away), a small pool and a short connection lifetime, so
@@ -91,11 +92,12 @@ type Config struct {
 	// (migrations whose DDL may take long), zero means DefaultIOTimeout.
 	IOTimeout time.Duration
 
-	// Region signs the IAM tokens; empty means the AWS SDK's region
-	// (AWS_REGION). AWS mode only.
+	// Region signs the IAM tokens; empty means AWS_REGION (else
+	// AWS_DEFAULT_REGION), which Lambda sets. AWS mode only.
 	Region string
-	// Credentials sign the IAM tokens; nil means the SDK's default chain,
-	// loaded once by Open. AWS mode only.
+	// Credentials sign the IAM tokens; nil means the execution role's
+	// credentials that Lambda puts in the environment (EnvCredentials),
+	// read once by Open. AWS mode only.
 	Credentials aws.CredentialsProvider
 	// TLS overrides the TLS configuration of AWS mode (system roots,
 	// ServerName = the host, TLS 1.2 or later). For tests.

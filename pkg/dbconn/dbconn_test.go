@@ -402,3 +402,119 @@ func TestSchema(t *testing.T) {
 		})
 	}
 }
+
+func TestEnvCredentials(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		env     map[string]string
+		want    aws.Credentials
+		wantErr string
+	}{
+		{
+			name: "as Lambda sets them",
+			env:  map[string]string{EnvAWSAccessKeyID: "ASIAEXAMPLE", EnvAWSSecretAccessKey: "secret", EnvAWSSessionToken: "token"},
+			want: aws.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token", Source: "dbconn.EnvCredentials"},
+		},
+		{
+			name: "a long-term key has no session token",
+			env:  map[string]string{EnvAWSAccessKeyID: "AKIAEXAMPLE", EnvAWSSecretAccessKey: "secret"},
+			want: aws.Credentials{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "secret", Source: "dbconn.EnvCredentials"},
+		},
+		{name: "no key id", env: map[string]string{EnvAWSSecretAccessKey: "secret"}, wantErr: EnvAWSAccessKeyID},
+		{name: "no secret", env: map[string]string{EnvAWSAccessKeyID: "AKIAEXAMPLE", EnvAWSSecretAccessKey: " "}, wantErr: EnvAWSSecretAccessKey},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := EnvCredentials(envOf(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.Retrieve(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvRegion(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{EnvAWSRegion: "eu-west-1", EnvAWSDefaultRegion: "us-east-1"}, "eu-west-1"},
+		{map[string]string{EnvAWSDefaultRegion: "us-east-1"}, "us-east-1"},
+		{map[string]string{}, ""},
+	} {
+		if got := EnvRegion(envOf(tt.env)); got != tt.want {
+			t.Errorf("EnvRegion(%v): got %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}
+
+// TestOpenAWSFromEnvironment: without Credentials and Region in the
+// Config, Open signs with what Lambda puts in the environment, and says
+// which variable is missing when one is.
+func TestOpenAWSFromEnvironment(t *testing.T) {
+	var mu sync.Mutex
+	var signed []string
+	orig := buildAuthToken
+	t.Cleanup(func() { buildAuthToken = orig })
+	buildAuthToken = func(ctx context.Context, endpoint, region, user string, creds aws.CredentialsProvider, optFns ...func(*auth.BuildAuthTokenOptions)) (string, error) {
+		v, err := creds.Retrieve(ctx)
+		if err != nil {
+			return "", err
+		}
+		mu.Lock()
+		signed = append(signed, v.AccessKeyID+" "+v.SessionToken+" "+region)
+		mu.Unlock()
+		return orig(ctx, endpoint, region, user, creds, optFns...)
+	}
+	origEnv := getenv
+	t.Cleanup(func() { getenv = origEnv })
+
+	c := awsTestConfig()
+	c.Credentials, c.Region = nil, ""
+	c.Host, c.Port = "127.0.0.1", closedPort(t)
+
+	for _, tt := range []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"no credentials", map[string]string{EnvAWSRegion: "eu-west-1"}, EnvAWSAccessKeyID},
+		{"no region", map[string]string{EnvAWSAccessKeyID: "ASIAEXAMPLE", EnvAWSSecretAccessKey: "secret"}, EnvAWSRegion},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv = envOf(tt.env)
+			if _, err := Open(context.Background(), c); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("got %v, want an error naming %s", err, tt.wantErr)
+			}
+		})
+	}
+
+	getenv = envOf(map[string]string{EnvAWSRegion: "eu-west-1", EnvAWSAccessKeyID: "ASIAEXAMPLE", EnvAWSSecretAccessKey: "secret", EnvAWSSessionToken: "token"})
+	p, err := Open(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Writer.PingContext(ctx); err == nil {
+		t.Fatal("ping of a closed port succeeded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "ASIAEXAMPLE token eu-west-1"; len(signed) == 0 || signed[0] != want {
+		t.Errorf("signed with %q, want %q", signed, want)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/rds/auth"
 	"github.com/go-sql-driver/mysql"
 )
@@ -42,8 +41,9 @@ func (p *Pools) Close() error {
 
 // Open builds the pools described by c. It does not connect: the first
 // query does (so a cold start does not fail because the database is
-// briefly away). In AWS mode it loads the SDK's default configuration
-// once, here, unless c carries Credentials and a Region.
+// briefly away). In AWS mode it takes the signing credentials and region
+// from the environment Lambda gives the function (EnvCredentials,
+// EnvRegion), once, here, unless c carries them.
 func Open(ctx context.Context, c Config) (*Pools, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -61,23 +61,16 @@ func Open(ctx context.Context, c Config) (*Pools, error) {
 	}
 
 	creds, region := c.Credentials, c.Region
-	if creds == nil || region == "" {
-		awsCfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load AWS configuration: %w", err)
-		}
-		if creds == nil {
-			creds = awsCfg.Credentials
-		}
-		if region == "" {
-			region = awsCfg.Region
-		}
-	}
 	if creds == nil {
-		return nil, errors.New("no AWS credentials to sign RDS auth tokens")
+		var err error
+		if creds, err = EnvCredentials(getenv); err != nil {
+			return nil, err
+		}
 	}
 	if region == "" {
-		return nil, errors.New("no AWS region to sign RDS auth tokens (set AWS_REGION)")
+		if region = EnvRegion(getenv); region == "" {
+			return nil, fmt.Errorf("no AWS region to sign RDS auth tokens: set %s (Lambda does) or Config.Region", EnvAWSRegion)
+		}
 	}
 
 	wcfg, err := iamConfig(c, c.Host, region, creds)
