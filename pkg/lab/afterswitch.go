@@ -260,7 +260,7 @@ func (l *Load) condWrite(t *tracked, method string, h Holding) CondWrite {
 		if v, vok := etagVersion(etag); c.Class == ETagLost && held.Task == t.task && vok {
 			for cur := held.Version; cur < v && len(c.CatchUp) < maxCatchUp; {
 				status = nextStatus(status)
-				u, _ := l.put(t, "", status)
+				u, _ := l.put(t, "", status, time.Now())
 				c.CatchUp = append(c.CatchUp, u)
 				if !u.Attempt.OK() {
 					c.ExpectKnown = refusedUnapplied(u.Attempt)

@@ -416,9 +416,17 @@ func (l *Load) pickIdle() *tracked {
 // update sends one conditional update of t's status.
 func (l *Load) update(t *tracked) {
 	l.mu.Lock()
-	ifMatch, status := t.etag, nextStatus(t.status)
+	if !l.switchAt.IsZero() {
+		// MarkSwitch came between the pick and this goroutine: an update
+		// starts before the switch or not at all. The start is taken
+		// under the lock MarkSwitch sets switchAt under.
+		t.busy = false
+		l.mu.Unlock()
+		return
+	}
+	ifMatch, status, start := t.etag, nextStatus(t.status), time.Now()
 	l.mu.Unlock()
-	u, st := l.put(t, ifMatch, status)
+	u, st := l.put(t, ifMatch, status, start)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t.busy = false
@@ -450,9 +458,8 @@ func refusedUnapplied(a Attempt) bool {
 }
 
 // put sends one PUT of t's status, with If-Match ifMatch unless it is
-// empty, and returns it as an Update.
-func (l *Load) put(t *tracked, ifMatch string, status todo.Status) (Update, todo.Status) {
-	start := time.Now()
+// empty, and returns it as an Update whose attempt started at start.
+func (l *Load) put(t *tracked, ifMatch string, status todo.Status, start time.Time) (Update, todo.Status) {
 	got, r, err := l.api.Update(l.retryCtx, t.id, apiclient.Change{Status: &status}, ifMatch)
 	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: attemptOf(start, r, err)}
 	if u.Attempt.OK() {
