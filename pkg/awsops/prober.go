@@ -247,6 +247,10 @@ type Prober struct {
 	FrontDoor string
 	Tokens    *Tokens
 	HTTP      *http.Client
+	// UserPools are the regions' Cognito user pool ids, by region, and
+	// Clients the SDK clients UserPool asks them with.
+	UserPools map[string]string
+	Clients   *Clients
 }
 
 var (
