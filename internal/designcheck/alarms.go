@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
 
 // --------------------------------------------------------------- alarms
@@ -20,6 +22,7 @@ var alarmDimensions = map[string][]string{
 	"AWS/RDS proxy":    {"ProxyName"},
 	"ToDoMgmt/Routing": {"AppName"},
 	"ToDoMgmt/Migrate": {},
+	readiness.Namespace: {readiness.DimensionAppName, readiness.DimensionPlan},
 }
 
 // LagMetrics are the global database's lag metrics that must be alarmed

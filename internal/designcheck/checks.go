@@ -119,6 +119,7 @@ var Checks = []Check{
 	{"alarms", "one SNS topic per region (AlarmTopicArn, AlarmEmail subscribed when set) that every alarm notifies on ALARM and OK; alarms on API 5xx, the API function's errors and throttles, the migrate function's errors and error logs, proxy connection failures, and the replication lag of this stack's cluster in both roles (missing data: INSUFFICIENT_DATA, notified), each on the dimensions of the resource it watches", true, checkAlarms},
 	{"dashboard", "a CloudWatch dashboard per region (DashboardUrl) graphing this stack's API requests, 4xx/5xx and latency, both functions' errors and duration, DB capacity, proxy connections, replication lag, the front door's route as measured, and every alarm", true, checkDashboard},
 	{"migration", "the migration custom resource exists in both roles, after the database path is ready, re-run by each new migrate version, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret; the migrate function purges idempotency keys hourly", true, checkMigration},
+	{"readiness", "wherever there is a peer, one readiness function outside the VPC on a schedule of ReadinessIntervalMinutes (cron, aligned with its alarms' period), its environment from this stack, a role that may only describe, get and list (and put its metric, in its namespace only), and one alarm per plan on its metric with missing data breaching; none without a peer", true, checkReadiness},
 	{"samconfig", "samconfig.toml environments match the template's parameters and each other", false, checkSamConfig},
 	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", true, checkEnvJSON},
 }
@@ -325,6 +326,9 @@ var ContractParameters = []ContractParameter{
 	{Name: "PrimaryMasterSecretArn", Default: strp("")},
 	{Name: "PrimaryAppSecretArn", Default: strp("")},
 	{Name: "PeerDbKeyArn", Default: strp("")},
+	{Name: "FrontDoorKeyValueStoreArn", Default: strp("")},
+	{Name: "ReadinessIntervalMinutes", Default: strp("5"), AllowedValues: []string{"5", "10", "15", "30", "60"}},
+	{Name: "ReadinessAlarmPeriods", Default: strp("3")},
 }
 
 func checkParameters(in *Input, r *report) {
@@ -363,7 +367,7 @@ var ContractOutputs = []string{
 }
 
 // ConditionalOutputs are the outputs that exist only with a front door.
-var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName", "MasterSecretArn", "AppSecretArn"}
+var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName", "MasterSecretArn", "AppSecretArn", "ReadinessFunctionName"}
 
 // route53Mode reports whether the set deploys the Route 53 front door: it
 // has a custom domain. The modes come from the parameters as the design
@@ -407,6 +411,8 @@ func checkOutputs(in *Input, r *report) {
 			// The secondary's PrimaryMasterSecretArn and PrimaryAppSecretArn.
 			"MasterSecretArn": s.Role() == "primary",
 			"AppSecretArn":    s.Role() == "primary",
+			// Readiness needs a region to fail over to.
+			"ReadinessFunctionName": d.Params["PeerRegion"] != "",
 		}
 		for _, name := range ConditionalOutputs {
 			if got := d.Outputs[name] != nil; got != want[name] {
