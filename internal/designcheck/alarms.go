@@ -17,11 +17,11 @@ import (
 // stays in INSUFFICIENT_DATA (or OK) forever. ToDoMgmt/Migrate is the
 // metric filter's, which has no dimensions.
 var alarmDimensions = map[string][]string{
-	"AWS/ApiGateway":   {"ApiName", "Stage"},
-	"AWS/Lambda":       {"FunctionName"},
-	"AWS/RDS proxy":    {"ProxyName"},
-	"ToDoMgmt/Routing": {"AppName"},
-	"ToDoMgmt/Migrate": {},
+	"AWS/ApiGateway":    {"ApiName", "Stage"},
+	"AWS/Lambda":        {"FunctionName"},
+	"AWS/RDS proxy":     {"ProxyName"},
+	"ToDoMgmt/Routing":  {"AppName"},
+	"ToDoMgmt/Migrate":  {},
 	readiness.Namespace: {readiness.DimensionAppName, readiness.DimensionPlan},
 }
 
