@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Readiness says whether a plan would work now, seen from one region:
@@ -124,4 +125,33 @@ func firstRefusal(p Plan) string {
 func (o *Orchestrator) Readiness(ctx context.Context, from string, opts Options) (State, []Readiness) {
 	s := o.evaluate(ctx, from)
 	return s, Assess(s, from, opts)
+}
+
+// String renders the readiness for people: the verdict, then each
+// failing check with its detail, and what was skipped and why.
+func (r Readiness) String() string {
+	var b strings.Builder
+	verdict := "READY"
+	if !r.Ready {
+		verdict = "NOT READY"
+	}
+	fmt.Fprintf(&b, "%s from %s (to %s): %s\n", r.Kind.Title(), orUnknown(r.From), orUnknown(r.To), verdict)
+	for _, f := range r.Failing {
+		how := "warning"
+		if f.Refuses {
+			how = "refused"
+		}
+		fmt.Fprintf(&b, "  failing [%s] (%s): %s\n", f.Check, how, f.Detail)
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(&b, "  not checked [%s]: %s\n", s.Check, s.Why)
+	}
+	if len(r.Passed) > 0 {
+		passed := make([]string, len(r.Passed))
+		for i, c := range r.Passed {
+			passed[i] = string(c)
+		}
+		fmt.Fprintf(&b, "  passed: %s\n", strings.Join(passed, ", "))
+	}
+	return b.String()
 }

@@ -314,6 +314,26 @@ func (notApplicableProber) UserPool(context.Context, string) (UserPool, error) {
 	return UserPool{}, fmt.Errorf("the lab has no Cognito: %w", ErrNotApplicable)
 }
 
+// TestReadinessString: what failover:readiness prints.
+func TestReadinessString(t *testing.T) {
+	w := newWorld()
+	w.poolDown[west] = "InternalErrorException"
+	h := newHarness(t, w)
+	h.o.DB = plainDB{db{w}}
+	_, rs := h.o.Readiness(context.Background(), west, Options{})
+	got := readinessOf(t, rs, KindUnplanned).String()
+	for _, want := range []string{
+		"unplanned failover from us-west-2 (to us-west-2): NOT READY",
+		"  failing [user-pool] (warning): the user pool in us-west-2 does not answer: InternalErrorException",
+		"  not checked [proxy-target]: this database does not tell its proxies' targets",
+		"  passed: topology, cluster, replication, api-health, front-door, id-fence",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("text lacks %q:\n%s", want, got)
+		}
+	}
+}
+
 // TestPlanShowsWarningsAndSkips: failover:plan prints each warning with
 // its check, what was not checked, and still says the preconditions hold
 // (its exit status follows refusals only).
