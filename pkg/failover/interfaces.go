@@ -290,6 +290,8 @@ type ProxyTargets struct {
 // through a proxy (AWS: DescribeDBProxyTargets; the lab: its endpoints).
 // Evaluate reads every region's; an error is recorded as unknown targets.
 type ProxyInspector interface {
+	// ProxyTargets reads region's proxy targets. An error means they
+	// could not be read at all (the region does not answer).
 	ProxyTargets(ctx context.Context, region string) (ProxyTargets, error)
 }
 
@@ -313,6 +315,8 @@ var ErrNotApplicable = errors.New("not applicable")
 // identity provider. It returns an error wrapping ErrNotApplicable when
 // the deployment has none.
 type IdentityProber interface {
+	// UserPool probes region's pool; a pool that does not answer is
+	// reported as not OK, an error means the probe could not run.
 	UserPool(ctx context.Context, region string) (UserPool, error)
 }
 
@@ -360,5 +364,7 @@ type RecoverySnapshot struct {
 // region's safeguards (AWS: DescribeGlobalClusters, DescribeDBClusters and
 // DescribeDBClusterSnapshots in that region).
 type SafeguardReader interface {
+	// Safeguards reads region's safeguards from that region alone. An
+	// error means they could not be read (the region does not answer).
 	Safeguards(ctx context.Context, region string) (Safeguards, error)
 }
