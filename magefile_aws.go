@@ -302,6 +302,36 @@ func (Failover) Plan(ctx context.Context) error {
 	return nil
 }
 
+// Readiness prints, seen from each region, whether a planned switchover and an unplanned failover would work now (what the readiness functions publish), and fails when one would not.
+func (Failover) Readiness(ctx context.Context) error {
+	opts, err := awsPlanOptions()
+	if err != nil {
+		return err
+	}
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	o, err := e.Orchestrator(nil, nil)
+	if err != nil {
+		return err
+	}
+	notReady := 0
+	for _, region := range e.Regions() {
+		_, rs := o.Readiness(ctx, region, opts)
+		for _, r := range rs {
+			fmt.Print(r.String())
+			if !r.Ready {
+				notReady++
+			}
+		}
+	}
+	if notReady > 0 {
+		return fmt.Errorf("%d plan(s) not ready (see NOT READY above)", notReady)
+	}
+	return nil
+}
+
 // Unplanned fails over when the writer's region is lost: route first, promote with data loss allowed, fence the ids past any lost one, verify, report; after a half-finished run it goes towards the current writer.
 func (Failover) Unplanned(ctx context.Context) error {
 	opts, err := awsPlanOptions()
@@ -380,5 +410,5 @@ func Smoke(ctx context.Context) error {
 	if err := e.RequireStacks(); err != nil {
 		return err
 	}
-	return (&awsops.Smoke{Prober: e.Prober(), Out: os.Stdout}).Run(ctx)
+	return (&awsops.Smoke{Prober: e.Prober().Prober, Out: os.Stdout}).Run(ctx)
 }

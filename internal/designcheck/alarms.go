@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
 
 // --------------------------------------------------------------- alarms
@@ -15,11 +17,12 @@ import (
 // stays in INSUFFICIENT_DATA (or OK) forever. ToDoMgmt/Migrate is the
 // metric filter's, which has no dimensions.
 var alarmDimensions = map[string][]string{
-	"AWS/ApiGateway":   {"ApiName", "Stage"},
-	"AWS/Lambda":       {"FunctionName"},
-	"AWS/RDS proxy":    {"ProxyName"},
-	"ToDoMgmt/Routing": {"AppName"},
-	"ToDoMgmt/Migrate": {},
+	"AWS/ApiGateway":    {"ApiName", "Stage"},
+	"AWS/Lambda":        {"FunctionName"},
+	"AWS/RDS proxy":     {"ProxyName"},
+	"ToDoMgmt/Routing":  {"AppName"},
+	"ToDoMgmt/Migrate":  {},
+	readiness.Namespace: {readiness.DimensionAppName, readiness.DimensionPlan},
 }
 
 // LagMetrics are the global database's lag metrics that must be alarmed

@@ -382,10 +382,16 @@ func checkFunctions(in *Input, r *report) {
 			if v, _ := str(fn.Prop("TracingConfig", "Mode")); v != "Active" {
 				r.addIn(d, where, "TracingConfig.Mode must be Active")
 			}
+			env := fn.Prop("Environment", "Variables")
+			if h == ReadinessHandler {
+				// Not in the VPC, no database access: the readiness check
+				// judges its placement, environment and role.
+				checkLogGroupFirst(d, r, where, fn)
+				continue
+			}
 			if fn.Prop("VpcConfig", "SubnetIds") == nil || fn.Prop("VpcConfig", "SecurityGroupIds") == nil {
 				r.addIn(d, where, "VpcConfig needs SubnetIds and SecurityGroupIds")
 			}
-			env := fn.Prop("Environment", "Variables")
 			if apiFns[fn.Name] {
 				timeout := mustStr(fn.Prop("Timeout"))
 				n, err := strconv.Atoi(timeout)
@@ -422,7 +428,7 @@ func checkFunctions(in *Input, r *report) {
 			checkLogGroupFirst(d, r, where, fn)
 		}
 		for _, h := range in.Handlers {
-			if !packages[h] {
+			if !packages[h] && h != ReadinessHandler {
 				r.addIn(d, "Resources", "no function runs %s", h)
 			}
 		}

@@ -102,7 +102,7 @@ var Checks = []Check{
 	{"api", "REST API in the translator's output: stage prod, regional, tracing, throttling, access logs; exactly the routes of Routes, each with the Cognito authorizer (own pool and the peer's) and its scopes; health public; every route on the API function", true, checkAPI},
 	{"proxy", "RDS Proxy: IAM auth required on every secret, TLS required, borrow timeout under 29 s, a read-only endpoint, the role reads only its secrets", true, checkProxy},
 	{"iam", "no IAM statement (generated roles included) allows a wildcard action on a wildcard resource; no broad managed policies", true, checkIAM},
-	{"functions", "Lambda functions: provided.al2023 arm64, traced, in the VPC, log groups first, contract environment, least-privilege DB access in the generated role", true, checkFunctions},
+	{"functions", "Lambda functions: provided.al2023 arm64, traced, log groups first; the API and migrate functions in the VPC with the contract environment and least-privilege DB access in the generated role (the readiness check judges the readiness function)", true, checkFunctions},
 	{"logs", "every log group sets RetentionInDays (CloudWatch Logs keeps logs forever otherwise)", true, checkLogs},
 	{"network", "no NAT/internet gateway or EIP or default route; 2+ subnets in distinct AZs; S3 gateway endpoint; 3306 only functions -> proxy -> cluster", true, checkNetwork},
 	{"keypolicy", "KMS key policies: the account administers the key unconditionally (PutKeyPolicy, deletion, ...) but uses it only through kms:ViaService RDS and Secrets Manager", true, checkKeyPolicy},
@@ -117,8 +117,9 @@ var Checks = []Check{
 	{"frontdoor", "CloudFront mode: KeyValueStore, cloudfront-js-2.0 viewer-request function, both regional origins by region id, caching disabled, AllViewerExceptHostHeader", true, checkFrontDoor},
 	{"route53", "Route 53 mode: regional custom domain per region, failover records whose alias zone matches their target, the PRIMARY health check follows the standby region's routing alarm", true, checkRoute53},
 	{"alarms", "one SNS topic per region (AlarmTopicArn, AlarmEmail subscribed when set) that every alarm notifies on ALARM and OK; alarms on API 5xx, the API function's errors and throttles, the migrate function's errors and error logs, proxy connection failures, and the replication lag of this stack's cluster in both roles (missing data: INSUFFICIENT_DATA, notified), each on the dimensions of the resource it watches", true, checkAlarms},
-	{"dashboard", "a CloudWatch dashboard per region (DashboardUrl) graphing this stack's API requests, 4xx/5xx and latency, both functions' errors and duration, DB capacity, proxy connections, replication lag, the front door's route as measured, and every alarm", true, checkDashboard},
+	{"dashboard", "a CloudWatch dashboard per region (DashboardUrl) graphing this stack's API requests, 4xx/5xx and latency, both functions' errors and duration, DB capacity, proxy connections, replication lag, both plans' failover readiness, the front door's route as measured, and every alarm", true, checkDashboard},
 	{"migration", "the migration custom resource exists in both roles, after the database path is ready, re-run by each new migrate version, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret; the migrate function purges idempotency keys hourly", true, checkMigration},
+	{"readiness", "wherever there is a peer, one readiness function outside the VPC on a schedule of ReadinessIntervalMinutes (cron, aligned with its alarms' period), its environment from this stack, a role that may only describe, get and list (and put its metric, in its namespace only), and one alarm per plan on its metric with missing data breaching; none without a peer", true, checkReadiness},
 	{"samconfig", "samconfig.toml environments match the template's parameters and each other", false, checkSamConfig},
 	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", true, checkEnvJSON},
 }
@@ -325,6 +326,9 @@ var ContractParameters = []ContractParameter{
 	{Name: "PrimaryMasterSecretArn", Default: strp("")},
 	{Name: "PrimaryAppSecretArn", Default: strp("")},
 	{Name: "PeerDbKeyArn", Default: strp("")},
+	{Name: "FrontDoorKeyValueStoreArn", Default: strp("")},
+	{Name: "ReadinessIntervalMinutes", Default: strp("5"), AllowedValues: []string{"5", "10", "15", "30", "60"}},
+	{Name: "ReadinessAlarmPeriods", Default: strp("3")},
 }
 
 func checkParameters(in *Input, r *report) {
@@ -363,7 +367,7 @@ var ContractOutputs = []string{
 }
 
 // ConditionalOutputs are the outputs that exist only with a front door.
-var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName", "MasterSecretArn", "AppSecretArn"}
+var ConditionalOutputs = []string{"FrontDoorUrl", "DistributionId", "KeyValueStoreArn", "RoutingAlarmName", "MasterSecretArn", "AppSecretArn", "ReadinessFunctionName"}
 
 // route53Mode reports whether the set deploys the Route 53 front door: it
 // has a custom domain. The modes come from the parameters as the design
@@ -407,6 +411,8 @@ func checkOutputs(in *Input, r *report) {
 			// The secondary's PrimaryMasterSecretArn and PrimaryAppSecretArn.
 			"MasterSecretArn": s.Role() == "primary",
 			"AppSecretArn":    s.Role() == "primary",
+			// Readiness needs a region to fail over to.
+			"ReadinessFunctionName": d.Params["PeerRegion"] != "",
 		}
 		for _, name := range ConditionalOutputs {
 			if got := d.Outputs[name] != nil; got != want[name] {

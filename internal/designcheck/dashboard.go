@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
 
 // ------------------------------------------------------------ dashboard
@@ -45,7 +48,8 @@ var lagExpression = regexp.MustCompile(`^SELECT MAX\((AuroraGlobalDB\w*Lag)\) FR
 // duration of both functions; the cluster's capacity (ACU); the proxy's
 // connections; wherever there is a peer, this cluster's replication lag
 // and the requests of both regions' APIs (where the front door sends
-// traffic); the routing metric in the standby region in Route 53 mode,
+// traffic) and both plans' failover readiness; the routing metric in the
+// standby region in Route 53 mode,
 // the distribution's requests in the CloudFront front door's stack; and
 // an alarm widget with every alarm of the stack.
 func checkDashboard(in *Input, r *report) {
@@ -195,6 +199,12 @@ func missingWidgets(in *Input, d *Deployment, metrics []dashMetric) []string {
 			standby = d.Params["PeerRegion"]
 		}
 		need("the front door's route (the routing metric, in the standby region)", "ToDoMgmt/Routing", "PrimaryEnabled", standby, map[string]string{"AppName": d.Params["AppName"]})
+	}
+	if d.Params["PeerRegion"] != "" {
+		for _, kind := range failover.ReadinessKinds {
+			need("the "+string(kind)+" plan's readiness", readiness.Namespace, readiness.MetricName, own,
+				map[string]string{readiness.DimensionAppName: d.Params["AppName"], readiness.DimensionPlan: string(kind)})
+		}
 	}
 	for _, dist := range d.OfType("AWS::CloudFront::Distribution") {
 		need("the front door's requests", "AWS/CloudFront", "Requests", "us-east-1", map[string]string{"DistributionId": "<" + dist.Name + ">", "Region": "Global"})

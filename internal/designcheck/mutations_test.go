@@ -1072,4 +1072,103 @@ var mutations = []mutation{
 	{"env.json without a DSN", "envjson", "needs TODOMGMT_DB_DSN", nil, func(tb testing.TB, in *Input) {
 		delete(in.EnvJSON["ApiFunction"], "TODOMGMT_DB_DSN")
 	}},
+
+	// readiness
+	{"readiness function in the VPC", "readiness", "must not be in the VPC", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "VpcConfig"}, "{SubnetIds: [!Ref PrivateSubnetA, !Ref PrivateSubnetB], SecurityGroupIds: [!Ref ApiFunctionSecurityGroup]}")
+	}},
+	{"readiness function without a peer", "readiness", "a readiness function or alarm without a peer region", []string{"default"}, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReadinessFunction", "Condition")
+		delAt(tb, in, "ReadinessFunctionLogGroup", "Condition")
+	}},
+	{"readiness function not scheduled", "readiness", "want one schedule invoking the readiness function, got 0", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReadinessFunction", "Properties", "Events")
+	}},
+	{"readiness scheduled by rate (drifts across the alarm periods)", "readiness", `ScheduleExpression "rate(5 minutes)"`, nil, func(tb testing.TB, in *Input) {
+		set(at(tb, in.Source.Section("Mappings"), "ReadinessInterval", "5"), "Schedule", scalar(0, "rate(5 minutes)"))
+	}},
+	{"readiness scheduled less often than its alarms' period", "readiness", "want cron(0/5 * * * ? *)", nil, func(tb testing.TB, in *Input) {
+		set(at(tb, in.Source.Section("Mappings"), "ReadinessInterval", "5"), "Schedule", scalar(0, "cron(0/10 * * * ? *)"))
+	}},
+	{"readiness schedule disabled", "readiness", "the readiness schedule is disabled", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "Events", "Evaluate", "Properties", "Enabled"}, "false")
+	}},
+	{"readiness role may modify the cluster", "readiness", "allows rds:ModifyDBCluster", nil, func(tb testing.TB, in *Input) {
+		st := at(tb, resNode(tb, in, "ReadinessFunction"), "Properties", "Policies", "0", "Statement")
+		st.Content = append(st.Content, node(tb, `{Effect: Allow, Action: rds:ModifyDBCluster, Resource: !Sub "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:${AppName}-${AWS::Region}"}`))
+	}},
+	{"readiness role may move the front door", "readiness", "allows cloudfront-keyvaluestore:PutKey", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		st := at(tb, resNode(tb, in, "ReadinessFunction"), "Properties", "Policies", "0", "Statement")
+		st.Content = append(st.Content, node(tb, `{Effect: Allow, Action: cloudfront-keyvaluestore:PutKey, Resource: !GetAtt FrontDoorKvs.Arn}`))
+	}},
+	{"readiness role puts metrics in any namespace", "readiness", "allows cloudwatch:PutMetricData without the condition StringEquals cloudwatch:namespace ToDoMgmt/Readiness", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReadinessFunction", "Properties", "Policies", "0", "Statement", "4", "Condition")
+	}},
+	{"readiness role describes every cluster", "readiness", "allows rds:DescribeDBClusters on every resource", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "Policies", "0", "Statement", "1", "Resource"}, `"*"`)
+	}},
+	{"readiness role with a VPC policy", "readiness", "AWSLambdaVPCAccessExecutionRole", nil, func(tb testing.TB, in *Input) {
+		pols := at(tb, resNode(tb, in, "ReadinessFunction"), "Properties", "Policies")
+		pols.Content = append(pols.Content, scalar(0, "AWSLambdaVPCAccessExecutionRole"))
+	}},
+	{"no readiness alarm for the unplanned failover", "readiness", "want one readiness alarm for the unplanned plan, got 0", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessUnplannedAlarm", []string{"Properties", "Dimensions", "1", "Value"}, "Unplanned")
+	}},
+	{"readiness alarm silent when the function stops", "readiness", `TreatMissingData "notBreaching", want breaching`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessPlannedAlarm", []string{"Properties", "TreatMissingData"}, "notBreaching")
+	}},
+	{"readiness alarm on another period than the schedule's", "readiness", `Period "60"`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessPlannedAlarm", []string{"Properties", "Period"}, "60")
+	}},
+	{"readiness alarm on the average", "readiness", `Statistic "Average", want Minimum`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessUnplannedAlarm", []string{"Properties", "Statistic"}, "Average")
+	}},
+	{"readiness alarm on another app's metric", "readiness", "dimension AppName must be !Ref AppName", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessPlannedAlarm", []string{"Properties", "Dimensions", "0", "Value"}, "todomgmt")
+	}},
+	{"readiness checks other backups than the clusters keep", "readiness", `TODOMGMT_BACKUP_RETENTION_DAYS "14", but DbCluster keeps backups "7" days`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_BACKUP_RETENTION_DAYS"}, `"14"`)
+	}},
+	{"readiness peer region hard-coded", "readiness", "TODOMGMT_PEER_REGION is", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_PEER_REGION"}, "us-west-2")
+	}},
+	{"readiness reads another store than the front door's", "readiness", "TODOMGMT_KVS_ARN must be !GetAtt FrontDoorKvs.Arn", []string{"primary-cloudfront"}, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_KVS_ARN"}, "!Ref FrontDoorKeyValueStoreArn")
+	}},
+	{"readiness variable it does not read", "readiness", "TODOMGMT_DB_HOST is not one the readiness function reads", nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_HOST"}, "!GetAtt DbProxy.Endpoint")
+	}},
+	{"readiness without its global cluster", "readiness", "TODOMGMT_GLOBAL_CLUSTER missing", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReadinessFunction", "Properties", "Environment", "Variables", "TODOMGMT_GLOBAL_CLUSTER")
+	}},
+	{"readiness timeout shorter than its probes", "readiness", `Timeout "10"`, nil, func(tb testing.TB, in *Input) {
+		setAt(tb, in, "ReadinessFunction", []string{"Properties", "Timeout"}, "10")
+	}},
+
+	// The readiness parts of other checks: its alarms notify the topic and
+	// show on the dashboard, its log group exists first, its output and
+	// the secondary-only parameter's rule.
+	{"readiness alarm that does not notify on OK", "alarms", "Resources.ReadinessUnplannedAlarm: OKActions must be [!Ref AlarmTopic]", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReadinessUnplannedAlarm", "Properties", "OKActions")
+	}},
+	{"readiness alarms off the dashboard", "dashboard", "the alarm widget lacks ReadinessPlannedAlarm", nil, func(tb testing.TB, in *Input) {
+		editDashboard(tb, in, "${LagAlarms}${ReadinessAlarms}", "${LagAlarms}")
+	}},
+	{"dashboard without the readiness graph", "dashboard", "no widget graphs the unplanned plan's readiness", nil, func(tb testing.TB, in *Input) {
+		v := at(tb, resNode(tb, in, "Dashboard"), "Properties", "DashboardBody", "Fn::Sub", "1", "PeerWidgets", "Fn::If", "1", "Fn::Sub", "0")
+		if !strings.Contains(v.Value, `"Plan", "unplanned"`) {
+			tb.Fatalf("no readiness graph to remove")
+		}
+		v.Value = strings.ReplaceAll(v.Value, `"Plan", "unplanned"`, `"Plan", "failback"`)
+	}},
+	{"readiness function's log group not created first", "functions", "must DependsOn a log group /aws/lambda/todomgmt-readiness", nil, func(tb testing.TB, in *Input) {
+		delAt(tb, in, "ReadinessFunction", "DependsOn")
+	}},
+	{"readiness output without a peer", "outputs", "Outputs.ReadinessFunctionName: present=false, want true", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Outputs"), "ReadinessFunctionName")
+		set(in.Source.Section("Outputs"), "ReadinessFunctionName", node(tb, `{Condition: Route53Mode, Value: !Ref ReadinessFunction, Export: {Name: !Sub "${AWS::StackName}-ReadinessFunctionName"}}`))
+	}},
+	{"no rule for the store given to the primary", "rules", "the front door's store given to the primary", nil, func(tb testing.TB, in *Input) {
+		del(in.Source.Section("Rules"), "FrontDoorKeyValueStoreArnIsForTheSecondary")
+	}},
 }

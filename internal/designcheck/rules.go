@@ -33,6 +33,7 @@ var RuleCases = []RuleCase{
 	{"secondary without the primary's app secret", "secondary-cloudfront", map[string]string{"PrimaryAppSecretArn": ""}, true},
 	{"the replica key given to the secondary", "secondary-cloudfront", map[string]string{"PeerDbKeyArn": samcheck.KeyArn("us-east-1")}, true},
 	{"the replica key without a peer region", "primary-cloudfront", map[string]string{"PeerRegion": "", "PeerApiDomain": "", "PeerUserPoolArn": ""}, true},
+	{"the front door's store given to the primary", "primary-cloudfront", map[string]string{"FrontDoorKeyValueStoreArn": samcheck.KeyValueStoreArn}, true},
 	{"second pass of the primary without the peer's key", "primary-cloudfront", map[string]string{"PeerDbKeyArn": ""}, false},
 	{"equal capacities", "primary", map[string]string{"DbMinCapacity": "4", "DbMaxCapacity": "4"}, false},
 	{"widest capacity range", "secondary-cloudfront", map[string]string{"DbMinCapacity": "0.5", "DbMaxCapacity": "256"}, false},

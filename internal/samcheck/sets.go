@@ -64,6 +64,10 @@ func KeyArn(region string) string {
 	return fmt.Sprintf("arn:aws:kms:%s:%s:key/1234abcd-12ab-34cd-56ef-1234567890ab", region, ExampleAccount)
 }
 
+// KeyValueStoreArn is the made-up KeyValueStore of the primary's CloudFront
+// front door (its KeyValueStoreArn output, the secondary's second pass).
+const KeyValueStoreArn = "arn:aws:cloudfront::" + ExampleAccount + ":key-value-store/0a1b2c3d-1111-2222-3333-444455556666"
+
 // CertificateArn is the made-up ACM certificate of the custom domain in region.
 func CertificateArn(region string) string {
 	return fmt.Sprintf("arn:aws:acm:%s:%s:certificate/00000000-0000-4000-8000-000000000000", region, ExampleAccount)
@@ -76,7 +80,8 @@ func CertificateArn(region string) string {
 // template's Conditions no environment covers: the second deploy pass
 // (peer user pool and API domain known: the CloudFront front door in the
 // primary, an origin in the secondary; the primary also knows the
-// secondary's key, PeerDbKeyArn), Route 53 mode in each role (with and
+// secondary's key, PeerDbKeyArn, the secondary the primary's
+// KeyValueStore, FrontDoorKeyValueStoreArn), Route 53 mode in each role (with and
 // without the peer in the primary, where the health check depends on it),
 // and AlarmEmail.
 func ParameterSets(sc *samconfig.Config) ([]ParameterSet, error) {
@@ -123,11 +128,16 @@ func ParameterSets(sc *samconfig.Config) ([]ParameterSet, error) {
 		add := map[string]string{"PeerUserPoolArn": PeerUserPoolArn(peer), "PeerApiDomain": PeerAPIDomain(peer)}
 		if envs[env].Params["Role"] == "primary" {
 			add["PeerDbKeyArn"] = KeyArn(peer)
+		} else {
+			add["FrontDoorKeyValueStoreArn"] = KeyValueStoreArn
 		}
 		return add, nil
 	}
 	route53 := func(env string) map[string]string {
-		return map[string]string{"DomainName": ExampleDomainName, "HostedZoneId": ExampleHostedZoneID, "CertificateArn": CertificateArn(envs[env].Region)}
+		// No KeyValueStore in Route 53 mode: the primary has no
+		// KeyValueStoreArn output to pass.
+		return map[string]string{"DomainName": ExampleDomainName, "HostedZoneId": ExampleHostedZoneID, "CertificateArn": CertificateArn(envs[env].Region),
+			"FrontDoorKeyValueStoreArn": ""}
 	}
 	union := func(ms ...map[string]string) map[string]string {
 		out := map[string]string{}

@@ -48,6 +48,15 @@ type Database struct {
 	// MigrateFunctions names each region's migrate function, by region:
 	// FenceIDs invokes the target region's.
 	MigrateFunctions map[string]string
+	// Proxies names each region's RDS Proxy, by region: ProxyTargets
+	// reads its targets.
+	Proxies map[string]string
+	// WantDeletionProtection and WantBackupRetention are what the
+	// deployment asks of the clusters (the DeletionProtection parameter,
+	// the template's BackupRetentionPeriod); Safeguards reports them with
+	// what the clusters have.
+	WantDeletionProtection bool
+	WantBackupRetention    time.Duration
 	// LagLookback is how much lag history LagEvidence reads; zero means
 	// DefaultLagLookback.
 	LagLookback time.Duration
@@ -324,6 +333,23 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 // existing DBCluster": destroy lists the final snapshots after the
 // clusters are deleted.
 func clusterSnapshots(ctx context.Context, api RDSAPI, name string) ([]rdstypes.DBClusterSnapshot, error) {
+	all, err := regionSnapshots(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	var out []rdstypes.DBClusterSnapshot
+	for _, s := range all {
+		// Identifiers are stored in lowercase; compare as RDS does.
+		if strings.EqualFold(aws.ToString(s.DBClusterIdentifier), name) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// regionSnapshots lists the automated and manual cluster snapshots in
+// api's region, every page.
+func regionSnapshots(ctx context.Context, api RDSAPI) ([]rdstypes.DBClusterSnapshot, error) {
 	var out []rdstypes.DBClusterSnapshot
 	p := rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{})
 	for p.HasMorePages() {
@@ -331,12 +357,7 @@ func clusterSnapshots(ctx context.Context, api RDSAPI, name string) ([]rdstypes.
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range page.DBClusterSnapshots {
-			// Identifiers are stored in lowercase; compare as RDS does.
-			if strings.EqualFold(aws.ToString(s.DBClusterIdentifier), name) {
-				out = append(out, s)
-			}
-		}
+		out = append(out, page.DBClusterSnapshots...)
 	}
 	return out, nil
 }

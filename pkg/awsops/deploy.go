@@ -38,8 +38,9 @@ func SamDeployArgs(t Target, overrides map[string]string) []string {
 // takes from its peer stack's outputs: both trust the peer's user pool
 // and know its API domain; the secondary's proxy reads the replicas of
 // the primary's DB secrets (their ARNs are the primary's with the region
-// replaced, which the template computes); the primary encrypts those
-// replicas with the secondary's own key.
+// replaced, which the template computes) and its readiness function the
+// primary's KeyValueStore; the primary encrypts those replicas with the
+// secondary's own key.
 var peerParams = map[string][]peerParam{
 	RolePrimary: {
 		{"PeerUserPoolArn", "UserPoolArn", true},
@@ -53,6 +54,10 @@ var peerParams = map[string][]peerParam{
 		{"PeerApiDomain", "ApiDomain", true},
 		{"PrimaryMasterSecretArn", "MasterSecretArn", true},
 		{"PrimaryAppSecretArn", "AppSecretArn", true},
+		// Optional: the primary has a KeyValueStore in CloudFront mode
+		// once its second pass created it; the secondary's readiness
+		// function reads the front door's route there.
+		{"FrontDoorKeyValueStoreArn", "KeyValueStoreArn", false},
 	},
 }
 

@@ -352,11 +352,35 @@ func (e *Env) GlobalClusterID() string {
 // Database returns the global database adapter, with each region's
 // migrate function for the id fence.
 func (e *Env) Database() *Database {
-	fns := map[string]string{}
+	fns, proxies := map[string]string{}, map[string]string{}
 	for _, r := range e.Regions() {
 		fns[r] = e.MigrateFunction(r)
+		proxies[r] = e.ProxyName(r)
 	}
-	return &Database{GlobalClusterID: e.GlobalClusterID(), Regions: e.Regions(), Clients: e.Clients, MigrateFunctions: fns}
+	return &Database{GlobalClusterID: e.GlobalClusterID(), Regions: e.Regions(), Clients: e.Clients, MigrateFunctions: fns,
+		Proxies: proxies, WantDeletionProtection: e.Config.DeletionProtection(), WantBackupRetention: BackupRetention}
+}
+
+// ProxyName names region's RDS Proxy: its stack's ProxyName output, else
+// the template's fixed name <AppName>-proxy.
+func (e *Env) ProxyName(region string) string {
+	if s := e.Stack(region); s != nil {
+		if n := s.Output("ProxyName"); n != "" {
+			return n
+		}
+	}
+	return e.Config.AppName() + "-proxy"
+}
+
+// DeletionProtection is the DeletionProtection parameter of both
+// stacks (the template's default: true): what the clusters should have.
+func (c Config) DeletionProtection() bool {
+	for _, t := range c.Targets() {
+		if t.Overrides["DeletionProtection"] == "false" {
+			return false
+		}
+	}
+	return true
 }
 
 // MigrateFunction names region's migrate function: its stack's
@@ -446,17 +470,26 @@ func (e *Env) Pool(region string) (Pool, error) {
 func (e *Env) FrontDoorURL() string { return e.output("FrontDoorUrl") }
 
 // Prober returns the HTTPS prober over both regions' APIs and the front
-// door, with tokens from either region's Cognito. Its write check deletes
-// the todo it wrote: a deployment's table keeps no probe rows.
-func (e *Env) Prober() *apiclient.Prober {
+// door, with tokens from either region's Cognito, that also asks each
+// region's Cognito for its user pool (failover.IdentityProber). Its write
+// check deletes the todo it wrote: a deployment's table keeps no probe
+// rows.
+func (e *Env) Prober() *Prober {
 	apis := map[string]string{}
 	for _, s := range e.stacks() {
 		if u := s.Output("ApiUrl"); u != "" {
 			apis[s.Region] = u
 		}
 	}
-	return &apiclient.Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients},
-		HTTP: e.Clients.HTTP, Clean: true}
+	pools := map[string]string{}
+	for _, p := range e.Pools() {
+		pools[p.Region] = p.UserPoolID
+	}
+	return &Prober{
+		Prober: &apiclient.Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients},
+			HTTP: e.Clients.HTTP, Clean: true},
+		UserPools: pools, Clients: e.Clients,
+	}
 }
 
 // Orchestrator wires pkg/failover to this deployment, with the last run's

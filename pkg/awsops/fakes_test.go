@@ -48,6 +48,8 @@ type fakeCluster struct {
 	// proxyReason is the reason the proxy gives for an unavailable
 	// target; "" is CONNECTION_FAILED.
 	proxyReason rdstypes.TargetHealthReason
+	// retention is the BackupRetentionPeriod in days.
+	retention int32
 }
 
 // fakePool is a Cognito user pool: UpdateUserPool resets what a request
@@ -170,7 +172,7 @@ func newFakeAWS(tb testing.TB, writer string) *fakeAWS {
 	}
 	for _, arn := range []string{eastARN, westARN} {
 		ca, _ := ParseClusterARN(arn)
-		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable}
+		f.clusters[arn] = &fakeCluster{ca: ca, protected: true, instances: 1, status: "available", engine: "8.0.mysql_aurora.3.08.0", proxyState: rdstypes.TargetStateAvailable, retention: 7}
 	}
 	w := eastARN
 	if writer == west {
@@ -298,7 +300,8 @@ func (r fakeRDS) DescribeDBClusters(_ context.Context, in *rds.DescribeDBCluster
 		return nil, err
 	}
 	out := rdstypes.DBCluster{DBClusterArn: aws.String(c.ca.ARN), DBClusterIdentifier: aws.String(c.ca.Name), Status: aws.String(c.status),
-		EngineVersion: aws.String(c.engine), DeletionProtection: aws.Bool(c.protected), EnabledCloudwatchLogsExports: []string{"error", "slowquery"}}
+		EngineVersion: aws.String(c.engine), DeletionProtection: aws.Bool(c.protected), EnabledCloudwatchLogsExports: []string{"error", "slowquery"},
+		BackupRetentionPeriod: aws.Int32(c.retention)}
 	for range c.instances {
 		out.DBClusterMembers = append(out.DBClusterMembers, rdstypes.DBClusterMember{})
 	}
@@ -435,6 +438,9 @@ func (r fakeRDS) DescribeDBProxyTargets(_ context.Context, in *rds.DescribeDBPro
 	f := r.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// As DBProxyTarget documents it: the tracked cluster, then one
+	// RDS_INSTANCE per instance, in the READ_WRITE role on the global
+	// writer's cluster and READ_ONLY on a secondary's.
 	out := &rds.DescribeDBProxyTargetsOutput{Targets: []rdstypes.DBProxyTarget{{Type: rdstypes.TargetTypeTrackedCluster}}}
 	for _, c := range f.clusters {
 		if c.ca.Region == r.region {
@@ -442,8 +448,15 @@ func (r fakeRDS) DescribeDBProxyTargets(_ context.Context, in *rds.DescribeDBPro
 			if reason == "" {
 				reason = rdstypes.TargetHealthReasonConnectionFailed
 			}
-			out.Targets = append(out.Targets, rdstypes.DBProxyTarget{Type: rdstypes.TargetTypeRdsInstance,
-				TargetHealth: &rdstypes.TargetHealth{State: c.proxyState, Reason: reason}})
+			role := rdstypes.TargetRoleReadOnly
+			if f.global != nil && f.global.writer == c.ca.ARN {
+				role = rdstypes.TargetRoleReadWrite
+			}
+			t := rdstypes.DBProxyTarget{Type: rdstypes.TargetTypeRdsInstance, Role: role, TargetHealth: &rdstypes.TargetHealth{State: c.proxyState}}
+			if c.proxyState != rdstypes.TargetStateAvailable {
+				t.TargetHealth.Reason = reason
+			}
+			out.Targets = append(out.Targets, t)
 		}
 	}
 	return out, nil

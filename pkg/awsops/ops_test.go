@@ -448,7 +448,7 @@ func TestSmoke(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, a, e, out := deployment(t, east)
 			tt.setup(f, a)
-			s := &Smoke{Prober: e.Prober(), Out: out, Clock: &testClock{now: time.Now()}}
+			s := &Smoke{Prober: e.Prober().Prober, Out: out, Clock: &testClock{now: time.Now()}}
 			err := s.Run(context.Background())
 			if tt.wantErr == "" {
 				if err != nil {
@@ -481,7 +481,8 @@ func TestPeerOverrides(t *testing.T) {
 	want := map[string]string{"Role": "secondary", "AppName": "todomgmt", "PeerRegion": east, "GlobalClusterIdentifier": global,
 		"PeerUserPoolArn":        "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_POOL",
 		"PeerApiDomain":          "api-us-east-1.execute-api.us-east-1.amazonaws.com",
-		"PrimaryMasterSecretArn": masterSecretARN, "PrimaryAppSecretArn": appSecretARN}
+		"PrimaryMasterSecretArn": masterSecretARN, "PrimaryAppSecretArn": appSecretARN,
+		"FrontDoorKeyValueStoreArn": kvsARN}
 	if diff := cmp.Diff(want, o); diff != "" {
 		t.Errorf("overrides (-want +got):\n%s", diff)
 	}
@@ -495,9 +496,20 @@ func TestPeerOverrides(t *testing.T) {
 		t.Errorf("needed = false while the stack lacks PrimaryAppSecretArn")
 	}
 	e.Secondary.Parameters["PrimaryAppSecretArn"] = want["PrimaryAppSecretArn"]
+	if _, needed, _ := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); !needed {
+		t.Errorf("needed = false while the stack lacks the primary's KeyValueStore (its readiness function reads the route there)")
+	}
+	e.Secondary.Parameters["FrontDoorKeyValueStoreArn"] = kvsARN
 	if _, needed, _ := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); needed {
 		t.Errorf("needed = true when the stack already has the peer's values")
 	}
+	// A primary without a KeyValueStore (Route 53 mode): the secondary
+	// deploys without one.
+	delete(e.Primary.Outputs, "KeyValueStoreArn")
+	if o, _, err := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); err != nil || o["FrontDoorKeyValueStoreArn"] != "" {
+		t.Errorf("secondary with a primary lacking KeyValueStoreArn: %v, %v; want no error and the parameter empty", o, err)
+	}
+	e.Primary.Outputs["KeyValueStoreArn"] = kvsARN
 	// The primary takes the secondary's key for the replicas, and no
 	// secret ARN of its own.
 	o, _, err = PeerOverrides(e.Config.Primary, e.Primary, e.Secondary)

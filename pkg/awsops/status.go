@@ -4,13 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
@@ -127,36 +122,11 @@ func (e *Env) proxyHealth(ctx context.Context, region, proxy string) ProxyHealth
 		return ProxyHealth{Detail: "no ProxyName output"}
 	}
 	// The default target group; every page (a page holds up to 100).
-	var targets []rdstypes.DBProxyTarget
-	p := rds.NewDescribeDBProxyTargetsPaginator(e.Clients.RDS(region), &rds.DescribeDBProxyTargetsInput{DBProxyName: aws.String(proxy)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return ProxyHealth{Detail: fmt.Sprintf("unknown: %v", err)}
-		}
-		targets = append(targets, page.Targets...)
+	pt, err := readProxyTargets(ctx, e.Clients.RDS(region), proxy)
+	if err != nil {
+		return ProxyHealth{Detail: fmt.Sprintf("unknown: %v", err)}
 	}
-	var ph ProxyHealth
-	var why []string
-	for _, t := range targets {
-		// The tracked cluster has no health of its own; its instances do.
-		if t.Type == rdstypes.TargetTypeTrackedCluster {
-			continue
-		}
-		ph.Total++
-		if t.TargetHealth != nil && t.TargetHealth.State == rdstypes.TargetStateAvailable {
-			ph.Available++
-			continue
-		}
-		if t.TargetHealth != nil {
-			if t.TargetHealth.Reason == rdstypes.TargetHealthReasonAuthFailure {
-				ph.AuthFailures++
-			}
-			why = append(why, strings.TrimSpace(fmt.Sprintf("%s %s %s", t.TargetHealth.State, t.TargetHealth.Reason, aws.ToString(t.TargetHealth.Description))))
-		}
-	}
-	ph.Detail = strings.Join(why, "; ")
-	return ph
+	return ProxyHealth{Available: pt.Available, Total: pt.Total, AuthFailures: pt.AuthFailures, Detail: pt.Detail}
 }
 
 // Problems are the State's problems plus missing stacks, a writer region

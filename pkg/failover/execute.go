@@ -134,7 +134,7 @@ func (o *Orchestrator) Plan(ctx context.Context, kind Kind, opts Options) (State
 		if kind != KindPlanned {
 			from = opts.Target
 		}
-		s = o.evaluate(ctx, from)
+		s = o.evaluate(ctx, from, true)
 	}
 	target := opts.Target
 	if target == "" {

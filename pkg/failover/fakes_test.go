@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +74,28 @@ type world struct {
 	gated       bool
 	fenceErr    []error
 	fences      []FenceRequest // every FenceIDs call, in order
+
+	// What the optional interfaces tell (ProxyInspector, SafeguardReader,
+	// IdentityProber), healthy unless set: a region that does not answer
+	// them (down; hang: the call blocks until its deadline), a proxy
+	// whose targets are unavailable (proxyDown, the reason) or that
+	// cannot log in (proxyAuth), a user pool that does not answer, a
+	// cluster without deletion protection, a shorter backup retention,
+	// the recovery snapshots of each region's cluster.
+	down        map[string]error
+	hang        map[string]bool
+	proxyDown   map[string]string
+	proxyAuth   map[string]bool
+	poolDown    map[string]string
+	unprotected map[string]bool
+	globalOpen  bool
+	retention   map[string]time.Duration
+	recovery    map[string][]RecoverySnapshot
 }
+
+// wantRetention is the backup retention the fake deployment asks for (the
+// template's 7 days).
+const wantRetention = 7 * 24 * time.Hour
 
 type settling struct {
 	writer        string // member ID
@@ -108,6 +130,14 @@ func newWorld() *world {
 			west: {Region: west, OK: true, Role: "passive", Latency: 60 * time.Millisecond},
 		},
 		healthErr:   map[string]error{},
+		down:        map[string]error{},
+		hang:        map[string]bool{},
+		proxyDown:   map[string]string{},
+		proxyAuth:   map[string]bool{},
+		poolDown:    map[string]string{},
+		unprotected: map[string]bool{},
+		retention:   map[string]time.Duration{},
+		recovery:    map[string][]RecoverySnapshot{},
 		fenceRegion: east, // the migration seeds the fence with the first writer's region
 		fenceTerm:   1,
 		maxID:       100,
@@ -296,9 +326,94 @@ func (d db) FenceIDs(ctx context.Context, target Member, req FenceRequest) (Fenc
 	return r, nil
 }
 
+// unreachable returns the error of a call to region's optional probes:
+// after its deadline when the region hangs, at once when it is down.
+func (w *world) unreachable(ctx context.Context, region string) error {
+	w.mu.Lock()
+	hang, err := w.hang[region], w.down[region]
+	w.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return err
+}
+
+// ProxyTargets answers as DescribeDBProxyTargets describes a proxy over an
+// Aurora cluster: one target per instance, in the READ_WRITE role on the
+// writer's cluster and READ_ONLY elsewhere, AVAILABLE unless the proxy
+// cannot reach or log in to it (state UNAVAILABLE, reason AUTH_FAILURE).
+// A cluster's status does not make its instances unreachable: "modifying"
+// or "backing-up" clusters serve connections.
+func (d db) ProxyTargets(ctx context.Context, region string) (ProxyTargets, error) {
+	w := d.w
+	if err := w.unreachable(ctx, region); err != nil {
+		return ProxyTargets{}, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m, ok := w.topo.Member(region)
+	if !ok {
+		return ProxyTargets{}, fmt.Errorf("DBProxyNotFoundFault: no proxy in %s", region)
+	}
+	pt := ProxyTargets{Known: true, Total: m.Instances, Available: m.Instances}
+	switch {
+	case w.proxyAuth[region]:
+		pt.Available, pt.AuthFailures, pt.Detail = 0, m.Instances, "UNAVAILABLE AUTH_FAILURE"
+	case w.proxyDown[region] != "":
+		pt.Available, pt.Detail = 0, w.proxyDown[region]
+	}
+	if m.Writer {
+		pt.Writers = pt.Available
+	}
+	return pt, nil
+}
+
+// Safeguards answers as DescribeDBClusters, DescribeGlobalClusters and
+// DescribeDBClusterSnapshots in region would: the deployment asks for
+// deletion protection and 7 days of backups, and gets them unless set.
+func (d db) Safeguards(ctx context.Context, region string) (Safeguards, error) {
+	w := d.w
+	if err := w.unreachable(ctx, region); err != nil {
+		return Safeguards{}, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m, ok := w.topo.Member(region)
+	if !ok {
+		return Safeguards{}, fmt.Errorf("DBClusterNotFoundFault: no cluster in %s", region)
+	}
+	g := Safeguards{Known: true, Cluster: m.ID, DeletionProtection: !w.unprotected[region], GlobalDeletionProtection: !w.globalOpen,
+		WantDeletionProtection: true, BackupRetention: wantRetention, WantBackupRetention: wantRetention,
+		RecoverySnapshots: slices.Clone(w.recovery[region])}
+	if r, ok := w.retention[region]; ok {
+		g.BackupRetention = r
+	}
+	return g, nil
+}
+
 // noFenceDB is a Database that cannot fence ids: only the interface's
 // methods show through.
 type noFenceDB struct{ Database }
+
+// unfencedDB is the fake database without FenceIDs, but with everything
+// else it tells.
+type unfencedDB struct{ d db }
+
+func (u unfencedDB) Topology(ctx context.Context) (Topology, error) { return u.d.Topology(ctx) }
+func (u unfencedDB) Switchover(ctx context.Context, from, to Member) error {
+	return u.d.Switchover(ctx, from, to)
+}
+func (u unfencedDB) Failover(ctx context.Context, m Member, loss bool) error {
+	return u.d.Failover(ctx, m, loss)
+}
+func (u unfencedDB) Detach(ctx context.Context, m Member) error { return u.d.Detach(ctx, m) }
+func (u unfencedDB) ProxyTargets(ctx context.Context, r string) (ProxyTargets, error) {
+	return u.d.ProxyTargets(ctx, r)
+}
+func (u unfencedDB) Safeguards(ctx context.Context, r string) (Safeguards, error) {
+	return u.d.Safeguards(ctx, r)
+}
 
 // snapshotDB adds the optional RecoverySnapshotter.
 type snapshotDB struct{ db }
@@ -360,6 +475,22 @@ func (p prober) Health(ctx context.Context, region string) (APIHealth, error) {
 		return APIHealth{}, fmt.Errorf("no API in %s", region)
 	}
 	return h, nil
+}
+
+// UserPool answers as DescribeUserPool would: the region's pool, unless
+// the region is unreachable or the pool does not answer.
+func (p prober) UserPool(ctx context.Context, region string) (UserPool, error) {
+	w := p.w
+	if err := w.unreachable(ctx, region); err != nil {
+		return UserPool{}, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	up := UserPool{OK: true, ID: region + "_POOL"}
+	if why := w.poolDown[region]; why != "" {
+		up.OK, up.Detail = false, why
+	}
+	return up, nil
 }
 
 func (p prober) VerifyWrite(ctx context.Context) (string, error) {

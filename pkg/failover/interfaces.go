@@ -2,6 +2,7 @@ package failover
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -268,4 +269,110 @@ type LagHistorian interface {
 // target region does not answer.
 type RegionalTopology interface {
 	TopologyFrom(ctx context.Context, region string) (Topology, error)
+}
+
+// ProxyTargets is what a region's database proxy (RDS Proxy; the lab's
+// endpoints) reaches: the instances of that region's cluster behind its
+// read/write endpoint. A proxy whose region has the writer needs an
+// available target in the read/write role; the region to promote needs an
+// available target the proxy can log in to, which becomes the read/write
+// one once promoted.
+type ProxyTargets struct {
+	Region string `json:"region"`
+	// Known is false when the targets could not be read (Detail says
+	// why).
+	Known bool `json:"known"`
+	// Total counts the instance targets; Available those the proxy
+	// reaches and logs in to; Writers those of them in the read/write
+	// role; AuthFailures those it cannot log in to (its secret does not
+	// match the database user's password).
+	Total        int `json:"total"`
+	Available    int `json:"available"`
+	Writers      int `json:"writers"`
+	AuthFailures int `json:"authFailures"`
+	// Detail says why targets are unavailable, or why none could be read.
+	Detail string `json:"detail,omitempty"`
+}
+
+// ProxyInspector is implemented by a Database whose regions reach it
+// through a proxy (AWS: DescribeDBProxyTargets; the lab: its endpoints).
+// Evaluate reads every region's; an error is recorded as unknown targets.
+type ProxyInspector interface {
+	// ProxyTargets reads region's proxy targets. An error means they
+	// could not be read at all (the region does not answer).
+	ProxyTargets(ctx context.Context, region string) (ProxyTargets, error)
+}
+
+// UserPool is a region's identity provider (a Cognito user pool), as
+// probed: the write check and the clients need a token from the pool of
+// the region that takes over.
+type UserPool struct {
+	Region string `json:"region"`
+	OK     bool   `json:"ok"`
+	// ID names the pool; Detail says why it is not OK.
+	ID     string `json:"id,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// ErrNotApplicable is wrapped by an optional probe's error when the
+// deployment has nothing to probe (the lab has no Cognito): the check is
+// then skipped, saying why, never passed.
+var ErrNotApplicable = errors.New("not applicable")
+
+// IdentityProber is implemented by a Prober that can check each region's
+// identity provider. It returns an error wrapping ErrNotApplicable when
+// the deployment has none.
+type IdentityProber interface {
+	// UserPool probes region's pool; a pool that does not answer is
+	// reported as not OK, an error means the probe could not run.
+	UserPool(ctx context.Context, region string) (UserPool, error)
+}
+
+// Safeguards are what keeps a region's data from being lost by mistake,
+// and what the deployment asks of them.
+type Safeguards struct {
+	Region string `json:"region"`
+	// Known is false when they could not be read (Detail says why).
+	Known  bool   `json:"known"`
+	Detail string `json:"detail,omitempty"`
+	// Cluster names the region's cluster.
+	Cluster string `json:"cluster,omitempty"`
+	// DeletionProtection is the cluster's; GlobalDeletionProtection the
+	// global cluster's, as this region reads it. WantDeletionProtection
+	// says whether the deployment asks for it (its DeletionProtection
+	// parameter).
+	DeletionProtection       bool `json:"deletionProtection"`
+	GlobalDeletionProtection bool `json:"globalDeletionProtection"`
+	WantDeletionProtection   bool `json:"wantDeletionProtection"`
+	// BackupRetention is how long the cluster keeps automated backups,
+	// and the system snapshots with them; WantBackupRetention what the
+	// deployment sets (zero: no expectation).
+	BackupRetention     time.Duration `json:"backupRetention"`
+	WantBackupRetention time.Duration `json:"wantBackupRetention"`
+	// RecoverySnapshots are the snapshots an unplanned failover left of
+	// this region's cluster when it was the writer (Aurora takes one when
+	// the old writer's region recovers): they hold the writes that
+	// failover lost.
+	RecoverySnapshots []RecoverySnapshot `json:"recoverySnapshots,omitempty"`
+}
+
+// RecoverySnapshot is one snapshot an unplanned failover left of a
+// former writer.
+type RecoverySnapshot struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	// Expires is when the database deletes it (with the cluster's backup
+	// retention); zero when it does not expire (a manual snapshot).
+	Expires time.Time `json:"expires,omitzero"`
+	// CopiedTo names a manual copy of it, "" when there is none.
+	CopiedTo string `json:"copiedTo,omitempty"`
+}
+
+// SafeguardReader is implemented by a Database that can tell each
+// region's safeguards (AWS: DescribeGlobalClusters, DescribeDBClusters and
+// DescribeDBClusterSnapshots in that region).
+type SafeguardReader interface {
+	// Safeguards reads region's safeguards from that region alone. An
+	// error means they could not be read (the region does not answer).
+	Safeguards(ctx context.Context, region string) (Safeguards, error)
 }

@@ -171,6 +171,14 @@ type Plan struct {
 	// Fence is what the fence-ids step asks for; nil when the plan has
 	// no fence step (the database cannot fence ids).
 	Fence *FenceRequest
+	// Findings are the checks that do not hold, in the order found: each
+	// refusal (also in Refusals) and each warning (the plan would run,
+	// but something it relies on is missing).
+	Findings []Finding
+	// Checked are the checks the plan made, whatever their outcome;
+	// Skipped those it could not make, and why.
+	Checked []Check
+	Skipped []Skip
 }
 
 // RefusedError is returned by Plan.Err and Execute when a plan has
@@ -229,12 +237,24 @@ func (p Plan) String() string {
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
-	if len(p.Refusals) > 0 {
+	warnings := p.Warnings()
+	for _, w := range warnings {
+		fmt.Fprintf(&b, "  warning [%s]: %s\n", w.Check, w.Detail)
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(&b, "  not checked [%s]: %s\n", s.Check, s.Why)
+	}
+	switch {
+	case len(p.Refusals) > 0:
 		fmt.Fprintln(&b, "  REFUSED:")
-		for _, r := range p.Refusals {
-			fmt.Fprintf(&b, "    - %s\n", r)
+		for _, f := range p.Findings {
+			if f.Refuses {
+				fmt.Fprintf(&b, "    - [%s] %s\n", f.Check, f.Detail)
+			}
 		}
-	} else {
+	case len(warnings) > 0:
+		fmt.Fprintf(&b, "  all preconditions hold, with %d warning(s): the run would start, but not everything it relies on is in place\n", len(warnings))
+	default:
 		fmt.Fprintln(&b, "  all preconditions hold")
 	}
 	return b.String()
@@ -245,10 +265,6 @@ func orUnknown(s string) string {
 		return "?"
 	}
 	return s
-}
-
-func (p *Plan) refuse(format string, args ...any) {
-	p.Refusals = append(p.Refusals, fmt.Sprintf(format, args...))
 }
 
 func (p *Plan) note(format string, args ...any) {
@@ -267,8 +283,13 @@ const syncConnected = "connected"
 // topology is readable, no operation is in progress and the global cluster
 // is available, both clusters are available and have instances, their
 // engine versions match, every reader is in sync with a known lag under
-// the bound, both regions' APIs answer and the front door can be read.
-// The id fence follows the writer's move without a gap: nothing was lost.
+// the bound, both regions' APIs answer, the front door can be read and,
+// where the database tells (ProxyInspector), the target region's proxy
+// has an available target. It warns, without refusing, when the front
+// door does not send traffic to the writer, the writer region's proxy has
+// no available read/write target, a user pool does not answer, or a
+// safeguard is not as the deployment asks (see Check). The id fence
+// follows the writer's move without a gap: nothing was lost.
 func PlanSwitchover(s State, o Options) Plan {
 	if p, ok := finishLastRun(s, o, KindPlanned); ok {
 		return p
@@ -276,14 +297,14 @@ func PlanSwitchover(s State, o Options) Plan {
 	p := Plan{Kind: KindPlanned, MaxLag: o.maxLag(), RouteAtStart: s.Active}
 	s.noteLastRunErr(&p)
 	if s.TopologyErr != nil {
-		p.refuse("cannot read the global database topology: %v", s.TopologyErr)
+		p.refuse(CheckTopology, "cannot read the global database topology: %v", s.TopologyErr)
 		return p
 	}
 	t := s.Topology
 	p.GlobalID = t.ID
 	writer, ok := s.onlyWriter(&p)
 	if len(t.Members) < 2 {
-		p.refuse("the global database has %d member(s); a switchover needs two clusters", len(t.Members))
+		p.refuse(CheckTopology, "the global database has %d member(s); a switchover needs two clusters", len(t.Members))
 	}
 	if !ok {
 		return p
@@ -316,46 +337,51 @@ func PlanSwitchover(s State, o Options) Plan {
 	}
 
 	if t.Operation != "" {
-		p.refuse("an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)
+		p.refuse(CheckTopology, "an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)
 	}
 	if t.Status != statusAvailable {
-		p.refuse("the global database's status is %q, want %q", t.Status, statusAvailable)
+		p.refuse(CheckTopology, "the global database's status is %q, want %q", t.Status, statusAvailable)
 	}
 	for _, m := range t.Members {
 		if m.Instances < 1 {
-			p.refuse("the cluster in %s has no DB instance (a cluster without instances cannot take the writer role)", m.Region)
+			p.refuse(CheckCluster, "the cluster in %s has no DB instance (a cluster without instances cannot take the writer role)", m.Region)
 		}
 		if m.Status != statusAvailable {
-			p.refuse("the cluster in %s has status %q, want %q", m.Region, orUnknown(m.Status), statusAvailable)
+			p.refuse(CheckCluster, "the cluster in %s has status %q, want %q", m.Region, orUnknown(m.Status), statusAvailable)
 		}
 		if m.EngineVersion != writer.EngineVersion {
-			p.refuse("engine versions differ: %s runs %q, %s runs %q (a switchover needs the same version)", writer.Region, writer.EngineVersion, m.Region, m.EngineVersion)
+			p.refuse(CheckCluster, "engine versions differ: %s runs %q, %s runs %q (a switchover needs the same version)", writer.Region, writer.EngineVersion, m.Region, m.EngineVersion)
 		}
 		if !m.Writer && m.Sync != syncConnected {
-			p.refuse("the cluster in %s is not in sync (synchronization status %q, want %q)", m.Region, orUnknown(m.Sync), syncConnected)
+			p.refuse(CheckReplication, "the cluster in %s is not in sync (synchronization status %q, want %q)", m.Region, orUnknown(m.Sync), syncConnected)
 		}
 	}
 	if !target.Writer {
 		p.Lag, p.LagKnown = target.Lag, target.LagKnown
 		switch {
 		case !target.LagKnown:
-			p.refuse("the replication lag of %s is unknown", target.Region)
+			p.refuse(CheckReplication, "the replication lag of %s is unknown", target.Region)
 		case target.Lag > p.MaxLag:
-			p.refuse("the replication lag of %s is %s, over the bound of %s", target.Region, target.Lag, p.MaxLag)
+			p.refuse(CheckReplication, "the replication lag of %s is %s, over the bound of %s", target.Region, target.Lag, p.MaxLag)
 		}
 	}
 	for _, region := range s.Regions() {
 		h, ok := s.Health[region]
 		switch {
 		case !ok:
-			p.refuse("the API in %s was not probed", region)
+			p.refuse(CheckAPIHealth, "the API in %s was not probed", region)
 		case !h.OK:
-			p.refuse("the API in %s does not answer: %s", region, orUnknown(h.Detail))
+			p.refuse(CheckAPIHealth, "the API in %s does not answer: %s", region, orUnknown(h.Detail))
 		}
 	}
 	if s.ActiveErr != nil {
-		p.refuse("cannot read the front door's active region: %v", s.ActiveErr)
+		p.refuse(CheckFrontDoor, "cannot read the front door's active region: %v", s.ActiveErr)
 	}
+	p.made(CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor)
+	s.checkRoute(&p, writer)
+	s.checkProxies(&p, &writer, target)
+	s.checkPools(&p, s.Regions())
+	s.checkSafeguards(&p, s.Regions())
 
 	switchover := fmt.Sprintf("switch the writer to %s (%s) without data loss; %s becomes a reader", p.To, target.ID, writer.Region)
 	if target.Writer {
@@ -385,7 +411,11 @@ func PlanSwitchover(s State, o Options) Plan {
 // counter fenced past any id the old writer can have handed out. It
 // refuses when the topology cannot be read, the target has no available
 // cluster with an instance, another operation is in progress, or the
-// database cannot fence ids. After a run that stopped half way it goes
+// database cannot fence ids. It warns, without refusing, about what the
+// surviving side needs and lacks: the target's replication (while the
+// writer still looks healthy), API, proxy target, user pool and
+// safeguards, the front door's route, and recovery snapshots of an
+// earlier failover that have no manual copy. After a run that stopped half way it goes
 // towards the current writer (see Options.Target); when the target is
 // already the writer nothing is promoted.
 func PlanFailover(s State, o Options) Plan {
@@ -399,12 +429,32 @@ func PlanFailover(s State, o Options) Plan {
 		return p
 	}
 	s.lossBound(&p, target)
-	if w, ok := s.Topology.Writer(); ok && w.Region != target.Region && s.healthy(w) {
-		p.note("the API in %s still answers and its cluster is available: a planned switchover (go tool mage failover) loses no data", w.Region)
+	writer, hasWriter := s.Topology.Writer()
+	if hasWriter && writer.Region != target.Region && s.healthy(writer) {
+		p.note("the API in %s still answers and its cluster is available: a planned switchover (go tool mage failover) loses no data", writer.Region)
 	}
+	p.made(CheckIDFence)
 	if !s.fence(&p, true) {
-		p.refuse("%s", errNoFencer(p.To))
+		p.refuse(CheckIDFence, "%s", errNoFencer(p.To))
 	}
+	// What the failover needs of the side that survives, beyond what
+	// it refuses without: none of it stops the run (the region it
+	// leaves is assumed lost), but each is a reason it may not end well.
+	if !hasWriter {
+		p.warn(CheckTopology, "the global database does not have exactly one writer")
+	}
+	s.checkTargetReplication(&p, target, writer, hasWriter, o.maxLag())
+	s.checkTargetAPI(&p, target)
+	if s.ActiveErr != nil {
+		p.warn(CheckFrontDoor, "cannot read the front door's active region: %v", s.ActiveErr)
+	} else if hasWriter {
+		s.checkRoute(&p, writer)
+	}
+	p.made(CheckFrontDoor)
+	s.checkProxies(&p, nil, target)
+	s.checkPools(&p, []string{target.Region})
+	s.checkSafeguards(&p, []string{target.Region})
+	s.checkRecoverySnapshots(&p, target.Region)
 	if target.Writer {
 		p.note("%s is already the writer: nothing is promoted; this run routes the traffic there, fences the ids and checks a write", target.Region)
 		p.Steps = []Step{
@@ -482,7 +532,7 @@ func finishLastRun(s State, o Options, kind Kind) (Plan, bool) {
 	case s.fence(&p, lossy):
 		p.Steps = append(p.Steps, fenceStep(p))
 	case lossy:
-		p.refuse("%s", errNoFencer(p.To))
+		p.refuse(CheckIDFence, "%s", errNoFencer(p.To))
 	default:
 		p.note("this database does not fence ids: creates in %s work only if its store does not wait for an id fence (the write check will tell)", p.To)
 	}
@@ -579,7 +629,7 @@ func (s State) lossBound(p *Plan, target Member) {
 func PlanDetach(s State, o Options) Plan {
 	p := Plan{Kind: KindDetach, RouteAtStart: s.Active}
 	if o.Target == "" {
-		p.refuse("detach needs an explicit target region")
+		p.refuse(CheckTarget, "detach needs an explicit target region")
 		return p
 	}
 	if s.TopologyErr == nil {
@@ -591,7 +641,7 @@ func PlanDetach(s State, o Options) Plan {
 			p.note("%s is not a member of the global database (already detached?): the detach steps will be skipped", o.Target)
 			s.lossBound(&p, p.ToMember)
 			if !s.fence(&p, true) {
-				p.refuse("%s", errNoFencer(p.To))
+				p.refuse(CheckIDFence, "%s", errNoFencer(p.To))
 			}
 			p.Steps = detachSteps(p, "")
 			return p
@@ -605,14 +655,15 @@ func PlanDetach(s State, o Options) Plan {
 		if others := len(s.Topology.Members) - 1; others > 0 {
 			// Detaching the writer would not make anything writable that
 			// is not already, and Aurora removes the writer last.
-			p.refuse("%s is the writer of the global database, which has %d other member(s): detach promotes a reader; to move the writer use go tool mage failover (or failover:unplanned)", target.Region, others)
+			p.refuse(CheckTarget, "%s is the writer of the global database, which has %d other member(s): detach promotes a reader; to move the writer use go tool mage failover (or failover:unplanned)", target.Region, others)
 		} else {
 			p.note("%s is the writer and the only member: detaching it leaves the global database empty", target.Region)
 		}
 	}
 	s.lossBound(&p, target)
+	p.made(CheckIDFence)
 	if !s.fence(&p, true) {
-		p.refuse("%s", errNoFencer(p.To))
+		p.refuse(CheckIDFence, "%s", errNoFencer(p.To))
 	}
 	p.note("after a detach the regions no longer replicate: rebuilding the global database is a manual job")
 	p.Steps = detachSteps(p, target.ID)
@@ -639,7 +690,7 @@ func detachSteps(p Plan, id string) []Step {
 // planAway holds the checks shared by unplanned failover and detach.
 func (s State) planAway(p *Plan, o Options) (Member, bool) {
 	if s.TopologyErr != nil {
-		p.refuse("cannot read the global database topology: %v", s.TopologyErr)
+		p.refuse(CheckTopology, "cannot read the global database topology: %v", s.TopologyErr)
 		return Member{}, false
 	}
 	t := s.Topology
@@ -663,22 +714,23 @@ func (s State) planAway(p *Plan, o Options) (Member, bool) {
 		}
 	}
 	if target.Instances < 1 {
-		p.refuse("the cluster in %s has no DB instance (a cluster without instances cannot be promoted)", target.Region)
+		p.refuse(CheckCluster, "the cluster in %s has no DB instance (a cluster without instances cannot be promoted)", target.Region)
 	}
 	if target.Status != statusAvailable {
-		p.refuse("the cluster in %s has status %q, want %q", target.Region, orUnknown(target.Status), statusAvailable)
+		p.refuse(CheckCluster, "the cluster in %s has status %q, want %q", target.Region, orUnknown(target.Status), statusAvailable)
 	}
 	if t.Operation != "" {
 		if t.OperationTo != "" && t.OperationTo == target.ID {
 			p.Resumes = t.Operation
 			p.note("an operation promoting %s is already in progress (failover state %q): this run resumes it", target.Region, t.Operation)
 		} else {
-			p.refuse("an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)
+			p.refuse(CheckTopology, "an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)
 		}
 	}
 	if s.ActiveErr != nil {
 		p.note("cannot read the front door's active region (%v): the route step will set it anyway", s.ActiveErr)
 	}
+	p.made(CheckTopology, CheckCluster)
 	return target, true
 }
 
@@ -693,12 +745,12 @@ func (s State) onlyWriter(p *Plan) (Member, bool) {
 	}
 	switch len(writers) {
 	case 0:
-		p.refuse("no member of the global database is the writer")
+		p.refuse(CheckTopology, "no member of the global database is the writer")
 		return Member{}, false
 	case 1:
 		return writers[0], true
 	}
-	p.refuse("%d members claim to be the writer (%s)", len(writers), strings.Join(regionsOf(writers), ", "))
+	p.refuse(CheckTopology, "%d members claim to be the writer (%s)", len(writers), strings.Join(regionsOf(writers), ", "))
 	return Member{}, false
 }
 
@@ -711,7 +763,7 @@ func (s State) chooseTarget(p *Plan, explicit string, writer Member, planned boo
 	if explicit != "" {
 		m, ok := t.Member(explicit)
 		if !ok {
-			p.refuse("no member of the global database is in %s (members: %s)", explicit, strings.Join(regionsOf(t.Members), ", "))
+			p.refuse(CheckTarget, "no member of the global database is in %s (members: %s)", explicit, strings.Join(regionsOf(t.Members), ", "))
 		}
 		return m, ok
 	}
@@ -770,7 +822,7 @@ func (s State) towardsWriter(p *Plan, writer Member) (Member, bool) {
 
 func (s State) refuseLeaving(p *Plan, from string, writer Member) {
 	l := s.LastRun
-	p.refuse("the last run (%s %s → %s, started %s, not verified) moved the writer to %s: promoting %s again would throw away the writes %s took since. %s: go tool mage status tells; if %s is lost, name %s as the target to fail over to it anyway",
+	p.refuse(CheckLastRun, "the last run (%s %s → %s, started %s, not verified) moved the writer to %s: promoting %s again would throw away the writes %s took since. %s: go tool mage status tells; if %s is lost, name %s as the target to fail over to it anyway",
 		l.Kind.Title(), l.From, l.To, l.At.UTC().Format(time.RFC3339), writer.Region, from, writer.Region,
 		upperFirst(s.writerCondition(writer)), writer.Region, from)
 }
@@ -821,12 +873,12 @@ func (s State) otherThan(p *Plan, writer Member) (Member, bool) {
 	}
 	switch len(others) {
 	case 0:
-		p.refuse("no member other than the writer (%s) to move to", orUnknown(writer.Region))
+		p.refuse(CheckTopology, "no member other than the writer (%s) to move to", orUnknown(writer.Region))
 		return Member{}, false
 	case 1:
 		return others[0], true
 	}
-	p.refuse("several regions could take over (%s): name the target", strings.Join(regionsOf(others), ", "))
+	p.refuse(CheckTarget, "several regions could take over (%s): name the target", strings.Join(regionsOf(others), ", "))
 	return Member{}, false
 }
 

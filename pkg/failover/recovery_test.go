@@ -25,6 +25,7 @@ func waiting(a Action) func(Event) bool {
 func lose(region string) func(*world) {
 	return func(w *world) {
 		w.healthErr[region] = errors.New("dial tcp: i/o timeout")
+		w.down[region] = errors.New("dial tcp: i/o timeout")
 		for i := range w.topo.Members {
 			if w.topo.Members[i].Region == region {
 				w.topo.Members[i].Status = ""

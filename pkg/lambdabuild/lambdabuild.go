@@ -24,7 +24,8 @@ type Function struct {
 var (
 	API       = Function{Name: "api", Package: "./handlers/api"}
 	Migrate   = Function{Name: "migrate", Package: "./handlers/migrate"}
-	Functions = []Function{API, Migrate}
+	Readiness = Function{Name: "readiness", Package: "./handlers/readiness"}
+	Functions = []Function{API, Migrate, Readiness}
 )
 
 // Flags are the go build flags for a Lambda binary: lambda.norpc drops the
