@@ -1,4 +1,4 @@
-package lab
+package drill
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 func TestStartLoadRefusesNonLoopback(t *testing.T) {
 	for _, u := range []string{"http://example.com", "http://10.0.0.1:80", "http://localhost:80"} {
-		if l, err := StartLoad(context.Background(), u, "x", LoadConfig{}); err == nil {
+		if l, err := StartLoad(context.Background(), Access{FrontDoor: u}, "x", LoadConfig{}); err == nil {
 			l.Stop(time.Second)
 			t.Errorf("StartLoad(%s) = nil error, want a refusal", u)
 		}
@@ -50,7 +50,7 @@ func storedKeys(tb testing.TB, stores ...todo.Service) map[string]int {
 func TestLoadRetriesWithTheSameKeyAcrossASwitch(t *testing.T) {
 	regions, fd := fakeRegions(t)
 	ctx := context.Background()
-	load, err := StartLoad(ctx, fd.URL(), "t", LoadConfig{Rate: 100, MaxWrites: 60, RetryBackoff: 10 * time.Millisecond})
+	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 100, MaxWrites: 60, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestLoadEndsWithItsContext(t *testing.T) {
 	regions["lab-a"].store.SetPassive(true) // every write: 503 region_passive
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	load, err := StartLoad(ctx, fd.URL(), "t", LoadConfig{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
+	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestLoadConfigValidate(t *testing.T) {
 // TestStartLoadRefusesAHugeRate: a rate whose ticker interval would be 0
 // used to panic inside the load generator.
 func TestStartLoadRefusesAHugeRate(t *testing.T) {
-	l, err := StartLoad(context.Background(), "http://127.0.0.1:1", "x", LoadConfig{Rate: 2e9})
+	l, err := StartLoad(context.Background(), Access{FrontDoor: "http://127.0.0.1:1"}, "x", LoadConfig{Rate: 2e9})
 	if err == nil {
 		l.Stop(time.Second)
 		t.Fatal("StartLoad with 2e9 writes/s = nil error, want a refusal")
