@@ -3,7 +3,8 @@
 package main
 
 // AWS operations: deploy both regions, status, planned switchover and
-// failback, unplanned failover, detach, destroy, token and smoke. The
+// failback, unplanned failover, detach, destroy, token, smoke and the
+// game-day drill. The
 // logic lives in pkg/awsops and pkg/failover; regions and stack names come
 // from samconfig.toml. Destructive targets ask for a typed confirmation
 // on a terminal, and otherwise need TODOMGMT_CONFIRM=<expected word>.
@@ -23,6 +24,7 @@ import (
 	"github.com/magefile/mage/sh"
 
 	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
@@ -138,7 +140,7 @@ func deployTarget(ctx context.Context, role string, ifUnwired bool) error {
 	if !ok {
 		return fmt.Errorf("no samconfig environment for role %q", role)
 	}
-	overrides, wired, err := e.DeployOverrides(t)
+	overrides, wired, err := awsops.DeployOverrides(e, t)
 	if err != nil {
 		return err
 	}
@@ -190,7 +192,7 @@ func DeployAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	msg, err := e.SeedFrontDoor(ctx)
+	msg, err := awsops.SeedFrontDoor(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -205,7 +207,7 @@ func Status(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := e.Status(ctx)
+	st, err := awsops.ReadStatus(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -381,4 +383,20 @@ func Smoke(ctx context.Context) error {
 		return err
 	}
 	return (&awsops.Smoke{Prober: e.Prober(), Out: os.Stdout}).Run(ctx)
+}
+
+// Drill moves production traffic twice after a typed confirmation: a planned switchover and a failback under bounded load through the front door, reported like lab:drill (aws-drill-report.json), its todos deleted (TODOMGMT_DRILL_CLEANUP=<run id> cleans up an interrupted run).
+func Drill(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	cfg, err := drill.ConfigFromEnv(os.Getenv, awsops.DrillDefaults)
+	if err != nil {
+		return err
+	}
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	return awsops.RunDrill(ctx, e, awsops.DrillOptions{Config: cfg, Confirm: confirmer(), Out: os.Stdout,
+		ReportPath: drill.ReportPathOr(awsops.DrillReportPath), Cleanup: os.Getenv(awsops.DrillCleanupEnv)})
 }
