@@ -406,14 +406,17 @@ func (r Report) WriteTable(w io.Writer) error {
 		if s.Unreplicated != nil {
 			unrepl = strconv.FormatFloat(*s.Unreplicated, 'f', -1, 64)
 		}
-		discarded := "-"
+		discarded, stale := "-", "-"
 		if s.DiscardedMax != nil {
 			discarded = strconv.FormatInt(*s.DiscardedMax, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\t%s\t%d\t%d\t%d\n", s.Scenario, s.Runs,
+		if r.measured(MeasureStaleETags) {
+			stale = strconv.Itoa(s.StaleETagAcceptedMax)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\t%s\t%d\t%s\t%d\n", s.Scenario, s.Runs,
 			fmtSeconds(s.WriteGap), fmtSeconds(s.MaxAckSilence), restore, fmtSeconds(s.RTO),
 			strconv.FormatFloat(s.Lost, 'f', -1, 64), s.LostMax, strconv.FormatFloat(s.Duplicates, 'f', -1, 64), s.DuplicatesMax, unrepl, discarded,
-			s.ReusedIDsMax, s.StaleETagAcceptedMax, s.ReadFailuresMax)
+			s.ReusedIDsMax, stale, s.ReadFailuresMax)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
