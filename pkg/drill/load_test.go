@@ -197,3 +197,51 @@ func TestPickIdleWrittenLongestAgo(t *testing.T) {
 		t.Errorf("a picked todo must be busy, and nothing is left to pick")
 	}
 }
+
+// TestAccessCheck: the lab's load talks to loopback only; a deployment's
+// over HTTPS only, so that its tokens never travel in clear text.
+func TestAccessCheck(t *testing.T) {
+	for _, tt := range []struct {
+		base    string
+		remote  bool
+		wantErr bool
+	}{
+		{base: "http://127.0.0.1:8080"},
+		{base: "http://[::1]:8080"},
+		{base: "http://localhost:8080", wantErr: true}, // a name could resolve anywhere
+		{base: "https://d111.cloudfront.net", wantErr: true},
+		{base: "https://d111.cloudfront.net", remote: true},
+		{base: "https://api.example.com/prod", remote: true},
+		{base: "http://d111.cloudfront.net", remote: true, wantErr: true},
+		{base: "http://127.0.0.1:8080", remote: true}, // the fakes of the AWS adapter's tests
+		{base: "://bad", remote: true, wantErr: true},
+	} {
+		err := Access{Remote: tt.remote}.check(tt.base)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("Access{Remote: %v}.check(%q) = %v, want error %v", tt.remote, tt.base, err, tt.wantErr)
+		}
+	}
+}
+
+// TestLoadStopsByItself: after MaxDuration the load starts no more
+// requests, even if nobody calls Stop.
+func TestLoadStopsByItself(t *testing.T) {
+	_, fd := fakeRegions(t)
+	load, err := StartLoad(context.Background(), Access{FrontDoor: fd.URL()}, "t",
+		LoadConfig{Rate: 100, MaxWrites: 1000, MaxDuration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer load.Stop(time.Second)
+	count := func() int {
+		load.mu.Lock()
+		defer load.mu.Unlock()
+		return len(load.writes) + len(load.updates)
+	}
+	time.Sleep(time.Second)
+	n := count()
+	time.Sleep(500 * time.Millisecond)
+	if got := count(); got != n || n == 0 || n >= 200 {
+		t.Errorf("writes and updates: %d a second in, %d half a second later; want some, and no more after MaxDuration", n, got)
+	}
+}
