@@ -268,3 +268,38 @@ func TestDrillEnvSwitchesPlannedOnly(t *testing.T) {
 		t.Errorf("the AWS environment offers outages")
 	}
 }
+
+// TestInterruptedDrill: Ctrl-C in the middle of a scenario stops the
+// load, still deletes the scenario's todos, and says where to look.
+func TestInterruptedDrill(t *testing.T) {
+	_, a, e, _ := deployment(t, east)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out strings.Builder
+	o := DrillOptions{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}, Out: &out,
+		ReportPath: filepath.Join(t.TempDir(), "report.json"),
+		Env: func(d *DrillEnv) {
+			fastOrchestrator(d)
+			time.AfterFunc(600*time.Millisecond, cancel) // in the planned scenario's cooldown
+		}}
+	err := RunDrill(ctx, e, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunDrill = %v, want it interrupted\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "the drill was interrupted") {
+		t.Errorf("output lacks what to do after an interruption:\n%s", out.String())
+	}
+	var rep drill.Report
+	if raw, err := os.ReadFile(o.ReportPath); err != nil || json.Unmarshal(raw, &rep) != nil || len(rep.Scenarios) != 1 {
+		t.Fatalf("report: %v, %d scenarios; want the interrupted one", err, len(rep.Scenarios))
+	}
+	if c := rep.Scenarios[0].Cleanup; c == nil || c.Error != "" || c.Deleted == 0 {
+		t.Errorf("the interrupted scenario's cleanup = %+v, want its todos deleted", c)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, td := range a.todos {
+		if strings.HasPrefix(td.Task, drill.TaskPrefix) {
+			t.Errorf("todo %d %q left after the interrupted drill", id, td.Task)
+		}
+	}
+}
