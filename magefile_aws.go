@@ -3,7 +3,8 @@
 package main
 
 // AWS operations: deploy both regions, status, planned switchover and
-// failback, unplanned failover, detach, destroy, token and smoke. The
+// failback, unplanned failover, detach, destroy, token, smoke and the
+// game-day drill. The
 // logic lives in pkg/awsops and pkg/failover; regions and stack names come
 // from samconfig.toml. Destructive targets ask for a typed confirmation
 // on a terminal, and otherwise need TODOMGMT_CONFIRM=<expected word>.
@@ -15,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +23,7 @@ import (
 	"github.com/magefile/mage/sh"
 
 	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
@@ -94,109 +95,50 @@ func requireSAM() error {
 	return nil
 }
 
-// samBuilt is set once `sam build` succeeded in this mage run.
-var samBuilt bool
+// samCLI is awsops.SAM over the sam command, its output on the terminal.
+type samCLI struct{}
 
-// samBuild runs `sam build` once per mage run, with the Lambda build flags.
-// (Not mg.Deps: a failing dependency panics through mage.)
-func samBuild(ctx context.Context) error {
-	if samBuilt {
-		return nil
-	}
-	if err := requireSAM(); err != nil {
-		return err
-	}
-	cfg, err := samConfig()
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	fmt.Printf("==> sam %s (GOFLAGS=%q)\n", strings.Join(awsops.SamBuildArgs(cfg.Primary), " "), awsops.BuildEnv()["GOFLAGS"])
-	if err := sh.RunWithV(awsops.BuildEnv(), "sam", awsops.SamBuildArgs(cfg.Primary)...); err != nil {
-		return fmt.Errorf("sam build: %w", err)
-	}
-	fmt.Printf("    built in %s\n", time.Since(start).Round(time.Second))
-	samBuilt = true
-	return nil
+func (samCLI) Build(_ context.Context, args []string, env map[string]string) error {
+	return sh.RunWithV(env, "sam", args...)
 }
 
-// deployTarget deploys one samconfig environment, keeping the peer wiring
-// of an earlier second pass. With ifUnwired (deploy's second pass) it
-// skips a stack that already has its peer's wiring.
-func deployTarget(ctx context.Context, role string, ifUnwired bool) error {
-	if err := requireSAM(); err != nil {
-		return err
-	}
-	e, err := openAWS(ctx)
-	if err != nil {
-		return err
-	}
-	if err := samBuild(ctx); err != nil {
-		return err
-	}
-	t, ok := e.Config.Target(role)
-	if !ok {
-		return fmt.Errorf("no samconfig environment for role %q", role)
-	}
-	overrides, wired, err := e.DeployOverrides(t)
-	if err != nil {
-		return err
-	}
-	if ifUnwired && wired {
-		fmt.Printf("==> %s already has its peer's values (user pool, API domain, secrets or key)\n", t.StackName)
-		return nil
-	}
-	return samDeploy(t, overrides)
-}
+func (samCLI) Deploy(_ context.Context, args []string) error { return sh.RunV("sam", args...) }
 
-func samDeploy(t awsops.Target, overrides map[string]string) error {
-	start := time.Now()
-	fmt.Printf("==> sam deploy --config-env %s (stack %s in %s)\n", t.Env, t.StackName, t.Region)
-	if err := sh.RunV("sam", awsops.SamDeployArgs(t, overrides)...); err != nil {
-		return fmt.Errorf("sam deploy --config-env %s: %w", t.Env, err)
+// deployer is the deploy targets' awsops.Deployer over the SAM CLI.
+func deployer() (*awsops.Deployer, error) {
+	if err := requireSAM(); err != nil {
+		return nil, err
 	}
-	fmt.Printf("    %s deployed in %s\n", t.StackName, time.Since(start).Round(time.Second))
-	return nil
+	return &awsops.Deployer{SAM: samCLI{}, Open: openAWS, Out: os.Stdout}, nil
 }
 
 // Primary builds with sam and deploys the primary-role stack (samconfig env primary), which creates the global database.
 func (Deploy) Primary(ctx context.Context) error {
-	return deployTarget(ctx, awsops.RolePrimary, false)
+	d, err := deployer()
+	if err != nil {
+		return err
+	}
+	return d.Stack(ctx, awsops.RolePrimary)
 }
 
 // Secondary builds with sam and deploys the secondary-role stack (samconfig env secondary), which joins the global database.
 func (Deploy) Secondary(ctx context.Context) error {
-	return deployTarget(ctx, awsops.RoleSecondary, false)
+	d, err := deployer()
+	if err != nil {
+		return err
+	}
+	return d.Stack(ctx, awsops.RoleSecondary)
 }
 
 // DeployAll (alias deploy) deploys the primary, the secondary (reading the replicas of the primary's secrets), then wires each region to its peer's user pool and API, encrypts the replicas with the secondary's key and creates the front door.
 func DeployAll(ctx context.Context) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	// The secondary's first deploy already gets the primary's outputs
-	// (its secrets' ARNs among them). Second pass (ifUnwired): the primary
-	// gets the secondary's outputs: its user pool and API domain (the
-	// front door) and its key (the replicas of the secrets are encrypted
-	// with it). Each deploy describes the stacks afresh: the one before it
-	// changed their outputs.
-	for _, ifUnwired := range []bool{false, true} {
-		for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
-			if err := deployTarget(ctx, role, ifUnwired); err != nil {
-				return err
-			}
-		}
-	}
-	e, err := openAWS(ctx)
+	d, err := deployer()
 	if err != nil {
 		return err
 	}
-	msg, err := e.SeedFrontDoor(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Println(msg)
-	fmt.Printf("front door: %s\nnext: go tool mage status, then go tool mage smoke\n", e.FrontDoorURL())
-	return nil
+	return d.All(ctx)
 }
 
 // Status prints both regions (stack, DB role and status, sync, lag, proxy targets, API health, front-door route, alarms in ALARM, dashboard URL, the secrets' replicas) and fails on any problem.
@@ -205,7 +147,7 @@ func Status(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := e.Status(ctx)
+	st, err := awsops.ReadStatus(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -376,27 +318,7 @@ func Token(ctx context.Context, region string) error {
 	if err != nil {
 		return err
 	}
-	if t, ok := e.Config.Target(region); ok {
-		region = t.Region
-	}
-	pool, err := e.Pool(region)
-	if err != nil {
-		return err
-	}
-	tokens := &awsops.Tokens{Pools: []awsops.Pool{pool}, Clients: e.Clients}
-	tok, err := tokens.TokenFrom(ctx, pool)
-	if err != nil {
-		return err
-	}
-	if os.Getenv(envShowSecret) == "1" {
-		secret, err := tokens.Secret(ctx, pool)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "client id %s, client secret %s\n", pool.ClientID, secret)
-	}
-	fmt.Println(tok)
-	return nil
+	return awsops.WriteToken(ctx, e, region, os.Getenv(envShowSecret) == "1", os.Stdout, os.Stderr)
 }
 
 // Smoke runs a create/read/update/delete round trip through the front door and the active region, and checks the passive region reads and refuses writes.
@@ -411,4 +333,20 @@ func Smoke(ctx context.Context) error {
 		return err
 	}
 	return (&awsops.Smoke{Prober: e.Prober().Prober, Out: os.Stdout}).Run(ctx)
+}
+
+// Drill moves production traffic twice after a typed confirmation: a planned switchover and a failback under bounded load through the front door, reported like lab:drill (aws-drill-report.json), its todos deleted (TODOMGMT_DRILL_CLEANUP=<run id> cleans up an interrupted run).
+func Drill(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	cfg, err := drill.ConfigFromEnv(os.Getenv, awsops.DrillDefaults)
+	if err != nil {
+		return err
+	}
+	e, err := openAWS(ctx)
+	if err != nil {
+		return err
+	}
+	return awsops.RunDrill(ctx, e, awsops.DrillOptions{Config: cfg, Confirm: confirmer(), Out: os.Stdout,
+		ReportPath: drill.ReportPathOr(awsops.DrillReportPath), Cleanup: os.Getenv(awsops.DrillCleanupEnv)})
 }

@@ -17,13 +17,16 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/lab"
+	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
-// TestLabDrill runs one short round of the lab drill with its default
-// unplanned scenario (planned switchover, failback, unplanned failover with
+// TestLabDrill runs one short round of the lab drill, through the drill
+// runner the AWS drill shares (pkg/drill) with the lab as its
+// environment, with its default unplanned scenario (planned switchover, failback, unplanned failover with
 // the replication link cut for a second before the writer is killed, so
 // that acknowledged creates and updates are lost) and checks every target
 // that does not depend on timing: issue 10's items 1, 2 and 4 with real
@@ -36,7 +39,7 @@ func TestLabDrill(t *testing.T) {
 
 	l := startLab(ctx, t)
 
-	rep, err := lab.Drill(ctx, l, lab.DrillConfig{
+	rep, err := drill.Run(ctx, lab.NewDrillEnv(l, nil), drill.Config{
 		Rounds: 1,
 		// Long enough that the second's cut does not update every todo
 		// created before it: some ETags are still current afterwards.
@@ -103,7 +106,7 @@ func TestLabDrill(t *testing.T) {
 				t.Errorf("duplicates = %d (keys %q), want 0", w.Duplicates, w.DuplicateKeys)
 			}
 			switch s.Name {
-			case lab.ScenarioPlanned, lab.ScenarioFailback:
+			case drill.ScenarioPlanned, drill.ScenarioFailback:
 				if w.Lost != 0 || w.LostUpdates != 0 || w.StaleETagWrites != 0 {
 					t.Errorf("lost = %d creates (keys %q), %d updates, %d stale ETags; want 0 for a planned switchover",
 						w.Lost, w.LostKeys, w.LostUpdates, w.StaleETagWrites)
@@ -111,7 +114,7 @@ func TestLabDrill(t *testing.T) {
 				if s.Report.Fence == nil || s.Report.Fence.Gap != 0 || s.Report.Fence.Skipped {
 					t.Errorf("the switchover's id fence = %+v, want one that ran, without a gap", s.Report.Fence)
 				}
-			case lab.ScenarioUnplanned:
+			case drill.ScenarioUnplanned:
 				if s.UnreplicatedAtFault == nil || s.DiscardedAtPromotion == nil {
 					t.Fatalf("unreplicated at the fault (%v) or discarded by the promotion (%v) was not measured",
 						deref(s.UnreplicatedAtFault), deref(s.DiscardedAtPromotion))
@@ -170,7 +173,7 @@ func TestLabDrill(t *testing.T) {
 	}
 
 	// What lab:failover:unplanned runs, on the lab the drill left.
-	u, err := l.DB.RehearseUnplanned(ctx, l.Orchestrator(lab.AutoApprove{}, nil), failover.Options{})
+	u, err := globaldb.RehearseUnplanned(ctx, l.DB, l.Orchestrator(drill.AutoApprove{}, nil), failover.Options{})
 	if err != nil {
 		t.Fatalf("rehearse an unplanned failover: %v", err)
 	}
@@ -229,7 +232,7 @@ func TestLabRebuildKeepsTheIDCounter(t *testing.T) {
 	l := startLab(ctx, t)
 	a, b := l.Regions()[0], l.Regions()[1]
 	fd := l.FrontDoor.URL()
-	o := l.Orchestrator(lab.AutoApprove{}, nil)
+	o := l.Orchestrator(drill.AutoApprove{}, nil)
 
 	labCreate(ctx, t, fd, "replicated everywhere")
 	// a diverges: b stops receiving, a takes one more create and dies.

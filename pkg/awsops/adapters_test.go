@@ -742,7 +742,7 @@ func TestProxyHealthReadsEveryPage(t *testing.T) {
 		return pages[aws.ToString(in.(*rds.DescribeDBProxyTargetsInput).Marker)], nil
 	}
 	e := &Env{Clients: rec.clients()}
-	got := e.proxyHealth(context.Background(), west, "todomgmt-proxy")
+	got := proxyHealth(context.Background(), e, west, "todomgmt-proxy")
 	want := ProxyHealth{Available: 1, Total: 2, AuthFailures: 1, Detail: "UNAVAILABLE AUTH_FAILURE secret mismatch"}
 	if got != want {
 		t.Errorf("proxy health %+v, want %+v", got, want)
@@ -777,7 +777,7 @@ func TestRegionAlarmsOnTheWire(t *testing.T) {
 	}
 	e := &Env{Config: testConfig(), Clients: rec.clients()}
 	st := &Stack{Region: west, Outputs: map[string]string{"AlarmTopicArn": topicARN(west)}}
-	got := e.regionAlarms(context.Background(), st, "todomgmt-primary-enabled")
+	got := regionAlarms(context.Background(), e, st, "todomgmt-primary-enabled")
 	want := RegionAlarms{InAlarm: []Alarm{
 		{Name: "todomgmt-primary-enabled", Reason: "PrimaryEnabled < 1", Routing: true},
 		{Name: "todomgmt-replication-lag", Reason: "Threshold Crossed"},
@@ -795,7 +795,7 @@ func TestRegionAlarmsOnTheWire(t *testing.T) {
 	}
 	// An older stack without the topic output.
 	old := &Stack{Region: east, Outputs: map[string]string{}}
-	e.regionAlarms(context.Background(), old, "")
+	regionAlarms(context.Background(), e, old, "")
 	calls = rec.Calls("DescribeAlarms")
 	in = calls[len(calls)-1].Input.(*cloudwatch.DescribeAlarmsInput)
 	if aws.ToString(in.AlarmNamePrefix) != "todomgmt-" || in.ActionPrefix != nil {
@@ -803,7 +803,7 @@ func TestRegionAlarmsOnTheWire(t *testing.T) {
 	}
 	// A region that does not answer says so.
 	rec.canned["DescribeAlarms"] = func(string, any) (any, error) { return nil, errors.New("dial tcp: i/o timeout") }
-	if a := e.regionAlarms(context.Background(), st, ""); a.Err == nil || !strings.Contains(a.Err.Error(), "CloudWatch in us-west-2 does not answer") || a.String() != "unknown" {
+	if a := regionAlarms(context.Background(), e, st, ""); a.Err == nil || !strings.Contains(a.Err.Error(), "CloudWatch in us-west-2 does not answer") || a.String() != "unknown" {
 		t.Errorf("region down: %+v, want an error naming the region and \"unknown\"", a)
 	}
 }
@@ -836,7 +836,7 @@ func TestSecretsReport(t *testing.T) {
 			e := &Env{Config: testConfig(), Clients: rec.clients(),
 				Primary:   &Stack{Region: east, Outputs: map[string]string{"MasterSecretArn": masterSecretARN, "AppSecretArn": appSecretARN}},
 				Secondary: &Stack{Region: west, Outputs: map[string]string{"DbKeyArn": "arn:aws:kms:us-west-2:111122223333:key/key-us-west-2"}}}
-			rep := e.secretsReport(context.Background())
+			rep := secretsReport(context.Background(), e)
 			if rep.Err != nil || len(rep.Replicas) != 2 {
 				t.Fatalf("report %+v, want two replicas", rep)
 			}

@@ -47,7 +47,7 @@ const alarmsTimeout = 15 * time.Second
 // in the account need); a stack without the AlarmTopicArn output (an
 // older template) falls back to the alarms named <AppName>-*. routing is
 // the Route 53 routing alarm's name ("" without one).
-func (e *Env) regionAlarms(ctx context.Context, s *Stack, routing string) RegionAlarms {
+func regionAlarms(ctx context.Context, e *Env, s *Stack, routing string) RegionAlarms {
 	ctx, cancel := context.WithTimeout(ctx, alarmsTimeout)
 	defer cancel()
 	in := &cloudwatch.DescribeAlarmsInput{StateValue: cwtypes.StateValueAlarm}

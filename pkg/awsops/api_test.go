@@ -5,17 +5,24 @@ package awsops
 // under /fd forwarding to the active region, and Cognito's token endpoint
 // under /oauth2/token. Only the active region writes; the passive one
 // answers 503 region_passive, like pkg/httpapi over a read-only database.
+// As the API does (README, The API), every answer names the region that
+// served it (X-Todomgmt-Region), an ETag is "<version>-<write tag>", and
+// If-Match is optional on PUT and DELETE; lists page by id.
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 type fakeTodo struct {
@@ -23,7 +30,11 @@ type fakeTodo struct {
 	Task    string `json:"task"`
 	Status  string `json:"status"`
 	Version int64  `json:"version"`
+	tag     uint64
 }
+
+// etag is the todo's ETag, as the API renders it.
+func (t fakeTodo) etag() string { return fmt.Sprintf(`"%d-%016x"`, t.Version, t.tag) }
 
 type fakeAPI struct {
 	mu       sync.Mutex
@@ -40,6 +51,16 @@ type fakeAPI struct {
 	// fencedOf, when set, gives the region the id fence names: the
 	// store refuses creates anywhere else.
 	fencedOf func() string
+	// tags counts the writes, for each write's tag.
+	tags uint64
+	// failDeletes makes every DELETE answer 500.
+	failDeletes bool
+}
+
+// tag is a fresh write tag.
+func (a *fakeAPI) tag() uint64 {
+	a.tags++
+	return 0x5f0c2e9d00000000 + a.tags
 }
 
 func (a *fakeAPI) writer() string {
@@ -98,6 +119,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad gateway", http.StatusBadGateway)
 		return
 	}
+	w.Header().Set("X-Todomgmt-Region", region)
 	if path == "/v1/health" {
 		role := "passive"
 		if region == a.writer() {
@@ -126,10 +148,12 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Task string }
 		_ = json.NewDecoder(r.Body).Decode(&in)
 		a.next++
-		t := fakeTodo{ID: a.next, Task: in.Task, Status: "todo", Version: 1}
+		t := fakeTodo{ID: a.next, Task: in.Task, Status: "todo", Version: 1, tag: a.tag()}
 		a.todos[t.ID] = t
-		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, t.Version))
+		w.Header().Set("ETag", t.etag())
 		writeJSON(w, 201, t)
+	case path == "/v1/todos" && r.Method == http.MethodGet:
+		a.list(w, r)
 	case strings.HasPrefix(path, "/v1/todos/"):
 		id, _ := strconv.ParseInt(strings.TrimPrefix(path, "/v1/todos/"), 10, 64)
 		t, ok := a.todos[id]
@@ -137,27 +161,61 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			apiError(w, 404, "not_found")
 			return
 		}
+		if m := r.Header.Get("If-Match"); m != "" && m != t.etag() && r.Method != http.MethodGet {
+			apiError(w, 412, "precondition_failed")
+			return
+		}
 		switch r.Method {
 		case http.MethodGet:
-			w.Header().Set("ETag", fmt.Sprintf(`"%d"`, t.Version))
+			w.Header().Set("ETag", t.etag())
 			writeJSON(w, 200, t)
 		case http.MethodPut:
-			if r.Header.Get("If-Match") != fmt.Sprintf(`"%d"`, t.Version) {
-				apiError(w, 412, "precondition_failed")
-				return
-			}
 			var in struct{ Status string }
 			_ = json.NewDecoder(r.Body).Decode(&in)
-			t.Status, t.Version = in.Status, t.Version+1
+			t.Status, t.Version, t.tag = in.Status, t.Version+1, a.tag()
 			a.todos[id] = t
+			w.Header().Set("ETag", t.etag())
 			writeJSON(w, 200, t)
 		case http.MethodDelete:
+			if a.failDeletes {
+				apiError(w, 500, "internal")
+				return
+			}
 			delete(a.todos, id)
 			w.WriteHeader(204)
 		}
 	default:
 		apiError(w, 404, "not_found")
 	}
+}
+
+// list answers a page of todos by id, after the cursor, as the API does.
+func (a *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
+	after, err := todo.DecodeCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		apiError(w, 400, "invalid")
+		return
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > todo.MaxLimit {
+		limit = todo.MaxLimit
+	}
+	ids := slices.Sorted(maps.Keys(a.todos))
+	page := struct {
+		Items      []fakeTodo `json:"items"`
+		NextCursor string     `json:"nextCursor,omitempty"`
+	}{Items: []fakeTodo{}}
+	for _, id := range ids {
+		if id <= after {
+			continue
+		}
+		if len(page.Items) == limit {
+			page.NextCursor = todo.EncodeCursor(page.Items[len(page.Items)-1].ID)
+			break
+		}
+		page.Items = append(page.Items, a.todos[id])
+	}
+	writeJSON(w, 200, page)
 }
 
 func (a *fakeAPI) token(w http.ResponseWriter, r *http.Request) {

@@ -118,7 +118,7 @@ func PeerOverrides(t Target, self *Stack, peer *Stack) (overrides map[string]str
 // cannot be deployed before the primary: its proxy reads the replicas of
 // the primary's secrets. wired reports whether t's stack already has the
 // peer's values.
-func (e *Env) DeployOverrides(t Target) (overrides map[string]string, wired bool, err error) {
+func DeployOverrides(e *Env, t Target) (overrides map[string]string, wired bool, err error) {
 	if err := e.RequireFresh(); err != nil {
 		return nil, false, err
 	}
@@ -145,7 +145,7 @@ func (e *Env) DeployOverrides(t Target) (overrides map[string]string, wired bool
 // it is absent; Route 53 mode writes PrimaryEnabled=1 while the alarm has
 // no data yet. It never moves traffic that is already routed, so a deploy
 // after a failover leaves the route alone. It returns what it did.
-func (e *Env) SeedFrontDoor(ctx context.Context) (string, error) {
+func SeedFrontDoor(ctx context.Context, e *Env) (string, error) {
 	if err := e.RequireStacks(); err != nil {
 		return "", err
 	}

@@ -292,7 +292,7 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		}
 	}
 	// A new deployment starts without failover history.
-	if f, ok := e.RunFile(); ok {
+	if f, ok := RunFileOf(e); ok {
 		if err := f.Clear(); err != nil {
 			d.printf("warning: %v\n", err)
 		}

@@ -342,7 +342,7 @@ func TestDestroyClearsTheRunRecord(t *testing.T) {
 	f := newFakeAWS(t, east)
 	var out strings.Builder
 	d := destroyer(t, f, "todomgmt", &out)
-	rf, ok := d.Env.RunFile()
+	rf, ok := RunFileOf(d.Env)
 	if !ok {
 		t.Fatal("no run file with a cache directory")
 	}

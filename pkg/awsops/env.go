@@ -507,7 +507,7 @@ func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer)
 		DB: e.Database(), Router: router, Prober: e.Prober(), Approver: approver, Printer: printer,
 		Regions: e.Regions(), Timeouts: Timeouts(e.FrontDoorMode()),
 	}
-	if f, ok := e.RunFile(); ok {
+	if f, ok := RunFileOf(e); ok {
 		o.Runs = f
 	}
 	return o, nil

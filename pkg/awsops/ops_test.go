@@ -116,7 +116,7 @@ func TestRerunFinishesARunWhoseWriteCheckFailed(t *testing.T) {
 	if r, err := run(west); err == nil || r.Verified {
 		t.Fatalf("first run: %v (verified=%t), want the write check to fail", err, r.Verified)
 	}
-	rf, _ := e.RunFile()
+	rf, _ := RunFileOf(e)
 	last, ok, err := rf.LastRun(context.Background())
 	if err != nil || !ok || last.Verified || last.To != west || last.Kind != failover.KindPlanned {
 		t.Fatalf("record %+v, %t, %v; want an unverified planned run to %s", last, ok, err, west)
@@ -227,7 +227,7 @@ func TestStatus(t *testing.T) {
 			// Described after the setup, which may change the stacks.
 			e := openEnv(t, f, &strings.Builder{})
 			e.Clients.HTTP = a.srv.Client()
-			st, err := e.Status(context.Background())
+			st, err := ReadStatus(context.Background(), e)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +259,7 @@ func TestStatusWithoutStacks(t *testing.T) {
 	f := newFakeAWS(t, east)
 	f.stacks = nil
 	e := openEnv(t, f, &strings.Builder{})
-	_, err := e.Status(context.Background())
+	_, err := ReadStatus(context.Background(), e)
 	if err == nil || !strings.Contains(err.Error(), "stack todomgmt-primary not found in us-east-1") || !strings.Contains(err.Error(), "go tool mage deploy") {
 		t.Fatalf("error %v, want one naming the missing stacks and the fix", err)
 	}
@@ -591,7 +591,7 @@ func TestSeedFrontDoor(t *testing.T) {
 			f := newFakeAWS(t, east)
 			tt.setup(f)
 			e := openEnv(t, f, &strings.Builder{})
-			msg, err := e.SeedFrontDoor(context.Background())
+			msg, err := SeedFrontDoor(context.Background(), e)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -734,11 +734,11 @@ func TestDeployOverrides(t *testing.T) {
 	f := newFakeAWS(t, east)
 	f.stacks = f.stacks[:1] // only the primary exists
 	e := openEnv(t, f, &strings.Builder{})
-	o, wired, err := e.DeployOverrides(e.Config.Primary)
+	o, wired, err := DeployOverrides(e, e.Config.Primary)
 	if err != nil || o != nil || wired {
 		t.Fatalf("primary without a peer: %v, %t, %v; want samconfig's own overrides (nil)", o, wired, err)
 	}
-	o, wired, err = e.DeployOverrides(e.Config.Secondary)
+	o, wired, err = DeployOverrides(e, e.Config.Secondary)
 	if err != nil || wired || o["PeerApiDomain"] != "api-us-east-1.execute-api.us-east-1.amazonaws.com" || o["Role"] != "secondary" {
 		t.Fatalf("secondary with the primary deployed: %v, %t, %v; want samconfig's plus the primary's values", o, wired, err)
 	}
@@ -750,7 +750,7 @@ func TestDeployOverrides(t *testing.T) {
 	f = newFakeAWS(t, east)
 	f.stacks = f.stacks[1:]
 	e = openEnv(t, f, &strings.Builder{})
-	if _, _, err := e.DeployOverrides(e.Config.Secondary); err == nil || !strings.Contains(err.Error(), "deploy the primary first") {
+	if _, _, err := DeployOverrides(e, e.Config.Secondary); err == nil || !strings.Contains(err.Error(), "deploy the primary first") {
 		t.Fatalf("secondary without the primary: %v, want an error saying to deploy the primary first", err)
 	}
 	// Redeploying a wired primary keeps its peer's values.
@@ -759,7 +759,7 @@ func TestDeployOverrides(t *testing.T) {
 	f.stacks[0].st.Parameters["PeerApiDomain"] = f.stacks[1].st.Outputs["ApiDomain"]
 	f.stacks[0].st.Parameters["PeerDbKeyArn"] = f.stacks[1].st.Outputs["DbKeyArn"]
 	e = openEnv(t, f, &strings.Builder{})
-	o, wired, err = e.DeployOverrides(e.Config.Primary)
+	o, wired, err = DeployOverrides(e, e.Config.Primary)
 	if err != nil || !wired || o["PeerApiDomain"] != "api-us-west-2.execute-api.us-west-2.amazonaws.com" {
 		t.Fatalf("wired primary: %v, %t, %v; want its peer values kept", o, wired, err)
 	}
@@ -828,7 +828,7 @@ func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 
-			if _, _, err := e.DeployOverrides(e.Config.Primary); err == nil || !strings.Contains(err.Error(), "does not answer") {
+			if _, _, err := DeployOverrides(e, e.Config.Primary); err == nil || !strings.Contains(err.Error(), "does not answer") {
 				t.Errorf("deploy overrides: %v, want a refusal", err)
 			}
 			before := len(f.Log(mutating...))
@@ -838,7 +838,7 @@ func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
 			if calls := f.Log(mutating...)[before:]; len(calls) != 0 {
 				t.Errorf("destroy made calls %q", calls)
 			}
-			st, err := e.Status(context.Background())
+			st, err := ReadStatus(context.Background(), e)
 			if err != nil {
 				t.Fatal(err)
 			}

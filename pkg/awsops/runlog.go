@@ -54,10 +54,10 @@ func (f RunFile) Clear() error {
 	return nil
 }
 
-// RunFile returns the file keeping this deployment's last failover run:
+// RunFileOf returns the file keeping e's last failover run:
 // <cache dir>/last-run/<global cluster>.json. ok is false without a
 // cache directory.
-func (e *Env) RunFile() (f RunFile, ok bool) {
+func RunFileOf(e *Env) (f RunFile, ok bool) {
 	if e.Stacks == nil || e.Stacks.CacheDir == "" {
 		return RunFile{}, false
 	}

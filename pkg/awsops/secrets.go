@@ -37,7 +37,7 @@ type SecretsReport struct {
 // AppSecretArn outputs) in the primary region and reports, for the
 // secondary's region, their replicas' status and key. A stack without
 // those outputs (an older template) gives an empty report.
-func (e *Env) secretsReport(ctx context.Context) SecretsReport {
+func secretsReport(ctx context.Context, e *Env) SecretsReport {
 	if e.Primary == nil || e.Secondary == nil {
 		return SecretsReport{}
 	}

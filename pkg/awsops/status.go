@@ -61,9 +61,9 @@ type errRouter struct{ err error }
 func (r errRouter) Active(context.Context) (string, error) { return "", r.err }
 func (r errRouter) Route(context.Context, string) error    { return r.err }
 
-// Status reads everything status prints. It fails only when neither
+// ReadStatus reads everything status prints. It fails only when neither
 // stack exists; missing parts show in the table and in Problems.
-func (e *Env) Status(ctx context.Context) (Status, error) {
+func ReadStatus(ctx context.Context, e *Env) (Status, error) {
 	if e.Primary == nil && e.Secondary == nil {
 		return Status{}, e.RequireStacks()
 	}
@@ -92,14 +92,14 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			ph := e.proxyHealth(ctx, s.Region, s.Output("ProxyName"))
+			ph := proxyHealth(ctx, e, s.Region, s.Output("ProxyName"))
 			mu.Lock()
 			st.Proxies[s.Region] = ph
 			mu.Unlock()
 		}()
 		go func() {
 			defer wg.Done()
-			a := e.regionAlarms(ctx, s, routing)
+			a := regionAlarms(ctx, e, s, routing)
 			mu.Lock()
 			st.Alarms[s.Region] = a
 			mu.Unlock()
@@ -108,7 +108,7 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		sr := e.secretsReport(ctx)
+		sr := secretsReport(ctx, e)
 		mu.Lock()
 		st.Secrets = sr
 		mu.Unlock()
@@ -117,7 +117,7 @@ func (e *Env) Status(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
-func (e *Env) proxyHealth(ctx context.Context, region, proxy string) ProxyHealth {
+func proxyHealth(ctx context.Context, e *Env, region, proxy string) ProxyHealth {
 	if proxy == "" {
 		return ProxyHealth{Detail: "no ProxyName output"}
 	}

@@ -56,9 +56,9 @@ type Topology struct {
 }
 
 // Database is the global database: Aurora Global Database in AWS
-// (pkg/awsops), two replicating MySQL containers in the lab (pkg/lab).
-// Operations start a change and may return before it completes; the
-// orchestrator polls Topology until the change is visible.
+// (pkg/awsops), two replicating MySQL containers in the lab
+// (pkg/lab/globaldb). Operations start a change and may return before it
+// completes; the orchestrator polls Topology until the change is visible.
 //
 // Operations act on the members the plan chose, as Topology reported
 // them (their Region, ID and Name): an implementation does not read the

@@ -25,6 +25,68 @@ const (
 	LabelRegion = "org.todomgmt.lab.region"
 )
 
+// Down force-removes every container and network carrying the lab label
+// (any run), and returns what it removed. It is what `lab:down` runs.
+func Down(ctx context.Context) ([]string, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("docker: %w", err)
+	}
+	defer cli.Close()
+	return removeLabelled(ctx, cli, LabelLab)
+}
+
+// removeLabelled force-removes containers, then networks, with the given
+// label (any value; "key=value" selects one value).
+func removeLabelled(ctx context.Context, cli *testcontainers.DockerClient, label string) ([]string, error) {
+	var removed []string
+	var errs []error
+	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		return nil, fmt.Errorf("list lab containers: %w", err)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range cs.Items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("remove container %s: %w", short(c.ID), err))
+				return
+			}
+			name := short(c.ID)
+			if len(c.Names) > 0 {
+				name = c.Names[0]
+			}
+			removed = append(removed, "container "+name)
+		}()
+	}
+	wg.Wait()
+	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		return removed, errors.Join(append(errs, fmt.Errorf("list lab networks: %w", err))...)
+	}
+	for _, n := range ns.Items {
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+			continue
+		}
+		removed = append(removed, "network "+n.Name)
+	}
+	return removed, errors.Join(errs...)
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
 // killWait bounds the wait for a killed container to stop running.
 const killWait = 30 * time.Second
 
@@ -198,66 +260,4 @@ func (d *dockerContainers) Diagnose(ctx context.Context, id string) string {
 	_, _ = stdcopy.StdCopy(&out, &out, io.LimitReader(logs, 64<<10))
 	fmt.Fprintf(&b, "; last log lines:\n%s", out.String())
 	return b.String()
-}
-
-// Down force-removes every container and network carrying the lab label
-// (any run), and returns what it removed. It is what `lab:down` runs.
-func Down(ctx context.Context) ([]string, error) {
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("docker: %w", err)
-	}
-	defer cli.Close()
-	return removeLabelled(ctx, cli, LabelLab)
-}
-
-// removeLabelled force-removes containers, then networks, with the given
-// label (any value; "key=value" selects one value).
-func removeLabelled(ctx context.Context, cli *testcontainers.DockerClient, label string) ([]string, error) {
-	var removed []string
-	var errs []error
-	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
-	if err != nil {
-		return nil, fmt.Errorf("list lab containers: %w", err)
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, c := range cs.Items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("remove container %s: %w", short(c.ID), err))
-				return
-			}
-			name := short(c.ID)
-			if len(c.Names) > 0 {
-				name = c.Names[0]
-			}
-			removed = append(removed, "container "+name)
-		}()
-	}
-	wg.Wait()
-	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", label)})
-	if err != nil {
-		return removed, errors.Join(append(errs, fmt.Errorf("list lab networks: %w", err))...)
-	}
-	for _, n := range ns.Items {
-		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
-			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
-			continue
-		}
-		removed = append(removed, "network "+n.Name)
-	}
-	return removed, errors.Join(errs...)
-}
-
-func short(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

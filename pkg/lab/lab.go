@@ -1,11 +1,17 @@
 // Package lab is a two-region ToDoMgmt on one machine, built from real
 // parts, so that the failover orchestrator (pkg/failover) can be rehearsed
-// and measured without AWS:
+// and measured without AWS. It is the lab itself: it starts and wires the
+// parts, and is the upper wing over two lower ones it builds on:
 //
-//   - Database: two MySQL-compatible servers in containers on one private
-//     Docker network, GTID replication from the writer to a read-only
-//     replica (MySQL 8.x and MariaDB 10.11 both work: the flavour is
-//     detected and the matching statements used);
+//   - pkg/lab/globaldb, the replicating databases: two MySQL-compatible
+//     servers in containers with GTID replication, the failover.Database
+//     adapter, the one unplanned rehearsal (Outage), rebuilds;
+//   - pkg/drill, the drill and its report, which the AWS drill shares.
+//
+// This package holds what makes them a deployment:
+//
+//   - the containers (Docker) and their network, labelled so that Down
+//     removes whatever a crashed run left;
 //   - two regional API servers on 127.0.0.1, each the real pkg/httpapi
 //     handler over the real pkg/mysql store, with small pools
 //     (rejectReadOnly=true) to its own region's server, as the
@@ -16,15 +22,14 @@
 //     the active region (failover.Router);
 //   - Prober: the regions' health and a verified write through the front
 //     door (apiclient.Prober, as in AWS, without tokens);
-//   - a load generator and the drill (Drill), which measure write gaps,
-//     lost acknowledged writes and duplicates around a planned switchover,
-//     a failback and an unplanned failover that loses writes, and show
-//     that across each of them no id is handed out twice, no stale ETag
-//     matches, and reads in the target region do not fail.
+//   - DrillEnv: the lab as a drill.Environment, with the parts only the
+//     lab has (the unplanned round with a kill, the stale-ETag checks
+//     against the database, each region checked after a switch);
+//   - the operations the lab:* mage targets run (Up, WriteStatus,
+//     RehearseUnplanned, RunDrill, DownAll).
 //
 // The same failover.Orchestrator that operates AWS drives it; only these
-// adapters differ. Every container and network carries the LabelLab
-// label, so Down removes whatever a crashed run left.
+// adapters differ.
 package lab
 
 import (
@@ -39,13 +44,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
@@ -131,7 +136,7 @@ type Lab struct {
 
 	// DB is the global database, FrontDoor the router, Prober the prober:
 	// the orchestrator's adapters.
-	DB        *Database
+	DB        *globaldb.Database
 	FrontDoor *FrontDoor
 	Prober    *apiclient.Prober
 
@@ -201,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 				Name:           fmt.Sprintf("todomgmt-lab-%s-%s", runID, region),
 				Networks:       []string{l.nw.Name},
 				NetworkAliases: []string{alias},
-				Args:           serverArgs(serverID, alias),
+				Args:           globaldb.ServerArgs(serverID, alias),
 				Labels:         map[string]string{LabelLab: runID, LabelRegion: region},
 				StartupTimeout: 3 * time.Minute,
 				Logger:         tclog.NewNoopLogger(),
@@ -230,17 +235,15 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	}
 
 	l.logf("setting up GTID replication %s → %s", regions[0], regions[1])
-	if err := l.setupReplication(ctx); err != nil {
+	if l.state.Flavour, err = l.DB.Init(ctx); err != nil {
 		return nil, err
 	}
-	f, v, _ := l.DB.nodes[0].Flavour(ctx)
-	l.state.Flavour = string(f) + " " + v
 
 	l.logf("migrating the schema and creating the application user on the writer")
-	if err := l.migrate(ctx); err != nil {
+	if err := l.migrate(ctx, regions[0]); err != nil {
 		return nil, err
 	}
-	if err := l.DB.waitCaughtUp(ctx, l.DB.nodes[1], l.DB.nodes[0], time.Minute); err != nil {
+	if err := l.DB.WaitCaughtUp(ctx, regions[1], regions[0], time.Minute); err != nil {
 		return nil, fmt.Errorf("replica: %w", err)
 	}
 
@@ -249,14 +252,14 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 		logger = slog.New(slog.NewTextHandler(cfg.APILog, nil))
 	}
 	apis := map[string]string{}
-	for i, n := range l.DB.nodes {
-		netName := "todomgmt-lab-" + runID + "-" + n.region
-		a, err := startRegionAPI(ctx, n, netName, cfg.AppUser, l.state.AppPassword, cfg.Schema, cfg.Pool, cfg.RequestTimeout, logger)
+	for i, region := range regions {
+		netName := "todomgmt-lab-" + runID + "-" + region
+		a, err := startRegionAPI(ctx, l.DB, region, netName, cfg.AppUser, l.state.AppPassword, cfg.Schema, cfg.Pool, cfg.RequestTimeout, logger)
 		if err != nil {
-			return nil, fmt.Errorf("%s API: %w", n.region, err)
+			return nil, fmt.Errorf("%s API: %w", region, err)
 		}
 		l.apis = append(l.apis, a)
-		apis[n.region] = a.url
+		apis[region] = a.url
 		l.state.Regions[i].APIURL = a.url
 	}
 	l.FrontDoor, err = NewFrontDoor(apis, regions[0])
@@ -275,50 +278,16 @@ func (l *Lab) logf(format string, args ...any) {
 	}
 }
 
-// setupReplication gives both fresh servers a replication user and an
-// empty GTID history, makes the first writable and the second its
-// read-only replica.
-func (l *Lab) setupReplication(ctx context.Context) error {
-	w, r := l.DB.nodes[0], l.DB.nodes[1]
-	var flav []flavour
-	for _, n := range l.DB.nodes {
-		// mysqlcontainer.Start has waited until root answers SQL.
-		f, _, err := n.Flavour(ctx)
-		if err != nil {
-			return err
-		}
-		flav = append(flav, f)
-		if err := n.createReplicationUser(ctx, l.state.ReplUser, l.state.ReplPassword); err != nil {
-			return err
-		}
-		if err := n.resetGTIDs(ctx); err != nil {
-			return err
-		}
-	}
-	if flav[0] != flav[1] {
-		return fmt.Errorf("the servers differ: %s and %s", flav[0], flav[1])
-	}
-	if err := w.unfence(ctx); err != nil {
-		return err
-	}
-	if err := r.fence(ctx); err != nil {
-		return err
-	}
-	return r.replicateFrom(ctx, w, l.state.ReplUser, l.state.ReplPassword)
-}
-
 // migrate runs the migrations and creates the application user on the
-// writer, as root; both replicate to the replica.
-func (l *Lab) migrate(ctx context.Context) error {
-	cfg := l.DB.nodes[0].Config("root", l.state.RootPassword, l.cfg.Schema)
-	cfg.ParseTime = true
-	c, err := mysql.NewConnector(cfg)
+// writer's server, as root; both replicate to the replica.
+func (l *Lab) migrate(ctx context.Context, writer string) error {
+	c, err := l.DB.Connector(writer)
 	if err != nil {
 		return err
 	}
 	db := sql.OpenDB(c)
 	defer db.Close()
-	return todomysql.Prepare(ctx, db, l.DB.nodes[0].region, l.cfg.AppUser, l.state.AppPassword, l.cfg.Schema)
+	return todomysql.Prepare(ctx, db, writer, l.cfg.AppUser, l.state.AppPassword, l.cfg.Schema)
 }
 
 // State returns what another process needs to reach this lab.
@@ -339,7 +308,7 @@ func newProber(apis map[string]string, frontDoor string) *apiclient.Prober {
 	return &apiclient.Prober{APIs: apis, FrontDoor: frontDoor, Timeout: Timeouts.Probe}
 }
 
-func orchestrator(db *Database, router failover.Router, prober *apiclient.Prober, regions []string, approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
+func orchestrator(db *globaldb.Database, router failover.Router, prober *apiclient.Prober, regions []string, approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
 	return &failover.Orchestrator{
 		DB: db, Router: router, Prober: prober, Approver: approver, Printer: printer,
 		Timeouts: Timeouts, Regions: regions,

@@ -3,12 +3,13 @@ package lab
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net"
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 )
 
 // readerPoll is how often a reader endpoint asks its server whether it is
@@ -28,7 +29,9 @@ const readerPoll = 50 * time.Millisecond
 // region that has just become the writer, whose store still takes the
 // region for passive and reads through this endpoint first.
 type readerEndpoint struct {
-	n *node
+	region string
+	// dial reaches the region's server (globaldb.Database.Endpoint).
+	dial globaldb.Dialer
 	// root is the endpoint's own small pool to the server, so that its
 	// checks never wait behind the lab's long GTID waits on root's pool.
 	root     *sql.DB
@@ -41,30 +44,29 @@ type readerEndpoint struct {
 	done chan struct{}
 }
 
-// newReaderEndpoint starts n's reader endpoint; Close stops it.
-func newReaderEndpoint(n *node) (*readerEndpoint, error) {
-	c, err := mysql.NewConnector(n.Config("root", n.rootPass, ""))
-	if err != nil {
-		return nil, err
-	}
-	root := sql.OpenDB(c)
-	root.SetMaxOpenConns(2)
-	root.SetConnMaxLifetime(30 * time.Second)
-	e := startReaderEndpoint(n, func(ctx context.Context) (bool, error) {
+// newReaderEndpoint starts region's reader endpoint over dial, asking the
+// server through root (a connector as root) whether it is a reader; Close
+// stops it.
+func newReaderEndpoint(region string, dial globaldb.Dialer, root driver.Connector) *readerEndpoint {
+	db := sql.OpenDB(root)
+	db.SetMaxOpenConns(2)
+	db.SetConnMaxLifetime(30 * time.Second)
+	e := startReaderEndpoint(region, dial, func(ctx context.Context) (bool, error) {
 		// As a proxy tells readers from the writer.
 		var ro int
-		err := root.QueryRowContext(ctx, "SELECT @@GLOBAL.read_only").Scan(&ro)
+		err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.read_only").Scan(&ro)
 		return ro != 0, err
 	})
-	e.root = root
-	return e, nil
+	e.root = db
+	return e
 }
 
-// startReaderEndpoint starts an endpoint that asks readOnly whether n's
-// server is a reader.
-func startReaderEndpoint(n *node, readOnly func(context.Context) (bool, error)) *readerEndpoint {
+// startReaderEndpoint starts region's endpoint over dial that asks
+// readOnly whether the server is a reader.
+func startReaderEndpoint(region string, dial globaldb.Dialer, readOnly func(context.Context) (bool, error)) *readerEndpoint {
 	e := &readerEndpoint{
-		n:        n,
+		region:   region,
+		dial:     dial,
 		readOnly: readOnly,
 		conns:    map[*endpointConn]struct{}{},
 		stop:     make(chan struct{}),
@@ -74,16 +76,17 @@ func startReaderEndpoint(n *node, readOnly func(context.Context) (bool, error)) 
 	return e
 }
 
-// dial connects to the region's server only while it is read-only.
-func (e *readerEndpoint) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+// Dial connects to the region's server only while it is read-only: a
+// dial function for the driver (mysql.RegisterDialContext).
+func (e *readerEndpoint) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	ro, err := e.readOnly(ctx)
 	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("%s's read-only endpoint: %w", e.n.region, err)}
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("%s's read-only endpoint: %w", e.region, err)}
 	}
 	if !ro {
-		return nil, errNoReader(e.n.region)
+		return nil, errNoReader(e.region)
 	}
-	c, err := e.n.dial(ctx, network, addr)
+	c, err := e.dial(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,9 @@ func (e *readerEndpoint) Close() {
 	<-e.done
 	e.drop()
 	if e.root != nil {
-		closePool(e.root)
+		// Its connections may be to a server that is gone, whose goodbye
+		// (COM_QUIT) fails: nothing is left open either way.
+		_ = e.root.Close()
 	}
 }
 

@@ -14,12 +14,13 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 )
 
 // ProxiedDatabase is the lab's Database that also tells each region's
 // proxy targets (failover.ProxyInspector), as its endpoints see them.
 type ProxiedDatabase struct {
-	*Database
+	*globaldb.Database
 	endpoints map[string]*readerEndpoint
 }
 
@@ -34,7 +35,7 @@ var (
 func (l *Lab) ReadinessOrchestrator() *failover.Orchestrator {
 	eps := map[string]*readerEndpoint{}
 	for _, a := range l.apis {
-		eps[a.endpoint.n.region] = a.endpoint
+		eps[a.endpoint.region] = a.endpoint
 	}
 	o := l.Orchestrator(nil, nil)
 	o.DB = &ProxiedDatabase{Database: l.DB, endpoints: eps}
@@ -77,22 +78,4 @@ type readinessProber struct{ *apiclient.Prober }
 // no token. The readiness check of the user pools is skipped, saying so.
 func (readinessProber) UserPool(context.Context, string) (failover.UserPool, error) {
 	return failover.UserPool{}, fmt.Errorf("the lab has no Cognito user pools (its APIs take no token): %w", failover.ErrNotApplicable)
-}
-
-// StartReceiving starts the region's replication IO thread again after
-// StopReceiving: the server catches up with what the writer took since.
-func (d *Database) StartReceiving(ctx context.Context, region string) error {
-	n, err := d.nodeByRegion(region)
-	if err != nil {
-		return err
-	}
-	return n.run(ctx, fixed(dialect.startReceiving))
-}
-
-// startReceiving starts the IO thread only.
-func (d dialect) startReceiving() []string {
-	if d.mariaDB() {
-		return []string{"START SLAVE IO_THREAD"}
-	}
-	return []string{"START REPLICA IO_THREAD"}
 }

@@ -12,24 +12,14 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
-func TestDialectStartReceiving(t *testing.T) {
-	if diff := cmp.Diff([]string{"START SLAVE IO_THREAD"}, mariaDB1011.startReceiving()); diff != "" {
-		t.Errorf("mariadb (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"START REPLICA IO_THREAD"}, mySQL84.startReceiving()); diff != "" {
-		t.Errorf("mysql (-want +got):\n%s", diff)
-	}
-}
-
 // TestProxyTargetsFromTheEndpoints: a region's one instance is available
 // while its read-only endpoint can ask the server what it is, in the
 // read/write role while the server is writable, and unavailable when the
 // server does not answer.
 func TestProxyTargetsFromTheEndpoints(t *testing.T) {
-	n := newNode("lab-b", "db-lab-b", "ctr-b", 2, "pw", &fakeContainers{addr: map[string]string{}})
 	var writable atomic.Bool
 	var down atomic.Bool
-	e := startReaderEndpoint(n, func(context.Context) (bool, error) {
+	e := startReaderEndpoint("lab-b", dialTo(listen(t)), func(context.Context) (bool, error) {
 		if down.Load() {
 			return false, errors.New("dial tcp 127.0.0.1:33061: connect: connection refused")
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
 
@@ -57,22 +58,29 @@ type regionAPI struct {
 // does (pkg/dbconn, local mode: a DSN, rejectReadOnly=true, parseTime,
 // dial and I/O timeouts, pool limits) and serves the real handler over
 // the real store on 127.0.0.1. Each DSN names a dial network registered
-// for this node, which finds the container's published port again after a
-// restart, as an RDS Proxy endpoint stays put while instances come and go:
-// netName is the read/write endpoint, netName-ro the read-only endpoint
-// (readerEndpoint), given to the store as its reader.
-func startRegionAPI(ctx context.Context, n *node, netName, user, password, schema string, pc PoolConfig, timeout time.Duration, logger *slog.Logger) (_ *regionAPI, err error) {
+// for the region's server (globaldb.Database.Endpoint), which finds the
+// container's published port again after a restart, as an RDS Proxy
+// endpoint stays put while instances come and go: netName is the
+// read/write endpoint, netName-ro the read-only endpoint (readerEndpoint),
+// given to the store as its reader.
+func startRegionAPI(ctx context.Context, db *globaldb.Database, region, netName, user, password, schema string, pc PoolConfig, timeout time.Duration, logger *slog.Logger) (_ *regionAPI, err error) {
 	a := &regionAPI{}
 	defer func() {
 		if err != nil {
 			a.closePools()
 		}
 	}()
-	open := func(name string, dial func(context.Context, string) (net.Conn, error)) (*sql.DB, error) {
-		mysql.RegisterDialContext(name, dial)
+	addr, dial, err := db.Endpoint(region)
+	if err != nil {
+		return nil, err
+	}
+	open := func(name string, dial globaldb.Dialer) (*sql.DB, error) {
+		mysql.RegisterDialContext(name, func(ctx context.Context, addr string) (net.Conn, error) {
+			return dial(ctx, "tcp", addr)
+		})
 		a.netNames = append(a.netNames, name)
 		cfg := mysql.NewConfig()
-		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, name, n.alias+":3306", schema
+		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, name, addr, schema
 		pools, err := dbconn.Open(ctx, dbconn.Config{
 			DSN:             cfg.FormatDSN(),
 			MaxOpenConns:    pc.MaxOpenConns,
@@ -85,25 +93,23 @@ func startRegionAPI(ctx context.Context, n *node, netName, user, password, schem
 		}
 		return pools.Writer, nil
 	}
-	if a.pool, err = open(netName, func(ctx context.Context, addr string) (net.Conn, error) {
-		return n.dial(ctx, "tcp", addr)
-	}); err != nil {
+	if a.pool, err = open(netName, dial); err != nil {
 		return nil, err
 	}
-	if a.endpoint, err = newReaderEndpoint(n); err != nil {
+	root, err := db.Connector(region)
+	if err != nil {
 		return nil, err
 	}
-	if a.reader, err = open(netName+"-ro", func(ctx context.Context, addr string) (net.Conn, error) {
-		return a.endpoint.dial(ctx, "tcp", addr)
-	}); err != nil {
+	a.endpoint = newReaderEndpoint(region, dial, root)
+	if a.reader, err = open(netName+"-ro", a.endpoint.Dial); err != nil {
 		return nil, err
 	}
 
-	store := todomysql.New(a.pool, todomysql.WithReader(a.reader), todomysql.WithRegion(n.region))
+	store := todomysql.New(a.pool, todomysql.WithReader(a.reader), todomysql.WithRegion(region))
 	h := httpapi.New(httpapi.Config{
 		Service:        store,
 		Checker:        store,
-		Region:         n.region,
+		Region:         region,
 		Logger:         logger,
 		RequestTimeout: timeout,
 	})

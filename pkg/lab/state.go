@@ -12,6 +12,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 )
 
 // StateFileEnv overrides the state file's path.
@@ -100,12 +101,14 @@ func (s State) regionNames() []string {
 	return out
 }
 
-func (s State) database(ctrs containers) *Database {
-	var nodes []*node
+// database is the lab's global database over ctrs.
+func (s State) database(ctrs globaldb.Containers) *globaldb.Database {
+	cfg := globaldb.Config{ID: "lab-" + s.RunID, Schema: s.Schema,
+		RootPassword: s.RootPassword, ReplUser: s.ReplUser, ReplPassword: s.ReplPassword}
 	for _, r := range s.Regions {
-		nodes = append(nodes, newNode(r.Region, r.Alias, r.ContainerID, r.ServerID, s.RootPassword, ctrs))
+		cfg.Servers = append(cfg.Servers, globaldb.Server{Region: r.Region, Alias: r.Alias, ContainerID: r.ContainerID, ServerID: r.ServerID})
 	}
-	return newDatabase("lab-"+s.RunID, s.Schema, s.ReplUser, s.ReplPassword, nodes...)
+	return globaldb.Open(cfg, ctrs)
 }
 
 // Remote is a lab run by another process (lab:up), reached through its
@@ -113,7 +116,7 @@ func (s State) database(ctrs containers) *Database {
 // door through its admin URL, the APIs through their URLs.
 type Remote struct {
 	State  State
-	DB     *Database
+	DB     *globaldb.Database
 	Router RouterClient
 	Prober *apiclient.Prober
 	ctrs   *dockerContainers

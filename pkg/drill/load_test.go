@@ -1,4 +1,4 @@
-package lab
+package drill
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 func TestStartLoadRefusesNonLoopback(t *testing.T) {
 	for _, u := range []string{"http://example.com", "http://10.0.0.1:80", "http://localhost:80"} {
-		if l, err := StartLoad(context.Background(), u, "x", LoadConfig{}); err == nil {
+		if l, err := StartLoad(context.Background(), Access{FrontDoor: u}, "x", LoadConfig{}); err == nil {
 			l.Stop(time.Second)
 			t.Errorf("StartLoad(%s) = nil error, want a refusal", u)
 		}
@@ -50,7 +50,7 @@ func storedKeys(tb testing.TB, stores ...todo.Service) map[string]int {
 func TestLoadRetriesWithTheSameKeyAcrossASwitch(t *testing.T) {
 	regions, fd := fakeRegions(t)
 	ctx := context.Background()
-	load, err := StartLoad(ctx, fd.URL(), "t", LoadConfig{Rate: 100, MaxWrites: 60, RetryBackoff: 10 * time.Millisecond})
+	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 100, MaxWrites: 60, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestLoadEndsWithItsContext(t *testing.T) {
 	regions["lab-a"].store.SetPassive(true) // every write: 503 region_passive
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	load, err := StartLoad(ctx, fd.URL(), "t", LoadConfig{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
+	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestLoadConfigValidate(t *testing.T) {
 // TestStartLoadRefusesAHugeRate: a rate whose ticker interval would be 0
 // used to panic inside the load generator.
 func TestStartLoadRefusesAHugeRate(t *testing.T) {
-	l, err := StartLoad(context.Background(), "http://127.0.0.1:1", "x", LoadConfig{Rate: 2e9})
+	l, err := StartLoad(context.Background(), Access{FrontDoor: "http://127.0.0.1:1"}, "x", LoadConfig{Rate: 2e9})
 	if err == nil {
 		l.Stop(time.Second)
 		t.Fatal("StartLoad with 2e9 writes/s = nil error, want a refusal")
@@ -195,5 +195,53 @@ func TestPickIdleWrittenLongestAgo(t *testing.T) {
 	}
 	if !first.busy || l.pickIdle() != nil {
 		t.Errorf("a picked todo must be busy, and nothing is left to pick")
+	}
+}
+
+// TestAccessCheck: the lab's load talks to loopback only; a deployment's
+// over HTTPS only, so that its tokens never travel in clear text.
+func TestAccessCheck(t *testing.T) {
+	for _, tt := range []struct {
+		base    string
+		remote  bool
+		wantErr bool
+	}{
+		{base: "http://127.0.0.1:8080"},
+		{base: "http://[::1]:8080"},
+		{base: "http://localhost:8080", wantErr: true}, // a name could resolve anywhere
+		{base: "https://d111.cloudfront.net", wantErr: true},
+		{base: "https://d111.cloudfront.net", remote: true},
+		{base: "https://api.example.com/prod", remote: true},
+		{base: "http://d111.cloudfront.net", remote: true, wantErr: true},
+		{base: "http://127.0.0.1:8080", remote: true}, // the fakes of the AWS adapter's tests
+		{base: "://bad", remote: true, wantErr: true},
+	} {
+		err := Access{Remote: tt.remote}.check(tt.base)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("Access{Remote: %v}.check(%q) = %v, want error %v", tt.remote, tt.base, err, tt.wantErr)
+		}
+	}
+}
+
+// TestLoadStopsByItself: after MaxDuration the load starts no more
+// requests, even if nobody calls Stop.
+func TestLoadStopsByItself(t *testing.T) {
+	_, fd := fakeRegions(t)
+	load, err := StartLoad(context.Background(), Access{FrontDoor: fd.URL()}, "t",
+		LoadConfig{Rate: 100, MaxWrites: 1000, MaxDuration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer load.Stop(time.Second)
+	count := func() int {
+		load.mu.Lock()
+		defer load.mu.Unlock()
+		return len(load.writes) + len(load.updates)
+	}
+	time.Sleep(time.Second)
+	n := count()
+	time.Sleep(500 * time.Millisecond)
+	if got := count(); got != n || n == 0 || n >= 200 {
+		t.Errorf("writes and updates: %d a second in, %d half a second later; want some, and no more after MaxDuration", n, got)
 	}
 }

@@ -1,4 +1,4 @@
-package lab
+package drill
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -17,9 +16,9 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
-// MaxRate is the highest LoadConfig.Rate: the load generator is for a lab
-// on one machine, and its ticker needs an interval of at least a
-// millisecond.
+// MaxRate is the highest LoadConfig.Rate: its ticker needs an interval of
+// at least a millisecond, and a drill measures what clients see, not how
+// much a deployment takes.
 const MaxRate = 1000
 
 // LoadConfig bounds the load generator.
@@ -40,6 +39,9 @@ type LoadConfig struct {
 	AttemptTimeout time.Duration
 	// RetryBackoff is the pause between attempts of one write (100 ms).
 	RetryBackoff time.Duration
+	// MaxDuration bounds how long one Load starts requests (10 min): it
+	// stops by itself then, even if nobody calls Stop.
+	MaxDuration time.Duration
 }
 
 // Validate reports a configuration the load generator refuses: a rate
@@ -49,7 +51,7 @@ func (c LoadConfig) Validate() error {
 	if math.IsNaN(c.Rate) || c.Rate < 0 || c.Rate > MaxRate || c.Rate > 0 && c.Rate < 1 {
 		return fmt.Errorf("load rate %g writes/s: want 1 to %d", c.Rate, MaxRate)
 	}
-	if c.MaxInFlight < 0 || c.MaxWrites < 0 || c.AttemptTimeout < 0 || c.RetryBackoff < 0 {
+	if c.MaxInFlight < 0 || c.MaxWrites < 0 || c.AttemptTimeout < 0 || c.RetryBackoff < 0 || c.MaxDuration < 0 {
 		return errors.New("load bounds must not be negative")
 	}
 	return nil
@@ -71,78 +73,18 @@ func (c LoadConfig) withDefaults() LoadConfig {
 	if c.RetryBackoff <= 0 {
 		c.RetryBackoff = 100 * time.Millisecond
 	}
+	if c.MaxDuration <= 0 {
+		c.MaxDuration = DefaultMaxDuration
+	}
 	return c
 }
 
-// Attempt is one HTTP request of a write.
-type Attempt struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-	// Status is the HTTP status, 0 when no response arrived.
-	Status int `json:"status"`
-	// Code is the API's error code ("region_passive"), or a short reason
-	// when no response arrived ("timeout", "connection").
-	Code string `json:"code,omitempty"`
-	// Region is the region the front door sent the request to.
-	Region string `json:"region,omitempty"`
-}
+// DefaultMaxDuration is LoadConfig.MaxDuration's default.
+const DefaultMaxDuration = 10 * time.Minute
 
-// OK reports whether the attempt was acknowledged (2xx).
-func (a Attempt) OK() bool { return a.Status >= 200 && a.Status < 300 }
-
-// Label names the outcome for the error tally: "503 region_passive".
-func (a Attempt) Label() string {
-	if a.Status == 0 {
-		return "no response (" + a.Code + ")"
-	}
-	if a.Code == "" {
-		return strconv.Itoa(a.Status)
-	}
-	return strconv.Itoa(a.Status) + " " + a.Code
-}
-
-// Write is one create sent by the load generator: one idempotency key,
-// retried with the same key until acknowledged or the load ends.
-type Write struct {
-	Key      string    `json:"key"`
-	Task     string    `json:"task"`
-	Attempts []Attempt `json:"attempts"`
-	// Acked is true when an attempt got a 2xx; ID, Region and ETag are
-	// from it.
-	Acked  bool   `json:"acked"`
-	ID     int64  `json:"id,omitempty"`
-	Region string `json:"region,omitempty"`
-	ETag   string `json:"etag,omitempty"`
-	// ReadBack is the status of reading the todo back through the front
-	// door after the acknowledgement (0 when not acknowledged).
-	ReadBack int `json:"readBack,omitempty"`
-}
-
-// Update is one update the load sent before the switch: a PUT of the
-// todo's status with If-Match its last acknowledged ETag, one attempt (a
-// retry could not tell its own earlier success from another write).
-type Update struct {
-	Key     string  `json:"key"`
-	ID      int64   `json:"id"`
-	IfMatch string  `json:"ifMatch,omitempty"`
-	Attempt Attempt `json:"attempt"`
-	// ETag and Version are the acknowledged write's (2xx only).
-	ETag    string `json:"etag,omitempty"`
-	Version int64  `json:"version,omitempty"`
-}
-
-// LoadResult is everything a Load sent and what it got back.
-type LoadResult struct {
-	// Writes are the creates, Updates the updates before the switch.
-	Writes  []Write
-	Updates []Update
-	// SwitchAt is when MarkSwitch was called (zero if it was not).
-	SwitchAt time.Time
-	// Conditional are the writes after the switch with ETags from before
-	// it, Reads the reads in the target region (AfterSwitch, MarkSwitch).
-	Conditional []CondWrite
-	Reads       []Read
-}
+// expired reports whether the load has run for its MaxDuration: it starts
+// no more requests.
+func (l *Load) expired() bool { return !time.Now().Before(l.deadline) }
 
 // tracked is a todo the load created and knows the state of: its id from
 // the acknowledged create, and the ETag of its last acknowledged write.
@@ -167,10 +109,13 @@ type tracked struct {
 // retried with the SAME key until acknowledged or the load is stopped,
 // then read back with GET /v1/todos/{id}. Until MarkSwitch it also updates
 // the todos it created, each with If-Match its last acknowledged ETag;
-// after it, see MarkSwitch and AfterSwitch. It talks to loopback only,
-// through apiclient; what it keeps of each call is an Attempt.
+// after it, see MarkSwitch and AfterSwitch. It talks to the deployment
+// only through apiclient (Access says where, and with which tokens);
+// what it keeps of each call is an Attempt. It stops by itself after
+// LoadConfig's bounds.
 type Load struct {
 	cfg    LoadConfig
+	access Access
 	prefix string
 	// http is shared by api (the front door) and the reads in the target
 	// region, each call bounded by AttemptTimeout.
@@ -185,10 +130,13 @@ type Load struct {
 	stopReads   chan struct{}
 	retryCtx    context.Context
 	cancel      context.CancelFunc
-	wg          sync.WaitGroup // creates in flight
-	uwg         sync.WaitGroup // updates in flight
-	cwg         sync.WaitGroup // the conditional writes after the switch
-	rwg         sync.WaitGroup // the reader in the target region
+	// deadline is when the load stops starting requests by itself
+	// (LoadConfig.MaxDuration after its start).
+	deadline time.Time
+	wg       sync.WaitGroup // creates in flight
+	uwg      sync.WaitGroup // updates in flight
+	cwg      sync.WaitGroup // the conditional writes after the switch
+	rwg      sync.WaitGroup // the reader in the target region
 
 	mu       sync.Mutex
 	writes   []*Write
@@ -204,35 +152,73 @@ type Load struct {
 // key follows it, so a stored todo names the key that created it.
 const TaskPrefix = "drill "
 
-// StartLoad starts writing to frontDoor (a loopback base URL). Keys are
-// prefix-<n>. The load runs until Stop, or until ctx ends, which also ends
-// the retries of the writes in progress.
-func StartLoad(ctx context.Context, frontDoor, prefix string, cfg LoadConfig) (*Load, error) {
-	u, err := url.Parse(frontDoor)
+// Access is how the load reaches a deployment's API.
+type Access struct {
+	// FrontDoor is the front door's base URL, where clients send
+	// requests; APIs are the regional APIs' base URLs, by region.
+	FrontDoor string
+	APIs      map[string]string
+	// Tokens supplies the access token every call sends; nil sends none
+	// (the lab).
+	Tokens apiclient.TokenSource
+	// Remote lets the load reach a deployment on the network, over HTTPS
+	// only, so that tokens never travel in clear text; without it (the
+	// lab) it talks to loopback only.
+	Remote bool
+}
+
+// check refuses a base URL the load must not send requests to.
+func (a Access) check(base string) error {
+	u, err := url.Parse(base)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("the load generator only talks to loopback, not %q", u.Host)
+	ip := net.ParseIP(u.Hostname())
+	loopback := ip != nil && ip.IsLoopback()
+	switch {
+	case loopback:
+		return nil
+	case !a.Remote:
+		return fmt.Errorf("the load generator only talks to loopback, not %q", u.Host)
+	case u.Scheme != "https":
+		return fmt.Errorf("the load generator talks to a deployment over https only, not %q", base)
+	}
+	return nil
+}
+
+// StartLoad starts writing through access's front door. Keys are
+// prefix-<n>. The load runs until Stop, or until ctx ends, which also ends
+// the retries of the writes in progress; it stops starting requests by
+// itself after MaxWrites of each kind or MaxDuration.
+func StartLoad(ctx context.Context, access Access, prefix string, cfg LoadConfig) (*Load, error) {
+	if err := access.check(access.FrontDoor); err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	hc := &http.Client{Transport: &http.Transport{
+	tr := &http.Transport{
 		Proxy:               nil,
 		MaxIdleConnsPerHost: cfg.MaxInFlight * 2,
 		IdleConnTimeout:     10 * time.Second,
-	}}
+	}
+	if access.Remote {
+		tr.Proxy = http.ProxyFromEnvironment
+		tr.TLSHandshakeTimeout = 10 * time.Second
+		tr.ForceAttemptHTTP2 = true
+	}
+	hc := &http.Client{Transport: tr}
 	l := &Load{
-		cfg: cfg, prefix: prefix, http: hc,
-		api:         loadClient(frontDoor, hc, cfg),
+		cfg: cfg, access: access, prefix: prefix, http: hc,
 		stopIssue:   make(chan struct{}),
 		issued:      make(chan struct{}),
 		stopUpdates: make(chan struct{}),
 		updated:     make(chan struct{}),
 		stopReads:   make(chan struct{}),
+		deadline:    time.Now().Add(cfg.MaxDuration),
 	}
+	l.api = l.client(access.FrontDoor)
 	// Retries end with ctx too: after Ctrl-C, Stop must not spend its
 	// settle time retrying against a lab that is about to be removed.
 	l.retryCtx, l.cancel = context.WithCancel(ctx)
@@ -253,6 +239,9 @@ func (l *Load) issue(ctx context.Context) {
 		case <-l.stopIssue:
 			return
 		case <-tick.C:
+		}
+		if l.expired() {
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -275,10 +264,10 @@ func (l *Load) issue(ctx context.Context) {
 	}
 }
 
-// loadClient is an API client of base for the load: its HTTP client, each
-// call bounded by the attempt timeout.
-func loadClient(base string, hc *http.Client, cfg LoadConfig) *apiclient.Client {
-	return &apiclient.Client{BaseURL: base, HTTP: hc, Timeout: cfg.AttemptTimeout}
+// client is an API client of base for the load: its HTTP client and
+// tokens, each call bounded by the attempt timeout.
+func (l *Load) client(base string) *apiclient.Client {
+	return &apiclient.Client{BaseURL: base, HTTP: l.http, Tokens: l.access.Tokens, Timeout: l.cfg.AttemptTimeout}
 }
 
 // run sends w until acknowledged or the load's retries are cancelled.
@@ -316,7 +305,7 @@ func (l *Load) run(w *Write) {
 func (l *Load) create(w *Write) (Attempt, apiclient.Todo, string) {
 	start := time.Now()
 	t, r, err := l.api.Create(l.retryCtx, apiclient.NewTodo{Task: w.Task}, w.Key)
-	a := attemptOf(start, r, err)
+	a := AttemptOf(start, r, err)
 	if errors.Is(err, apiclient.ErrUndecodable) {
 		a.Status, a.Code = 0, "undecodable 2xx body"
 	}
@@ -324,35 +313,6 @@ func (l *Load) create(w *Write) (Attempt, apiclient.Todo, string) {
 		return a, apiclient.Todo{}, ""
 	}
 	return a, t, r.ETag
-}
-
-// attemptOf records one call that started at start and ended now: its
-// status and region, the API's error code of an error answer, or (no
-// answer: status 0) a short reason. An undecodable 2xx answer keeps its
-// status; the caller decides what it means.
-func attemptOf(start time.Time, r apiclient.Response, err error) Attempt {
-	a := Attempt{Start: start, End: time.Now(), Status: r.Status, Region: r.Region}
-	var ae *apiclient.Error
-	switch {
-	case err == nil, errors.Is(err, apiclient.ErrUndecodable):
-	case errors.As(err, &ae):
-		a.Code = string(ae.Code)
-	default:
-		a.Status, a.Code = 0, transportReason(err)
-	}
-	return a
-}
-
-// nextStatus is the status an update moves a todo to.
-func nextStatus(s todo.Status) todo.Status {
-	switch s {
-	case todo.StatusTodo:
-		return todo.StatusWIP
-	case todo.StatusWIP:
-		return todo.StatusDone
-	default:
-		return todo.StatusTodo
-	}
 }
 
 // updateLoop updates, at the load's rate, the todos created so far, the
@@ -375,6 +335,9 @@ func (l *Load) updateLoop(ctx context.Context) {
 		case <-l.stopUpdates:
 			return
 		case <-tick.C:
+		}
+		if l.expired() {
+			return
 		}
 		select {
 		case sem <- struct{}{}:
@@ -442,26 +405,11 @@ func (l *Load) update(t *tracked) {
 	l.updates = append(l.updates, u)
 }
 
-// refusedUnapplied reports whether a failed write certainly changed
-// nothing: a 4xx other than 412 (the request itself was refused), or 503
-// region_passive (the server is read-only, or creates are fenced). A 503
-// unavailable may come from a deadline after the commit.
-func refusedUnapplied(a Attempt) bool {
-	switch {
-	case a.Status == http.StatusServiceUnavailable:
-		return a.Code == "region_passive"
-	case a.Status == http.StatusPreconditionFailed:
-		return false
-	default:
-		return a.Status >= 400 && a.Status < 500
-	}
-}
-
 // put sends one PUT of t's status, with If-Match ifMatch unless it is
 // empty, and returns it as an Update whose attempt started at start.
 func (l *Load) put(t *tracked, ifMatch string, status todo.Status, start time.Time) (Update, todo.Status) {
 	got, r, err := l.api.Update(l.retryCtx, t.id, apiclient.Change{Status: &status}, ifMatch)
-	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: attemptOf(start, r, err)}
+	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: AttemptOf(start, r, err)}
 	if u.Attempt.OK() {
 		if err != nil || r.ETag == "" {
 			u.Attempt.Status, u.Attempt.Code = 0, "undecodable 2xx answer"
@@ -477,18 +425,6 @@ func (l *Load) put(t *tracked, ifMatch string, status todo.Status, start time.Ti
 func (l *Load) readBack(id int64) int {
 	_, r, _ := l.api.Get(l.retryCtx, id, "")
 	return r.Status
-}
-
-func transportReason(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	default:
-		return "connection"
-	}
 }
 
 // haltUpdates stops starting updates (once) and waits for the update loop.
@@ -531,4 +467,225 @@ func (l *Load) Stop(settle time.Duration) LoadResult {
 		res.Writes[i].Attempts = slices.Clone(w.Attempts)
 	}
 	return res
+}
+
+// What the load does across a switch (issue 10 item 7): it stops updating
+// at MarkSwitch (right before the fault, or before a planned switchover)
+// and starts reading the todos it knows in the target region; once the
+// orchestrator is done, AfterSwitch sends every todo acknowledged before
+// the switch one conditional write, PUT or DELETE with If-Match the last
+// ETag acknowledged before the switch, through the front door. What the
+// new writer held then (a Holding, read from the database itself:
+// DatabaseReader) says which of those ETags name a write that was lost:
+// such a write must get 412 (or 404 when the todo itself was lost), never
+// a match.
+
+// maxCatchUp bounds the catch-up writes of one todo.
+const maxCatchUp = 10
+
+// MarkSwitch marks the start of a switch: call it right before the fault,
+// or before a planned switchover. The load stops starting updates,
+// remembers the todos acknowledged so far (AfterSwitch writes to them),
+// and from now until Stop reads the todos it knows, in turn and at its
+// rate, straight from the target region's API at targetAPI (a loopback
+// base URL). It returns the time it marked.
+func (l *Load) MarkSwitch(targetAPI string) (time.Time, error) {
+	if err := l.access.check(targetAPI); err != nil {
+		return time.Time{}, err
+	}
+	l.stopOnce.Do(func() { close(l.stopUpdates) })
+	l.mu.Lock()
+	if !l.switchAt.IsZero() {
+		l.mu.Unlock()
+		return time.Time{}, fmt.Errorf("the switch was marked already, at %s", l.switchAt.Format(time.RFC3339Nano))
+	}
+	l.switchAt = time.Now()
+	l.before = slices.Clone(l.todos)
+	at := l.switchAt
+	l.mu.Unlock()
+	l.rwg.Add(1)
+	go l.readLoop(targetAPI)
+	return at, nil
+}
+
+// AwaitUpdates waits until the updates in flight at MarkSwitch have
+// their answers, at most the attempt timeout and a second: what the
+// writer holds must be read after them.
+func (l *Load) AwaitUpdates() {
+	l.haltUpdates()
+	done := make(chan struct{})
+	go func() { l.uwg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(l.cfg.AttemptTimeout + time.Second):
+	}
+}
+
+// IDs returns the ids of the todos whose create was acknowledged so far.
+func (l *Load) IDs() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids := make([]int64, len(l.todos))
+	for i, t := range l.todos {
+		ids[i] = t.id
+	}
+	return ids
+}
+
+// AfterSwitch sends, at the load's rate and in the background until Stop,
+// one conditional write to every todo acknowledged before MarkSwitch:
+// PUT and DELETE in turn, with If-Match the last ETag acknowledged before
+// the switch, through the front door. held is what the new writer held
+// after the switch (read after AwaitUpdates); a todo whose last
+// acknowledged update it lacks is first brought back to that update's
+// version by catch-up writes (CondWrite.CatchUp). Call it once, after
+// MarkSwitch and before Stop.
+func (l *Load) AfterSwitch(held Holding) {
+	l.mu.Lock()
+	before := slices.Clone(l.before)
+	l.mu.Unlock()
+	l.cwg.Add(1)
+	go func() {
+		defer l.cwg.Done()
+		l.conditional(before, held)
+	}()
+}
+
+func (l *Load) conditional(before []*tracked, held Holding) {
+	sem := make(chan struct{}, l.cfg.MaxInFlight)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for i, t := range before {
+		select {
+		case <-l.retryCtx.Done():
+			return
+		case <-tick.C:
+		}
+		if l.expired() {
+			return
+		}
+		select {
+		case <-l.retryCtx.Done():
+			return
+		case sem <- struct{}{}:
+		}
+		method := http.MethodPut
+		if i%2 == 1 {
+			method = http.MethodDelete
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c := l.condWrite(t, method, held)
+			l.mu.Lock()
+			l.conds = append(l.conds, c)
+			l.mu.Unlock()
+		}()
+	}
+}
+
+// condWrite sends t's conditional write (after its catch-up writes).
+func (l *Load) condWrite(t *tracked, method string, h Holding) CondWrite {
+	l.mu.Lock()
+	etag, status := t.etag, t.status
+	l.mu.Unlock()
+	c := CondWrite{Key: t.key, ID: t.id, Method: method, IfMatch: etag, Class: classify(t.id, t.task, etag, h)}
+	if held, ok := h.ByID[t.id]; ok {
+		c.Held, c.Expect, c.ExpectKnown = held.ETag(), held.ETag(), true
+		if v, vok := etagVersion(etag); c.Class == ETagLost && held.Task == t.task && vok {
+			for cur := held.Version; cur < v && len(c.CatchUp) < maxCatchUp; {
+				status = nextStatus(status)
+				u, _ := l.put(t, "", status, time.Now())
+				c.CatchUp = append(c.CatchUp, u)
+				if !u.Attempt.OK() {
+					c.ExpectKnown = refusedUnapplied(u.Attempt)
+					break
+				}
+				cur, c.Expect = u.Version, u.ETag
+			}
+		}
+	}
+	start := time.Now()
+	if method == http.MethodDelete {
+		r, err := l.api.Delete(l.retryCtx, t.id, etag)
+		c.Attempt = AttemptOf(start, r, err)
+	} else {
+		next := nextStatus(status)
+		_, r, err := l.api.Update(l.retryCtx, t.id, apiclient.Change{Status: &next}, etag)
+		c.Attempt = AttemptOf(start, r, err)
+	}
+	return c
+}
+
+// readLoop reads the todos the load knows, in turn, from the target
+// region's API until Stop, at most MaxWrites reads.
+func (l *Load) readLoop(target string) {
+	defer l.rwg.Done()
+	api := l.client(target)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))
+	defer tick.Stop()
+	next := 0
+	for n := 0; n < l.cfg.MaxWrites; {
+		select {
+		case <-l.stopReads:
+			return
+		case <-l.retryCtx.Done():
+			return
+		case <-tick.C:
+		}
+		if l.expired() {
+			return
+		}
+		l.mu.Lock()
+		if len(l.todos) == 0 {
+			l.mu.Unlock()
+			continue
+		}
+		t := l.todos[next%len(l.todos)]
+		next++
+		l.mu.Unlock()
+		n++
+		r := Read{Key: t.key, ID: t.id}
+		start := time.Now()
+		got, resp, err := api.Get(l.retryCtx, t.id, "")
+		r.Attempt = AttemptOf(start, resp, err)
+		// A 200 that is not the todo the load created under this id (the
+		// client refuses an answer about another id as undecodable).
+		if r.Attempt.Status == http.StatusOK && (err != nil || got.Task != t.task) {
+			r.Other = true
+		}
+		l.mu.Lock()
+		l.reads = append(l.reads, r)
+		l.mu.Unlock()
+	}
+}
+
+// nextStatus is the status an update moves a todo to.
+func nextStatus(s todo.Status) todo.Status {
+	switch s {
+	case todo.StatusTodo:
+		return todo.StatusWIP
+	case todo.StatusWIP:
+		return todo.StatusDone
+	default:
+		return todo.StatusTodo
+	}
+}
+
+// refusedUnapplied reports whether a failed write certainly changed
+// nothing: a 4xx other than 412 (the request itself was refused), or 503
+// region_passive (the server is read-only, or creates are fenced). A 503
+// unavailable may come from a deadline after the commit.
+func refusedUnapplied(a Attempt) bool {
+	switch {
+	case a.Status == http.StatusServiceUnavailable:
+		return a.Code == "region_passive"
+	case a.Status == http.StatusPreconditionFailed:
+		return false
+	default:
+		return a.Status >= 400 && a.Status < 500
+	}
 }

@@ -1,4 +1,4 @@
-package lab
+package drill
 
 import (
 	"fmt"
@@ -26,6 +26,9 @@ type WriteStats struct {
 	AppliedUnacked int `json:"appliedUnacked"`
 	// Unacked counts writes never acknowledged.
 	Unacked int `json:"unacked"`
+	// ServedBy counts the acknowledged writes by the region that served
+	// them (the API's region header).
+	ServedBy map[string]int `json:"servedBy"`
 	// Errors counts failed attempts by status and error code.
 	Errors map[string]int `json:"errors"`
 	// ReadBackFailures counts acknowledged writes that could not be read
@@ -96,7 +99,7 @@ func keyOfTask(task string) (string, bool) {
 // analyze computes WriteStats. stored counts the todos per key found on
 // the writer (every key of the scenario's prefix).
 func analyze(writes []Write, stored map[string]int) WriteStats {
-	s := WriteStats{Writes: len(writes), Errors: map[string]int{}}
+	s := WriteStats{Writes: len(writes), Errors: map[string]int{}, ServedBy: map[string]int{}}
 	var acks []time.Time
 	var firstFail *Attempt
 	for _, w := range writes {
@@ -104,6 +107,7 @@ func analyze(writes []Write, stored map[string]int) WriteStats {
 		for i, a := range w.Attempts {
 			if a.OK() {
 				acks = append(acks, a.End)
+				s.ServedBy[orUnknown(a.Region)]++
 				continue
 			}
 			s.Errors[a.Label()]++
@@ -320,6 +324,14 @@ func firstAck(writes []Write, t time.Time, region string) (time.Time, bool) {
 		}
 	}
 	return best, !best.IsZero()
+}
+
+// orUnknown names an answer's region, "unknown" when it named none.
+func orUnknown(region string) string {
+	if region == "" {
+		return "unknown"
+	}
+	return region
 }
 
 func firstN[T any](s []T, n int) []T {

@@ -1,4 +1,4 @@
-package lab
+package globaldb
 
 import (
 	"strings"
@@ -29,6 +29,8 @@ func TestDialectStatements(t *testing.T) {
 		{"mysql stop", mySQL84.stopReplication(), []string{"STOP REPLICA"}},
 		{"mariadb stop receiving", mariaDB1011.stopReceiving(), []string{"STOP SLAVE IO_THREAD"}},
 		{"mysql stop receiving", mySQL84.stopReceiving(), []string{"STOP REPLICA IO_THREAD"}},
+		{"mariadb start receiving", mariaDB1011.startReceiving(), []string{"START SLAVE IO_THREAD"}},
+		{"mysql start receiving", mySQL84.startReceiving(), []string{"START REPLICA IO_THREAD"}},
 		{"mariadb start applying", mariaDB1011.startApplying(), []string{"START SLAVE SQL_THREAD"}},
 		{"mysql start applying", mySQL84.startApplying(), []string{"START REPLICA SQL_THREAD"}},
 		{"mariadb forget source", mariaDB1011.forgetSource(), []string{"STOP SLAVE", "RESET SLAVE ALL"}},
@@ -170,5 +172,61 @@ func TestDialectSeedPositionAndUser(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestMySQLAtLeast(t *testing.T) {
+	for _, tt := range []struct {
+		version      string
+		major, minor int
+		want         bool
+	}{
+		{"8.4.3", 8, 4, true},
+		{"8.0.36", 8, 4, false},
+		{"9.1.0", 8, 4, true},
+		{"8.4.0-commercial", 8, 4, true},
+		{"garbage", 8, 4, false},
+	} {
+		if got := mysqlAtLeast(tt.version, tt.major, tt.minor); got != tt.want {
+			t.Errorf("mysqlAtLeast(%q, %d, %d) = %v, want %v", tt.version, tt.major, tt.minor, got, tt.want)
+		}
+	}
+}
+
+func TestLiteral(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{in: "db-lab-a", want: "'db-lab-a'"},
+		{in: "0-1-10,1-2-3", want: "'0-1-10,1-2-3'"},
+		{in: "3E11FA47-71CA:1-5", want: "'3E11FA47-71CA:1-5'"},
+		{in: "x'; DROP TABLE todos; --", wantErr: true},
+		{in: `back\slash`, wantErr: true},
+	} {
+		got, err := literal(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("literal(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	got := redact("CHANGE MASTER TO MASTER_HOST='db', MASTER_PASSWORD='s3cret', MASTER_USE_GTID=slave_pos")
+	if want := "CHANGE MASTER TO MASTER_HOST='db', MASTER_PASSWORD='***', MASTER_USE_GTID=slave_pos"; got != want {
+		t.Errorf("redact = %q, want %q", got, want)
+	}
+}
+
+func TestServerArgs(t *testing.T) {
+	args := ServerArgs(2, "db-lab-b")
+	for _, want := range []string{"--server-id=2", "--log-bin=binlog", "--read-only=ON", "--loose-gtid-strict-mode=ON", "--loose-gtid-mode=ON", "--loose-enforce-gtid-consistency=ON"} {
+		found := false
+		for _, a := range args {
+			found = found || a == want
+		}
+		if !found {
+			t.Errorf("ServerArgs(2) = %q, missing %q", args, want)
+		}
 	}
 }

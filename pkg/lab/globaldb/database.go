@@ -1,14 +1,35 @@
-package lab
+// Package globaldb is the lab's stand-in for Aurora Global Database: two
+// MySQL-compatible servers in containers on one private Docker network,
+// one writer and one read-only replica with GTID replication (MySQL 8.x
+// and MariaDB 10.11 both work: the flavour is detected and the matching
+// statements used). Database implements failover.Database (and the
+// optional IDFencer and RecoverySnapshotter), so the real orchestrator
+// moves the writer; Outage rehearses the loss of the writer's region
+// (kill, failover, rebuild) and measures what it lost, from the servers'
+// GTIDs; ReaderEndpoint stands in for RDS Proxy's read-only endpoint.
+//
+// It knows nothing of the lab's APIs, front door or drill, which build
+// on it (pkg/lab, pkg/drill): it is the lowest wing of the lab.
+package globaldb
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
 
 // Defaults of Database's waits.
@@ -25,6 +46,30 @@ const (
 	// DefaultRebuildWait bounds the wait for a rebuilt replica to catch up.
 	DefaultRebuildWait = time.Minute
 )
+
+// Server is one region's database server as the lab started it.
+type Server struct {
+	// Region is the lab region ("lab-a"); Alias the server's host name on
+	// the lab network, which is also its failover.Member ID.
+	Region, Alias string
+	ContainerID   string
+	// ServerID is the server's server_id: every connection checks it.
+	ServerID uint32
+}
+
+// Config describes a lab's global database.
+type Config struct {
+	// ID names the global database in its topology ("lab-<run id>").
+	ID string
+	// Schema is the application's schema.
+	Schema string
+	// RootPassword is root's on every server; ReplUser and ReplPassword
+	// are the replication user's.
+	RootPassword, ReplUser, ReplPassword string
+	// Servers are the regions' servers; the first one is the writer when
+	// Init sets up replication.
+	Servers []Server
+}
 
 // Database is the lab's global database: two MySQL-compatible servers in
 // containers, one writer and one read-only replica with GTID replication.
@@ -56,6 +101,18 @@ type Database struct {
 
 var _ failover.Database = (*Database)(nil)
 
+// Open returns the database of cfg's servers, whose containers ctrs
+// controls and publishes. It connects lazily: nothing is dialled until a
+// method needs a server. Close releases its pools (ctrs stays the
+// caller's).
+func Open(cfg Config, ctrs Containers) *Database {
+	var nodes []*node
+	for _, s := range cfg.Servers {
+		nodes = append(nodes, newNode(s.Region, s.Alias, s.ContainerID, s.ServerID, cfg.RootPassword, ctrs))
+	}
+	return newDatabase(cfg.ID, cfg.Schema, cfg.ReplUser, cfg.ReplPassword, nodes...)
+}
+
 func newDatabase(id, schema, replUser, replPass string, nodes ...*node) *Database {
 	return &Database{
 		id: id, schema: schema, nodes: nodes, replUser: replUser, replPass: replPass,
@@ -77,6 +134,120 @@ func (d *Database) Close() error {
 		errs = append(errs, n.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// Init gives fresh servers a replication user and an empty GTID history,
+// makes the first writable and the others its read-only replicas, and
+// returns the servers' flavour and version ("mariadb 10.11.18-MariaDB").
+// The servers must answer SQL already (mysqlcontainer.Start waits until
+// root does).
+func (d *Database) Init(ctx context.Context) (string, error) {
+	w := d.nodes[0]
+	var flav []flavour
+	for _, n := range d.nodes {
+		f, _, err := n.Flavour(ctx)
+		if err != nil {
+			return "", err
+		}
+		flav = append(flav, f)
+		if err := n.createReplicationUser(ctx, d.replUser, d.replPass); err != nil {
+			return "", err
+		}
+		if err := n.resetGTIDs(ctx); err != nil {
+			return "", err
+		}
+	}
+	for _, f := range flav[1:] {
+		if f != flav[0] {
+			return "", fmt.Errorf("the servers differ: %s and %s", flav[0], f)
+		}
+	}
+	if err := w.unfence(ctx); err != nil {
+		return "", err
+	}
+	for _, r := range d.nodes[1:] {
+		if err := r.fence(ctx); err != nil {
+			return "", err
+		}
+		if err := r.replicateFrom(ctx, w, d.replUser, d.replPass); err != nil {
+			return "", err
+		}
+	}
+	f, v, _ := w.Flavour(ctx)
+	return string(f) + " " + v, nil
+}
+
+// Connector returns a connector to region's server as root, on the
+// application's schema, with parseTime: what the migrations run on.
+func (d *Database) Connector(region string) (driver.Connector, error) {
+	n, err := d.nodeByRegion(region)
+	if err != nil {
+		return nil, err
+	}
+	cfg := n.Config("root", n.rootPass, d.schema)
+	cfg.ParseTime = true
+	return mysql.NewConnector(cfg)
+}
+
+// Admin returns root's pool to region's server (no default schema,
+// without parseTime), for reads a lab makes behind the API's back.
+func (d *Database) Admin(region string) (*sql.DB, error) {
+	n, err := d.nodeByRegion(region)
+	if err != nil {
+		return nil, err
+	}
+	return n.Admin(), nil
+}
+
+// Dialer is a dial function for the MySQL driver
+// (mysql.RegisterDialContext).
+type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Endpoint returns how region's clients reach its server, as a Lambda
+// function reaches its region's RDS Proxy endpoint: addr is the server's
+// name on the lab network (informative only: dial decides), and dial
+// connects wherever the server's port is published now, and only to that
+// server (its server_id is checked first).
+func (d *Database) Endpoint(region string) (addr string, dial Dialer, err error) {
+	n, err := d.nodeByRegion(region)
+	if err != nil {
+		return "", nil, err
+	}
+	return n.alias + ":3306", n.dial, nil
+}
+
+// WaitCaughtUp waits up to timeout until replica's server replicates from
+// writer's with both threads running and has applied writer's position.
+func (d *Database) WaitCaughtUp(ctx context.Context, replica, writer string, timeout time.Duration) error {
+	r, err := d.nodeByRegion(replica)
+	if err != nil {
+		return err
+	}
+	w, err := d.nodeByRegion(writer)
+	if err != nil {
+		return err
+	}
+	return d.waitCaughtUp(ctx, r, w, timeout)
+}
+
+// StopReceiving stops region's replication IO thread: the link from the
+// writer is cut, the server keeps what it has.
+func (d *Database) StopReceiving(ctx context.Context, region string) error {
+	n, err := d.nodeByRegion(region)
+	if err != nil {
+		return err
+	}
+	return n.stopReceiving(ctx)
+}
+
+// StartReceiving starts the region's replication IO thread again after
+// StopReceiving: the server catches up with what the writer took since.
+func (d *Database) StartReceiving(ctx context.Context, region string) error {
+	n, err := d.nodeByRegion(region)
+	if err != nil {
+		return err
+	}
+	return n.startReceiving(ctx)
 }
 
 // node returns the member's node, by ID (the network alias) or region.
@@ -409,7 +580,7 @@ const relaySlice = time.Second
 // stopped) has applied everything it received. It returns nil when it has,
 // or at once when t's SQL thread has stopped on an error: nothing more can
 // be applied, and the promotion that follows discards the rest (data loss
-// is allowed; Database.Discarded measures it). An SQL thread stopped
+// is allowed; Outage.Discarded measures it). An SQL thread stopped
 // without an error is started again (on MariaDB that may already have
 // reset the relay log; Discarded shows it). When the wait runs out or
 // fails it returns an error, and nothing received is thrown away.
@@ -469,40 +640,6 @@ func (d *Database) Kill(ctx context.Context, region string) error {
 	return n.ctrs.Stop(ctx, n.containerID, 0)
 }
 
-// GTIDSnapshot is both servers' GTID positions read one right after the
-// other, and the number of the writer's transactions the replica lacked.
-type GTIDSnapshot struct {
-	Writer, Replica                 string
-	WriterPosition, ReplicaPosition string
-	Unreplicated                    int64
-	At                              time.Time
-}
-
-// Snapshot reads the writer's position, then the replica's, and counts
-// the writer's transactions the replica had not applied yet.
-func (d *Database) Snapshot(ctx context.Context, writerRegion string) (GTIDSnapshot, error) {
-	w, err := d.nodeByRegion(writerRegion)
-	if err != nil {
-		return GTIDSnapshot{}, err
-	}
-	r := d.other(w)
-	at := time.Now()
-	wst, err := w.State(ctx)
-	if err != nil {
-		return GTIDSnapshot{}, err
-	}
-	rst, err := r.State(ctx)
-	if err != nil {
-		return GTIDSnapshot{}, err
-	}
-	n, _, err := w.missing(ctx, wst, rst)
-	return GTIDSnapshot{
-		Writer: w.region, Replica: r.region,
-		WriterPosition: wst.Position, ReplicaPosition: rst.Position,
-		Unreplicated: n, At: at,
-	}, err
-}
-
 // Recover brings a killed server back without changing roles: it starts
 // its container and, when the other server is not writable (no failover
 // happened), makes it writable again, since every lab server starts
@@ -534,3 +671,216 @@ func (d *Database) Positions(ctx context.Context) map[string]string {
 	}
 	return out
 }
+
+var _ failover.IDFencer = (*Database)(nil)
+
+// FenceIDs runs the store's id fence (pkg/mysql.FenceIDs) on target's
+// server, as root, as the migrate function's "fence-ids" action does on
+// the new writer in AWS. It is the only place the lab fences ids: the
+// orchestrator calls it in its fence-ids step after every move of the
+// writer, with the loss bound it planned with, so the lab runs the same
+// sizing (and the same report) as AWS. Like the migrate function it
+// refuses a request for another region than target's, and fails on a
+// read-only server (the orchestrator retries until the promotion is
+// visible).
+func (d *Database) FenceIDs(ctx context.Context, target failover.Member, req failover.FenceRequest) (failover.FenceResult, error) {
+	t, err := d.node(target)
+	if err != nil {
+		return failover.FenceResult{}, err
+	}
+	if req.Region != t.region {
+		return failover.FenceResult{}, fmt.Errorf("fence ids on %s: the request names region %q, the server is %s's", t.alias, req.Region, t.region)
+	}
+	cfg := t.Config("root", t.rootPass, d.schema)
+	cfg.ParseTime = true
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return failover.FenceResult{}, err
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	res, err := todomysql.FenceIDs(ctx, db, fenceOf(req))
+	if err != nil {
+		return failover.FenceResult{}, fmt.Errorf("fence ids on %s: %w", t.alias, err)
+	}
+	if !res.Skipped {
+		d.logf("id fence term %d on %s: %s", res.Term, t.alias, res.Reason)
+	}
+	return fenceResultOf(res), nil
+}
+
+// Rebuild brings a former writer back as a replica of the current writer:
+// it starts the container if it is stopped, keeps it read-only, and
+// compares both servers' GTID sets. When the member holds nothing the
+// writer lacks, it simply replicates from the writer.
+//
+// When it has diverged (an unplanned failover promoted the other server
+// before it received the member's last transactions), it cannot simply
+// re-attach: MariaDB's gtid_strict_mode refuses the conflicting history,
+// and MySQL would replicate around the errant transactions and leave
+// different data on the two servers. Rebuild then does what Aurora does
+// with the old primary after a failover with data loss: it keeps the old
+// data aside (a JSON file of the schema's tables in SnapshotDir, the
+// lab's stand-in for Aurora's snapshot of the old primary), discards the
+// diverged transactions by re-seeding the member with a consistent copy
+// of the writer's schema (logical copy under a brief read lock on the
+// writer, GTID history reset to the copy's position, AUTO_INCREMENT
+// counters carried over: see autoIncrements), and replicates from there.
+func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, error) {
+	start := time.Now()
+	m, err := d.nodeByRegion(region)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	w := d.other(m)
+	res := RebuildResult{Member: m.region, Writer: w.region}
+
+	if err := d.ensureRunning(ctx, m); err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	wst, err := w.State(ctx)
+	if err != nil {
+		return res, fmt.Errorf("rebuild %s: the writer: %w", m.alias, err)
+	}
+	if wst.ReadOnly {
+		return res, fmt.Errorf("rebuild %s: %s is not writable; promote it first", m.alias, w.alias)
+	}
+	if err := m.fence(ctx); err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	if err := m.stopReplication(ctx); err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	mst, err := m.State(ctx)
+	if err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	res.Position = mst.Position
+	res.Diverged, res.DivergedPosition, err = m.missing(ctx, mst, wst)
+	if err != nil {
+		return res, fmt.Errorf("rebuild %s: compare GTID sets: %w", m.alias, err)
+	}
+	if res.Diverged > 0 {
+		d.logf("%s has %d transaction(s) %s never received: keeping them aside and re-seeding", m.alias, res.Diverged, w.alias)
+		res.Snapshot, err = saveSnapshot(ctx, m, d.schema, d.snapshotDir(), res)
+		if err != nil {
+			return res, fmt.Errorf("rebuild %s: snapshot: %w", m.alias, err)
+		}
+		if err := reseed(ctx, m, w, d.schema); err != nil {
+			return res, fmt.Errorf("rebuild %s: re-seed from %s: %w", m.alias, w.alias, err)
+		}
+		res.Reseeded = true
+	} else {
+		res.DivergedPosition = ""
+	}
+	if err := d.repoint(ctx, m, w); err != nil {
+		return res, err
+	}
+	if err := d.waitCaughtUp(ctx, m, w, d.RebuildWait); err != nil {
+		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// ensureRunning starts m's container if it is stopped and waits until
+// the server answers. A container that exits again is started once more;
+// if it does not stay up, the error says why (exit code, log tail).
+func (d *Database) ensureRunning(ctx context.Context, m *node) error {
+	for attempt := 1; ; attempt++ {
+		running, err := m.ctrs.Running(ctx, m.containerID)
+		if err != nil {
+			return err
+		}
+		if !running {
+			d.logf("starting %s's container", m.alias)
+			if err := m.ctrs.Start(ctx, m.containerID); err != nil {
+				return err
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = m.WaitReady(rctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		diag := ""
+		if dg, ok := m.ctrs.(interface {
+			Diagnose(context.Context, string) string
+		}); ok {
+			diag = dg.Diagnose(ctx, m.containerID)
+		}
+		if running, rerr := m.ctrs.Running(ctx, m.containerID); rerr != nil || running || attempt == 2 || ctx.Err() != nil {
+			return fmt.Errorf("%w (%s)", err, diag)
+		}
+		d.logf("%s's container exited again; starting it once more (%s)", m.alias, diag)
+	}
+}
+
+// catchUpSlice bounds each GTID wait of waitCaughtUp: well under the root
+// pool's read timeout (node.Config), which would otherwise cut a long wait
+// short with "invalid connection", and short enough that a replication
+// error is noticed while waiting.
+const catchUpSlice = 5 * time.Second
+
+// waitCaughtUp waits up to timeout until r replicates from w with both
+// threads running and has applied w's position as read at the start of
+// its last wait.
+func (d *Database) waitCaughtUp(ctx context.Context, r, w *node, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		rst, err := r.State(ctx)
+		if err != nil {
+			return err
+		}
+		if rst.Replica.Running() {
+			wst, err := w.State(ctx)
+			if err != nil {
+				return err
+			}
+			ok, _, err := r.waitPosition(ctx, wst.Position, min(time.Until(deadline), catchUpSlice))
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+		} else if rst.Replica != nil && rst.Replica.LastSQLError+rst.Replica.LastIOError != "" && rst.Replica.IORunning != "Connecting" {
+			return fmt.Errorf("replication stopped: %s%s", rst.Replica.LastIOError, rst.Replica.LastSQLError)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not catch up with %s within %s", r.alias, w.alias, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (d *Database) snapshotDir() string {
+	if d.SnapshotDir != "" {
+		return d.SnapshotDir
+	}
+	return filepath.Join(os.TempDir(), "todomgmt-lab")
+}
+
+// RecoverySnapshot names the newest file Rebuild wrote for the old
+// writer's diverged data, or "" when there is none (yet): it is written
+// when the old writer comes back, as Aurora takes its snapshot when the
+// old primary's region recovers. It implements failover.RecoverySnapshotter.
+func (d *Database) RecoverySnapshot(_ context.Context, old failover.Member) (string, error) {
+	m, err := d.node(old)
+	if err != nil {
+		return "", err
+	}
+	matches, err := filepath.Glob(filepath.Join(d.snapshotDir(), snapshotPrefix(m)+"*.json"))
+	if err != nil || len(matches) == 0 {
+		return "", err
+	}
+	slices.Sort(matches)
+	return matches[len(matches)-1], nil
+}
+
+var _ failover.RecoverySnapshotter = (*Database)(nil)

@@ -1,4 +1,4 @@
-package lab
+package drill
 
 import (
 	"testing"
@@ -35,6 +35,7 @@ func TestAnalyze(t *testing.T) {
 		Lost: 1, LostKeys: []string{"k4"},
 		Duplicates: 1, DuplicateKeys: []string{"k6"},
 		AppliedUnacked: 1, Unacked: 1,
+		ServedBy:         map[string]int{"a": 2, "b": 3},
 		Errors:           map[string]int{"503 region_passive": 2, "no response (connection)": 1, "502 bad_gateway": 1},
 		ReadBackFailures: 1,
 		WriteGap:         800 * time.Millisecond, // 100 ms → 900 ms

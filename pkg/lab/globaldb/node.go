@@ -1,4 +1,4 @@
-package lab
+package globaldb
 
 import (
 	"context"
@@ -11,22 +11,15 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/todomgmt/todomgmt/pkg/lab/gtid"
 )
 
-// flavour is the kind of MySQL-compatible server: the replication
-// statements and GTID variables differ.
-type flavour string
-
-const (
-	flavourMariaDB flavour = "mariadb"
-	flavourMySQL   flavour = "mysql"
-)
-
-// containers starts, stops and locates the lab's containers. The Docker
-// implementation is dockerContainers; the interface keeps the database
-// logic independent of where the containers came from (started by this
-// process, or by a `lab:up` running in another terminal).
-type containers interface {
+// Containers starts, stops and locates the servers' containers: Docker's
+// in the lab (pkg/lab). The interface keeps the database logic
+// independent of how the containers came to be (started by this process,
+// or by a `lab:up` running in another terminal).
+type Containers interface {
 	// Addr returns the host:port where the container's MySQL port is
 	// published now. It returns an error when the container is not running.
 	Addr(ctx context.Context, id string) (string, error)
@@ -51,7 +44,7 @@ type node struct {
 	containerID string
 	serverID    uint32
 	rootPass    string
-	ctrs        containers
+	ctrs        Containers
 	// identify returns the server_id of the server at addr; nil means
 	// node.serverIDAt (tests replace it).
 	identify func(ctx context.Context, addr string) (uint32, error)
@@ -63,7 +56,7 @@ type node struct {
 	admin   *sql.DB
 }
 
-func newNode(region, alias, containerID string, serverID uint32, rootPass string, ctrs containers) *node {
+func newNode(region, alias, containerID string, serverID uint32, rootPass string, ctrs Containers) *node {
 	return &node{region: region, alias: alias, containerID: containerID, serverID: serverID, rootPass: rootPass, ctrs: ctrs}
 }
 
@@ -268,9 +261,9 @@ type serverState struct {
 	// MariaDB only: PositionGTIDs is Position parsed; BinlogState is
 	// @@gtid_binlog_state merged with the position (the last GTID per
 	// domain and originating server); SlavePos is @@gtid_slave_pos.
-	PositionGTIDs []mariaGTID
-	BinlogState   []mariaGTID
-	SlavePos      []mariaGTID
+	PositionGTIDs []gtid.Maria
+	BinlogState   []gtid.Maria
+	SlavePos      []gtid.Maria
 	ServerID      uint32
 	// Replica is nil when the server is not configured as a replica.
 	Replica *replicaStatus
@@ -293,14 +286,14 @@ func (n *node) State(ctx context.Context) (serverState, error) {
 		if err != nil {
 			return st, fmt.Errorf("%s: read state: %w", n.alias, err)
 		}
-		bp, err1 := parseMariaGTIDs(binlogPos)
-		sp, err2 := parseMariaGTIDs(slavePos)
-		bs, err3 := parseMariaGTIDs(binlogState)
+		bp, err1 := gtid.ParseMaria(binlogPos)
+		sp, err2 := gtid.ParseMaria(slavePos)
+		bs, err3 := gtid.ParseMaria(binlogState)
 		if err := errors.Join(err1, err2, err3); err != nil {
 			return st, fmt.Errorf("%s: %w", n.alias, err)
 		}
-		pos := mariaPosition(bp, sp)
-		st.Position = formatMariaGTIDs(pos)
+		pos := gtid.MariaPosition(bp, sp)
+		st.Position = gtid.FormatMaria(pos)
 		st.PositionGTIDs = pos
 		st.BinlogState = append(bs, pos...)
 		st.SlavePos = sp
@@ -389,41 +382,142 @@ func (n *node) exec(ctx context.Context, stmts ...string) error {
 	return nil
 }
 
-// redact hides passwords in a statement that goes into an error.
-func redact(stmt string) string {
-	for _, kw := range []string{"MASTER_PASSWORD='", "SOURCE_PASSWORD='", "IDENTIFIED BY '"} {
-		if i := strings.Index(stmt, kw); i >= 0 {
-			j := strings.Index(stmt[i+len(kw):], "'")
-			if j >= 0 {
-				stmt = stmt[:i+len(kw)] + "***" + stmt[i+len(kw)+j:]
-			}
-		}
+// dialect returns the server's dialect, asking the server for its flavour
+// the first time.
+func (n *node) dialect(ctx context.Context) (dialect, error) {
+	f, v, err := n.Flavour(ctx)
+	if err != nil {
+		return dialect{}, err
 	}
-	return stmt
+	return dialect{flavour: f, version: v}, nil
 }
 
-// literal quotes s as an SQL string literal. The lab only puts host names,
-// user names, generated passwords and GTID positions into statements that
-// take no placeholders (CHANGE MASTER, CREATE USER, SET GLOBAL), and
-// refuses any other character.
-func literal(s string) (string, error) {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,:", r)) {
-			return "", fmt.Errorf("refusing %q in an SQL literal", s)
-		}
+// run builds statements for the server's dialect and runs them in order.
+func (n *node) run(ctx context.Context, build func(dialect) ([]string, error)) error {
+	d, err := n.dialect(ctx)
+	if err != nil {
+		return err
 	}
-	return "'" + s + "'", nil
+	stmts, err := build(d)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.alias, err)
+	}
+	return n.exec(ctx, stmts...)
 }
 
-// literals quotes each of ss with literal.
-func literals(ss ...string) ([]string, error) {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		q, err := literal(s)
+func fixed(f func(dialect) []string) func(dialect) ([]string, error) {
+	return func(d dialect) ([]string, error) { return f(d), nil }
+}
+
+// createReplicationUser creates the replication user on this server only.
+func (n *node) createReplicationUser(ctx context.Context, user, password string) error {
+	return n.run(ctx, func(d dialect) ([]string, error) { return d.createReplicationUser(user, password) })
+}
+
+// resetGTIDs forgets the server's binlog and GTID history. Only for a
+// fresh server, or one about to be re-seeded.
+func (n *node) resetGTIDs(ctx context.Context) error { return n.run(ctx, fixed(dialect.resetGTIDs)) }
+
+// fence makes the server read-only for the application; statements that
+// are running finish first.
+func (n *node) fence(ctx context.Context) error { return n.run(ctx, fixed(dialect.fence)) }
+
+// unfence makes the server writable.
+func (n *node) unfence(ctx context.Context) error { return n.run(ctx, fixed(dialect.unfence)) }
+
+// stopReplication stops both replication threads (a no-op when none run).
+func (n *node) stopReplication(ctx context.Context) error {
+	return n.run(ctx, fixed(dialect.stopReplication))
+}
+
+// stopReceiving stops the IO thread only: nothing more arrives from the
+// source, and the SQL thread goes on applying what has arrived.
+func (n *node) stopReceiving(ctx context.Context) error {
+	return n.run(ctx, fixed(dialect.stopReceiving))
+}
+
+// startReceiving starts the IO thread again after stopReceiving: the
+// server catches up with what the writer took since.
+func (n *node) startReceiving(ctx context.Context) error {
+	return n.run(ctx, fixed(dialect.startReceiving))
+}
+
+// startApplying starts the SQL thread (a no-op when it runs).
+func (n *node) startApplying(ctx context.Context) error {
+	return n.run(ctx, fixed(dialect.startApplying))
+}
+
+// forgetSource stops replication and removes the source configuration, so
+// the server is a standalone server again.
+func (n *node) forgetSource(ctx context.Context) error {
+	return n.run(ctx, fixed(dialect.forgetSource))
+}
+
+// replicateFrom makes the server a replica of source, starting where the
+// server's own GTID history ends, and starts the threads. The server must
+// not have transactions source lacks (see Database.Rebuild).
+func (n *node) replicateFrom(ctx context.Context, source *node, user, password string) error {
+	d, err := n.dialect(ctx)
+	if err != nil {
+		return err
+	}
+	executed := ""
+	if d.mariaDB() {
+		st, err := n.State(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out[i] = q
+		executed = st.Position
 	}
-	return out, nil
+	stmts, err := d.replicateFrom(source.alias, user, password, executed)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.alias, err)
+	}
+	return n.exec(ctx, stmts...)
+}
+
+// minGTIDWait is the shortest timeout waitPosition gives the server: a
+// GTID wait must never get 0 or less, which means "no timeout" to
+// WAIT_FOR_EXECUTED_GTID_SET (0) and MASTER_GTID_WAIT (negative), and
+// is an error for WAIT_FOR_EXECUTED_GTID_SET (negative). A caller's
+// remaining time (waitCaughtUp's) can be either.
+const minGTIDWait = time.Millisecond
+
+// waitPosition waits up to timeout until the server has applied pos (a
+// position or GTID set read from another server). It returns whether it
+// got there and how long that took, measured around the server's own wait
+// function (MASTER_GTID_WAIT or WAIT_FOR_EXECUTED_GTID_SET).
+func (n *node) waitPosition(ctx context.Context, pos string, timeout time.Duration) (bool, time.Duration, error) {
+	d, err := n.dialect(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	timeout = max(timeout, minGTIDWait)
+	secs := timeout.Seconds()
+	wctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
+	defer cancel()
+	start := time.Now()
+	var res sql.NullInt64
+	err = n.Admin().QueryRowContext(wctx, d.waitQuery(), pos, secs).Scan(&res)
+	took := time.Since(start)
+	if err != nil {
+		return false, took, fmt.Errorf("%s: wait for GTID %s: %w", n.alias, pos, err)
+	}
+	return res.Valid && res.Int64 == 0, took, nil
+}
+
+// missing counts the transactions in st (one server's state) that other
+// (another server's state) lacks: for an old writer, the transactions
+// the new writer never received.
+func (n *node) missing(ctx context.Context, st, other serverState) (int64, string, error) {
+	if st.Flavour == flavourMariaDB {
+		cnt := gtid.MariaMissing(st.PositionGTIDs, other.BinlogState, other.SlavePos)
+		return cnt, st.Position, nil
+	}
+	var diff string
+	if err := n.Admin().QueryRowContext(ctx, "SELECT GTID_SUBTRACT(?, ?)", st.Position, other.Position).Scan(&diff); err != nil {
+		return 0, "", fmt.Errorf("%s: GTID_SUBTRACT: %w", n.alias, err)
+	}
+	cnt, err := gtid.CountMySQL(diff)
+	return cnt, strings.Join(strings.Fields(diff), ""), err
 }

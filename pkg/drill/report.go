@@ -1,7 +1,8 @@
-package lab
+package drill
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,21 +18,38 @@ import (
 // ReportEnv names the environment variable with the drill report's path.
 const ReportEnv = "TODOMGMT_DRILL_REPORT"
 
-// DefaultReportPath is the drill report's path when ReportEnv is unset.
+// DefaultReportPath is the lab drill report's path when ReportEnv is
+// unset.
 const DefaultReportPath = "lab-report.json"
+
+// What an environment may be unable to measure (Report.NotMeasured).
+const (
+	// MeasureStaleETags: the conditional writes with ETags from before
+	// the switch, which need a DatabaseReader.
+	MeasureStaleETags = "staleEtags"
+	// MeasureRoleChecks: each region checked directly after the switch
+	// (RoleChecker).
+	MeasureRoleChecks = "roleChecks"
+)
 
 // Report is a drill's result: every scenario, the medians per scenario
 // over the rounds, and the issue's targets checked against them.
 type Report struct {
-	Started   time.Time  `json:"started"`
-	Image     string     `json:"image"`
-	Flavour   string     `json:"flavour"`
-	Rounds    int        `json:"rounds"`
-	Rate      float64    `json:"writesPerSecond"`
-	Partition Seconds    `json:"partitionSeconds"`
-	Scenarios []Scenario `json:"scenarios"`
-	Summary   []Summary  `json:"summary"`
-	Targets   []Target   `json:"targets"`
+	Started time.Time `json:"started"`
+	// Environment is where the drill ran ("lab", "aws"); empty reads as
+	// the lab. RunID starts every key the drill wrote.
+	Environment string     `json:"environment,omitempty"`
+	RunID       string     `json:"runId,omitempty"`
+	Image       string     `json:"image"`
+	Flavour     string     `json:"flavour"`
+	Rounds      int        `json:"rounds"`
+	Rate        float64    `json:"writesPerSecond"`
+	Partition   Seconds    `json:"partitionSeconds"`
+	Goals       Goals      `json:"goals"`
+	NotMeasured []string   `json:"notMeasured,omitempty"`
+	Scenarios   []Scenario `json:"scenarios"`
+	Summary     []Summary  `json:"summary"`
+	Targets     []Target   `json:"targets"`
 }
 
 // Summary is one scenario's medians over the rounds.
@@ -74,13 +92,11 @@ type Target struct {
 	Met      bool   `json:"met"`
 }
 
-// ok reports whether the scenario ran as planned: no error, and the
-// orchestrator verified a write served by the target region.
-func (s Scenario) ok() bool { return len(s.Errors) == 0 && s.Report.Verified }
-
 // finish computes the summary and the targets.
 func (r *Report) finish() {
 	r.Summary, r.Targets = nil, nil
+	goals := r.Goals.withDefaults()
+	etags, roles := r.measured(MeasureStaleETags), r.measured(MeasureRoleChecks)
 	for _, name := range []string{ScenarioPlanned, ScenarioFailback, ScenarioUnplanned} {
 		var runs []Scenario
 		for _, s := range r.Scenarios {
@@ -157,18 +173,24 @@ func (r *Report) finish() {
 		switched := Target{Scenario: name, Goal: "switched, with a verified write in the target region and no scenario error (every run)",
 			Measured: fmt.Sprintf("%d of %d run(s) failed", sum.FailedRuns, sum.Runs),
 			Met:      sum.FailedRuns == 0}
-		// Issue 10 items 1, 2 and 4, in every scenario.
-		idsETagsReads := []Target{
-			{Scenario: name, Goal: "0 ids handed out twice (every run)",
-				Measured: reusedSummary(runs), Met: sum.ReusedIDsMax == 0},
-			{Scenario: name, Goal: "0 writes matched an ETag from a lost or older write (every run)",
-				Measured: staleSummary(runs), Met: sum.StaleETagAcceptedMax == 0},
-			// Without it a store that refused every condition would meet
-			// the one above.
-			{Scenario: name, Goal: "If-Match with the ETag the writer holds still matches after the switch (every run)",
-				Measured: currentSummary(runs), Met: every(func(s Scenario) bool { return s.Writes.CurrentETagRefused == 0 })},
-			{Scenario: name, Goal: "0 read failures in the target region from the start of the switch (every run)",
-				Measured: readsSummary(runs), Met: sum.ReadFailuresMax == 0},
+		// Issue 10 items 1, 2 and 4, in every scenario; the ETag ones
+		// where the environment can tell stale ETags (DatabaseReader).
+		idsETagsReads := []Target{{Scenario: name, Goal: "0 ids handed out twice (every run)",
+			Measured: reusedSummary(runs), Met: sum.ReusedIDsMax == 0}}
+		if etags {
+			idsETagsReads = append(idsETagsReads,
+				Target{Scenario: name, Goal: "0 writes matched an ETag from a lost or older write (every run)",
+					Measured: staleSummary(runs), Met: sum.StaleETagAcceptedMax == 0},
+				// Without it a store that refused every condition would
+				// meet the one above.
+				Target{Scenario: name, Goal: "If-Match with the ETag the writer holds still matches after the switch (every run)",
+					Measured: currentSummary(runs), Met: every(func(s Scenario) bool { return s.Writes.CurrentETagRefused == 0 })})
+		}
+		idsETagsReads = append(idsETagsReads, Target{Scenario: name, Goal: "0 read failures in the target region from the start of the switch (every run)",
+			Measured: readsSummary(runs), Met: sum.ReadFailuresMax == 0})
+		var after []Target
+		if roles {
+			after = append(after, checks)
 		}
 		switch name {
 		case ScenarioPlanned, ScenarioFailback:
@@ -177,15 +199,15 @@ func (r *Report) finish() {
 				Target{Scenario: name, Goal: "0 acknowledged writes lost (every run)",
 					Measured: fmt.Sprintf("max %d", sum.LostMax), Met: sum.LostMax == 0},
 				noDups,
-				Target{Scenario: name, Goal: "write gap ≤ 5s (median)",
+				Target{Scenario: name, Goal: "write gap ≤ " + goals.NoWrite.Duration().String() + " (median)",
 					Measured: fmt.Sprintf("%s (gap %s, longest silence %s)", fmtSeconds(sum.NoWriteTime), fmtSeconds(sum.WriteGap), fmtSeconds(sum.MaxAckSilence)),
-					Met:      sum.NoWriteTime <= 5})
+					Met:      sum.NoWriteTime <= goals.NoWrite})
 			r.Targets = append(r.Targets, idsETagsReads...)
-			r.Targets = append(r.Targets, checks)
+			r.Targets = append(r.Targets, after...)
 		case ScenarioUnplanned:
-			restoreT := Target{Scenario: name, Goal: "writes restored ≤ 15s after the fault (median)", Measured: "not restored"}
+			restoreT := Target{Scenario: name, Goal: "writes restored ≤ " + goals.Restore.Duration().String() + " after the fault (median)", Measured: "not restored"}
 			if sum.Restore != nil && restoreAll {
-				restoreT.Measured, restoreT.Met = fmtSeconds(*sum.Restore), *sum.Restore <= 15
+				restoreT.Measured, restoreT.Met = fmtSeconds(*sum.Restore), *sum.Restore <= goals.Restore
 			}
 			var pairs, discarded, exercised []string
 			for _, s := range runs {
@@ -222,10 +244,13 @@ func (r *Report) finish() {
 					})})
 			}
 			r.Targets = append(r.Targets, idsETagsReads...)
-			r.Targets = append(r.Targets, checks)
+			r.Targets = append(r.Targets, after...)
 		}
 	}
 }
+
+// measured reports whether the environment measured what m names.
+func (r *Report) measured(m string) bool { return !slices.Contains(r.NotMeasured, m) }
 
 // reusedSummary says how many ids were handed out twice, per run.
 func reusedSummary(runs []Scenario) string {
@@ -325,13 +350,17 @@ func (r Report) Met() bool {
 
 // WriteTable prints the scenarios, the medians and the targets.
 func (r Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "lab drill: %s, %d round(s), %.0f writes/s through the front door", r.Flavour, r.Rounds, r.Rate)
+	env := r.Environment
+	if env == "" {
+		env = "lab"
+	}
+	fmt.Fprintf(w, "%s drill: %s, %d round(s), %.0f writes/s through the front door", env, r.Flavour, r.Rounds, r.Rate)
 	if r.Partition > 0 {
 		fmt.Fprintf(w, ", replication cut %s before the unplanned fault", fmtSeconds(r.Partition))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nROUND\tSCENARIO\tFROM → TO\tWRITES\tACKED\tLOST\tDUPS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tUNREPLICATED\tORCH. RTO\tCLIENT ERRORS\tRESULT")
+	fmt.Fprintln(tw, "\nROUND\tSCENARIO\tFROM → TO\tWRITES\tACKED\tSERVED BY\tLOST\tDUPS\tWRITE GAP\tLONGEST SILENCE\tRESTORE\tUNREPLICATED\tORCH. RTO\tCLIENT ERRORS\tRESULT")
 	for _, s := range r.Scenarios {
 		restore, unrepl := "-", "-"
 		if s.Restore != nil {
@@ -344,8 +373,8 @@ func (r Report) WriteTable(w io.Writer) error {
 		if len(s.Errors) > 0 {
 			result = "ERROR: " + strings.Join(s.Errors, "; ")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s → %s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			s.Round, s.Name, s.From, s.To, s.Writes.Writes, s.Writes.Acked, s.Writes.Lost, s.Writes.Duplicates,
+		fmt.Fprintf(tw, "%d\t%s\t%s → %s\t%d\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Round, s.Name, s.From, s.To, s.Writes.Writes, s.Writes.Acked, errorsSummary(s.Writes.ServedBy), s.Writes.Lost, s.Writes.Duplicates,
 			fmtSeconds(secondsOf(s.Writes.WriteGap)), fmtSeconds(secondsOf(s.Writes.MaxAckSilence)), restore, unrepl,
 			fmtSeconds(secondsOf(s.Report.RTO)), errorsSummary(s.Writes.Errors), result)
 	}
@@ -355,10 +384,13 @@ func (r Report) WriteTable(w io.Writer) error {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nROUND\tSCENARIO\tUPDATES (lost)\tREUSED IDS\tSTALE ETAGS: MATCHED / SENT (answers)\tCURRENT ETAGS: REFUSED / SENT\tREADS IN TARGET: FAILED / ALL\tID FENCE")
 	for _, s := range r.Scenarios {
-		fmt.Fprintf(tw, "%d\t%s\t%d (%d)\t%d\t%d / %d (%s)\t%d / %d\t%d / %d (%s)\t%s\n",
-			s.Round, s.Name, s.Writes.Updates, s.Writes.LostUpdates, s.Writes.ReusedIDs,
-			s.Writes.StaleETagAccepted, s.Writes.StaleETagWrites, errorsSummary(s.Writes.StaleETagOutcomes),
-			s.Writes.CurrentETagRefused, s.Writes.CurrentETagWrites,
+		stale, current := "not measured", "not measured"
+		if r.measured(MeasureStaleETags) {
+			stale = fmt.Sprintf("%d / %d (%s)", s.Writes.StaleETagAccepted, s.Writes.StaleETagWrites, errorsSummary(s.Writes.StaleETagOutcomes))
+			current = fmt.Sprintf("%d / %d", s.Writes.CurrentETagRefused, s.Writes.CurrentETagWrites)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d (%d)\t%d\t%s\t%s\t%d / %d (%s)\t%s\n",
+			s.Round, s.Name, s.Writes.Updates, s.Writes.LostUpdates, s.Writes.ReusedIDs, stale, current,
 			s.Reads.Failures, s.Reads.Reads, errorsSummary(s.Reads.Statuses), fenceSummary(s.Report))
 	}
 	if err := tw.Flush(); err != nil {
@@ -374,18 +406,22 @@ func (r Report) WriteTable(w io.Writer) error {
 		if s.Unreplicated != nil {
 			unrepl = strconv.FormatFloat(*s.Unreplicated, 'f', -1, 64)
 		}
-		discarded := "-"
+		discarded, stale := "-", "-"
 		if s.DiscardedMax != nil {
 			discarded = strconv.FormatInt(*s.DiscardedMax, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\t%s\t%d\t%d\t%d\n", s.Scenario, s.Runs,
+		if r.measured(MeasureStaleETags) {
+			stale = strconv.Itoa(s.StaleETagAcceptedMax)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%s\t%s\t%d\t%s\t%d\n", s.Scenario, s.Runs,
 			fmtSeconds(s.WriteGap), fmtSeconds(s.MaxAckSilence), restore, fmtSeconds(s.RTO),
 			strconv.FormatFloat(s.Lost, 'f', -1, 64), s.LostMax, strconv.FormatFloat(s.Duplicates, 'f', -1, 64), s.DuplicatesMax, unrepl, discarded,
-			s.ReusedIDsMax, s.StaleETagAcceptedMax, s.ReadFailuresMax)
+			s.ReusedIDsMax, stale, s.ReadFailuresMax)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	r.writeCleanup(w)
 	fmt.Fprintln(w, "\nTARGETS")
 	for _, t := range r.Targets {
 		mark := "MET   "
@@ -395,6 +431,38 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  %s %-9s %s: %s\n", mark, t.Scenario, t.Goal, t.Measured)
 	}
 	return nil
+}
+
+// writeCleanup says what became of each scenario's todos, when the
+// environment deletes them (Cleaner).
+func (r Report) writeCleanup(w io.Writer) {
+	header := false
+	for _, s := range r.Scenarios {
+		if s.Cleanup == nil {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "\nCLEANUP")
+			header = true
+		}
+		fmt.Fprintf(w, "  %d %-9s %d todo(s) deleted (tasks %q…)", s.Round, s.Name, s.Cleanup.Deleted, s.Cleanup.Prefix)
+		if s.Cleanup.Error != "" {
+			fmt.Fprintf(w, "; SOME MAY REMAIN: %s", s.Cleanup.Error)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// Leftovers reports whether a scenario's todos may not all have been
+// deleted (Cleaner): one was interrupted before its cleanup, or its
+// cleanup failed.
+func (r Report) Leftovers() bool {
+	for _, s := range r.Scenarios {
+		if s.Cleanup != nil && s.Cleanup.Error != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // fenceSummary says in a few words what the run's id fence did.
@@ -423,11 +491,14 @@ func (r Report) WriteJSON(path string) error {
 }
 
 // ReportPath is $TODOMGMT_DRILL_REPORT, else DefaultReportPath.
-func ReportPath() string {
+func ReportPath() string { return ReportPathOr(DefaultReportPath) }
+
+// ReportPathOr is $TODOMGMT_DRILL_REPORT, else def.
+func ReportPathOr(def string) string {
 	if p := os.Getenv(ReportEnv); p != "" {
 		return p
 	}
-	return DefaultReportPath
+	return def
 }
 
 func errorsSummary(m map[string]int) string {
@@ -470,4 +541,25 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// Finish ends a drill target's run: it prints the report's table to out,
+// writes the report's JSON to path, and returns runErr (what ended the
+// run early), else an error when a target was missed.
+func Finish(rep Report, runErr error, out io.Writer, path string) error {
+	fmt.Fprintln(out)
+	if err := rep.WriteTable(out); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := rep.WriteJSON(path); err != nil {
+		return errors.Join(runErr, err)
+	}
+	fmt.Fprintf(out, "\nreport written to %s\n", path)
+	if runErr != nil {
+		return runErr
+	}
+	if !rep.Met() {
+		return errors.New("the drill missed targets (MISSED above)")
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package lab
+package globaldb
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 // RebuildResult says what Rebuild did.
@@ -38,156 +36,6 @@ type RebuildResult struct {
 	Snapshot string `json:"snapshot,omitempty"`
 	// Took is the time from the call to the member being caught up.
 	Took time.Duration `json:"tookNs"`
-}
-
-// Rebuild brings a former writer back as a replica of the current writer:
-// it starts the container if it is stopped, keeps it read-only, and
-// compares both servers' GTID sets. When the member holds nothing the
-// writer lacks, it simply replicates from the writer.
-//
-// When it has diverged (an unplanned failover promoted the other server
-// before it received the member's last transactions), it cannot simply
-// re-attach: MariaDB's gtid_strict_mode refuses the conflicting history,
-// and MySQL would replicate around the errant transactions and leave
-// different data on the two servers. Rebuild then does what Aurora does
-// with the old primary after a failover with data loss: it keeps the old
-// data aside (a JSON file of the schema's tables in SnapshotDir, the
-// lab's stand-in for Aurora's snapshot of the old primary), discards the
-// diverged transactions by re-seeding the member with a consistent copy
-// of the writer's schema (logical copy under a brief read lock on the
-// writer, GTID history reset to the copy's position, AUTO_INCREMENT
-// counters carried over: see autoIncrements), and replicates from there.
-func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, error) {
-	start := time.Now()
-	m, err := d.nodeByRegion(region)
-	if err != nil {
-		return RebuildResult{}, err
-	}
-	w := d.other(m)
-	res := RebuildResult{Member: m.region, Writer: w.region}
-
-	if err := d.ensureRunning(ctx, m); err != nil {
-		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
-	}
-	wst, err := w.State(ctx)
-	if err != nil {
-		return res, fmt.Errorf("rebuild %s: the writer: %w", m.alias, err)
-	}
-	if wst.ReadOnly {
-		return res, fmt.Errorf("rebuild %s: %s is not writable; promote it first", m.alias, w.alias)
-	}
-	if err := m.fence(ctx); err != nil {
-		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
-	}
-	if err := m.stopReplication(ctx); err != nil {
-		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
-	}
-	mst, err := m.State(ctx)
-	if err != nil {
-		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
-	}
-	res.Position = mst.Position
-	res.Diverged, res.DivergedPosition, err = m.missing(ctx, mst, wst)
-	if err != nil {
-		return res, fmt.Errorf("rebuild %s: compare GTID sets: %w", m.alias, err)
-	}
-	if res.Diverged > 0 {
-		d.logf("%s has %d transaction(s) %s never received: keeping them aside and re-seeding", m.alias, res.Diverged, w.alias)
-		res.Snapshot, err = d.saveSnapshot(ctx, m, res)
-		if err != nil {
-			return res, fmt.Errorf("rebuild %s: snapshot: %w", m.alias, err)
-		}
-		if err := d.reseed(ctx, m, w); err != nil {
-			return res, fmt.Errorf("rebuild %s: re-seed from %s: %w", m.alias, w.alias, err)
-		}
-		res.Reseeded = true
-	} else {
-		res.DivergedPosition = ""
-	}
-	if err := d.repoint(ctx, m, w); err != nil {
-		return res, err
-	}
-	if err := d.waitCaughtUp(ctx, m, w, d.RebuildWait); err != nil {
-		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)
-	}
-	res.Took = time.Since(start)
-	return res, nil
-}
-
-// ensureRunning starts m's container if it is stopped and waits until
-// the server answers. A container that exits again is started once more;
-// if it does not stay up, the error says why (exit code, log tail).
-func (d *Database) ensureRunning(ctx context.Context, m *node) error {
-	for attempt := 1; ; attempt++ {
-		running, err := m.ctrs.Running(ctx, m.containerID)
-		if err != nil {
-			return err
-		}
-		if !running {
-			d.logf("starting %s's container", m.alias)
-			if err := m.ctrs.Start(ctx, m.containerID); err != nil {
-				return err
-			}
-		}
-		rctx, cancel := context.WithTimeout(ctx, time.Minute)
-		err = m.WaitReady(rctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		diag := ""
-		if dg, ok := m.ctrs.(interface {
-			Diagnose(context.Context, string) string
-		}); ok {
-			diag = dg.Diagnose(ctx, m.containerID)
-		}
-		if running, rerr := m.ctrs.Running(ctx, m.containerID); rerr != nil || running || attempt == 2 || ctx.Err() != nil {
-			return fmt.Errorf("%w (%s)", err, diag)
-		}
-		d.logf("%s's container exited again; starting it once more (%s)", m.alias, diag)
-	}
-}
-
-// catchUpSlice bounds each GTID wait of waitCaughtUp: well under the root
-// pool's read timeout (node.Config), which would otherwise cut a long wait
-// short with "invalid connection", and short enough that a replication
-// error is noticed while waiting.
-const catchUpSlice = 5 * time.Second
-
-// waitCaughtUp waits up to timeout until r replicates from w with both
-// threads running and has applied w's position as read at the start of
-// its last wait.
-func (d *Database) waitCaughtUp(ctx context.Context, r, w *node, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		rst, err := r.State(ctx)
-		if err != nil {
-			return err
-		}
-		if rst.Replica.Running() {
-			wst, err := w.State(ctx)
-			if err != nil {
-				return err
-			}
-			ok, _, err := r.waitPosition(ctx, wst.Position, min(time.Until(deadline), catchUpSlice))
-			if err != nil {
-				return err
-			}
-			if ok {
-				return nil
-			}
-		} else if rst.Replica != nil && rst.Replica.LastSQLError+rst.Replica.LastIOError != "" && rst.Replica.IORunning != "Connecting" {
-			return fmt.Errorf("replication stopped: %s%s", rst.Replica.LastIOError, rst.Replica.LastSQLError)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not catch up with %s within %s", r.alias, w.alias, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // tableDump is one table's contents, as text.
@@ -261,52 +109,26 @@ func dumpSchema(ctx context.Context, conn *sql.Conn, schema string) ([]tableDump
 	return out, nil
 }
 
-func (d *Database) snapshotDir() string {
-	if d.SnapshotDir != "" {
-		return d.SnapshotDir
-	}
-	return filepath.Join(os.TempDir(), "todomgmt-lab")
-}
-
 // snapshotPrefix names a server's snapshot files: alias and container, so
 // that runs never mix.
 func snapshotPrefix(m *node) string {
 	return fmt.Sprintf("%s-%s-diverged-", m.alias, short(m.containerID))
 }
 
-// RecoverySnapshot names the newest file Rebuild wrote for the old
-// writer's diverged data, or "" when there is none (yet): it is written
-// when the old writer comes back, as Aurora takes its snapshot when the
-// old primary's region recovers. It implements failover.RecoverySnapshotter.
-func (d *Database) RecoverySnapshot(_ context.Context, old failover.Member) (string, error) {
-	m, err := d.node(old)
-	if err != nil {
-		return "", err
-	}
-	matches, err := filepath.Glob(filepath.Join(d.snapshotDir(), snapshotPrefix(m)+"*.json"))
-	if err != nil || len(matches) == 0 {
-		return "", err
-	}
-	slices.Sort(matches)
-	return matches[len(matches)-1], nil
-}
-
-var _ failover.RecoverySnapshotter = (*Database)(nil)
-
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
-// saveSnapshot writes the member's schema to a JSON file and returns its path.
-func (d *Database) saveSnapshot(ctx context.Context, m *node, res RebuildResult) (string, error) {
+// saveSnapshot writes m's copy of schema to a JSON file in dir and
+// returns its path.
+func saveSnapshot(ctx context.Context, m *node, schema, dir string, res RebuildResult) (string, error) {
 	conn, err := m.Admin().Conn(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	tables, err := dumpSchema(ctx, conn, d.schema)
+	tables, err := dumpSchema(ctx, conn, schema)
 	if err != nil {
 		return "", err
 	}
-	dir := d.snapshotDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
@@ -317,18 +139,19 @@ func (d *Database) saveSnapshot(ctx context.Context, m *node, res RebuildResult)
 		DivergedPosition string      `json:"divergedPosition"`
 		Schema           string      `json:"schema"`
 		Tables           []tableDump `json:"tables"`
-	}{m.alias, res.Diverged, res.DivergedPosition, d.schema, tables}, "", "  ")
+	}{m.alias, res.Diverged, res.DivergedPosition, schema, tables}, "", "  ")
 	if err != nil {
 		return "", err
 	}
 	return path, os.WriteFile(path, b, 0o600)
 }
 
-// reseed replaces m's copy of the schema with a consistent copy of w's,
-// with w's id counters, and sets m's GTID history to the copy's position. The copy is taken in
-// a consistent-snapshot transaction opened under a brief global read lock
-// on w, so the position read under the lock matches the data exactly.
-func (d *Database) reseed(ctx context.Context, m, w *node) error {
+// reseed replaces m's copy of schema with a consistent copy of w's, with
+// w's id counters, and sets m's GTID history to the copy's position. The
+// copy is taken in a consistent-snapshot transaction opened under a brief
+// global read lock on w, so the position read under the lock matches the
+// data exactly.
+func reseed(ctx context.Context, m, w *node, schema string) error {
 	wconn, err := w.Admin().Conn(ctx)
 	if err != nil {
 		return err
@@ -361,12 +184,12 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 	if err != nil {
 		return err
 	}
-	counters, err := autoIncrements(lctx, wconn, wf, d.schema)
+	counters, err := autoIncrements(lctx, wconn, wf, schema)
 	if err != nil {
 		return fmt.Errorf("read %s's id counters: %w", w.alias, err)
 	}
 	unlock()
-	tables, err := dumpSchema(ctx, wconn, d.schema)
+	tables, err := dumpSchema(ctx, wconn, schema)
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", w.alias, err)
 	}
@@ -395,21 +218,21 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 		defer func() { _, _ = mconn.ExecContext(context.WithoutCancel(ctx), "SET GLOBAL super_read_only=ON") }()
 	}
 	for _, s := range []string{"SET SESSION sql_log_bin=0", "SET SESSION foreign_key_checks=0",
-		"CREATE DATABASE IF NOT EXISTS " + quoteIdent(d.schema)} {
+		"CREATE DATABASE IF NOT EXISTS " + quoteIdent(schema)} {
 		if _, err := mconn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %s: %w", m.alias, s, err)
 		}
 	}
-	existing, err := dumpTableNames(ctx, mconn, d.schema)
+	existing, err := dumpTableNames(ctx, mconn, schema)
 	if err != nil {
 		return err
 	}
 	for _, t := range existing {
-		if _, err := mconn.ExecContext(ctx, "DROP TABLE "+quoteIdent(d.schema)+"."+quoteIdent(t)); err != nil {
+		if _, err := mconn.ExecContext(ctx, "DROP TABLE "+quoteIdent(schema)+"."+quoteIdent(t)); err != nil {
 			return fmt.Errorf("%s: drop %s: %w", m.alias, t, err)
 		}
 	}
-	if _, err := mconn.ExecContext(ctx, "USE "+quoteIdent(d.schema)); err != nil {
+	if _, err := mconn.ExecContext(ctx, "USE "+quoteIdent(schema)); err != nil {
 		return err
 	}
 	for _, t := range tables {
@@ -420,7 +243,7 @@ func (d *Database) reseed(ctx context.Context, m, w *node) error {
 			return fmt.Errorf("%s: copy %s: %w", m.alias, t.Table, err)
 		}
 	}
-	if err := carryCounters(ctx, mconn, f, d.schema, counters); err != nil {
+	if err := carryCounters(ctx, mconn, f, schema, counters); err != nil {
 		return fmt.Errorf("%s: %w", m.alias, err)
 	}
 	// Forget the diverged history; start from the copy's position.
@@ -550,4 +373,12 @@ func insertRows(ctx context.Context, conn *sql.Conn, t tableDump) error {
 		}
 	}
 	return nil
+}
+
+// short is a container id as Docker shows it.
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }

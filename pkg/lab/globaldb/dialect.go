@@ -1,12 +1,9 @@
-package lab
+package globaldb
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // This file holds the replication statements, in both dialects. MariaDB
@@ -15,13 +12,22 @@ import (
 // sets, SOURCE/REPLICA statements and super_read_only. MySQL 8.0.23 or
 // later is needed for CHANGE REPLICATION SOURCE.
 
-// serverArgs are the mysqld arguments of every lab server. Options one
+// flavour is the kind of MySQL-compatible server: the replication
+// statements and GTID variables differ.
+type flavour string
+
+const (
+	flavourMariaDB flavour = "mariadb"
+	flavourMySQL   flavour = "mysql"
+)
+
+// ServerArgs are the mysqld arguments of every lab server. Options one
 // flavour does not know are given with the loose- prefix, which both
 // flavours accept and ignore when unknown, so the same container command
 // works before the flavour is known. Every server starts read-only and
 // without replication threads: a server that (re)starts never takes writes
 // until the lab promotes it, which is the fence that keeps one writer.
-func serverArgs(serverID uint32, alias string) []string {
+func ServerArgs(serverID uint32, alias string) []string {
 	return []string{
 		"--server-id=" + strconv.FormatUint(uint64(serverID), 10),
 		"--log-bin=binlog",
@@ -72,16 +78,6 @@ const sourceRetryCount = 86400
 type dialect struct {
 	flavour flavour
 	version string
-}
-
-// dialect returns the server's dialect, asking the server for its flavour
-// the first time.
-func (n *node) dialect(ctx context.Context) (dialect, error) {
-	f, v, err := n.Flavour(ctx)
-	if err != nil {
-		return dialect{}, err
-	}
-	return dialect{flavour: f, version: v}, nil
 }
 
 func (d dialect) mariaDB() bool { return d.flavour == flavourMariaDB }
@@ -147,6 +143,14 @@ func (d dialect) stopReceiving() []string {
 		return []string{"STOP SLAVE IO_THREAD"}
 	}
 	return []string{"STOP REPLICA IO_THREAD"}
+}
+
+// startReceiving starts the IO thread only (after stopReceiving).
+func (d dialect) startReceiving() []string {
+	if d.mariaDB() {
+		return []string{"START SLAVE IO_THREAD"}
+	}
+	return []string{"START REPLICA IO_THREAD"}
 }
 
 // startApplying starts the SQL thread only.
@@ -233,126 +237,41 @@ func (d dialect) waitQuery() string {
 	return "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)"
 }
 
-// run builds statements for the server's dialect and runs them in order.
-func (n *node) run(ctx context.Context, build func(dialect) ([]string, error)) error {
-	d, err := n.dialect(ctx)
-	if err != nil {
-		return err
-	}
-	stmts, err := build(d)
-	if err != nil {
-		return fmt.Errorf("%s: %w", n.alias, err)
-	}
-	return n.exec(ctx, stmts...)
-}
-
-func fixed(f func(dialect) []string) func(dialect) ([]string, error) {
-	return func(d dialect) ([]string, error) { return f(d), nil }
-}
-
-// createReplicationUser creates the replication user on this server only.
-func (n *node) createReplicationUser(ctx context.Context, user, password string) error {
-	return n.run(ctx, func(d dialect) ([]string, error) { return d.createReplicationUser(user, password) })
-}
-
-// resetGTIDs forgets the server's binlog and GTID history. Only for a
-// fresh server, or one about to be re-seeded.
-func (n *node) resetGTIDs(ctx context.Context) error { return n.run(ctx, fixed(dialect.resetGTIDs)) }
-
-// fence makes the server read-only for the application; statements that
-// are running finish first.
-func (n *node) fence(ctx context.Context) error { return n.run(ctx, fixed(dialect.fence)) }
-
-// unfence makes the server writable.
-func (n *node) unfence(ctx context.Context) error { return n.run(ctx, fixed(dialect.unfence)) }
-
-// stopReplication stops both replication threads (a no-op when none run).
-func (n *node) stopReplication(ctx context.Context) error {
-	return n.run(ctx, fixed(dialect.stopReplication))
-}
-
-// stopReceiving stops the IO thread only: nothing more arrives from the
-// source, and the SQL thread goes on applying what has arrived.
-func (n *node) stopReceiving(ctx context.Context) error {
-	return n.run(ctx, fixed(dialect.stopReceiving))
-}
-
-// startApplying starts the SQL thread (a no-op when it runs).
-func (n *node) startApplying(ctx context.Context) error {
-	return n.run(ctx, fixed(dialect.startApplying))
-}
-
-// forgetSource stops replication and removes the source configuration, so
-// the server is a standalone server again.
-func (n *node) forgetSource(ctx context.Context) error {
-	return n.run(ctx, fixed(dialect.forgetSource))
-}
-
-// replicateFrom makes the server a replica of source, starting where the
-// server's own GTID history ends, and starts the threads. The server must
-// not have transactions source lacks (see Database.Rebuild).
-func (n *node) replicateFrom(ctx context.Context, source *node, user, password string) error {
-	d, err := n.dialect(ctx)
-	if err != nil {
-		return err
-	}
-	executed := ""
-	if d.mariaDB() {
-		st, err := n.State(ctx)
-		if err != nil {
-			return err
+// redact hides passwords in a statement that goes into an error.
+func redact(stmt string) string {
+	for _, kw := range []string{"MASTER_PASSWORD='", "SOURCE_PASSWORD='", "IDENTIFIED BY '"} {
+		if i := strings.Index(stmt, kw); i >= 0 {
+			j := strings.Index(stmt[i+len(kw):], "'")
+			if j >= 0 {
+				stmt = stmt[:i+len(kw)] + "***" + stmt[i+len(kw)+j:]
+			}
 		}
-		executed = st.Position
 	}
-	stmts, err := d.replicateFrom(source.alias, user, password, executed)
-	if err != nil {
-		return fmt.Errorf("%s: %w", n.alias, err)
-	}
-	return n.exec(ctx, stmts...)
+	return stmt
 }
 
-// minGTIDWait is the shortest timeout waitPosition gives the server: a
-// GTID wait must never get 0 or less, which means "no timeout" to
-// WAIT_FOR_EXECUTED_GTID_SET (0) and MASTER_GTID_WAIT (negative), and
-// is an error for WAIT_FOR_EXECUTED_GTID_SET (negative). A caller's
-// remaining time (waitCaughtUp's) can be either.
-const minGTIDWait = time.Millisecond
-
-// waitPosition waits up to timeout until the server has applied pos (a
-// position or GTID set read from another server). It returns whether it
-// got there and how long that took, measured around the server's own wait
-// function (MASTER_GTID_WAIT or WAIT_FOR_EXECUTED_GTID_SET).
-func (n *node) waitPosition(ctx context.Context, pos string, timeout time.Duration) (bool, time.Duration, error) {
-	d, err := n.dialect(ctx)
-	if err != nil {
-		return false, 0, err
+// literal quotes s as an SQL string literal. The lab only puts host names,
+// user names, generated passwords and GTID positions into statements that
+// take no placeholders (CHANGE MASTER, CREATE USER, SET GLOBAL), and
+// refuses any other character.
+func literal(s string) (string, error) {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,:", r)) {
+			return "", fmt.Errorf("refusing %q in an SQL literal", s)
+		}
 	}
-	timeout = max(timeout, minGTIDWait)
-	secs := timeout.Seconds()
-	wctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
-	defer cancel()
-	start := time.Now()
-	var res sql.NullInt64
-	err = n.Admin().QueryRowContext(wctx, d.waitQuery(), pos, secs).Scan(&res)
-	took := time.Since(start)
-	if err != nil {
-		return false, took, fmt.Errorf("%s: wait for GTID %s: %w", n.alias, pos, err)
-	}
-	return res.Valid && res.Int64 == 0, took, nil
+	return "'" + s + "'", nil
 }
 
-// missing counts the transactions in st (one server's state) that other
-// (another server's state) lacks: for an old writer, the transactions
-// the new writer never received.
-func (n *node) missing(ctx context.Context, st, other serverState) (int64, string, error) {
-	if st.Flavour == flavourMariaDB {
-		cnt := mariaMissing(st.PositionGTIDs, other.BinlogState, other.SlavePos)
-		return cnt, st.Position, nil
+// literals quotes each of ss with literal.
+func literals(ss ...string) ([]string, error) {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		q, err := literal(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = q
 	}
-	var diff string
-	if err := n.Admin().QueryRowContext(ctx, "SELECT GTID_SUBTRACT(?, ?)", st.Position, other.Position).Scan(&diff); err != nil {
-		return 0, "", fmt.Errorf("%s: GTID_SUBTRACT: %w", n.alias, err)
-	}
-	cnt, err := countMySQLGTIDs(diff)
-	return cnt, strings.Join(strings.Fields(diff), ""), err
+	return out, nil
 }

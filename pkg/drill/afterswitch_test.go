@@ -1,4 +1,4 @@
-package lab
+package drill
 
 import (
 	"context"
@@ -195,7 +195,7 @@ func TestLoadAcrossASwitch(t *testing.T) {
 	store := regions["lab-a"].store
 	regions["lab-b"].srv.Config.Handler = regions["lab-a"].srv.Config.Handler // one store, as replication with nothing lost
 	ctx := context.Background()
-	load, err := StartLoad(ctx, fd.URL(), "t", LoadConfig{Rate: 100, MaxWrites: 30, RetryBackoff: 10 * time.Millisecond})
+	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 100, MaxWrites: 30, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestLoadAcrossASwitch(t *testing.T) {
 
 func TestMarkSwitchRefusesNonLoopback(t *testing.T) {
 	_, fd := fakeRegions(t)
-	load, err := StartLoad(context.Background(), fd.URL(), "t", LoadConfig{MaxWrites: 1})
+	load, err := StartLoad(context.Background(), Access{FrontDoor: fd.URL()}, "t", LoadConfig{MaxWrites: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
