@@ -18,10 +18,10 @@ import (
 
 	"github.com/magefile/mage/sh"
 
+	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/devserver"
-	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 )
 
 // Build compiles every Lambda function for linux/arm64 into bin/<name>/bootstrap.

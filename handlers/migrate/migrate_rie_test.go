@@ -20,9 +20,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
-	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )

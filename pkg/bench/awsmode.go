@@ -25,8 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	mysqldriver "github.com/go-sql-driver/mysql"
 
+	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
-	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
