@@ -1,7 +1,7 @@
 //go:build integration
 
 // Package integration holds the tests that need real parts: MySQL (or the
-// CI's MariaDB) in containers through pkg/mysqlcontainer, the API end to
+// CI's MariaDB) in containers through internal/mysqlcontainer, the API end to
 // end, the lab drill. Run them with
 //
 //	eval "$(../shared/ci/docker-env)"   # never start containers without it
@@ -62,9 +62,9 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
-	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
 
 // Names and secrets of the test servers.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
-	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 

@@ -22,9 +22,9 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
+	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
-	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
 
 // rieSecretARN is the application user's secret the fake Secrets Manager

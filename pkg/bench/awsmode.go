@@ -26,9 +26,9 @@ import (
 	mysqldriver "github.com/go-sql-driver/mysql"
 
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
+	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
-	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
 
 // AWS mode, locally: the bootstrap connects as it does in Lambda

@@ -37,10 +37,10 @@ import (
 	apievents "github.com/todomgmt/todomgmt/events"
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
+	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
-	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
+	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
-	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 )
 
 // requireDocker skips tb when no Docker engine answers, or fails it when CI

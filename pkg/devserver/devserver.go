@@ -20,11 +20,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
 	"github.com/todomgmt/todomgmt/pkg/inmem"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
-	"github.com/todomgmt/todomgmt/pkg/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
