@@ -21,7 +21,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
-	"github.com/todomgmt/todomgmt/pkg/devserver"
+	"github.com/todomgmt/todomgmt/internal/devserver"
 )
 
 // Build compiles every Lambda function for linux/arm64 into bin/<name>/bootstrap.

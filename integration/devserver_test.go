@@ -14,7 +14,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
-	"github.com/todomgmt/todomgmt/pkg/devserver"
+	"github.com/todomgmt/todomgmt/internal/devserver"
 )
 
 // TestDevserverMySQL runs what `go tool mage local` runs, with a real
