@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todomgmt/todomgmt/internal/roundtrip"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
-	"github.com/todomgmt/todomgmt/pkg/mysql/roundtrip"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // TestRoundTrips pins the round trips each store operation makes to the
-// server, counted on the driver's connection (pkg/mysql/roundtrip): the
+// server, counted on the driver's connection (internal/roundtrip): the
 // minimums README's "Round trips per operation" table gives, so that they
 // cannot silently regress. The pool is built by pkg/dbconn as the API's is
 // (interpolateParams=true: one round trip per statement) and holds one warm

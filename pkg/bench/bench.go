@@ -10,7 +10,7 @@
 //   - warm requests of every kind (Operations) through
 //     aws-lambda-go-api-proxy, pkg/httpapi and pkg/mysql against MySQL in a
 //     container: the database round trips each made, counted on the wire
-//     (pkg/mysql/roundtrip), its latency and throughput, and the same
+//     (internal/roundtrip), its latency and throughput, and the same
 //     figures of its floor, the same statements without any of our code
 //     around them (floor.go).
 //

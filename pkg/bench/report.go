@@ -68,7 +68,7 @@ func (r *Report) Print(w io.Writer) error {
 	fmt.Fprintf(w, "(after %d warm-up requests); each figure the median over runs (min–max); times in ms; throughput from\n", r.Warmup)
 	fmt.Fprintf(w, "wall time. Floor: the same statements, captured on the wire from each request, sent again on a\n")
 	fmt.Fprintf(w, "connection of an identical pool, to a copy of the schema in the same state: no adapter, handler, JSON\n")
-	fmt.Fprintf(w, "or store code. Round trips: counted per request on the driver's connection (pkg/mysql/roundtrip).\n\n")
+	fmt.Fprintf(w, "or store code. Round trips: counted per request on the driver's connection (internal/roundtrip).\n\n")
 	type row struct {
 		op                   OperationReport
 		p50, fp50, p99, fp99 Spread[time.Duration]

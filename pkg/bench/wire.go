@@ -11,11 +11,11 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/todomgmt/todomgmt/pkg/mysql/roundtrip"
+	"github.com/todomgmt/todomgmt/internal/roundtrip"
 )
 
 // A wire is a network registered with the MySQL driver whose connections
-// count their round trips (pkg/mysql/roundtrip) and record, from the bytes
+// count their round trips (internal/roundtrip) and record, from the bytes
 // they carry, every statement the client sends (COM_QUERY) with the head of
 // the server's answer. The statements are what the store sent, byte for
 // byte: with interpolateParams=true (pkg/dbconn) a statement with

@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/todomgmt/todomgmt/pkg/mysql/roundtrip"
+	"github.com/todomgmt/todomgmt/internal/roundtrip"
 )
 
 // TestCount drives a wrapped connection through exchanges shaped like the
