@@ -18,10 +18,10 @@ import (
 
 	"github.com/magefile/mage/sh"
 
+	"github.com/todomgmt/todomgmt/internal/devserver"
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
-	"github.com/todomgmt/todomgmt/internal/devserver"
 )
 
 // Build compiles every Lambda function for linux/arm64 into bin/<name>/bootstrap.
@@ -73,7 +73,7 @@ func Test(ctx context.Context) error {
 // end-to-end suite, the packages whose own tests need a MySQL container,
 // and designcheck's proof that AWS's tools catch what its removed checks
 // caught (half a minute of cfn-lint).
-var integrationPackages = []string{"./integration/...", "./handlers/migrate/", "./internal/mysqlcontainer/", "./pkg/bench/", "./internal/designcheck/"}
+var integrationPackages = []string{"./integration/...", "./handlers/migrate/", "./internal/mysqlcontainer/", "./internal/bench/", "./internal/designcheck/"}
 
 // checkFormat fails when gofmt would change a tracked Go file.
 func checkFormat() error {

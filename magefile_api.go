@@ -1,6 +1,6 @@
 //go:build mage
 
-// Benchmarks and fuzzing of the API (pkg/bench, pkg/httpapi). Glue only.
+// Benchmarks and fuzzing of the API (internal/bench, pkg/httpapi). Glue only.
 // (Not a package comment: magefile.go has that.)
 
 package main
@@ -13,7 +13,7 @@ import (
 
 	"github.com/magefile/mage/sh"
 
-	"github.com/todomgmt/todomgmt/pkg/bench"
+	"github.com/todomgmt/todomgmt/internal/bench"
 )
 
 // Bench prints the api bootstrap's size against its limit, its cold start and peak memory (AWS mode with TLS and an IAM token, local mode, bare) and, for every kind of request, the database round trips, latency and throughput beside its floor (the same SQL without our code), against MySQL in a container (TODOMGMT_BENCH_RUNS, _REQUESTS, _COLD_STARTS adjust the counts).

@@ -21,7 +21,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/todomgmt/todomgmt/pkg/bench/iamtoken"
+	"github.com/todomgmt/todomgmt/internal/bench/iamtoken"
 )
 
 // Config is the configuration file's content.

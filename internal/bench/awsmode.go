@@ -43,7 +43,7 @@ import (
 //   - A user authenticated by MariaDB's PAM plugin (auth_pam) with
 //     pam_use_cleartext_plugin, so that the server asks for the password
 //     with mysql_clear_password as RDS Proxy does, and REQUIRE SSL. Its PAM
-//     stack runs pamcheck (pkg/bench/iamtoken) through pam_exec, which
+//     stack runs pamcheck (internal/bench/iamtoken) through pam_exec, which
 //     accepts the password only if it is an unexpired IAM token for that
 //     user, this endpoint and region, signed with the test key's secret.
 //
@@ -247,7 +247,7 @@ func pamcheckLogTail(ctx context.Context, c *mysqlcontainer.Container) string {
 // architecture, static) and returns the binary.
 func buildPamcheck(ctx context.Context, moduleRoot, dir string) ([]byte, error) {
 	out := filepath.Join(dir, "pamcheck")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./pkg/bench/iamtoken/pamcheck")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./internal/bench/iamtoken/pamcheck")
 	cmd.Dir = moduleRoot
 	cmd.Env = lambdabuild.Env(runtime.GOARCH)
 	if msg, err := cmd.CombinedOutput(); err != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	apievents "github.com/todomgmt/todomgmt/events"
+	"github.com/todomgmt/todomgmt/internal/bench"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
-	"github.com/todomgmt/todomgmt/pkg/bench"
 	"github.com/todomgmt/todomgmt/pkg/inmem"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )

@@ -1,6 +1,6 @@
 // Package iamtoken checks RDS IAM authentication tokens as AWS documents
 // them, for the benchmark's local stand-in for RDS Proxy's IAM
-// authentication (pkg/bench): a token is a Signature Version 4 presigned
+// authentication (internal/bench): a token is a Signature Version 4 presigned
 // URL of the rds-db service's "connect" action for one database user at
 // one endpoint (host:port?query, without a scheme), valid 15 minutes, which the client sends as a cleartext
 // password over TLS.
@@ -9,7 +9,7 @@
 // signer, so a token the SDK signs (pkg/dbconn, feature/rds/auth) passing
 // it says that the token is well formed and correctly signed for the user,
 // endpoint and region; it cannot say that AWS would accept it (IAM
-// policies, the account's keys) — see pkg/bench.
+// policies, the account's keys) — see internal/bench.
 //
 // References: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Connecting.html,
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
