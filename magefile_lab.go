@@ -9,9 +9,9 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/todomgmt/todomgmt/internal/lab"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab"
 )
 
 // Lab is the local two-region lab: two MySQL containers with GTID
@@ -19,7 +19,7 @@ import (
 // the same failover orchestrator as AWS. `lab:up` runs it and keeps its
 // state in lab.StatePath(); `lab:status` and the `lab:failover` targets
 // operate that running lab from another terminal, as an operator would.
-// The logic lives in pkg/lab; these targets are glue.
+// The logic lives in internal/lab; these targets are glue.
 type Lab mg.Namespace
 
 // Up starts the lab (replicating databases, two regional APIs, a front door), prints its URLs and keeps it running until Ctrl-C.

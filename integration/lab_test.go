@@ -17,10 +17,10 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/todomgmt/todomgmt/internal/lab"
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab"
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 

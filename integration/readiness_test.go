@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todomgmt/todomgmt/internal/lab"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab"
 )
 
 // TestLabReadiness judges failover readiness on the lab, with the same

@@ -7,7 +7,7 @@
 // failover's probe of the regions on it.
 //
 // Everything that calls the API goes through it: the AWS operations
-// (pkg/awsops: the failover's write check, smoke), the lab (pkg/lab: its
+// (pkg/awsops: the failover's write check, smoke), the lab (internal/lab: its
 // prober and checks) and the drill (pkg/drill: its load). It knows the API only by its
 // wire contract and never imports the server (pkg/httpapi); a test runs
 // the real handler against every call, so the two cannot drift apart.

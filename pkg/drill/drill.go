@@ -9,7 +9,7 @@
 // lost, duplicates, write gap, longest silence, recovery time, client
 // errors by status, and the region that served each write.
 //
-// The environment is an adapter (Environment): the local lab (pkg/lab)
+// The environment is an adapter (Environment): the local lab (internal/lab)
 // and the deployed stacks (pkg/awsops) implement it. What only some can
 // do is an optional part of it, which the runner uses when it is there:
 // Outages (the unplanned round, with a kill), DatabaseReader (the

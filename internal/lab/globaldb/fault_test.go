@@ -3,7 +3,7 @@ package globaldb
 import (
 	"testing"
 
-	"github.com/todomgmt/todomgmt/pkg/lab/gtid"
+	"github.com/todomgmt/todomgmt/internal/lab/gtid"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/lab/gtid"
+	"github.com/todomgmt/todomgmt/internal/lab/gtid"
 )
 
 // Fault is what the replica held of the writer's transactions at the

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 )
 
 // readerPoll is how often a reader endpoint asks its server whether it is

@@ -11,9 +11,9 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
 

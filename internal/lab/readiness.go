@@ -12,9 +12,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 )
 
 // ProxiedDatabase is the lab's Database that also tells each region's

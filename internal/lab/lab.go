@@ -3,7 +3,7 @@
 // and measured without AWS. It is the lab itself: it starts and wires the
 // parts, and is the upper wing over two lower ones it builds on:
 //
-//   - pkg/lab/globaldb, the replicating databases: two MySQL-compatible
+//   - internal/lab/globaldb, the replicating databases: two MySQL-compatible
 //     servers in containers with GTID replication, the failover.Database
 //     adapter, the one unplanned rehearsal (Outage), rebuilds;
 //   - pkg/drill, the drill and its report, which the AWS drill shares.
@@ -48,10 +48,10 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
 

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 )
 
 // DrillEnv is a running lab as a drill.Environment, the adapter the

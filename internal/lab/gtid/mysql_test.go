@@ -5,7 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/todomgmt/todomgmt/pkg/lab/gtid"
+	"github.com/todomgmt/todomgmt/internal/lab/gtid"
 )
 
 const (

@@ -12,11 +12,11 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/todomgmt/todomgmt/pkg/lab/gtid"
+	"github.com/todomgmt/todomgmt/internal/lab/gtid"
 )
 
 // Containers starts, stops and locates the servers' containers: Docker's
-// in the lab (pkg/lab). The interface keeps the database logic
+// in the lab (internal/lab). The interface keeps the database logic
 // independent of how the containers came to be (started by this process,
 // or by a `lab:up` running in another terminal).
 type Containers interface {

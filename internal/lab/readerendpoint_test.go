@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 )
 
 // TestReaderEndpointServesReadersOnly: the read-only endpoint connects

@@ -12,9 +12,9 @@ import (
 	"github.com/go-sql-driver/mysql"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 )
 
 // This file holds what the lab:* mage targets run, so that the magefile

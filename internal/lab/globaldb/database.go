@@ -9,7 +9,7 @@
 // GTIDs; ReaderEndpoint stands in for RDS Proxy's read-only endpoint.
 //
 // It knows nothing of the lab's APIs, front door or drill, which build
-// on it (pkg/lab, pkg/drill): it is the lowest wing of the lab.
+// on it (internal/lab, pkg/drill): it is the lowest wing of the lab.
 package globaldb
 
 import (

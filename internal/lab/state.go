@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/lab/globaldb"
 )
 
 // StateFileEnv overrides the state file's path.
