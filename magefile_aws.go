@@ -22,6 +22,7 @@ import (
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -72,13 +73,13 @@ func openAWS(ctx context.Context) (*awsops.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsops.LoadConfig(ctx, cfg.Primary.Region)
+	awsCfg, err := awsclient.LoadConfig(ctx, cfg.Primary.Region)
 	if err != nil {
 		return nil, err
 	}
 	// Diagnostics go to stderr: `TOKEN=$(go tool mage token primary)`
 	// must capture the token alone.
-	return awsops.Open(ctx, cfg, awsops.NewClients(awsCfg), awsops.OpenOptions{
+	return awsops.Open(ctx, cfg, awsclient.New(awsCfg), awsops.OpenOptions{
 		Out: os.Stdout, Warnings: os.Stderr, CacheDir: awsops.DefaultCacheDir(),
 		KVSARN: os.Getenv(awsops.EnvKVSARN), FrontDoorURL: os.Getenv(awsops.EnvFrontDoorURL),
 	})

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
 
@@ -37,6 +37,6 @@ func main() {
 		logger.Error("AWS configuration", "err", err)
 		os.Exit(1)
 	}
-	c := readiness.New(cfg, awsops.NewClients(awsCfg), logger)
+	c := readiness.New(cfg, awsclient.New(awsCfg), logger)
 	lambda.Start(c.Handle)
 }

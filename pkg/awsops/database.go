@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -44,7 +45,7 @@ type Database struct {
 	// answer wins, so a region that is down does not block the topology.
 	// TopologyFrom asks one region only.
 	Regions []string
-	Clients *Clients
+	Clients *awsclient.Clients
 	// MigrateFunctions names each region's migrate function, by region:
 	// FenceIDs invokes the target region's.
 	MigrateFunctions map[string]string
@@ -332,7 +333,7 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 // DBClusterIdentifier parameter, which "must match the identifier of an
 // existing DBCluster": destroy lists the final snapshots after the
 // clusters are deleted.
-func clusterSnapshots(ctx context.Context, api RDSAPI, name string) ([]rdstypes.DBClusterSnapshot, error) {
+func clusterSnapshots(ctx context.Context, api awsclient.RDSAPI, name string) ([]rdstypes.DBClusterSnapshot, error) {
 	all, err := regionSnapshots(ctx, api)
 	if err != nil {
 		return nil, err
@@ -349,7 +350,7 @@ func clusterSnapshots(ctx context.Context, api RDSAPI, name string) ([]rdstypes.
 
 // regionSnapshots lists the automated and manual cluster snapshots in
 // api's region, every page.
-func regionSnapshots(ctx context.Context, api RDSAPI) ([]rdstypes.DBClusterSnapshot, error) {
+func regionSnapshots(ctx context.Context, api awsclient.RDSAPI) ([]rdstypes.DBClusterSnapshot, error) {
 	var out []rdstypes.DBClusterSnapshot
 	p := rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{})
 	for p.HasMorePages() {

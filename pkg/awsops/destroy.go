@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -357,7 +358,7 @@ func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *De
 // request carries over the settings whose default would matter:
 // AllowAdminCreateUserOnly (the default, false, would open self sign-up)
 // and the feature plan (the default tier may differ from the pool's).
-func unprotectUserPool(ctx context.Context, api CognitoAPI, poolID string) (bool, error) {
+func unprotectUserPool(ctx context.Context, api awsclient.CognitoAPI, poolID string) (bool, error) {
 	out, err := api.DescribeUserPool(ctx, &cognitoidentityprovider.DescribeUserPoolInput{UserPoolId: aws.String(poolID)})
 	var nf *cogtypes.ResourceNotFoundException
 	switch {

@@ -15,6 +15,7 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -360,7 +361,7 @@ func TestDestroyClearsTheRunRecord(t *testing.T) {
 func TestDestroyRefusesDuringAnOperation(t *testing.T) {
 	f := newFakeAWS(t, east)
 	e := openEnv(t, f, &strings.Builder{})
-	e.Clients.RDS = func(r string) RDSAPI { return inProgressRDS{fakeRDS{f, r}} }
+	e.Clients.RDS = func(r string) awsclient.RDSAPI { return inProgressRDS{fakeRDS{f, r}} }
 	_, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "operation is in progress") {
 		t.Fatalf("error %v, want a refusal while an operation is in progress", err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
@@ -109,7 +110,7 @@ func LoadSamconfig(path string) (Config, error) {
 // (nil when a stack does not exist).
 type Env struct {
 	Config  Config
-	Clients *Clients
+	Clients *awsclient.Clients
 	Stacks  *Stacks
 	// Primary and Secondary are the stacks by role.
 	Primary, Secondary *Stack
@@ -175,7 +176,7 @@ type OpenOptions struct {
 // lost primary stack's outputs (the front door's KeyValueStore ARN and
 // URL). With nothing saved, OpenOptions.KVSARN and FrontDoorURL can stand
 // in for them. Targets that change stacks call RequireFresh.
-func Open(ctx context.Context, cfg Config, clients *Clients, o OpenOptions) (*Env, error) {
+func Open(ctx context.Context, cfg Config, clients *awsclient.Clients, o OpenOptions) (*Env, error) {
 	out, warn := o.Out, o.Warnings
 	if out == nil {
 		out = os.Stdout

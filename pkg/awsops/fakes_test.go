@@ -34,6 +34,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -243,14 +244,14 @@ func (f *fakeAWS) Log(ops ...string) []string {
 	return out
 }
 
-func (f *fakeAWS) clients() *Clients {
-	return &Clients{
-		RDS:            func(r string) RDSAPI { return fakeRDS{f, r} },
-		CloudWatch:     func(r string) CloudWatchAPI { return fakeCW{f, r} },
-		CloudFormation: func(r string) CloudFormationAPI { return fakeCFN{f, r} },
-		Cognito:        func(r string) CognitoAPI { return fakeCognito{f, r} },
-		Lambda:         func(r string) LambdaAPI { return fakeLambda{f, r} },
-		SecretsManager: func(r string) SecretsManagerAPI { return fakeSM{f, r} },
+func (f *fakeAWS) clients() *awsclient.Clients {
+	return &awsclient.Clients{
+		RDS:            func(r string) awsclient.RDSAPI { return fakeRDS{f, r} },
+		CloudWatch:     func(r string) awsclient.CloudWatchAPI { return fakeCW{f, r} },
+		CloudFormation: func(r string) awsclient.CloudFormationAPI { return fakeCFN{f, r} },
+		Cognito:        func(r string) awsclient.CognitoAPI { return fakeCognito{f, r} },
+		Lambda:         func(r string) awsclient.LambdaAPI { return fakeLambda{f, r} },
+		SecretsManager: func(r string) awsclient.SecretsManagerAPI { return fakeSM{f, r} },
 		KVS:            fakeKVS{f},
 	}
 }

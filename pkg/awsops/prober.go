@@ -2,6 +2,7 @@ package awsops
 
 import (
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -15,7 +16,7 @@ type Prober struct {
 	// UserPools are the regions' Cognito user pool ids, by region, and
 	// Clients the SDK clients UserPool asks them with.
 	UserPools map[string]string
-	Clients   *Clients
+	Clients   *awsclient.Clients
 }
 
 var (

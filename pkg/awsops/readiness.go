@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -46,7 +47,7 @@ func (d *Database) ProxyTargets(ctx context.Context, region string) (failover.Pr
 	return readProxyTargets(ctx, d.Clients.RDS(region), name)
 }
 
-func readProxyTargets(ctx context.Context, api RDSAPI, proxy string) (failover.ProxyTargets, error) {
+func readProxyTargets(ctx context.Context, api awsclient.RDSAPI, proxy string) (failover.ProxyTargets, error) {
 	var targets []rdstypes.DBProxyTarget
 	p := rds.NewDescribeDBProxyTargetsPaginator(api, &rds.DescribeDBProxyTargetsInput{DBProxyName: aws.String(proxy)})
 	for p.HasMorePages() {

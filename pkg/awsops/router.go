@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -31,7 +32,7 @@ type KVSRouter struct {
 	// Fallback is the region the function uses while the key is absent:
 	// the primary stack's region.
 	Fallback string
-	Client   KVSAPI
+	Client   awsclient.KVSAPI
 }
 
 var _ failover.Router = (*KVSRouter)(nil)
@@ -149,7 +150,7 @@ type MetricRouter struct {
 	StandbyRegion string
 	// AlarmName is the stack output RoutingAlarmName of the standby stack.
 	AlarmName string
-	Clients   *Clients
+	Clients   *awsclient.Clients
 	// Now stamps the datapoints; nil is time.Now.
 	Now func() time.Time
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 )
 
 type sdkCall struct {
@@ -104,8 +106,8 @@ func (s *sdkRecorder) config() aws.Config {
 	}
 }
 
-func (s *sdkRecorder) clients() *Clients {
-	c := NewClients(s.config())
+func (s *sdkRecorder) clients() *awsclient.Clients {
+	c := awsclient.New(s.config())
 	c.HTTP = &http.Client{Transport: roundTripper(s.Do)}
 	return c
 }

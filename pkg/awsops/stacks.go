@@ -17,6 +17,7 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -50,7 +51,7 @@ func isNotFound(err error) bool {
 
 // Stacks reads, watches and deletes stacks.
 type Stacks struct {
-	Clients *Clients
+	Clients *awsclient.Clients
 	// Out receives progress lines (stack events); nil discards them.
 	Out io.Writer
 	// Clock and Poll pace the waits; nil/zero mean the wall clock and 15s.
@@ -318,7 +319,7 @@ func (s *Stacks) Delete(ctx context.Context, st Stack) error {
 // printEvents prints the stack's events since began that were not printed
 // yet, oldest first, and returns the reasons of failed deletions among
 // them.
-func (s *Stacks) printEvents(ctx context.Context, cfn CloudFormationAPI, st Stack, id string, began time.Time, seen map[string]bool) []string {
+func (s *Stacks) printEvents(ctx context.Context, cfn awsclient.CloudFormationAPI, st Stack, id string, began time.Time, seen map[string]bool) []string {
 	out, err := cfn.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(id)})
 	if err != nil {
 		return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 )
 
 // TokenScopes are the scopes a client-credentials token asks for: all the
@@ -39,7 +40,7 @@ type Pool struct {
 // first, and a pool that failed is passed over for a while.
 type Tokens struct {
 	Pools   []Pool
-	Clients *Clients
+	Clients *awsclient.Clients
 	// PoolTimeout bounds each pool's attempt (the secret and the token
 	// request); zero means DefaultPoolTimeout. A lost region's pool then
 	// costs at most this, not the caller's whole budget.

@@ -13,6 +13,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
@@ -58,7 +59,7 @@ type Checker struct {
 // the global database and its proxies and safeguards as seen from both
 // regions, the front door of cfg.FrontDoorMode, and both regions' APIs and
 // user pools.
-func New(cfg Config, clients *awsops.Clients, logger *slog.Logger) *Checker {
+func New(cfg Config, clients *awsclient.Clients, logger *slog.Logger) *Checker {
 	regions := []string{cfg.Region, cfg.PeerRegion}
 	db := &awsops.Database{
 		GlobalClusterID: cfg.GlobalClusterID, Regions: regions, Clients: clients,
@@ -95,7 +96,7 @@ func New(cfg Config, clients *awsops.Clients, logger *slog.Logger) *Checker {
 // router is the front door the function reads: the KeyValueStore in
 // CloudFront mode (its ARN known once the primary's second deploy pass
 // created it), the standby region's routing alarm in Route 53 mode.
-func router(cfg Config, clients *awsops.Clients) failover.Router {
+func router(cfg Config, clients *awsclient.Clients) failover.Router {
 	standby := cfg.PeerRegion
 	if cfg.PrimaryRegion == cfg.PeerRegion {
 		standby = cfg.Region

@@ -17,6 +17,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
@@ -85,7 +86,7 @@ func TestConfigFromEnv(t *testing.T) {
 // TestNewWiresTheAdapters: the front door of each mode, the regions, the
 // proxies, the APIs and pools known so far.
 func TestNewWiresTheAdapters(t *testing.T) {
-	clients := awsops.NewClients(aws.Config{Region: east})
+	clients := awsclient.New(aws.Config{Region: east})
 	cfg, err := ConfigFromEnv(env(primaryEnv()))
 	if err != nil {
 		t.Fatal(err)

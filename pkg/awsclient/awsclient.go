@@ -1,14 +1,9 @@
-// Package awsops operates the ToDoMgmt deployment in AWS: it implements
-// pkg/failover's interfaces over the AWS APIs (Aurora Global Database,
-// the CloudFront KeyValueStore and Route 53 front doors, the regional
-// APIs behind Cognito) and holds the logic of the mage targets: reading
-// both stacks, deploying in two passes, status, destroy, token and smoke.
-//
-// Every AWS call goes through a narrow interface that lists exactly the
-// operations used, implemented by the SDK clients and, in tests, by
-// hand-written fakes. The adapters are also tested at the SDK boundary:
-// real SDK clients whose requests are captured before they leave.
-package awsops
+// Package awsclient hands out the AWS SDK clients of the ToDoMgmt
+// packages that call AWS (pkg/awsfailover, pkg/awsops, pkg/readiness),
+// one per service and region, behind narrow interfaces that list exactly
+// the operations those packages use: the SDK clients implement them, and
+// tests fill Clients with hand-written fakes (internal/awstest).
+package awsclient
 
 import (
 	"context"
@@ -29,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// RDSAPI is the part of the RDS API this package uses.
+// RDSAPI is the part of the RDS API the packages use.
 type RDSAPI interface {
 	DescribeGlobalClusters(context.Context, *rds.DescribeGlobalClustersInput, ...func(*rds.Options)) (*rds.DescribeGlobalClustersOutput, error)
 	DescribeDBClusters(context.Context, *rds.DescribeDBClustersInput, ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
@@ -43,7 +38,7 @@ type RDSAPI interface {
 	DescribeDBProxyTargets(context.Context, *rds.DescribeDBProxyTargetsInput, ...func(*rds.Options)) (*rds.DescribeDBProxyTargetsOutput, error)
 }
 
-// CloudWatchAPI is the part of the CloudWatch API this package uses.
+// CloudWatchAPI is the part of the CloudWatch API the packages use.
 type CloudWatchAPI interface {
 	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 	ListMetrics(context.Context, *cloudwatch.ListMetricsInput, ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error)
@@ -51,20 +46,20 @@ type CloudWatchAPI interface {
 	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 }
 
-// KVSAPI is the part of the CloudFront KeyValueStore API this package uses.
+// KVSAPI is the part of the CloudFront KeyValueStore API the packages use.
 type KVSAPI interface {
 	DescribeKeyValueStore(context.Context, *cloudfrontkeyvaluestore.DescribeKeyValueStoreInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput, error)
 	GetKey(context.Context, *cloudfrontkeyvaluestore.GetKeyInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.GetKeyOutput, error)
 	PutKey(context.Context, *cloudfrontkeyvaluestore.PutKeyInput, ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.PutKeyOutput, error)
 }
 
-// LambdaAPI is the part of the Lambda API this package uses: invoking
+// LambdaAPI is the part of the Lambda API the packages use: invoking
 // the migrate function directly (the id fence).
 type LambdaAPI interface {
 	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
-// CloudFormationAPI is the part of the CloudFormation API this package uses.
+// CloudFormationAPI is the part of the CloudFormation API the packages use.
 type CloudFormationAPI interface {
 	DescribeStacks(context.Context, *cloudformation.DescribeStacksInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
 	DescribeStackEvents(context.Context, *cloudformation.DescribeStackEventsInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error)
@@ -73,15 +68,15 @@ type CloudFormationAPI interface {
 	GetTemplate(context.Context, *cloudformation.GetTemplateInput, ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error)
 }
 
-// CognitoAPI is the part of the Cognito user pools API this package uses.
+// CognitoAPI is the part of the Cognito user pools API the packages use.
 type CognitoAPI interface {
 	DescribeUserPoolClient(context.Context, *cognitoidentityprovider.DescribeUserPoolClientInput, ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.DescribeUserPoolClientOutput, error)
 	DescribeUserPool(context.Context, *cognitoidentityprovider.DescribeUserPoolInput, ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.DescribeUserPoolOutput, error)
 	UpdateUserPool(context.Context, *cognitoidentityprovider.UpdateUserPoolInput, ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.UpdateUserPoolOutput, error)
 }
 
-// SecretsManagerAPI is the part of the Secrets Manager API this package
-// uses: the replication status of the primary's DB secrets.
+// SecretsManagerAPI is the part of the Secrets Manager API the packages
+// use: the replication status of the primary's DB secrets.
 type SecretsManagerAPI interface {
 	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 }
@@ -97,7 +92,7 @@ var (
 )
 
 // Clients hands out API clients per region. Tests fill the fields with
-// fakes; NewClients fills them with SDK clients.
+// fakes; New fills them with SDK clients.
 type Clients struct {
 	RDS            func(region string) RDSAPI
 	CloudWatch     func(region string) CloudWatchAPI
@@ -112,10 +107,10 @@ type Clients struct {
 	HTTP *http.Client
 }
 
-// NewClients builds SDK clients from cfg, one per service and region,
+// New builds SDK clients from cfg, one per service and region,
 // created on first use. cfg.Region is only the default; every call that
 // matters names its region.
-func NewClients(cfg aws.Config) *Clients {
+func New(cfg aws.Config) *Clients {
 	var mu sync.Mutex
 	type key struct{ service, region string }
 	cache := map[key]any{}
