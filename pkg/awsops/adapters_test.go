@@ -22,16 +22,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-)
-
-const (
-	east    = "us-east-1"
-	west    = "us-west-2"
-	eastARN = "arn:aws:rds:us-east-1:111122223333:cluster:todomgmt-us-east-1"
-	westARN = "arn:aws:rds:us-west-2:111122223333:cluster:todomgmt-us-west-2"
-	global  = "todomgmt-global"
-	kvsARN  = "arn:aws:cloudfront::111122223333:key-value-store/0a1b2c3d-1111-2222-3333-444455556666"
 )
 
 // globalCluster is a canned DescribeGlobalClusters answer with writer as
@@ -67,10 +59,10 @@ func TestSwitchoverIsCalledInTheWriterRegionWithTheTargetARN(t *testing.T) {
 		{"failback after a failover", westARN, eastARN, west},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.canned["DescribeGlobalClusters"] = globalCluster(tt.writer)
-			rec.wireBody = func(wireCall) (int, string) { return 200, queryResponse("SwitchoverGlobalCluster") }
-			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+			rec := awstest.NewRecorder(t)
+			rec.Canned["DescribeGlobalClusters"] = globalCluster(tt.writer)
+			rec.WireBody = func(awstest.WireCall) (int, string) { return 200, awstest.QueryResponse("SwitchoverGlobalCluster") }
+			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 			// The members as Topology reports them: the plan's writer and target.
 			writer, target := members[tt.writer], members[tt.target]
 			writer.Writer = true
@@ -104,10 +96,10 @@ func TestSwitchoverIsCalledInTheWriterRegionWithTheTargetARN(t *testing.T) {
 			if want := "rds." + tt.wantRegion + ".amazonaws.com"; w[0].URL.Host != want {
 				t.Errorf("host %q, want %q", w[0].URL.Host, want)
 			}
-			if r, svc := credentialScope(w[0].Header); r != tt.wantRegion || svc != "rds" {
+			if r, svc := awstest.CredentialScope(w[0].Header); r != tt.wantRegion || svc != "rds" {
 				t.Errorf("signed for %s/%s, want %s/rds", r, svc, tt.wantRegion)
 			}
-			f := form(t, w[0].Body)
+			f := awstest.Form(t, w[0].Body)
 			if f.Get("Action") != "SwitchoverGlobalCluster" || f.Get("TargetDbClusterIdentifier") != tt.target {
 				t.Errorf("body %v, want Action=SwitchoverGlobalCluster TargetDbClusterIdentifier=%s", f, tt.target)
 			}
@@ -126,9 +118,9 @@ func TestFailoverIsCalledInTheTargetRegion(t *testing.T) {
 		{"switchover through failover", false, map[string]string{"Switchover": "true"}, "AllowDataLoss"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.wireBody = func(wireCall) (int, string) { return 200, queryResponse("FailoverGlobalCluster") }
-			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+			rec := awstest.NewRecorder(t)
+			rec.WireBody = func(awstest.WireCall) (int, string) { return 200, awstest.QueryResponse("FailoverGlobalCluster") }
+			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 			if err := db.Failover(context.Background(), failover.Member{Region: west, ID: westARN}, tt.allowDataLoss); err != nil {
 				t.Fatalf("Failover: %v", err)
 			}
@@ -144,7 +136,7 @@ func TestFailoverIsCalledInTheTargetRegion(t *testing.T) {
 			if len(w) != 1 || w[0].URL.Host != "rds.us-west-2.amazonaws.com" {
 				t.Fatalf("wire %+v, want one request to rds.us-west-2.amazonaws.com", w)
 			}
-			f := form(t, w[0].Body)
+			f := awstest.Form(t, w[0].Body)
 			for k, v := range tt.wantForm {
 				if f.Get(k) != v {
 					t.Errorf("%s=%q, want %q (body %s)", k, f.Get(k), v, w[0].Body)
@@ -161,9 +153,9 @@ func TestFailoverIsCalledInTheTargetRegion(t *testing.T) {
 }
 
 func TestDetachRemovesTheTargetInItsRegion(t *testing.T) {
-	rec := newRecorder(t)
-	rec.wireBody = func(wireCall) (int, string) { return 200, queryResponse("RemoveFromGlobalCluster") }
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	rec := awstest.NewRecorder(t)
+	rec.WireBody = func(awstest.WireCall) (int, string) { return 200, awstest.QueryResponse("RemoveFromGlobalCluster") }
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 	if err := db.Detach(context.Background(), failover.Member{Region: west, ID: westARN}); err != nil {
 		t.Fatalf("Detach: %v", err)
 	}
@@ -178,8 +170,8 @@ func TestDetachRemovesTheTargetInItsRegion(t *testing.T) {
 }
 
 func TestMemberIDsMustBeARNs(t *testing.T) {
-	rec := newRecorder(t)
-	db := &Database{GlobalClusterID: global, Regions: []string{east}, Clients: rec.clients()}
+	rec := awstest.NewRecorder(t)
+	db := &Database{GlobalClusterID: global, Regions: []string{east}, Clients: rec.Clients()}
 	for name, call := range map[string]func() error{
 		"switchover": func() error {
 			return db.Switchover(context.Background(), members[eastARN], failover.Member{ID: "todomgmt-us-west-2"})
@@ -199,15 +191,15 @@ func TestMemberIDsMustBeARNs(t *testing.T) {
 }
 
 func TestTopology(t *testing.T) {
-	rec := newRecorder(t)
+	rec := awstest.NewRecorder(t)
 	now := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
-	rec.canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+	rec.Canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
 		out, _ := globalCluster(eastARN)(region, in)
 		o := out.(*rds.DescribeGlobalClustersOutput)
 		o.GlobalClusters[0].FailoverState = &rdstypes.FailoverState{Status: rdstypes.FailoverStatusPending, ToDbClusterArn: aws.String(westARN)}
 		return o, nil
 	}
-	rec.canned["DescribeDBClusters"] = func(region string, in any) (any, error) {
+	rec.Canned["DescribeDBClusters"] = func(region string, in any) (any, error) {
 		id := aws.ToString(in.(*rds.DescribeDBClustersInput).DBClusterIdentifier)
 		c := rdstypes.DBCluster{DBClusterArn: aws.String(id), Status: aws.String("available"), EngineVersion: aws.String("8.0.mysql_aurora.3.08.0"),
 			DBClusterMembers: []rdstypes.DBClusterMember{{DBInstanceIdentifier: aws.String("i1")}}}
@@ -217,8 +209,8 @@ func TestTopology(t *testing.T) {
 		}
 		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{c}}, nil
 	}
-	rec.canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
-	rec.canned["GetMetricData"] = func(region string, in any) (any, error) {
+	rec.Canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
+	rec.Canned["GetMetricData"] = func(region string, in any) (any, error) {
 		// By query: the latest of each metric counts, when fresh; the
 		// progress lag's latest is too old.
 		series := map[string]cwtypes.MetricDataResult{
@@ -234,7 +226,7 @@ func TestTopology(t *testing.T) {
 		}
 		return out, nil
 	}
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(), Now: func() time.Time { return now }}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients(), Now: func() time.Time { return now }}
 	top, err := db.Topology(context.Background())
 	if err != nil {
 		t.Fatalf("Topology: %v", err)
@@ -283,7 +275,7 @@ func lagMetricsOf(name, source string) func(string, any) (any, error) {
 // Maximum per minute), from start to end, in pages GetMetricData calls
 // (the first is checked): no Metrics Insights query, of which a request
 // may hold one only.
-func checkLagQueries(t *testing.T, rec *sdkRecorder, start, end time.Time, pages int) {
+func checkLagQueries(t *testing.T, rec *awstest.Recorder, start, end time.Time, pages int) {
 	t.Helper()
 	lists := rec.Calls("ListMetrics")
 	if len(lists) != 1 || lists[0].Region != west || aws.ToString(lists[0].Input.(*cloudwatch.ListMetricsInput).Namespace) != "AWS/RDS" {
@@ -318,23 +310,23 @@ func checkLagQueries(t *testing.T, rec *sdkRecorder, start, end time.Time, pages
 }
 
 func TestTopologyWithALostRegion(t *testing.T) {
-	rec := newRecorder(t)
-	rec.canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+	rec := awstest.NewRecorder(t)
+	rec.Canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
 		if region == east {
 			return nil, &net503{}
 		}
 		return globalCluster(eastARN)(region, in)
 	}
-	rec.canned["DescribeDBClusters"] = func(region string, in any) (any, error) {
+	rec.Canned["DescribeDBClusters"] = func(region string, in any) (any, error) {
 		if region == east {
 			return nil, &net503{}
 		}
 		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{{Status: aws.String("available"),
 			DBClusterMembers: []rdstypes.DBClusterMember{{}}, EngineVersion: aws.String("v")}}}, nil
 	}
-	rec.canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
-	rec.canned["GetMetricData"] = func(string, any) (any, error) { return &cloudwatch.GetMetricDataOutput{}, nil }
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	rec.Canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
+	rec.Canned["GetMetricData"] = func(string, any) (any, error) { return &cloudwatch.GetMetricDataOutput{}, nil }
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 	top, err := db.Topology(context.Background())
 	if err != nil {
 		t.Fatalf("Topology with %s down: %v", east, err)
@@ -351,11 +343,11 @@ type net503 struct{}
 func (*net503) Error() string { return "dial tcp: i/o timeout" }
 
 func TestTopologyGlobalClusterNotFound(t *testing.T) {
-	rec := newRecorder(t)
-	rec.canned["DescribeGlobalClusters"] = func(string, any) (any, error) {
+	rec := awstest.NewRecorder(t)
+	rec.Canned["DescribeGlobalClusters"] = func(string, any) (any, error) {
 		return nil, &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("not found")}
 	}
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 	_, err := db.Topology(context.Background())
 	var nf *GlobalClusterNotFoundError
 	if !errorsAs(err, &nf) {
@@ -364,7 +356,7 @@ func TestTopologyGlobalClusterNotFound(t *testing.T) {
 }
 
 func TestRecoverySnapshot(t *testing.T) {
-	rec := newRecorder(t)
+	rec := awstest.NewRecorder(t)
 	t0 := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
 	snap := func(cluster, id string, at time.Time) rdstypes.DBClusterSnapshot {
 		return rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String(cluster), DBClusterSnapshotIdentifier: aws.String(id), SnapshotCreateTime: aws.Time(at)}
@@ -381,10 +373,10 @@ func TestRecoverySnapshot(t *testing.T) {
 			snap("todomgmt-us-east-1-copy", "rds:unplanned-global-failover-todomgmt-us-east-1-copy-2026-11-05-09-20", t0.Add(20*time.Minute)),
 		}},
 	}
-	rec.canned["DescribeDBClusterSnapshots"] = func(_ string, in any) (any, error) {
+	rec.Canned["DescribeDBClusterSnapshots"] = func(_ string, in any) (any, error) {
 		return pages[aws.ToString(in.(*rds.DescribeDBClusterSnapshotsInput).Marker)], nil
 	}
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 	got, err := db.RecoverySnapshot(context.Background(), members[eastARN])
 	if err != nil {
 		t.Fatal(err)
@@ -423,27 +415,27 @@ func TestKVSRouter(t *testing.T) {
 		{name: "not an origin", current: aws.String(east), route: "eu-west-1", wantErr: "not a front door origin"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
+			rec := awstest.NewRecorder(t)
 			etag := 0
-			rec.canned["GetKey"] = func(string, any) (any, error) {
+			rec.Canned["GetKey"] = func(string, any) (any, error) {
 				if tt.current == nil {
 					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("no key")}
 				}
 				return &cloudfrontkeyvaluestore.GetKeyOutput{Key: aws.String(ActiveRegionKey), Value: tt.current}, nil
 			}
-			rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+			rec.Canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
 				etag++
 				return &cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput{ETag: aws.String("ETAG" + string(rune('0'+etag))), Status: aws.String("READY")}, nil
 			}
 			conflicts := tt.conflicts
-			rec.canned["PutKey"] = func(string, any) (any, error) {
+			rec.Canned["PutKey"] = func(string, any) (any, error) {
 				if conflicts > 0 {
 					conflicts--
 					return nil, &kvstypes.ConflictException{Message: aws.String("etag mismatch")}
 				}
 				return &cloudfrontkeyvaluestore.PutKeyOutput{ETag: aws.String("next")}, nil
 			}
-			r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+			r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.Clients().KVS}
 			err := r.Route(context.Background(), tt.route)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -467,7 +459,7 @@ func TestKVSRouter(t *testing.T) {
 			last := puts[len(puts)-1].Input.(*cloudfrontkeyvaluestore.PutKeyInput)
 			want := &cloudfrontkeyvaluestore.PutKeyInput{KvsARN: aws.String(kvsARN), Key: aws.String(ActiveRegionKey), Value: aws.String(tt.route),
 				IfMatch: aws.String("ETAG" + string(rune('0'+tt.conflicts+1)))}
-			if diff := cmp.Diff(want, last, cmpIgnoreUnexported()); diff != "" {
+			if diff := cmp.Diff(want, last, awstest.CmpIgnoreUnexported()); diff != "" {
 				t.Errorf("PutKey input (-want +got):\n%s", diff)
 			}
 		})
@@ -491,20 +483,20 @@ func TestKVSRouterActive(t *testing.T) {
 		{name: "store missing: an error", noStore: true, wantErr: "KeyValueStore " + kvsARN + " does not exist", describe: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.canned["GetKey"] = func(string, any) (any, error) {
+			rec := awstest.NewRecorder(t)
+			rec.Canned["GetKey"] = func(string, any) (any, error) {
 				if tt.value == nil {
 					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
 				}
 				return &cloudfrontkeyvaluestore.GetKeyOutput{Value: tt.value}, nil
 			}
-			rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+			rec.Canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
 				if tt.noStore {
 					return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
 				}
 				return &cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput{ETag: aws.String("E1"), Status: aws.String("READY")}, nil
 			}
-			r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+			r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.Clients().KVS}
 			got, err := r.Active(context.Background())
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -529,14 +521,14 @@ func TestKVSRouterActive(t *testing.T) {
 // TestKVSRouterRouteToAMissingStore: a wrong ARN fails the route instead
 // of writing to nowhere.
 func TestKVSRouterRouteToAMissingStore(t *testing.T) {
-	rec := newRecorder(t)
-	rec.canned["GetKey"] = func(string, any) (any, error) {
+	rec := awstest.NewRecorder(t)
+	rec.Canned["GetKey"] = func(string, any) (any, error) {
 		return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
 	}
-	rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+	rec.Canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
 		return nil, &kvstypes.ResourceNotFoundException{Message: aws.String("not found")}
 	}
-	r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+	r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.Clients().KVS}
 	if err := r.Route(context.Background(), west); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("Route to a missing store: %v, want an error", err)
 	}
@@ -549,15 +541,17 @@ func TestKVSRouterRouteToAMissingStore(t *testing.T) {
 // endpoint from the ARN, signs with SigV4A for every region, and sends
 // the ETag as If-Match.
 func TestKVSOnTheWire(t *testing.T) {
-	rec := newRecorder(t)
-	rec.canned["GetKey"] = func(string, any) (any, error) {
+	rec := awstest.NewRecorder(t)
+	rec.Canned["GetKey"] = func(string, any) (any, error) {
 		return &cloudfrontkeyvaluestore.GetKeyOutput{Value: aws.String(east)}, nil
 	}
-	rec.canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
+	rec.Canned["DescribeKeyValueStore"] = func(string, any) (any, error) {
 		return &cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput{ETag: aws.String("KV123")}, nil
 	}
-	rec.wireBody = func(wireCall) (int, string) { return 200, `{"ETag":"KV124","ItemCount":1,"TotalSizeInBytes":20}` }
-	r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.clients().KVS}
+	rec.WireBody = func(awstest.WireCall) (int, string) {
+		return 200, `{"ETag":"KV124","ItemCount":1,"TotalSizeInBytes":20}`
+	}
+	r := &KVSRouter{ARN: kvsARN, Regions: []string{east, west}, Fallback: east, Client: rec.Clients().KVS}
 	if err := r.Route(context.Background(), west); err != nil {
 		t.Fatalf("Route: %v", err)
 	}
@@ -597,11 +591,11 @@ func TestMetricRouter(t *testing.T) {
 		{"eu-west-1", 0, true},
 	} {
 		t.Run(tt.route, func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.canned["PutMetricData"] = func(string, any) (any, error) { return &cloudwatch.PutMetricDataOutput{}, nil }
+			rec := awstest.NewRecorder(t)
+			rec.Canned["PutMetricData"] = func(string, any) (any, error) { return &cloudwatch.PutMetricDataOutput{}, nil }
 			now := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
 			r := &MetricRouter{AppName: "todomgmt", PrimaryRegion: east, StandbyRegion: west, AlarmName: "todomgmt-primary-enabled",
-				Clients: rec.clients(), Now: func() time.Time { return now }}
+				Clients: rec.Clients(), Now: func() time.Time { return now }}
 			err := r.Route(context.Background(), tt.route)
 			if tt.wantErr {
 				if err == nil || len(rec.Calls()) != 0 {
@@ -620,7 +614,7 @@ func TestMetricRouter(t *testing.T) {
 				MetricName: aws.String("PrimaryEnabled"), Dimensions: []cwtypes.Dimension{{Name: aws.String("AppName"), Value: aws.String("todomgmt")}},
 				Value: aws.Float64(tt.wantValue), Unit: cwtypes.StandardUnitCount, Timestamp: aws.Time(now),
 			}}}
-			if diff := cmp.Diff(want, calls[0].Input, cmpIgnoreUnexported()); diff != "" {
+			if diff := cmp.Diff(want, calls[0].Input, awstest.CmpIgnoreUnexported()); diff != "" {
 				t.Errorf("PutMetricData input (-want +got):\n%s", diff)
 			}
 		})
@@ -637,11 +631,11 @@ func TestMetricRouterActive(t *testing.T) {
 		{cwtypes.StateValueInsufficientData, east},
 	} {
 		t.Run(string(tt.state), func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.canned["DescribeAlarms"] = func(region string, in any) (any, error) {
+			rec := awstest.NewRecorder(t)
+			rec.Canned["DescribeAlarms"] = func(region string, in any) (any, error) {
 				return &cloudwatch.DescribeAlarmsOutput{MetricAlarms: []cwtypes.MetricAlarm{{StateValue: tt.state}}}, nil
 			}
-			r := &MetricRouter{AppName: "todomgmt", PrimaryRegion: east, StandbyRegion: west, AlarmName: "todomgmt-primary-enabled", Clients: rec.clients()}
+			r := &MetricRouter{AppName: "todomgmt", PrimaryRegion: east, StandbyRegion: west, AlarmName: "todomgmt-primary-enabled", Clients: rec.Clients()}
 			got, err := r.Active(context.Background())
 			if err != nil || got != tt.want {
 				t.Errorf("Active = %q, %v; want %q", got, err, tt.want)
@@ -677,10 +671,10 @@ func TestUnprotectUserPool(t *testing.T) {
 		}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.canned["DescribeUserPool"] = tt.describe
-			rec.wireBody = func(wireCall) (int, string) { return 200, `{}` }
-			changed, err := unprotectUserPool(context.Background(), rec.clients().Cognito(west), pool)
+			rec := awstest.NewRecorder(t)
+			rec.Canned["DescribeUserPool"] = tt.describe
+			rec.WireBody = func(awstest.WireCall) (int, string) { return 200, `{}` }
+			changed, err := unprotectUserPool(context.Background(), rec.Clients().Cognito(west), pool)
 			if err != nil || changed != tt.wantChanged {
 				t.Fatalf("unprotectUserPool = %t, %v; want %t, nil", changed, err, tt.wantChanged)
 			}
@@ -705,7 +699,7 @@ func TestUnprotectUserPool(t *testing.T) {
 			if got := w[0].Header.Get("X-Amz-Target"); got != "AWSCognitoIdentityProviderService.UpdateUserPool" {
 				t.Errorf("X-Amz-Target %q, want AWSCognitoIdentityProviderService.UpdateUserPool", got)
 			}
-			if r, svc := credentialScope(w[0].Header); r != west || svc != "cognito-idp" {
+			if r, svc := awstest.CredentialScope(w[0].Header); r != west || svc != "cognito-idp" {
 				t.Errorf("signed for %s/%s, want %s/cognito-idp", r, svc, west)
 			}
 			// Exactly these fields: the pool, protection off, and the two
@@ -724,7 +718,7 @@ func TestUnprotectUserPool(t *testing.T) {
 }
 
 func TestProxyHealthReadsEveryPage(t *testing.T) {
-	rec := newRecorder(t)
+	rec := awstest.NewRecorder(t)
 	target := func(typ rdstypes.TargetType, state rdstypes.TargetState) rdstypes.DBProxyTarget {
 		return rdstypes.DBProxyTarget{Type: typ, TargetHealth: &rdstypes.TargetHealth{State: state}}
 	}
@@ -738,10 +732,10 @@ func TestProxyHealthReadsEveryPage(t *testing.T) {
 				Reason: rdstypes.TargetHealthReasonAuthFailure, Description: aws.String("secret mismatch")}},
 		}},
 	}
-	rec.canned["DescribeDBProxyTargets"] = func(_ string, in any) (any, error) {
+	rec.Canned["DescribeDBProxyTargets"] = func(_ string, in any) (any, error) {
 		return pages[aws.ToString(in.(*rds.DescribeDBProxyTargetsInput).Marker)], nil
 	}
-	e := &Env{Clients: rec.clients()}
+	e := &Env{Clients: rec.Clients()}
 	got := proxyHealth(context.Background(), e, west, "todomgmt-proxy")
 	want := ProxyHealth{Available: 1, Total: 2, AuthFailures: 1, Detail: "UNAVAILABLE AUTH_FAILURE secret mismatch"}
 	if got != want {
@@ -765,18 +759,18 @@ func TestProxyHealthReadsEveryPage(t *testing.T) {
 // stack without the topic output falls back to the alarms named
 // <AppName>-*; the Route 53 routing alarm is marked as a route.
 func TestRegionAlarmsOnTheWire(t *testing.T) {
-	rec := newRecorder(t)
+	rec := awstest.NewRecorder(t)
 	pages := map[string]*cloudwatch.DescribeAlarmsOutput{
 		"": {NextToken: aws.String("p2"), MetricAlarms: []cwtypes.MetricAlarm{
 			{AlarmName: aws.String("todomgmt-replication-lag"), StateReason: aws.String("Threshold Crossed")}}},
 		"p2": {MetricAlarms: []cwtypes.MetricAlarm{
 			{AlarmName: aws.String("todomgmt-primary-enabled"), StateReason: aws.String("PrimaryEnabled < 1")}}},
 	}
-	rec.canned["DescribeAlarms"] = func(_ string, in any) (any, error) {
+	rec.Canned["DescribeAlarms"] = func(_ string, in any) (any, error) {
 		return pages[aws.ToString(in.(*cloudwatch.DescribeAlarmsInput).NextToken)], nil
 	}
-	e := &Env{Config: testConfig(), Clients: rec.clients()}
-	st := &Stack{Region: west, Outputs: map[string]string{"AlarmTopicArn": topicARN(west)}}
+	e := &Env{Config: testConfig(), Clients: rec.Clients()}
+	st := &Stack{Region: west, Outputs: map[string]string{"AlarmTopicArn": awstest.TopicARN(west)}}
 	got := regionAlarms(context.Background(), e, st, "todomgmt-primary-enabled")
 	want := RegionAlarms{InAlarm: []Alarm{
 		{Name: "todomgmt-primary-enabled", Reason: "PrimaryEnabled < 1", Routing: true},
@@ -790,8 +784,8 @@ func TestRegionAlarmsOnTheWire(t *testing.T) {
 		t.Fatalf("%d DescribeAlarms calls, want 2 (both pages)", len(calls))
 	}
 	in := calls[0].Input.(*cloudwatch.DescribeAlarmsInput)
-	if calls[0].Region != west || in.StateValue != cwtypes.StateValueAlarm || aws.ToString(in.ActionPrefix) != topicARN(west) || in.AlarmNamePrefix != nil || len(in.AlarmNames) != 0 {
-		t.Errorf("DescribeAlarms in %s with %+v, want StateValue ALARM and ActionPrefix %s in %s", calls[0].Region, *in, topicARN(west), west)
+	if calls[0].Region != west || in.StateValue != cwtypes.StateValueAlarm || aws.ToString(in.ActionPrefix) != awstest.TopicARN(west) || in.AlarmNamePrefix != nil || len(in.AlarmNames) != 0 {
+		t.Errorf("DescribeAlarms in %s with %+v, want StateValue ALARM and ActionPrefix %s in %s", calls[0].Region, *in, awstest.TopicARN(west), west)
 	}
 	// An older stack without the topic output.
 	old := &Stack{Region: east, Outputs: map[string]string{}}
@@ -802,7 +796,7 @@ func TestRegionAlarmsOnTheWire(t *testing.T) {
 		t.Errorf("without AlarmTopicArn: %+v, want AlarmNamePrefix todomgmt-", *in)
 	}
 	// A region that does not answer says so.
-	rec.canned["DescribeAlarms"] = func(string, any) (any, error) { return nil, errors.New("dial tcp: i/o timeout") }
+	rec.Canned["DescribeAlarms"] = func(string, any) (any, error) { return nil, errors.New("dial tcp: i/o timeout") }
 	if a := regionAlarms(context.Background(), e, st, ""); a.Err == nil || !strings.Contains(a.Err.Error(), "CloudWatch in us-west-2 does not answer") || a.String() != "unknown" {
 		t.Errorf("region down: %+v, want an error naming the region and \"unknown\"", a)
 	}
@@ -826,15 +820,15 @@ func TestSecretsReport(t *testing.T) {
 		{"failed", "key-us-west-2", smtypes.StatusTypeFailed, true, "failed to replicate (KMS access denied)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.canned["DescribeSecret"] = func(region string, in any) (any, error) {
+			rec := awstest.NewRecorder(t)
+			rec.Canned["DescribeSecret"] = func(region string, in any) (any, error) {
 				return &secretsmanager.DescribeSecretOutput{ARN: in.(*secretsmanager.DescribeSecretInput).SecretId, ReplicationStatus: []smtypes.ReplicationStatusType{
 					{Region: aws.String("eu-west-1"), Status: smtypes.StatusTypeFailed},
 					{Region: aws.String(west), Status: tt.status, StatusMessage: aws.String("KMS access denied"), KmsKeyId: aws.String(tt.key)},
 				}}, nil
 			}
-			e := &Env{Config: testConfig(), Clients: rec.clients(),
-				Primary:   &Stack{Region: east, Outputs: map[string]string{"MasterSecretArn": masterSecretARN, "AppSecretArn": appSecretARN}},
+			e := &Env{Config: testConfig(), Clients: rec.Clients(),
+				Primary:   &Stack{Region: east, Outputs: map[string]string{"MasterSecretArn": awstest.MasterSecretARN, "AppSecretArn": awstest.AppSecretARN}},
 				Secondary: &Stack{Region: west, Outputs: map[string]string{"DbKeyArn": "arn:aws:kms:us-west-2:111122223333:key/key-us-west-2"}}}
 			rep := secretsReport(context.Background(), e)
 			if rep.Err != nil || len(rep.Replicas) != 2 {

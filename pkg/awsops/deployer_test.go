@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
@@ -16,8 +17,8 @@ import (
 // deploy creates a missing stack (from held) and sets its parameters to
 // the overrides, as CloudFormation would.
 type fakeSAM struct {
-	f     *fakeAWS
-	held  map[string]*fakeStack // stacks not created yet, by role
+	f     *awstest.AWS
+	held  map[string]*awstest.Stack // stacks not created yet, by role
 	calls []string
 	fail  string // a role whose deploy fails
 }
@@ -42,19 +43,19 @@ func (s *fakeSAM) Deploy(_ context.Context, args []string) error {
 	if role == s.fail {
 		return errors.New("stack update failed")
 	}
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	if st, ok := s.held[role]; ok {
-		s.f.stacks = append(s.f.stacks, st)
-		delete(s.held, role)
-	}
-	for _, st := range s.f.stacks {
-		if st.st.Parameters["Role"] == role {
-			for k, v := range overrides {
-				st.st.Parameters[k] = v
+	s.f.WithLock(func() {
+		if st, ok := s.held[role]; ok {
+			s.f.Stacks = append(s.f.Stacks, st)
+			delete(s.held, role)
+		}
+		for _, st := range s.f.Stacks {
+			if st.Parameters["Role"] == role {
+				for k, v := range overrides {
+					st.Parameters[k] = v
+				}
 			}
 		}
-	}
+	})
 	return nil
 }
 
@@ -63,10 +64,10 @@ func (s *fakeSAM) Deploy(_ context.Context, args []string) error {
 // again with the secondary's, skips the wired secondary, builds once, and
 // leaves an existing route alone.
 func TestDeployerTwoPasses(t *testing.T) {
-	f := newFakeAWS(t, east)
-	secondary := f.stacks[1]
-	f.stacks = f.stacks[:1]
-	sam := &fakeSAM{f: f, held: map[string]*fakeStack{RoleSecondary: secondary}}
+	f := awstest.New(t, east)
+	secondary := f.Stacks[1]
+	f.Stacks = f.Stacks[:1]
+	sam := &fakeSAM{f: f, held: map[string]*awstest.Stack{RoleSecondary: secondary}}
 	var out strings.Builder
 	d := &Deployer{SAM: sam, Out: &out, Open: func(context.Context) (*Env, error) { return openEnv(t, f, &strings.Builder{}), nil }}
 	if err := d.All(context.Background()); err != nil {
@@ -102,7 +103,7 @@ func TestDeployerTwoPasses(t *testing.T) {
 // TestDeployerStops: a failed deploy stops the passes, and the secondary
 // alone is refused before anything runs.
 func TestDeployerStops(t *testing.T) {
-	f := newFakeAWS(t, east)
+	f := awstest.New(t, east)
 	sam := &fakeSAM{f: f, fail: RolePrimary}
 	open := func(context.Context) (*Env, error) { return openEnv(t, f, &strings.Builder{}), nil }
 	d := &Deployer{SAM: sam, Out: &strings.Builder{}, Open: open}
@@ -113,8 +114,8 @@ func TestDeployerStops(t *testing.T) {
 		t.Errorf("calls %q, want the build and the failed deploy only", sam.calls)
 	}
 
-	f = newFakeAWS(t, east)
-	f.stacks = f.stacks[1:]
+	f = awstest.New(t, east)
+	f.Stacks = f.Stacks[1:]
 	sam = &fakeSAM{f: f}
 	d = &Deployer{SAM: sam, Out: &strings.Builder{}, Open: func(context.Context) (*Env, error) { return openEnv(t, f, &strings.Builder{}), nil }}
 	if err := d.Stack(context.Background(), RoleSecondary); err == nil || !strings.Contains(err.Error(), "deploy the primary first") {

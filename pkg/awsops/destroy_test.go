@@ -15,16 +15,17 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPool", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
 
-func destroyer(tb testing.TB, f *fakeAWS, confirm string, out *strings.Builder) *Destroyer {
+func destroyer(tb testing.TB, f *awstest.AWS, confirm string, out *strings.Builder) *Destroyer {
 	tb.Helper()
 	e := openEnv(tb, f, out)
-	return &Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: confirm}, Clock: f.clock, Poll: time.Second}
+	return &Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: confirm}, Clock: f.Clock, Poll: time.Second}
 }
 
 // TestDestroyOrder: deletion protection off, the reader then the writer
@@ -92,17 +93,17 @@ func TestDestroyOrder(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeAWS(t, tt.writer)
+			f := awstest.New(t, tt.writer)
 			if tt.older {
-				f.olderTemplate()
+				f.OlderTemplate()
 			}
 			// Snapshots that are not ours to report, so the final ones
 			// come on a later page.
 			for i := range 3 {
-				f.snapshots[east] = append(f.snapshots[east], rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String("todomgmt-us-east-1"),
+				f.Snapshots[east] = append(f.Snapshots[east], rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String("todomgmt-us-east-1"),
 					DBClusterSnapshotIdentifier: aws.String(fmt.Sprintf("rds:todomgmt-us-east-1-2026-11-0%d-03-00", i+1)), SnapshotType: aws.String("automated")})
 			}
-			f.snapshots[east] = append(f.snapshots[east], rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String("someone-else"),
+			f.Snapshots[east] = append(f.Snapshots[east], rdstypes.DBClusterSnapshot{DBClusterIdentifier: aws.String("someone-else"),
 				DBClusterSnapshotIdentifier: aws.String("someone-else-final"), SnapshotType: aws.String("manual")})
 			var out strings.Builder
 			rep, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
@@ -112,7 +113,7 @@ func TestDestroyOrder(t *testing.T) {
 			if diff := cmp.Diff(tt.want, f.Log(mutating...)); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
-			if f.global != nil {
+			if f.Global != nil {
 				t.Errorf("global cluster still exists")
 			}
 			var kept []string
@@ -125,9 +126,9 @@ func TestDestroyOrder(t *testing.T) {
 			if len(rep.Unchecked) != 0 {
 				t.Errorf("unchecked %q, want none", rep.Unchecked)
 			}
-			for _, p := range f.pools {
-				if p.deleted == !tt.older {
-					t.Errorf("pool %+v: deleted = %t, want %t", *p, p.deleted, tt.older)
+			for _, p := range f.Pools {
+				if p.Deleted == !tt.older {
+					t.Errorf("pool %+v: deleted = %t, want %t", *p, p.Deleted, tt.older)
 				}
 			}
 			if !strings.Contains(out.String(), "DbCluster                                DELETE_COMPLETE") {
@@ -142,7 +143,7 @@ func TestDestroyOrder(t *testing.T) {
 // secrets in the primary region, the app client, the KMS key, the user
 // pool), the clusters' log groups, the final snapshots.
 var allKept = []string{
-	"us-east-1 " + appSecretARN, "us-east-1 " + masterSecretARN, "us-east-1 client-us-east-1", "us-east-1 key-us-east-1", "us-east-1 us-east-1_POOL",
+	"us-east-1 " + awstest.AppSecretARN, "us-east-1 " + awstest.MasterSecretARN, "us-east-1 client-us-east-1", "us-east-1 key-us-east-1", "us-east-1 us-east-1_POOL",
 	"us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
 	"us-east-1 todomgmt-us-east-1-final",
 	"us-west-2 client-us-west-2", "us-west-2 key-us-west-2", "us-west-2 us-west-2_POOL",
@@ -153,7 +154,7 @@ var allKept = []string{
 // olderKept is allKept for stacks whose template deletes the user pools
 // and their clients.
 var olderKept = []string{
-	"us-east-1 " + appSecretARN, "us-east-1 " + masterSecretARN, "us-east-1 key-us-east-1",
+	"us-east-1 " + awstest.AppSecretARN, "us-east-1 " + awstest.MasterSecretARN, "us-east-1 key-us-east-1",
 	"us-east-1 /aws/rds/cluster/todomgmt-us-east-1/error", "us-east-1 /aws/rds/cluster/todomgmt-us-east-1/slowquery",
 	"us-east-1 todomgmt-us-east-1-final",
 	"us-west-2 key-us-west-2",
@@ -165,7 +166,7 @@ var olderKept = []string{
 // and key comes with why it is kept and the commands that delete it; the
 // primary's secrets name their replica's region.
 func TestDestroyReportSaysHowToDeleteWhatIsKept(t *testing.T) {
-	f := newFakeAWS(t, east)
+	f := awstest.New(t, east)
 	var out strings.Builder
 	rep, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
 	if err != nil {
@@ -174,8 +175,8 @@ func TestDestroyReportSaysHowToDeleteWhatIsKept(t *testing.T) {
 	var b strings.Builder
 	WriteDestroyReport(&b, rep)
 	for _, want := range []string{
-		"kept: us-east-1 AWS::SecretsManager::Secret " + masterSecretARN + " (DeletionPolicy Retain (MasterSecret); the final snapshot's DB users log in with it; its replica in us-west-2 is kept too; its name blocks a new stack with the same AppName",
-		"to delete it: aws secretsmanager remove-regions-from-replication --region us-east-1 --secret-id " + appSecretARN + " --remove-replica-regions us-west-2 && aws secretsmanager delete-secret --region us-east-1 --secret-id " + appSecretARN + " --force-delete-without-recovery",
+		"kept: us-east-1 AWS::SecretsManager::Secret " + awstest.MasterSecretARN + " (DeletionPolicy Retain (MasterSecret); the final snapshot's DB users log in with it; its replica in us-west-2 is kept too; its name blocks a new stack with the same AppName",
+		"to delete it: aws secretsmanager remove-regions-from-replication --region us-east-1 --secret-id " + awstest.AppSecretARN + " --remove-replica-regions us-west-2 && aws secretsmanager delete-secret --region us-east-1 --secret-id " + awstest.AppSecretARN + " --force-delete-without-recovery",
 		"kept: us-west-2 AWS::Cognito::UserPool us-west-2_POOL (DeletionPolicy Retain (UserPool); its app clients and their secrets, deletion protection still on",
 		"to delete it: aws cognito-idp update-user-pool --region us-west-2 --user-pool-id us-west-2_POOL --deletion-protection INACTIVE && aws cognito-idp delete-user-pool --region us-west-2 --user-pool-id us-west-2_POOL",
 		"kept: us-east-1 AWS::Cognito::UserPoolClient client-us-east-1 (DeletionPolicy Retain (AppClient); deleted with its user pool)",
@@ -202,7 +203,7 @@ func keptIDs(rep DestroyReport) (kept, recorded []string) {
 func TestDestroyNotConfirmedChangesNothing(t *testing.T) {
 	for _, confirm := range []string{"", "us-west-2", "yes"} {
 		t.Run(confirm, func(t *testing.T) {
-			f := newFakeAWS(t, west)
+			f := awstest.New(t, west)
 			var out strings.Builder
 			_, err := destroyer(t, f, confirm, &out).Run(context.Background())
 			if !errors.Is(err, failover.ErrDeclined) {
@@ -216,8 +217,8 @@ func TestDestroyNotConfirmedChangesNothing(t *testing.T) {
 }
 
 func TestDestroyRerunAfterPartialFailure(t *testing.T) {
-	f := newFakeAWS(t, west)
-	f.stacks[0].failOnce = "Resource handler returned message: internal failure" // the primary stack
+	f := awstest.New(t, west)
+	f.Stacks[0].FailOnce = "Resource handler returned message: internal failure" // the primary stack
 	var out strings.Builder
 	_, err := destroyer(t, f, "todomgmt", &out).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "DELETE_FAILED") || !strings.Contains(err.Error(), "internal failure") {
@@ -279,7 +280,7 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 	// Deleted stacks leave no saved description that a later run could
 	// take for a live one.
 	for _, region := range []string{east, west} {
-		if saved, _ := filepath.Glob(filepath.Join(f.cacheDir, region, "*.json")); len(saved) != 0 {
+		if saved, _ := filepath.Glob(filepath.Join(f.CacheDir, region, "*.json")); len(saved) != 0 {
 			t.Errorf("saved descriptions %q after the stacks are gone", saved)
 		}
 	}
@@ -290,14 +291,14 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 // UpdateUserPool; a pool that outlives a failed stack deletion keeps what
 // the template set (UpdateUserPool resets what a request leaves out).
 func TestDestroyOlderTemplateUnprotectsThePoolsSafely(t *testing.T) {
-	f := newFakeAWS(t, west)
-	f.olderTemplate()
-	f.stacks[0].failOnce = "Resource handler returned message: internal failure" // the primary stack
+	f := awstest.New(t, west)
+	f.OlderTemplate()
+	f.Stacks[0].FailOnce = "Resource handler returned message: internal failure" // the primary stack
 	var out strings.Builder
 	if _, err := destroyer(t, f, "todomgmt", &out).Run(context.Background()); err == nil {
 		t.Fatalf("first run: no error, want DELETE_FAILED")
 	}
-	if p := f.pools["us-east-1_POOL"]; p.deleted || p.protected || !p.adminOnly || p.tier != cogtypes.UserPoolTierTypeLite {
+	if p := f.Pools["us-east-1_POOL"]; p.Deleted || p.Protected || !p.AdminOnly || p.Tier != cogtypes.UserPoolTierTypeLite {
 		t.Errorf("surviving pool %+v, want unprotected, still admin-only sign-up, tier LITE", *p)
 	}
 }
@@ -307,12 +308,12 @@ func TestDestroyOlderTemplateUnprotectsThePoolsSafely(t *testing.T) {
 // the clusters' identifiers; what only the stacks could tell is reported
 // as not checked, and the report does not claim nothing is kept.
 func TestDestroyKeptWithoutARecord(t *testing.T) {
-	f := newFakeAWS(t, east)
+	f := awstest.New(t, east)
 	var out strings.Builder
 	if _, err := destroyer(t, f, "todomgmt", &out).Run(context.Background()); err != nil {
 		t.Fatalf("destroy: %v\n%s", err, out.String())
 	}
-	f.cacheDir = t.TempDir() // another machine
+	f.CacheDir = t.TempDir() // another machine
 	rep, err := destroyer(t, f, "", &out).Run(context.Background())
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
@@ -340,7 +341,7 @@ func TestDestroyKeptWithoutARecord(t *testing.T) {
 // TestDestroyClearsTheRunRecord: a new deployment starts without the old
 // one's failover history.
 func TestDestroyClearsTheRunRecord(t *testing.T) {
-	f := newFakeAWS(t, east)
+	f := awstest.New(t, east)
 	var out strings.Builder
 	d := destroyer(t, f, "todomgmt", &out)
 	rf, ok := RunFileOf(d.Env)
@@ -359,9 +360,9 @@ func TestDestroyClearsTheRunRecord(t *testing.T) {
 }
 
 func TestDestroyRefusesDuringAnOperation(t *testing.T) {
-	f := newFakeAWS(t, east)
+	f := awstest.New(t, east)
 	e := openEnv(t, f, &strings.Builder{})
-	e.Clients.RDS = func(r string) awsclient.RDSAPI { return inProgressRDS{fakeRDS{f, r}} }
+	e.Clients.RDS = func(r string) awsclient.RDSAPI { return inProgressRDS{f.RDS(r)} }
 	_, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "operation is in progress") {
 		t.Fatalf("error %v, want a refusal while an operation is in progress", err)
@@ -372,10 +373,10 @@ func TestDestroyRefusesDuringAnOperation(t *testing.T) {
 }
 
 // inProgressRDS reports a failover in progress on the global cluster.
-type inProgressRDS struct{ fakeRDS }
+type inProgressRDS struct{ awsclient.RDSAPI }
 
 func (r inProgressRDS) DescribeGlobalClusters(ctx context.Context, in *rds.DescribeGlobalClustersInput, o ...func(*rds.Options)) (*rds.DescribeGlobalClustersOutput, error) {
-	out, err := r.fakeRDS.DescribeGlobalClusters(ctx, in, o...)
+	out, err := r.RDSAPI.DescribeGlobalClusters(ctx, in, o...)
 	if err == nil {
 		out.GlobalClusters[0].FailoverState = &rdstypes.FailoverState{Status: rdstypes.FailoverStatusFailingOver}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
@@ -26,7 +27,7 @@ func testDrillConfig() drill.Config {
 
 // fastOrchestrator makes the drill's orchestrator poll on a test clock.
 func fastOrchestrator(d *DrillEnv) {
-	d.Clock = &testClock{now: time.Now()}
+	d.Clock = awstest.NewClock(time.Now())
 	d.Timeouts = &failover.Timeouts{Poll: time.Second}
 }
 
@@ -138,9 +139,7 @@ func TestDrillOverTheAdapters(t *testing.T) {
 			t.Errorf("target %q reported, but the AWS drill cannot measure it", tg.Goal)
 		}
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for id, td := range a.todos {
+	for id, td := range a.Todos() {
 		if strings.HasPrefix(td.Task, drill.TaskPrefix+rep.RunID) {
 			t.Errorf("todo %d %q left after the drill", id, td.Task)
 		}
@@ -165,9 +164,7 @@ func TestDrillNeedsConfirmation(t *testing.T) {
 			if calls := f.Log("SwitchoverGlobalCluster", "PutKey", "Invoke"); len(calls) != 0 {
 				t.Errorf("calls after a declined drill: %q", calls)
 			}
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			for _, r := range a.requests {
+			for _, r := range a.Requests() {
 				if !strings.HasSuffix(r, "/v1/health") {
 					t.Errorf("request %q after a declined drill, want none but health checks", r)
 				}
@@ -180,7 +177,7 @@ func TestDrillNeedsConfirmation(t *testing.T) {
 // refused, the drill says so before asking for a confirmation.
 func TestDrillRefusedPlanAsksNothing(t *testing.T) {
 	f, _, e, _ := deployment(t, east)
-	f.clusters[westARN].status = "modifying"
+	f.Clusters[westARN].Status = "modifying"
 	c := &recordingConfirmer{FlagConfirmation: failover.FlagConfirmation{Value: west}}
 	_, _, err := runDrill(t, e, DrillOptions{Config: testDrillConfig(), Confirm: c})
 	if err == nil || !strings.Contains(err.Error(), "no drill") {
@@ -195,7 +192,7 @@ func TestDrillRefusedPlanAsksNothing(t *testing.T) {
 // reported, and RunDrill fails naming the command that deletes them.
 func TestDrillSaysHowToCleanUp(t *testing.T) {
 	_, a, e, _ := deployment(t, east)
-	a.failDeletes = true
+	a.FailDeletes = true
 	rep, out, err := runDrill(t, e, DrillOptions{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}})
 	want := DrillCleanupEnv + "=" + rep.RunID + "@"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(out, want) {
@@ -206,24 +203,18 @@ func TestDrillSaysHowToCleanUp(t *testing.T) {
 	}
 
 	// The command deletes exactly the run's todos.
-	a.mu.Lock()
-	a.failDeletes = false
-	a.next++
-	a.todos[a.next] = fakeTodo{ID: a.next, Task: "buy milk", Version: 1, tag: a.tag()}
-	other := a.next
-	a.mu.Unlock()
+	a.SetFailDeletes(false)
+	other := a.AddTodo("buy milk")
 	_, floor, _ := strings.Cut(strings.Fields(err.Error()[strings.Index(err.Error(), want):])[0], "=")
 	if _, _, err := runDrill(t, e, DrillOptions{Cleanup: floor}); err != nil {
 		t.Fatalf("clean-up run: %v", err)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for id, td := range a.todos {
+	for id, td := range a.Todos() {
 		if strings.HasPrefix(td.Task, drill.TaskPrefix+rep.RunID+"-") {
 			t.Errorf("todo %d %q left after the clean-up", id, td.Task)
 		}
 	}
-	if _, ok := a.todos[other]; !ok {
+	if _, ok := a.Todos()[other]; !ok {
 		t.Errorf("the clean-up deleted todo %d, which is not the drill's", other)
 	}
 }
@@ -295,9 +286,7 @@ func TestInterruptedDrill(t *testing.T) {
 	if c := rep.Scenarios[0].Cleanup; c == nil || c.Error != "" || c.Deleted == 0 {
 		t.Errorf("the interrupted scenario's cleanup = %+v, want its todos deleted", c)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for id, td := range a.todos {
+	for id, td := range a.Todos() {
 		if strings.HasPrefix(td.Task, drill.TaskPrefix) {
 			t.Errorf("todo %d %q left after the interrupted drill", id, td.Task)
 		}

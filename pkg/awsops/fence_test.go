@@ -13,6 +13,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -87,16 +88,16 @@ func TestFenceIDsOnTheWire(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
-			rec.wireBody = func(wireCall) (int, string) { return 200, tt.answer }
-			rec.wireHeader = func(wireCall) http.Header {
+			rec := awstest.NewRecorder(t)
+			rec.WireBody = func(awstest.WireCall) (int, string) { return 200, tt.answer }
+			rec.WireHeader = func(awstest.WireCall) http.Header {
 				h := http.Header{"Content-Type": {"application/json"}}
 				if tt.fnError != "" {
 					h.Set("X-Amz-Function-Error", tt.fnError)
 				}
 				return h
 			}
-			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(),
+			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients(),
 				MigrateFunctions: map[string]string{east: "todomgmt-migrate", west: "todomgmt-migrate"}}
 			got, err := db.FenceIDs(context.Background(), tt.target, tt.req)
 			switch {
@@ -125,7 +126,7 @@ func TestFenceIDsOnTheWire(t *testing.T) {
 			if w[0].Method != http.MethodPost || w[0].URL.Host != "lambda.us-west-2.amazonaws.com" || w[0].URL.Path != "/2015-03-31/functions/todomgmt-migrate/invocations" {
 				t.Errorf("request %s %s%s, want POST lambda.us-west-2.amazonaws.com/2015-03-31/functions/todomgmt-migrate/invocations", w[0].Method, w[0].URL.Host, w[0].URL.Path)
 			}
-			if r, svc := credentialScope(w[0].Header); r != west || svc != "lambda" {
+			if r, svc := awstest.CredentialScope(w[0].Header); r != west || svc != "lambda" {
 				t.Errorf("signed for %s/%s, want %s/lambda", r, svc, west)
 			}
 			if got := w[0].Header.Get("X-Amz-Invocation-Type"); got != "RequestResponse" {
@@ -144,8 +145,8 @@ func TestFenceIDsOnTheWire(t *testing.T) {
 }
 
 func TestFenceIDsWithoutAFunctionInTheRegion(t *testing.T) {
-	rec := newRecorder(t)
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(), MigrateFunctions: map[string]string{east: "todomgmt-migrate"}}
+	rec := awstest.NewRecorder(t)
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients(), MigrateFunctions: map[string]string{east: "todomgmt-migrate"}}
 	_, err := db.FenceIDs(context.Background(), failover.Member{Region: west, ID: westARN}, failover.FenceRequest{Region: west})
 	if err == nil || !strings.Contains(err.Error(), "no migrate function known") {
 		t.Errorf("error %v, want one saying no migrate function is known in %s", err, west)
@@ -159,8 +160,8 @@ func TestFenceIDsWithoutAFunctionInTheRegion(t *testing.T) {
 // the template's fixed name <AppName>-migrate, for a stack described
 // before the output existed and for a stand-in.
 func TestMigrateFunctionNames(t *testing.T) {
-	f := newFakeAWS(t, east)
-	f.stacks[1].st.Outputs["MigrateFunctionName"] = "renamed-migrate"
+	f := awstest.New(t, east)
+	f.Stacks[1].Outputs["MigrateFunctionName"] = "renamed-migrate"
 	var out strings.Builder
 	e := openEnv(t, f, &out)
 	got := e.Database().MigrateFunctions
@@ -178,8 +179,8 @@ func TestMigrateFunctionNames(t *testing.T) {
 // TestFenceIDsNeedsTheMembersRegion: the fence runs in the region the plan
 // names for its target; an ARN is never parsed back into one.
 func TestFenceIDsNeedsTheMembersRegion(t *testing.T) {
-	rec := newRecorder(t)
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(),
+	rec := awstest.NewRecorder(t)
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients(),
 		MigrateFunctions: map[string]string{east: "todomgmt-migrate", west: "todomgmt-migrate"}}
 	_, err := db.FenceIDs(context.Background(), failover.Member{ID: westARN}, failover.FenceRequest{Region: west})
 	if err == nil || !strings.Contains(err.Error(), "has no region") {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -195,10 +196,10 @@ func TestLagEvidence(t *testing.T) {
 // every page.
 func TestLagEvidenceReadsTheHistory(t *testing.T) {
 	now := at("12:00:00")
-	rec := newRecorder(t)
-	rec.canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
+	rec := awstest.NewRecorder(t)
+	rec.Canned["ListMetrics"] = lagMetricsOf("todomgmt-us-west-2", east)
 	pages := 0
-	rec.canned["GetMetricData"] = func(_ string, in any) (any, error) {
+	rec.Canned["GetMetricData"] = func(_ string, in any) (any, error) {
 		q := in.(*cloudwatch.GetMetricDataInput)
 		pages++
 		out := &cloudwatch.GetMetricDataOutput{}
@@ -221,7 +222,7 @@ func TestLagEvidenceReadsTheHistory(t *testing.T) {
 		}
 		return out, nil
 	}
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(), Now: func() time.Time { return now }}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients(), Now: func() time.Time { return now }}
 	ev, err := db.LagEvidence(context.Background(), members[westARN])
 	if err != nil {
 		t.Fatal(err)
@@ -236,9 +237,9 @@ func TestLagEvidenceReadsTheHistory(t *testing.T) {
 }
 
 func TestLagEvidenceErrors(t *testing.T) {
-	rec := newRecorder(t)
-	rec.canned["ListMetrics"] = func(string, any) (any, error) { return nil, errors.New("AccessDenied: cloudwatch:ListMetrics") }
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	rec := awstest.NewRecorder(t)
+	rec.Canned["ListMetrics"] = func(string, any) (any, error) { return nil, errors.New("AccessDenied: cloudwatch:ListMetrics") }
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 	if _, err := db.LagEvidence(context.Background(), members[westARN]); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Errorf("error %v, want the ListMetrics failure", err)
 	}
@@ -252,17 +253,17 @@ func TestLagEvidenceErrors(t *testing.T) {
 // target region's view even when the lost region still answers with
 // its own.
 func TestTopologyFromAsksOneRegion(t *testing.T) {
-	rec := newRecorder(t)
-	rec.canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+	rec := awstest.NewRecorder(t)
+	rec.Canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
 		if region == east {
 			// The lost region's stale view: itself the writer.
 			return globalCluster(eastARN)(region, in)
 		}
 		return globalCluster(westARN)(region, in)
 	}
-	rec.canned["DescribeDBClusters"] = func(string, any) (any, error) { return &rds.DescribeDBClustersOutput{}, nil }
-	rec.canned["ListMetrics"] = func(string, any) (any, error) { return &cloudwatch.ListMetricsOutput{}, nil }
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	rec.Canned["DescribeDBClusters"] = func(string, any) (any, error) { return &rds.DescribeDBClustersOutput{}, nil }
+	rec.Canned["ListMetrics"] = func(string, any) (any, error) { return &cloudwatch.ListMetricsOutput{}, nil }
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 	top, err := db.TopologyFrom(context.Background(), west)
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +277,7 @@ func TestTopologyFromAsksOneRegion(t *testing.T) {
 		}
 	}
 
-	rec.canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+	rec.Canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
 		if region == west {
 			return nil, &net503{}
 		}

@@ -15,42 +15,10 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
-
-// deployment is the AWS fakes plus the fake HTTP surface, linked: the
-// front door follows the KeyValueStore, writes succeed in the writer's
-// region.
-func deployment(tb testing.TB, writer string) (*fakeAWS, *fakeAPI, *Env, *strings.Builder) {
-	tb.Helper()
-	f := newFakeAWS(tb, writer)
-	a := newFakeAPI(tb, writer)
-	a.routeOf = func() string {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.kvsValue == nil {
-			return east
-		}
-		return *f.kvsValue
-	}
-	a.writerOf = func() string {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		w, _ := ParseClusterARN(f.global.writer)
-		return w.Region
-	}
-	a.fencedOf = func() string {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.fence.region
-	}
-	wireAPI(f, a)
-	var out strings.Builder
-	e := openEnv(tb, f, &out)
-	e.Clients.HTTP = a.srv.Client()
-	return f, a, e, &out
-}
 
 func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
 	f, _, e, _ := deployment(t, east)
@@ -59,7 +27,7 @@ func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Clock = &testClock{now: time.Now()}
+	o.Clock = awstest.NewClock(time.Now())
 	o.Timeouts = failover.Timeouts{Poll: time.Second}
 	r, err := o.Run(context.Background(), failover.KindPlanned, failover.Options{})
 	if err != nil {
@@ -99,7 +67,7 @@ func TestRerunFinishesARunWhoseWriteCheckFailed(t *testing.T) {
 	run := func(confirm string) (failover.Report, error) {
 		t.Helper()
 		// A new Env each time, as each mage run opens its own.
-		e, err := Open(context.Background(), testConfig(), e.Clients, OpenOptions{Out: io.Discard, Warnings: io.Discard, CacheDir: f.cacheDir})
+		e, err := Open(context.Background(), testConfig(), e.Clients, OpenOptions{Out: io.Discard, Warnings: io.Discard, CacheDir: f.CacheDir})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,11 +75,11 @@ func TestRerunFinishesARunWhoseWriteCheckFailed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Clock = &testClock{now: time.Now()}
+		o.Clock = awstest.NewClock(time.Now())
 		o.Timeouts = failover.Timeouts{Poll: time.Second, Verify: 30 * time.Second}
 		return o.Run(context.Background(), failover.KindPlanned, failover.Options{})
 	}
-	a.down["fd"] = true // the front door fails every write
+	a.Down["fd"] = true // the front door fails every write
 	if r, err := run(west); err == nil || r.Verified {
 		t.Fatalf("first run: %v (verified=%t), want the write check to fail", err, r.Verified)
 	}
@@ -120,15 +88,15 @@ func TestRerunFinishesARunWhoseWriteCheckFailed(t *testing.T) {
 	if err != nil || !ok || last.Verified || last.To != west || last.Kind != failover.KindPlanned {
 		t.Fatalf("record %+v, %t, %v; want an unverified planned run to %s", last, ok, err, west)
 	}
-	if !strings.HasPrefix(rf.Path, f.cacheDir) {
-		t.Errorf("record at %s, want it under the cache directory %s", rf.Path, f.cacheDir)
+	if !strings.HasPrefix(rf.Path, f.CacheDir) {
+		t.Errorf("record at %s, want it under the cache directory %s", rf.Path, f.CacheDir)
 	}
 	moves := []string{"us-east-1 SwitchoverGlobalCluster " + westARN, "global PutKey active-region=us-west-2"}
 	if diff := cmp.Diff(moves, f.Log("SwitchoverGlobalCluster", "PutKey")); diff != "" {
 		t.Fatalf("first run's calls (-want +got):\n%s", diff)
 	}
 
-	a.down["fd"] = false
+	a.Down["fd"] = false
 	if r, err := run(west); err != nil || !r.Verified || r.To != west {
 		t.Fatalf("re-run: %v\n%s", err, r)
 	}
@@ -143,13 +111,13 @@ func TestRerunFinishesARunWhoseWriteCheckFailed(t *testing.T) {
 
 func TestUnplannedFailoverOverTheAdapters(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
-	a.down[east] = true // the primary region's API is gone
-	f.clusters[eastARN].status = ""
+	a.Down[east] = true // the primary region's API is gone
+	f.Clusters[eastARN].Status = ""
 	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Clock = &testClock{now: time.Now()}
+	o.Clock = awstest.NewClock(time.Now())
 	o.Timeouts = failover.Timeouts{Poll: time.Second}
 	r, err := o.Run(context.Background(), failover.KindUnplanned, failover.Options{})
 	if err != nil {
@@ -185,47 +153,47 @@ func TestUnplannedFailoverOverTheAdapters(t *testing.T) {
 func TestStatus(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
-		setup func(*fakeAWS, *fakeAPI)
+		setup func(*awstest.AWS, *awstest.API)
 		want  []string
 	}{
-		{"consistent", func(*fakeAWS, *fakeAPI) {}, nil},
-		{"traffic routed to the reader", func(f *fakeAWS, _ *fakeAPI) { f.kvsValue = aws.String(west) },
+		{"consistent", func(*awstest.AWS, *awstest.API) {}, nil},
+		{"traffic routed to the reader", func(f *awstest.AWS, _ *awstest.API) { f.KVSValue = aws.String(west) },
 			[]string{"the front door sends traffic to us-west-2 but the writer is in us-east-1"}},
-		{"secondary API down", func(_ *fakeAWS, a *fakeAPI) { a.down[west] = true },
+		{"secondary API down", func(_ *awstest.AWS, a *awstest.API) { a.Down[west] = true },
 			[]string{"the API in us-west-2 does not answer: 502 Bad Gateway: not a health answer"}},
-		{"proxy without target in the writer region", func(f *fakeAWS, _ *fakeAPI) { f.clusters[eastARN].proxyState = rdstypes.TargetStateUnavailable },
+		{"proxy without target in the writer region", func(f *awstest.AWS, _ *awstest.API) { f.Clusters[eastARN].ProxyState = rdstypes.TargetStateUnavailable },
 			[]string{"the proxy in the writer region us-east-1 has no available target: 0/1 available (UNAVAILABLE CONNECTION_FAILED)"}},
-		{"the passive region's proxy cannot log in (stale credentials)", func(f *fakeAWS, _ *fakeAPI) {
-			f.clusters[westARN].proxyState, f.clusters[westARN].proxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
+		{"the passive region's proxy cannot log in (stale credentials)", func(f *awstest.AWS, _ *awstest.API) {
+			f.Clusters[westARN].ProxyState, f.Clusters[westARN].ProxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
 		}, []string{"the proxy in us-west-2 cannot authenticate to the database (AUTH_FAILURE on 1 of 1 targets: UNAVAILABLE AUTH_FAILURE): the secret it reads does not match"}},
-		{"an alarm in ALARM in the passive region", func(f *fakeAWS, _ *fakeAPI) {
-			f.regionAlarms[west] = []cwtypes.MetricAlarm{
-				alarm("todomgmt-api-5xx", topicARN(west), cwtypes.StateValueOk, ""),
-				alarm("todomgmt-replication-lag", topicARN(west), cwtypes.StateValueAlarm, "Threshold Crossed: 3 out of the last 5 datapoints were greater than the threshold (2000.0)"),
+		{"an alarm in ALARM in the passive region", func(f *awstest.AWS, _ *awstest.API) {
+			f.RegionAlarms[west] = []cwtypes.MetricAlarm{
+				awstest.Alarm("todomgmt-api-5xx", awstest.TopicARN(west), cwtypes.StateValueOk, ""),
+				awstest.Alarm("todomgmt-replication-lag", awstest.TopicARN(west), cwtypes.StateValueAlarm, "Threshold Crossed: 3 out of the last 5 datapoints were greater than the threshold (2000.0)"),
 			}
 		}, []string{"alarm todomgmt-replication-lag in us-west-2 is in ALARM: Threshold Crossed: 3 out of the last 5"}},
-		{"another app's alarms are not ours", func(f *fakeAWS, _ *fakeAPI) {
-			f.regionAlarms[east] = []cwtypes.MetricAlarm{alarm("todomgmt-dev-api-5xx", "arn:aws:sns:us-east-1:111122223333:todomgmt-dev-alarms", cwtypes.StateValueAlarm, "x")}
+		{"another app's alarms are not ours", func(f *awstest.AWS, _ *awstest.API) {
+			f.RegionAlarms[east] = []cwtypes.MetricAlarm{awstest.Alarm("todomgmt-dev-api-5xx", "arn:aws:sns:us-east-1:111122223333:todomgmt-dev-alarms", cwtypes.StateValueAlarm, "x")}
 		}, nil},
-		{"the routing alarm's ALARM is a route, not a fault", func(f *fakeAWS, _ *fakeAPI) {
-			f.stacks[1].st.Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
-			f.regionAlarms[west] = []cwtypes.MetricAlarm{alarm("todomgmt-primary-enabled", topicARN(west), cwtypes.StateValueAlarm, "PrimaryEnabled < 1")}
+		{"the routing alarm's ALARM is a route, not a fault", func(f *awstest.AWS, _ *awstest.API) {
+			f.Stacks[1].Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
+			f.RegionAlarms[west] = []cwtypes.MetricAlarm{awstest.Alarm("todomgmt-primary-enabled", awstest.TopicARN(west), cwtypes.StateValueAlarm, "PrimaryEnabled < 1")}
 		}, nil},
-		{"CloudWatch in the passive region does not answer", func(f *fakeAWS, _ *fakeAPI) {
-			f.cwDown[west] = errors.New("dial tcp: i/o timeout")
+		{"CloudWatch in the passive region does not answer", func(f *awstest.AWS, _ *awstest.API) {
+			f.CWDown[west] = errors.New("dial tcp: i/o timeout")
 		}, []string{"cannot read the alarms in us-west-2: CloudWatch in us-west-2 does not answer"}},
-		{"a replica that stopped replicating", func(f *fakeAWS, _ *fakeAPI) {
-			f.replicas[appSecretARN][0].Status, f.replicas[appSecretARN][0].StatusMessage = smtypes.StatusTypeFailed, aws.String("Access to KMS is not allowed")
-		}, []string{"the replica of " + appSecretARN + " in us-west-2 failed to replicate (Access to KMS is not allowed)"}},
-		{"a secret without a replica in the secondary's region", func(f *fakeAWS, _ *fakeAPI) { f.replicas[masterSecretARN] = nil },
-			[]string{"secret " + masterSecretARN + " has no replica in us-west-2"}},
+		{"a replica that stopped replicating", func(f *awstest.AWS, _ *awstest.API) {
+			f.Replicas[awstest.AppSecretARN][0].Status, f.Replicas[awstest.AppSecretARN][0].StatusMessage = smtypes.StatusTypeFailed, aws.String("Access to KMS is not allowed")
+		}, []string{"the replica of " + awstest.AppSecretARN + " in us-west-2 failed to replicate (Access to KMS is not allowed)"}},
+		{"a secret without a replica in the secondary's region", func(f *awstest.AWS, _ *awstest.API) { f.Replicas[awstest.MasterSecretARN] = nil },
+			[]string{"secret " + awstest.MasterSecretARN + " has no replica in us-west-2"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, a, _, _ := deployment(t, east)
 			tt.setup(f, a)
 			// Described after the setup, which may change the stacks.
 			e := openEnv(t, f, &strings.Builder{})
-			e.Clients.HTTP = a.srv.Client()
+			e.Clients.HTTP = a.Server.Client()
 			st, err := ReadStatus(context.Background(), e)
 			if err != nil {
 				t.Fatal(err)
@@ -255,8 +223,8 @@ func TestStatus(t *testing.T) {
 }
 
 func TestStatusWithoutStacks(t *testing.T) {
-	f := newFakeAWS(t, east)
-	f.stacks = nil
+	f := awstest.New(t, east)
+	f.Stacks = nil
 	e := openEnv(t, f, &strings.Builder{})
 	_, err := ReadStatus(context.Background(), e)
 	if err == nil || !strings.Contains(err.Error(), "stack todomgmt-primary not found in us-east-1") || !strings.Contains(err.Error(), "go tool mage deploy") {
@@ -274,11 +242,11 @@ func TestRouterFromTheStacks(t *testing.T) {
 		{"none", "no front door"},
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
-			f := newFakeAWS(t, east)
-			for _, s := range f.stacks {
-				s.st.Outputs["FrontDoorMode"] = tt.mode
+			f := awstest.New(t, east)
+			for _, s := range f.Stacks {
+				s.Outputs["FrontDoorMode"] = tt.mode
 			}
-			f.stacks[1].st.Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
+			f.Stacks[1].Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
 			e := openEnv(t, f, &strings.Builder{})
 			r, err := e.Router()
 			switch v := r.(type) {
@@ -303,20 +271,20 @@ func TestTokens(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
 	tokens := &Tokens{Pools: e.Pools(), Clients: e.Clients}
 	// The primary's pool client is broken: the secondary's issues the token.
-	f.secrets["us-east-1_POOL"] = "wrong"
+	f.Secrets["us-east-1_POOL"] = "wrong"
 	tok, err := tokens.Token(context.Background())
 	if err != nil || tok != "tok-1" {
 		t.Fatalf("Token = %q, %v; want tok-1 from the secondary pool", tok, err)
 	}
-	if _, err := tokens.Token(context.Background()); err != nil || a.tokens != 1 {
-		t.Errorf("second Token: %v, token endpoint called %d times, want the cached token", err, a.tokens)
+	if _, err := tokens.Token(context.Background()); err != nil || a.Tokens != 1 {
+		t.Errorf("second Token: %v, token endpoint called %d times, want the cached token", err, a.Tokens)
 	}
 	calls := f.Log("DescribeUserPoolClient")
 	if len(calls) != 2 || !strings.HasPrefix(calls[0], "us-east-1 ") || !strings.HasPrefix(calls[1], "us-west-2 ") {
 		t.Errorf("DescribeUserPoolClient calls %q, want each pool read in its own region", calls)
 	}
 	// A failure never shows the secret.
-	f.secrets["us-west-2_POOL"] = "wrong-too"
+	f.Secrets["us-west-2_POOL"] = "wrong-too"
 	_, err = (&Tokens{Pools: e.Pools(), Clients: e.Clients}).Token(context.Background())
 	if err == nil || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("error %v, want a failure that does not contain the secret", err)
@@ -342,8 +310,8 @@ func TestTokensWithALostRegion(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, a, e, _ := deployment(t, east)
-			f.cognitoHang[east] = true
-			clock := &testClock{now: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)}
+			f.CognitoHang[east] = true
+			clock := awstest.NewClock(time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC))
 			tokens := &Tokens{Pools: e.Pools(), Clients: e.Clients, PoolTimeout: 20 * time.Millisecond, PassOver: 2 * time.Minute, Now: clock.Now}
 			for i, pause := range []time.Duration{0, time.Minute, 2 * time.Minute} {
 				_ = clock.Sleep(context.Background(), pause)
@@ -356,8 +324,8 @@ func TestTokensWithALostRegion(t *testing.T) {
 					t.Errorf("fetch %d: %d attempts on the hanging pool in %s so far, want %d", i+1, got, east, tt.eastTries[i])
 				}
 			}
-			if a.tokens != 3 {
-				t.Errorf("token endpoint called %d times, want 3", a.tokens)
+			if a.Tokens != 3 {
+				t.Errorf("token endpoint called %d times, want 3", a.Tokens)
 			}
 		})
 	}
@@ -379,14 +347,14 @@ func countPrefix(lines []string, prefix string) int {
 // worked.
 func TestUnplannedFailoverWithTheLostRegionsCognitoHanging(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
-	a.down[east] = true
-	f.clusters[eastARN].status = ""
-	f.cognitoHang[east] = true
+	a.Down[east] = true
+	f.Clusters[eastARN].Status = ""
+	f.CognitoHang[east] = true
 	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Clock = &testClock{now: time.Now()}
+	o.Clock = awstest.NewClock(time.Now())
 	// Short real deadlines: a token fetch that asked the lost region
 	// first would spend every attempt's budget there.
 	o.Timeouts = failover.Timeouts{Poll: time.Second, Probe: 300 * time.Millisecond, Verify: 10 * time.Second}
@@ -406,11 +374,11 @@ func TestProberVerifyWrite(t *testing.T) {
 	if err != nil || region != east {
 		t.Fatalf("VerifyWrite = %q, %v; want %s", region, err, east)
 	}
-	if len(a.todos) != 0 {
-		t.Errorf("the check left %d todos behind", len(a.todos))
+	if n := len(a.Todos()); n != 0 {
+		t.Errorf("the check left %d todos behind", n)
 	}
 	// Routed to the reader: the write is refused with region_passive.
-	f.kvsValue = aws.String(west)
+	f.KVSValue = aws.String(west)
 	_, err = p.VerifyWrite(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "region_passive") {
 		t.Errorf("VerifyWrite routed to the reader: %v, want 503 region_passive", err)
@@ -424,7 +392,7 @@ func TestProberHealth(t *testing.T) {
 	if err != nil || !h.OK || h.Role != "passive" || h.Region != west {
 		t.Errorf("Health(%s) = %+v, %v; want OK passive", west, h, err)
 	}
-	a.down[east] = true
+	a.Down[east] = true
 	h, err = p.Health(context.Background(), east)
 	if err != nil || h.OK || !strings.Contains(h.Detail, "502") {
 		t.Errorf("Health(%s) down = %+v, %v; want not OK with the status", east, h, err)
@@ -437,17 +405,17 @@ func TestProberHealth(t *testing.T) {
 func TestSmoke(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
-		setup   func(*fakeAWS, *fakeAPI)
+		setup   func(*awstest.AWS, *awstest.API)
 		wantErr string
 	}{
-		{"healthy", func(*fakeAWS, *fakeAPI) {}, ""},
-		{"front door to the reader", func(f *fakeAWS, _ *fakeAPI) { f.kvsValue = aws.String(west) }, "smoke failed: front door"},
-		{"secondary down", func(_ *fakeAWS, a *fakeAPI) { a.down[west] = true }, "smoke failed: us-west-2"},
+		{"healthy", func(*awstest.AWS, *awstest.API) {}, ""},
+		{"front door to the reader", func(f *awstest.AWS, _ *awstest.API) { f.KVSValue = aws.String(west) }, "smoke failed: front door"},
+		{"secondary down", func(_ *awstest.AWS, a *awstest.API) { a.Down[west] = true }, "smoke failed: us-west-2"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, a, e, out := deployment(t, east)
 			tt.setup(f, a)
-			s := &Smoke{Prober: e.Prober().Prober, Out: out, Clock: &testClock{now: time.Now()}}
+			s := &Smoke{Prober: e.Prober().Prober, Out: out, Clock: awstest.NewClock(time.Now())}
 			err := s.Run(context.Background())
 			if tt.wantErr == "" {
 				if err != nil {
@@ -458,8 +426,8 @@ func TestSmoke(t *testing.T) {
 						t.Errorf("output lacks %q:\n%s", want, out)
 					}
 				}
-				if len(a.todos) != 0 {
-					t.Errorf("smoke left %d todos", len(a.todos))
+				if n := len(a.Todos()); n != 0 {
+					t.Errorf("smoke left %d todos", n)
 				}
 				return
 			}
@@ -471,7 +439,7 @@ func TestSmoke(t *testing.T) {
 }
 
 func TestPeerOverrides(t *testing.T) {
-	f := newFakeAWS(t, east)
+	f := awstest.New(t, east)
 	e := openEnv(t, f, &strings.Builder{})
 	o, needed, err := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary)
 	if err != nil {
@@ -480,7 +448,7 @@ func TestPeerOverrides(t *testing.T) {
 	want := map[string]string{"Role": "secondary", "AppName": "todomgmt", "PeerRegion": east, "GlobalClusterIdentifier": global,
 		"PeerUserPoolArn":        "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_POOL",
 		"PeerApiDomain":          "api-us-east-1.execute-api.us-east-1.amazonaws.com",
-		"PrimaryMasterSecretArn": masterSecretARN, "PrimaryAppSecretArn": appSecretARN,
+		"PrimaryMasterSecretArn": awstest.MasterSecretARN, "PrimaryAppSecretArn": awstest.AppSecretARN,
 		"FrontDoorKeyValueStoreArn": kvsARN}
 	if diff := cmp.Diff(want, o); diff != "" {
 		t.Errorf("overrides (-want +got):\n%s", diff)
@@ -527,7 +495,7 @@ func TestPeerOverrides(t *testing.T) {
 	if _, _, err := PeerOverrides(e.Config.Secondary, e.Secondary, e.Primary); err == nil || !strings.Contains(err.Error(), "lacks the AppSecretArn output(s)") || !strings.Contains(err.Error(), "go tool mage deploy:primary") {
 		t.Errorf("secondary with a primary lacking AppSecretArn: %v, want the missing output and the fix", err)
 	}
-	e.Primary.Outputs["AppSecretArn"] = appSecretARN
+	e.Primary.Outputs["AppSecretArn"] = awstest.AppSecretARN
 	if e.Config.Secondary.Overrides["PeerUserPoolArn"] != "" {
 		t.Errorf("PeerOverrides changed the samconfig overrides in place")
 	}
@@ -572,22 +540,22 @@ func TestBuildEnv(t *testing.T) {
 func TestSeedFrontDoor(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
-		setup func(*fakeAWS)
+		setup func(*awstest.AWS)
 		want  []string
 	}{
-		{"cloudfront, first creation", func(f *fakeAWS) { f.kvsValue = nil }, []string{"global PutKey active-region=us-east-1"}},
-		{"cloudfront, after a failover", func(f *fakeAWS) { f.kvsValue = aws.String(west) }, nil},
-		{"route53, first creation", func(f *fakeAWS) {
+		{"cloudfront, first creation", func(f *awstest.AWS) { f.KVSValue = nil }, []string{"global PutKey active-region=us-east-1"}},
+		{"cloudfront, after a failover", func(f *awstest.AWS) { f.KVSValue = aws.String(west) }, nil},
+		{"route53, first creation", func(f *awstest.AWS) {
 			route53(f)
-			f.alarms["todomgmt-primary-enabled"] = cwtypes.StateValueInsufficientData
+			f.Alarms["todomgmt-primary-enabled"] = cwtypes.StateValueInsufficientData
 		}, []string{"us-west-2 PutMetricData ToDoMgmt/Routing/PrimaryEnabled=1"}},
-		{"route53, routed to the standby", func(f *fakeAWS) {
+		{"route53, routed to the standby", func(f *awstest.AWS) {
 			route53(f)
-			f.alarms["todomgmt-primary-enabled"] = cwtypes.StateValueAlarm
+			f.Alarms["todomgmt-primary-enabled"] = cwtypes.StateValueAlarm
 		}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeAWS(t, east)
+			f := awstest.New(t, east)
 			tt.setup(f)
 			e := openEnv(t, f, &strings.Builder{})
 			msg, err := SeedFrontDoor(context.Background(), e)
@@ -601,11 +569,11 @@ func TestSeedFrontDoor(t *testing.T) {
 	}
 }
 
-func route53(f *fakeAWS) {
-	for _, s := range f.stacks {
-		s.st.Outputs["FrontDoorMode"] = "route53"
+func route53(f *awstest.AWS) {
+	for _, s := range f.Stacks {
+		s.Outputs["FrontDoorMode"] = "route53"
 	}
-	f.stacks[1].st.Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
+	f.Stacks[1].Outputs["RoutingAlarmName"] = "todomgmt-primary-enabled"
 }
 
 func TestConfigFrom(t *testing.T) {
@@ -681,8 +649,8 @@ func TestLoadSamconfigMissing(t *testing.T) {
 }
 
 func TestDeployOverrides(t *testing.T) {
-	f := newFakeAWS(t, east)
-	f.stacks = f.stacks[:1] // only the primary exists
+	f := awstest.New(t, east)
+	f.Stacks = f.Stacks[:1] // only the primary exists
 	e := openEnv(t, f, &strings.Builder{})
 	o, wired, err := DeployOverrides(e, e.Config.Primary)
 	if err != nil || o != nil || wired {
@@ -692,22 +660,22 @@ func TestDeployOverrides(t *testing.T) {
 	if err != nil || wired || o["PeerApiDomain"] != "api-us-east-1.execute-api.us-east-1.amazonaws.com" || o["Role"] != "secondary" {
 		t.Fatalf("secondary with the primary deployed: %v, %t, %v; want samconfig's plus the primary's values", o, wired, err)
 	}
-	if o["PrimaryMasterSecretArn"] != masterSecretARN || o["PrimaryAppSecretArn"] != appSecretARN {
+	if o["PrimaryMasterSecretArn"] != awstest.MasterSecretARN || o["PrimaryAppSecretArn"] != awstest.AppSecretARN {
 		t.Fatalf("secondary with the primary deployed: %v; want the primary's secret ARNs", o)
 	}
 	// The secondary alone cannot be deployed: its proxy reads the
 	// replicas of the primary's secrets.
-	f = newFakeAWS(t, east)
-	f.stacks = f.stacks[1:]
+	f = awstest.New(t, east)
+	f.Stacks = f.Stacks[1:]
 	e = openEnv(t, f, &strings.Builder{})
 	if _, _, err := DeployOverrides(e, e.Config.Secondary); err == nil || !strings.Contains(err.Error(), "deploy the primary first") {
 		t.Fatalf("secondary without the primary: %v, want an error saying to deploy the primary first", err)
 	}
 	// Redeploying a wired primary keeps its peer's values.
-	f = newFakeAWS(t, east)
-	f.stacks[0].st.Parameters["PeerUserPoolArn"] = f.stacks[1].st.Outputs["UserPoolArn"]
-	f.stacks[0].st.Parameters["PeerApiDomain"] = f.stacks[1].st.Outputs["ApiDomain"]
-	f.stacks[0].st.Parameters["PeerDbKeyArn"] = f.stacks[1].st.Outputs["DbKeyArn"]
+	f = awstest.New(t, east)
+	f.Stacks[0].Parameters["PeerUserPoolArn"] = f.Stacks[1].Outputs["UserPoolArn"]
+	f.Stacks[0].Parameters["PeerApiDomain"] = f.Stacks[1].Outputs["ApiDomain"]
+	f.Stacks[0].Parameters["PeerDbKeyArn"] = f.Stacks[1].Outputs["DbKeyArn"]
 	e = openEnv(t, f, &strings.Builder{})
 	o, wired, err = DeployOverrides(e, e.Config.Primary)
 	if err != nil || !wired || o["PeerApiDomain"] != "api-us-west-2.execute-api.us-west-2.amazonaws.com" {
@@ -735,20 +703,20 @@ func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, a, e, _ := deployment(t, east) // describes both stacks once: saved
-			a.down[east] = true
-			f.clusters[eastARN].status = ""
+			a.Down[east] = true
+			f.Clusters[eastARN].Status = ""
 			if tt.hang {
-				f.cfnHang[east] = true
+				f.CFNHang[east] = true
 			} else {
-				f.cfnDown[east] = &net503{}
+				f.CFNDown[east] = &net503{}
 			}
 			var out, warn strings.Builder
-			o := OpenOptions{Out: &out, Warnings: &warn, CacheDir: f.cacheDir, Timeout: 50 * time.Millisecond}
+			o := OpenOptions{Out: &out, Warnings: &warn, CacheDir: f.CacheDir, Timeout: 50 * time.Millisecond}
 			if !tt.saved {
 				o.CacheDir = t.TempDir()
 			}
 			if tt.overrides {
-				o.KVSARN, o.FrontDoorURL = kvsARN, a.frontDoor()
+				o.KVSARN, o.FrontDoorURL = kvsARN, a.FrontDoor()
 			}
 			e, err := Open(context.Background(), testConfig(), e.Clients, o)
 			if err != nil {
@@ -768,7 +736,7 @@ func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			orch.Clock = &testClock{now: time.Now()}
+			orch.Clock = awstest.NewClock(time.Now())
 			orch.Timeouts = failover.Timeouts{Poll: time.Second}
 			if r, err := orch.Run(context.Background(), failover.KindUnplanned, failover.Options{}); err != nil || !r.Verified {
 				t.Fatalf("failover: %v\n%s", err, r)
@@ -804,13 +772,13 @@ func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
 func TestOpenWithoutTheLostStack(t *testing.T) {
 	for _, hang := range []bool{false, true} {
 		t.Run(fmt.Sprintf("hang=%t", hang), func(t *testing.T) {
-			f := newFakeAWS(t, east)
+			f := awstest.New(t, east)
 			if hang {
-				f.cfnHang[east] = true
+				f.CFNHang[east] = true
 			} else {
-				f.cfnDown[east] = &net503{}
+				f.CFNDown[east] = &net503{}
 			}
-			_, err := Open(context.Background(), testConfig(), f.clients(), OpenOptions{Out: io.Discard, Warnings: io.Discard, CacheDir: t.TempDir(), Timeout: 50 * time.Millisecond})
+			_, err := Open(context.Background(), testConfig(), f.Clients(), OpenOptions{Out: io.Discard, Warnings: io.Discard, CacheDir: t.TempDir(), Timeout: 50 * time.Millisecond})
 			if err == nil || !strings.Contains(err.Error(), "TODOMGMT_KVS_ARN") || !strings.Contains(err.Error(), "TODOMGMT_FRONT_DOOR_URL") {
 				t.Fatalf("Open error %v, want one naming TODOMGMT_KVS_ARN and TODOMGMT_FRONT_DOOR_URL", err)
 			}

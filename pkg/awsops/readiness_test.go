@@ -14,6 +14,7 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -21,7 +22,7 @@ import (
 // group, every page, in the proxy's region; the tracked cluster is not a
 // target; an available instance in the READ_WRITE role is the writer's.
 func TestProxyTargetsOnTheWire(t *testing.T) {
-	rec := newRecorder(t)
+	rec := awstest.NewRecorder(t)
 	inst := func(role rdstypes.TargetRole, state rdstypes.TargetState, reason rdstypes.TargetHealthReason) rdstypes.DBProxyTarget {
 		return rdstypes.DBProxyTarget{Type: rdstypes.TargetTypeRdsInstance, Role: role, TargetHealth: &rdstypes.TargetHealth{State: state, Reason: reason}}
 	}
@@ -36,10 +37,10 @@ func TestProxyTargetsOnTheWire(t *testing.T) {
 			inst(rdstypes.TargetRoleUnknown, rdstypes.TargetStateRegistering, ""),
 		}},
 	}
-	rec.canned["DescribeDBProxyTargets"] = func(_ string, in any) (any, error) {
+	rec.Canned["DescribeDBProxyTargets"] = func(_ string, in any) (any, error) {
 		return pages[aws.ToString(in.(*rds.DescribeDBProxyTargetsInput).Marker)], nil
 	}
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients(), Proxies: map[string]string{west: "todomgmt-proxy"}}
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients(), Proxies: map[string]string{west: "todomgmt-proxy"}}
 	got, err := db.ProxyTargets(context.Background(), west)
 	if err != nil {
 		t.Fatal(err)
@@ -78,16 +79,16 @@ func TestSafeguards(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		region string
-		setup  func(*fakeAWS)
+		setup  func(*awstest.AWS)
 		want   failover.Safeguards
 	}{
-		{"as deployed", west, func(*fakeAWS) {}, failover.Safeguards{Known: true, Cluster: "todomgmt-us-west-2", DeletionProtection: true, GlobalDeletionProtection: true,
+		{"as deployed", west, func(*awstest.AWS) {}, failover.Safeguards{Known: true, Cluster: "todomgmt-us-west-2", DeletionProtection: true, GlobalDeletionProtection: true,
 			WantDeletionProtection: true, BackupRetention: BackupRetention, WantBackupRetention: BackupRetention}},
-		{"unprotected, shorter retention", west, func(f *fakeAWS) {
-			f.clusters[westARN].protected, f.clusters[westARN].retention, f.global.protected = false, 1, false
+		{"unprotected, shorter retention", west, func(f *awstest.AWS) {
+			f.Clusters[westARN].Protected, f.Clusters[westARN].Retention, f.Global.Protected = false, 1, false
 		}, failover.Safeguards{Known: true, Cluster: "todomgmt-us-west-2", WantDeletionProtection: true, BackupRetention: 24 * time.Hour, WantBackupRetention: BackupRetention}},
-		{"recovery snapshots, one copied", east, func(f *fakeAWS) {
-			f.snapshots[east] = []rdstypes.DBClusterSnapshot{
+		{"recovery snapshots, one copied", east, func(f *awstest.AWS) {
+			f.Snapshots[east] = []rdstypes.DBClusterSnapshot{
 				snap("todomgmt-us-east-1", "rds:todomgmt-us-east-1-2026-11-04-03-00", "automated", ""),
 				snap("todomgmt-us-east-1", lost, "automated", ""),
 				snap("todomgmt-us-east-1", kept, "automated", ""),
@@ -101,9 +102,9 @@ func TestSafeguards(t *testing.T) {
 			}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeAWS(t, east)
+			f := awstest.New(t, east)
 			tt.setup(f)
-			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: f.clients(),
+			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: f.Clients(),
 				WantDeletionProtection: true, WantBackupRetention: BackupRetention}
 			got, err := db.Safeguards(context.Background(), tt.region)
 			if err != nil {
@@ -120,18 +121,18 @@ func TestSafeguards(t *testing.T) {
 // about, the cluster is named by its ARN, and a region that does not
 // answer is an error (the plans record it as unknown).
 func TestSafeguardsAskOnlyTheRegion(t *testing.T) {
-	rec := newRecorder(t)
-	rec.canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+	rec := awstest.NewRecorder(t)
+	rec.Canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
 		if region == east {
 			return nil, &net503{}
 		}
 		return globalCluster(eastARN)(region, in)
 	}
-	rec.canned["DescribeDBClusters"] = func(string, any) (any, error) {
+	rec.Canned["DescribeDBClusters"] = func(string, any) (any, error) {
 		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{{DeletionProtection: aws.Bool(true), BackupRetentionPeriod: aws.Int32(7)}}}, nil
 	}
-	rec.canned["DescribeDBClusterSnapshots"] = func(string, any) (any, error) { return &rds.DescribeDBClusterSnapshotsOutput{}, nil }
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.clients()}
+	rec.Canned["DescribeDBClusterSnapshots"] = func(string, any) (any, error) { return &rds.DescribeDBClusterSnapshotsOutput{}, nil }
+	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
 	if _, err := db.Safeguards(context.Background(), west); err != nil {
 		t.Fatal(err)
 	}
@@ -150,9 +151,9 @@ func TestSafeguardsAskOnlyTheRegion(t *testing.T) {
 
 // TestProberUserPool asks each region's Cognito for its own pool.
 func TestProberUserPool(t *testing.T) {
-	f := newFakeAWS(t, east)
-	f.pools["us-west-2_POOL"].deleted = true
-	p := &Prober{UserPools: map[string]string{east: "us-east-1_POOL", west: "us-west-2_POOL"}, Clients: f.clients()}
+	f := awstest.New(t, east)
+	f.Pools["us-west-2_POOL"].Deleted = true
+	p := &Prober{UserPools: map[string]string{east: "us-east-1_POOL", west: "us-west-2_POOL"}, Clients: f.Clients()}
 	got, err := p.UserPool(context.Background(), east)
 	if err != nil || !got.OK || got.ID != "us-east-1_POOL" {
 		t.Errorf("east: %+v, %v; want the pool OK", got, err)
@@ -165,11 +166,11 @@ func TestProberUserPool(t *testing.T) {
 		t.Errorf("a region without a pool: no error")
 	}
 
-	rec := newRecorder(t)
-	rec.canned["DescribeUserPool"] = func(_ string, in any) (any, error) {
+	rec := awstest.NewRecorder(t)
+	rec.Canned["DescribeUserPool"] = func(_ string, in any) (any, error) {
 		return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: in.(*cognitoidentityprovider.DescribeUserPoolInput).UserPoolId}}, nil
 	}
-	p = &Prober{UserPools: map[string]string{west: "us-west-2_POOL"}, Clients: rec.clients()}
+	p = &Prober{UserPools: map[string]string{west: "us-west-2_POOL"}, Clients: rec.Clients()}
 	if got, err := p.UserPool(context.Background(), west); err != nil || !got.OK {
 		t.Fatalf("%+v, %v", got, err)
 	}
@@ -197,11 +198,11 @@ func TestReadinessOverTheAdapters(t *testing.T) {
 			}
 		}
 	}
-	f.snapshots[east] = []rdstypes.DBClusterSnapshot{{DBClusterIdentifier: aws.String("todomgmt-us-east-1"),
+	f.Snapshots[east] = []rdstypes.DBClusterSnapshot{{DBClusterIdentifier: aws.String("todomgmt-us-east-1"),
 		DBClusterSnapshotIdentifier: aws.String("rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-01-08-00"),
 		DBClusterSnapshotArn:        aws.String("arn:aws:rds:us-east-1:111122223333:cluster-snapshot:rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-01-08-00"),
 		SnapshotType:                aws.String("automated"), SnapshotCreateTime: aws.Time(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))}}
-	f.clusters[westARN].proxyState, f.clusters[westARN].proxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
+	f.Clusters[westARN].ProxyState, f.Clusters[westARN].ProxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
 	_, rs := o.Readiness(context.Background(), west, failover.Options{})
 	want := map[failover.Kind][]failover.Check{
 		failover.KindPlanned:   {failover.CheckProxyTarget},

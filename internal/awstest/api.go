@@ -1,4 +1,4 @@
-package awsops
+package awstest
 
 // A fake of the deployed HTTP surface on one httptest server: both
 // regions' APIs under /us-east-1/prod and /us-west-2/prod, the front door
@@ -25,7 +25,8 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
-type fakeTodo struct {
+// Todo is a todo the fake API holds.
+type Todo struct {
 	ID      int64  `json:"id"`
 	Task    string `json:"task"`
 	Status  string `json:"status"`
@@ -34,53 +35,96 @@ type fakeTodo struct {
 }
 
 // etag is the todo's ETag, as the API renders it.
-func (t fakeTodo) etag() string { return fmt.Sprintf(`"%d-%016x"`, t.Version, t.tag) }
+func (t Todo) etag() string { return fmt.Sprintf(`"%d-%016x"`, t.Version, t.tag) }
 
-type fakeAPI struct {
-	mu       sync.Mutex
-	active   string
-	todos    map[int64]fakeTodo
-	next     int64
-	down     map[string]bool // by region, or "fd" for the front door
-	tokens   int
+// API is the fake HTTP surface. Tests set its exported fields before
+// requests are made, and read what it holds with Todos and Requests.
+type API struct {
+	mu     sync.Mutex
+	active string
+	todos  map[int64]Todo
+	next   int64
+	// Down makes a region's API, or the front door ("fd"), answer 502.
+	Down map[string]bool
+	// Tokens counts the tokens the token endpoint issued.
+	Tokens   int
 	requests []string
-	srv      *httptest.Server
-	// routeOf and writerOf, when set, give the front door's region and
+	// Server serves the surface; Server.Client() reaches it.
+	Server *httptest.Server
+	// RouteOf and WriterOf, when set, give the front door's region and
 	// the writer's region (from the AWS fakes) instead of active.
-	routeOf, writerOf func() string
-	// fencedOf, when set, gives the region the id fence names: the
+	RouteOf, WriterOf func() string
+	// FencedOf, when set, gives the region the id fence names: the
 	// store refuses creates anywhere else.
-	fencedOf func() string
+	FencedOf func() string
 	// tags counts the writes, for each write's tag.
 	tags uint64
-	// failDeletes makes every DELETE answer 500.
-	failDeletes bool
+	// FailDeletes makes every DELETE answer 500; SetFailDeletes changes
+	// it while requests may be served.
+	FailDeletes bool
 }
 
 // tag is a fresh write tag.
-func (a *fakeAPI) tag() uint64 {
+func (a *API) tag() uint64 {
 	a.tags++
 	return 0x5f0c2e9d00000000 + a.tags
 }
 
-func (a *fakeAPI) writer() string {
-	if a.writerOf != nil {
-		return a.writerOf()
+func (a *API) writer() string {
+	if a.WriterOf != nil {
+		return a.WriterOf()
 	}
 	return a.active
 }
 
-func newFakeAPI(tb testing.TB, active string) *fakeAPI {
+// NewAPI serves the surface with active as the writer's region until
+// tb ends.
+func NewAPI(tb testing.TB, active string) *API {
 	tb.Helper()
-	a := &fakeAPI{active: active, todos: map[int64]fakeTodo{}, down: map[string]bool{}}
-	a.srv = httptest.NewServer(a)
-	tb.Cleanup(a.srv.Close)
+	a := &API{active: active, todos: map[int64]Todo{}, Down: map[string]bool{}}
+	a.Server = httptest.NewServer(a)
+	tb.Cleanup(a.Server.Close)
 	return a
 }
 
-func (a *fakeAPI) apiURL(region string) string { return a.srv.URL + "/" + region + "/prod" }
-func (a *fakeAPI) frontDoor() string           { return a.srv.URL + "/fd" }
-func (a *fakeAPI) tokenURL() string            { return a.srv.URL + "/oauth2/token" }
+// APIURL is region's API URL (the ApiUrl output).
+func (a *API) APIURL(region string) string { return a.Server.URL + "/" + region + "/prod" }
+
+// FrontDoor is the front door's URL (the FrontDoorUrl output).
+func (a *API) FrontDoor() string { return a.Server.URL + "/fd" }
+
+// TokenURL is the token endpoint's URL (the TokenUrl output).
+func (a *API) TokenURL() string { return a.Server.URL + "/oauth2/token" }
+
+// Todos returns a copy of the todos held, by id.
+func (a *API) Todos() map[int64]Todo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.todos)
+}
+
+// Requests returns the requests served so far ("<method> <path>").
+func (a *API) Requests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.requests)
+}
+
+// AddTodo stores a todo written by someone else and returns its id.
+func (a *API) AddTodo(task string) int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.next++
+	a.todos[a.next] = Todo{ID: a.next, Task: task, Status: "todo", Version: 1, tag: a.tag()}
+	return a.next
+}
+
+// SetFailDeletes sets FailDeletes while requests may be served.
+func (a *API) SetFailDeletes(fail bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.FailDeletes = fail
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -92,7 +136,7 @@ func apiError(w http.ResponseWriter, status int, code string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": code}})
 }
 
-func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.requests = append(a.requests, r.Method+" "+r.URL.Path)
@@ -104,18 +148,18 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	region := first
 	switch first {
 	case "fd":
-		if a.down["fd"] {
+		if a.Down["fd"] {
 			http.Error(w, "bad gateway", http.StatusBadGateway)
 			return
 		}
 		region = a.active
-		if a.routeOf != nil {
-			region = a.routeOf()
+		if a.RouteOf != nil {
+			region = a.RouteOf()
 		}
 		rest = "prod/" + rest
 	}
 	path, ok := strings.CutPrefix(rest, "prod")
-	if !ok || a.down[region] {
+	if !ok || a.Down[region] {
 		http.Error(w, "bad gateway", http.StatusBadGateway)
 		return
 	}
@@ -140,7 +184,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case path == "/v1/todos" && r.Method == http.MethodPost:
-		if a.fencedOf != nil && a.fencedOf() != region {
+		if a.FencedOf != nil && a.FencedOf() != region {
 			w.Header().Set("Retry-After", "1")
 			apiError(w, 503, "region_passive")
 			return
@@ -148,7 +192,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Task string }
 		_ = json.NewDecoder(r.Body).Decode(&in)
 		a.next++
-		t := fakeTodo{ID: a.next, Task: in.Task, Status: "todo", Version: 1, tag: a.tag()}
+		t := Todo{ID: a.next, Task: in.Task, Status: "todo", Version: 1, tag: a.tag()}
 		a.todos[t.ID] = t
 		w.Header().Set("ETag", t.etag())
 		writeJSON(w, 201, t)
@@ -177,7 +221,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("ETag", t.etag())
 			writeJSON(w, 200, t)
 		case http.MethodDelete:
-			if a.failDeletes {
+			if a.FailDeletes {
 				apiError(w, 500, "internal")
 				return
 			}
@@ -190,7 +234,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // list answers a page of todos by id, after the cursor, as the API does.
-func (a *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
+func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	after, err := todo.DecodeCursor(r.URL.Query().Get("cursor"))
 	if err != nil {
 		apiError(w, 400, "invalid")
@@ -202,9 +246,9 @@ func (a *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
 	}
 	ids := slices.Sorted(maps.Keys(a.todos))
 	page := struct {
-		Items      []fakeTodo `json:"items"`
-		NextCursor string     `json:"nextCursor,omitempty"`
-	}{Items: []fakeTodo{}}
+		Items      []Todo `json:"items"`
+		NextCursor string `json:"nextCursor,omitempty"`
+	}{Items: []Todo{}}
 	for _, id := range ids {
 		if id <= after {
 			continue
@@ -218,7 +262,7 @@ func (a *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, page)
 }
 
-func (a *fakeAPI) token(w http.ResponseWriter, r *http.Request) {
+func (a *API) token(w http.ResponseWriter, r *http.Request) {
 	id, secret, ok := r.BasicAuth()
 	body, _ := io.ReadAll(r.Body)
 	if !ok || !strings.HasPrefix(id, "client-") || !strings.HasPrefix(secret, "s3cr3t-") ||
@@ -226,17 +270,17 @@ func (a *fakeAPI) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, map[string]string{"error": "invalid_client"})
 		return
 	}
-	a.tokens++
+	a.Tokens++
 	writeJSON(w, 200, map[string]any{"access_token": "tok-1", "expires_in": 3600, "token_type": "Bearer"})
 }
 
 // wireAPI points the fake stacks' outputs at the fake API server.
-func wireAPI(f *fakeAWS, a *fakeAPI) {
-	for _, s := range f.stacks {
-		s.st.Outputs["ApiUrl"] = a.apiURL(s.st.Region)
-		s.st.Outputs["TokenUrl"] = a.tokenURL()
-		if s.st.Outputs["FrontDoorUrl"] != "" {
-			s.st.Outputs["FrontDoorUrl"] = a.frontDoor()
+func wireAPI(f *AWS, a *API) {
+	for _, s := range f.Stacks {
+		s.Outputs["ApiUrl"] = a.APIURL(s.Region)
+		s.Outputs["TokenUrl"] = a.TokenURL()
+		if s.Outputs["FrontDoorUrl"] != "" {
+			s.Outputs["FrontDoorUrl"] = a.FrontDoor()
 		}
 	}
 }

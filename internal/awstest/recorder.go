@@ -1,16 +1,8 @@
-package awsops
-
-// Tests at the SDK boundary: real SDK clients (static credentials), whose
-// requests are captured. A middleware in the Initialize step records the
-// operation, the client's region and the typed input, and answers with a
-// canned output when the test has one; otherwise the request goes on
-// through the SDK (serialisation, endpoint, signing) to an HTTP client
-// that records the wire request and answers with a canned body.
+package awstest
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,54 +21,65 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 )
 
-type sdkCall struct {
+// Call is an operation a client was asked for: its service, name, the
+// client's region and the typed input.
+type Call struct {
 	Service, Op, Region string
 	Input               any
 }
 
-type wireCall struct {
+// WireCall is a request as it left the SDK.
+type WireCall struct {
 	Method string
 	URL    *url.URL
 	Header http.Header
 	Body   string
 }
 
-// sdkRecorder captures what real SDK clients send.
-type sdkRecorder struct {
+// Recorder captures what real SDK clients (static credentials) send,
+// for tests at the SDK boundary. A middleware in the Initialize step
+// records the operation, the client's region and the typed input, and
+// answers with a canned output when the test has one; otherwise the
+// request goes on through the SDK (serialisation, endpoint, signing) to
+// an HTTP client that records the wire request and answers with a canned
+// body. Tests set the exported fields before the clients are used.
+type Recorder struct {
 	mu    sync.Mutex
-	calls []sdkCall
-	wire  []wireCall
-	// canned answers an operation at the Initialize step: key is the
+	calls []Call
+	wire  []WireCall
+	// Canned answers an operation at the Initialize step: key is the
 	// operation name. A nil func lets the request through to the wire.
-	canned map[string]func(region string, in any) (any, error)
-	// wireBody answers a wire request; nil answers 200 with an empty body.
-	wireBody func(r wireCall) (int, string)
-	// wireHeader adds response headers to a wire answer (Lambda's
+	Canned map[string]func(region string, in any) (any, error)
+	// WireBody answers a wire request; nil answers 200 with an empty body.
+	WireBody func(r WireCall) (int, string)
+	// WireHeader adds response headers to a wire answer (Lambda's
 	// X-Amz-Function-Error, say); nil adds none.
-	wireHeader func(r wireCall) http.Header
+	WireHeader func(r WireCall) http.Header
 }
 
-func newRecorder(tb testing.TB) *sdkRecorder {
+// NewRecorder returns a recorder without canned answers.
+func NewRecorder(tb testing.TB) *Recorder {
 	tb.Helper()
-	return &sdkRecorder{canned: map[string]func(string, any) (any, error){}}
+	return &Recorder{Canned: map[string]func(string, any) (any, error){}}
 }
 
-func (s *sdkRecorder) Do(r *http.Request) (*http.Response, error) {
+// Do answers a wire request (the SDK's and the Clients' HTTP client).
+func (s *Recorder) Do(r *http.Request) (*http.Response, error) {
 	var body []byte
 	if r.Body != nil {
 		body, _ = io.ReadAll(r.Body)
 	}
-	c := wireCall{Method: r.Method, URL: r.URL, Header: r.Header.Clone(), Body: string(body)}
+	c := WireCall{Method: r.Method, URL: r.URL, Header: r.Header.Clone(), Body: string(body)}
 	s.mu.Lock()
 	s.wire = append(s.wire, c)
 	s.mu.Unlock()
 	status, rb := 200, ""
-	if s.wireBody != nil {
-		status, rb = s.wireBody(c)
+	if s.WireBody != nil {
+		status, rb = s.WireBody(c)
 	}
 	h := http.Header{"Content-Type": {"text/xml"}}
-	if s.wireHeader != nil {
-		for k, v := range s.wireHeader(c) {
+	if s.WireHeader != nil {
+		for k, v := range s.WireHeader(c) {
 			h[http.CanonicalHeaderKey(k)] = v
 		}
 	}
@@ -84,7 +87,8 @@ func (s *sdkRecorder) Do(r *http.Request) (*http.Response, error) {
 		Body: io.NopCloser(bytes.NewBufferString(rb)), Request: r}, nil
 }
 
-func (s *sdkRecorder) config() aws.Config {
+// Config is an SDK configuration whose clients go through the recorder.
+func (s *Recorder) Config() aws.Config {
 	return aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""),
@@ -93,8 +97,8 @@ func (s *sdkRecorder) config() aws.Config {
 			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("capture", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				op, region := awsmiddleware.GetOperationName(ctx), awsmiddleware.GetRegion(ctx)
 				s.mu.Lock()
-				s.calls = append(s.calls, sdkCall{Service: awsmiddleware.GetServiceID(ctx), Op: op, Region: region, Input: in.Parameters})
-				answer := s.canned[op]
+				s.calls = append(s.calls, Call{Service: awsmiddleware.GetServiceID(ctx), Op: op, Region: region, Input: in.Parameters})
+				answer := s.Canned[op]
 				s.mu.Unlock()
 				if answer == nil {
 					return next.HandleInitialize(ctx, in)
@@ -106,8 +110,9 @@ func (s *sdkRecorder) config() aws.Config {
 	}
 }
 
-func (s *sdkRecorder) clients() *awsclient.Clients {
-	c := awsclient.New(s.config())
+// Clients are SDK clients of every service through the recorder.
+func (s *Recorder) Clients() *awsclient.Clients {
+	c := awsclient.New(s.Config())
 	c.HTTP = &http.Client{Transport: roundTripper(s.Do)}
 	return c
 }
@@ -117,10 +122,10 @@ type roundTripper func(*http.Request) (*http.Response, error)
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Calls returns the captured operations, optionally only those named.
-func (s *sdkRecorder) Calls(ops ...string) []sdkCall {
+func (s *Recorder) Calls(ops ...string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []sdkCall
+	var out []Call
 	for _, c := range s.calls {
 		if len(ops) == 0 || contains(ops, c.Op) {
 			out = append(out, c)
@@ -129,10 +134,11 @@ func (s *sdkRecorder) Calls(ops ...string) []sdkCall {
 	return out
 }
 
-func (s *sdkRecorder) Wire() []wireCall {
+// Wire returns the requests that reached the wire.
+func (s *Recorder) Wire() []WireCall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]wireCall(nil), s.wire...)
+	return append([]WireCall(nil), s.wire...)
 }
 
 func contains(xs []string, x string) bool {
@@ -144,8 +150,8 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// form parses an AWS query protocol body.
-func form(tb testing.TB, body string) url.Values {
+// Form parses an AWS query protocol body.
+func Form(tb testing.TB, body string) url.Values {
 	tb.Helper()
 	v, err := url.ParseQuery(body)
 	if err != nil {
@@ -154,14 +160,14 @@ func form(tb testing.TB, body string) url.Values {
 	return v
 }
 
-// queryResponse is a minimal AWS query protocol answer for op.
-func queryResponse(op string) string {
+// QueryResponse is a minimal AWS query protocol answer for op.
+func QueryResponse(op string) string {
 	return fmt.Sprintf(`<%sResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><%sResult></%sResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></%sResponse>`, op, op, op, op)
 }
 
-// credentialScope returns the region of a SigV4 Authorization header's
+// CredentialScope returns the region of a SigV4 Authorization header's
 // credential scope (Credential=AKID/date/region/service/aws4_request).
-func credentialScope(h http.Header) (region, service string) {
+func CredentialScope(h http.Header) (region, service string) {
 	a := h.Get("Authorization")
 	i := strings.Index(a, "Credential=")
 	if i < 0 {
@@ -174,10 +180,8 @@ func credentialScope(h http.Header) (region, service string) {
 	return parts[2], parts[3]
 }
 
-// cmpIgnoreUnexported lets cmp compare SDK structs, whose only unexported
+// CmpIgnoreUnexported lets cmp compare SDK structs, whose only unexported
 // field is an empty serde marker.
-func cmpIgnoreUnexported() cmp.Option {
+func CmpIgnoreUnexported() cmp.Option {
 	return cmp.Exporter(func(reflect.Type) bool { return true })
 }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
