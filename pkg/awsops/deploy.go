@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
@@ -154,20 +155,20 @@ func SeedFrontDoor(ctx context.Context, e *Env) (string, error) {
 		return "", err
 	}
 	switch r := router.(type) {
-	case *KVSRouter:
+	case *awsfailover.KVSRouter:
 		wrote, err := r.Seed(ctx, e.Primary.Region)
 		if err != nil {
 			return "", err
 		}
 		if wrote {
-			return fmt.Sprintf("front door: %s=%s written (first creation)", ActiveRegionKey, e.Primary.Region), nil
+			return fmt.Sprintf("front door: %s=%s written (first creation)", awsfailover.ActiveRegionKey, e.Primary.Region), nil
 		}
 		active, err := r.Active(ctx)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("front door: %s already set, traffic goes to %s (left as is)", ActiveRegionKey, active), nil
-	case *MetricRouter:
+		return fmt.Sprintf("front door: %s already set, traffic goes to %s (left as is)", awsfailover.ActiveRegionKey, active), nil
+	case *awsfailover.MetricRouter:
 		wrote, state, err := r.Seed(ctx)
 		if err != nil {
 			return "", err
@@ -175,7 +176,7 @@ func SeedFrontDoor(ctx context.Context, e *Env) (string, error) {
 		if !wrote {
 			return fmt.Sprintf("front door: alarm %s is %s (left as is)", r.AlarmName, state), nil
 		}
-		return fmt.Sprintf("front door: %s/%s=1 written in %s (first creation)", RoutingNamespace, RoutingMetric, r.StandbyRegion), nil
+		return fmt.Sprintf("front door: %s/%s=1 written in %s (first creation)", awsfailover.RoutingNamespace, awsfailover.RoutingMetric, r.StandbyRegion), nil
 	}
 	return "", fmt.Errorf("unknown router %T", router)
 }

@@ -20,6 +20,7 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -105,7 +106,7 @@ func (d *Destroyer) clock() failover.Clock {
 
 // member is one cluster of the global cluster (or a stack's cluster).
 type member struct {
-	arn    ClusterARN
+	arn    awsfailover.ClusterARN
 	writer bool
 	role   string // stack role holding it, "" if none
 }
@@ -142,8 +143,8 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		return "no stack"
 	}
 
-	gc, err := db.describeGlobal(ctx, db.Regions)
-	var nf *GlobalClusterNotFoundError
+	gc, err := db.DescribeGlobalCluster(ctx)
+	var nf *awsfailover.GlobalClusterNotFoundError
 	hasGlobal := true
 	switch {
 	case errors.As(err, &nf):
@@ -157,7 +158,7 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 			return false, fmt.Errorf("an operation is in progress on %s (failover state %s): wait until it ends, then destroy", db.GlobalClusterID, fs.Status)
 		}
 		for _, m := range gc.GlobalClusterMembers {
-			ca, err := ParseClusterARN(aws.ToString(m.DBClusterArn))
+			ca, err := awsfailover.ParseClusterARN(aws.ToString(m.DBClusterArn))
 			if err != nil {
 				return false, err
 			}
@@ -207,12 +208,12 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 	}
 
 	// Deletion protection, on every cluster we know of.
-	clusters := map[string]ClusterARN{}
+	clusters := map[string]awsfailover.ClusterARN{}
 	for _, m := range members {
 		clusters[m.arn.ARN] = m.arn
 	}
 	for _, s := range stacks {
-		if ca, err := ParseClusterARN(s.Output("ClusterArn")); err == nil {
+		if ca, err := awsfailover.ParseClusterARN(s.Output("ClusterArn")); err == nil {
 			clusters[ca.ARN] = ca
 		}
 	}
@@ -310,7 +311,7 @@ func (d *Destroyer) anyRegion(members []member) string {
 	return d.Env.Config.Primary.Region
 }
 
-func (d *Destroyer) unprotectCluster(ctx context.Context, ca ClusterARN, rep *DestroyReport, live map[string]*keptRegion) error {
+func (d *Destroyer) unprotectCluster(ctx context.Context, ca awsfailover.ClusterARN, rep *DestroyReport, live map[string]*keptRegion) error {
 	api := d.Env.Clients.RDS(ca.Region)
 	out, err := api.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(ca.ARN)})
 	var nf *rdstypes.DBClusterNotFoundFault
@@ -388,7 +389,7 @@ func unprotectUserPool(ctx context.Context, api awsclient.CognitoAPI, poolID str
 
 // removeMember detaches m from the global cluster (in m's region) and
 // waits until the global cluster no longer lists it.
-func (d *Destroyer) removeMember(ctx context.Context, db *Database, m member, rep *DestroyReport) error {
+func (d *Destroyer) removeMember(ctx context.Context, db *awsfailover.Database, m member, rep *DestroyReport) error {
 	role := "reader"
 	if m.writer {
 		role = "writer"
@@ -413,8 +414,8 @@ func (d *Destroyer) removeMember(ctx context.Context, db *Database, m member, re
 	}
 	began := clock.Now()
 	for {
-		gc, err := db.describeGlobal(ctx, db.Regions)
-		var nf *GlobalClusterNotFoundError
+		gc, err := db.DescribeGlobalCluster(ctx)
+		var nf *awsfailover.GlobalClusterNotFoundError
 		if errors.As(err, &nf) {
 			return nil
 		}
@@ -643,7 +644,7 @@ func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]Re
 // clusterSnapshotsKept lists the final (manual) and recovery snapshots of
 // the cluster named cluster in region.
 func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster string) ([]Retained, error) {
-	snaps, err := clusterSnapshots(ctx, d.Env.Clients.RDS(region), cluster)
+	snaps, err := awsfailover.ClusterSnapshots(ctx, d.Env.Clients.RDS(region), cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -651,7 +652,7 @@ func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster st
 	for _, s := range snaps {
 		id := aws.ToString(s.DBClusterSnapshotIdentifier)
 		switch {
-		case strings.HasPrefix(id, RecoverySnapshotPrefix):
+		case strings.HasPrefix(id, awsfailover.RecoverySnapshotPrefix):
 			out = append(out, Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "recovery snapshot of an unplanned failover (system snapshot: expires with the backup retention)"})
 		case aws.ToString(s.SnapshotType) == "manual":
 			out = append(out, Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "final snapshot (DeletionPolicy Snapshot)"})

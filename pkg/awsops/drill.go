@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/todo"
@@ -25,7 +26,7 @@ import (
 // shared drill runner (pkg/drill) takes for `go tool mage drill`: the
 // switches run the same orchestrator over the same adapters as `go tool
 // mage failover` (Env.Orchestrator), the load goes through the front door
-// with a client-credentials token (Tokens), and what the writer holds is
+// with a client-credentials token (awsfailover.Tokens), and what the writer holds is
 // read through the writer region's API, which is also how the drill's
 // todos are deleted afterwards (drill.Cleaner). The database is reachable
 // only from inside its VPC, so it is no drill.DatabaseReader (no
@@ -33,7 +34,7 @@ import (
 // the AWS drill is a planned switchover and a failback.
 type DrillEnv struct {
 	env     *Env
-	tokens  *Tokens
+	tokens  *awsfailover.Tokens
 	runID   string
 	printer failover.Printer
 
@@ -96,14 +97,14 @@ func NewDrillEnv(e *Env, printer failover.Printer) (*DrillEnv, error) {
 		return nil, err
 	}
 	if e.FrontDoorURL() == "" {
-		return nil, ErrNoFrontDoor
+		return nil, awsfailover.ErrNoFrontDoor
 	}
 	if len(e.Pools()) == 0 {
 		return nil, errors.New("no stack has the UserPoolId, AppClientId and TokenUrl outputs: the drill needs a token")
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return &DrillEnv{env: e, tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients}, runID: hex.EncodeToString(b), printer: printer}, nil
+	return &DrillEnv{env: e, tokens: &awsfailover.Tokens{Pools: e.Pools(), Clients: e.Clients}, runID: hex.EncodeToString(b), printer: printer}, nil
 }
 
 // RunID names this drill's run: every todo it writes has a task starting

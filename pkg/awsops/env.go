@@ -13,6 +13,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
@@ -251,11 +252,23 @@ func Open(ctx context.Context, cfg Config, clients *awsclient.Clients, o OpenOpt
 }
 
 // Environment variables of the stand-in for an undescribable stack
-// (OpenOptions.KVSARN, FrontDoorURL); the magefile reads them.
+// (OpenOptions.KVSARN, FrontDoorURL); the magefile reads them. The
+// front door's router names the first in its errors too.
 const (
-	EnvKVSARN       = "TODOMGMT_KVS_ARN"
+	EnvKVSARN       = awsfailover.EnvKVSARN
 	EnvFrontDoorURL = "TODOMGMT_FRONT_DOOR_URL"
 )
+
+// MigrateFunctionSuffix names the migrate function: the template calls it
+// <AppName>-migrate in both regions. It stands in for the stacks'
+// MigrateFunctionName output when a stack cannot be described.
+const MigrateFunctionSuffix = "-migrate"
+
+// BackupRetention is how long the template's clusters keep automated
+// backups (BackupRetentionPeriod 7): an unplanned failover's recovery
+// snapshot, a system snapshot, expires with it. Env.Database asks the
+// clusters for it (failover:plan's safeguards check).
+const BackupRetention = 7 * 24 * time.Hour
 
 // standIn is a stack that could not be described, as far as the
 // operator's overrides and the template's fixed names tell: the front
@@ -352,13 +365,13 @@ func (e *Env) GlobalClusterID() string {
 
 // Database returns the global database adapter, with each region's
 // migrate function for the id fence.
-func (e *Env) Database() *Database {
+func (e *Env) Database() *awsfailover.Database {
 	fns, proxies := map[string]string{}, map[string]string{}
 	for _, r := range e.Regions() {
 		fns[r] = e.MigrateFunction(r)
 		proxies[r] = e.ProxyName(r)
 	}
-	return &Database{GlobalClusterID: e.GlobalClusterID(), Regions: e.Regions(), Clients: e.Clients, MigrateFunctions: fns,
+	return &awsfailover.Database{GlobalClusterID: e.GlobalClusterID(), Regions: e.Regions(), Clients: e.Clients, MigrateFunctions: fns,
 		Proxies: proxies, WantDeletionProtection: e.Config.DeletionProtection(), WantBackupRetention: BackupRetention}
 }
 
@@ -406,9 +419,6 @@ func (e *Env) FrontDoorMode() string {
 	return "none"
 }
 
-// ErrNoFrontDoor is returned when the stacks have no front door yet.
-var ErrNoFrontDoor = errors.New("no front door deployed yet (FrontDoorMode none): run go tool mage deploy, whose second pass creates it")
-
 // Router returns the front door the stacks deployed.
 func (e *Env) Router() (failover.Router, error) {
 	if err := e.RequireStacks(); err != nil {
@@ -420,25 +430,25 @@ func (e *Env) Router() (failover.Router, error) {
 		if arn == "" {
 			return nil, fmt.Errorf("stack %s has FrontDoorMode cloudfront but no KeyValueStoreArn output", e.Primary.Name)
 		}
-		return &KVSRouter{ARN: arn, Regions: e.Regions(), Fallback: e.Primary.Region, Client: e.Clients.KVS}, nil
+		return &awsfailover.KVSRouter{ARN: arn, Regions: e.Regions(), Fallback: e.Primary.Region, Client: e.Clients.KVS}, nil
 	case "route53":
 		alarm := e.Secondary.Output("RoutingAlarmName")
 		if alarm == "" {
 			return nil, fmt.Errorf("stack %s has FrontDoorMode route53 but no RoutingAlarmName output", e.Secondary.Name)
 		}
-		return &MetricRouter{AppName: e.Config.AppName(), PrimaryRegion: e.Primary.Region, StandbyRegion: e.Secondary.Region,
+		return &awsfailover.MetricRouter{AppName: e.Config.AppName(), PrimaryRegion: e.Primary.Region, StandbyRegion: e.Secondary.Region,
 			AlarmName: alarm, Clients: e.Clients}, nil
 	default:
-		return nil, ErrNoFrontDoor
+		return nil, awsfailover.ErrNoFrontDoor
 	}
 }
 
 // Pools returns each region's Cognito pool from the outputs, primary
 // first; a stack without the pool's outputs is left out.
-func (e *Env) Pools() []Pool {
-	var out []Pool
+func (e *Env) Pools() []awsfailover.Pool {
+	var out []awsfailover.Pool
 	for _, s := range e.stacks() {
-		p := Pool{Region: s.Region, UserPoolID: s.Output("UserPoolId"), ClientID: s.Output("AppClientId"), TokenURL: s.Output("TokenUrl")}
+		p := awsfailover.Pool{Region: s.Region, UserPoolID: s.Output("UserPoolId"), ClientID: s.Output("AppClientId"), TokenURL: s.Output("TokenUrl")}
 		if p.UserPoolID == "" || p.ClientID == "" || p.TokenURL == "" {
 			// A stand-in stack (Open) has no pool to ask.
 			continue
@@ -449,22 +459,22 @@ func (e *Env) Pools() []Pool {
 }
 
 // Pool returns region's pool.
-func (e *Env) Pool(region string) (Pool, error) {
+func (e *Env) Pool(region string) (awsfailover.Pool, error) {
 	s := e.Stack(region)
 	if s == nil {
 		for _, t := range e.Config.Targets() {
 			if t.Region == region {
-				return Pool{}, fmt.Errorf("stack %s not found in %s: deploy first (go tool mage deploy)", t.StackName, region)
+				return awsfailover.Pool{}, fmt.Errorf("stack %s not found in %s: deploy first (go tool mage deploy)", t.StackName, region)
 			}
 		}
-		return Pool{}, fmt.Errorf("no stack in %s (regions: %v)", region, e.Regions())
+		return awsfailover.Pool{}, fmt.Errorf("no stack in %s (regions: %v)", region, e.Regions())
 	}
 	for _, p := range e.Pools() {
 		if p.Region == region {
 			return p, nil
 		}
 	}
-	return Pool{}, fmt.Errorf("stack %s in %s lacks the UserPoolId, AppClientId or TokenUrl output", s.Name, region)
+	return awsfailover.Pool{}, fmt.Errorf("stack %s in %s lacks the UserPoolId, AppClientId or TokenUrl output", s.Name, region)
 }
 
 // FrontDoorURL is the front door's URL from the outputs.
@@ -475,7 +485,7 @@ func (e *Env) FrontDoorURL() string { return e.output("FrontDoorUrl") }
 // region's Cognito for its user pool (failover.IdentityProber). Its write
 // check deletes the todo it wrote: a deployment's table keeps no probe
 // rows.
-func (e *Env) Prober() *Prober {
+func (e *Env) Prober() *awsfailover.Prober {
 	apis := map[string]string{}
 	for _, s := range e.stacks() {
 		if u := s.Output("ApiUrl"); u != "" {
@@ -486,8 +496,8 @@ func (e *Env) Prober() *Prober {
 	for _, p := range e.Pools() {
 		pools[p.Region] = p.UserPoolID
 	}
-	return &Prober{
-		Prober: &apiclient.Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &Tokens{Pools: e.Pools(), Clients: e.Clients},
+	return &awsfailover.Prober{
+		Prober: &apiclient.Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &awsfailover.Tokens{Pools: e.Pools(), Clients: e.Clients},
 			HTTP: e.Clients.HTTP, Clean: true},
 		UserPools: pools, Clients: e.Clients,
 	}

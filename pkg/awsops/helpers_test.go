@@ -52,3 +52,19 @@ func deployment(tb testing.TB, writer string) (*awstest.AWS, *awstest.API, *Env,
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// countPrefix counts the log lines of region prefix.
+func countPrefix(lines []string, prefix string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// net503 is what a region that does not answer fails with.
+type net503 struct{}
+
+func (*net503) Error() string { return "dial tcp: i/o timeout" }

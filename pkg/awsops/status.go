@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -122,7 +123,7 @@ func proxyHealth(ctx context.Context, e *Env, region, proxy string) ProxyHealth 
 		return ProxyHealth{Detail: "no ProxyName output"}
 	}
 	// The default target group; every page (a page holds up to 100).
-	pt, err := readProxyTargets(ctx, e.Clients.RDS(region), proxy)
+	pt, err := awsfailover.ReadProxyTargets(ctx, e.Clients.RDS(region), proxy)
 	if err != nil {
 		return ProxyHealth{Detail: fmt.Sprintf("unknown: %v", err)}
 	}

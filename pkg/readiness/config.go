@@ -1,6 +1,6 @@
 // Package readiness is the logic of the readiness function
 // (handlers/readiness), which runs on a schedule in each region: it
-// builds the AWS adapters of pkg/awsops from its environment, asks
+// builds the AWS adapters of pkg/awsfailover from its environment, asks
 // pkg/failover's planning code whether a planned switchover and an
 // unplanned failover would work now, seen from its own region
 // (failover.Orchestrator.Readiness), and reports each plan as one metric

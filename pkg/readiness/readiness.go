@@ -14,7 +14,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
-	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -55,13 +55,13 @@ type Checker struct {
 	Logger *slog.Logger
 }
 
-// New builds the checker of cfg over clients (pkg/awsops's SDK clients):
+// New builds the checker of cfg over clients (pkg/awsclient):
 // the global database and its proxies and safeguards as seen from both
 // regions, the front door of cfg.FrontDoorMode, and both regions' APIs and
 // user pools.
 func New(cfg Config, clients *awsclient.Clients, logger *slog.Logger) *Checker {
 	regions := []string{cfg.Region, cfg.PeerRegion}
-	db := &awsops.Database{
+	db := &awsfailover.Database{
 		GlobalClusterID: cfg.GlobalClusterID, Regions: regions, Clients: clients,
 		Proxies:                map[string]string{cfg.Region: cfg.ProxyName, cfg.PeerRegion: cfg.ProxyName},
 		WantDeletionProtection: cfg.WantDeletionProtection, WantBackupRetention: cfg.WantBackupRetention,
@@ -76,8 +76,8 @@ func New(cfg Config, clients *awsclient.Clients, logger *slog.Logger) *Checker {
 	}
 	// Tokens without pools: the function never writes, and a write
 	// attempted by mistake fails for want of a token.
-	prober := &awsops.Prober{
-		Prober:    &apiclient.Prober{APIs: apis, HTTP: clients.HTTP, Tokens: &awsops.Tokens{Clients: clients}},
+	prober := &awsfailover.Prober{
+		Prober:    &apiclient.Prober{APIs: apis, HTTP: clients.HTTP, Tokens: &awsfailover.Tokens{Clients: clients}},
 		UserPools: pools, Clients: clients,
 	}
 	return &Checker{
@@ -103,13 +103,13 @@ func router(cfg Config, clients *awsclient.Clients) failover.Router {
 	}
 	switch {
 	case cfg.FrontDoorMode == FrontDoorCloudFront && cfg.KVSARN != "":
-		return &awsops.KVSRouter{ARN: cfg.KVSARN, Regions: []string{cfg.Region, cfg.PeerRegion}, Fallback: cfg.PrimaryRegion, Client: clients.KVS}
+		return &awsfailover.KVSRouter{ARN: cfg.KVSARN, Regions: []string{cfg.Region, cfg.PeerRegion}, Fallback: cfg.PrimaryRegion, Client: clients.KVS}
 	case cfg.FrontDoorMode == FrontDoorCloudFront:
 		return noRouter{errors.New("the front door's KeyValueStore is not known to this stack yet (the secondary learns it from the primary's second deploy pass: run go tool mage deploy)")}
 	case cfg.FrontDoorMode == FrontDoorRoute53:
-		return &awsops.MetricRouter{AppName: cfg.AppName, PrimaryRegion: cfg.PrimaryRegion, StandbyRegion: standby, AlarmName: cfg.RoutingAlarm, Clients: clients}
+		return &awsfailover.MetricRouter{AppName: cfg.AppName, PrimaryRegion: cfg.PrimaryRegion, StandbyRegion: standby, AlarmName: cfg.RoutingAlarm, Clients: clients}
 	}
-	return noRouter{awsops.ErrNoFrontDoor}
+	return noRouter{awsfailover.ErrNoFrontDoor}
 }
 
 // noRouter is a front door that cannot be read, and says why.

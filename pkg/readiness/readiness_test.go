@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
-	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
@@ -92,16 +92,16 @@ func TestNewWiresTheAdapters(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := New(cfg, clients, slog.New(slog.DiscardHandler))
-	db := c.Orchestrator.DB.(*awsops.Database)
+	db := c.Orchestrator.DB.(*awsfailover.Database)
 	if db.GlobalClusterID != "todomgmt-global" || !cmp.Equal(db.Regions, []string{east, west}) ||
 		!cmp.Equal(db.Proxies, map[string]string{east: "todomgmt-proxy", west: "todomgmt-proxy"}) || !db.WantDeletionProtection {
 		t.Errorf("database %+v", db)
 	}
-	p := c.Orchestrator.Prober.(*awsops.Prober)
+	p := c.Orchestrator.Prober.(*awsfailover.Prober)
 	if !cmp.Equal(p.UserPools, map[string]string{east: "us-east-1_AAA", west: "us-west-2_BBB"}) || p.APIs[west] != cfg.PeerAPIURL {
 		t.Errorf("prober pools %v apis %v", p.UserPools, p.APIs)
 	}
-	if r, ok := c.Orchestrator.Router.(*awsops.KVSRouter); !ok || r.Fallback != east || r.ARN != cfg.KVSARN {
+	if r, ok := c.Orchestrator.Router.(*awsfailover.KVSRouter); !ok || r.Fallback != east || r.ARN != cfg.KVSARN {
 		t.Errorf("router %#v, want the KeyValueStore with the primary as fallback", c.Orchestrator.Router)
 	}
 	if c.Orchestrator.Timeouts.Probe != DefaultProbeTimeout {
@@ -112,7 +112,7 @@ func TestNewWiresTheAdapters(t *testing.T) {
 	e := primaryEnv()
 	e[EnvRegion], e[EnvPeerRegion], e[EnvFrontDoorMode], e[EnvRoutingAlarm] = west, east, "route53", "todomgmt-primary-enabled"
 	cfg, _ = ConfigFromEnv(env(e))
-	if r, ok := New(cfg, clients, slog.New(slog.DiscardHandler)).Orchestrator.Router.(*awsops.MetricRouter); !ok || r.StandbyRegion != west || r.PrimaryRegion != east {
+	if r, ok := New(cfg, clients, slog.New(slog.DiscardHandler)).Orchestrator.Router.(*awsfailover.MetricRouter); !ok || r.StandbyRegion != west || r.PrimaryRegion != east {
 		t.Errorf("route53 router %#v, want standby %s", r, west)
 	}
 	// The secondary before the primary's second pass: no KeyValueStore yet.

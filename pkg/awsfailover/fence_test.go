@@ -1,4 +1,4 @@
-package awsops
+package awsfailover
 
 import (
 	"context"
@@ -153,26 +153,6 @@ func TestFenceIDsWithoutAFunctionInTheRegion(t *testing.T) {
 	}
 	if n := len(rec.Calls()); n != 0 {
 		t.Errorf("%d calls, want none", n)
-	}
-}
-
-// TestMigrateFunctionNames: the stack's MigrateFunctionName output, else
-// the template's fixed name <AppName>-migrate, for a stack described
-// before the output existed and for a stand-in.
-func TestMigrateFunctionNames(t *testing.T) {
-	f := awstest.New(t, east)
-	f.Stacks[1].Outputs["MigrateFunctionName"] = "renamed-migrate"
-	var out strings.Builder
-	e := openEnv(t, f, &out)
-	got := e.Database().MigrateFunctions
-	if diff := cmp.Diff(map[string]string{east: "todomgmt-migrate", west: "renamed-migrate"}, got); diff != "" {
-		t.Errorf("migrate functions (-want +got):\n%s", diff)
-	}
-	c := testConfig()
-	c.Primary.Overrides["AppName"] = "acme"
-	st := standIn(c.Secondary, c.AppName(), OpenOptions{KVSARN: kvsARN})
-	if got := st.Output("MigrateFunctionName"); got != "acme-migrate" {
-		t.Errorf("stand-in's MigrateFunctionName %q, want acme-migrate", got)
 	}
 }
 

@@ -1,8 +1,7 @@
-package awsops
+package awsfailover
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,10 +82,10 @@ func TestSafeguards(t *testing.T) {
 		want   failover.Safeguards
 	}{
 		{"as deployed", west, func(*awstest.AWS) {}, failover.Safeguards{Known: true, Cluster: "todomgmt-us-west-2", DeletionProtection: true, GlobalDeletionProtection: true,
-			WantDeletionProtection: true, BackupRetention: BackupRetention, WantBackupRetention: BackupRetention}},
+			WantDeletionProtection: true, BackupRetention: backupRetention, WantBackupRetention: backupRetention}},
 		{"unprotected, shorter retention", west, func(f *awstest.AWS) {
 			f.Clusters[westARN].Protected, f.Clusters[westARN].Retention, f.Global.Protected = false, 1, false
-		}, failover.Safeguards{Known: true, Cluster: "todomgmt-us-west-2", WantDeletionProtection: true, BackupRetention: 24 * time.Hour, WantBackupRetention: BackupRetention}},
+		}, failover.Safeguards{Known: true, Cluster: "todomgmt-us-west-2", WantDeletionProtection: true, BackupRetention: 24 * time.Hour, WantBackupRetention: backupRetention}},
 		{"recovery snapshots, one copied", east, func(f *awstest.AWS) {
 			f.Snapshots[east] = []rdstypes.DBClusterSnapshot{
 				snap("todomgmt-us-east-1", "rds:todomgmt-us-east-1-2026-11-04-03-00", "automated", ""),
@@ -95,17 +94,17 @@ func TestSafeguards(t *testing.T) {
 				snap("todomgmt-us-east-1", "lost-writes-2026-10-01", "manual", "arn:aws:rds:us-east-1:111122223333:cluster-snapshot:"+kept),
 			}
 		}, failover.Safeguards{Known: true, Cluster: "todomgmt-us-east-1", DeletionProtection: true, GlobalDeletionProtection: true,
-			WantDeletionProtection: true, BackupRetention: BackupRetention, WantBackupRetention: BackupRetention,
+			WantDeletionProtection: true, BackupRetention: backupRetention, WantBackupRetention: backupRetention,
 			RecoverySnapshots: []failover.RecoverySnapshot{
-				{Name: lost, Created: created, Expires: created.Add(BackupRetention)},
-				{Name: kept, Created: created, Expires: created.Add(BackupRetention), CopiedTo: "lost-writes-2026-10-01"},
+				{Name: lost, Created: created, Expires: created.Add(backupRetention)},
+				{Name: kept, Created: created, Expires: created.Add(backupRetention), CopiedTo: "lost-writes-2026-10-01"},
 			}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := awstest.New(t, east)
 			tt.setup(f)
 			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: f.Clients(),
-				WantDeletionProtection: true, WantBackupRetention: BackupRetention}
+				WantDeletionProtection: true, WantBackupRetention: backupRetention}
 			got, err := db.Safeguards(context.Background(), tt.region)
 			if err != nil {
 				t.Fatal(err)
@@ -176,48 +175,5 @@ func TestProberUserPool(t *testing.T) {
 	}
 	if c := rec.Calls(); len(c) != 1 || c[0].Op != "DescribeUserPool" || c[0].Region != west {
 		t.Errorf("calls %+v, want one DescribeUserPool in %s", c, west)
-	}
-}
-
-// TestReadinessOverTheAdapters: the orchestrator over the AWS adapters
-// and the fakes judges both plans ready from either region, making every
-// check; an uncopied recovery snapshot of the former writer makes the
-// unplanned failover not ready, and a passive proxy that cannot log in
-// makes both not ready. Nothing is changed.
-func TestReadinessOverTheAdapters(t *testing.T) {
-	f, _, e, _ := deployment(t, east)
-	o, err := e.Orchestrator(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, from := range []string{east, west} {
-		_, rs := o.Readiness(context.Background(), from, failover.Options{})
-		for _, r := range rs {
-			if !r.Ready || len(r.Skipped) != 0 || !slices.Equal(r.Passed, r.Kind.Checks()) {
-				t.Errorf("from %s: %s ready=%t failing %+v skipped %+v\n%s", from, r.Kind, r.Ready, r.Failing, r.Skipped, r.Plan)
-			}
-		}
-	}
-	f.Snapshots[east] = []rdstypes.DBClusterSnapshot{{DBClusterIdentifier: aws.String("todomgmt-us-east-1"),
-		DBClusterSnapshotIdentifier: aws.String("rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-01-08-00"),
-		DBClusterSnapshotArn:        aws.String("arn:aws:rds:us-east-1:111122223333:cluster-snapshot:rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-01-08-00"),
-		SnapshotType:                aws.String("automated"), SnapshotCreateTime: aws.Time(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))}}
-	f.Clusters[westARN].ProxyState, f.Clusters[westARN].ProxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
-	_, rs := o.Readiness(context.Background(), west, failover.Options{})
-	want := map[failover.Kind][]failover.Check{
-		failover.KindPlanned:   {failover.CheckProxyTarget},
-		failover.KindUnplanned: {failover.CheckProxyTarget, failover.CheckRecoverySnapshot},
-	}
-	for _, r := range rs {
-		var got []failover.Check
-		for _, fi := range r.Failing {
-			got = append(got, fi.Check)
-		}
-		if r.Ready || !slices.Equal(got, want[r.Kind]) {
-			t.Errorf("%s: ready=%t failing %+v, want %v", r.Kind, r.Ready, r.Failing, want[r.Kind])
-		}
-	}
-	if changes := f.Log("PutKey", "SwitchoverGlobalCluster", "FailoverGlobalCluster", "ModifyDBCluster", "ModifyGlobalCluster", "Invoke", "UpdateUserPool"); len(changes) != 0 {
-		t.Errorf("readiness changed something: %q", changes)
 	}
 }

@@ -1,4 +1,4 @@
-package awsops
+package awsfailover
 
 // The replication lag of a secondary cluster, read from CloudWatch.
 //
@@ -33,10 +33,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
-
-var _ failover.LagHistorian = (*Database)(nil)
 
 // lagMetrics are the secondary's lag metrics; the largest is the bound.
 var lagMetrics = []string{"AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag", "AuroraGlobalDBProgressLag"}
@@ -61,13 +60,6 @@ const (
 	climbMin = 30 * time.Second
 )
 
-func (d *Database) lookback() time.Duration {
-	if d.LagLookback <= 0 {
-		return DefaultLagLookback
-	}
-	return d.LagLookback
-}
-
 // lagPoint is one datapoint of one lag metric.
 type lagPoint struct {
 	metric string
@@ -81,8 +73,7 @@ type lagPoint struct {
 // others, so SourceRegion need not be guessed); GetMetricData reads them,
 // every page. Metrics Insights is not used: a GetMetricData call may hold
 // only one Insights query, and it reaches back three hours only.
-func (d *Database) lagSeries(ctx context.Context, region, name string, start, end time.Time) ([]lagPoint, error) {
-	cw := d.Clients.CloudWatch(region)
+func lagSeries(ctx context.Context, cw awsclient.CloudWatchAPI, name string, start, end time.Time) ([]lagPoint, error) {
 	var metrics []cwtypes.Metric
 	lp := cloudwatch.NewListMetricsPaginator(cw, &cloudwatch.ListMetricsInput{
 		Namespace:  aws.String("AWS/RDS"),
@@ -135,15 +126,10 @@ func (d *Database) lagSeries(ctx context.Context, region, name string, start, en
 	return out, nil
 }
 
-// lag is the secondary's lag now: the largest of each metric's latest
-// datapoint of the last quarter of an hour, when that datapoint is under
-// lagFreshness old.
-func (d *Database) lag(ctx context.Context, region, name string) (time.Duration, bool) {
-	end := d.now()
-	pts, err := d.lagSeries(ctx, region, name, end.Add(-15*time.Minute), end)
-	if err != nil {
-		return 0, false
-	}
+// currentLag is the secondary's lag at end, read from pts (its last
+// quarter of an hour): the largest of each metric's latest datapoint,
+// when that datapoint is under lagFreshness old.
+func currentLag(pts []lagPoint, end time.Time) (time.Duration, bool) {
 	latest := map[string]lagPoint{}
 	for _, p := range pts {
 		if l, ok := latest[p.metric]; !ok || p.at.After(l.at) {
@@ -159,25 +145,6 @@ func (d *Database) lag(ctx context.Context, region, name string) (time.Duration,
 		lag, known = max(lag, p.value), true
 	}
 	return lag, known
-}
-
-// LagEvidence reads the member's lag history over the lookback (from its
-// region's CloudWatch, which is up when the member is a failover's
-// target) and finds in it the moment the writer became unreachable; see
-// lagEvidence.
-func (d *Database) LagEvidence(ctx context.Context, m failover.Member) (failover.LagEvidence, error) {
-	region, name, err := named(m)
-	if err != nil {
-		return failover.LagEvidence{}, err
-	}
-	end := d.now()
-	pts, err := d.lagSeries(ctx, region, name, end.Add(-d.lookback()), end)
-	if err != nil {
-		return failover.LagEvidence{}, fmt.Errorf("read the lag history of %s in %s: %w", name, region, err)
-	}
-	ev := lagEvidence(pts, end, d.lookback())
-	ev.Region = region
-	return ev, nil
 }
 
 // lagEvidence finds the fault in a secondary's lag history (pts, oldest

@@ -1,4 +1,4 @@
-package awsops
+package awsfailover
 
 import (
 	"context"
@@ -16,21 +16,6 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
-
-// ClusterARN is an Aurora DB cluster ARN split into the parts this
-// package needs: arn:aws:rds:<region>:<account>:cluster:<name>.
-type ClusterARN struct {
-	ARN, Region, Name string
-}
-
-// ParseClusterARN parses a DB cluster ARN.
-func ParseClusterARN(arn string) (ClusterARN, error) {
-	p := strings.Split(arn, ":")
-	if len(p) != 7 || p[0] != "arn" || p[2] != "rds" || p[3] == "" || p[5] != "cluster" || p[6] == "" {
-		return ClusterARN{}, fmt.Errorf("%q is not a DB cluster ARN (arn:aws:rds:<region>:<account>:cluster:<name>)", arn)
-	}
-	return ClusterARN{ARN: arn, Region: p[3], Name: p[6]}, nil
-}
 
 // Database is the Aurora Global Database as a failover.Database. Member
 // IDs are cluster ARNs, because the global-cluster operations need ARNs to
@@ -69,6 +54,10 @@ var (
 	_ failover.Database            = (*Database)(nil)
 	_ failover.RecoverySnapshotter = (*Database)(nil)
 	_ failover.RegionalTopology    = (*Database)(nil)
+	_ failover.LagHistorian        = (*Database)(nil)
+	_ failover.IDFencer            = (*Database)(nil)
+	_ failover.ProxyInspector      = (*Database)(nil)
+	_ failover.SafeguardReader     = (*Database)(nil)
 )
 
 func (d *Database) now() time.Time {
@@ -122,6 +111,14 @@ func (d *Database) describeGlobal(ctx context.Context, regions []string) (rdstyp
 		errs = append(errs, fmt.Errorf("%s: %w", a.region, a.err))
 	}
 	return rdstypes.GlobalCluster{}, fmt.Errorf("describe global cluster %s: %w", d.GlobalClusterID, oneLine(errs))
+}
+
+// DescribeGlobalCluster returns the global cluster as the first of
+// Regions to answer describes it (DescribeGlobalClusters), or a
+// *GlobalClusterNotFoundError: what destroy needs to remove the members
+// in order.
+func (d *Database) DescribeGlobalCluster(ctx context.Context) (rdstypes.GlobalCluster, error) {
+	return d.describeGlobal(ctx, d.Regions)
 }
 
 // GlobalClusterNotFoundError says the global cluster does not exist.
@@ -294,13 +291,6 @@ func named(m failover.Member) (region, name string, err error) {
 	return region, m.Name, nil
 }
 
-// RecoverySnapshotPrefix starts the name of the snapshot Aurora takes of
-// the old primary's storage after a global failover with data loss, when
-// that region recovers: rds:unplanned-global-failover-<cluster>-<time>.
-// It is a system snapshot subject to the old cluster's backup retention:
-// copy it to a manual snapshot to keep it.
-const RecoverySnapshotPrefix = "rds:unplanned-global-failover-"
-
 // RecoverySnapshot looks for that snapshot in the old writer's region and
 // returns the newest one's name, or "" when there is none yet.
 func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (string, error) {
@@ -308,7 +298,7 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 	if err != nil {
 		return "", err
 	}
-	snaps, err := clusterSnapshots(ctx, d.Clients.RDS(region), name)
+	snaps, err := ClusterSnapshots(ctx, d.Clients.RDS(region), name)
 	if err != nil {
 		return "", fmt.Errorf("cannot look in %s yet (%w); Aurora takes %s%s-<timestamp> there when the region recovers", region, err, RecoverySnapshotPrefix, name)
 	}
@@ -327,59 +317,89 @@ func (d *Database) RecoverySnapshot(ctx context.Context, old failover.Member) (s
 	return aws.ToString(newest.DBClusterSnapshotIdentifier), nil
 }
 
-// clusterSnapshots lists the automated and manual snapshots of the cluster
-// named name in api's region, every page (DescribeDBClusterSnapshots
-// returns 100 per page by default). It filters on the client, not with the
-// DBClusterIdentifier parameter, which "must match the identifier of an
-// existing DBCluster": destroy lists the final snapshots after the
-// clusters are deleted.
-func clusterSnapshots(ctx context.Context, api awsclient.RDSAPI, name string) ([]rdstypes.DBClusterSnapshot, error) {
-	all, err := regionSnapshots(ctx, api)
+// lookback is how much lag history LagEvidence reads.
+func (d *Database) lookback() time.Duration {
+	if d.LagLookback <= 0 {
+		return DefaultLagLookback
+	}
+	return d.LagLookback
+}
+
+// lag is the secondary's lag now (currentLag over the last quarter of
+// an hour of its lag metrics).
+func (d *Database) lag(ctx context.Context, region, name string) (time.Duration, bool) {
+	end := d.now()
+	pts, err := lagSeries(ctx, d.Clients.CloudWatch(region), name, end.Add(-15*time.Minute), end)
 	if err != nil {
-		return nil, err
+		return 0, false
 	}
-	var out []rdstypes.DBClusterSnapshot
-	for _, s := range all {
-		// Identifiers are stored in lowercase; compare as RDS does.
-		if strings.EqualFold(aws.ToString(s.DBClusterIdentifier), name) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return currentLag(pts, end)
 }
 
-// regionSnapshots lists the automated and manual cluster snapshots in
-// api's region, every page.
-func regionSnapshots(ctx context.Context, api awsclient.RDSAPI) ([]rdstypes.DBClusterSnapshot, error) {
-	var out []rdstypes.DBClusterSnapshot
-	p := rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.DBClusterSnapshots...)
+// LagEvidence reads the member's lag history over the lookback (from its
+// region's CloudWatch, which is up when the member is a failover's
+// target) and finds in it the moment the writer became unreachable; see
+// lagEvidence.
+func (d *Database) LagEvidence(ctx context.Context, m failover.Member) (failover.LagEvidence, error) {
+	region, name, err := named(m)
+	if err != nil {
+		return failover.LagEvidence{}, err
 	}
-	return out, nil
+	end := d.now()
+	pts, err := lagSeries(ctx, d.Clients.CloudWatch(region), name, end.Add(-d.lookback()), end)
+	if err != nil {
+		return failover.LagEvidence{}, fmt.Errorf("read the lag history of %s in %s: %w", name, region, err)
+	}
+	ev := lagEvidence(pts, end, d.lookback())
+	ev.Region = region
+	return ev, nil
 }
 
-// oneLine joins errors with "; " (errors.Join uses newlines), so a target's
-// error stays one line; errors.Is and errors.As still see every error.
-func oneLine(errs []error) error {
-	if len(errs) == 0 {
-		return nil
+// FenceIDs invokes the target region's migrate function (Lambda Invoke,
+// RequestResponse) with the fence-ids action: the function runs the
+// store's fence on its region's writer as the master user. A function
+// error (the server is read-only, the connection failed, ...) is an
+// error carrying the function's message. The caller bounds the call
+// with ctx.
+func (d *Database) FenceIDs(ctx context.Context, target failover.Member, req failover.FenceRequest) (failover.FenceResult, error) {
+	// The target's region, as the plan knows it: a member of the
+	// global database, or a detached writer outside it (a region alone).
+	region := target.Region
+	if region == "" {
+		return failover.FenceResult{}, fmt.Errorf("fence ids: member %q has no region", target.ID)
 	}
-	return joined(errs)
+	name := d.MigrateFunctions[region]
+	if name == "" {
+		return failover.FenceResult{}, fmt.Errorf("fence ids in %s: no migrate function known there", region)
+	}
+	return invokeFence(ctx, d.Clients.Lambda(region), name, region, req)
 }
 
-type joined []error
-
-func (j joined) Error() string {
-	msgs := make([]string, len(j))
-	for i, err := range j {
-		msgs[i] = err.Error()
+// ProxyTargets reads the targets of region's proxy (DescribeDBProxyTargets
+// on its default target group, every page). The tracked cluster has no
+// health of its own; its instances do: one is available when the proxy
+// reaches it and logs in to it, and the writer's instance has the role
+// READ_WRITE.
+func (d *Database) ProxyTargets(ctx context.Context, region string) (failover.ProxyTargets, error) {
+	name := d.Proxies[region]
+	if name == "" {
+		return failover.ProxyTargets{}, fmt.Errorf("no proxy known in %s", region)
 	}
-	return strings.Join(msgs, "; ")
+	return ReadProxyTargets(ctx, d.Clients.RDS(region), name)
 }
 
-func (j joined) Unwrap() []error { return j }
+// Safeguards reads, in region, the global cluster's deletion protection
+// (DescribeGlobalClusters), that of the region's member cluster and its
+// backup retention (DescribeDBClusters), and the recovery snapshots an
+// unplanned failover left of it, each with its manual copy if there is
+// one (DescribeDBClusterSnapshots: a copy names its source in
+// SourceDBClusterSnapshotArn). What the deployment asks comes from
+// WantDeletionProtection and WantBackupRetention.
+func (d *Database) Safeguards(ctx context.Context, region string) (failover.Safeguards, error) {
+	g := failover.Safeguards{WantDeletionProtection: d.WantDeletionProtection, WantBackupRetention: d.WantBackupRetention}
+	gc, err := d.describeGlobal(ctx, []string{region})
+	if err != nil {
+		return g, err
+	}
+	return readSafeguards(ctx, d.Clients.RDS(region), gc, d.GlobalClusterID, region, g)
+}

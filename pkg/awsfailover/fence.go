@@ -1,4 +1,4 @@
-package awsops
+package awsfailover
 
 import (
 	"context"
@@ -10,15 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
-
-var _ failover.IDFencer = (*Database)(nil)
-
-// MigrateFunctionSuffix names the migrate function: the template calls it
-// <AppName>-migrate in both regions. It stands in for the stacks'
-// MigrateFunctionName output when a stack cannot be described.
-const MigrateFunctionSuffix = "-migrate"
 
 // fenceInvoke is the migrate function's direct-invoke request for the id
 // fence (handlers/migrate: {"action":"fence-ids","fence":{...}}).
@@ -55,30 +49,20 @@ type functionError struct {
 	ErrorType    string `json:"errorType"`
 }
 
-// FenceIDs invokes the target region's migrate function (Lambda Invoke,
-// RequestResponse) with the fence-ids action: the function runs the
-// store's fence on its region's writer as the master user. A function
-// error (the server is read-only, the connection failed, ...) is an
-// error carrying the function's message. The caller bounds the call
-// with ctx.
-func (d *Database) FenceIDs(ctx context.Context, target failover.Member, req failover.FenceRequest) (failover.FenceResult, error) {
-	// The target's region, as the plan knows it: a member of the
-	// global database, or a detached writer outside it (a region alone).
-	region := target.Region
-	if region == "" {
-		return failover.FenceResult{}, fmt.Errorf("fence ids: member %q has no region", target.ID)
-	}
-	name := d.MigrateFunctions[region]
-	if name == "" {
-		return failover.FenceResult{}, fmt.Errorf("fence ids in %s: no migrate function known there", region)
-	}
+// invokeFence invokes the migrate function name in region (Lambda
+// Invoke, RequestResponse) with the fence-ids action and req: the
+// function runs the store's fence on its region's writer as the master
+// user. A function error (the server is read-only, the connection
+// failed, ...) is an error carrying the function's message; an answer
+// that is not the fence asked for is an error too.
+func invokeFence(ctx context.Context, api awsclient.LambdaAPI, name, region string, req failover.FenceRequest) (failover.FenceResult, error) {
 	payload, err := json.Marshal(fenceInvoke{Action: "fence-ids", Fence: fencePayload{
 		Region: req.Region, DataLoss: req.DataLoss, LagSeconds: req.Lag.Seconds(), MinGap: req.MinGap,
 	}})
 	if err != nil {
 		return failover.FenceResult{}, err
 	}
-	out, err := d.Clients.Lambda(region).Invoke(ctx, &lambda.InvokeInput{
+	out, err := api.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(name),
 		InvocationType: lambdatypes.InvocationTypeRequestResponse,
 		Payload:        payload,
