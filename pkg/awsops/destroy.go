@@ -570,17 +570,6 @@ func explainKept(r Retained, peer string) Retained {
 	return r
 }
 
-// ClusterIdentifier is the identifier template.yaml gives the cluster of
-// target (DBClusterIdentifier: ${AppName}-${AWS::Region}), lowercase as
-// RDS keeps it. It does not depend on the stack still existing.
-func (c Config) ClusterIdentifier(t Target) string {
-	app := t.Overrides["AppName"]
-	if app == "" {
-		app = c.AppName()
-	}
-	return strings.ToLower(app + "-" + t.Region)
-}
-
 // kept lists, per region (primary first), what outlives the deployment:
 // the resources the template retains and the clusters' log groups, as
 // read by this run or else as recorded by an earlier one, and the

@@ -3,7 +3,6 @@ package awsops
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,39 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
-
-// Stack is a deployed regional stack as CloudFormation describes it.
-type Stack struct {
-	Name       string
-	ID         string
-	Region     string
-	Status     string
-	Outputs    map[string]string
-	Parameters map[string]string
-}
-
-// Output returns the named output, or "".
-func (s Stack) Output(name string) string { return s.Outputs[name] }
-
-// StackNotFoundError says a stack does not exist (or is deleted).
-type StackNotFoundError struct{ Name, Region string }
-
-func (e *StackNotFoundError) Error() string {
-	return fmt.Sprintf("stack %s not found in %s", e.Name, e.Region)
-}
-
-// isNotFound recognises CloudFormation's answer for a missing stack: a
-// ValidationError whose message says it does not exist (there is no
-// typed error for it).
-func isNotFound(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" && strings.Contains(ae.ErrorMessage(), "does not exist")
-}
 
 // Stacks reads, watches and deletes stacks.
 type Stacks struct {
