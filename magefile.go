@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +20,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/devserver"
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
-	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/awsdeploy"
 )
 
 // Build compiles every Lambda function for linux/arm64 into bin/<name>/bootstrap.
@@ -112,11 +111,7 @@ func Sync(ctx context.Context) error {
 	if err := requireSAM(); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(filepath.Join(".aws-sam", "cache")); err != nil {
-		return err
-	}
-	fmt.Printf("==> sam sync --config-env default (GOFLAGS=%q)\n", awsops.BuildEnv()["GOFLAGS"])
-	return sh.RunWithV(awsops.BuildEnv(), "sam", "sync", "--config-env", "default")
+	return awsdeploy.Sync(ctx, samCLI{}, ".", os.Stdout)
 }
 
 // envInt reads a positive integer setting from the environment, def when unset.

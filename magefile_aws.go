@@ -23,6 +23,7 @@ import (
 	"github.com/magefile/mage/sh"
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
+	"github.com/todomgmt/todomgmt/pkg/awsdeploy"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -96,7 +97,7 @@ func requireSAM() error {
 	return nil
 }
 
-// samCLI is awsops.SAM over the sam command, its output on the terminal.
+// samCLI is awsdeploy.SAM over the sam command, its output on the terminal.
 type samCLI struct{}
 
 func (samCLI) Build(_ context.Context, args []string, env map[string]string) error {
@@ -105,12 +106,16 @@ func (samCLI) Build(_ context.Context, args []string, env map[string]string) err
 
 func (samCLI) Deploy(_ context.Context, args []string) error { return sh.RunV("sam", args...) }
 
-// deployer is the deploy targets' awsops.Deployer over the SAM CLI.
-func deployer() (*awsops.Deployer, error) {
+func (samCLI) Sync(_ context.Context, args []string, env map[string]string) error {
+	return sh.RunWithV(env, "sam", args...)
+}
+
+// deployer is the deploy targets' awsdeploy.Deployer over the SAM CLI.
+func deployer() (*awsdeploy.Deployer, error) {
 	if err := requireSAM(); err != nil {
 		return nil, err
 	}
-	return &awsops.Deployer{SAM: samCLI{}, Open: openAWS, Out: os.Stdout}, nil
+	return &awsdeploy.Deployer{SAM: samCLI{}, Open: openAWS, Out: os.Stdout}, nil
 }
 
 // Primary builds with sam and deploys the primary-role stack (samconfig env primary), which creates the global database.

@@ -1,4 +1,4 @@
-package awsops
+package awsdeploy
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
+	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
@@ -19,15 +20,20 @@ func BuildEnv() map[string]string {
 }
 
 // SamBuildArgs are the arguments of `sam build` for a config environment.
-func SamBuildArgs(t Target) []string {
+func SamBuildArgs(t awsops.Target) []string {
 	return []string{"build", "--config-env", t.Env}
+}
+
+// SamSyncArgs are the arguments of `sam sync` for a config environment.
+func SamSyncArgs(env string) []string {
+	return []string{"sync", "--config-env", env}
 }
 
 // SamDeployArgs are the arguments of `sam deploy` for t. With overrides,
 // they replace samconfig's parameter_overrides entirely (the SAM CLI does
 // not merge the two), so callers pass the full set: see PeerOverrides.
 // An empty change set is not an error, so a deploy can be re-run.
-func SamDeployArgs(t Target, overrides map[string]string) []string {
+func SamDeployArgs(t awsops.Target, overrides map[string]string) []string {
 	args := []string{"deploy", "--config-env", t.Env, "--no-confirm-changeset", "--no-fail-on-empty-changeset"}
 	if overrides != nil {
 		args = append(args, "--parameter-overrides", strings.Join(samconfig.FormatOverrides(overrides), " "))
@@ -43,14 +49,14 @@ func SamDeployArgs(t Target, overrides map[string]string) []string {
 // primary's KeyValueStore; the primary encrypts those replicas with the
 // secondary's own key.
 var peerParams = map[string][]peerParam{
-	RolePrimary: {
+	awsops.RolePrimary: {
 		{"PeerUserPoolArn", "UserPoolArn", true},
 		{"PeerApiDomain", "ApiDomain", true},
 		// Optional: a secondary deployed before the output existed gets
 		// it on its next deploy, and the primary's next pass uses it.
 		{"PeerDbKeyArn", "DbKeyArn", false},
 	},
-	RoleSecondary: {
+	awsops.RoleSecondary: {
 		{"PeerUserPoolArn", "UserPoolArn", true},
 		{"PeerApiDomain", "ApiDomain", true},
 		{"PrimaryMasterSecretArn", "MasterSecretArn", true},
@@ -71,13 +77,13 @@ type peerParam struct {
 // PeerOverrides returns t's parameter overrides once its peer exists: the
 // samconfig ones plus what it takes from the peer's outputs (peerParams).
 // needed is false when self already has those values (nothing to deploy).
-func PeerOverrides(t Target, self *Stack, peer *Stack) (overrides map[string]string, needed bool, err error) {
+func PeerOverrides(t awsops.Target, self *awsops.Stack, peer *awsops.Stack) (overrides map[string]string, needed bool, err error) {
 	if peer == nil {
 		return nil, false, fmt.Errorf("the peer of %s is not deployed", t.StackName)
 	}
 	params, ok := peerParams[t.Env]
 	if !ok {
-		return nil, false, fmt.Errorf("no peer parameters for samconfig environment %q (want %s or %s)", t.Env, RolePrimary, RoleSecondary)
+		return nil, false, fmt.Errorf("no peer parameters for samconfig environment %q (want %s or %s)", t.Env, awsops.RolePrimary, awsops.RoleSecondary)
 	}
 	o := maps.Clone(t.Overrides)
 	if o == nil {
@@ -119,16 +125,16 @@ func PeerOverrides(t Target, self *Stack, peer *Stack) (overrides map[string]str
 // cannot be deployed before the primary: its proxy reads the replicas of
 // the primary's secrets. wired reports whether t's stack already has the
 // peer's values.
-func DeployOverrides(e *Env, t Target) (overrides map[string]string, wired bool, err error) {
+func DeployOverrides(e *awsops.Env, t awsops.Target) (overrides map[string]string, wired bool, err error) {
 	if err := e.RequireFresh(); err != nil {
 		return nil, false, err
 	}
 	self, peer := e.Primary, e.Secondary
-	if t.Env == RoleSecondary {
+	if t.Env == awsops.RoleSecondary {
 		self, peer = e.Secondary, e.Primary
 	}
 	if peer == nil {
-		if t.Env == RoleSecondary {
+		if t.Env == awsops.RoleSecondary {
 			return nil, false, fmt.Errorf("stack %s not found in %s: deploy the primary first (go tool mage deploy:primary); the secondary's proxy reads the replicas of its secrets",
 				e.Config.Primary.StackName, e.Config.Primary.Region)
 		}
@@ -146,7 +152,7 @@ func DeployOverrides(e *Env, t Target) (overrides map[string]string, wired bool,
 // it is absent; Route 53 mode writes PrimaryEnabled=1 while the alarm has
 // no data yet. It never moves traffic that is already routed, so a deploy
 // after a failover leaves the route alone. It returns what it did.
-func SeedFrontDoor(ctx context.Context, e *Env) (string, error) {
+func SeedFrontDoor(ctx context.Context, e *awsops.Env) (string, error) {
 	if err := e.RequireStacks(); err != nil {
 		return "", err
 	}

@@ -1,22 +1,37 @@
-package awsops
+// Package awsdeploy deploys the ToDoMgmt stacks with the AWS SAM CLI:
+// Deployer runs deploy's two passes over both regions (each stack first
+// with what its peer already offers, then again once the peer's outputs
+// exist) and seeds the front door on its first creation; Sync deploys the
+// single-region development stack. The SAM CLI is behind SAM, a small
+// runner interface: the magefile runs the real command, the tests a fake
+// that deploys to internal/awstest's stacks. The deployment is read
+// through pkg/awsops.
+package awsdeploy
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/awsops"
 )
 
-// SAM runs the AWS SAM CLI for a Deployer: the magefile runs the real
-// command; tests record the calls.
+// SAM runs the AWS SAM CLI for a Deployer and Sync: the magefile runs
+// the real command, its output on the terminal; tests record the calls.
+// Each method returns the command's failure.
 type SAM interface {
 	// Build runs `sam` with args (SamBuildArgs) and env added to the
 	// process environment.
 	Build(ctx context.Context, args []string, env map[string]string) error
 	// Deploy runs `sam` with args (SamDeployArgs).
 	Deploy(ctx context.Context, args []string) error
+	// Sync runs `sam` with args (SamSyncArgs) and env added to the
+	// process environment.
+	Sync(ctx context.Context, args []string, env map[string]string) error
 }
 
 // Deployer deploys the stacks in the order the template needs: the
@@ -31,7 +46,7 @@ type SAM interface {
 type Deployer struct {
 	SAM SAM
 	// Open describes the deployment as it is now.
-	Open func(context.Context) (*Env, error)
+	Open func(context.Context) (*awsops.Env, error)
 	// Out receives progress; nil is os.Stdout.
 	Out io.Writer
 
@@ -45,7 +60,7 @@ func (d *Deployer) out() io.Writer {
 	return d.Out
 }
 
-// Stack builds and deploys role's stack (RolePrimary, RoleSecondary),
+// Stack builds and deploys role's stack (awsops.RolePrimary, awsops.RoleSecondary),
 // keeping the peer values an earlier second pass gave it.
 func (d *Deployer) Stack(ctx context.Context, role string) error {
 	return d.deploy(ctx, role, false)
@@ -54,7 +69,7 @@ func (d *Deployer) Stack(ctx context.Context, role string) error {
 // All deploys both stacks in both passes, then seeds the front door.
 func (d *Deployer) All(ctx context.Context) error {
 	for _, ifUnwired := range []bool{false, true} {
-		for _, role := range []string{RolePrimary, RoleSecondary} {
+		for _, role := range []string{awsops.RolePrimary, awsops.RoleSecondary} {
 			if err := d.deploy(ctx, role, ifUnwired); err != nil {
 				return err
 			}
@@ -105,7 +120,7 @@ func (d *Deployer) deploy(ctx context.Context, role string, ifUnwired bool) erro
 }
 
 // build runs `sam build` the first time only.
-func (d *Deployer) build(ctx context.Context, cfg Config) error {
+func (d *Deployer) build(ctx context.Context, cfg awsops.Config) error {
 	if d.built {
 		return nil
 	}
@@ -118,4 +133,21 @@ func (d *Deployer) build(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(d.out(), "    built in %s\n", time.Since(start).Round(time.Second))
 	d.built = true
 	return nil
+}
+
+// DevEnv is the samconfig environment of the single-region development
+// stack that Sync deploys.
+const DevEnv = "default"
+
+// Sync deploys the development stack (samconfig environment DevEnv) with
+// `sam sync`, after emptying SAM's build cache under dir: sam sync always
+// builds with its cache, keyed on each function's own directory (CodeUri),
+// so a change in a shared package would otherwise deploy a stale binary.
+// The build gets the Lambda build flags (BuildEnv).
+func Sync(ctx context.Context, sam SAM, dir string, out io.Writer) error {
+	if err := os.RemoveAll(filepath.Join(dir, ".aws-sam", "cache")); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "==> sam sync --config-env %s (GOFLAGS=%q)\n", DevEnv, BuildEnv()["GOFLAGS"])
+	return sam.Sync(ctx, SamSyncArgs(DevEnv), BuildEnv())
 }
