@@ -24,6 +24,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsdeploy"
+	"github.com/todomgmt/todomgmt/pkg/awsdrill"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
@@ -345,7 +346,7 @@ func Smoke(ctx context.Context) error {
 func Drill(ctx context.Context) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	cfg, err := drill.ConfigFromEnv(os.Getenv, awsops.DrillDefaults)
+	cfg, err := drill.ConfigFromEnv(os.Getenv, awsdrill.Defaults)
 	if err != nil {
 		return err
 	}
@@ -353,6 +354,6 @@ func Drill(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return awsops.RunDrill(ctx, e, awsops.DrillOptions{Config: cfg, Confirm: confirmer(), Out: os.Stdout,
-		ReportPath: drill.ReportPathOr(awsops.DrillReportPath), Cleanup: os.Getenv(awsops.DrillCleanupEnv)})
+	return awsdrill.Run(ctx, e, awsdrill.Options{Config: cfg, Confirm: confirmer(), Out: os.Stdout,
+		ReportPath: drill.ReportPathOr(awsdrill.ReportPath), Cleanup: os.Getenv(awsdrill.CleanupEnv)})
 }

@@ -7,9 +7,9 @@
 // failover's probe of the regions on it.
 //
 // Everything that calls the API goes through it: the AWS operations
-// (pkg/awsops: the failover's write check, smoke), the lab (internal/lab: its
-// prober and checks) and the drill (pkg/drill: its load). It knows the API only by its
-// wire contract and never imports the server (pkg/httpapi); a test runs
+// (pkg/awsfailover: the failover's write check; pkg/awsops: smoke), the
+// lab (internal/lab: its prober and checks) and the drill (pkg/drill: its
+// load). It knows the API only by its wire contract and never imports the server (pkg/httpapi); a test runs
 // the real handler against every call, so the two cannot drift apart.
 package apiclient
 
@@ -45,7 +45,7 @@ const MaxAnswerBytes = 1 << 20
 
 // TokenSource supplies the OAuth access token a call sends as
 // "Authorization: Bearer". In AWS it is Cognito's client-credentials
-// grant (awsops.Tokens); the lab's APIs need none.
+// grant (awsfailover.Tokens); the lab's APIs need none.
 type TokenSource interface {
 	// Token returns a valid access token, from a cache when it can.
 	Token(ctx context.Context) (string, error)

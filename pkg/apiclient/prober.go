@@ -11,7 +11,7 @@ import (
 )
 
 // RegionalTokenSource is a TokenSource that can ask one region's issuer
-// first: awsops.Tokens asks the failover's target region's Cognito, since
+// first: awsfailover.Tokens asks the failover's target region's Cognito, since
 // the other region may be the one that is lost.
 type RegionalTokenSource interface {
 	TokenSource

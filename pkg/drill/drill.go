@@ -10,7 +10,7 @@
 // errors by status, and the region that served each write.
 //
 // The environment is an adapter (Environment): the local lab (internal/lab)
-// and the deployed stacks (pkg/awsops) implement it. What only some can
+// and the deployed stacks (pkg/awsdrill) implement it. What only some can
 // do is an optional part of it, which the runner uses when it is there:
 // Outages (the unplanned round, with a kill), DatabaseReader (the
 // stale-ETag checks, against the database itself), RoleChecker (each

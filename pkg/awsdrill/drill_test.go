@@ -1,4 +1,4 @@
-package awsops
+package awsdrill
 
 import (
 	"context"
@@ -13,20 +13,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/todomgmt/todomgmt/internal/awstest"
+	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
-// testDrillConfig is DrillDefaults made short: the fakes switch at once.
+// testDrillConfig is Defaults made short: the fakes switch at once.
 func testDrillConfig() drill.Config {
-	c := DrillDefaults
+	c := Defaults
 	c.Warmup, c.Cooldown, c.Settle = 250*time.Millisecond, time.Second, 5*time.Second
 	c.Load.Rate, c.Load.MaxWrites, c.Load.AttemptTimeout, c.Load.RetryBackoff = 20, 20, 5*time.Second, 20*time.Millisecond
 	return c
 }
 
 // fastOrchestrator makes the drill's orchestrator poll on a test clock.
-func fastOrchestrator(d *DrillEnv) {
+func fastOrchestrator(d *Env) {
 	d.Clock = awstest.NewClock(time.Now())
 	d.Timeouts = &failover.Timeouts{Poll: time.Second}
 }
@@ -42,15 +43,15 @@ func (c *recordingConfirmer) Confirm(ctx context.Context, summary, word string) 
 	return c.FlagConfirmation.Confirm(ctx, summary, word)
 }
 
-// runDrill runs RunDrill over the fakes and returns the report it wrote.
-func runDrill(t *testing.T, e *Env, o DrillOptions) (drill.Report, string, error) {
+// runDrill runs Run over the fakes and returns the report it wrote.
+func runDrill(t *testing.T, e *awsops.Env, o Options) (drill.Report, string, error) {
 	t.Helper()
 	var out strings.Builder
 	o.Out, o.ReportPath = &out, filepath.Join(t.TempDir(), "report.json")
 	if o.Env == nil {
 		o.Env = fastOrchestrator
 	}
-	err := RunDrill(context.Background(), e, o)
+	err := Run(context.Background(), e, o)
 	var rep drill.Report
 	if raw, rerr := os.ReadFile(o.ReportPath); rerr == nil {
 		if err := json.Unmarshal(raw, &rep); err != nil {
@@ -68,9 +69,9 @@ func TestDrillOverTheAdapters(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
 	cfg := testDrillConfig()
 	c := &recordingConfirmer{FlagConfirmation: failover.FlagConfirmation{Value: west}}
-	rep, out, err := runDrill(t, e, DrillOptions{Config: cfg, Confirm: c})
+	rep, out, err := runDrill(t, e, Options{Config: cfg, Confirm: c})
 	if err != nil {
-		t.Fatalf("RunDrill: %v\n%s", err, out)
+		t.Fatalf("Run: %v\n%s", err, out)
 	}
 	// One confirmation, for the whole drill, naming the passive region.
 	if diff := cmp.Diff([]string{west}, c.words); diff != "" {
@@ -157,9 +158,9 @@ func TestDrillNeedsConfirmation(t *testing.T) {
 	for _, value := range []string{"", east, "yes"} {
 		t.Run("confirm="+value, func(t *testing.T) {
 			f, a, e, _ := deployment(t, east)
-			_, _, err := runDrill(t, e, DrillOptions{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: value}})
+			_, _, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: value}})
 			if !errors.Is(err, failover.ErrDeclined) {
-				t.Fatalf("RunDrill with %s=%q = %v, want it declined", failover.ConfirmEnv, value, err)
+				t.Fatalf("Run with %s=%q = %v, want it declined", failover.ConfirmEnv, value, err)
 			}
 			if calls := f.Log("SwitchoverGlobalCluster", "PutKey", "Invoke"); len(calls) != 0 {
 				t.Errorf("calls after a declined drill: %q", calls)
@@ -179,9 +180,9 @@ func TestDrillRefusedPlanAsksNothing(t *testing.T) {
 	f, _, e, _ := deployment(t, east)
 	f.Clusters[westARN].Status = "modifying"
 	c := &recordingConfirmer{FlagConfirmation: failover.FlagConfirmation{Value: west}}
-	_, _, err := runDrill(t, e, DrillOptions{Config: testDrillConfig(), Confirm: c})
+	_, _, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: c})
 	if err == nil || !strings.Contains(err.Error(), "no drill") {
-		t.Fatalf("RunDrill = %v, want the refused plan", err)
+		t.Fatalf("Run = %v, want the refused plan", err)
 	}
 	if len(c.words) != 0 {
 		t.Errorf("asked to confirm %q, want no question", c.words)
@@ -189,14 +190,14 @@ func TestDrillRefusedPlanAsksNothing(t *testing.T) {
 }
 
 // TestDrillSaysHowToCleanUp: todos the drill could not delete are
-// reported, and RunDrill fails naming the command that deletes them.
+// reported, and Run fails naming the command that deletes them.
 func TestDrillSaysHowToCleanUp(t *testing.T) {
 	_, a, e, _ := deployment(t, east)
 	a.FailDeletes = true
-	rep, out, err := runDrill(t, e, DrillOptions{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}})
-	want := DrillCleanupEnv + "=" + rep.RunID + "@"
+	rep, out, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}})
+	want := CleanupEnv + "=" + rep.RunID + "@"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(out, want) {
-		t.Fatalf("RunDrill = %v, want an error and output naming %s…\n%s", err, want, out)
+		t.Fatalf("Run = %v, want an error and output naming %s…\n%s", err, want, out)
 	}
 	if len(rep.Scenarios) == 0 || rep.Scenarios[0].Cleanup == nil || rep.Scenarios[0].Cleanup.Error == "" {
 		t.Errorf("report's cleanup %+v, want the failed deletes", rep.Scenarios)
@@ -206,7 +207,7 @@ func TestDrillSaysHowToCleanUp(t *testing.T) {
 	a.SetFailDeletes(false)
 	other := a.AddTodo("buy milk")
 	_, floor, _ := strings.Cut(strings.Fields(err.Error()[strings.Index(err.Error(), want):])[0], "=")
-	if _, _, err := runDrill(t, e, DrillOptions{Cleanup: floor}); err != nil {
+	if _, _, err := runDrill(t, e, Options{Cleanup: floor}); err != nil {
 		t.Fatalf("clean-up run: %v", err)
 	}
 	for id, td := range a.Todos() {
@@ -234,9 +235,9 @@ func TestParseDrillCleanup(t *testing.T) {
 		{in: "0A1B2C3D", wantErr: true},
 		{in: "", wantErr: true},
 	} {
-		run, floor, err := ParseDrillCleanup(tt.in)
+		run, floor, err := ParseCleanup(tt.in)
 		if (err != nil) != tt.wantErr || run != tt.run || floor != tt.floor {
-			t.Errorf("ParseDrillCleanup(%q) = %q, %d, %v; want %q, %d, error %v", tt.in, run, floor, err, tt.run, tt.floor, tt.wantErr)
+			t.Errorf("ParseCleanup(%q) = %q, %d, %v; want %q, %d, error %v", tt.in, run, floor, err, tt.run, tt.floor, tt.wantErr)
 		}
 	}
 }
@@ -245,7 +246,7 @@ func TestParseDrillCleanup(t *testing.T) {
 // down by a drill.
 func TestDrillEnvSwitchesPlannedOnly(t *testing.T) {
 	f, _, e, _ := deployment(t, east)
-	d, err := NewDrillEnv(e, nil)
+	d, err := NewEnv(e, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,15 +267,15 @@ func TestInterruptedDrill(t *testing.T) {
 	_, a, e, _ := deployment(t, east)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out strings.Builder
-	o := DrillOptions{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}, Out: &out,
+	o := Options{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}, Out: &out,
 		ReportPath: filepath.Join(t.TempDir(), "report.json"),
-		Env: func(d *DrillEnv) {
+		Env: func(d *Env) {
 			fastOrchestrator(d)
 			time.AfterFunc(600*time.Millisecond, cancel) // in the planned scenario's cooldown
 		}}
-	err := RunDrill(ctx, e, o)
+	err := Run(ctx, e, o)
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("RunDrill = %v, want it interrupted\n%s", err, out.String())
+		t.Fatalf("Run = %v, want it interrupted\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "the drill was interrupted") {
 		t.Errorf("output lacks what to do after an interruption:\n%s", out.String())

@@ -1,4 +1,8 @@
-package awsops
+// Package awsdrill runs the game-day drill against the deployed stacks
+// (`go tool mage drill`): Env adapts the deployment read by pkg/awsops to
+// the shared drill runner of pkg/drill, the one the local lab runs too,
+// and Run confirms, drills, reports and deletes the drill's todos.
+package awsdrill
 
 import (
 	"context"
@@ -17,23 +21,25 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
+	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
-// DrillEnv is the deployed stacks as a drill.Environment, the adapter the
+// Env is the deployed stacks as a drill.Environment, the adapter the
 // shared drill runner (pkg/drill) takes for `go tool mage drill`: the
 // switches run the same orchestrator over the same adapters as `go tool
-// mage failover` (Env.Orchestrator), the load goes through the front door
-// with a client-credentials token (awsfailover.Tokens), and what the writer holds is
+// mage failover` (awsops.Env.Orchestrator), the load goes through the
+// front door with a client-credentials token (awsfailover.Tokens), and
+// what the writer holds is
 // read through the writer region's API, which is also how the drill's
 // todos are deleted afterwards (drill.Cleaner). The database is reachable
 // only from inside its VPC, so it is no drill.DatabaseReader (no
 // stale-ETag checks), and it takes no region down (no drill.Outages):
 // the AWS drill is a planned switchover and a failback.
-type DrillEnv struct {
-	env     *Env
+type Env struct {
+	env     *awsops.Env
 	tokens  *awsfailover.Tokens
 	runID   string
 	printer failover.Printer
@@ -43,10 +49,10 @@ type DrillEnv struct {
 	Timeouts *failover.Timeouts
 	// Parallel bounds the reads or deletes in flight at once while
 	// reading the writer's todos or deleting them; zero means
-	// DefaultDrillParallel.
+	// DefaultParallel.
 	Parallel int
 	// ScanPages bounds the pages of todos one Holding lists (100 todos
-	// each); zero means DefaultDrillScanPages.
+	// each); zero means DefaultScanPages.
 	ScanPages int
 
 	mu sync.Mutex
@@ -58,41 +64,41 @@ type DrillEnv struct {
 }
 
 var (
-	_ drill.Environment = (*DrillEnv)(nil)
-	_ drill.Cleaner     = (*DrillEnv)(nil)
+	_ drill.Environment = (*Env)(nil)
+	_ drill.Cleaner     = (*Env)(nil)
 )
 
-// Defaults of DrillEnv.
+// Defaults of Env.
 const (
-	DefaultDrillParallel  = 4
-	DefaultDrillScanPages = 1000
+	DefaultParallel  = 4
+	DefaultScanPages = 1000
 )
 
-// DrillDefaults are `go tool mage drill`'s settings before the
+// Defaults are `go tool mage drill`'s settings before the
 // environment's (drill.ConfigFromEnv): one round at 5 creates a second,
 // each scenario's load bounded to 3000 creates (and as many updates and
 // reads) and 15 minutes, attempts of 10 s, and the goal that clients
 // write again within 5 minutes of a planned switchover's start (a managed
 // switchover usually takes 1 to 3).
-var DrillDefaults = drill.Config{
+var Defaults = drill.Config{
 	Rounds: 1, Warmup: 10 * time.Second, Cooldown: 30 * time.Second, Settle: 30 * time.Second,
 	Goals: drill.Goals{NoWrite: drill.Seconds((5 * time.Minute).Seconds())},
 	Load: drill.LoadConfig{Rate: 5, MaxInFlight: 4, MaxWrites: 3000, AttemptTimeout: 10 * time.Second,
 		RetryBackoff: 500 * time.Millisecond, MaxDuration: 15 * time.Minute},
 }
 
-// DrillReportPath is the AWS drill report's path when
+// ReportPath is the AWS drill report's path when
 // TODOMGMT_DRILL_REPORT is unset.
-const DrillReportPath = "aws-drill-report.json"
+const ReportPath = "aws-drill-report.json"
 
-// DrillCleanupEnv names the variable that turns `go tool mage drill` into
+// CleanupEnv names the variable that turns `go tool mage drill` into
 // the clean-up of an interrupted run: "<run id>" or "<run id>@<first id>".
-const DrillCleanupEnv = "TODOMGMT_DRILL_CLEANUP"
+const CleanupEnv = "TODOMGMT_DRILL_CLEANUP"
 
-// NewDrillEnv returns the deployment as a drill environment with a fresh
+// NewEnv returns the deployment as a drill environment with a fresh
 // run id; the orchestrator's events go to printer (nil discards them). It
 // needs both stacks and the front door.
-func NewDrillEnv(e *Env, printer failover.Printer) (*DrillEnv, error) {
+func NewEnv(e *awsops.Env, printer failover.Printer) (*Env, error) {
 	if err := e.RequireStacks(); err != nil {
 		return nil, err
 	}
@@ -104,16 +110,16 @@ func NewDrillEnv(e *Env, printer failover.Printer) (*DrillEnv, error) {
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return &DrillEnv{env: e, tokens: &awsfailover.Tokens{Pools: e.Pools(), Clients: e.Clients}, runID: hex.EncodeToString(b), printer: printer}, nil
+	return &Env{env: e, tokens: &awsfailover.Tokens{Pools: e.Pools(), Clients: e.Clients}, runID: hex.EncodeToString(b), printer: printer}, nil
 }
 
 // RunID names this drill's run: every todo it writes has a task starting
 // with "drill <run id>-".
-func (d *DrillEnv) RunID() string { return d.runID }
+func (d *Env) RunID() string { return d.runID }
 
 // Describe names the deployment: the global cluster's engine as its
 // writer reports it.
-func (d *DrillEnv) Describe(ctx context.Context) drill.Description {
+func (d *Env) Describe(ctx context.Context) drill.Description {
 	desc := drill.Description{Name: "aws", RunID: d.runID, Flavour: "aurora-mysql " + d.env.GlobalClusterID()}
 	if top, err := d.env.Database().Topology(ctx); err == nil {
 		if w, ok := top.Writer(); ok && w.EngineVersion != "" {
@@ -125,13 +131,13 @@ func (d *DrillEnv) Describe(ctx context.Context) drill.Description {
 
 // Access is the front door and both regional APIs over HTTPS, with a
 // client-credentials token from either region's Cognito.
-func (d *DrillEnv) Access() drill.Access {
+func (d *Env) Access() drill.Access {
 	return drill.Access{FrontDoor: d.env.FrontDoorURL(), APIs: d.env.Prober().APIs, Tokens: d.tokens, Remote: true}
 }
 
 // Writer returns the writer's region and the other one, from the global
 // cluster's topology.
-func (d *DrillEnv) Writer(ctx context.Context) (writer, other string, err error) {
+func (d *Env) Writer(ctx context.Context) (writer, other string, err error) {
 	top, err := d.env.Database().Topology(ctx)
 	if err != nil {
 		return "", "", err
@@ -151,7 +157,7 @@ func (d *DrillEnv) Writer(ctx context.Context) (writer, other string, err error)
 // Switch runs a planned switchover to region to with the orchestrator
 // `go tool mage failover` runs. The drill was confirmed as a whole
 // (Confirm), so the orchestrator approves its plans itself.
-func (d *DrillEnv) Switch(ctx context.Context, kind failover.Kind, to string) (failover.Report, error) {
+func (d *Env) Switch(ctx context.Context, kind failover.Kind, to string) (failover.Report, error) {
 	if kind != failover.KindPlanned {
 		return failover.Report{}, fmt.Errorf("the deployed stacks are drilled with planned switchovers only, not a %s", kind.Title())
 	}
@@ -167,7 +173,7 @@ func (d *DrillEnv) Switch(ctx context.Context, kind failover.Kind, to string) (f
 }
 
 // orchestrator is the deployment's, with the test overrides.
-func (d *DrillEnv) orchestrator(approver failover.Approver, printer failover.Printer) (*failover.Orchestrator, error) {
+func (d *Env) orchestrator(approver failover.Approver, printer failover.Printer) (*failover.Orchestrator, error) {
 	o, err := d.env.Orchestrator(approver, printer)
 	if err != nil {
 		return nil, err
@@ -185,7 +191,7 @@ func (d *DrillEnv) orchestrator(approver failover.Approver, printer failover.Pri
 // confirm the drill as a whole: it moves production traffic twice. The
 // word to type is the passive region's name, as for `go tool mage
 // failover`.
-func (d *DrillEnv) Confirm(ctx context.Context, c failover.Confirmer, cfg drill.Config) error {
+func (d *Env) Confirm(ctx context.Context, c failover.Confirmer, cfg drill.Config) error {
 	writer, other, err := d.Writer(ctx)
 	if err != nil {
 		return err
@@ -215,7 +221,7 @@ func (d *DrillEnv) Confirm(ctx context.Context, c failover.Confirmer, cfg drill.
 // scan, ScanPages) for those whose task carries the scenario's prefix,
 // then reads each of them, and each of ids, for its ETag (the list does
 // not carry ETags). A todo that is not there (404) is not held.
-func (d *DrillEnv) Holding(ctx context.Context, prefix string, ids []int64) (drill.Holding, error) {
+func (d *Env) Holding(ctx context.Context, prefix string, ids []int64) (drill.Holding, error) {
 	h := drill.Holding{At: time.Now(), ByID: map[int64]drill.Held{}}
 	writer, _, err := d.Writer(ctx)
 	if err != nil {
@@ -259,7 +265,7 @@ func (d *DrillEnv) Holding(ctx context.Context, prefix string, ids []int64) (dri
 // Clean deletes the drill's todos that Holding finds, each with If-Match
 // the ETag read, so that a todo someone changed since is left alone (and
 // reported). A todo already gone counts as deleted.
-func (d *DrillEnv) Clean(ctx context.Context, prefix string, ids []int64) (int, error) {
+func (d *Env) Clean(ctx context.Context, prefix string, ids []int64) (int, error) {
 	h, err := d.Holding(ctx, prefix, ids)
 	if err != nil {
 		return 0, err
@@ -295,7 +301,7 @@ func (d *DrillEnv) Clean(ctx context.Context, prefix string, ids []int64) (int, 
 // CleanRun deletes every todo an interrupted drill run left (runID, from
 // the id floor on; 0 scans the whole table): `TODOMGMT_DRILL_CLEANUP=<run
 // id>[@<first id>] go tool mage drill`.
-func (d *DrillEnv) CleanRun(ctx context.Context, runID string, floor int64) (int, error) {
+func (d *Env) CleanRun(ctx context.Context, runID string, floor int64) (int, error) {
 	if !runIDPattern.MatchString(runID) {
 		return 0, fmt.Errorf("run id %q: want the 8 hex digits the drill printed", runID)
 	}
@@ -307,37 +313,37 @@ func (d *DrillEnv) CleanRun(ctx context.Context, runID string, floor int64) (int
 
 var runIDPattern = regexp.MustCompile(`^[0-9a-f]{8}$`)
 
-// ParseDrillCleanup reads DrillCleanupEnv's value: "<run id>" or "<run
+// ParseCleanup reads CleanupEnv's value: "<run id>" or "<run
 // id>@<first id>".
-func ParseDrillCleanup(v string) (runID string, floor int64, err error) {
+func ParseCleanup(v string) (runID string, floor int64, err error) {
 	runID, f, ok := strings.Cut(v, "@")
 	if ok {
 		if floor, err = strconv.ParseInt(f, 10, 64); err != nil || floor < 1 {
-			return "", 0, fmt.Errorf("%s=%q: want <run id>@<first id>", DrillCleanupEnv, v)
+			return "", 0, fmt.Errorf("%s=%q: want <run id>@<first id>", CleanupEnv, v)
 		}
 	}
 	if !runIDPattern.MatchString(runID) {
-		return "", 0, fmt.Errorf("%s=%q: want the run id the drill printed (8 hex digits), optionally @<first id>", DrillCleanupEnv, v)
+		return "", 0, fmt.Errorf("%s=%q: want the run id the drill printed (8 hex digits), optionally @<first id>", CleanupEnv, v)
 	}
 	return runID, floor, nil
 }
 
 // CleanupHint says how to delete what this run may have left.
-func (d *DrillEnv) CleanupHint() string {
+func (d *Env) CleanupHint() string {
 	v := d.runID
 	if f := d.floorID(); f > 0 {
 		v += "@" + strconv.FormatInt(f, 10)
 	}
-	return fmt.Sprintf("%s=%s go tool mage drill", DrillCleanupEnv, v)
+	return fmt.Sprintf("%s=%s go tool mage drill", CleanupEnv, v)
 }
 
 // client is a client of region's API with the drill's tokens.
-func (d *DrillEnv) client(region string) *apiclient.Client {
+func (d *Env) client(region string) *apiclient.Client {
 	return &apiclient.Client{BaseURL: d.env.Prober().APIs[region], HTTP: d.env.Clients.HTTP, Tokens: d.tokens, Timeout: 30 * time.Second}
 }
 
 // noteFloor lowers the scan floor to the smallest of ids.
-func (d *DrillEnv) noteFloor(ids []int64) {
+func (d *Env) noteFloor(ids []int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, id := range ids {
@@ -347,7 +353,7 @@ func (d *DrillEnv) noteFloor(ids []int64) {
 	}
 }
 
-func (d *DrillEnv) floorID() int64 {
+func (d *Env) floorID() int64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.floor
@@ -355,10 +361,10 @@ func (d *DrillEnv) floorID() int64 {
 
 // scan lists the todos from floor on (0: from the first) and returns the
 // ids of those whose task starts with want.
-func (d *DrillEnv) scan(ctx context.Context, c *apiclient.Client, want string, floor int64) ([]int64, error) {
+func (d *Env) scan(ctx context.Context, c *apiclient.Client, want string, floor int64) ([]int64, error) {
 	pages := d.ScanPages
 	if pages <= 0 {
-		pages = DefaultDrillScanPages
+		pages = DefaultScanPages
 	}
 	var ids []int64
 	cursor := todo.EncodeCursor(max(floor-1, 0))
@@ -383,10 +389,10 @@ func (d *DrillEnv) scan(ctx context.Context, c *apiclient.Client, want string, f
 }
 
 // each runs fn for every id, Parallel at a time, and joins the errors.
-func (d *DrillEnv) each(ctx context.Context, ids []int64, fn func(context.Context, int64) error) error {
+func (d *Env) each(ctx context.Context, ids []int64, fn func(context.Context, int64) error) error {
 	n := d.Parallel
 	if n <= 0 {
-		n = DefaultDrillParallel
+		n = DefaultParallel
 	}
 	sem := make(chan struct{}, n)
 	var mu sync.Mutex
@@ -412,9 +418,9 @@ func (d *DrillEnv) each(ctx context.Context, ids []int64, fn func(context.Contex
 	return errors.Join(errs...)
 }
 
-// DrillOptions configure RunDrill.
-type DrillOptions struct {
-	// Config is the drill's (DrillDefaults, with the environment's
+// Options configure Run.
+type Options struct {
+	// Config is the drill's (Defaults, with the environment's
 	// settings).
 	Config drill.Config
 	// Confirm asks the operator; the drill moves production traffic twice.
@@ -423,19 +429,19 @@ type DrillOptions struct {
 	Out io.Writer
 	// ReportPath is where the JSON report goes.
 	ReportPath string
-	// Cleanup, when set (DrillCleanupEnv), only deletes what an
+	// Cleanup, when set (CleanupEnv), only deletes what an
 	// interrupted run left: "<run id>" or "<run id>@<first id>".
 	Cleanup string
 	// Env adjusts the drill environment before the run (tests).
-	Env func(*DrillEnv)
+	Env func(*Env)
 }
 
-// RunDrill is `go tool mage drill`: it confirms, runs the shared drill
+// Run is `go tool mage drill`: it confirms, runs the shared drill
 // runner against the deployed stacks, prints the table and writes the
 // JSON report. It fails when the run failed, a target was missed, or the
 // drill's todos may not all be deleted (it then says how to delete them).
-func RunDrill(ctx context.Context, e *Env, o DrillOptions) error {
-	d, err := NewDrillEnv(e, failover.TextPrinter{W: o.Out})
+func Run(ctx context.Context, e *awsops.Env, o Options) error {
+	d, err := NewEnv(e, failover.TextPrinter{W: o.Out})
 	if err != nil {
 		return err
 	}
@@ -443,7 +449,7 @@ func RunDrill(ctx context.Context, e *Env, o DrillOptions) error {
 		o.Env(d)
 	}
 	if o.Cleanup != "" {
-		runID, floor, err := ParseDrillCleanup(o.Cleanup)
+		runID, floor, err := ParseCleanup(o.Cleanup)
 		if err != nil {
 			return err
 		}
@@ -455,7 +461,7 @@ func RunDrill(ctx context.Context, e *Env, o DrillOptions) error {
 		return err
 	}
 	fmt.Fprintf(o.Out, "drill run %s: every todo it writes is %q…; if it is killed, %s deletes them\n",
-		d.runID, drill.TaskPrefix+d.runID+"-", fmt.Sprintf("%s=%s go tool mage drill", DrillCleanupEnv, d.runID))
+		d.runID, drill.TaskPrefix+d.runID+"-", fmt.Sprintf("%s=%s go tool mage drill", CleanupEnv, d.runID))
 	cfg := o.Config
 	if cfg.Logf == nil {
 		cfg.Logf = func(format string, args ...any) {
