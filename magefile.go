@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 
@@ -95,15 +94,9 @@ func checkFormat() error {
 func Local(ctx context.Context) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	port := os.Getenv("TODOMGMT_PORT")
-	if port == "" {
-		port = "3000"
-	}
-	return devserver.Run(ctx, devserver.Options{
-		Addr:   "127.0.0.1:" + port,
-		Memory: os.Getenv("TODOMGMT_LOCAL_STORE") == "memory",
-		Out:    os.Stdout,
-	})
+	opts := devserver.OptionsFromEnv(os.Getenv)
+	opts.Out = os.Stdout
+	return devserver.Run(ctx, opts)
 }
 
 // Sync deploys the [default] development stack with `sam sync`, after emptying SAM's build cache: sync always builds cached, keyed on each function's own directory, so a change under pkg/ would otherwise deploy a stale binary.
@@ -112,17 +105,4 @@ func Sync(ctx context.Context) error {
 		return err
 	}
 	return awsdeploy.Sync(ctx, samCLI{}, ".", os.Stdout)
-}
-
-// envInt reads a positive integer setting from the environment, def when unset.
-func envInt(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s=%q: want a positive integer", name, v)
-	}
-	return n, nil
 }

@@ -18,15 +18,8 @@ import (
 
 // Bench prints the api bootstrap's size against its limit, its cold start and peak memory (AWS mode with TLS and an IAM token, local mode, bare) and, for every kind of request, the database round trips, latency and throughput beside its floor (the same SQL without our code), against MySQL in a container (TODOMGMT_BENCH_RUNS, _REQUESTS, _COLD_STARTS adjust the counts).
 func Bench(ctx context.Context) error {
-	var opts bench.Options
-	var err error
-	if opts.Runs, err = envInt("TODOMGMT_BENCH_RUNS", bench.DefaultRuns); err != nil {
-		return err
-	}
-	if opts.Requests, err = envInt("TODOMGMT_BENCH_REQUESTS", bench.DefaultRequests); err != nil {
-		return err
-	}
-	if opts.ColdStarts, err = envInt("TODOMGMT_BENCH_COLD_STARTS", bench.DefaultColdStarts); err != nil {
+	opts, err := bench.OptionsFromEnv(os.Getenv)
+	if err != nil {
 		return err
 	}
 	opts.Progress = os.Stdout

@@ -4,10 +4,11 @@ package main
 
 // AWS operations: deploy both regions, status, planned switchover and
 // failback, unplanned failover, detach, destroy, token, smoke and the
-// game-day drill. The
-// logic lives in pkg/awsops and pkg/failover; regions and stack names come
-// from samconfig.toml. Destructive targets ask for a typed confirmation
-// on a terminal, and otherwise need TODOMGMT_CONFIRM=<expected word>.
+// game-day drill. The logic lives in pkg/awsops (the deployment, status,
+// smoke, token, destroy), pkg/awsdeploy, pkg/awsdrill and pkg/failover;
+// regions and stack names come from samconfig.toml. Destructive targets
+// ask for a typed confirmation on a terminal, and otherwise need
+// TODOMGMT_CONFIRM=<expected word>.
 
 import (
 	"context"
@@ -17,7 +18,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
@@ -28,6 +28,7 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failoverenv"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
@@ -46,13 +47,8 @@ type Deploy mg.Namespace
 // Failover holds the failover targets other than the planned switchover (which is `failover`).
 type Failover mg.Namespace
 
-// Environment variables the AWS targets read.
-const (
-	envTarget     = "TODOMGMT_TARGET"      // explicit target region for failover targets
-	envMaxLag     = "TODOMGMT_MAX_LAG"     // planned switchover lag bound (Go duration)
-	envPlan       = "TODOMGMT_PLAN"        // failover:plan kind: planned (default), unplanned, detach
-	envShowSecret = "TODOMGMT_SHOW_SECRET" // token: also print the app client's secret
-)
+// envShowSecret makes token also print the app client's secret.
+const envShowSecret = "TODOMGMT_SHOW_SECRET"
 
 // interruptible cancels ctx on Ctrl-C, SIGTERM or the terminal closing
 // (SIGHUP), so long waits stop and containers are removed: without it
@@ -154,44 +150,17 @@ func Status(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := awsops.ReadStatus(ctx, e)
-	if err != nil {
-		return err
-	}
-	if err := st.Write(os.Stdout); err != nil {
-		return err
-	}
-	if p := st.Problems(); len(p) > 0 {
-		return fmt.Errorf("%d problem(s) (see PROBLEM lines)", len(p))
-	}
-	return nil
+	return awsops.WriteStatus(ctx, e, os.Stdout)
 }
 
-// planOptions reads TODOMGMT_TARGET (one of regions, through
-// failover.ParseTarget like every failover target) and TODOMGMT_MAX_LAG.
-func planOptions(regions []string) (failover.Options, error) {
-	var o failover.Options
-	var err error
-	if o.Target, err = failover.ParseTarget(os.Getenv(envTarget), regions); err != nil {
-		return o, fmt.Errorf("%s: %w", envTarget, err)
-	}
-	if v := os.Getenv(envMaxLag); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return o, fmt.Errorf("%s=%q: %w", envMaxLag, v, err)
-		}
-		o.MaxLag = d
-	}
-	return o, nil
-}
-
-// awsPlanOptions is planOptions over samconfig.toml's regions.
+// awsPlanOptions reads TODOMGMT_TARGET (a region of samconfig.toml's)
+// and TODOMGMT_MAX_LAG.
 func awsPlanOptions() (failover.Options, error) {
 	cfg, err := samConfig()
 	if err != nil {
 		return failover.Options{}, err
 	}
-	return planOptions(cfg.Regions())
+	return failoverenv.Options(os.Getenv, cfg.Regions())
 }
 
 func runFailover(ctx context.Context, kind failover.Kind, opts failover.Options) error {
@@ -224,31 +193,11 @@ func (Failover) Plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kind := failover.Kind(os.Getenv(envPlan))
-	if kind == "" {
-		kind = failover.KindPlanned
-	}
 	e, err := openAWS(ctx)
 	if err != nil {
 		return err
 	}
-	o, err := e.Orchestrator(nil, nil)
-	if err != nil {
-		return err
-	}
-	s, p, err := o.Plan(ctx, kind, opts)
-	if err != nil {
-		return err
-	}
-	if err := s.WriteTable(os.Stdout); err != nil {
-		return err
-	}
-	fmt.Println()
-	fmt.Print(p.String())
-	if err := p.Err(); err != nil {
-		return fmt.Errorf("the %s would be refused (see REFUSED above)", kind.Title())
-	}
-	return nil
+	return awsops.WritePlan(ctx, e, failoverenv.Kind(os.Getenv), opts, os.Stdout)
 }
 
 // Readiness prints, seen from each region, whether a planned switchover and an unplanned failover would work now (what the readiness functions publish), and fails when one would not.
@@ -261,24 +210,7 @@ func (Failover) Readiness(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := e.Orchestrator(nil, nil)
-	if err != nil {
-		return err
-	}
-	notReady := 0
-	for _, region := range e.Regions() {
-		_, rs := o.Readiness(ctx, region, opts)
-		for _, r := range rs {
-			fmt.Print(r.String())
-			if !r.Ready {
-				notReady++
-			}
-		}
-	}
-	if notReady > 0 {
-		return fmt.Errorf("%d plan(s) not ready (see NOT READY above)", notReady)
-	}
-	return nil
+	return awsops.WriteReadiness(ctx, e, opts, os.Stdout)
 }
 
 // Unplanned fails over when the writer's region is lost: route first, promote with data loss allowed, fence the ids past any lost one, verify, report; after a half-finished run it goes towards the current writer.
@@ -311,12 +243,7 @@ func Destroy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := (&awsops.Destroyer{Env: e, Confirm: confirmer()}).Run(ctx)
-	// After a failure too: what changed and what is kept so far.
-	if err == nil || len(rep.Changes) > 0 || len(rep.Retained) > 0 || len(rep.Unchecked) > 0 {
-		awsops.WriteDestroyReport(os.Stdout, rep)
-	}
-	return err
+	return awsops.Destroy(ctx, e, confirmer(), os.Stdout)
 }
 
 // Token prints a client-credentials access token from region's Cognito (primary, secondary or a region name); TODOMGMT_SHOW_SECRET=1 also prints the client secret.
@@ -336,10 +263,7 @@ func Smoke(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := e.RequireStacks(); err != nil {
-		return err
-	}
-	return (&awsops.Smoke{Prober: e.Prober().Prober, Out: os.Stdout}).Run(ctx)
+	return awsops.RunSmoke(ctx, e, os.Stdout)
 }
 
 // Drill moves production traffic twice after a typed confirmation: a planned switchover and a failback under bounded load through the front door, reported like lab:drill (aws-drill-report.json), its todos deleted (TODOMGMT_DRILL_CLEANUP=<run id> cleans up an interrupted run).

@@ -12,6 +12,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failoverenv"
 )
 
 // Lab is the local two-region lab: two MySQL containers with GTID
@@ -50,7 +51,7 @@ func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *fail
 		return err
 	}
 	defer r.Close()
-	opts, err := planOptions(r.Regions())
+	opts, err := failoverenv.Options(os.Getenv, r.Regions())
 	if err != nil {
 		return err
 	}

@@ -650,6 +650,17 @@ func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster st
 	return out, nil
 }
 
+// Destroy destroys the deployment (a Destroyer over e, asking confirm)
+// and writes its report to w: after a failure too, what changed and what
+// is kept so far; nothing when it stopped before any of that.
+func Destroy(ctx context.Context, e *Env, confirm failover.Confirmer, w io.Writer) error {
+	rep, err := (&Destroyer{Env: e, Confirm: confirm}).Run(ctx)
+	if err == nil || len(rep.Changes) > 0 || len(rep.Retained) > 0 || len(rep.Unchecked) > 0 {
+		WriteDestroyReport(w, rep)
+	}
+	return err
+}
+
 // WriteDestroyReport prints what changed, what is kept and what could not
 // be checked.
 func WriteDestroyReport(w io.Writer, r DestroyReport) {

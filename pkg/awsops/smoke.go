@@ -84,6 +84,15 @@ func (s *Smoke) Run(ctx context.Context) error {
 	return nil
 }
 
+// RunSmoke runs the smoke test over both stacks' APIs and front door
+// (Smoke over e's prober), writing each check to w.
+func RunSmoke(ctx context.Context, e *Env, w io.Writer) error {
+	if err := e.RequireStacks(); err != nil {
+		return err
+	}
+	return (&Smoke{Prober: e.Prober().Prober, Out: w}).Run(ctx)
+}
+
 // smokeKey is a fresh Idempotency-Key.
 func smokeKey() string { return "smoke-" + rand.Text() }
 

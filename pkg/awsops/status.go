@@ -118,6 +118,22 @@ func ReadStatus(ctx context.Context, e *Env) (Status, error) {
 	return st, nil
 }
 
+// WriteStatus reads the status (ReadStatus), writes it to w (Write) and
+// fails when it finds a problem.
+func WriteStatus(ctx context.Context, e *Env, w io.Writer) error {
+	st, err := ReadStatus(ctx, e)
+	if err != nil {
+		return err
+	}
+	if err := st.Write(w); err != nil {
+		return err
+	}
+	if p := st.Problems(); len(p) > 0 {
+		return fmt.Errorf("%d problem(s) (see PROBLEM lines)", len(p))
+	}
+	return nil
+}
+
 func proxyHealth(ctx context.Context, e *Env, region, proxy string) ProxyHealth {
 	if proxy == "" {
 		return ProxyHealth{Detail: "no ProxyName output"}
