@@ -23,8 +23,8 @@ import (
 // and routing alarm, the alarms, the secrets' replicas and the migrate
 // functions, behind the interfaces of awsclient.Clients (Clients). Tests
 // set its fields before the code under test runs; while that code may be
-// calling, they read and change them in WithLock. Every call that changes
-// something is recorded (Log).
+// calling, they read and change them in WithLock. The calls that change
+// something, and the reads of app client secrets, are recorded (Log).
 type AWS struct {
 	mu  sync.Mutex
 	log []string
@@ -302,4 +302,27 @@ func (f *AWS) cluster(region, id string) (*Cluster, error) {
 		}
 	}
 	return nil, &rdstypes.DBClusterNotFoundFault{Message: aws.String(id)}
+}
+
+// event adds a stack event, newest first; the caller holds f.mu.
+func (f *AWS) event(s *Stack, logical string, status cfntypes.ResourceStatus, reason string) {
+	n := len(s.events) + 1
+	e := cfntypes.StackEvent{EventId: aws.String(fmt.Sprintf("e%d", n)), LogicalResourceId: aws.String(logical), ResourceStatus: status,
+		ResourceType: aws.String("AWS::Test"), Timestamp: aws.Time(f.Clock.Now()), ResourceStatusReason: aws.String(reason)}
+	s.events = append([]cfntypes.StackEvent{e}, s.events...) // newest first
+}
+
+// deleteGlobal deletes the global cluster as RDS allows it: without
+// members or deletion protection; the caller holds f.mu.
+func (f *AWS) deleteGlobal() error {
+	switch {
+	case f.Global == nil:
+		return &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("gone")}
+	case len(f.Global.Members) > 0:
+		return &rdstypes.InvalidGlobalClusterStateFault{Message: aws.String("the global cluster still has members")}
+	case f.Global.Protected:
+		return &rdstypes.InvalidGlobalClusterStateFault{Message: aws.String("deletion protection is on")}
+	}
+	f.Global = nil
+	return nil
 }

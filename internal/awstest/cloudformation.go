@@ -116,13 +116,6 @@ func (c cfnAPI) progress(s *Stack) {
 	f.event(s, s.Name, cfntypes.ResourceStatusDeleteComplete, "")
 }
 
-func (f *AWS) event(s *Stack, logical string, status cfntypes.ResourceStatus, reason string) {
-	n := len(s.events) + 1
-	e := cfntypes.StackEvent{EventId: aws.String(fmt.Sprintf("e%d", n)), LogicalResourceId: aws.String(logical), ResourceStatus: status,
-		ResourceType: aws.String("AWS::Test"), Timestamp: aws.Time(f.Clock.Now()), ResourceStatusReason: aws.String(reason)}
-	s.events = append([]cfntypes.StackEvent{e}, s.events...) // newest first
-}
-
 func (c cfnAPI) DescribeStackEvents(_ context.Context, in *cloudformation.DescribeStackEventsInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
 	f := c.f
 	f.mu.Lock()

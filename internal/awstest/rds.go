@@ -131,19 +131,6 @@ func (r rdsAPI) DeleteGlobalCluster(_ context.Context, in *rds.DeleteGlobalClust
 	return nil, f.deleteGlobal()
 }
 
-func (f *AWS) deleteGlobal() error {
-	switch {
-	case f.Global == nil:
-		return &rdstypes.GlobalClusterNotFoundFault{Message: aws.String("gone")}
-	case len(f.Global.Members) > 0:
-		return &rdstypes.InvalidGlobalClusterStateFault{Message: aws.String("the global cluster still has members")}
-	case f.Global.Protected:
-		return &rdstypes.InvalidGlobalClusterStateFault{Message: aws.String("deletion protection is on")}
-	}
-	f.Global = nil
-	return nil
-}
-
 func (r rdsAPI) DescribeDBClusterSnapshots(_ context.Context, in *rds.DescribeDBClusterSnapshotsInput, _ ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotsOutput, error) {
 	f := r.f
 	f.mu.Lock()
