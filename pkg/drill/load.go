@@ -130,6 +130,13 @@ type Load struct {
 	stopReads   chan struct{}
 	retryCtx    context.Context
 	cancel      context.CancelFunc
+	// writeCtx is what each write attempt is sent under: it ends
+	// writeGrace after retryCtx (Ctrl-C, or Stop's settle running out),
+	// so a write already sent gets its answer and the drill knows whether
+	// it was stored, instead of abandoning a create the server then stores
+	// after the clean-up has looked.
+	writeCtx    context.Context
+	cancelWrite context.CancelFunc
 	// deadline is when the load stops starting requests by itself
 	// (LoadConfig.MaxDuration after its start).
 	deadline time.Time
@@ -222,6 +229,8 @@ func StartLoad(ctx context.Context, access Access, prefix string, cfg LoadConfig
 	// Retries end with ctx too: after Ctrl-C, Stop must not spend its
 	// settle time retrying against a lab that is about to be removed.
 	l.retryCtx, l.cancel = context.WithCancel(ctx)
+	l.writeCtx, l.cancelWrite = context.WithCancel(context.WithoutCancel(ctx))
+	context.AfterFunc(l.retryCtx, func() { time.AfterFunc(writeGrace, l.cancelWrite) })
 	go l.issue(ctx)
 	go l.updateLoop(ctx)
 	return l, nil
@@ -270,6 +279,11 @@ func (l *Load) client(base string) *apiclient.Client {
 	return &apiclient.Client{BaseURL: base, HTTP: l.http, Tokens: l.access.Tokens, Timeout: l.cfg.AttemptTimeout}
 }
 
+// writeGrace is how long a write already sent may still take to answer
+// once the load is interrupted or stopped: short, because after Ctrl-C
+// mage waits 5 s in all, and the clean-up follows.
+const writeGrace = time.Second
+
 // run sends w until acknowledged or the load's retries are cancelled.
 func (l *Load) run(w *Write) {
 	for {
@@ -304,7 +318,7 @@ func (l *Load) run(w *Write) {
 // create sends one attempt of w and returns the todo and ETag it got.
 func (l *Load) create(w *Write) (Attempt, apiclient.Todo, string) {
 	start := time.Now()
-	t, r, err := l.api.Create(l.retryCtx, apiclient.NewTodo{Task: w.Task}, w.Key)
+	t, r, err := l.api.Create(l.writeCtx, apiclient.NewTodo{Task: w.Task}, w.Key)
 	a := AttemptOf(start, r, err)
 	if errors.Is(err, apiclient.ErrUndecodable) {
 		a.Status, a.Code = 0, "undecodable 2xx body"
@@ -408,7 +422,7 @@ func (l *Load) update(t *tracked) {
 // put sends one PUT of t's status, with If-Match ifMatch unless it is
 // empty, and returns it as an Update whose attempt started at start.
 func (l *Load) put(t *tracked, ifMatch string, status todo.Status, start time.Time) (Update, todo.Status) {
-	got, r, err := l.api.Update(l.retryCtx, t.id, apiclient.Change{Status: &status}, ifMatch)
+	got, r, err := l.api.Update(l.writeCtx, t.id, apiclient.Change{Status: &status}, ifMatch)
 	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: AttemptOf(start, r, err)}
 	if u.Attempt.OK() {
 		if err != nil || r.ETag == "" {
@@ -452,6 +466,7 @@ func (l *Load) Stop(settle time.Duration) LoadResult {
 	close(l.stopReads)
 	l.rwg.Wait()
 	l.cancel()
+	l.cancelWrite()
 	l.http.CloseIdleConnections()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -610,11 +625,11 @@ func (l *Load) condWrite(t *tracked, method string, h Holding) CondWrite {
 	}
 	start := time.Now()
 	if method == http.MethodDelete {
-		r, err := l.api.Delete(l.retryCtx, t.id, etag)
+		r, err := l.api.Delete(l.writeCtx, t.id, etag)
 		c.Attempt = AttemptOf(start, r, err)
 	} else {
 		next := nextStatus(status)
-		_, r, err := l.api.Update(l.retryCtx, t.id, apiclient.Change{Status: &next}, etag)
+		_, r, err := l.api.Update(l.writeCtx, t.id, apiclient.Change{Status: &next}, etag)
 		c.Attempt = AttemptOf(start, r, err)
 	}
 	return c
