@@ -1,7 +1,6 @@
 package failover
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -90,57 +89,4 @@ type Finding struct {
 type Skip struct {
 	Check Check  `json:"check"`
 	Why   string `json:"why"`
-}
-
-func (p *Plan) refuse(c Check, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	p.Refusals = append(p.Refusals, msg)
-	p.Findings = append(p.Findings, Finding{Check: c, Detail: msg, Refuses: true})
-	p.made(c)
-}
-
-// warn records a finding that does not stop the plan.
-func (p *Plan) warn(c Check, format string, args ...any) {
-	p.Findings = append(p.Findings, Finding{Check: c, Detail: fmt.Sprintf(format, args...)})
-	p.made(c)
-}
-
-// skip records a check the plan cannot make, once.
-func (p *Plan) skip(c Check, format string, args ...any) {
-	if slices.ContainsFunc(p.Skipped, func(s Skip) bool { return s.Check == c }) {
-		return
-	}
-	p.Skipped = append(p.Skipped, Skip{Check: c, Why: fmt.Sprintf(format, args...)})
-}
-
-// made records that the plan made checks cs (whatever their outcome).
-func (p *Plan) made(cs ...Check) {
-	for _, c := range cs {
-		if !slices.Contains(p.Checked, c) {
-			p.Checked = append(p.Checked, c)
-		}
-	}
-}
-
-// Warnings returns the findings that do not refuse the plan.
-func (p Plan) Warnings() []Finding {
-	var out []Finding
-	for _, f := range p.Findings {
-		if !f.Refuses {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// Failing returns the checks that have a finding, in report order (the
-// kind's checks first, then any other).
-func (p Plan) Failing() []Check {
-	var out []Check
-	for _, c := range append(p.Kind.Checks(), CheckTarget, CheckLastRun) {
-		if slices.ContainsFunc(p.Findings, func(f Finding) bool { return f.Check == c }) {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -1,10 +1,6 @@
 package failover
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"strings"
 	"sync"
 	"time"
 )
@@ -86,81 +82,4 @@ func (r *Recorder) Events() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Event(nil), r.events...)
-}
-
-// TextPrinter prints events as lines for a terminal or a CI log.
-type TextPrinter struct {
-	W io.Writer
-}
-
-// Print writes one line per event (the plan and the report span several).
-func (p TextPrinter) Print(e Event) {
-	stamp := fmt.Sprintf("[%7s]", e.Elapsed.Round(100*time.Millisecond))
-	step := ""
-	if e.Index > 0 {
-		step = fmt.Sprintf("%d/%d %s", e.Index, e.Total, e.Step.Action)
-	}
-	switch e.Kind {
-	case EventPlan:
-		if e.Plan != nil {
-			fmt.Fprint(p.W, e.Plan.String())
-		}
-	case EventWaitingForApproval:
-		fmt.Fprintf(p.W, "waiting for approval: %s\n", e.Message)
-	case EventApproved:
-		fmt.Fprintf(p.W, "approved: %s\n", e.Message)
-	case EventDeclined:
-		fmt.Fprintf(p.W, "not approved, nothing changed: %v\n", e.Err)
-	case EventStepStarted:
-		fmt.Fprintf(p.W, "%s %s: %s\n", stamp, step, e.Step.Summary)
-	case EventStepSucceeded:
-		fmt.Fprintf(p.W, "%s %s: done in %s%s\n", stamp, step, e.Took.Round(100*time.Millisecond), suffix(e.Message))
-	case EventStepSkipped:
-		fmt.Fprintf(p.W, "%s %s: skipped%s\n", stamp, step, suffix(e.Message))
-	case EventStepFailed:
-		fmt.Fprintf(p.W, "%s %s: FAILED after %s: %v\n", stamp, step, e.Took.Round(100*time.Millisecond), e.Err)
-	case EventWarning:
-		fmt.Fprintf(p.W, "warning: %s\n", e.Message)
-	case EventProgress:
-		fmt.Fprintf(p.W, "%s %s: %s\n", stamp, step, e.Message)
-	case EventDone:
-		if e.Report != nil {
-			fmt.Fprint(p.W, e.Report.String())
-		}
-	default:
-		fmt.Fprintf(p.W, "%s %s %s\n", stamp, e.Kind, strings.TrimSpace(step+" "+e.Message))
-	}
-}
-
-func suffix(msg string) string {
-	if msg == "" {
-		return ""
-	}
-	return " (" + msg + ")"
-}
-
-// Clock tells the time and sleeps; tests inject a fake one so waits and
-// timeouts run instantly.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx ends, returning ctx's error then.
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-// RealClock is the wall clock.
-var RealClock Clock = realClock{}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,7 +1,6 @@
 package failover
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -115,16 +114,6 @@ func firstRefusal(p Plan) string {
 		}
 	}
 	return "an earlier check"
-}
-
-// Readiness evaluates the state from region from's point of view (the
-// topology read from its own region's API when the database can, every
-// other part bounded by the Probe timeout, so a region that does not
-// answer is a failing check, not a hang) and assesses both plans. It
-// changes nothing: it reads, and never executes a step.
-func (o *Orchestrator) Readiness(ctx context.Context, from string, opts Options) (State, []Readiness) {
-	s := o.evaluate(ctx, from, false)
-	return s, Assess(s, from, opts)
 }
 
 // String renders the readiness for people: the verdict, then each

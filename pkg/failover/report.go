@@ -136,38 +136,3 @@ func (r Report) String() string {
 	}
 	return b.String()
 }
-
-// Summary says what the fence did in one line.
-func (f FenceResult) Summary() string {
-	if f.Skipped {
-		return fmt.Sprintf("already named %s (term %d): nothing changed", orUnknown(f.Region), f.Term)
-	}
-	if f.Gap == 0 {
-		return fmt.Sprintf("term %d names %s: next id ≥ %d (largest id here %d, no gap)", f.Term, orUnknown(f.Region), f.Floor, f.MaxID)
-	}
-	return fmt.Sprintf("term %d names %s: next id ≥ %d (largest id here %d, gap %d; %.3g ids/s over a %s window)",
-		f.Term, orUnknown(f.Region), f.Floor, f.MaxID, f.Gap, f.Rate, f.Window.Round(time.Second))
-}
-
-// Summary says in one line what bound the evidence gives and how the
-// fault was found.
-func (e LagEvidence) Summary() string {
-	if !e.Known {
-		return fmt.Sprintf("no bound from the lag history of %s: %s", orUnknown(e.Region), orUnknown(e.Why))
-	}
-	return fmt.Sprintf("%s from %d datapoint(s) of %s's lag history, %s to %s: %s", e.Bound, len(e.Used), orUnknown(e.Region),
-		e.From.UTC().Format(time.RFC3339), e.To.UTC().Format(time.RFC3339), e.Why)
-}
-
-// writeEvidence prints the evidence and the datapoints it used.
-func writeEvidence(b *strings.Builder, e LagEvidence) {
-	fmt.Fprintf(b, "  loss bound: %s\n", e.Summary())
-	if len(e.Used) == 0 {
-		return
-	}
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	for _, d := range e.Used {
-		fmt.Fprintf(tw, "    %s\t%s\t%s\n", d.At.UTC().Format(time.RFC3339), d.Metric, d.Value)
-	}
-	tw.Flush()
-}

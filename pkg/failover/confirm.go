@@ -5,11 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"os"
 	"strings"
-
-	"golang.org/x/term"
 )
 
 // ConfirmEnv is the environment variable a non-interactive run sets to the
