@@ -71,7 +71,7 @@ var kindChecks = map[Kind][]Check{
 }
 
 // Checks returns the checks a plan of kind k makes, in report order.
-func (k Kind) Checks() []Check { return slices.Clone(kindChecks[k]) }
+func Checks(k Kind) []Check { return slices.Clone(kindChecks[k]) }
 
 // Finding is a check that does not hold.
 type Finding struct {

@@ -7,7 +7,8 @@ import ()
 // explicit target. The old writer keeps its own copy; nothing replicates
 // between them afterwards, and rebuilding the global database is manual.
 // The id fence treats it as a failover with data loss.
-func PlanDetach(s State, o Options) Plan {
+func PlanDetach(st State, o Options) Plan {
+	s := state{st}
 	p := Plan{Kind: KindDetach, RouteAtStart: s.Active}
 	if o.Target == "" {
 		p.refuse(CheckTarget, "detach needs an explicit target region")

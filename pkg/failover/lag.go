@@ -51,17 +51,21 @@ func (e LagEvidence) Summary() string {
 		e.From.UTC().Format(time.RFC3339), e.To.UTC().Format(time.RFC3339), e.Why)
 }
 
-// writeEvidence prints the evidence and the datapoints it used.
-func writeEvidence(b *strings.Builder, e LagEvidence) {
-	fmt.Fprintf(b, "  loss bound: %s\n", e.Summary())
+// Lines renders the evidence for a plan or a report: the bound and how
+// it was found on one line, then the datapoints it used, one a line,
+// indented under it.
+func (e LagEvidence) Lines() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  loss bound: %s\n", e.Summary())
 	if len(e.Used) == 0 {
-		return
+		return b.String()
 	}
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, d := range e.Used {
 		fmt.Fprintf(tw, "    %s\t%s\t%s\n", d.At.UTC().Format(time.RFC3339), d.Metric, d.Value)
 	}
 	tw.Flush()
+	return b.String()
 }
 
 // LagHistorian is implemented by a Database that keeps its members'

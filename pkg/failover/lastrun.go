@@ -14,7 +14,7 @@ import (
 // was a detach whose target has left the global database (then the
 // route follows too). A plan from the state alone would move everything
 // back. An explicit other target wins.
-func finishLastRun(s State, o Options, kind Kind) (Plan, bool) {
+func finishLastRun(s state, o Options, kind Kind) (Plan, bool) {
 	last := s.LastRun
 	if last == nil || last.Verified || last.To == "" || s.TopologyErr != nil || s.ActiveErr != nil {
 		return Plan{}, false

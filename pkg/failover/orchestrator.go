@@ -206,7 +206,7 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 // first read chooses the target, whose region's view the plan is then
 // made from. The run reads it again only to wait (Execute).
 func (o *Orchestrator) Plan(ctx context.Context, kind Kind, opts Options) (State, Plan, error) {
-	plan, ok := planners[kind]
+	plan, ok := ForKind(kind)
 	if !ok {
 		return State{}, Plan{}, fmt.Errorf("unknown plan kind %q", kind)
 	}
@@ -426,12 +426,6 @@ func (o *Orchestrator) emit(e Event) {
 	}
 }
 
-// planners are the planning functions by kind.
-var planners = map[Kind]func(State, Options) Plan{
-	KindPlanned:   PlanSwitchover,
-	KindUnplanned: PlanFailover,
-	KindDetach:    PlanDetach,
-}
 
 // topologyNote says why a plan is not made from the target region's view:
 // fromErr is why that read failed, anyErr why the read from any region

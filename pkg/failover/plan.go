@@ -104,7 +104,7 @@ func (p Plan) String() string {
 		fmt.Fprintf(&b, "  replication lag of %s: unknown\n", p.To)
 	}
 	if p.LagEvidence != nil {
-		writeEvidence(&b, *p.LagEvidence)
+		b.WriteString(p.LagEvidence.Lines())
 	}
 	if f := p.Fence; f != nil {
 		fmt.Fprintf(&b, "  id fence: %s\n", f)
@@ -156,7 +156,7 @@ func (p Plan) Warnings() []Finding {
 // kind's checks first, then any other).
 func (p Plan) Failing() []Check {
 	var out []Check
-	for _, c := range append(p.Kind.Checks(), CheckTarget, CheckLastRun) {
+	for _, c := range append(Checks(p.Kind), CheckTarget, CheckLastRun) {
 		if slices.ContainsFunc(p.Findings, func(f Finding) bool { return f.Check == c }) {
 			out = append(out, c)
 		}
@@ -205,6 +205,20 @@ func (p *Plan) hasFinding(c Check) bool {
 		}
 	}
 	return false
+}
+
+// ForKind returns the planning function of plans of kind k: Switchover,
+// Failover or Detach. It is false for a kind it does not know.
+func ForKind(k Kind) (func(State, Options) Plan, bool) {
+	switch k {
+	case KindPlanned:
+		return PlanSwitchover, true
+	case KindUnplanned:
+		return PlanFailover, true
+	case KindDetach:
+		return PlanDetach, true
+	}
+	return nil, false
 }
 
 // RefusedError is returned by Plan.Err and Execute when a plan has

@@ -2,19 +2,24 @@ package failover
 
 import (
 	"fmt"
-
 	"strings"
 	"time"
 )
 
-func (s State) noteLastRunErr(p *Plan) {
+// state is the State as the plans read it: its methods are the plans'
+// questions to it (which member to move to, is that member healthy, what
+// bounds the writes a move may lose) and their checks of what it shows.
+// Each check records on the plan what it made, found and skipped.
+type state struct{ State }
+
+func (s state) noteLastRunErr(p *Plan) {
 	if s.LastRunErr != nil {
 		p.note("cannot read the last run's record (%v): planned from the state alone", s.LastRunErr)
 	}
 }
 
 // planAway holds the checks shared by unplanned failover and detach.
-func (s State) planAway(p *Plan, o Options) (Member, bool) {
+func (s state) planAway(p *Plan, o Options) (Member, bool) {
 	if s.TopologyErr != nil {
 		p.refuse(CheckTopology, "cannot read the global database topology: %v", s.TopologyErr)
 		return Member{}, false
@@ -62,7 +67,7 @@ func (s State) planAway(p *Plan, o Options) (Member, bool) {
 
 // onlyWriter returns the single writer, refusing when there is none or
 // more than one.
-func (s State) onlyWriter(p *Plan) (Member, bool) {
+func (s state) onlyWriter(p *Plan) (Member, bool) {
 	var writers []Member
 	for _, m := range s.Topology.Members {
 		if m.Writer {
@@ -84,7 +89,7 @@ func (s State) onlyWriter(p *Plan) (Member, bool) {
 // planned switchover, the writer when the route points elsewhere (a
 // previous run moved the writer but not the route) or the other member;
 // else, for an unplanned failover or a detach, towardsWriter.
-func (s State) chooseTarget(p *Plan, explicit string, writer Member, planned bool) (Member, bool) {
+func (s state) chooseTarget(p *Plan, explicit string, writer Member, planned bool) (Member, bool) {
 	t := s.Topology
 	if explicit != "" {
 		m, ok := t.Member(explicit)
@@ -116,7 +121,7 @@ func (s State) chooseTarget(p *Plan, explicit string, writer Member, planned boo
 //     writer.
 //
 // Where it refuses, naming the target explicitly overrides.
-func (s State) towardsWriter(p *Plan, writer Member) (Member, bool) {
+func (s state) towardsWriter(p *Plan, writer Member) (Member, bool) {
 	t := s.Topology
 	if t.Operation != "" && t.OperationTo != "" {
 		if m, ok := t.memberByID(t.OperationTo); ok {
@@ -146,14 +151,14 @@ func (s State) towardsWriter(p *Plan, writer Member) (Member, bool) {
 	return m, ok
 }
 
-func (s State) refuseLeaving(p *Plan, from string, writer Member) {
+func (s state) refuseLeaving(p *Plan, from string, writer Member) {
 	l := s.LastRun
 	p.refuse(CheckLastRun, "the last run (%s %s → %s, started %s, not verified) moved the writer to %s: promoting %s again would throw away the writes %s took since. %s: go tool mage status tells; if %s is lost, name %s as the target to fail over to it anyway",
 		l.Kind.Title(), l.From, l.To, l.At.UTC().Format(time.RFC3339), writer.Region, from, writer.Region,
 		upperFirst(s.writerCondition(writer)), writer.Region, from)
 }
 
-func (s State) writerCondition(w Member) string {
+func (s state) writerCondition(w Member) string {
 	if s.healthy(w) {
 		return fmt.Sprintf("%s looks healthy", w.Region)
 	}
@@ -162,13 +167,13 @@ func (s State) writerCondition(w Member) string {
 
 // healthy reports whether m's cluster is available and its region's API
 // answers: a writer that can take the traffic as it is.
-func (s State) healthy(m Member) bool {
+func (s state) healthy(m Member) bool {
 	h, ok := s.Health[m.Region]
 	return m.Status == statusAvailable && ok && h.OK
 }
 
 // unhealthy says why healthy(m) is false.
-func (s State) unhealthy(m Member) string {
+func (s state) unhealthy(m Member) string {
 	var why []string
 	if m.Status != statusAvailable {
 		why = append(why, fmt.Sprintf("cluster status %q", orUnknown(m.Status)))
@@ -183,7 +188,7 @@ func (s State) unhealthy(m Member) string {
 }
 
 // otherThan returns the only member other than the writer.
-func (s State) otherThan(p *Plan, writer Member) (Member, bool) {
+func (s state) otherThan(p *Plan, writer Member) (Member, bool) {
 	var others []Member
 	for _, m := range s.Topology.Members {
 		if m.Region != writer.Region {
@@ -203,7 +208,7 @@ func (s State) otherThan(p *Plan, writer Member) (Member, bool) {
 
 // movedLosslessly reports whether the last run was a switchover that
 // moved the writer to region (verified or not).
-func (s State) movedLosslessly(region string) bool {
+func (s state) movedLosslessly(region string) bool {
 	l := s.LastRun
 	return l != nil && l.Kind == KindPlanned && !l.DataLoss && l.To == region && (l.GlobalID == "" || l.GlobalID == s.Topology.ID)
 }
@@ -211,7 +216,7 @@ func (s State) movedLosslessly(region string) bool {
 // leaving reports whether the last run, unverified, was moving the writer
 // from one region to another: promoting from again would throw away the
 // writes to took since.
-func (s State) leaving(from, to string) bool {
+func (s state) leaving(from, to string) bool {
 	l := s.LastRun
 	return l != nil && !l.Verified && l.From == from && l.To == to && (l.GlobalID == "" || l.GlobalID == s.Topology.ID)
 }
@@ -219,7 +224,7 @@ func (s State) leaving(from, to string) bool {
 // fence sets the plan's fence request and reports whether the database
 // can fence at all. With dataLoss the request carries the plan's loss
 // bound.
-func (s State) fence(p *Plan, dataLoss bool) bool {
+func (s state) fence(p *Plan, dataLoss bool) bool {
 	if !s.FencesIDs {
 		return false
 	}
@@ -234,7 +239,7 @@ func (s State) fence(p *Plan, dataLoss bool) bool {
 // lossBound sets the plan's bound on lost writes: the target's lag
 // history around the fault when the database keeps one, else its latest
 // lag (a writer has none).
-func (s State) lossBound(p *Plan, target Member) {
+func (s state) lossBound(p *Plan, target Member) {
 	if !target.Writer {
 		p.Lag, p.LagKnown = target.Lag, target.LagKnown
 	}
@@ -265,7 +270,7 @@ func (s State) lossBound(p *Plan, target Member) {
 
 // checkRoute warns when the front door does not send traffic to the
 // writer: clients' writes fail (503 region_passive) until it does.
-func (s State) checkRoute(p *Plan, writer Member) {
+func (s state) checkRoute(p *Plan, writer Member) {
 	p.made(CheckFrontDoor)
 	if s.ActiveErr != nil || writer.Region == "" || s.Active == writer.Region {
 		return
@@ -281,7 +286,7 @@ func (s State) checkRoute(p *Plan, writer Member) {
 // cannot write. A switchover refuses without it (it can wait); an
 // unplanned failover warns. writer is nil for an unplanned failover,
 // which does not rely on the region it leaves.
-func (s State) checkProxies(p *Plan, writer *Member, target Member) {
+func (s state) checkProxies(p *Plan, writer *Member, target Member) {
 	if s.Proxies == nil {
 		p.skip(CheckProxyTarget, "this database does not tell its proxies' targets")
 		return
@@ -324,7 +329,7 @@ func (s State) checkProxies(p *Plan, writer *Member, target Member) {
 }
 
 // checkPools warns about each region's user pool that does not answer.
-func (s State) checkPools(p *Plan, regions []string) {
+func (s state) checkPools(p *Plan, regions []string) {
 	if s.Pools == nil {
 		why := s.PoolsNotApplicable
 		if why == "" {
@@ -348,7 +353,7 @@ func (s State) checkPools(p *Plan, regions []string) {
 // checkSafeguards warns about each region's cluster (and the global
 // cluster) whose deletion protection or backup retention is not what
 // the deployment asks.
-func (s State) checkSafeguards(p *Plan, regions []string) {
+func (s state) checkSafeguards(p *Plan, regions []string) {
 	if s.Safeguards == nil {
 		p.skip(CheckDeletionProtection, "this database does not tell its safeguards")
 		p.skip(CheckBackupRetention, "this database does not tell its safeguards")
@@ -401,7 +406,7 @@ func (s State) checkSafeguards(p *Plan, regions []string) {
 // failover lost and expires with the cluster's backup retention. Every
 // region whose safeguards were read is looked at; the target's must be
 // readable, another region that could not be read is noted.
-func (s State) checkRecoverySnapshots(p *Plan, target string) {
+func (s state) checkRecoverySnapshots(p *Plan, target string) {
 	if s.Safeguards == nil {
 		p.skip(CheckRecoverySnapshot, "this database does not tell its snapshots")
 		return
@@ -441,7 +446,7 @@ func (s State) checkRecoverySnapshots(p *Plan, target string) {
 // look healthy (the outage an unplanned failover is for) replication
 // cannot be judged from the state: the loss bound then comes from the
 // lag history when the failover is planned, and the check is skipped.
-func (s State) checkTargetReplication(p *Plan, target, writer Member, hasWriter bool, bound time.Duration) {
+func (s state) checkTargetReplication(p *Plan, target, writer Member, hasWriter bool, bound time.Duration) {
 	if target.Writer {
 		p.made(CheckReplication)
 		return
@@ -467,7 +472,7 @@ func (s State) checkTargetReplication(p *Plan, target, writer Member, hasWriter 
 
 // checkTargetAPI warns when the API of the region an unplanned failover
 // would move to does not answer: the write check goes through it.
-func (s State) checkTargetAPI(p *Plan, target Member) {
+func (s state) checkTargetAPI(p *Plan, target Member) {
 	p.made(CheckAPIHealth)
 	h, ok := s.Health[target.Region]
 	switch {

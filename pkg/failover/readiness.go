@@ -55,7 +55,8 @@ func Assess(s State, from string, opts Options) []Readiness {
 	opts.Target = readinessTarget(s, from)
 	out := make([]Readiness, 0, len(ReadinessKinds))
 	for _, k := range ReadinessKinds {
-		out = append(out, assess(planners[k](s, opts), from))
+		plan, _ := ForKind(k)
+		out = append(out, assess(plan(s, opts), from))
 	}
 	return out
 }
@@ -91,7 +92,7 @@ func assess(p Plan, from string) Readiness {
 	skipped := func(c Check) bool {
 		return slices.ContainsFunc(r.Skipped, func(s Skip) bool { return s.Check == c })
 	}
-	for _, c := range p.Kind.Checks() {
+	for _, c := range Checks(p.Kind) {
 		switch {
 		case slices.Contains(failing, c) || skipped(c):
 		case slices.Contains(p.Checked, c):

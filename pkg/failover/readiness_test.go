@@ -50,7 +50,7 @@ func TestReadinessOfAHealthyDeployment(t *testing.T) {
 				if !r.Ready || len(r.Failing) != 0 || len(r.Skipped) != 0 {
 					t.Errorf("%s: ready=%t failing %+v skipped %+v, want ready with every check made\n%s", r.Kind, r.Ready, r.Failing, r.Skipped, r.Plan)
 				}
-				if diff := cmp.Diff(r.Kind.Checks(), r.Passed); diff != "" {
+				if diff := cmp.Diff(Checks(r.Kind), r.Passed); diff != "" {
 					t.Errorf("%s: passed (-want +got):\n%s", r.Kind, diff)
 				}
 				if r.From != from || r.To != west {
@@ -152,7 +152,7 @@ func TestReadinessEachCheckFailsAlone(t *testing.T) {
 					if !slices.ContainsFunc(r.Failing, func(f Finding) bool { return strings.Contains(f.Detail, tt.detail) }) {
 						t.Errorf("from %s: %s findings %+v, want one containing %q", from, kind, r.Failing, tt.detail)
 					}
-					others := slices.DeleteFunc(kind.Checks(), func(c Check) bool { return c == check })
+					others := slices.DeleteFunc(Checks(kind), func(c Check) bool { return c == check })
 					if diff := cmp.Diff(others, r.Passed); diff != "" || len(r.Skipped) != 0 {
 						t.Errorf("from %s: %s passed (-want +got):\n%s\nskipped %+v", from, kind, diff, r.Skipped)
 					}
@@ -174,7 +174,7 @@ func TestReadinessCasesCoverEveryCheck(t *testing.T) {
 			CheckUserPool, CheckIDFence, CheckDeletionProtection, CheckBackupRetention, CheckRecoverySnapshot},
 	}
 	for _, k := range ReadinessKinds {
-		for _, c := range k.Checks() {
+		for _, c := range Checks(k) {
 			if !slices.Contains(covered[k], c) {
 				t.Errorf("%s check %s has no failing case", k, c)
 			}
@@ -233,7 +233,7 @@ func TestReadinessWhileTheActiveRegionIsDown(t *testing.T) {
 		if r.Ready || !slices.Equal(failingChecks(r), []Check{CheckTopology}) {
 			t.Errorf("%s from the lost region: failing %v, want [topology]", r.Kind, failingChecks(r))
 		}
-		if len(r.Passed) != 0 || len(r.Skipped) != len(r.Kind.Checks())-1 || !strings.Contains(r.Skipped[0].Why, "not checked: the plan stopped at [topology] cannot read the global database topology: from us-east-1") {
+		if len(r.Passed) != 0 || len(r.Skipped) != len(Checks(r.Kind))-1 || !strings.Contains(r.Skipped[0].Why, "not checked: the plan stopped at [topology] cannot read the global database topology: from us-east-1") {
 			t.Errorf("%s from the lost region: passed %v, skipped %+v; want every other check skipped, saying why", r.Kind, r.Passed, r.Skipped)
 		}
 	}

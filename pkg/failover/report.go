@@ -111,7 +111,7 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "  replication lag at start: %s (the bound on writes lost)\n", lag)
 	}
 	if r.LagEvidence != nil {
-		writeEvidence(&b, *r.LagEvidence)
+		b.WriteString(r.LagEvidence.Lines())
 	}
 	switch {
 	case r.Fence != nil:

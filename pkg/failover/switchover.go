@@ -15,7 +15,8 @@ import (
 // no available read/write target, a user pool does not answer, or a
 // safeguard is not as the deployment asks (see Check). The id fence
 // follows the writer's move without a gap: nothing was lost.
-func PlanSwitchover(s State, o Options) Plan {
+func PlanSwitchover(st State, o Options) Plan {
+	s := state{st}
 	if p, ok := finishLastRun(s, o, KindPlanned); ok {
 		return p
 	}

@@ -17,7 +17,8 @@ import (
 // earlier failover that have no manual copy. After a run that stopped half way it goes
 // towards the current writer (see Options.Target); when the target is
 // already the writer nothing is promoted.
-func PlanFailover(s State, o Options) Plan {
+func PlanFailover(st State, o Options) Plan {
+	s := state{st}
 	if p, ok := finishLastRun(s, o, KindUnplanned); ok {
 		return p
 	}
