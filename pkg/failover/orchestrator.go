@@ -426,7 +426,6 @@ func (o *Orchestrator) emit(e Event) {
 	}
 }
 
-
 // topologyNote says why a plan is not made from the target region's view:
 // fromErr is why that read failed, anyErr why the read from any region
 // did (nil when it did not).
