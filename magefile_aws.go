@@ -25,6 +25,8 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
@@ -84,8 +86,8 @@ func openAWS(ctx context.Context) (*awsops.Env, error) {
 	})
 }
 
-func confirmer() failover.Confirmer {
-	return failover.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(failover.ConfirmEnv))
+func confirmer() console.Confirmer {
+	return console.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(console.ConfirmEnv))
 }
 
 func requireSAM() error {
@@ -162,8 +164,8 @@ func Status(ctx context.Context) error {
 
 // planOptions reads TODOMGMT_TARGET (one of regions, through
 // failover.ParseTarget like every failover target) and TODOMGMT_MAX_LAG.
-func planOptions(regions []string) (failover.Options, error) {
-	var o failover.Options
+func planOptions(regions []string) (plan.Options, error) {
+	var o plan.Options
 	var err error
 	if o.Target, err = failover.ParseTarget(os.Getenv(envTarget), regions); err != nil {
 		return o, fmt.Errorf("%s: %w", envTarget, err)
@@ -179,22 +181,22 @@ func planOptions(regions []string) (failover.Options, error) {
 }
 
 // awsPlanOptions is planOptions over samconfig.toml's regions.
-func awsPlanOptions() (failover.Options, error) {
+func awsPlanOptions() (plan.Options, error) {
 	cfg, err := samConfig()
 	if err != nil {
-		return failover.Options{}, err
+		return plan.Options{}, err
 	}
 	return planOptions(cfg.Regions())
 }
 
-func runFailover(ctx context.Context, kind failover.Kind, opts failover.Options) error {
+func runFailover(ctx context.Context, kind failover.Kind, opts plan.Options) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
 	e, err := openAWS(ctx)
 	if err != nil {
 		return err
 	}
-	o, err := e.Orchestrator(confirmer(), failover.TextPrinter{W: os.Stdout})
+	o, err := e.Orchestrator(confirmer(), console.TextPrinter{W: os.Stdout})
 	if err != nil {
 		return err
 	}
@@ -293,7 +295,7 @@ func (Failover) Detach(ctx context.Context, region string) error {
 	if err != nil {
 		return fmt.Errorf("failover:detach: %w", err)
 	}
-	return runFailover(ctx, failover.KindDetach, failover.Options{Target: target})
+	return runFailover(ctx, failover.KindDetach, plan.Options{Target: target})
 }
 
 // Destroy deletes both regions in the order RDS allows (writer role read first), lifts deletion protection after confirmation, and lists what is kept.

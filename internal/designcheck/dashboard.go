@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/assess"
 	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
 
@@ -201,7 +201,7 @@ func missingWidgets(in *Input, d *Deployment, metrics []dashMetric) []string {
 		need("the front door's route (the routing metric, in the standby region)", "ToDoMgmt/Routing", "PrimaryEnabled", standby, map[string]string{"AppName": d.Params["AppName"]})
 	}
 	if d.Params["PeerRegion"] != "" {
-		for _, kind := range failover.ReadinessKinds {
+		for _, kind := range assess.Kinds {
 			need("the "+string(kind)+" plan's readiness", readiness.Namespace, readiness.MetricName, own,
 				map[string]string{readiness.DimensionAppName: d.Params["AppName"], readiness.DimensionPlan: string(kind)})
 		}

@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/assess"
 	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
 
@@ -268,7 +268,7 @@ func checkReadinessRole(d *Deployment, r *report, role *Resource) {
 // the function publishes it (the app's and the plan's dimensions), not
 // ready below 1, missing data breaching, with the schedule's period.
 func checkReadinessAlarms(d *Deployment, r *report, alarms []*Resource, interval int) {
-	for _, kind := range failover.ReadinessKinds {
+	for _, kind := range assess.Kinds {
 		var mine []*Resource
 		for _, a := range alarms {
 			for _, dim := range items(a.Prop("Dimensions")) {

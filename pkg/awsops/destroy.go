@@ -20,6 +20,7 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
 )
 
 // Destroyer tears the deployment down in the order RDS allows:
@@ -65,7 +66,7 @@ import (
 // partial failure continues where it stopped.
 type Destroyer struct {
 	Env     *Env
-	Confirm failover.Confirmer
+	Confirm console.Confirmer
 	// Out receives progress; nil is Env.Out.
 	Out io.Writer
 	// Clock, Poll and Timeout pace the waits on cluster removal; zero

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
 )
 
 var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPool", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
@@ -23,7 +24,7 @@ var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPoo
 func destroyer(tb testing.TB, f *fakeAWS, confirm string, out *strings.Builder) *Destroyer {
 	tb.Helper()
 	e := openEnv(tb, f, out)
-	return &Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: confirm}, Clock: f.clock, Poll: time.Second}
+	return &Destroyer{Env: e, Confirm: console.FlagConfirmation{Value: confirm}, Clock: f.clock, Poll: time.Second}
 }
 
 // TestDestroyOrder: deletion protection off, the reader then the writer
@@ -204,7 +205,7 @@ func TestDestroyNotConfirmedChangesNothing(t *testing.T) {
 			f := newFakeAWS(t, west)
 			var out strings.Builder
 			_, err := destroyer(t, f, confirm, &out).Run(context.Background())
-			if !errors.Is(err, failover.ErrDeclined) {
+			if !errors.Is(err, console.ErrDeclined) {
 				t.Fatalf("error %v, want ErrDeclined", err)
 			}
 			if calls := f.Log(mutating...); len(calls) != 0 {
@@ -361,7 +362,7 @@ func TestDestroyRefusesDuringAnOperation(t *testing.T) {
 	f := newFakeAWS(t, east)
 	e := openEnv(t, f, &strings.Builder{})
 	e.Clients.RDS = func(r string) RDSAPI { return inProgressRDS{fakeRDS{f, r}} }
-	_, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background())
+	_, err := (&Destroyer{Env: e, Confirm: console.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "operation is in progress") {
 		t.Fatalf("error %v, want a refusal while an operation is in progress", err)
 	}

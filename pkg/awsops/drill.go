@@ -18,6 +18,9 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
@@ -35,11 +38,11 @@ type DrillEnv struct {
 	env     *Env
 	tokens  *Tokens
 	runID   string
-	printer failover.Printer
+	printer orchestrator.Printer
 
 	// Clock and Timeouts replace the orchestrator's when set (tests).
 	Clock    failover.Clock
-	Timeouts *failover.Timeouts
+	Timeouts *orchestrator.Timeouts
 	// Parallel bounds the reads or deletes in flight at once while
 	// reading the writer's todos or deleting them; zero means
 	// DefaultDrillParallel.
@@ -91,7 +94,7 @@ const DrillCleanupEnv = "TODOMGMT_DRILL_CLEANUP"
 // NewDrillEnv returns the deployment as a drill environment with a fresh
 // run id; the orchestrator's events go to printer (nil discards them). It
 // needs both stacks and the front door.
-func NewDrillEnv(e *Env, printer failover.Printer) (*DrillEnv, error) {
+func NewDrillEnv(e *Env, printer orchestrator.Printer) (*DrillEnv, error) {
 	if err := e.RequireStacks(); err != nil {
 		return nil, err
 	}
@@ -150,23 +153,23 @@ func (d *DrillEnv) Writer(ctx context.Context) (writer, other string, err error)
 // Switch runs a planned switchover to region to with the orchestrator
 // `go tool mage failover` runs. The drill was confirmed as a whole
 // (Confirm), so the orchestrator approves its plans itself.
-func (d *DrillEnv) Switch(ctx context.Context, kind failover.Kind, to string) (failover.Report, error) {
+func (d *DrillEnv) Switch(ctx context.Context, kind failover.Kind, to string) (orchestrator.Report, error) {
 	if kind != failover.KindPlanned {
-		return failover.Report{}, fmt.Errorf("the deployed stacks are drilled with planned switchovers only, not a %s", kind.Title())
+		return orchestrator.Report{}, fmt.Errorf("the deployed stacks are drilled with planned switchovers only, not a %s", kind.Title())
 	}
 	o, err := d.orchestrator(drill.AutoApprove{}, d.printer)
 	if err != nil {
-		return failover.Report{}, err
+		return orchestrator.Report{}, err
 	}
 	target, err := failover.ParseTarget(to, d.env.Regions())
 	if err != nil {
-		return failover.Report{}, err
+		return orchestrator.Report{}, err
 	}
-	return o.Run(ctx, kind, failover.Options{Target: target})
+	return o.Run(ctx, kind, plan.Options{Target: target})
 }
 
 // orchestrator is the deployment's, with the test overrides.
-func (d *DrillEnv) orchestrator(approver failover.Approver, printer failover.Printer) (*failover.Orchestrator, error) {
+func (d *DrillEnv) orchestrator(approver orchestrator.Approver, printer orchestrator.Printer) (*orchestrator.Orchestrator, error) {
 	o, err := d.env.Orchestrator(approver, printer)
 	if err != nil {
 		return nil, err
@@ -184,7 +187,7 @@ func (d *DrillEnv) orchestrator(approver failover.Approver, printer failover.Pri
 // confirm the drill as a whole: it moves production traffic twice. The
 // word to type is the passive region's name, as for `go tool mage
 // failover`.
-func (d *DrillEnv) Confirm(ctx context.Context, c failover.Confirmer, cfg drill.Config) error {
+func (d *DrillEnv) Confirm(ctx context.Context, c console.Confirmer, cfg drill.Config) error {
 	writer, other, err := d.Writer(ctx)
 	if err != nil {
 		return err
@@ -193,7 +196,7 @@ func (d *DrillEnv) Confirm(ctx context.Context, c failover.Confirmer, cfg drill.
 	if err != nil {
 		return err
 	}
-	_, p, err := o.Plan(ctx, failover.KindPlanned, failover.Options{Target: other})
+	_, p, err := o.Plan(ctx, failover.KindPlanned, plan.Options{Target: other})
 	if err != nil {
 		return err
 	}
@@ -417,7 +420,7 @@ type DrillOptions struct {
 	// settings).
 	Config drill.Config
 	// Confirm asks the operator; the drill moves production traffic twice.
-	Confirm failover.Confirmer
+	Confirm console.Confirmer
 	// Out receives progress, the orchestrator's events and the report.
 	Out io.Writer
 	// ReportPath is where the JSON report goes.
@@ -434,7 +437,7 @@ type DrillOptions struct {
 // JSON report. It fails when the run failed, a target was missed, or the
 // drill's todos may not all be deleted (it then says how to delete them).
 func RunDrill(ctx context.Context, e *Env, o DrillOptions) error {
-	d, err := NewDrillEnv(e, failover.TextPrinter{W: o.Out})
+	d, err := NewDrillEnv(e, console.TextPrinter{W: o.Out})
 	if err != nil {
 		return err
 	}

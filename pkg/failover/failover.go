@@ -1,3 +1,21 @@
+// Package failover is the vocabulary of a ToDoMgmt region switch: the
+// global database, the front door and the regions' APIs as the
+// orchestrator sees them (the small interfaces that the AWS adapters in
+// pkg/awsops and the lab's in pkg/lab/globaldb implement), the State read
+// from them, the kinds of switch, and how an operator names a target.
+//
+// It decides and does nothing itself. Around it, each with one job, data
+// flowing one way (each imports only those before it):
+//
+//   - failover/plan decides, as a pure function of a State, what a
+//     planned switchover, an unplanned failover or a detach would do, and
+//     which named checks refuse or warn;
+//   - failover/assess judges from one region whether each plan would work
+//     now (failover readiness);
+//   - failover/orchestrator reads the State through the interfaces, runs
+//     a plan's steps and reports what it measured;
+//   - failover/console is the operator's side: a run's events printed as
+//     lines, and the typed (or flag) confirmation.
 package failover
 
 import ()
@@ -30,4 +48,12 @@ func (k Kind) Title() string {
 		return "detach and promote"
 	}
 	return string(k)
+}
+
+// orUnknown is s, or "?" when it is empty.
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
 }

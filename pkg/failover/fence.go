@@ -2,9 +2,7 @@ package failover
 
 import (
 	"context"
-
 	"fmt"
-
 	"time"
 )
 

@@ -2,7 +2,6 @@ package failover
 
 import (
 	"context"
-
 	"fmt"
 	"strings"
 	"text/tabwriter"

@@ -2,7 +2,6 @@ package failover
 
 import (
 	"context"
-
 	"fmt"
 )
 
@@ -41,7 +40,7 @@ func (t ProxyTargets) String() string {
 
 // ProxyInspector is implemented by a Database whose regions reach it
 // through a proxy (AWS: DescribeDBProxyTargets; the lab: its endpoints).
-// Evaluate reads every region's; an error is recorded as unknown targets.
+// The orchestrator's Evaluate reads every region's; an error is recorded as unknown targets.
 type ProxyInspector interface {
 	// ProxyTargets reads region's proxy targets. An error means they
 	// could not be read at all (the region does not answer).

@@ -2,7 +2,6 @@ package failover
 
 import (
 	"context"
-
 	"time"
 )
 

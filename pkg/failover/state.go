@@ -5,12 +5,11 @@ import (
 	"io"
 	"slices"
 	"strings"
-
 	"text/tabwriter"
 	"time"
 )
 
-// State is what Evaluate saw: the database, the front door and the APIs.
+// State is what the orchestrator's Evaluate saw: the database, the front door and the APIs.
 // A part that could not be read carries its error instead of failing the
 // whole evaluation, because the unplanned path must work while a region is
 // down.
@@ -35,8 +34,8 @@ type State struct {
 	// FencesIDs is true when the database can fence ids (IDFencer).
 	FencesIDs bool
 	// LagEvidence is the replication-lag history as a secondary, by
-	// region, when the database keeps one (LagHistorian): Orchestrator.Plan
-	// reads the target's; Evaluate reads none.
+	// region, when the database keeps one (LagHistorian): the orchestrator's
+	// Plan reads the target's; its Evaluate reads none.
 	LagEvidence map[string]LagEvidence
 	// TopologyFrom names the region whose API the topology was read from
 	// (RegionalTopology; an unplanned failover asks its target region);
@@ -131,14 +130,14 @@ func (s State) Warnings() []string {
 	if t.Operation != "" {
 		out = append(out, fmt.Sprintf("an operation is in progress on the global database (failover state %q)", t.Operation))
 	}
-	if t.Status != statusAvailable {
+	if t.Status != StatusAvailable {
 		out = append(out, fmt.Sprintf("the global database's status is %q", orUnknown(t.Status)))
 	}
 	for _, m := range t.Members {
-		if m.Status != statusAvailable {
+		if m.Status != StatusAvailable {
 			out = append(out, fmt.Sprintf("the cluster in %s has status %q", m.Region, orUnknown(m.Status)))
 		}
-		if !m.Writer && m.Sync != syncConnected {
+		if !m.Writer && m.Sync != SyncConnected {
 			out = append(out, fmt.Sprintf("the cluster in %s is not in sync (%q)", m.Region, orUnknown(m.Sync)))
 		}
 		if !m.Writer && !m.LagKnown {

@@ -2,7 +2,6 @@ package failover
 
 import (
 	"context"
-
 	"time"
 )
 
@@ -79,7 +78,7 @@ func (t Topology) Member(region string) (Member, bool) {
 }
 
 // memberByID returns the member whose ID is id.
-func (t Topology) memberByID(id string) (Member, bool) {
+func (t Topology) MemberByID(id string) (Member, bool) {
 	for _, m := range t.Members {
 		if m.ID == id {
 			return m, true
@@ -91,10 +90,10 @@ func (t Topology) memberByID(id string) (Member, bool) {
 // statusAvailable is the only status string treated as ready. Status sets
 // are open: anything else, including values this code has never seen,
 // means "not yet".
-const statusAvailable = "available"
+const StatusAvailable = "available"
 
 // syncConnected is the only synchronization status treated as in sync.
-const syncConnected = "connected"
+const SyncConnected = "connected"
 
 // Database is the global database: Aurora Global Database in AWS
 // (pkg/awsops), two replicating MySQL containers in the lab

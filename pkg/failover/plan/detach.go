@@ -1,15 +1,19 @@
-package failover
+package plan
+
+import (
+	"github.com/todomgmt/todomgmt/pkg/failover"
+)
 
 import ()
 
-// PlanDetach plans the last resort: detach the target from the global
+// Detach plans the last resort: detach the target from the global
 // database so it becomes a standalone writable cluster. It needs an
 // explicit target. The old writer keeps its own copy; nothing replicates
 // between them afterwards, and rebuilding the global database is manual.
 // The id fence treats it as a failover with data loss.
-func PlanDetach(st State, o Options) Plan {
+func Detach(st failover.State, o Options) Plan {
 	s := state{st}
-	p := Plan{Kind: KindDetach, RouteAtStart: s.Active}
+	p := Plan{Kind: failover.KindDetach, RouteAtStart: s.Active}
 	if o.Target == "" {
 		p.refuse(CheckTarget, "detach needs an explicit target region")
 		return p
@@ -19,7 +23,7 @@ func PlanDetach(st State, o Options) Plan {
 			// Already detached by an earlier run: route, fence and
 			// verify remain.
 			p.GlobalID = s.Topology.ID
-			p.To, p.ToMember = o.Target, Member{Region: o.Target}
+			p.To, p.ToMember = o.Target, failover.Member{Region: o.Target}
 			p.note("%s is not a member of the global database (already detached?): the detach steps will be skipped", o.Target)
 			s.lossBound(&p, p.ToMember)
 			if !s.fence(&p, true) {

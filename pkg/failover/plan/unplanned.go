@@ -1,10 +1,12 @@
-package failover
+package plan
 
 import (
 	"fmt"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
-// PlanFailover plans an unplanned failover: the writer's region is assumed
+// Failover plans an unplanned failover: the writer's region is assumed
 // lost, so the route moves first (the old region cannot take writes
 // anyway), then the target is promoted with data loss allowed and the id
 // counter fenced past any id the old writer can have handed out. It
@@ -17,12 +19,12 @@ import (
 // earlier failover that have no manual copy. After a run that stopped half way it goes
 // towards the current writer (see Options.Target); when the target is
 // already the writer nothing is promoted.
-func PlanFailover(st State, o Options) Plan {
+func Failover(st failover.State, o Options) Plan {
 	s := state{st}
-	if p, ok := finishLastRun(s, o, KindUnplanned); ok {
+	if p, ok := finishLastRun(s, o, failover.KindUnplanned); ok {
 		return p
 	}
-	p := Plan{Kind: KindUnplanned, RouteAtStart: s.Active}
+	p := Plan{Kind: failover.KindUnplanned, RouteAtStart: s.Active}
 	s.noteLastRunErr(&p)
 	target, ok := s.planAway(&p, o)
 	if !ok {

@@ -1,14 +1,23 @@
-package failover
+// Package console is the operator's side of a region switch: TextPrinter
+// prints a run's events as lines for a terminal or a CI log, and the
+// confirmers ask before anything disruptive runs, for a typed word at a
+// terminal or an explicit flag (TODOMGMT_CONFIRM) where no one can type.
+// Destroying the deployment asks the same way.
+package console
 
 import (
 	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/term"
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // ConfirmEnv is the environment variable a non-interactive run sets to the
@@ -23,7 +32,7 @@ var ErrDeclined = errors.New("declined")
 // approvers here are Confirmers, so destroy uses the same mechanism as a
 // failover.
 type Confirmer interface {
-	Approver
+	orchestrator.Approver
 	// Confirm shows summary and returns nil only when the operator
 	// confirms with word; otherwise an error wrapping ErrDeclined.
 	Confirm(ctx context.Context, summary, word string) error
@@ -37,7 +46,7 @@ type TypedConfirmation struct {
 }
 
 // Approve asks for the plan's target region.
-func (t TypedConfirmation) Approve(ctx context.Context, p Plan) error {
+func (t TypedConfirmation) Approve(ctx context.Context, p plan.Plan) error {
 	return t.Confirm(ctx, p.Summary(), p.To)
 }
 
@@ -83,7 +92,7 @@ type FlagConfirmation struct {
 }
 
 // Approve checks the flag against the plan's target region.
-func (f FlagConfirmation) Approve(ctx context.Context, p Plan) error {
+func (f FlagConfirmation) Approve(ctx context.Context, p plan.Plan) error {
 	return f.Confirm(ctx, p.Summary(), p.To)
 }
 

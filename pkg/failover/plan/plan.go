@@ -1,35 +1,32 @@
-// Package failover switches the active region of ToDoMgmt: it evaluates the
-// state of the global database, the front door and both regions' APIs,
-// plans the steps of a planned switchover or an unplanned failover, asks
-// for approval, executes the steps and reports what it measured.
-//
-// It is written once, against the small interfaces in interfaces.go: the
-// AWS adapters (pkg/awsops) and the local lab (pkg/lab) implement them.
+// Package plan decides what a region switch would do: Switchover (a
+// planned switchover between healthy regions, without data loss),
+// Failover (an unplanned failover away from a writer region assumed
+// lost) and Detach (the last resort). Each is a pure function of a
+// failover.State, so a dry run (mage failover:plan) shows exactly what a
+// run would do and why it would refuse: every refusal and every warning
+// is a Finding of one named Check, which readiness, the logs and the
+// alarms name the same way.
 //
 // Every plan that moves the writer fences the id counter on the new
-// writer (IDFencer) before it checks a write, so that no id is handed out
-// twice across a failover with data loss; after a run that stopped half
-// way, an unplanned failover goes towards the current writer and never
+// writer (its fence-ids step, on a failover.IDFencer) before it checks a
+// write, so that no id is handed out twice across a failover with data
+// loss. After a run that stopped half way (failover.State.LastRun), a
+// plan finishes that run, or goes towards the current writer, and never
 // promotes the region that run was leaving.
-//
-// A run is Evaluate → PlanSwitchover / PlanFailover / PlanDetach →
-// Execute. Planning is a pure function of the State, so a dry run
-// (mage failover:plan) shows exactly what a run would do and why it would
-// refuse. Every executed step checks its post-condition first, so running
-// the same command again after a partial failure finishes the job instead
-// of repeating it.
-package failover
+package plan
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 // Plan is what a run would do, decided from a State.
 type Plan struct {
-	Kind Kind
+	Kind failover.Kind
 	// GlobalID names the global database.
 	GlobalID string
 	// From and To name the regions losing and gaining the writer and the
@@ -37,7 +34,7 @@ type Plan struct {
 	From, To string
 	// FromMember and ToMember are the members as the topology showed them:
 	// the steps act on them.
-	FromMember, ToMember Member
+	FromMember, ToMember failover.Member
 	// Resumes is the failover state of an operation that was already
 	// promoting ToMember when planned ("failing-over"): the promotion
 	// step is then skipped and the wait follows that operation.
@@ -53,16 +50,16 @@ type Plan struct {
 	Lag      time.Duration
 	LagKnown bool
 	// LagEvidence is the target's replication-lag history around the
-	// fault, when the database keeps one (LagHistorian) and the plan may
+	// fault, when the database keeps one (failover.LagHistorian) and the plan may
 	// lose data; Lag is its bound when it has one.
-	LagEvidence *LagEvidence
+	LagEvidence *failover.LagEvidence
 	// MaxLag is the bound a planned switchover was checked against.
 	MaxLag time.Duration
 	// RouteAtStart is the front door's region when planned ("" if unknown).
 	RouteAtStart string
 	// Fence is what the fence-ids step asks for; nil when the plan has
 	// no fence step (the database cannot fence ids).
-	Fence *FenceRequest
+	Fence *failover.FenceRequest
 	// Findings are the checks that do not hold, in the order found: each
 	// refusal (also in Refusals) and each warning (the plan would run,
 	// but something it relies on is missing).
@@ -94,7 +91,7 @@ func (p Plan) Summary() string {
 func (p Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintln(&b, p.Summary())
-	lossy := p.Kind != KindPlanned || p.Fence != nil && p.Fence.DataLoss
+	lossy := p.Kind != failover.KindPlanned || p.Fence != nil && p.Fence.DataLoss
 	switch {
 	case p.LagKnown && !lossy:
 		fmt.Fprintf(&b, "  replication lag of %s: %s (bound %s)\n", p.To, p.Lag, p.MaxLag)
@@ -209,22 +206,22 @@ func (p *Plan) hasFinding(c Check) bool {
 
 // ForKind returns the planning function of plans of kind k: Switchover,
 // Failover or Detach. It is false for a kind it does not know.
-func ForKind(k Kind) (func(State, Options) Plan, bool) {
+func ForKind(k failover.Kind) (func(failover.State, Options) Plan, bool) {
 	switch k {
-	case KindPlanned:
-		return PlanSwitchover, true
-	case KindUnplanned:
-		return PlanFailover, true
-	case KindDetach:
-		return PlanDetach, true
+	case failover.KindPlanned:
+		return Switchover, true
+	case failover.KindUnplanned:
+		return Failover, true
+	case failover.KindDetach:
+		return Detach, true
 	}
 	return nil, false
 }
 
-// RefusedError is returned by Plan.Err and Execute when a plan has
-// refusals.
+// RefusedError is returned by Plan.Err, and by the orchestrator's
+// Execute, when a plan has refusals.
 type RefusedError struct {
-	Kind    Kind
+	Kind    failover.Kind
 	Reasons []string
 }
 

@@ -1,4 +1,4 @@
-package failover
+package console
 
 import (
 	"context"
@@ -8,10 +8,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
+)
+
+// The regions of the tests.
+const (
+	east = "us-east-1"
+	west = "us-west-2"
 )
 
 func TestTypedConfirmation(t *testing.T) {
-	p := Plan{Kind: KindPlanned, GlobalID: "g", From: east, To: west}
+	p := plan.Plan{Kind: failover.KindPlanned, GlobalID: "g", From: east, To: west}
 	for _, tt := range []struct {
 		name    string
 		input   string
@@ -53,7 +63,7 @@ func TestTypedConfirmationHonoursContext(t *testing.T) {
 }
 
 func TestFlagConfirmation(t *testing.T) {
-	p := Plan{Kind: KindUnplanned, To: west}
+	p := plan.Plan{Kind: failover.KindUnplanned, To: west}
 	for _, tt := range []struct {
 		value, want string
 	}{
@@ -110,9 +120,9 @@ func TestNewConfirmer(t *testing.T) {
 func TestTextPrinter(t *testing.T) {
 	var b strings.Builder
 	p := TextPrinter{W: &b}
-	step := Step{Action: ActionRoute, Summary: "send traffic to us-west-2"}
-	p.Print(Event{Kind: EventStepStarted, Step: step, Index: 3, Total: 4, Elapsed: 95 * time.Second})
-	p.Print(Event{Kind: EventStepFailed, Step: step, Index: 3, Total: 4, Elapsed: 100 * time.Second, Took: 5 * time.Second, Err: errors.New("denied")})
+	step := plan.Step{Action: plan.ActionRoute, Summary: "send traffic to us-west-2"}
+	p.Print(orchestrator.Event{Kind: orchestrator.EventStepStarted, Step: step, Index: 3, Total: 4, Elapsed: 95 * time.Second})
+	p.Print(orchestrator.Event{Kind: orchestrator.EventStepFailed, Step: step, Index: 3, Total: 4, Elapsed: 100 * time.Second, Took: 5 * time.Second, Err: errors.New("denied")})
 	want := "[  1m35s] 3/4 route: send traffic to us-west-2\n[  1m40s] 3/4 route: FAILED after 5s: denied\n"
 	if got := b.String(); got != want {
 		t.Errorf("got %q, want %q", got, want)

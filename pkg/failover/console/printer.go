@@ -1,11 +1,12 @@
-package failover
+package console
 
 import (
 	"fmt"
 	"io"
 	"strings"
-
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // TextPrinter prints events as lines for a terminal or a CI log.
@@ -14,36 +15,36 @@ type TextPrinter struct {
 }
 
 // Print writes one line per event (the plan and the report span several).
-func (p TextPrinter) Print(e Event) {
+func (p TextPrinter) Print(e orchestrator.Event) {
 	stamp := fmt.Sprintf("[%7s]", e.Elapsed.Round(100*time.Millisecond))
 	step := ""
 	if e.Index > 0 {
 		step = fmt.Sprintf("%d/%d %s", e.Index, e.Total, e.Step.Action)
 	}
 	switch e.Kind {
-	case EventPlan:
+	case orchestrator.EventPlan:
 		if e.Plan != nil {
 			fmt.Fprint(p.W, e.Plan.String())
 		}
-	case EventWaitingForApproval:
+	case orchestrator.EventWaitingForApproval:
 		fmt.Fprintf(p.W, "waiting for approval: %s\n", e.Message)
-	case EventApproved:
+	case orchestrator.EventApproved:
 		fmt.Fprintf(p.W, "approved: %s\n", e.Message)
-	case EventDeclined:
+	case orchestrator.EventDeclined:
 		fmt.Fprintf(p.W, "not approved, nothing changed: %v\n", e.Err)
-	case EventStepStarted:
+	case orchestrator.EventStepStarted:
 		fmt.Fprintf(p.W, "%s %s: %s\n", stamp, step, e.Step.Summary)
-	case EventStepSucceeded:
+	case orchestrator.EventStepSucceeded:
 		fmt.Fprintf(p.W, "%s %s: done in %s%s\n", stamp, step, e.Took.Round(100*time.Millisecond), suffix(e.Message))
-	case EventStepSkipped:
+	case orchestrator.EventStepSkipped:
 		fmt.Fprintf(p.W, "%s %s: skipped%s\n", stamp, step, suffix(e.Message))
-	case EventStepFailed:
+	case orchestrator.EventStepFailed:
 		fmt.Fprintf(p.W, "%s %s: FAILED after %s: %v\n", stamp, step, e.Took.Round(100*time.Millisecond), e.Err)
-	case EventWarning:
+	case orchestrator.EventWarning:
 		fmt.Fprintf(p.W, "warning: %s\n", e.Message)
-	case EventProgress:
+	case orchestrator.EventProgress:
 		fmt.Fprintf(p.W, "%s %s: %s\n", stamp, step, e.Message)
-	case EventDone:
+	case orchestrator.EventDone:
 		if e.Report != nil {
 			fmt.Fprint(p.W, e.Report.String())
 		}

@@ -1,4 +1,4 @@
-package failover
+package plan
 
 import (
 	"time"
@@ -16,7 +16,7 @@ type Options struct {
 	// from the operator's input. Empty chooses, always
 	// towards the current writer after a run that stopped half way, and
 	// never promoting the region an unverified run was leaving:
-	//   - when the last run (State.LastRun) moved the writer and the
+	//   - when the last run (failover.State.LastRun) moved the writer and the
 	//     route but did not verify a write, that run's target, with the
 	//     id fence and the write check as the only steps (a detach that
 	//     stopped after the target left the global database likewise);

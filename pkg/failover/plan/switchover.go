@@ -1,26 +1,29 @@
-package failover
+package plan
 
 import (
 	"fmt"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
-// PlanSwitchover plans a planned switchover (RPO 0). It refuses unless the
+// Switchover plans a planned switchover (RPO 0). It refuses unless the
 // topology is readable, no operation is in progress and the global cluster
 // is available, both clusters are available and have instances, their
 // engine versions match, every reader is in sync with a known lag under
 // the bound, both regions' APIs answer, the front door can be read and,
-// where the database tells (ProxyInspector), the target region's proxy
-// has an available target. It warns, without refusing, when the front
-// door does not send traffic to the writer, the writer region's proxy has
-// no available read/write target, a user pool does not answer, or a
-// safeguard is not as the deployment asks (see Check). The id fence
-// follows the writer's move without a gap: nothing was lost.
-func PlanSwitchover(st State, o Options) Plan {
+// where the database tells (failover.ProxyInspector), the target
+// region's proxy has an available target. It warns, without refusing,
+// when the front door does not send traffic to the writer, the writer
+// region's proxy has no available read/write target, a user pool does
+// not answer, or a safeguard is not as the deployment asks (see Check).
+// The id fence follows the writer's move without a gap: nothing was
+// lost.
+func Switchover(st failover.State, o Options) Plan {
 	s := state{st}
-	if p, ok := finishLastRun(s, o, KindPlanned); ok {
+	if p, ok := finishLastRun(s, o, failover.KindPlanned); ok {
 		return p
 	}
-	p := Plan{Kind: KindPlanned, MaxLag: o.maxLag(), RouteAtStart: s.Active}
+	p := Plan{Kind: failover.KindPlanned, MaxLag: o.maxLag(), RouteAtStart: s.Active}
 	s.noteLastRunErr(&p)
 	if s.TopologyErr != nil {
 		p.refuse(CheckTopology, "cannot read the global database topology: %v", s.TopologyErr)
@@ -65,21 +68,21 @@ func PlanSwitchover(st State, o Options) Plan {
 	if t.Operation != "" {
 		p.refuse(CheckTopology, "an operation is in progress on the global database (failover state %q): wait until it ends (go tool mage status), then run again", t.Operation)
 	}
-	if t.Status != statusAvailable {
-		p.refuse(CheckTopology, "the global database's status is %q, want %q", t.Status, statusAvailable)
+	if t.Status != failover.StatusAvailable {
+		p.refuse(CheckTopology, "the global database's status is %q, want %q", t.Status, failover.StatusAvailable)
 	}
 	for _, m := range t.Members {
 		if m.Instances < 1 {
 			p.refuse(CheckCluster, "the cluster in %s has no DB instance (a cluster without instances cannot take the writer role)", m.Region)
 		}
-		if m.Status != statusAvailable {
-			p.refuse(CheckCluster, "the cluster in %s has status %q, want %q", m.Region, orUnknown(m.Status), statusAvailable)
+		if m.Status != failover.StatusAvailable {
+			p.refuse(CheckCluster, "the cluster in %s has status %q, want %q", m.Region, orUnknown(m.Status), failover.StatusAvailable)
 		}
 		if m.EngineVersion != writer.EngineVersion {
 			p.refuse(CheckCluster, "engine versions differ: %s runs %q, %s runs %q (a switchover needs the same version)", writer.Region, writer.EngineVersion, m.Region, m.EngineVersion)
 		}
-		if !m.Writer && m.Sync != syncConnected {
-			p.refuse(CheckReplication, "the cluster in %s is not in sync (synchronization status %q, want %q)", m.Region, orUnknown(m.Sync), syncConnected)
+		if !m.Writer && m.Sync != failover.SyncConnected {
+			p.refuse(CheckReplication, "the cluster in %s is not in sync (synchronization status %q, want %q)", m.Region, orUnknown(m.Sync), failover.SyncConnected)
 		}
 	}
 	if !target.Writer {

@@ -1,16 +1,18 @@
-package failover
+package plan
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 // state is the State as the plans read it: its methods are the plans'
 // questions to it (which member to move to, is that member healthy, what
 // bounds the writes a move may lose) and their checks of what it shows.
 // Each check records on the plan what it made, found and skipped.
-type state struct{ State }
+type state struct{ failover.State }
 
 func (s state) noteLastRunErr(p *Plan) {
 	if s.LastRunErr != nil {
@@ -19,10 +21,10 @@ func (s state) noteLastRunErr(p *Plan) {
 }
 
 // planAway holds the checks shared by unplanned failover and detach.
-func (s state) planAway(p *Plan, o Options) (Member, bool) {
+func (s state) planAway(p *Plan, o Options) (failover.Member, bool) {
 	if s.TopologyErr != nil {
 		p.refuse(CheckTopology, "cannot read the global database topology: %v", s.TopologyErr)
-		return Member{}, false
+		return failover.Member{}, false
 	}
 	t := s.Topology
 	p.GlobalID = t.ID
@@ -32,7 +34,7 @@ func (s state) planAway(p *Plan, o Options) (Member, bool) {
 	writer, hasWriter := t.Writer()
 	target, ok := s.chooseTarget(p, o.Target, writer, false)
 	if !ok {
-		return Member{}, false
+		return failover.Member{}, false
 	}
 	p.ToMember, p.To = target, target.Region
 	if hasWriter {
@@ -47,8 +49,8 @@ func (s state) planAway(p *Plan, o Options) (Member, bool) {
 	if target.Instances < 1 {
 		p.refuse(CheckCluster, "the cluster in %s has no DB instance (a cluster without instances cannot be promoted)", target.Region)
 	}
-	if target.Status != statusAvailable {
-		p.refuse(CheckCluster, "the cluster in %s has status %q, want %q", target.Region, orUnknown(target.Status), statusAvailable)
+	if target.Status != failover.StatusAvailable {
+		p.refuse(CheckCluster, "the cluster in %s has status %q, want %q", target.Region, orUnknown(target.Status), failover.StatusAvailable)
 	}
 	if t.Operation != "" {
 		if t.OperationTo != "" && t.OperationTo == target.ID {
@@ -67,8 +69,8 @@ func (s state) planAway(p *Plan, o Options) (Member, bool) {
 
 // onlyWriter returns the single writer, refusing when there is none or
 // more than one.
-func (s state) onlyWriter(p *Plan) (Member, bool) {
-	var writers []Member
+func (s state) onlyWriter(p *Plan) (failover.Member, bool) {
+	var writers []failover.Member
 	for _, m := range s.Topology.Members {
 		if m.Writer {
 			writers = append(writers, m)
@@ -77,19 +79,19 @@ func (s state) onlyWriter(p *Plan) (Member, bool) {
 	switch len(writers) {
 	case 0:
 		p.refuse(CheckTopology, "no member of the global database is the writer")
-		return Member{}, false
+		return failover.Member{}, false
 	case 1:
 		return writers[0], true
 	}
 	p.refuse(CheckTopology, "%d members claim to be the writer (%s)", len(writers), strings.Join(regionsOf(writers), ", "))
-	return Member{}, false
+	return failover.Member{}, false
 }
 
 // chooseTarget picks the target member: the explicit region; else, for a
 // planned switchover, the writer when the route points elsewhere (a
 // previous run moved the writer but not the route) or the other member;
 // else, for an unplanned failover or a detach, towardsWriter.
-func (s state) chooseTarget(p *Plan, explicit string, writer Member, planned bool) (Member, bool) {
+func (s state) chooseTarget(p *Plan, explicit string, writer failover.Member, planned bool) (failover.Member, bool) {
 	t := s.Topology
 	if explicit != "" {
 		m, ok := t.Member(explicit)
@@ -121,10 +123,10 @@ func (s state) chooseTarget(p *Plan, explicit string, writer Member, planned boo
 //     writer.
 //
 // Where it refuses, naming the target explicitly overrides.
-func (s state) towardsWriter(p *Plan, writer Member) (Member, bool) {
+func (s state) towardsWriter(p *Plan, writer failover.Member) (failover.Member, bool) {
 	t := s.Topology
 	if t.Operation != "" && t.OperationTo != "" {
-		if m, ok := t.memberByID(t.OperationTo); ok {
+		if m, ok := t.MemberByID(t.OperationTo); ok {
 			p.note("an operation promoting %s is in progress (failover state %q): this run goes the same way and does not promote anything itself", m.Region, t.Operation)
 			return m, true
 		}
@@ -136,7 +138,7 @@ func (s state) towardsWriter(p *Plan, writer Member) (Member, bool) {
 		}
 		if s.leaving(s.Active, writer.Region) {
 			s.refuseLeaving(p, s.Active, writer)
-			return Member{}, false
+			return failover.Member{}, false
 		}
 		if m, ok := t.Member(s.Active); ok {
 			p.note("the front door already sends traffic to %s and the writer %s does not look healthy (%s): this run continues towards %s", s.Active, writer.Region, s.unhealthy(writer), s.Active)
@@ -146,19 +148,19 @@ func (s state) towardsWriter(p *Plan, writer Member) (Member, bool) {
 	m, ok := s.otherThan(p, writer)
 	if ok && s.leaving(m.Region, writer.Region) {
 		s.refuseLeaving(p, m.Region, writer)
-		return Member{}, false
+		return failover.Member{}, false
 	}
 	return m, ok
 }
 
-func (s state) refuseLeaving(p *Plan, from string, writer Member) {
+func (s state) refuseLeaving(p *Plan, from string, writer failover.Member) {
 	l := s.LastRun
 	p.refuse(CheckLastRun, "the last run (%s %s → %s, started %s, not verified) moved the writer to %s: promoting %s again would throw away the writes %s took since. %s: go tool mage status tells; if %s is lost, name %s as the target to fail over to it anyway",
 		l.Kind.Title(), l.From, l.To, l.At.UTC().Format(time.RFC3339), writer.Region, from, writer.Region,
 		upperFirst(s.writerCondition(writer)), writer.Region, from)
 }
 
-func (s state) writerCondition(w Member) string {
+func (s state) writerCondition(w failover.Member) string {
 	if s.healthy(w) {
 		return fmt.Sprintf("%s looks healthy", w.Region)
 	}
@@ -167,15 +169,15 @@ func (s state) writerCondition(w Member) string {
 
 // healthy reports whether m's cluster is available and its region's API
 // answers: a writer that can take the traffic as it is.
-func (s state) healthy(m Member) bool {
+func (s state) healthy(m failover.Member) bool {
 	h, ok := s.Health[m.Region]
-	return m.Status == statusAvailable && ok && h.OK
+	return m.Status == failover.StatusAvailable && ok && h.OK
 }
 
 // unhealthy says why healthy(m) is false.
-func (s state) unhealthy(m Member) string {
+func (s state) unhealthy(m failover.Member) string {
 	var why []string
-	if m.Status != statusAvailable {
+	if m.Status != failover.StatusAvailable {
 		why = append(why, fmt.Sprintf("cluster status %q", orUnknown(m.Status)))
 	}
 	switch h, ok := s.Health[m.Region]; {
@@ -188,8 +190,8 @@ func (s state) unhealthy(m Member) string {
 }
 
 // otherThan returns the only member other than the writer.
-func (s state) otherThan(p *Plan, writer Member) (Member, bool) {
-	var others []Member
+func (s state) otherThan(p *Plan, writer failover.Member) (failover.Member, bool) {
+	var others []failover.Member
 	for _, m := range s.Topology.Members {
 		if m.Region != writer.Region {
 			others = append(others, m)
@@ -198,19 +200,19 @@ func (s state) otherThan(p *Plan, writer Member) (Member, bool) {
 	switch len(others) {
 	case 0:
 		p.refuse(CheckTopology, "no member other than the writer (%s) to move to", orUnknown(writer.Region))
-		return Member{}, false
+		return failover.Member{}, false
 	case 1:
 		return others[0], true
 	}
 	p.refuse(CheckTarget, "several regions could take over (%s): name the target", strings.Join(regionsOf(others), ", "))
-	return Member{}, false
+	return failover.Member{}, false
 }
 
 // movedLosslessly reports whether the last run was a switchover that
 // moved the writer to region (verified or not).
 func (s state) movedLosslessly(region string) bool {
 	l := s.LastRun
-	return l != nil && l.Kind == KindPlanned && !l.DataLoss && l.To == region && (l.GlobalID == "" || l.GlobalID == s.Topology.ID)
+	return l != nil && l.Kind == failover.KindPlanned && !l.DataLoss && l.To == region && (l.GlobalID == "" || l.GlobalID == s.Topology.ID)
 }
 
 // leaving reports whether the last run, unverified, was moving the writer
@@ -228,7 +230,7 @@ func (s state) fence(p *Plan, dataLoss bool) bool {
 	if !s.FencesIDs {
 		return false
 	}
-	f := FenceRequest{Region: p.To, DataLoss: dataLoss}
+	f := failover.FenceRequest{Region: p.To, DataLoss: dataLoss}
 	if dataLoss && p.LagKnown {
 		f.Lag = p.Lag
 	}
@@ -239,7 +241,7 @@ func (s state) fence(p *Plan, dataLoss bool) bool {
 // lossBound sets the plan's bound on lost writes: the target's lag
 // history around the fault when the database keeps one, else its latest
 // lag (a writer has none).
-func (s state) lossBound(p *Plan, target Member) {
+func (s state) lossBound(p *Plan, target failover.Member) {
 	if !target.Writer {
 		p.Lag, p.LagKnown = target.Lag, target.LagKnown
 	}
@@ -270,7 +272,7 @@ func (s state) lossBound(p *Plan, target Member) {
 
 // checkRoute warns when the front door does not send traffic to the
 // writer: clients' writes fail (503 region_passive) until it does.
-func (s state) checkRoute(p *Plan, writer Member) {
+func (s state) checkRoute(p *Plan, writer failover.Member) {
 	p.made(CheckFrontDoor)
 	if s.ActiveErr != nil || writer.Region == "" || s.Active == writer.Region {
 		return
@@ -286,7 +288,7 @@ func (s state) checkRoute(p *Plan, writer Member) {
 // cannot write. A switchover refuses without it (it can wait); an
 // unplanned failover warns. writer is nil for an unplanned failover,
 // which does not rely on the region it leaves.
-func (s state) checkProxies(p *Plan, writer *Member, target Member) {
+func (s state) checkProxies(p *Plan, writer *failover.Member, target failover.Member) {
 	if s.Proxies == nil {
 		p.skip(CheckProxyTarget, "this database does not tell its proxies' targets")
 		return
@@ -446,7 +448,7 @@ func (s state) checkRecoverySnapshots(p *Plan, target string) {
 // look healthy (the outage an unplanned failover is for) replication
 // cannot be judged from the state: the loss bound then comes from the
 // lag history when the failover is planned, and the check is skipped.
-func (s state) checkTargetReplication(p *Plan, target, writer Member, hasWriter bool, bound time.Duration) {
+func (s state) checkTargetReplication(p *Plan, target, writer failover.Member, hasWriter bool, bound time.Duration) {
 	if target.Writer {
 		p.made(CheckReplication)
 		return
@@ -461,8 +463,8 @@ func (s state) checkTargetReplication(p *Plan, target, writer Member, hasWriter 
 	}
 	p.made(CheckReplication)
 	switch {
-	case target.Sync != syncConnected:
-		p.warn(CheckReplication, "the cluster in %s is not in sync (synchronization status %q, want %q): a failover would lose what it lacks", target.Region, orUnknown(target.Sync), syncConnected)
+	case target.Sync != failover.SyncConnected:
+		p.warn(CheckReplication, "the cluster in %s is not in sync (synchronization status %q, want %q): a failover would lose what it lacks", target.Region, orUnknown(target.Sync), failover.SyncConnected)
 	case !target.LagKnown:
 		p.warn(CheckReplication, "the replication lag of %s is unknown", target.Region)
 	case target.Lag > bound:
@@ -472,7 +474,7 @@ func (s state) checkTargetReplication(p *Plan, target, writer Member, hasWriter 
 
 // checkTargetAPI warns when the API of the region an unplanned failover
 // would move to does not answer: the write check goes through it.
-func (s state) checkTargetAPI(p *Plan, target Member) {
+func (s state) checkTargetAPI(p *Plan, target failover.Member) {
 	p.made(CheckAPIHealth)
 	h, ok := s.Health[target.Region]
 	switch {
@@ -490,7 +492,7 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func regionsOf(ms []Member) []string {
+func regionsOf(ms []failover.Member) []string {
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, m.Region)

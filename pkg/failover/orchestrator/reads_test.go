@@ -1,20 +1,23 @@
-package failover
+package orchestrator
 
 import (
 	"context"
 	"sync"
 	"testing"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // countingDB counts the topology reads of a Database (any region's, and
 // one region's when it is a RegionalTopology).
 type countingDB struct {
-	Database
+	failover.Database
 	mu          sync.Mutex
 	any, region int
 }
 
-func (d *countingDB) Topology(ctx context.Context) (Topology, error) {
+func (d *countingDB) Topology(ctx context.Context) (failover.Topology, error) {
 	d.mu.Lock()
 	d.any++
 	d.mu.Unlock()
@@ -28,14 +31,14 @@ func (d *countingDB) reads() int {
 }
 
 // FenceIDs passes the fence on, so plans fence as with the bare fake.
-func (d *countingDB) FenceIDs(ctx context.Context, target Member, req FenceRequest) (FenceResult, error) {
-	return d.Database.(IDFencer).FenceIDs(ctx, target, req)
+func (d *countingDB) FenceIDs(ctx context.Context, target failover.Member, req failover.FenceRequest) (failover.FenceResult, error) {
+	return d.Database.(failover.IDFencer).FenceIDs(ctx, target, req)
 }
 
 // countingRegionalDB is a countingDB that reads one region's view too.
 type countingRegionalDB struct{ *countingDB }
 
-func (d countingRegionalDB) TopologyFrom(ctx context.Context, region string) (Topology, error) {
+func (d countingRegionalDB) TopologyFrom(ctx context.Context, region string) (failover.Topology, error) {
 	d.mu.Lock()
 	d.region++
 	d.mu.Unlock()
@@ -57,19 +60,19 @@ func (d countingRegionalDB) TopologyFrom(ctx context.Context, region string) (To
 func TestTopologyReadsPerRun(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		kind     Kind
+		kind     failover.Kind
 		target   string
 		regional bool
 		lost     bool // the writer's region is lost
 		plan     int  // reads while planning
 		run      int  // reads while executing: the waits' polls
 	}{
-		{name: "planned switchover", kind: KindPlanned, plan: 1, run: 3},
-		{name: "planned switchover, named target", kind: KindPlanned, target: west, regional: true, plan: 1, run: 3},
-		{name: "unplanned failover", kind: KindUnplanned, lost: true, plan: 1, run: 3},
-		{name: "unplanned failover, named target, from the target region", kind: KindUnplanned, target: west, regional: true, lost: true, plan: 1, run: 3},
-		{name: "unplanned failover, target chosen, from the target region", kind: KindUnplanned, regional: true, lost: true, plan: 2, run: 3},
-		{name: "detach", kind: KindDetach, target: west, regional: true, plan: 1, run: 1},
+		{name: "planned switchover", kind: failover.KindPlanned, plan: 1, run: 3},
+		{name: "planned switchover, named target", kind: failover.KindPlanned, target: west, regional: true, plan: 1, run: 3},
+		{name: "unplanned failover", kind: failover.KindUnplanned, lost: true, plan: 1, run: 3},
+		{name: "unplanned failover, named target, from the target region", kind: failover.KindUnplanned, target: west, regional: true, lost: true, plan: 1, run: 3},
+		{name: "unplanned failover, target chosen, from the target region", kind: failover.KindUnplanned, regional: true, lost: true, plan: 2, run: 3},
+		{name: "detach", kind: failover.KindDetach, target: west, regional: true, plan: 1, run: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld()
@@ -77,7 +80,7 @@ func TestTopologyReadsPerRun(t *testing.T) {
 				lose(east)(w)
 			}
 			h := newHarness(t, w)
-			if tt.kind == KindDetach {
+			if tt.kind == failover.KindDetach {
 				h.o.Prober = detachProber{w: w}
 			}
 			c := &countingDB{Database: snapshotDB{db{w}}}
@@ -85,14 +88,14 @@ func TestTopologyReadsPerRun(t *testing.T) {
 			if tt.regional {
 				h.o.DB = countingRegionalDB{c}
 			}
-			_, p, err := h.o.Plan(context.Background(), tt.kind, Options{Target: tt.target})
+			_, p, err := h.o.Plan(context.Background(), tt.kind, plan.Options{Target: tt.target})
 			if err != nil || p.Err() != nil {
 				t.Fatalf("plan: %v %v\n%s", err, p.Err(), p)
 			}
 			if got := c.reads(); got != tt.plan {
 				t.Errorf("planning read the topology %d times, want %d", got, tt.plan)
 			}
-			if tt.regional && tt.kind != KindPlanned && c.region == 0 {
+			if tt.regional && tt.kind != failover.KindPlanned && c.region == 0 {
 				t.Errorf("planning never read the target region's view")
 			}
 			before := c.reads()

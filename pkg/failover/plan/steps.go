@@ -1,4 +1,4 @@
-package failover
+package plan
 
 import (
 	"fmt"
@@ -25,7 +25,7 @@ const (
 	// waits until the router reports it.
 	ActionRoute Action = "route"
 	// ActionFenceIDs fences the id counter on the target's writer
-	// (IDFencer): creates open there, past any id the old writer can
+	// (failover.IDFencer): creates open there, past any id the old writer can
 	// have handed out. It runs once the target is confirmed as the
 	// writer, before the write check.
 	ActionFenceIDs Action = "fence-ids"

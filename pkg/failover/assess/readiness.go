@@ -1,9 +1,17 @@
-package failover
+// Package assess judges failover readiness: whether each plan of Kinds
+// would work now, seen from one region. A plan's refusals and warnings
+// are its failing checks; the other checks it made passed, and those it
+// could not make are skipped with the reason. It plans and never
+// executes.
+package assess
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // Readiness says whether a plan would work now, seen from one region:
@@ -25,7 +33,7 @@ import (
 //     active region is down; in the active region it is the passive
 //     region's, seen from here.
 type Readiness struct {
-	Kind Kind `json:"plan"`
+	Kind failover.Kind `json:"plan"`
 	// From is the region whose point of view this is; To the region the
 	// plan would make the writer ("" when it could not be told).
 	From string `json:"region"`
@@ -34,36 +42,36 @@ type Readiness struct {
 	Ready bool `json:"ready"`
 	// Failing are the failing checks, refusals and warnings alike, in the
 	// order the plan found them.
-	Failing []Finding `json:"failing"`
+	Failing []plan.Finding `json:"failing"`
 	// Passed are the checks made that hold; Skipped those not made, and
 	// why (the adapters cannot tell, the deployment does not ask, or the
 	// plan stopped at a refusal before them).
-	Passed  []Check `json:"passed"`
-	Skipped []Skip  `json:"skipped,omitempty"`
+	Passed  []plan.Check `json:"passed"`
+	Skipped []plan.Skip  `json:"skipped,omitempty"`
 	// Plan is the plan the readiness was read from.
-	Plan Plan `json:"-"`
+	Plan plan.Plan `json:"-"`
 }
 
-// ReadinessKinds are the plans whose readiness is assessed.
-var ReadinessKinds = []Kind{KindPlanned, KindUnplanned}
+// Kinds are the plans whose readiness is assessed.
+var Kinds = []failover.Kind{failover.KindPlanned, failover.KindUnplanned}
 
-// Assess plans each of ReadinessKinds from s, seen from region from, and
+// Plans plans each of Kinds from s, seen from region from, and
 // says whether it would work. opts.Target is ignored: each plan targets
 // the member that is not the writer (from itself when it is a member and
 // the topology has no single writer).
-func Assess(s State, from string, opts Options) []Readiness {
+func Plans(s failover.State, from string, opts plan.Options) []Readiness {
 	opts.Target = readinessTarget(s, from)
-	out := make([]Readiness, 0, len(ReadinessKinds))
-	for _, k := range ReadinessKinds {
-		plan, _ := ForKind(k)
-		out = append(out, assess(plan(s, opts), from))
+	out := make([]Readiness, 0, len(Kinds))
+	for _, k := range Kinds {
+		planFor, _ := plan.ForKind(k)
+		out = append(out, assess(planFor(s, opts), from))
 	}
 	return out
 }
 
 // readinessTarget is the member a failover would promote: the one that is
 // not the writer.
-func readinessTarget(s State, from string) string {
+func readinessTarget(s failover.State, from string) string {
 	if s.TopologyErr != nil {
 		return ""
 	}
@@ -83,32 +91,32 @@ func readinessTarget(s State, from string) string {
 	return target
 }
 
-func assess(p Plan, from string) Readiness {
+func assess(p plan.Plan, from string) Readiness {
 	r := Readiness{Kind: p.Kind, From: from, To: p.To, Plan: p, Failing: p.Findings, Skipped: slices.Clone(p.Skipped)}
 	if r.Failing == nil {
-		r.Failing = []Finding{}
+		r.Failing = []plan.Finding{}
 	}
 	failing := p.Failing()
-	skipped := func(c Check) bool {
-		return slices.ContainsFunc(r.Skipped, func(s Skip) bool { return s.Check == c })
+	skipped := func(c plan.Check) bool {
+		return slices.ContainsFunc(r.Skipped, func(s plan.Skip) bool { return s.Check == c })
 	}
-	for _, c := range Checks(p.Kind) {
+	for _, c := range plan.Checks(p.Kind) {
 		switch {
 		case slices.Contains(failing, c) || skipped(c):
 		case slices.Contains(p.Checked, c):
 			r.Passed = append(r.Passed, c)
 		default:
-			r.Skipped = append(r.Skipped, Skip{Check: c, Why: fmt.Sprintf("not checked: the plan stopped at %s", firstRefusal(p))})
+			r.Skipped = append(r.Skipped, plan.Skip{Check: c, Why: fmt.Sprintf("not checked: the plan stopped at %s", firstRefusal(p))})
 		}
 	}
 	if r.Passed == nil {
-		r.Passed = []Check{}
+		r.Passed = []plan.Check{}
 	}
 	r.Ready = len(r.Failing) == 0
 	return r
 }
 
-func firstRefusal(p Plan) string {
+func firstRefusal(p plan.Plan) string {
 	for _, f := range p.Findings {
 		if f.Refuses {
 			return fmt.Sprintf("[%s] %s", f.Check, f.Detail)
@@ -144,4 +152,11 @@ func (r Readiness) String() string {
 		fmt.Fprintf(&b, "  passed: %s\n", strings.Join(passed, ", "))
 	}
 	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
 }

@@ -1,7 +1,9 @@
-package failover
+package plan
 
 import (
 	"slices"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 // Check names one precondition a plan checks. Every refusal and every
@@ -62,16 +64,16 @@ const (
 // CheckTarget and CheckLastRun are not listed: they concern the choice of
 // the target and the run log, not the deployment, and appear only when
 // they fail.
-var kindChecks = map[Kind][]Check{
-	KindPlanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor,
+var kindChecks = map[failover.Kind][]Check{
+	failover.KindPlanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor,
 		CheckProxyTarget, CheckUserPool, CheckDeletionProtection, CheckBackupRetention},
-	KindUnplanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor,
+	failover.KindUnplanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor,
 		CheckProxyTarget, CheckUserPool, CheckIDFence, CheckDeletionProtection, CheckBackupRetention, CheckRecoverySnapshot},
-	KindDetach: {CheckTopology, CheckCluster, CheckFrontDoor, CheckIDFence},
+	failover.KindDetach: {CheckTopology, CheckCluster, CheckFrontDoor, CheckIDFence},
 }
 
 // Checks returns the checks a plan of kind k makes, in report order.
-func Checks(k Kind) []Check { return slices.Clone(kindChecks[k]) }
+func Checks(k failover.Kind) []Check { return slices.Clone(kindChecks[k]) }
 
 // Finding is a check that does not hold.
 type Finding struct {

@@ -1,4 +1,4 @@
-package failover
+package orchestrator
 
 import (
 	"context"
@@ -11,10 +11,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/assess"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // readinessOf returns the readiness of kind in rs.
-func readinessOf(tb testing.TB, rs []Readiness, kind Kind) Readiness {
+func readinessOf(tb testing.TB, rs []assess.Readiness, kind failover.Kind) assess.Readiness {
 	tb.Helper()
 	for _, r := range rs {
 		if r.Kind == kind {
@@ -22,11 +26,11 @@ func readinessOf(tb testing.TB, rs []Readiness, kind Kind) Readiness {
 		}
 	}
 	tb.Fatalf("no readiness for %s in %+v", kind, rs)
-	return Readiness{}
+	return assess.Readiness{}
 }
 
-func failingChecks(r Readiness) []Check {
-	var out []Check
+func failingChecks(r assess.Readiness) []plan.Check {
+	var out []plan.Check
 	for _, f := range r.Failing {
 		if !slices.Contains(out, f.Check) {
 			out = append(out, f.Check)
@@ -42,15 +46,15 @@ func TestReadinessOfAHealthyDeployment(t *testing.T) {
 	for _, from := range []string{east, west} {
 		t.Run("from "+from, func(t *testing.T) {
 			h := newHarness(t, newWorld())
-			s, rs := h.o.Readiness(context.Background(), from, Options{})
-			if len(rs) != len(ReadinessKinds) {
-				t.Fatalf("%d readinesses, want %d", len(rs), len(ReadinessKinds))
+			s, rs := h.o.Readiness(context.Background(), from, plan.Options{})
+			if len(rs) != len(assess.Kinds) {
+				t.Fatalf("%d readinesses, want %d", len(rs), len(assess.Kinds))
 			}
 			for _, r := range rs {
 				if !r.Ready || len(r.Failing) != 0 || len(r.Skipped) != 0 {
 					t.Errorf("%s: ready=%t failing %+v skipped %+v, want ready with every check made\n%s", r.Kind, r.Ready, r.Failing, r.Skipped, r.Plan)
 				}
-				if diff := cmp.Diff(Checks(r.Kind), r.Passed); diff != "" {
+				if diff := cmp.Diff(plan.Checks(r.Kind), r.Passed); diff != "" {
 					t.Errorf("%s: passed (-want +got):\n%s", r.Kind, diff)
 				}
 				if r.From != from || r.To != west {
@@ -73,68 +77,68 @@ func TestReadinessOfAHealthyDeployment(t *testing.T) {
 // concern to stay ready. Together the cases make every check of both
 // plans fail.
 func TestReadinessEachCheckFailsAlone(t *testing.T) {
-	snapshot := RecoverySnapshot{Name: "rds:unplanned-global-failover-todomgmt-east-2026-11-01-08-00", Created: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC),
+	snapshot := failover.RecoverySnapshot{Name: "rds:unplanned-global-failover-todomgmt-east-2026-11-01-08-00", Created: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC),
 		Expires: time.Date(2026, 11, 8, 8, 0, 0, 0, time.UTC)}
 	for _, tt := range []struct {
 		name   string
 		mutate func(*harness)
 		// want is the failing check of each plan that must be not ready;
 		// the others must be ready.
-		want   map[Kind]Check
+		want   map[failover.Kind]plan.Check
 		detail string // in a failing finding
 	}{
 		{"operation in progress", func(h *harness) { h.w.topo.Operation, h.w.topo.OperationTo = "failing-over", "arn:other" },
-			map[Kind]Check{KindPlanned: CheckTopology, KindUnplanned: CheckTopology}, `failover state "failing-over"`},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckTopology, failover.KindUnplanned: plan.CheckTopology}, `failover state "failing-over"`},
 		{"global database not available", func(h *harness) { h.w.topo.Status = "upgrading" },
-			map[Kind]Check{KindPlanned: CheckTopology}, `status is "upgrading"`},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckTopology}, `status is "upgrading"`},
 		{"passive cluster not available", func(h *harness) { h.w.topo.Members[1].Status = "backing-up-to-the-moon" },
-			map[Kind]Check{KindPlanned: CheckCluster, KindUnplanned: CheckCluster}, `us-west-2 has status "backing-up-to-the-moon"`},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckCluster, failover.KindUnplanned: plan.CheckCluster}, `us-west-2 has status "backing-up-to-the-moon"`},
 		{"engine versions differ", func(h *harness) { h.w.topo.Members[1].EngineVersion = "8.0.mysql_aurora.3.09.0" },
-			map[Kind]Check{KindPlanned: CheckCluster}, "engine versions differ"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckCluster}, "engine versions differ"},
 		{"replication not in sync", func(h *harness) { h.w.topo.Members[1].Sync = "pending-resync" },
-			map[Kind]Check{KindPlanned: CheckReplication, KindUnplanned: CheckReplication}, `"pending-resync"`},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckReplication, failover.KindUnplanned: plan.CheckReplication}, `"pending-resync"`},
 		{"replication lag over the bound", func(h *harness) { h.w.topo.Members[1].Lag = 7 * time.Second },
-			map[Kind]Check{KindPlanned: CheckReplication, KindUnplanned: CheckReplication}, "7s, over the bound of 5s"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckReplication, failover.KindUnplanned: plan.CheckReplication}, "7s, over the bound of 5s"},
 		{"passive API down", func(h *harness) { h.w.healthErr[west] = errors.New("502 bad gateway") },
-			map[Kind]Check{KindPlanned: CheckAPIHealth, KindUnplanned: CheckAPIHealth}, "the API in us-west-2 does not answer: 502 bad gateway"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckAPIHealth, failover.KindUnplanned: plan.CheckAPIHealth}, "the API in us-west-2 does not answer: 502 bad gateway"},
 		{"active API down", func(h *harness) { h.w.healthErr[east] = errors.New("503 unavailable") },
 			// The unplanned failover is what an active region that does
 			// not answer calls for: it stays ready (replication is not
 			// judged while the writer looks unhealthy).
-			map[Kind]Check{KindPlanned: CheckAPIHealth}, "the API in us-east-1 does not answer"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckAPIHealth}, "the API in us-east-1 does not answer"},
 		{"route not on the writer", func(h *harness) { h.w.route = west },
-			map[Kind]Check{KindPlanned: CheckFrontDoor, KindUnplanned: CheckFrontDoor}, "the front door sends traffic to us-west-2 but the writer is in us-east-1"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckFrontDoor, failover.KindUnplanned: plan.CheckFrontDoor}, "the front door sends traffic to us-west-2 but the writer is in us-east-1"},
 		{"front door unreadable", func(h *harness) { h.w.activeErr = errors.New("AccessDeniedException: cloudfront-keyvaluestore:GetKey") },
-			map[Kind]Check{KindPlanned: CheckFrontDoor, KindUnplanned: CheckFrontDoor}, "cannot read the front door's active region: AccessDeniedException"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckFrontDoor, failover.KindUnplanned: plan.CheckFrontDoor}, "cannot read the front door's active region: AccessDeniedException"},
 		{"passive proxy without an available target", func(h *harness) { h.w.proxyDown[west] = "UNAVAILABLE CONNECTION_FAILED" },
-			map[Kind]Check{KindPlanned: CheckProxyTarget, KindUnplanned: CheckProxyTarget}, "the proxy in us-west-2 has no available target (0 of 1 targets available, 0 read/write: UNAVAILABLE CONNECTION_FAILED)"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckProxyTarget, failover.KindUnplanned: plan.CheckProxyTarget}, "the proxy in us-west-2 has no available target (0 of 1 targets available, 0 read/write: UNAVAILABLE CONNECTION_FAILED)"},
 		{"passive proxy cannot log in", func(h *harness) { h.w.proxyAuth[west] = true },
-			map[Kind]Check{KindPlanned: CheckProxyTarget, KindUnplanned: CheckProxyTarget}, "AUTH_FAILURE"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckProxyTarget, failover.KindUnplanned: plan.CheckProxyTarget}, "AUTH_FAILURE"},
 		{"writer's proxy without a read/write target", func(h *harness) { h.w.proxyDown[east] = "UNAVAILABLE CONNECTION_FAILED" },
-			map[Kind]Check{KindPlanned: CheckProxyTarget}, "the proxy in us-east-1, where the writer is, has no available read/write target"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckProxyTarget}, "the proxy in us-east-1, where the writer is, has no available read/write target"},
 		{"passive user pool does not answer", func(h *harness) { h.w.poolDown[west] = "ResourceNotFoundException" },
-			map[Kind]Check{KindPlanned: CheckUserPool, KindUnplanned: CheckUserPool}, "the user pool in us-west-2 does not answer: ResourceNotFoundException"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckUserPool, failover.KindUnplanned: plan.CheckUserPool}, "the user pool in us-west-2 does not answer: ResourceNotFoundException"},
 		{"active user pool does not answer", func(h *harness) { h.w.poolDown[east] = "InternalErrorException" },
-			map[Kind]Check{KindPlanned: CheckUserPool}, "the user pool in us-east-1 does not answer"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckUserPool}, "the user pool in us-east-1 does not answer"},
 		{"database cannot fence ids", func(h *harness) { h.o.DB = unfencedDB{db{h.w}} },
-			map[Kind]Check{KindUnplanned: CheckIDFence}, "cannot fence ids"},
+			map[failover.Kind]plan.Check{failover.KindUnplanned: plan.CheckIDFence}, "cannot fence ids"},
 		{"passive cluster unprotected", func(h *harness) { h.w.unprotected[west] = true },
-			map[Kind]Check{KindPlanned: CheckDeletionProtection, KindUnplanned: CheckDeletionProtection}, "is not protected from deletion"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckDeletionProtection, failover.KindUnplanned: plan.CheckDeletionProtection}, "is not protected from deletion"},
 		{"active cluster unprotected", func(h *harness) { h.w.unprotected[east] = true },
-			map[Kind]Check{KindPlanned: CheckDeletionProtection}, "the cluster " + eastID + " in us-east-1 is not protected"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckDeletionProtection}, "the cluster " + eastID + " in us-east-1 is not protected"},
 		{"global cluster unprotected", func(h *harness) { h.w.globalOpen = true },
-			map[Kind]Check{KindPlanned: CheckDeletionProtection, KindUnplanned: CheckDeletionProtection}, "the global cluster is not protected"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckDeletionProtection, failover.KindUnplanned: plan.CheckDeletionProtection}, "the global cluster is not protected"},
 		{"backups kept one day", func(h *harness) { h.w.retention[west] = 24 * time.Hour },
-			map[Kind]Check{KindPlanned: CheckBackupRetention, KindUnplanned: CheckBackupRetention}, "keeps automated backups 1 day, less than the 7 days"},
-		{"recovery snapshot not copied", func(h *harness) { h.w.recovery[east] = []RecoverySnapshot{snapshot} },
-			map[Kind]Check{KindUnplanned: CheckRecoverySnapshot}, "the recovery snapshot " + snapshot.Name + " of " + eastID + " (taken 2026-11-01T08:00:00Z) holds the writes an unplanned failover lost and expires around 2026-11-08T08:00:00Z"},
+			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckBackupRetention, failover.KindUnplanned: plan.CheckBackupRetention}, "keeps automated backups 1 day, less than the 7 days"},
+		{"recovery snapshot not copied", func(h *harness) { h.w.recovery[east] = []failover.RecoverySnapshot{snapshot} },
+			map[failover.Kind]plan.Check{failover.KindUnplanned: plan.CheckRecoverySnapshot}, "the recovery snapshot " + snapshot.Name + " of " + eastID + " (taken 2026-11-01T08:00:00Z) holds the writes an unplanned failover lost and expires around 2026-11-08T08:00:00Z"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, newWorld())
 			tt.mutate(h)
 			for _, from := range []string{east, west} {
-				_, rs := h.o.Readiness(context.Background(), from, Options{})
-				for _, kind := range ReadinessKinds {
+				_, rs := h.o.Readiness(context.Background(), from, plan.Options{})
+				for _, kind := range assess.Kinds {
 					r := readinessOf(t, rs, kind)
 					check, concerned := tt.want[kind]
 					if !concerned {
@@ -146,13 +150,13 @@ func TestReadinessEachCheckFailsAlone(t *testing.T) {
 					if r.Ready {
 						t.Fatalf("from %s: %s ready, want not ready with %s failing\n%s", from, kind, check, r.Plan)
 					}
-					if got := failingChecks(r); !slices.Equal(got, []Check{check}) {
+					if got := failingChecks(r); !slices.Equal(got, []plan.Check{check}) {
 						t.Errorf("from %s: %s failing %v, want [%s] alone: %+v", from, kind, got, check, r.Failing)
 					}
-					if !slices.ContainsFunc(r.Failing, func(f Finding) bool { return strings.Contains(f.Detail, tt.detail) }) {
+					if !slices.ContainsFunc(r.Failing, func(f plan.Finding) bool { return strings.Contains(f.Detail, tt.detail) }) {
 						t.Errorf("from %s: %s findings %+v, want one containing %q", from, kind, r.Failing, tt.detail)
 					}
-					others := slices.DeleteFunc(Checks(kind), func(c Check) bool { return c == check })
+					others := slices.DeleteFunc(plan.Checks(kind), func(c plan.Check) bool { return c == check })
 					if diff := cmp.Diff(others, r.Passed); diff != "" || len(r.Skipped) != 0 {
 						t.Errorf("from %s: %s passed (-want +got):\n%s\nskipped %+v", from, kind, diff, r.Skipped)
 					}
@@ -167,14 +171,14 @@ func TestReadinessEachCheckFailsAlone(t *testing.T) {
 func TestReadinessCasesCoverEveryCheck(t *testing.T) {
 	// The cases' checks, by kind, as TestReadinessEachCheckFailsAlone
 	// lists them.
-	covered := map[Kind][]Check{
-		KindPlanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor, CheckProxyTarget,
-			CheckUserPool, CheckDeletionProtection, CheckBackupRetention},
-		KindUnplanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor, CheckProxyTarget,
-			CheckUserPool, CheckIDFence, CheckDeletionProtection, CheckBackupRetention, CheckRecoverySnapshot},
+	covered := map[failover.Kind][]plan.Check{
+		failover.KindPlanned: {plan.CheckTopology, plan.CheckCluster, plan.CheckReplication, plan.CheckAPIHealth, plan.CheckFrontDoor, plan.CheckProxyTarget,
+			plan.CheckUserPool, plan.CheckDeletionProtection, plan.CheckBackupRetention},
+		failover.KindUnplanned: {plan.CheckTopology, plan.CheckCluster, plan.CheckReplication, plan.CheckAPIHealth, plan.CheckFrontDoor, plan.CheckProxyTarget,
+			plan.CheckUserPool, plan.CheckIDFence, plan.CheckDeletionProtection, plan.CheckBackupRetention, plan.CheckRecoverySnapshot},
 	}
-	for _, k := range ReadinessKinds {
-		for _, c := range Checks(k) {
+	for _, k := range assess.Kinds {
+		for _, c := range plan.Checks(k) {
 			if !slices.Contains(covered[k], c) {
 				t.Errorf("%s check %s has no failing case", k, c)
 			}
@@ -202,38 +206,38 @@ func TestReadinessWhileTheActiveRegionIsDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	began := time.Now()
-	s, rs := h.o.Readiness(ctx, west, Options{})
+	s, rs := h.o.Readiness(ctx, west, plan.Options{})
 	if ctx.Err() != nil {
 		t.Fatalf("the evaluation ran past the test's deadline (%s)", time.Since(began))
 	}
 	if s.TopologyFrom != west {
 		t.Errorf("topology read from %q, want %s", s.TopologyFrom, west)
 	}
-	unplanned := readinessOf(t, rs, KindUnplanned)
+	unplanned := readinessOf(t, rs, failover.KindUnplanned)
 	if !unplanned.Ready || unplanned.To != west {
 		t.Errorf("unplanned from %s: ready=%t to %s, failing %+v; want ready to take over\n%s", west, unplanned.Ready, unplanned.To, unplanned.Failing, unplanned.Plan)
 	}
-	if !slices.ContainsFunc(unplanned.Skipped, func(s Skip) bool { return s.Check == CheckReplication }) {
+	if !slices.ContainsFunc(unplanned.Skipped, func(s plan.Skip) bool { return s.Check == plan.CheckReplication }) {
 		t.Errorf("unplanned skipped %+v, want replication skipped while the writer does not answer", unplanned.Skipped)
 	}
-	planned := readinessOf(t, rs, KindPlanned)
-	for _, c := range []Check{CheckCluster, CheckAPIHealth, CheckProxyTarget, CheckUserPool, CheckDeletionProtection} {
+	planned := readinessOf(t, rs, failover.KindPlanned)
+	for _, c := range []plan.Check{plan.CheckCluster, plan.CheckAPIHealth, plan.CheckProxyTarget, plan.CheckUserPool, plan.CheckDeletionProtection} {
 		if planned.Ready || !slices.Contains(failingChecks(planned), c) {
 			t.Errorf("planned from %s: failing %v, want %s among them", west, failingChecks(planned), c)
 		}
 	}
-	if !slices.ContainsFunc(planned.Failing, func(f Finding) bool {
-		return f.Check == CheckProxyTarget && strings.Contains(f.Detail, "context deadline exceeded")
+	if !slices.ContainsFunc(planned.Failing, func(f plan.Finding) bool {
+		return f.Check == plan.CheckProxyTarget && strings.Contains(f.Detail, "context deadline exceeded")
 	}) {
 		t.Errorf("planned findings %+v, want the proxy read in %s ended by its deadline", planned.Failing, east)
 	}
 
-	_, rs = h.o.Readiness(ctx, east, Options{})
+	_, rs = h.o.Readiness(ctx, east, plan.Options{})
 	for _, r := range rs {
-		if r.Ready || !slices.Equal(failingChecks(r), []Check{CheckTopology}) {
+		if r.Ready || !slices.Equal(failingChecks(r), []plan.Check{plan.CheckTopology}) {
 			t.Errorf("%s from the lost region: failing %v, want [topology]", r.Kind, failingChecks(r))
 		}
-		if len(r.Passed) != 0 || len(r.Skipped) != len(Checks(r.Kind))-1 || !strings.Contains(r.Skipped[0].Why, "not checked: the plan stopped at [topology] cannot read the global database topology: from us-east-1") {
+		if len(r.Passed) != 0 || len(r.Skipped) != len(plan.Checks(r.Kind))-1 || !strings.Contains(r.Skipped[0].Why, "not checked: the plan stopped at [topology] cannot read the global database topology: from us-east-1") {
 			t.Errorf("%s from the lost region: passed %v, skipped %+v; want every other check skipped, saying why", r.Kind, r.Passed, r.Skipped)
 		}
 	}
@@ -246,10 +250,10 @@ type lostRegionDB struct {
 	lost string
 }
 
-func (d lostRegionDB) TopologyFrom(ctx context.Context, region string) (Topology, error) {
+func (d lostRegionDB) TopologyFrom(ctx context.Context, region string) (failover.Topology, error) {
 	if region == d.lost {
 		<-ctx.Done()
-		return Topology{}, ctx.Err()
+		return failover.Topology{}, ctx.Err()
 	}
 	return d.regionalDB.TopologyFrom(ctx, region)
 }
@@ -264,21 +268,21 @@ func TestReadinessSkipsWhatTheAdaptersCannotTell(t *testing.T) {
 	h := newHarness(t, newWorld())
 	h.o.DB = plainDB{db{h.w}}
 	h.o.Prober = notApplicableProber{prober{h.w}}
-	_, rs := h.o.Readiness(context.Background(), west, Options{})
+	_, rs := h.o.Readiness(context.Background(), west, plan.Options{})
 	for _, r := range rs {
 		if !r.Ready {
 			t.Errorf("%s not ready: %+v", r.Kind, r.Failing)
 		}
-		want := map[Check]string{
-			CheckProxyTarget:        "this database does not tell its proxies' targets",
-			CheckUserPool:           "the lab has no Cognito: not applicable",
-			CheckDeletionProtection: "this database does not tell its safeguards",
-			CheckBackupRetention:    "this database does not tell its safeguards",
+		want := map[plan.Check]string{
+			plan.CheckProxyTarget:        "this database does not tell its proxies' targets",
+			plan.CheckUserPool:           "the lab has no Cognito: not applicable",
+			plan.CheckDeletionProtection: "this database does not tell its safeguards",
+			plan.CheckBackupRetention:    "this database does not tell its safeguards",
 		}
-		if r.Kind == KindUnplanned {
-			want[CheckRecoverySnapshot] = "this database does not tell its snapshots"
+		if r.Kind == failover.KindUnplanned {
+			want[plan.CheckRecoverySnapshot] = "this database does not tell its snapshots"
 		}
-		got := map[Check]string{}
+		got := map[plan.Check]string{}
 		for _, s := range r.Skipped {
 			got[s.Check] = s.Why
 		}
@@ -297,23 +301,23 @@ func TestReadinessSkipsWhatTheAdaptersCannotTell(t *testing.T) {
 // only: no proxies, no safeguards.
 type plainDB struct{ d db }
 
-func (p plainDB) Topology(ctx context.Context) (Topology, error) { return p.d.Topology(ctx) }
-func (p plainDB) Switchover(ctx context.Context, from, to Member) error {
+func (p plainDB) Topology(ctx context.Context) (failover.Topology, error) { return p.d.Topology(ctx) }
+func (p plainDB) Switchover(ctx context.Context, from, to failover.Member) error {
 	return p.d.Switchover(ctx, from, to)
 }
-func (p plainDB) Failover(ctx context.Context, m Member, loss bool) error {
+func (p plainDB) Failover(ctx context.Context, m failover.Member, loss bool) error {
 	return p.d.Failover(ctx, m, loss)
 }
-func (p plainDB) Detach(ctx context.Context, m Member) error { return p.d.Detach(ctx, m) }
-func (p plainDB) FenceIDs(ctx context.Context, m Member, r FenceRequest) (FenceResult, error) {
+func (p plainDB) Detach(ctx context.Context, m failover.Member) error { return p.d.Detach(ctx, m) }
+func (p plainDB) FenceIDs(ctx context.Context, m failover.Member, r failover.FenceRequest) (failover.FenceResult, error) {
 	return p.d.FenceIDs(ctx, m, r)
 }
 
 // notApplicableProber has no identity provider to probe, as the lab.
 type notApplicableProber struct{ prober }
 
-func (notApplicableProber) UserPool(context.Context, string) (UserPool, error) {
-	return UserPool{}, fmt.Errorf("the lab has no Cognito: %w", ErrNotApplicable)
+func (notApplicableProber) UserPool(context.Context, string) (failover.UserPool, error) {
+	return failover.UserPool{}, fmt.Errorf("the lab has no Cognito: %w", failover.ErrNotApplicable)
 }
 
 // TestReadinessString: what failover:readiness prints.
@@ -322,8 +326,8 @@ func TestReadinessString(t *testing.T) {
 	w.poolDown[west] = "InternalErrorException"
 	h := newHarness(t, w)
 	h.o.DB = plainDB{db{w}}
-	_, rs := h.o.Readiness(context.Background(), west, Options{})
-	got := readinessOf(t, rs, KindUnplanned).String()
+	_, rs := h.o.Readiness(context.Background(), west, plan.Options{})
+	got := readinessOf(t, rs, failover.KindUnplanned).String()
 	for _, want := range []string{
 		"unplanned failover from us-west-2 (to us-west-2): NOT READY",
 		"  failing [user-pool] (warning): the user pool in us-west-2 does not answer: InternalErrorException",
@@ -345,7 +349,7 @@ func TestPlanShowsWarningsAndSkips(t *testing.T) {
 	h := newHarness(t, w)
 	h.o.Prober = notApplicableProber{prober{w}}
 	w.unprotected[east] = true
-	_, p, err := h.o.Plan(context.Background(), KindPlanned, Options{})
+	_, p, err := h.o.Plan(context.Background(), failover.KindPlanned, plan.Options{})
 	if err != nil || p.Err() != nil {
 		t.Fatalf("plan: %v %v", err, p.Err())
 	}
@@ -360,7 +364,7 @@ func TestPlanShowsWarningsAndSkips(t *testing.T) {
 		}
 	}
 	w.proxyDown[west] = "UNAVAILABLE CONNECTION_FAILED"
-	_, p, _ = h.o.Plan(context.Background(), KindPlanned, Options{})
+	_, p, _ = h.o.Plan(context.Background(), failover.KindPlanned, plan.Options{})
 	if err := p.Err(); err == nil || !strings.Contains(p.String(), "    - [proxy-target] the proxy in us-west-2 has no available target") {
 		t.Errorf("a switchover to a region whose proxy reaches nothing: %v, want refused naming the check\n%s", err, p)
 	}

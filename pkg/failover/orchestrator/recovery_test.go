@@ -1,4 +1,4 @@
-package failover
+package orchestrator
 
 import (
 	"context"
@@ -8,15 +8,18 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // after stops a run once step a has succeeded; waiting stops it during
 // step a's first wait.
-func after(a Action) func(Event) bool {
+func after(a plan.Action) func(Event) bool {
 	return func(e Event) bool { return e.Kind == EventStepSucceeded && e.Step.Action == a }
 }
 
-func waiting(a Action) func(Event) bool {
+func waiting(a plan.Action) func(Event) bool {
 	return func(e Event) bool { return e.Kind == EventProgress && e.Step.Action == a }
 }
 
@@ -50,7 +53,7 @@ const (
 func TestRecoveryTowardsTheWriter(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		kind   Kind
+		kind   failover.Kind
 		target string       // the first run's explicit target
 		setup  func(*world) // before the first run
 		stop   func(Event) bool
@@ -61,161 +64,161 @@ func TestRecoveryTowardsTheWriter(t *testing.T) {
 		// The re-run: its target and steps, the calls it makes (the
 		// fence is not a call), or its refusal.
 		to     string
-		steps  []Action
+		steps  []plan.Action
 		calls  []string
 		refuse string
 	}{
 		// Planned switchover us-east-1 → us-west-2.
 		{
 			name: "planned: after the switchover was requested",
-			kind: KindPlanned, stop: after(ActionSwitchover),
+			kind: failover.KindPlanned, stop: after(plan.ActionSwitchover),
 			to:    west,
-			steps: []Action{ActionRoute, ActionFailover, ActionWaitWriter, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFailover, plan.ActionWaitWriter, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Route(" + west + ")"}, // the promotion is the one in progress
 		},
 		{
 			name: "planned: during wait-writer, the writer moved and the global database still switching",
-			kind: KindPlanned, setup: func(w *world) { w.flipAfter, w.globalSettle = 0, 3 }, stop: waiting(ActionWaitWriter),
+			kind: failover.KindPlanned, setup: func(w *world) { w.flipAfter, w.globalSettle = 0, 3 }, stop: waiting(plan.ActionWaitWriter),
 			to:    west,
-			steps: []Action{ActionRoute, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Route(" + west + ")"},
 		},
 		{
 			name: "planned: after the writer moved, before the fence",
-			kind: KindPlanned, stop: after(ActionWaitWriter),
+			kind: failover.KindPlanned, stop: after(plan.ActionWaitWriter),
 			to:    west,
-			steps: []Action{ActionRoute, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Route(" + west + ")"},
 		},
 		{
 			name: "planned: after the writer moved, before the fence, no record",
-			kind: KindPlanned, stop: after(ActionWaitWriter), record: recordNone,
+			kind: failover.KindPlanned, stop: after(plan.ActionWaitWriter), record: recordNone,
 			to:    west,
-			steps: []Action{ActionRoute, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Route(" + west + ")"},
 		},
 		{
 			name: "planned: after the fence, before the route",
-			kind: KindPlanned, stop: after(ActionFenceIDs),
+			kind: failover.KindPlanned, stop: after(plan.ActionFenceIDs),
 			to:    west,
-			steps: []Action{ActionRoute, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Route(" + west + ")"},
 		},
 		{
 			name: "planned: after the route, before the write check",
-			kind: KindPlanned, stop: after(ActionRoute),
+			kind: failover.KindPlanned, stop: after(plan.ActionRoute),
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "planned: after the route, the process died",
-			kind: KindPlanned, stop: after(ActionRoute), record: recordStart,
+			kind: failover.KindPlanned, stop: after(plan.ActionRoute), record: recordStart,
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "planned: the write check failed",
-			kind: KindPlanned, setup: func(w *world) { w.verifyErr = errors.New("502") }, then: func(w *world) { w.verifyErr = nil },
+			kind: failover.KindPlanned, setup: func(w *world) { w.verifyErr = errors.New("502") }, then: func(w *world) { w.verifyErr = nil },
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "planned: after the writer moved, then the new writer's region is lost",
-			kind: KindPlanned, stop: after(ActionWaitWriter), then: lose(west),
+			kind: failover.KindPlanned, stop: after(plan.ActionWaitWriter), then: lose(west),
 			refuse: "promoting us-east-1 again would throw away the writes us-west-2 took since",
 		},
 
 		// Unplanned failover us-east-1 → us-west-2, us-east-1 lost.
 		{
 			name: "unplanned: after the route",
-			kind: KindUnplanned, setup: lose(east), stop: after(ActionRoute),
+			kind: failover.KindUnplanned, setup: lose(east), stop: after(plan.ActionRoute),
 			to:    west,
-			steps: []Action{ActionRoute, ActionFailover, ActionWaitWriter, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFailover, plan.ActionWaitWriter, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Failover(" + westID + ", true)"},
 		},
 		{
 			name: "unplanned: after the route, the writer healthy after all",
-			kind: KindUnplanned, stop: after(ActionRoute),
+			kind: failover.KindUnplanned, stop: after(plan.ActionRoute),
 			to:    east,
-			steps: []Action{ActionRoute, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Route(" + east + ")"},
 		},
 		{
 			name: "unplanned: after the failover was requested",
-			kind: KindUnplanned, setup: lose(east), stop: after(ActionFailover),
+			kind: failover.KindUnplanned, setup: lose(east), stop: after(plan.ActionFailover),
 			to:    west,
-			steps: []Action{ActionRoute, ActionFailover, ActionWaitWriter, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFailover, plan.ActionWaitWriter, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "unplanned: during wait-writer, the new writer's cluster not available yet",
-			kind: KindUnplanned, setup: func(w *world) { lose(east)(w); w.flipAfter, w.memberSettle = 0, 3 }, stop: waiting(ActionWaitWriter),
+			kind: failover.KindUnplanned, setup: func(w *world) { lose(east)(w); w.flipAfter, w.memberSettle = 0, 3 }, stop: waiting(plan.ActionWaitWriter),
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "unplanned: during wait-writer, no record",
-			kind: KindUnplanned, setup: func(w *world) { lose(east)(w); w.flipAfter, w.memberSettle = 0, 3 }, stop: waiting(ActionWaitWriter), record: recordNone,
+			kind: failover.KindUnplanned, setup: func(w *world) { lose(east)(w); w.flipAfter, w.memberSettle = 0, 3 }, stop: waiting(plan.ActionWaitWriter), record: recordNone,
 			refuse: `the cluster in us-east-1 has status "?"`,
 		},
 		{
 			name: "unplanned: before the fence",
-			kind: KindUnplanned, setup: lose(east), stop: after(ActionWaitWriter),
+			kind: failover.KindUnplanned, setup: lose(east), stop: after(plan.ActionWaitWriter),
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "unplanned: before the fence, the old writer back",
-			kind: KindUnplanned, setup: lose(east), stop: after(ActionWaitWriter),
+			kind: failover.KindUnplanned, setup: lose(east), stop: after(plan.ActionWaitWriter),
 			then: func(w *world) {
 				delete(w.healthErr, east)
-				w.topo.Members[0].Status = statusAvailable
+				w.topo.Members[0].Status = failover.StatusAvailable
 			},
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "unplanned: after the fence, before the write check",
-			kind: KindUnplanned, setup: lose(east), stop: after(ActionFenceIDs),
+			kind: failover.KindUnplanned, setup: lose(east), stop: after(plan.ActionFenceIDs),
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "unplanned: the write check failed",
-			kind: KindUnplanned, setup: func(w *world) { lose(east)(w); w.verifyErr = errors.New("502") }, then: func(w *world) { w.verifyErr = nil },
+			kind: failover.KindUnplanned, setup: func(w *world) { lose(east)(w); w.verifyErr = errors.New("502") }, then: func(w *world) { w.verifyErr = nil },
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 
 		// Detach of us-west-2, us-east-1 lost.
 		{
 			name: "detach: after the route",
-			kind: KindDetach, target: west, setup: lose(east), stop: after(ActionRoute), detach: true,
+			kind: failover.KindDetach, target: west, setup: lose(east), stop: after(plan.ActionRoute), detach: true,
 			to:    west,
-			steps: []Action{ActionRoute, ActionFailover, ActionWaitWriter, ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionRoute, plan.ActionFailover, plan.ActionWaitWriter, plan.ActionFenceIDs, plan.ActionVerifyWrite},
 			calls: []string{"Failover(" + westID + ", true)"},
 		},
 		{
 			name: "detach: after the detach",
-			kind: KindDetach, target: west, setup: lose(east), stop: after(ActionDetach), detach: true,
+			kind: failover.KindDetach, target: west, setup: lose(east), stop: after(plan.ActionDetach), detach: true,
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "detach: after the detach, no record",
-			kind: KindDetach, target: west, setup: lose(east), stop: after(ActionDetach), record: recordNone, detach: true,
+			kind: failover.KindDetach, target: west, setup: lose(east), stop: after(plan.ActionDetach), record: recordNone, detach: true,
 			refuse: "no member other than the writer (us-east-1) to move to",
 		},
 		{
 			name: "detach: after the fence",
-			kind: KindDetach, target: west, setup: lose(east), stop: after(ActionFenceIDs), detach: true,
+			kind: failover.KindDetach, target: west, setup: lose(east), stop: after(plan.ActionFenceIDs), detach: true,
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 		{
 			name: "detach: the write check failed",
-			kind: KindDetach, target: west, setup: func(w *world) { lose(east)(w); w.verifyErr = errors.New("502") }, then: func(w *world) { w.verifyErr = nil }, detach: true,
+			kind: failover.KindDetach, target: west, setup: func(w *world) { lose(east)(w); w.verifyErr = errors.New("502") }, then: func(w *world) { w.verifyErr = nil }, detach: true,
 			to:    west,
-			steps: []Action{ActionFenceIDs, ActionVerifyWrite},
+			steps: []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,7 +240,7 @@ func TestRecoveryTowardsTheWriter(t *testing.T) {
 					cancel()
 				}
 			})
-			if r, err := h.o.Run(ctx, tt.kind, Options{Target: tt.target}); err == nil {
+			if r, err := h.o.Run(ctx, tt.kind, plan.Options{Target: tt.target}); err == nil {
 				t.Fatalf("first run did not stop:\n%s", r)
 			}
 			if tt.then != nil {
@@ -256,7 +259,7 @@ func TestRecoveryTowardsTheWriter(t *testing.T) {
 			h.o.Printer = h.rec
 			before := len(w.Calls())
 
-			_, p, err := h.o.Plan(context.Background(), KindUnplanned, Options{})
+			_, p, err := h.o.Plan(context.Background(), failover.KindUnplanned, plan.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,7 +296,7 @@ func TestRecoveryTowardsTheWriter(t *testing.T) {
 			}
 			// Whatever the re-run's own kind, a move that may have lost
 			// data is fenced with a gap.
-			if last := w.fences[len(w.fences)-1]; tt.kind != KindPlanned && tt.to == west && !last.DataLoss {
+			if last := w.fences[len(w.fences)-1]; tt.kind != failover.KindPlanned && tt.to == west && !last.DataLoss {
 				t.Errorf("last fence %+v, want one with data loss after a %s run", last, tt.kind)
 			}
 		})
@@ -310,34 +313,34 @@ func cmpEmpty() cmp.Option {
 func TestTowardsTheWriterWithoutARun(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		mutate func(*State)
+		mutate func(*failover.State)
 		to     string
 		note   string
 		refuse string
 	}{
 		{name: "consistent: move away from the writer", to: west, note: "a planned switchover (go tool mage failover) loses no data"},
-		{name: "route elsewhere, writer healthy: to the writer", mutate: func(s *State) { s.Active = west }, to: east,
+		{name: "route elsewhere, writer healthy: to the writer", mutate: func(s *failover.State) { s.Active = west }, to: east,
 			note: "this run moves the traffic to the writer without promoting anything"},
-		{name: "route elsewhere, writer's API down: towards the route", mutate: func(s *State) {
+		{name: "route elsewhere, writer's API down: towards the route", mutate: func(s *failover.State) {
 			s.Active = west
-			s.Health[east] = APIHealth{Region: east, Detail: "timeout"}
+			s.Health[east] = failover.APIHealth{Region: east, Detail: "timeout"}
 		}, to: west, note: "the writer us-east-1 does not look healthy (API: timeout): this run continues towards us-west-2"},
-		{name: "an operation promoting the other member", mutate: func(s *State) {
+		{name: "an operation promoting the other member", mutate: func(s *failover.State) {
 			s.Topology.Operation, s.Topology.OperationTo = "failing-over", westID
 		}, to: west, note: "this run goes the same way and does not promote anything itself"},
-		{name: "an operation promoting an unknown member", mutate: func(s *State) {
+		{name: "an operation promoting an unknown member", mutate: func(s *failover.State) {
 			s.Topology.Operation, s.Topology.OperationTo = "failing-over", "arn:other"
 		}, refuse: "an operation is in progress"},
-		{name: "the last unverified run left the other member", mutate: func(s *State) {
+		{name: "the last unverified run left the other member", mutate: func(s *failover.State) {
 			s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = false, true
 			s.Active = east
-			s.Health[west] = APIHealth{Region: west, Detail: "timeout"}
-			s.LastRun = &RunRecord{Kind: KindPlanned, GlobalID: s.Topology.ID, From: east, To: west}
+			s.Health[west] = failover.APIHealth{Region: west, Detail: "timeout"}
+			s.LastRun = &failover.RunRecord{Kind: failover.KindPlanned, GlobalID: s.Topology.ID, From: east, To: west}
 		}, refuse: "promoting us-east-1 again would throw away the writes us-west-2 took since"},
-		{name: "the last run left the other member and was verified: a new failover", mutate: func(s *State) {
+		{name: "the last run left the other member and was verified: a new failover", mutate: func(s *failover.State) {
 			s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = false, true
 			s.Active = west
-			s.LastRun = &RunRecord{Kind: KindPlanned, GlobalID: s.Topology.ID, From: east, To: west, Verified: true}
+			s.LastRun = &failover.RunRecord{Kind: failover.KindPlanned, GlobalID: s.Topology.ID, From: east, To: west, Verified: true}
 		}, to: east},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +348,7 @@ func TestTowardsTheWriterWithoutARun(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(&s)
 			}
-			p := PlanFailover(s, Options{})
+			p := plan.Failover(s, plan.Options{})
 			if tt.refuse != "" {
 				if err := p.Err(); err == nil || !strings.Contains(err.Error(), tt.refuse) {
 					t.Errorf("refusal %v, want %q\n%s", err, tt.refuse, p)

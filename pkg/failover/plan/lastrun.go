@@ -1,9 +1,10 @@
-package failover
+package plan
 
 import (
 	"fmt"
-
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
 // finishLastRun plans the rest of the last run when that run got the
@@ -14,7 +15,7 @@ import (
 // was a detach whose target has left the global database (then the
 // route follows too). A plan from the state alone would move everything
 // back. An explicit other target wins.
-func finishLastRun(s state, o Options, kind Kind) (Plan, bool) {
+func finishLastRun(s state, o Options, kind failover.Kind) (Plan, bool) {
 	last := s.LastRun
 	if last == nil || last.Verified || last.To == "" || s.TopologyErr != nil || s.ActiveErr != nil {
 		return Plan{}, false
@@ -27,11 +28,11 @@ func finishLastRun(s state, o Options, kind Kind) (Plan, bool) {
 	}
 	writer, ok := s.Topology.Writer()
 	_, member := s.Topology.Member(last.To)
-	detached := last.Kind == KindDetach && !member
+	detached := last.Kind == failover.KindDetach && !member
 	switch {
 	case detached:
 		// A standalone writer now, outside the topology.
-		writer = Member{Region: last.To}
+		writer = failover.Member{Region: last.To}
 	case !ok || writer.Region != last.To || s.Active != last.To:
 		return Plan{}, false
 	}
@@ -50,7 +51,7 @@ func finishLastRun(s state, o Options, kind Kind) (Plan, bool) {
 	if detached && s.Active != last.To {
 		p.Steps = append(p.Steps, Step{ActionRoute, fmt.Sprintf("send the front door's traffic to %s", p.To)})
 	}
-	lossy := last.Kind != KindPlanned || last.DataLoss
+	lossy := last.Kind != failover.KindPlanned || last.DataLoss
 	if lossy {
 		s.lossBound(&p, writer)
 	}

@@ -1,4 +1,4 @@
-package failover
+package orchestrator
 
 import (
 	"context"
@@ -10,11 +10,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 func TestPlannedSwitchoverHappyPath(t *testing.T) {
 	h := newHarness(t, newWorld())
-	r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+	r, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -31,7 +34,7 @@ func TestPlannedSwitchoverHappyPath(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	// A switchover loses nothing: the fence moves creates without a gap.
-	if diff := cmp.Diff([]FenceRequest{{Region: west}}, h.w.fences); diff != "" {
+	if diff := cmp.Diff([]failover.FenceRequest{{Region: west}}, h.w.fences); diff != "" {
 		t.Errorf("fences (-want +got):\n%s", diff)
 	}
 	if r.Fence == nil || r.Fence.Term != 2 || r.Fence.Gap != 0 || r.Fence.Skipped {
@@ -40,7 +43,7 @@ func TestPlannedSwitchoverHappyPath(t *testing.T) {
 	if diff := cmp.Diff([]string{"Switchover(" + westID + ")", "Route(" + west + ")"}, h.w.Calls()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if r.From != east || r.To != west || r.Kind != KindPlanned {
+	if r.From != east || r.To != west || r.Kind != failover.KindPlanned {
 		t.Errorf("report %s %s → %s, want planned %s → %s", r.Kind, r.From, r.To, east, west)
 	}
 	if !r.Verified || r.RTO <= 0 {
@@ -61,7 +64,7 @@ func TestPlannedSwitchoverHappyPath(t *testing.T) {
 	// The wait really waited: the fake flips the writer after two reads.
 	var progress int
 	for _, e := range h.rec.Events() {
-		if e.Kind == EventProgress && e.Step.Action == ActionWaitWriter {
+		if e.Kind == EventProgress && e.Step.Action == plan.ActionWaitWriter {
 			progress++
 		}
 	}
@@ -73,41 +76,41 @@ func TestPlannedSwitchoverHappyPath(t *testing.T) {
 func TestPlanSwitchoverRefusals(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		mutate func(*State)
+		mutate func(*failover.State)
 		want   string
 	}{
-		{"topology unreadable", func(s *State) { s.TopologyErr = errors.New("throttled") }, "cannot read the global database topology: throttled"},
-		{"one member", func(s *State) { s.Topology.Members = s.Topology.Members[:1] }, "has 1 member(s)"},
-		{"no writer", func(s *State) { s.Topology.Members[0].Writer = false }, "no member of the global database is the writer"},
-		{"target headless", func(s *State) { s.Topology.Members[1].Instances = 0 }, "the cluster in us-west-2 has no DB instance"},
-		{"writer headless", func(s *State) { s.Topology.Members[0].Instances = 0 }, "the cluster in us-east-1 has no DB instance"},
-		{"engine versions differ", func(s *State) { s.Topology.Members[1].EngineVersion = "8.0.mysql_aurora.3.09.0" }, "engine versions differ"},
-		{"not in sync", func(s *State) { s.Topology.Members[1].Sync = "pending-resync" }, `not in sync (synchronization status "pending-resync"`},
-		{"sync unknown", func(s *State) { s.Topology.Members[1].Sync = "" }, `not in sync (synchronization status "?"`},
-		{"lag unknown", func(s *State) { s.Topology.Members[1].LagKnown = false }, "the replication lag of us-west-2 is unknown"},
-		{"lag over bound", func(s *State) { s.Topology.Members[1].Lag = 6 * time.Second }, "the replication lag of us-west-2 is 6s, over the bound of 5s"},
-		{"target API down", func(s *State) { s.Health[west] = APIHealth{Region: west, Detail: "502 bad gateway"} }, "the API in us-west-2 does not answer: 502 bad gateway"},
-		{"writer API down", func(s *State) { s.Health[east] = APIHealth{Region: east, Detail: "timeout"} }, "the API in us-east-1 does not answer: timeout"},
-		{"API not probed", func(s *State) { delete(s.Health, west) }, "the API in us-west-2 was not probed"},
-		{"operation in progress", func(s *State) { s.Topology.Operation = "switching-over" }, `an operation is in progress on the global database (failover state "switching-over")`},
-		{"global status open set", func(s *State) { s.Topology.Status = "upgrading" }, `the global database's status is "upgrading", want "available"`},
-		{"cluster status open set", func(s *State) { s.Topology.Members[1].Status = "backing-up-to-the-moon" }, `the cluster in us-west-2 has status "backing-up-to-the-moon"`},
-		{"front door unreadable", func(s *State) { s.ActiveErr = errors.New("access denied") }, "cannot read the front door's active region: access denied"},
-		{"unknown target", func(s *State) {}, "no member of the global database is in eu-west-1"},
+		{"topology unreadable", func(s *failover.State) { s.TopologyErr = errors.New("throttled") }, "cannot read the global database topology: throttled"},
+		{"one member", func(s *failover.State) { s.Topology.Members = s.Topology.Members[:1] }, "has 1 member(s)"},
+		{"no writer", func(s *failover.State) { s.Topology.Members[0].Writer = false }, "no member of the global database is the writer"},
+		{"target headless", func(s *failover.State) { s.Topology.Members[1].Instances = 0 }, "the cluster in us-west-2 has no DB instance"},
+		{"writer headless", func(s *failover.State) { s.Topology.Members[0].Instances = 0 }, "the cluster in us-east-1 has no DB instance"},
+		{"engine versions differ", func(s *failover.State) { s.Topology.Members[1].EngineVersion = "8.0.mysql_aurora.3.09.0" }, "engine versions differ"},
+		{"not in sync", func(s *failover.State) { s.Topology.Members[1].Sync = "pending-resync" }, `not in sync (synchronization status "pending-resync"`},
+		{"sync unknown", func(s *failover.State) { s.Topology.Members[1].Sync = "" }, `not in sync (synchronization status "?"`},
+		{"lag unknown", func(s *failover.State) { s.Topology.Members[1].LagKnown = false }, "the replication lag of us-west-2 is unknown"},
+		{"lag over bound", func(s *failover.State) { s.Topology.Members[1].Lag = 6 * time.Second }, "the replication lag of us-west-2 is 6s, over the bound of 5s"},
+		{"target API down", func(s *failover.State) { s.Health[west] = failover.APIHealth{Region: west, Detail: "502 bad gateway"} }, "the API in us-west-2 does not answer: 502 bad gateway"},
+		{"writer API down", func(s *failover.State) { s.Health[east] = failover.APIHealth{Region: east, Detail: "timeout"} }, "the API in us-east-1 does not answer: timeout"},
+		{"API not probed", func(s *failover.State) { delete(s.Health, west) }, "the API in us-west-2 was not probed"},
+		{"operation in progress", func(s *failover.State) { s.Topology.Operation = "switching-over" }, `an operation is in progress on the global database (failover state "switching-over")`},
+		{"global status open set", func(s *failover.State) { s.Topology.Status = "upgrading" }, `the global database's status is "upgrading", want "available"`},
+		{"cluster status open set", func(s *failover.State) { s.Topology.Members[1].Status = "backing-up-to-the-moon" }, `the cluster in us-west-2 has status "backing-up-to-the-moon"`},
+		{"front door unreadable", func(s *failover.State) { s.ActiveErr = errors.New("access denied") }, "cannot read the front door's active region: access denied"},
+		{"unknown target", func(s *failover.State) {}, "no member of the global database is in eu-west-1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthyState(t)
 			tt.mutate(&s)
-			opts := Options{}
+			opts := plan.Options{}
 			if tt.name == "unknown target" {
 				opts.Target = "eu-west-1"
 			}
-			p := PlanSwitchover(s, opts)
+			p := plan.Switchover(s, opts)
 			err := p.Err()
 			if err == nil {
 				t.Fatalf("plan has no refusal, want %q\n%s", tt.want, p)
 			}
-			var refused *RefusedError
+			var refused *plan.RefusedError
 			if !errors.As(err, &refused) {
 				t.Fatalf("error %T, want *RefusedError", err)
 			}
@@ -119,15 +122,15 @@ func TestPlanSwitchoverRefusals(t *testing.T) {
 }
 
 func TestPlanSwitchoverHealthyHasNoRefusal(t *testing.T) {
-	p := PlanSwitchover(healthyState(t), Options{})
+	p := plan.Switchover(healthyState(t), plan.Options{})
 	if err := p.Err(); err != nil {
 		t.Fatalf("healthy plan refused: %v", err)
 	}
-	var actions []Action
+	var actions []plan.Action
 	for _, s := range p.Steps {
 		actions = append(actions, s.Action)
 	}
-	if want := []Action{ActionSwitchover, ActionWaitWriter, ActionFenceIDs, ActionRoute, ActionVerifyWrite}; !slices.Equal(actions, want) {
+	if want := []plan.Action{plan.ActionSwitchover, plan.ActionWaitWriter, plan.ActionFenceIDs, plan.ActionRoute, plan.ActionVerifyWrite}; !slices.Equal(actions, want) {
 		t.Errorf("steps %v, want %v", actions, want)
 	}
 	if p.From != east || p.To != west || p.ToMember.ID != westID {
@@ -138,8 +141,8 @@ func TestPlanSwitchoverHealthyHasNoRefusal(t *testing.T) {
 func TestExecuteRefusesRefusedPlan(t *testing.T) {
 	h := newHarness(t, newWorld())
 	h.w.topo.Members[1].Sync = "pending-resync"
-	_, err := h.o.Run(context.Background(), KindPlanned, Options{})
-	var refused *RefusedError
+	_, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{})
+	var refused *plan.RefusedError
 	if !errors.As(err, &refused) {
 		t.Fatalf("Run error %v, want *RefusedError", err)
 	}
@@ -151,7 +154,7 @@ func TestExecuteRefusesRefusedPlan(t *testing.T) {
 	}
 }
 
-func healthyState(tb testing.TB) State {
+func healthyState(tb testing.TB) failover.State {
 	tb.Helper()
 	w := newWorld()
 	h := newHarness(tb, w)
@@ -167,12 +170,12 @@ func TestUnplannedRoutesBeforePromotingTheTargetOnly(t *testing.T) {
 	w.topo.Members[1].Lag = 1500 * time.Millisecond
 	h := newHarness(t, w)
 
-	_, p, err := h.o.Plan(context.Background(), KindPlanned, Options{})
+	_, p, err := h.o.Plan(context.Background(), failover.KindPlanned, plan.Options{})
 	if err != nil || p.Err() == nil {
 		t.Fatalf("planned switchover with the writer region down: refusal %v, want one", p.Err())
 	}
 
-	r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+	r, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 	if err != nil {
 		t.Fatalf("Run unplanned: %v", err)
 	}
@@ -198,7 +201,7 @@ func TestUnplannedReportsRecoverySnapshot(t *testing.T) {
 	w := newWorld()
 	w.snapshot = "rds:unplanned-global-failover-todomgmt-east-2026-11-05-09-01"
 	h := newHarness(t, w)
-	r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+	r, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -225,7 +228,7 @@ func TestUnplannedRefusals(t *testing.T) {
 			w := newWorld()
 			tt.mutate(w)
 			h := newHarness(t, w)
-			_, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+			_, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Run error %v, want it to contain %q", err, tt.want)
 			}
@@ -242,7 +245,7 @@ func TestUnplannedResumesOperationInProgress(t *testing.T) {
 	w.route = west
 	w.pending = &pendingOp{to: westID}
 	w.topo.Status, w.topo.Operation, w.topo.OperationTo = "failing-over", "failing-over", westID
-	r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+	r, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -258,7 +261,7 @@ func TestFailback(t *testing.T) {
 	w := newWorld()
 	h := newHarness(t, w)
 	for i, want := range []struct{ from, to string }{{east, west}, {west, east}} {
-		r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+		r, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{})
 		if err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
@@ -275,10 +278,10 @@ func TestFailback(t *testing.T) {
 func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
-		kind      Kind
+		kind      failover.Kind
 		inject    func(*world)
 		heal      func(*world) // before the re-run; nil: nothing to heal
-		firstStep Action
+		firstStep plan.Action
 		second    []Outcome
 		// first are the first run's calls, repeats of the same call
 		// (retries) counted once; again are the re-run's.
@@ -286,10 +289,10 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 	}{
 		{
 			name:      "planned: route keeps failing after the switchover",
-			kind:      KindPlanned,
+			kind:      failover.KindPlanned,
 			inject:    func(w *world) { w.routeDown = errors.New("AccessDenied: cloudfront-keyvaluestore:PutKey") },
 			heal:      func(w *world) { w.routeDown = nil },
-			firstStep: ActionRoute,
+			firstStep: plan.ActionRoute,
 			// The fence ran before the route in the first run.
 			second: []Outcome{OutcomeSkipped, OutcomeDone, OutcomeSkipped, OutcomeDone, OutcomeDone},
 			first:  []string{"Switchover(" + westID + ")", "Route(" + west + ")"},
@@ -297,16 +300,16 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 		},
 		{
 			name:      "planned: switchover rejected",
-			kind:      KindPlanned,
+			kind:      failover.KindPlanned,
 			inject:    func(w *world) { w.switchErr = []error{errors.New("InvalidGlobalClusterStateFault")} },
-			firstStep: ActionSwitchover,
+			firstStep: plan.ActionSwitchover,
 			second:    []Outcome{OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone},
 			first:     []string{"Switchover(" + westID + ")"},
 			again:     []string{"Switchover(" + westID + ")", "Route(" + west + ")"},
 		},
 		{
 			name: "unplanned: promotion fails after the route moved",
-			kind: KindUnplanned,
+			kind: failover.KindUnplanned,
 			inject: func(w *world) {
 				// The writer's region is lost (were it healthy, the re-run
 				// would move the traffic back to it: TestRecoveryTowardsTheWriter).
@@ -314,7 +317,7 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 				w.topo.Members[0].Status = ""
 				w.failoverErr = []error{errors.New("throttled")}
 			},
-			firstStep: ActionFailover,
+			firstStep: plan.ActionFailover,
 			second:    []Outcome{OutcomeSkipped, OutcomeDone, OutcomeDone, OutcomeDone, OutcomeDone},
 			first:     []string{"Route(" + west + ")", "Failover(" + westID + ", true)"},
 			again:     []string{"Failover(" + westID + ", true)"},
@@ -324,7 +327,7 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 			w := newWorld()
 			tt.inject(w)
 			h := newHarness(t, w)
-			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			r, err := h.o.Run(context.Background(), tt.kind, plan.Options{})
 			if err == nil {
 				t.Fatalf("first run succeeded, want a failure at %s", tt.firstStep)
 			}
@@ -344,7 +347,7 @@ func TestFailureMidRunThenRerunCompletes(t *testing.T) {
 			if tt.heal != nil {
 				tt.heal(w)
 			}
-			r, err = h.o.Run(context.Background(), tt.kind, Options{})
+			r, err = h.o.Run(context.Background(), tt.kind, plan.Options{})
 			if err != nil {
 				t.Fatalf("re-run: %v", err)
 			}
@@ -369,21 +372,21 @@ func TestRouteRetriesFailedWrites(t *testing.T) {
 	errThrottled := errors.New("ThrottlingException: rate exceeded")
 	for _, tt := range []struct {
 		name       string
-		kind       Kind
+		kind       failover.Kind
 		setup      func(*world)
 		wantErr    bool
 		wantRoutes int // exact Route calls; 0: checked by bounds below
 	}{
-		{"planned: two failures then through", KindPlanned, func(w *world) { w.routeErr = []error{errThrottled, errThrottled} }, false, 3},
-		{"unplanned: two failures then through", KindUnplanned, func(w *world) { w.routeErr = []error{errThrottled, errThrottled} }, false, 3},
-		{"planned: never through", KindPlanned, func(w *world) { w.routeDown = errThrottled }, true, 0},
-		{"unplanned: never through", KindUnplanned, func(w *world) { w.routeDown = errThrottled }, true, 0},
+		{"planned: two failures then through", failover.KindPlanned, func(w *world) { w.routeErr = []error{errThrottled, errThrottled} }, false, 3},
+		{"unplanned: two failures then through", failover.KindUnplanned, func(w *world) { w.routeErr = []error{errThrottled, errThrottled} }, false, 3},
+		{"planned: never through", failover.KindPlanned, func(w *world) { w.routeDown = errThrottled }, true, 0},
+		{"unplanned: never through", failover.KindUnplanned, func(w *world) { w.routeDown = errThrottled }, true, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld()
 			tt.setup(w)
 			h := newHarness(t, w)
-			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			r, err := h.o.Run(context.Background(), tt.kind, plan.Options{})
 			var routes, promotions int
 			for _, c := range w.Calls() {
 				switch {
@@ -395,7 +398,7 @@ func TestRouteRetriesFailedWrites(t *testing.T) {
 			}
 			var routeStep StepResult
 			for _, s := range r.Steps {
-				if s.Step.Action == ActionRoute {
+				if s.Step.Action == plan.ActionRoute {
 					routeStep = s
 				}
 			}
@@ -418,7 +421,7 @@ func TestRouteRetriesFailedWrites(t *testing.T) {
 			if perPoll := int(h.o.Timeouts.Route / h.o.Timeouts.Poll); routes < 3 || routes >= perPoll {
 				t.Errorf("%d Route calls in the route wait, want between 3 and %d (backing off)", routes, perPoll-1)
 			}
-			if tt.kind == KindUnplanned && promotions != 0 {
+			if tt.kind == failover.KindUnplanned && promotions != 0 {
 				t.Errorf("promoted with the route not moved: %q", w.Calls())
 			}
 		})
@@ -428,17 +431,17 @@ func TestRouteRetriesFailedWrites(t *testing.T) {
 func TestWaitTimesOut(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
-		kind    Kind
+		kind    failover.Kind
 		setup   func(*world)
-		step    Action
+		step    plan.Action
 		timeout time.Duration
 		want    string
 	}{
-		{"writer never changes", KindPlanned, func(w *world) { w.flipAfter = -1 }, ActionWaitWriter, 20 * time.Minute,
+		{"writer never changes", failover.KindPlanned, func(w *world) { w.flipAfter = -1 }, plan.ActionWaitWriter, 20 * time.Minute,
 			"timed out after 20m0s waiting for us-west-2 to become the writer: us-west-2 is not the writer yet (cluster available, global switching-over, operation switching-over)"},
-		{"route never shows", KindPlanned, func(w *world) { w.routeLag = 1 << 30 }, ActionRoute, 5 * time.Minute,
+		{"route never shows", failover.KindPlanned, func(w *world) { w.routeLag = 1 << 30 }, plan.ActionRoute, 5 * time.Minute,
 			"timed out after 5m0s waiting for the front door to report us-west-2: not propagated yet"},
-		{"writes keep failing", KindUnplanned, func(w *world) { w.verifyErr = errors.New("503 unavailable") }, ActionVerifyWrite, 5 * time.Minute,
+		{"writes keep failing", failover.KindUnplanned, func(w *world) { w.verifyErr = errors.New("503 unavailable") }, plan.ActionVerifyWrite, 5 * time.Minute,
 			"timed out after 5m0s waiting for a write through the front door served by us-west-2: 503 unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,7 +449,7 @@ func TestWaitTimesOut(t *testing.T) {
 			tt.setup(w)
 			h := newHarness(t, w)
 			began := h.clock.Now()
-			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			r, err := h.o.Run(context.Background(), tt.kind, plan.Options{})
 			if err == nil {
 				t.Fatalf("Run succeeded, want a timeout")
 			}
@@ -474,7 +477,7 @@ func TestWaitWriterTimeoutStopsTheRun(t *testing.T) {
 	w := newWorld()
 	w.flipAfter = -1
 	h := newHarness(t, w)
-	if _, err := h.o.Run(context.Background(), KindPlanned, Options{}); err == nil {
+	if _, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{}); err == nil {
 		t.Fatal("Run succeeded, want a timeout")
 	}
 	for _, c := range w.Calls() {
@@ -488,7 +491,7 @@ func TestVerifyWriteInTheWrongRegionFails(t *testing.T) {
 	w := newWorld()
 	w.servedBy = east
 	h := newHarness(t, w)
-	r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+	r, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{})
 	if err == nil {
 		t.Fatal("Run succeeded with writes served by the old region")
 	}
@@ -498,19 +501,23 @@ func TestVerifyWriteInTheWrongRegionFails(t *testing.T) {
 	if r.Verified || r.RTO != 0 {
 		t.Errorf("report verified=%t RTO=%s, want not verified", r.Verified, r.RTO)
 	}
-	if got := r.Steps[len(r.Steps)-1]; got.Step.Action != ActionVerifyWrite || got.Outcome != OutcomeFailed {
+	if got := r.Steps[len(r.Steps)-1]; got.Step.Action != plan.ActionVerifyWrite || got.Outcome != OutcomeFailed {
 		t.Errorf("last step %s outcome %s, want verify-write failed", got.Step.Action, got.Outcome)
 	}
 }
 
+// errDeclined stands for an approver's refusal (a console confirmer's
+// ErrDeclined): the run must wrap it.
+var errDeclined = errors.New("declined")
+
 func TestApprovalDeclinedChangesNothing(t *testing.T) {
-	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+	for _, kind := range []failover.Kind{failover.KindPlanned, failover.KindUnplanned} {
 		t.Run(string(kind), func(t *testing.T) {
 			w := newWorld()
 			h := newHarness(t, w)
-			h.appr.err = ErrDeclined
-			r, err := h.o.Run(context.Background(), kind, Options{})
-			if !errors.Is(err, ErrDeclined) {
+			h.appr.err = errDeclined
+			r, err := h.o.Run(context.Background(), kind, plan.Options{})
+			if !errors.Is(err, errDeclined) {
 				t.Fatalf("error %v, want ErrDeclined", err)
 			}
 			if calls := w.Calls(); len(calls) != 0 {
@@ -533,7 +540,7 @@ func TestExecuteWithoutApproverRefuses(t *testing.T) {
 	w := newWorld()
 	h := newHarness(t, w)
 	h.o.Approver = nil
-	if _, err := h.o.Run(context.Background(), KindPlanned, Options{}); !errors.Is(err, ErrNoApprover) {
+	if _, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{}); !errors.Is(err, ErrNoApprover) {
 		t.Fatalf("error %v, want ErrNoApprover", err)
 	}
 	if calls := w.Calls(); len(calls) != 0 {
@@ -542,19 +549,19 @@ func TestExecuteWithoutApproverRefuses(t *testing.T) {
 }
 
 func TestPlanDetachNeedsExplicitTarget(t *testing.T) {
-	p := PlanDetach(healthyState(t), Options{})
+	p := plan.Detach(healthyState(t), plan.Options{})
 	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "explicit target") {
 		t.Fatalf("detach without a target: %v, want a refusal", err)
 	}
-	p = PlanDetach(healthyState(t), Options{Target: west})
+	p = plan.Detach(healthyState(t), plan.Options{Target: west})
 	if err := p.Err(); err != nil {
 		t.Fatalf("detach to %s refused: %v", west, err)
 	}
-	var actions []Action
+	var actions []plan.Action
 	for _, s := range p.Steps {
 		actions = append(actions, s.Action)
 	}
-	if want := []Action{ActionRoute, ActionDetach, ActionWaitDetached, ActionFenceIDs, ActionVerifyWrite}; !slices.Equal(actions, want) {
+	if want := []plan.Action{plan.ActionRoute, plan.ActionDetach, plan.ActionWaitDetached, plan.ActionFenceIDs, plan.ActionVerifyWrite}; !slices.Equal(actions, want) {
 		t.Errorf("steps %v, want %v", actions, want)
 	}
 }
@@ -566,19 +573,19 @@ func TestPlanDetachNeedsExplicitTarget(t *testing.T) {
 func TestPlanDetachOfTheWriter(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
-		mutate     func(*State)
+		mutate     func(*failover.State)
 		wantRefuse string
 		wantNote   string
 	}{
 		{name: "writer with a reader", wantRefuse: "us-east-1 is the writer of the global database, which has 1 other member(s)"},
-		{name: "writer alone", mutate: func(s *State) { s.Topology.Members = s.Topology.Members[:1] }, wantNote: "the only member"},
+		{name: "writer alone", mutate: func(s *failover.State) { s.Topology.Members = s.Topology.Members[:1] }, wantNote: "the only member"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthyState(t)
 			if tt.mutate != nil {
 				tt.mutate(&s)
 			}
-			p := PlanDetach(s, Options{Target: east})
+			p := plan.Detach(s, plan.Options{Target: east})
 			err := p.Err()
 			switch {
 			case tt.wantRefuse != "" && (err == nil || !strings.Contains(err.Error(), tt.wantRefuse)):
@@ -598,7 +605,7 @@ func TestPlanDetachOfTheWriter(t *testing.T) {
 	// Through the orchestrator: nothing is called.
 	w := newWorld()
 	h := newHarness(t, w)
-	if _, err := h.o.Run(context.Background(), KindDetach, Options{Target: east}); err == nil {
+	if _, err := h.o.Run(context.Background(), failover.KindDetach, plan.Options{Target: east}); err == nil {
 		t.Fatal("detach of the writer ran")
 	}
 	if calls := w.Calls(); len(calls) != 0 {
@@ -611,7 +618,7 @@ func TestDetachOrderAndRerun(t *testing.T) {
 	h := newHarness(t, w)
 	// Writes succeed once the target left the global database.
 	h.o.Prober = detachProber{w: w}
-	r, err := h.o.Run(context.Background(), KindDetach, Options{Target: west})
+	r, err := h.o.Run(context.Background(), failover.KindDetach, plan.Options{Target: west})
 	if err != nil {
 		t.Fatalf("Run detach: %v", err)
 	}
@@ -621,7 +628,7 @@ func TestDetachOrderAndRerun(t *testing.T) {
 	if !r.Verified {
 		t.Errorf("detach not verified: %s", r)
 	}
-	r, err = h.o.Run(context.Background(), KindDetach, Options{Target: west})
+	r, err = h.o.Run(context.Background(), failover.KindDetach, plan.Options{Target: west})
 	if err != nil {
 		t.Fatalf("re-run detach: %v", err)
 	}
@@ -637,7 +644,7 @@ func TestDetachOrderAndRerun(t *testing.T) {
 // database is a standalone writer.
 type detachProber struct{ w *world }
 
-func (p detachProber) Health(ctx context.Context, region string) (APIHealth, error) {
+func (p detachProber) Health(ctx context.Context, region string) (failover.APIHealth, error) {
 	return prober(p).Health(ctx, region)
 }
 
@@ -662,7 +669,7 @@ func TestPlanSwitchoverFinishesAnInterruptedRun(t *testing.T) {
 	// The writer moved to us-west-2, the route stayed in us-east-1.
 	s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = false, true
 	s.Topology.Members[0].Sync, s.Topology.Members[0].LagKnown = "connected", true
-	p := PlanSwitchover(s, Options{})
+	p := plan.Switchover(s, plan.Options{})
 	if err := p.Err(); err != nil {
 		t.Fatalf("refused: %v", err)
 	}
@@ -677,18 +684,18 @@ func TestPlanSwitchoverFinishesAnInterruptedRun(t *testing.T) {
 func TestProblems(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		mutate func(*State)
+		mutate func(*failover.State)
 		want   []string
 	}{
-		{"consistent", func(*State) {}, nil},
-		{"traffic to the reader", func(s *State) { s.Active = west }, []string{"the front door sends traffic to us-west-2 but the writer is in us-east-1"}},
-		{"API role wrong", func(s *State) {
+		{"consistent", func(*failover.State) {}, nil},
+		{"traffic to the reader", func(s *failover.State) { s.Active = west }, []string{"the front door sends traffic to us-west-2 but the writer is in us-east-1"}},
+		{"API role wrong", func(s *failover.State) {
 			h := s.Health[west]
 			h.Role = "active"
 			s.Health[west] = h
 		}, []string{"the API in us-west-2 reports role active but the writer is in us-east-1"}},
-		{"API down", func(s *State) { s.Health[west] = APIHealth{Region: west, Detail: "timeout"} }, []string{"the API in us-west-2 does not answer: timeout"}},
-		{"front door unreadable", func(s *State) { s.ActiveErr = errors.New("denied") }, []string{"cannot read the front door's active region: denied"}},
+		{"API down", func(s *failover.State) { s.Health[west] = failover.APIHealth{Region: west, Detail: "timeout"} }, []string{"the API in us-west-2 does not answer: timeout"}},
+		{"front door unreadable", func(s *failover.State) { s.ActiveErr = errors.New("denied") }, []string{"cannot read the front door's active region: denied"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthyState(t)
@@ -704,7 +711,7 @@ func TestWriteTable(t *testing.T) {
 	s := healthyState(t)
 	s.Active = west
 	var b strings.Builder
-	if err := s.WriteTable(&b, Column{Name: "stack", Value: func(r string) string { return "CREATE_COMPLETE " + r }}); err != nil {
+	if err := s.WriteTable(&b, failover.Column{Name: "stack", Value: func(r string) string { return "CREATE_COMPLETE " + r }}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -744,14 +751,14 @@ func TestEvaluateRecordsFailures(t *testing.T) {
 // first step (after approval, however long the operator took) to the
 // first write served by the new region, retries included.
 func TestRTOIsStartToFirstVerifiedWrite(t *testing.T) {
-	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+	for _, kind := range []failover.Kind{failover.KindPlanned, failover.KindUnplanned} {
 		t.Run(string(kind), func(t *testing.T) {
 			w := newWorld()
 			w.verifyFail = 2 // the front door's change takes a while to reach every edge
 			h := newHarness(t, w)
 			h.appr.clock, h.appr.think = h.clock, 3*time.Minute
 			began := h.clock.Now()
-			r, err := h.o.Run(context.Background(), kind, Options{})
+			r, err := h.o.Run(context.Background(), kind, plan.Options{})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -777,7 +784,7 @@ func TestWaitWriterWaitsForWhatEachKindNeeds(t *testing.T) {
 		w := newWorld()
 		w.globalSettle, w.memberSettle = 3, 1
 		h := newHarness(t, w)
-		if _, err := h.o.Run(context.Background(), KindPlanned, Options{}); err != nil {
+		if _, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{}); err != nil {
 			t.Fatalf("Run: %v", err)
 		}
 		if diff := cmp.Diff([]string{"available"}, w.statusAtRoute); diff != "" {
@@ -788,7 +795,7 @@ func TestWaitWriterWaitsForWhatEachKindNeeds(t *testing.T) {
 		w := newWorld()
 		w.globalSettle, w.memberSettle = -1, 2 // the global status never settles
 		h := newHarness(t, w)
-		r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+		r, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -805,8 +812,11 @@ func TestWaitWriterWaitsForWhatEachKindNeeds(t *testing.T) {
 // something: only the call's deadline ends it.
 type hangingDB struct{ snapshotDB }
 
-func (hangingDB) Switchover(ctx context.Context, _, _ Member) error { <-ctx.Done(); return ctx.Err() }
-func (hangingDB) Failover(ctx context.Context, _ Member, _ bool) error {
+func (hangingDB) Switchover(ctx context.Context, _, _ failover.Member) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (hangingDB) Failover(ctx context.Context, _ failover.Member, _ bool) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -818,20 +828,20 @@ func (hangingRouter) Route(ctx context.Context, _ string) error { <-ctx.Done(); 
 func TestHangingCallsAreBounded(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		kind Kind
+		kind failover.Kind
 		hang func(*harness)
-		step Action
+		step plan.Action
 	}{
-		{"switchover", KindPlanned, func(h *harness) { h.o.DB = hangingDB{snapshotDB{db{h.w}}} }, ActionSwitchover},
-		{"failover", KindUnplanned, func(h *harness) { h.o.DB = hangingDB{snapshotDB{db{h.w}}} }, ActionFailover},
-		{"route", KindUnplanned, func(h *harness) { h.o.Router = hangingRouter{router{h.w}} }, ActionRoute},
+		{"switchover", failover.KindPlanned, func(h *harness) { h.o.DB = hangingDB{snapshotDB{db{h.w}}} }, plan.ActionSwitchover},
+		{"failover", failover.KindUnplanned, func(h *harness) { h.o.DB = hangingDB{snapshotDB{db{h.w}}} }, plan.ActionFailover},
+		{"route", failover.KindUnplanned, func(h *harness) { h.o.Router = hangingRouter{router{h.w}} }, plan.ActionRoute},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, newWorld())
 			// Real deadlines: keep them short.
 			h.o.Timeouts.Writer, h.o.Timeouts.Probe = 50*time.Millisecond, 50*time.Millisecond
 			tt.hang(h)
-			r, err := h.o.Run(context.Background(), tt.kind, Options{})
+			r, err := h.o.Run(context.Background(), tt.kind, plan.Options{})
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("Run error %v, want the call's deadline", err)
 			}
@@ -886,13 +896,13 @@ func (p *preparingProber) VerifyWrite(ctx context.Context) (string, error) {
 // the target region before each write attempt, under a deadline that has
 // ended before the write starts, and a failed preparation is retried.
 func TestVerifyPreparesEachWriteForTheTarget(t *testing.T) {
-	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+	for _, kind := range []failover.Kind{failover.KindPlanned, failover.KindUnplanned} {
 		t.Run(string(kind), func(t *testing.T) {
 			w := newWorld()
 			h := newHarness(t, w)
 			p := &preparingProber{prober: prober{w}, failPrepare: 1}
 			h.o.Prober = p
-			r, err := h.o.Run(context.Background(), kind, Options{})
+			r, err := h.o.Run(context.Background(), kind, plan.Options{})
 			if err != nil || !r.Verified {
 				t.Fatalf("Run: %v (verified=%t)", err, r.Verified)
 			}
@@ -906,8 +916,8 @@ func TestVerifyPreparesEachWriteForTheTarget(t *testing.T) {
 	}
 }
 
-func actions(p Plan) []Action {
-	var out []Action
+func actions(p plan.Plan) []plan.Action {
+	var out []plan.Action
 	for _, s := range p.Steps {
 		out = append(out, s.Action)
 	}
@@ -920,14 +930,14 @@ func actions(p Plan) []Action {
 // would move everything back); once verified, the next run fails back
 // as usual.
 func TestRerunAfterAFailedWriteCheckFinishesTheJob(t *testing.T) {
-	for _, kind := range []Kind{KindPlanned, KindUnplanned} {
+	for _, kind := range []failover.Kind{failover.KindPlanned, failover.KindUnplanned} {
 		t.Run(string(kind), func(t *testing.T) {
 			w := newWorld()
 			h := newHarness(t, w)
 			runs := &runLog{}
 			h.o.Runs = runs
 			w.verifyErr = errors.New("502 from the front door")
-			r, err := h.o.Run(context.Background(), kind, Options{})
+			r, err := h.o.Run(context.Background(), kind, plan.Options{})
 			if err == nil || r.Verified {
 				t.Fatalf("first run: %v (verified=%t), want the write check to fail", err, r.Verified)
 			}
@@ -937,17 +947,17 @@ func TestRerunAfterAFailedWriteCheckFinishesTheJob(t *testing.T) {
 			changed := len(w.Calls())
 
 			w.verifyErr = nil
-			_, p, err := h.o.Plan(context.Background(), kind, Options{})
+			_, p, err := h.o.Plan(context.Background(), kind, plan.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := actions(p), []Action{ActionFenceIDs, ActionVerifyWrite}; !slices.Equal(got, want) || p.To != west || p.Err() != nil {
+			if got, want := actions(p), []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite}; !slices.Equal(got, want) || p.To != west || p.Err() != nil {
 				t.Fatalf("re-run plan %v to %s (%v), want only %v to %s\n%s", got, p.To, p.Err(), want, west, p)
 			}
 			if !strings.Contains(strings.Join(p.Notes, "\n"), "finishes it with the id fence and the write check alone") {
 				t.Errorf("notes %q, want one saying the run finishes the last one", p.Notes)
 			}
-			r, err = h.o.Run(context.Background(), kind, Options{})
+			r, err = h.o.Run(context.Background(), kind, plan.Options{})
 			if err != nil || !r.Verified || r.To != west {
 				t.Fatalf("re-run: %v (verified=%t, to %s), want verified in %s", err, r.Verified, r.To, west)
 			}
@@ -959,7 +969,7 @@ func TestRerunAfterAFailedWriteCheckFinishesTheJob(t *testing.T) {
 			}
 
 			// Verified: the planned command fails back again.
-			r, err = h.o.Run(context.Background(), KindPlanned, Options{})
+			r, err = h.o.Run(context.Background(), failover.KindPlanned, plan.Options{})
 			if err != nil || r.From != west || r.To != east || !r.Verified {
 				t.Fatalf("failback: %v, %s → %s verified=%t; want %s → %s verified", err, r.From, r.To, r.Verified, west, east)
 			}
@@ -974,23 +984,23 @@ func TestRerunAfterAFailedWriteCheckFinishesTheJob(t *testing.T) {
 // when the last run's target holds both the writer and the route, its
 // write was not verified, and no other target is named.
 func TestFinishLastRunOnlyWhenItFits(t *testing.T) {
-	unverified := RunRecord{Kind: KindPlanned, GlobalID: "todomgmt-global", From: east, To: west, At: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)}
+	unverified := failover.RunRecord{Kind: failover.KindPlanned, GlobalID: "todomgmt-global", From: east, To: west, At: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)}
 	for _, tt := range []struct {
 		name   string
-		last   *RunRecord
-		mutate func(*State)
+		last   *failover.RunRecord
+		mutate func(*failover.State)
 		target string
 		finish bool
 	}{
 		{name: "unverified, writer and route there", last: &unverified, finish: true},
 		{name: "unverified, same target named", last: &unverified, target: west, finish: true},
 		{name: "no record", last: nil},
-		{name: "verified", last: func() *RunRecord { r := unverified; r.Verified = true; return &r }()},
+		{name: "verified", last: func() *failover.RunRecord { r := unverified; r.Verified = true; return &r }()},
 		{name: "another target named", last: &unverified, target: east},
-		{name: "route not there", last: &unverified, mutate: func(s *State) { s.Active = east }},
-		{name: "writer not there", last: &unverified, mutate: func(s *State) { s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = true, false }},
-		{name: "front door unreadable", last: &unverified, mutate: func(s *State) { s.ActiveErr = errors.New("denied") }},
-		{name: "another global database", last: func() *RunRecord { r := unverified; r.GlobalID = "old-global"; return &r }()},
+		{name: "route not there", last: &unverified, mutate: func(s *failover.State) { s.Active = east }},
+		{name: "writer not there", last: &unverified, mutate: func(s *failover.State) { s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = true, false }},
+		{name: "front door unreadable", last: &unverified, mutate: func(s *failover.State) { s.ActiveErr = errors.New("denied") }},
+		{name: "another global database", last: func() *failover.RunRecord { r := unverified; r.GlobalID = "old-global"; return &r }()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthyState(t)
@@ -1003,8 +1013,8 @@ func TestFinishLastRunOnlyWhenItFits(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(&s)
 			}
-			for _, p := range []Plan{PlanSwitchover(s, Options{Target: tt.target}), PlanFailover(s, Options{Target: tt.target})} {
-				finished := slices.Equal(actions(p), []Action{ActionFenceIDs, ActionVerifyWrite})
+			for _, p := range []plan.Plan{plan.Switchover(s, plan.Options{Target: tt.target}), plan.Failover(s, plan.Options{Target: tt.target})} {
+				finished := slices.Equal(actions(p), []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite})
 				if finished != tt.finish {
 					t.Errorf("%s plan %v, want write check only: %t\n%s", p.Kind, actions(p), tt.finish, p)
 				}
@@ -1019,7 +1029,7 @@ func TestRunLogProblemsDoNotStopARun(t *testing.T) {
 	w := newWorld()
 	h := newHarness(t, w)
 	h.o.Runs = &runLog{readErr: errors.New("permission denied"), saveErr: errors.New("disk full")}
-	r, err := h.o.Run(context.Background(), KindPlanned, Options{})
+	r, err := h.o.Run(context.Background(), failover.KindPlanned, plan.Options{})
 	if err != nil || !r.Verified {
 		t.Fatalf("Run: %v (verified=%t)", err, r.Verified)
 	}

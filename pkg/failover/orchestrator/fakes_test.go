@@ -1,4 +1,4 @@
-package failover
+package orchestrator
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 const (
@@ -22,7 +25,7 @@ const (
 // changes something, in order.
 type world struct {
 	mu    sync.Mutex
-	topo  Topology
+	topo  failover.Topology
 	route string
 	calls []string
 
@@ -46,7 +49,7 @@ type world struct {
 	routeSeen   int
 	routeMoved  bool
 
-	health     map[string]APIHealth
+	health     map[string]failover.APIHealth
 	healthErr  map[string]error
 	servedBy   string // when set, VerifyWrite reports this region
 	verifyErr  error
@@ -60,7 +63,7 @@ type world struct {
 	now                func() time.Time
 	snapshot           string
 	snapErr            error
-	snapAsked          []Member
+	snapAsked          []failover.Member
 	activeErr          error
 	writesSeen         int
 
@@ -73,7 +76,7 @@ type world struct {
 	maxID       int64
 	gated       bool
 	fenceErr    []error
-	fences      []FenceRequest // every FenceIDs call, in order
+	fences      []failover.FenceRequest // every FenceIDs call, in order
 
 	// What the optional interfaces tell (ProxyInspector, SafeguardReader,
 	// IdentityProber), healthy unless set: a region that does not answer
@@ -90,7 +93,7 @@ type world struct {
 	unprotected map[string]bool
 	globalOpen  bool
 	retention   map[string]time.Duration
-	recovery    map[string][]RecoverySnapshot
+	recovery    map[string][]failover.RecoverySnapshot
 }
 
 // wantRetention is the backup retention the fake deployment asks for (the
@@ -110,8 +113,8 @@ type pendingOp struct {
 	operation string
 }
 
-func member(region, id string, writer bool) Member {
-	m := Member{Region: region, ID: id, Writer: writer, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0"}
+func member(region, id string, writer bool) failover.Member {
+	m := failover.Member{Region: region, ID: id, Writer: writer, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0"}
 	if !writer {
 		m.Sync, m.Lag, m.LagKnown = "connected", 200*time.Millisecond, true
 	}
@@ -121,11 +124,11 @@ func member(region, id string, writer bool) Member {
 // newWorld is a healthy deployment: writer and traffic in us-east-1.
 func newWorld() *world {
 	return &world{
-		topo: Topology{ID: "todomgmt-global", Status: "available",
-			Members: []Member{member(east, eastID, true), member(west, westID, false)}},
+		topo: failover.Topology{ID: "todomgmt-global", Status: "available",
+			Members: []failover.Member{member(east, eastID, true), member(west, westID, false)}},
 		route:     east,
 		flipAfter: 2,
-		health: map[string]APIHealth{
+		health: map[string]failover.APIHealth{
 			east: {Region: east, OK: true, Role: "active", Latency: 40 * time.Millisecond},
 			west: {Region: west, OK: true, Role: "passive", Latency: 60 * time.Millisecond},
 		},
@@ -137,7 +140,7 @@ func newWorld() *world {
 		poolDown:    map[string]string{},
 		unprotected: map[string]bool{},
 		retention:   map[string]time.Duration{},
-		recovery:    map[string][]RecoverySnapshot{},
+		recovery:    map[string][]failover.RecoverySnapshot{},
 		fenceRegion: east, // the migration seeds the fence with the first writer's region
 		fenceTerm:   1,
 		maxID:       100,
@@ -191,12 +194,12 @@ func (w *world) setWriter(id string) {
 // db is the Database fake.
 type db struct{ w *world }
 
-func (d db) Topology(ctx context.Context) (Topology, error) {
+func (d db) Topology(ctx context.Context) (failover.Topology, error) {
 	w := d.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.topologyErr != nil {
-		return Topology{}, w.topologyErr
+		return failover.Topology{}, w.topologyErr
 	}
 	if st := w.settling; st != nil {
 		if st.global > 0 {
@@ -235,11 +238,11 @@ func (d db) Topology(ctx context.Context) (Topology, error) {
 		}
 	}
 	t := w.topo
-	t.Members = append([]Member(nil), w.topo.Members...)
+	t.Members = append([]failover.Member(nil), w.topo.Members...)
 	return t, nil
 }
 
-func (d db) start(target Member, op string, dataLoss bool) {
+func (d db) start(target failover.Member, op string, dataLoss bool) {
 	w := d.w
 	w.pending = &pendingOp{to: target.ID, dataLoss: dataLoss, operation: op}
 	w.topo.Status, w.topo.Operation, w.topo.OperationTo = op, op, target.ID
@@ -248,7 +251,7 @@ func (d db) start(target Member, op string, dataLoss bool) {
 // Switchover is called with the current writer, as Aurora's
 // SwitchoverGlobalCluster is called in the writer's region: naming any
 // other member as from fails, as that call would there.
-func (d db) Switchover(ctx context.Context, from, to Member) error {
+func (d db) Switchover(ctx context.Context, from, to failover.Member) error {
 	w := d.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -263,7 +266,7 @@ func (d db) Switchover(ctx context.Context, from, to Member) error {
 	return nil
 }
 
-func (d db) Failover(ctx context.Context, target Member, allowDataLoss bool) error {
+func (d db) Failover(ctx context.Context, target failover.Member, allowDataLoss bool) error {
 	w := d.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -275,7 +278,7 @@ func (d db) Failover(ctx context.Context, target Member, allowDataLoss bool) err
 	return nil
 }
 
-func (d db) Detach(ctx context.Context, target Member) error {
+func (d db) Detach(ctx context.Context, target failover.Member) error {
 	w := d.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -283,7 +286,7 @@ func (d db) Detach(ctx context.Context, target Member) error {
 	if err := pop(&w.detachErr); err != nil {
 		return err
 	}
-	var kept []Member
+	var kept []failover.Member
 	for _, m := range w.topo.Members {
 		if m.ID != target.ID {
 			kept = append(kept, m)
@@ -298,26 +301,26 @@ func (d db) Detach(ctx context.Context, target Member) error {
 // a region that left it: a standalone writer), is skipped when the fence
 // already names the region, and otherwise moves creates there past a gap
 // (none without data loss).
-func (d db) FenceIDs(ctx context.Context, target Member, req FenceRequest) (FenceResult, error) {
+func (d db) FenceIDs(ctx context.Context, target failover.Member, req failover.FenceRequest) (failover.FenceResult, error) {
 	w := d.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.fences = append(w.fences, req)
 	if err := pop(&w.fenceErr); err != nil {
-		return FenceResult{}, err
+		return failover.FenceResult{}, err
 	}
 	if m, ok := w.topo.Member(target.Region); ok && !m.Writer {
-		return FenceResult{}, fmt.Errorf("fence ids in %s: the server is read-only", target.Region)
+		return failover.FenceResult{}, fmt.Errorf("fence ids in %s: the server is read-only", target.Region)
 	}
 	if w.fenceRegion == req.Region {
-		return FenceResult{Region: req.Region, Term: w.fenceTerm, Skipped: true, MaxID: w.maxID, Floor: w.maxID + 1}, nil
+		return failover.FenceResult{Region: req.Region, Term: w.fenceTerm, Skipped: true, MaxID: w.maxID, Floor: w.maxID + 1}, nil
 	}
 	var gap int64
 	if req.DataLoss {
 		gap = 1_000_000
 	}
 	w.fenceRegion, w.fenceTerm = req.Region, w.fenceTerm+1
-	r := FenceResult{Region: req.Region, Term: w.fenceTerm, MaxID: w.maxID, Floor: w.maxID + gap + 1, Gap: gap,
+	r := failover.FenceResult{Region: req.Region, Term: w.fenceTerm, MaxID: w.maxID, Floor: w.maxID + gap + 1, Gap: gap,
 		Reason: fmt.Sprintf("gap %d", gap)}
 	if req.DataLoss {
 		r.Rate, r.Window = 0.5, req.Lag+time.Minute
@@ -345,18 +348,18 @@ func (w *world) unreachable(ctx context.Context, region string) error {
 // cannot reach or log in to it (state UNAVAILABLE, reason AUTH_FAILURE).
 // A cluster's status does not make its instances unreachable: "modifying"
 // or "backing-up" clusters serve connections.
-func (d db) ProxyTargets(ctx context.Context, region string) (ProxyTargets, error) {
+func (d db) ProxyTargets(ctx context.Context, region string) (failover.ProxyTargets, error) {
 	w := d.w
 	if err := w.unreachable(ctx, region); err != nil {
-		return ProxyTargets{}, err
+		return failover.ProxyTargets{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	m, ok := w.topo.Member(region)
 	if !ok {
-		return ProxyTargets{}, fmt.Errorf("DBProxyNotFoundFault: no proxy in %s", region)
+		return failover.ProxyTargets{}, fmt.Errorf("DBProxyNotFoundFault: no proxy in %s", region)
 	}
-	pt := ProxyTargets{Known: true, Total: m.Instances, Available: m.Instances}
+	pt := failover.ProxyTargets{Known: true, Total: m.Instances, Available: m.Instances}
 	switch {
 	case w.proxyAuth[region]:
 		pt.Available, pt.AuthFailures, pt.Detail = 0, m.Instances, "UNAVAILABLE AUTH_FAILURE"
@@ -372,18 +375,18 @@ func (d db) ProxyTargets(ctx context.Context, region string) (ProxyTargets, erro
 // Safeguards answers as DescribeDBClusters, DescribeGlobalClusters and
 // DescribeDBClusterSnapshots in region would: the deployment asks for
 // deletion protection and 7 days of backups, and gets them unless set.
-func (d db) Safeguards(ctx context.Context, region string) (Safeguards, error) {
+func (d db) Safeguards(ctx context.Context, region string) (failover.Safeguards, error) {
 	w := d.w
 	if err := w.unreachable(ctx, region); err != nil {
-		return Safeguards{}, err
+		return failover.Safeguards{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	m, ok := w.topo.Member(region)
 	if !ok {
-		return Safeguards{}, fmt.Errorf("DBClusterNotFoundFault: no cluster in %s", region)
+		return failover.Safeguards{}, fmt.Errorf("DBClusterNotFoundFault: no cluster in %s", region)
 	}
-	g := Safeguards{Known: true, Cluster: m.ID, DeletionProtection: !w.unprotected[region], GlobalDeletionProtection: !w.globalOpen,
+	g := failover.Safeguards{Known: true, Cluster: m.ID, DeletionProtection: !w.unprotected[region], GlobalDeletionProtection: !w.globalOpen,
 		WantDeletionProtection: true, BackupRetention: wantRetention, WantBackupRetention: wantRetention,
 		RecoverySnapshots: slices.Clone(w.recovery[region])}
 	if r, ok := w.retention[region]; ok {
@@ -394,31 +397,33 @@ func (d db) Safeguards(ctx context.Context, region string) (Safeguards, error) {
 
 // noFenceDB is a Database that cannot fence ids: only the interface's
 // methods show through.
-type noFenceDB struct{ Database }
+type noFenceDB struct{ failover.Database }
 
 // unfencedDB is the fake database without FenceIDs, but with everything
 // else it tells.
 type unfencedDB struct{ d db }
 
-func (u unfencedDB) Topology(ctx context.Context) (Topology, error) { return u.d.Topology(ctx) }
-func (u unfencedDB) Switchover(ctx context.Context, from, to Member) error {
+func (u unfencedDB) Topology(ctx context.Context) (failover.Topology, error) {
+	return u.d.Topology(ctx)
+}
+func (u unfencedDB) Switchover(ctx context.Context, from, to failover.Member) error {
 	return u.d.Switchover(ctx, from, to)
 }
-func (u unfencedDB) Failover(ctx context.Context, m Member, loss bool) error {
+func (u unfencedDB) Failover(ctx context.Context, m failover.Member, loss bool) error {
 	return u.d.Failover(ctx, m, loss)
 }
-func (u unfencedDB) Detach(ctx context.Context, m Member) error { return u.d.Detach(ctx, m) }
-func (u unfencedDB) ProxyTargets(ctx context.Context, r string) (ProxyTargets, error) {
+func (u unfencedDB) Detach(ctx context.Context, m failover.Member) error { return u.d.Detach(ctx, m) }
+func (u unfencedDB) ProxyTargets(ctx context.Context, r string) (failover.ProxyTargets, error) {
 	return u.d.ProxyTargets(ctx, r)
 }
-func (u unfencedDB) Safeguards(ctx context.Context, r string) (Safeguards, error) {
+func (u unfencedDB) Safeguards(ctx context.Context, r string) (failover.Safeguards, error) {
 	return u.d.Safeguards(ctx, r)
 }
 
 // snapshotDB adds the optional RecoverySnapshotter.
 type snapshotDB struct{ db }
 
-func (d snapshotDB) RecoverySnapshot(ctx context.Context, old Member) (string, error) {
+func (d snapshotDB) RecoverySnapshot(ctx context.Context, old failover.Member) (string, error) {
 	d.w.mu.Lock()
 	defer d.w.mu.Unlock()
 	d.w.snapAsked = append(d.w.snapAsked, old)
@@ -463,30 +468,30 @@ func (r router) Route(ctx context.Context, region string) error {
 // when the routed region's cluster is the writer, like the real API.
 type prober struct{ w *world }
 
-func (p prober) Health(ctx context.Context, region string) (APIHealth, error) {
+func (p prober) Health(ctx context.Context, region string) (failover.APIHealth, error) {
 	w := p.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.healthErr[region]; err != nil {
-		return APIHealth{}, err
+		return failover.APIHealth{}, err
 	}
 	h, ok := w.health[region]
 	if !ok {
-		return APIHealth{}, fmt.Errorf("no API in %s", region)
+		return failover.APIHealth{}, fmt.Errorf("no API in %s", region)
 	}
 	return h, nil
 }
 
 // UserPool answers as DescribeUserPool would: the region's pool, unless
 // the region is unreachable or the pool does not answer.
-func (p prober) UserPool(ctx context.Context, region string) (UserPool, error) {
+func (p prober) UserPool(ctx context.Context, region string) (failover.UserPool, error) {
 	w := p.w
 	if err := w.unreachable(ctx, region); err != nil {
-		return UserPool{}, err
+		return failover.UserPool{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	up := UserPool{OK: true, ID: region + "_POOL"}
+	up := failover.UserPool{OK: true, ID: region + "_POOL"}
 	if why := w.poolDown[region]; why != "" {
 		up.OK, up.Detail = false, why
 	}
@@ -555,12 +560,12 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 // clock before answering, like an operator reading the plan.
 type approver struct {
 	err   error
-	asked []Plan
-	clock Clock
+	asked []plan.Plan
+	clock failover.Clock
 	think time.Duration
 }
 
-func (a *approver) Approve(ctx context.Context, p Plan) error {
+func (a *approver) Approve(ctx context.Context, p plan.Plan) error {
 	a.asked = append(a.asked, p)
 	if a.think > 0 {
 		if err := a.clock.Sleep(ctx, a.think); err != nil {
@@ -620,25 +625,25 @@ func outcomes(r Report) []Outcome {
 // runLog is the RunLog fake: one record in memory.
 type runLog struct {
 	mu      sync.Mutex
-	last    *RunRecord
+	last    *failover.RunRecord
 	readErr error
 	saveErr error
-	saved   []RunRecord
+	saved   []failover.RunRecord
 }
 
-func (l *runLog) LastRun(context.Context) (RunRecord, bool, error) {
+func (l *runLog) LastRun(context.Context) (failover.RunRecord, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.readErr != nil {
-		return RunRecord{}, false, l.readErr
+		return failover.RunRecord{}, false, l.readErr
 	}
 	if l.last == nil {
-		return RunRecord{}, false, nil
+		return failover.RunRecord{}, false, nil
 	}
 	return *l.last, true, nil
 }
 
-func (l *runLog) RecordRun(_ context.Context, r RunRecord) error {
+func (l *runLog) RecordRun(_ context.Context, r failover.RunRecord) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.saveErr != nil {

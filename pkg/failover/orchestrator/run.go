@@ -1,21 +1,24 @@
-package failover
+package orchestrator
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // run is one execution's state.
 type run struct {
 	o     *Orchestrator
-	p     Plan
+	p     plan.Plan
 	r     *Report
 	t     Timeouts
 	start time.Time
 	index int
-	step  Step
+	step  plan.Step
 	// warnedTopology is set once the run has warned that the target
 	// region's topology could not be read.
 	warnedTopology bool
@@ -28,29 +31,29 @@ func (x *run) event(k EventKind, msg string) Event {
 
 // do runs one step: it returns skipped when the step's post-condition
 // already held, and a detail for the report.
-func (x *run) do(ctx context.Context, s Step) (skipped bool, detail string, err error) {
+func (x *run) do(ctx context.Context, s plan.Step) (skipped bool, detail string, err error) {
 	switch s.Action {
-	case ActionSwitchover:
-		return x.promote(ctx, "switchover", func(ctx context.Context, to Member) error {
+	case plan.ActionSwitchover:
+		return x.promote(ctx, "switchover", func(ctx context.Context, to failover.Member) error {
 			if !x.p.FromMember.Writer {
 				// Planning names the writer whenever this step has work.
 				return fmt.Errorf("the plan names no writer to switch %s from", x.p.To)
 			}
 			return x.o.DB.Switchover(ctx, x.p.FromMember, to)
 		})
-	case ActionFailover:
-		return x.promote(ctx, "failover with data loss allowed", func(ctx context.Context, to Member) error { return x.o.DB.Failover(ctx, to, true) })
-	case ActionDetach:
+	case plan.ActionFailover:
+		return x.promote(ctx, "failover with data loss allowed", func(ctx context.Context, to failover.Member) error { return x.o.DB.Failover(ctx, to, true) })
+	case plan.ActionDetach:
 		return x.detach(ctx)
-	case ActionWaitWriter:
+	case plan.ActionWaitWriter:
 		return false, "", x.waitWriter(ctx)
-	case ActionWaitDetached:
+	case plan.ActionWaitDetached:
 		return false, "", x.waitDetached(ctx)
-	case ActionRoute:
+	case plan.ActionRoute:
 		return x.route(ctx)
-	case ActionFenceIDs:
+	case plan.ActionFenceIDs:
 		return x.fence(ctx)
-	case ActionVerifyWrite:
+	case plan.ActionVerifyWrite:
 		d, err := x.verify(ctx)
 		return false, d, err
 	}
@@ -61,8 +64,8 @@ func (x *run) do(ctx context.Context, s Step) (skipped bool, detail string, err 
 // its target region first (RegionalTopology): the old writer's region may
 // answer with a stale view, or not at all. When the target region does
 // not answer, any region's view is used, with a warning the first time.
-func (x *run) topology(ctx context.Context) (Topology, error) {
-	if rt, ok := x.o.DB.(RegionalTopology); ok && x.p.Kind != KindPlanned && x.p.To != "" {
+func (x *run) topology(ctx context.Context) (failover.Topology, error) {
+	if rt, ok := x.o.DB.(failover.RegionalTopology); ok && x.p.Kind != failover.KindPlanned && x.p.To != "" {
 		tctx, cancel := context.WithTimeout(ctx, x.t.Probe)
 		t, err := rt.TopologyFrom(tctx, x.p.To)
 		cancel()
@@ -85,7 +88,7 @@ func (x *run) topology(ctx context.Context) (Topology, error) {
 // was made from one a moment ago, and the wait that follows polls it. A
 // state that changed in between (say, while the operator approved) makes
 // the database refuse the call, and running again plans afresh.
-func (x *run) promote(ctx context.Context, what string, call func(context.Context, Member) error) (bool, string, error) {
+func (x *run) promote(ctx context.Context, what string, call func(context.Context, failover.Member) error) (bool, string, error) {
 	target := x.p.ToMember
 	switch {
 	case target.Writer:
@@ -105,7 +108,7 @@ func (x *run) promote(ctx context.Context, what string, call func(context.Contex
 }
 
 // detach removes the plan's target member from the global database,
-// unless the plan found it outside already (PlanDetach then leaves its ID
+// unless the plan found it outside already (plan.Detach then leaves its ID
 // empty). Like promote, it reads no topology.
 func (x *run) detach(ctx context.Context) (bool, string, error) {
 	target := x.p.ToMember
@@ -133,9 +136,9 @@ func (x *run) waitWriter(ctx context.Context) error {
 			return false, fmt.Sprintf("%s is not a member", x.p.To), nil
 		case !m.Writer:
 			return false, fmt.Sprintf("%s is not the writer yet (cluster %s, global %s%s)", x.p.To, orUnknown(m.Status), orUnknown(t.Status), opSuffix(t)), nil
-		case m.Status != statusAvailable:
+		case m.Status != failover.StatusAvailable:
 			return false, fmt.Sprintf("%s is the writer, cluster status %s", x.p.To, orUnknown(m.Status)), nil
-		case x.p.Kind == KindPlanned && (t.Status != statusAvailable || t.Operation != ""):
+		case x.p.Kind == failover.KindPlanned && (t.Status != failover.StatusAvailable || t.Operation != ""):
 			// A switchover keeps every member: wait for all of it.
 			return false, fmt.Sprintf("%s is the writer, global database %s%s", x.p.To, orUnknown(t.Status), opSuffix(t)), nil
 		}
@@ -156,7 +159,7 @@ func (x *run) waitDetached(ctx context.Context) error {
 	})
 }
 
-func opSuffix(t Topology) string {
+func opSuffix(t failover.Topology) string {
 	if t.Operation == "" {
 		return ""
 	}
@@ -220,12 +223,12 @@ func (x *run) active(ctx context.Context) (string, error) {
 // may still refuse writes); each call is bounded by Probe. The report
 // keeps what the fence did.
 func (x *run) fence(ctx context.Context) (bool, string, error) {
-	f, ok := x.o.DB.(IDFencer)
+	f, ok := x.o.DB.(failover.IDFencer)
 	if !ok || x.p.Fence == nil {
 		return false, "", errors.New("this database cannot fence ids")
 	}
 	req := *x.p.Fence
-	var res FenceResult
+	var res failover.FenceResult
 	err := x.waitBackoff(ctx, x.t.Fence, fmt.Sprintf("the id fence in %s", x.p.To), func(ctx context.Context) (bool, string, error) {
 		ctx, cancel := context.WithTimeout(ctx, x.t.Probe)
 		defer cancel()
@@ -254,7 +257,7 @@ func (x *run) fence(ctx context.Context) (bool, string, error) {
 func (x *run) verify(ctx context.Context) (string, error) {
 	var served string
 	err := x.wait(ctx, x.t.Verify, fmt.Sprintf("a write through the front door served by %s", x.p.To), func(ctx context.Context) (bool, string, error) {
-		if wp, ok := x.o.Prober.(WritePreparer); ok {
+		if wp, ok := x.o.Prober.(failover.WritePreparer); ok {
 			pctx, cancel := context.WithTimeout(ctx, x.t.Probe)
 			err := wp.PrepareWrite(pctx, x.p.To)
 			cancel()
@@ -283,7 +286,7 @@ func (x *run) verify(ctx context.Context) (string, error) {
 }
 
 func (x *run) recoverySnapshot(ctx context.Context) {
-	rs, ok := x.o.DB.(RecoverySnapshotter)
+	rs, ok := x.o.DB.(failover.RecoverySnapshotter)
 	if !ok {
 		x.r.RecoverySnapshotNote = "unknown (this database does not name one)"
 		return

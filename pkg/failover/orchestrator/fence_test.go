@@ -1,4 +1,4 @@
-package failover
+package orchestrator
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // TestFenceRequests: the fence moves creates without a gap only when the
@@ -18,54 +21,54 @@ import (
 // recorded one made); otherwise with a gap and the loss bound, whatever
 // the command's own kind.
 func TestFenceRequests(t *testing.T) {
-	moved := func(s *State) {
+	moved := func(s *failover.State) {
 		s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = false, true
 		s.Topology.Members[0].Sync, s.Topology.Members[0].LagKnown = "connected", true
 	}
-	record := func(kind Kind, dataLoss bool) func(*State) {
-		return func(s *State) {
+	record := func(kind failover.Kind, dataLoss bool) func(*failover.State) {
+		return func(s *failover.State) {
 			moved(s)
 			s.Active = west
-			s.LastRun = &RunRecord{Kind: kind, GlobalID: s.Topology.ID, From: east, To: west, DataLoss: dataLoss}
+			s.LastRun = &failover.RunRecord{Kind: kind, GlobalID: s.Topology.ID, From: east, To: west, DataLoss: dataLoss}
 		}
 	}
 	for _, tt := range []struct {
 		name   string
-		plan   func(State, Options) Plan
-		mutate func(*State)
-		want   FenceRequest
+		plan   func(failover.State, plan.Options) plan.Plan
+		mutate func(*failover.State)
+		want   failover.FenceRequest
 		note   string
 	}{
-		{name: "planned switchover", plan: PlanSwitchover, want: FenceRequest{Region: west}},
-		{name: "unplanned failover: the target's lag", plan: PlanFailover, mutate: func(s *State) { s.Topology.Members[1].Lag = 1500 * time.Millisecond },
-			want: FenceRequest{Region: west, DataLoss: true, Lag: 1500 * time.Millisecond}},
-		{name: "unplanned failover, lag unknown", plan: PlanFailover, mutate: func(s *State) { s.Topology.Members[1].LagKnown = false },
-			want: FenceRequest{Region: west, DataLoss: true}},
-		{name: "detach", plan: func(s State, o Options) Plan { return PlanDetach(s, Options{Target: west}) },
-			want: FenceRequest{Region: west, DataLoss: true, Lag: 200 * time.Millisecond}},
-		{name: "planned, finishing a move nobody recorded", plan: PlanSwitchover, mutate: moved,
-			want: FenceRequest{Region: west, DataLoss: true}, note: "no record says a switchover moved the writer to us-west-2"},
-		{name: "planned, finishing a recorded switchover", plan: PlanSwitchover, mutate: func(s *State) {
+		{name: "planned switchover", plan: plan.Switchover, want: failover.FenceRequest{Region: west}},
+		{name: "unplanned failover: the target's lag", plan: plan.Failover, mutate: func(s *failover.State) { s.Topology.Members[1].Lag = 1500 * time.Millisecond },
+			want: failover.FenceRequest{Region: west, DataLoss: true, Lag: 1500 * time.Millisecond}},
+		{name: "unplanned failover, lag unknown", plan: plan.Failover, mutate: func(s *failover.State) { s.Topology.Members[1].LagKnown = false },
+			want: failover.FenceRequest{Region: west, DataLoss: true}},
+		{name: "detach", plan: func(s failover.State, o plan.Options) plan.Plan { return plan.Detach(s, plan.Options{Target: west}) },
+			want: failover.FenceRequest{Region: west, DataLoss: true, Lag: 200 * time.Millisecond}},
+		{name: "planned, finishing a move nobody recorded", plan: plan.Switchover, mutate: moved,
+			want: failover.FenceRequest{Region: west, DataLoss: true}, note: "no record says a switchover moved the writer to us-west-2"},
+		{name: "planned, finishing a recorded switchover", plan: plan.Switchover, mutate: func(s *failover.State) {
 			moved(s)
-			s.LastRun = &RunRecord{Kind: KindPlanned, GlobalID: s.Topology.ID, From: east, To: west, Verified: true}
-		}, want: FenceRequest{Region: west}},
-		{name: "planned command finishing an unplanned run", plan: PlanSwitchover, mutate: record(KindUnplanned, true),
-			want: FenceRequest{Region: west, DataLoss: true}},
-		{name: "planned command finishing a planned command that finished an unplanned run", plan: PlanSwitchover, mutate: record(KindPlanned, true),
-			want: FenceRequest{Region: west, DataLoss: true}},
-		{name: "unplanned command finishing a switchover", plan: PlanFailover, mutate: record(KindPlanned, false),
-			want: FenceRequest{Region: west}},
+			s.LastRun = &failover.RunRecord{Kind: failover.KindPlanned, GlobalID: s.Topology.ID, From: east, To: west, Verified: true}
+		}, want: failover.FenceRequest{Region: west}},
+		{name: "planned command finishing an unplanned run", plan: plan.Switchover, mutate: record(failover.KindUnplanned, true),
+			want: failover.FenceRequest{Region: west, DataLoss: true}},
+		{name: "planned command finishing a planned command that finished an unplanned run", plan: plan.Switchover, mutate: record(failover.KindPlanned, true),
+			want: failover.FenceRequest{Region: west, DataLoss: true}},
+		{name: "unplanned command finishing a switchover", plan: plan.Failover, mutate: record(failover.KindPlanned, false),
+			want: failover.FenceRequest{Region: west}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthyState(t)
 			if tt.mutate != nil {
 				tt.mutate(&s)
 			}
-			p := tt.plan(s, Options{})
+			p := tt.plan(s, plan.Options{})
 			if err := p.Err(); err != nil {
 				t.Fatalf("refused: %v", err)
 			}
-			if p.Fence == nil || !slices.Contains(actions(p), ActionFenceIDs) {
+			if p.Fence == nil || !slices.Contains(actions(p), plan.ActionFenceIDs) {
 				t.Fatalf("plan without a fence step:\n%s", p)
 			}
 			if diff := cmp.Diff(tt.want, *p.Fence); diff != "" {
@@ -84,23 +87,23 @@ func TestFenceRequests(t *testing.T) {
 func TestDatabaseThatCannotFence(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		kind   Kind
+		kind   failover.Kind
 		target string
 		gated  bool
 		refuse bool
 		wantOK bool
 	}{
-		{name: "planned, store without a fence", kind: KindPlanned, wantOK: true},
-		{name: "planned, store that waits for a fence", kind: KindPlanned, gated: true},
-		{name: "unplanned", kind: KindUnplanned, refuse: true},
-		{name: "detach", kind: KindDetach, target: west, refuse: true},
+		{name: "planned, store without a fence", kind: failover.KindPlanned, wantOK: true},
+		{name: "planned, store that waits for a fence", kind: failover.KindPlanned, gated: true},
+		{name: "unplanned", kind: failover.KindUnplanned, refuse: true},
+		{name: "detach", kind: failover.KindDetach, target: west, refuse: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld()
 			w.gated = tt.gated
 			h := newHarness(t, w)
 			h.o.DB = noFenceDB{snapshotDB{db{w}}}
-			r, err := h.o.Run(context.Background(), tt.kind, Options{Target: tt.target})
+			r, err := h.o.Run(context.Background(), tt.kind, plan.Options{Target: tt.target})
 			if tt.refuse {
 				if err == nil || !strings.Contains(err.Error(), "this database cannot fence ids") {
 					t.Errorf("error %v, want the refusal of a lossy move without a fence", err)
@@ -110,7 +113,7 @@ func TestDatabaseThatCannotFence(t *testing.T) {
 				}
 				return
 			}
-			if slices.ContainsFunc(r.Steps, func(s StepResult) bool { return s.Step.Action == ActionFenceIDs }) {
+			if slices.ContainsFunc(r.Steps, func(s StepResult) bool { return s.Step.Action == plan.ActionFenceIDs }) {
 				t.Errorf("steps %v include a fence", r.Steps)
 			}
 			if r.Fence != nil || r.FenceNote != "not fenced: this database does not fence ids" || !strings.Contains(r.String(), "id fence: not fenced") {
@@ -137,7 +140,7 @@ func TestFenceRetriesUntilTheWriterTakesIt(t *testing.T) {
 		w := newWorld()
 		w.fenceErr = []error{errReadOnly, errReadOnly}
 		h := newHarness(t, w)
-		r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+		r, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 		if err != nil || !r.Verified {
 			t.Fatalf("Run: %v\n%s", err, r)
 		}
@@ -154,7 +157,7 @@ func TestFenceRetriesUntilTheWriterTakesIt(t *testing.T) {
 		h.o.Timeouts.Fence = 2 * time.Minute
 		runs := &runLog{}
 		h.o.Runs = runs
-		r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+		r, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 		if !errors.Is(err, errReadOnly) || !strings.Contains(err.Error(), "timed out after 2m0s waiting for the id fence in us-west-2") {
 			t.Fatalf("error %v, want the fence's timeout wrapping the last error", err)
 		}
@@ -169,8 +172,8 @@ func TestFenceRetriesUntilTheWriterTakesIt(t *testing.T) {
 		}
 		// The next run finishes: the fence, then the write check.
 		w.fenceErr = nil
-		_, p, _ := h.o.Plan(context.Background(), KindUnplanned, Options{})
-		if got, want := actions(p), []Action{ActionFenceIDs, ActionVerifyWrite}; !slices.Equal(got, want) || !p.Fence.DataLoss {
+		_, p, _ := h.o.Plan(context.Background(), failover.KindUnplanned, plan.Options{})
+		if got, want := actions(p), []plan.Action{plan.ActionFenceIDs, plan.ActionVerifyWrite}; !slices.Equal(got, want) || !p.Fence.DataLoss {
 			t.Errorf("next plan %v fence %+v, want %v with data loss\n%s", got, p.Fence, want, p)
 		}
 	})
@@ -187,11 +190,11 @@ func TestRunRecordedBeforeItsFirstStep(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	h.o.Printer = PrinterFunc(func(e Event) {
-		if after(ActionFailover)(e) {
+		if after(plan.ActionFailover)(e) {
 			cancel()
 		}
 	})
-	r, err := h.o.Run(ctx, KindUnplanned, Options{})
+	r, err := h.o.Run(ctx, failover.KindUnplanned, plan.Options{})
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted before step 3/5 wait-writer") {
 		t.Fatalf("error %v, want an interruption before wait-writer", err)
 	}
@@ -201,7 +204,7 @@ func TestRunRecordedBeforeItsFirstStep(t *testing.T) {
 	if len(runs.saved) != 2 {
 		t.Fatalf("%d records, want the start and the end", len(runs.saved))
 	}
-	want := RunRecord{Kind: KindUnplanned, GlobalID: "todomgmt-global", From: east, To: west, DataLoss: true, At: r.Started, Error: errNotEnded}
+	want := failover.RunRecord{Kind: failover.KindUnplanned, GlobalID: "todomgmt-global", From: east, To: west, DataLoss: true, At: r.Started, Error: errNotEnded}
 	if diff := cmp.Diff(want, runs.saved[0]); diff != "" {
 		t.Errorf("start record (-want +got):\n%s", diff)
 	}
@@ -213,16 +216,16 @@ func TestRunRecordedBeforeItsFirstStep(t *testing.T) {
 // evidenceDB is a Database that keeps a lag history (LagHistorian).
 type evidenceDB struct {
 	snapshotDB
-	ev  map[string]LagEvidence
+	ev  map[string]failover.LagEvidence
 	err error
 }
 
-func (d evidenceDB) LagEvidence(_ context.Context, m Member) (LagEvidence, error) {
+func (d evidenceDB) LagEvidence(_ context.Context, m failover.Member) (failover.LagEvidence, error) {
 	d.w.mu.Lock()
 	d.w.log("LagEvidence(%s)", m.Region)
 	d.w.mu.Unlock()
 	if d.err != nil {
-		return LagEvidence{}, d.err
+		return failover.LagEvidence{}, d.err
 	}
 	return d.ev[m.Region], nil
 }
@@ -233,14 +236,14 @@ func (d evidenceDB) LagEvidence(_ context.Context, m Member) (LagEvidence, error
 // datapoints used.
 func TestLagEvidenceIsTheLossBound(t *testing.T) {
 	fault := time.Date(2026, 11, 5, 8, 0, 0, 0, time.UTC)
-	known := LagEvidence{Bound: 4 * time.Second, Known: true, FaultAt: fault, From: fault.Add(-5 * time.Minute), To: fault,
-		Why: "the datapoints stop after 08:00", Used: []LagDatapoint{
+	known := failover.LagEvidence{Bound: 4 * time.Second, Known: true, FaultAt: fault, From: fault.Add(-5 * time.Minute), To: fault,
+		Why: "the datapoints stop after 08:00", Used: []failover.LagDatapoint{
 			{Metric: "AuroraGlobalDBRPOLag", At: fault.Add(-time.Minute), Value: 4 * time.Second},
 			{Metric: "AuroraGlobalDBReplicationLag", At: fault, Value: time.Second},
 		}}
 	for _, tt := range []struct {
 		name     string
-		ev       LagEvidence
+		ev       failover.LagEvidence
 		err      error
 		lagNow   time.Duration
 		lagKnown bool
@@ -251,7 +254,7 @@ func TestLagEvidenceIsTheLossBound(t *testing.T) {
 		{name: "history", ev: known, lagNow: 200 * time.Millisecond, lagKnown: true, want: 4 * time.Second, wantOK: true},
 		{name: "history, the lag grew since", ev: known, lagNow: 3 * time.Hour, lagKnown: true, want: 4 * time.Second, wantOK: true,
 			note: "the replication lag of us-west-2 is 3h0m0s now, more than the 4s around the fault"},
-		{name: "no bound in the history: the latest lag", ev: LagEvidence{Why: "no lag datapoint in the last 24h"}, lagNow: 200 * time.Millisecond, lagKnown: true,
+		{name: "no bound in the history: the latest lag", ev: failover.LagEvidence{Why: "no lag datapoint in the last 24h"}, lagNow: 200 * time.Millisecond, lagKnown: true,
 			want: 200 * time.Millisecond, wantOK: true, note: "gives no bound (no lag datapoint in the last 24h): the bound is its latest lag"},
 		{name: "history unreadable, lag unknown", err: errors.New("AccessDenied"),
 			note: "gives no bound (cannot read the lag history: AccessDenied), so the data-loss bound is unknown"},
@@ -260,8 +263,8 @@ func TestLagEvidenceIsTheLossBound(t *testing.T) {
 			w := newWorld()
 			w.topo.Members[1].Lag, w.topo.Members[1].LagKnown = tt.lagNow, tt.lagKnown
 			h := newHarness(t, w)
-			h.o.DB = evidenceDB{snapshotDB: snapshotDB{db{w}}, ev: map[string]LagEvidence{west: tt.ev}, err: tt.err}
-			s, p, err := h.o.Plan(context.Background(), KindUnplanned, Options{})
+			h.o.DB = evidenceDB{snapshotDB: snapshotDB{db{w}}, ev: map[string]failover.LagEvidence{west: tt.ev}, err: tt.err}
+			s, p, err := h.o.Plan(context.Background(), failover.KindUnplanned, plan.Options{})
 			if err != nil || p.Err() != nil {
 				t.Fatalf("plan: %v %v", err, p.Err())
 			}
@@ -309,8 +312,8 @@ func TestLagEvidenceIsTheLossBound(t *testing.T) {
 	// A planned switchover reads the history but loses nothing.
 	w := newWorld()
 	h := newHarness(t, w)
-	h.o.DB = evidenceDB{snapshotDB: snapshotDB{db{w}}, ev: map[string]LagEvidence{west: known}}
-	_, p, _ := h.o.Plan(context.Background(), KindPlanned, Options{})
+	h.o.DB = evidenceDB{snapshotDB: snapshotDB{db{w}}, ev: map[string]failover.LagEvidence{west: known}}
+	_, p, _ := h.o.Plan(context.Background(), failover.KindPlanned, plan.Options{})
 	if p.LagEvidence != nil || p.Lag != 200*time.Millisecond || p.Fence.DataLoss {
 		t.Errorf("planned: evidence %v lag %s fence %+v, want the lag now and no data loss", p.LagEvidence, p.Lag, p.Fence)
 	}
@@ -322,13 +325,13 @@ func TestLagEvidenceIsTheLossBound(t *testing.T) {
 type regionalDB struct {
 	snapshotDB
 	mu      *sync.Mutex
-	stale   *Topology
+	stale   *failover.Topology
 	fromErr error
 	asked   *[]string
 	anyRead *int
 }
 
-func (d regionalDB) Topology(ctx context.Context) (Topology, error) {
+func (d regionalDB) Topology(ctx context.Context) (failover.Topology, error) {
 	d.mu.Lock()
 	*d.anyRead++
 	stale := d.stale
@@ -339,13 +342,13 @@ func (d regionalDB) Topology(ctx context.Context) (Topology, error) {
 	return d.snapshotDB.Topology(ctx)
 }
 
-func (d regionalDB) TopologyFrom(ctx context.Context, region string) (Topology, error) {
+func (d regionalDB) TopologyFrom(ctx context.Context, region string) (failover.Topology, error) {
 	d.mu.Lock()
 	*d.asked = append(*d.asked, region)
 	err := d.fromErr
 	d.mu.Unlock()
 	if err != nil {
-		return Topology{}, err
+		return failover.Topology{}, err
 	}
 	return d.snapshotDB.Topology(ctx)
 }
@@ -366,7 +369,7 @@ func TestUnplannedReadsTheTopologyFromTheTarget(t *testing.T) {
 		var asked []string
 		anyRead := 0
 		h.o.DB = regionalDB{snapshotDB: snapshotDB{db{w}}, mu: &sync.Mutex{}, stale: &stale, asked: &asked, anyRead: &anyRead}
-		s, p, err := h.o.Plan(context.Background(), KindUnplanned, Options{})
+		s, p, err := h.o.Plan(context.Background(), failover.KindUnplanned, plan.Options{})
 		if err != nil || p.Err() != nil || s.TopologyFrom != west {
 			t.Fatalf("plan: %v %v, topology from %q; want a plan from %s's view\n%s", err, p.Err(), s.TopologyFrom, west, p)
 		}
@@ -389,7 +392,7 @@ func TestUnplannedReadsTheTopologyFromTheTarget(t *testing.T) {
 		var asked []string
 		anyRead := 0
 		h.o.DB = regionalDB{snapshotDB: snapshotDB{db{w}}, mu: &sync.Mutex{}, fromErr: errors.New("throttled"), asked: &asked, anyRead: &anyRead}
-		r, err := h.o.Run(context.Background(), KindUnplanned, Options{})
+		r, err := h.o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 		if err != nil || !r.Verified {
 			t.Fatalf("Run: %v\n%s", err, r)
 		}
@@ -412,9 +415,9 @@ func TestUnplannedReadsTheTopologyFromTheTarget(t *testing.T) {
 // TestReportJSON: the report's JSON carries the fence and the evidence.
 func TestReportJSON(t *testing.T) {
 	at := time.Date(2026, 11, 5, 8, 0, 0, 0, time.UTC)
-	r := Report{Kind: KindUnplanned, To: west,
-		Fence:       &FenceResult{Region: west, Term: 3, MaxID: 1234, Floor: 1001235, Gap: 1000000, Rate: 2.5, Window: 75 * time.Second, Reason: "r"},
-		LagEvidence: &LagEvidence{Region: west, Bound: time.Second, Known: true, FaultAt: at, Why: "w", Used: []LagDatapoint{{Metric: "m", At: at, Value: time.Second}}}}
+	r := Report{Kind: failover.KindUnplanned, To: west,
+		Fence:       &failover.FenceResult{Region: west, Term: 3, MaxID: 1234, Floor: 1001235, Gap: 1000000, Rate: 2.5, Window: 75 * time.Second, Reason: "r"},
+		LagEvidence: &failover.LagEvidence{Region: west, Bound: time.Second, Known: true, FaultAt: at, Why: "w", Used: []failover.LagDatapoint{{Metric: "m", At: at, Value: time.Second}}}}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
@@ -441,19 +444,19 @@ func TestReportJSON(t *testing.T) {
 // TestReportSaysWhatWasLost: the report's line on lost writes follows
 // whether the move may lose data and where the bound came from.
 func TestReportSaysWhatWasLost(t *testing.T) {
-	ran := []StepResult{{Step: verifyStep(west), Outcome: OutcomeDone}}
+	ran := []StepResult{{Step: plan.Step{Action: plan.ActionVerifyWrite, Summary: "write through the front door and check " + west + " served it"}, Outcome: OutcomeDone}}
 	for _, tt := range []struct {
 		name string
 		r    Report
 		want string
 	}{
-		{"switchover", Report{Kind: KindPlanned, Lag: time.Second, LagKnown: true},
+		{"switchover", Report{Kind: failover.KindPlanned, Lag: time.Second, LagKnown: true},
 			"replication lag at start: 1s (a switchover synchronizes first: no data loss)"},
-		{"failover, bound from the history", Report{Kind: KindUnplanned, DataLoss: true, Lag: 4 * time.Second, LagKnown: true, LagEvidence: &LagEvidence{Known: true, Bound: 4 * time.Second}},
+		{"failover, bound from the history", Report{Kind: failover.KindUnplanned, DataLoss: true, Lag: 4 * time.Second, LagKnown: true, LagEvidence: &failover.LagEvidence{Known: true, Bound: 4 * time.Second}},
 			"bound on writes lost: 4s (the replication lag around the fault, below)"},
-		{"failover, latest lag", Report{Kind: KindUnplanned, DataLoss: true, Lag: 2 * time.Second, LagKnown: true},
+		{"failover, latest lag", Report{Kind: failover.KindUnplanned, DataLoss: true, Lag: 2 * time.Second, LagKnown: true},
 			"replication lag at start: 2s (the bound on writes lost)"},
-		{"planned command finishing a lossy move", Report{Kind: KindPlanned, DataLoss: true},
+		{"planned command finishing a lossy move", Report{Kind: failover.KindPlanned, DataLoss: true},
 			"replication lag at start: unknown (the bound on writes lost)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

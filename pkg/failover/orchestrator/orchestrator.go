@@ -1,27 +1,41 @@
-package failover
+// Package orchestrator runs a region switch over the interfaces of
+// package failover: it reads the State (Evaluate), has package plan plan
+// the run, asks the Approver, executes the plan's steps and reports what
+// it measured, sending each Event to a Printer as it happens. Every step
+// checks its post-condition first, so running the same command again
+// after a partial failure finishes the job instead of repeating it, and
+// the RunLog tells the next run where the last one stopped.
+//
+// It is written once: the AWS adapters (pkg/awsops) and the lab's
+// (pkg/lab) implement the interfaces it drives. It also judges failover
+// readiness (package assess) from one region's point of view, without
+// executing anything.
+package orchestrator
 
 import (
 	"context"
 	"errors"
 	"fmt"
-
 	"slices"
-
 	"sync"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/assess"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // Orchestrator evaluates, plans and executes region switches over the
 // interfaces. DB, Router and Prober are required; Approver is required by
 // Execute (a run is never unapproved); the rest have defaults.
 type Orchestrator struct {
-	DB       Database
-	Router   Router
-	Prober   Prober
+	DB       failover.Database
+	Router   failover.Router
+	Prober   failover.Prober
 	Approver Approver
 	// Printer receives the run's events; nil discards them.
 	Printer Printer
 	// Clock tells time and sleeps; nil is the wall clock.
-	Clock Clock
+	Clock failover.Clock
 	// Timeouts bound the waits; zero fields take DefaultTimeouts.
 	Timeouts Timeouts
 	// Regions are probed by Evaluate in addition to the database members'
@@ -30,14 +44,14 @@ type Orchestrator struct {
 	// Runs keeps the last run's record, so that running the command again
 	// after a failed write check finishes the job instead of switching
 	// back; nil keeps nothing.
-	Runs RunLog
+	Runs failover.RunLog
 }
 
 // Approver confirms a destructive or disruptive plan before it runs.
 type Approver interface {
 	// Approve returns nil when the plan may run, or an error saying why not
 	// (declined, or no confirmation possible without a flag).
-	Approve(ctx context.Context, p Plan) error
+	Approve(ctx context.Context, p plan.Plan) error
 }
 
 // ErrNoApprover is returned by Execute when the Orchestrator has no
@@ -49,7 +63,7 @@ var ErrNoApprover = errors.New("no approver configured")
 // tell (proxy targets, user pools, safeguards) and the last run's record.
 // It does not fail when a part cannot be read: the part's error is
 // recorded in the State, and planning decides what that means.
-func (o *Orchestrator) Evaluate(ctx context.Context) State {
+func (o *Orchestrator) Evaluate(ctx context.Context) failover.State {
 	return o.evaluate(ctx, "", true)
 }
 
@@ -61,10 +75,10 @@ func (o *Orchestrator) Evaluate(ctx context.Context) State {
 // bounded by the Probe timeout, and the reads that may go to another
 // region run at once, so a region that does not answer costs one Probe,
 // not one per call.
-func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback bool) State {
-	s := State{At: o.clock().Now(), Health: map[string]APIHealth{}}
-	_, s.FencesIDs = o.DB.(IDFencer)
-	rt, regional := o.DB.(RegionalTopology)
+func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback bool) failover.State {
+	s := failover.State{At: o.clock().Now(), Health: map[string]failover.APIHealth{}}
+	_, s.FencesIDs = o.DB.(failover.IDFencer)
+	rt, regional := o.DB.(failover.RegionalTopology)
 	regional = regional && region != ""
 	var fromErr error
 	if regional {
@@ -106,17 +120,17 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 			regions = append(regions, m.Region)
 		}
 	}
-	proxies, hasProxies := o.DB.(ProxyInspector)
-	guards, hasGuards := o.DB.(SafeguardReader)
-	pools, hasPools := o.Prober.(IdentityProber)
+	proxies, hasProxies := o.DB.(failover.ProxyInspector)
+	guards, hasGuards := o.DB.(failover.SafeguardReader)
+	pools, hasPools := o.Prober.(failover.IdentityProber)
 	if hasProxies {
-		s.Proxies = map[string]ProxyTargets{}
+		s.Proxies = map[string]failover.ProxyTargets{}
 	}
 	if hasGuards {
-		s.Safeguards = map[string]Safeguards{}
+		s.Safeguards = map[string]failover.Safeguards{}
 	}
 	if hasPools {
-		s.Pools = map[string]UserPool{}
+		s.Pools = map[string]failover.UserPool{}
 	}
 
 	var wg sync.WaitGroup
@@ -143,7 +157,7 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 		probe(func(ctx context.Context) func() {
 			h, err := o.Prober.Health(ctx, r)
 			if err != nil {
-				h = APIHealth{Region: r, Detail: err.Error()}
+				h = failover.APIHealth{Region: r, Detail: err.Error()}
 			}
 			h.Region = r
 			return func() { s.Health[r] = h }
@@ -152,7 +166,7 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 			probe(func(ctx context.Context) func() {
 				pt, err := proxies.ProxyTargets(ctx, r)
 				if err != nil {
-					pt = ProxyTargets{Detail: err.Error()}
+					pt = failover.ProxyTargets{Detail: err.Error()}
 				}
 				pt.Region = r
 				return func() { s.Proxies[r] = pt }
@@ -162,7 +176,7 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 			probe(func(ctx context.Context) func() {
 				g, err := guards.Safeguards(ctx, r)
 				if err != nil {
-					g = Safeguards{Detail: err.Error()}
+					g = failover.Safeguards{Detail: err.Error()}
 				}
 				g.Region = r
 				return func() { s.Safeguards[r] = g }
@@ -171,9 +185,9 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 		if hasPools {
 			probe(func(ctx context.Context) func() {
 				up, err := pools.UserPool(ctx, r)
-				na := errors.Is(err, ErrNotApplicable)
+				na := errors.Is(err, failover.ErrNotApplicable)
 				if err != nil {
-					up = UserPool{Detail: err.Error()}
+					up = failover.UserPool{Detail: err.Error()}
 				}
 				up.Region = r
 				return func() {
@@ -205,34 +219,34 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 // detach without a named target on a RegionalTopology reads it twice: the
 // first read chooses the target, whose region's view the plan is then
 // made from. The run reads it again only to wait (Execute).
-func (o *Orchestrator) Plan(ctx context.Context, kind Kind, opts Options) (State, Plan, error) {
-	plan, ok := ForKind(kind)
+func (o *Orchestrator) Plan(ctx context.Context, kind failover.Kind, opts plan.Options) (failover.State, plan.Plan, error) {
+	planFor, ok := plan.ForKind(kind)
 	if !ok {
-		return State{}, Plan{}, fmt.Errorf("unknown plan kind %q", kind)
+		return failover.State{}, plan.Plan{}, fmt.Errorf("unknown plan kind %q", kind)
 	}
-	var s State
-	if _, regional := o.DB.(RegionalTopology); regional && kind != KindPlanned && opts.Target == "" {
+	var s failover.State
+	if _, regional := o.DB.(failover.RegionalTopology); regional && kind != failover.KindPlanned && opts.Target == "" {
 		s = o.Evaluate(ctx)
-		s = o.fromTarget(ctx, s, plan(s, opts).To)
+		s = o.fromTarget(ctx, s, planFor(s, opts).To)
 	} else {
 		from := ""
-		if kind != KindPlanned {
+		if kind != failover.KindPlanned {
 			from = opts.Target
 		}
 		s = o.evaluate(ctx, from, true)
 	}
 	target := opts.Target
 	if target == "" {
-		target = plan(s, opts).To
+		target = planFor(s, opts).To
 	}
 	o.readLagHistory(ctx, &s, target)
-	return s, plan(s, opts), nil
+	return s, planFor(s, opts), nil
 }
 
 // fromTarget re-reads the topology from the target region when the
 // database can, and notes why when it cannot.
-func (o *Orchestrator) fromTarget(ctx context.Context, s State, target string) State {
-	rt, ok := o.DB.(RegionalTopology)
+func (o *Orchestrator) fromTarget(ctx context.Context, s failover.State, target string) failover.State {
+	rt, ok := o.DB.(failover.RegionalTopology)
 	if !ok || target == "" {
 		return s
 	}
@@ -250,8 +264,8 @@ func (o *Orchestrator) fromTarget(ctx context.Context, s State, target string) S
 // readLagHistory reads the target member's lag history, bounded by the
 // Probe timeout. A history that cannot be read is kept as evidence
 // without a bound that says why.
-func (o *Orchestrator) readLagHistory(ctx context.Context, s *State, target string) {
-	lh, ok := o.DB.(LagHistorian)
+func (o *Orchestrator) readLagHistory(ctx context.Context, s *failover.State, target string) {
+	lh, ok := o.DB.(failover.LagHistorian)
 	if !ok || s.TopologyErr != nil {
 		return
 	}
@@ -263,10 +277,10 @@ func (o *Orchestrator) readLagHistory(ctx context.Context, s *State, target stri
 	defer cancel()
 	ev, err := lh.LagEvidence(lctx, m)
 	if err != nil {
-		ev = LagEvidence{Why: fmt.Sprintf("cannot read the lag history: %v", err)}
+		ev = failover.LagEvidence{Why: fmt.Sprintf("cannot read the lag history: %v", err)}
 	}
 	ev.Region = m.Region
-	s.LagEvidence = map[string]LagEvidence{m.Region: ev}
+	s.LagEvidence = map[string]failover.LagEvidence{m.Region: ev}
 }
 
 // Readiness evaluates the state from region from's point of view (the
@@ -274,14 +288,14 @@ func (o *Orchestrator) readLagHistory(ctx context.Context, s *State, target stri
 // other part bounded by the Probe timeout, so a region that does not
 // answer is a failing check, not a hang) and assesses both plans. It
 // changes nothing: it reads, and never executes a step.
-func (o *Orchestrator) Readiness(ctx context.Context, from string, opts Options) (State, []Readiness) {
+func (o *Orchestrator) Readiness(ctx context.Context, from string, opts plan.Options) (failover.State, []assess.Readiness) {
 	s := o.evaluate(ctx, from, false)
-	return s, Assess(s, from, opts)
+	return s, assess.Plans(s, from, opts)
 }
 
 // Run evaluates, plans, prints the plan, and executes it when it has no
 // refusals.
-func (o *Orchestrator) Run(ctx context.Context, kind Kind, opts Options) (Report, error) {
+func (o *Orchestrator) Run(ctx context.Context, kind failover.Kind, opts plan.Options) (Report, error) {
 	_, p, err := o.Plan(ctx, kind, opts)
 	if err != nil {
 		return Report{}, err
@@ -294,9 +308,9 @@ func (o *Orchestrator) Run(ctx context.Context, kind Kind, opts Options) (Report
 // checking its post-condition first and skipping what is already done.
 // It stops at the first failed step. The report is returned in every
 // case; the error is the refusal, the declined approval or the failure.
-func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
+func (o *Orchestrator) Execute(ctx context.Context, p plan.Plan) (Report, error) {
 	r := Report{Kind: p.Kind, GlobalID: p.GlobalID, From: p.From, To: p.To, Lag: p.Lag, LagKnown: p.LagKnown, LagEvidence: p.LagEvidence,
-		DataLoss: p.Kind != KindPlanned || p.Fence != nil && p.Fence.DataLoss}
+		DataLoss: p.Kind != failover.KindPlanned || p.Fence != nil && p.Fence.DataLoss}
 	if p.Fence == nil && len(p.Steps) > 0 {
 		r.FenceNote = "not fenced: this database does not fence ids"
 	}
@@ -367,7 +381,7 @@ func (o *Orchestrator) Execute(ctx context.Context, p Plan) (Report, error) {
 			o.emit(e)
 		}
 	}
-	if p.Kind == KindUnplanned {
+	if p.Kind == failover.KindUnplanned {
 		run.recoverySnapshot(ctx)
 	}
 	o.record(ctx, r)
@@ -383,15 +397,15 @@ func (o *Orchestrator) record(ctx context.Context, r Report) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeouts().Probe)
 	defer cancel()
-	rec := RunRecord{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Verified: r.Verified, At: r.Started, Error: r.Error, DataLoss: r.DataLoss}
+	rec := failover.RunRecord{Kind: r.Kind, GlobalID: r.GlobalID, From: r.From, To: r.To, Verified: r.Verified, At: r.Started, Error: r.Error, DataLoss: r.DataLoss}
 	if err := o.Runs.RecordRun(ctx, rec); err != nil {
 		o.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("could not record this run, so a re-run will plan without it: %v", err)})
 	}
 }
 
-func (o *Orchestrator) clock() Clock {
+func (o *Orchestrator) clock() failover.Clock {
 	if o.Clock == nil {
-		return RealClock
+		return failover.RealClock
 	}
 	return o.Clock
 }

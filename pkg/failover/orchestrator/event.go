@@ -1,8 +1,10 @@
-package failover
+package orchestrator
 
 import (
 	"sync"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // EventKind says what happened.
@@ -36,7 +38,7 @@ const (
 type Event struct {
 	Kind EventKind
 	// Step, Index (1-based) and Total are set on step and progress events.
-	Step  Step
+	Step  plan.Step
 	Index int
 	Total int
 	// Elapsed is the time since the run started (after approval; zero
@@ -49,7 +51,7 @@ type Event struct {
 	// Err is the failure, on EventStepFailed and EventDeclined.
 	Err error
 	// Plan is set on EventPlan, Report on EventDone.
-	Plan   *Plan
+	Plan   *plan.Plan
 	Report *Report
 }
 

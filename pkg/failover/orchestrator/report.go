@@ -1,10 +1,13 @@
-package failover
+package orchestrator
 
 import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // Outcome is how a step ended.
@@ -19,7 +22,7 @@ const (
 
 // StepResult is what one step did.
 type StepResult struct {
-	Step    Step          `json:"step"`
+	Step    plan.Step     `json:"step"`
 	Outcome Outcome       `json:"outcome"`
 	Took    time.Duration `json:"took"`
 	Detail  string        `json:"detail,omitempty"`
@@ -27,10 +30,10 @@ type StepResult struct {
 
 // Report is what a run did and measured.
 type Report struct {
-	Kind     Kind   `json:"kind"`
-	GlobalID string `json:"globalId"`
-	From     string `json:"from"`
-	To       string `json:"to"`
+	Kind     failover.Kind `json:"kind"`
+	GlobalID string        `json:"globalId"`
+	From     string        `json:"from"`
+	To       string        `json:"to"`
 	// Started is when the first step started (after approval); Took is
 	// the time from then to the end of the last step that ran.
 	Started time.Time     `json:"started"`
@@ -52,11 +55,11 @@ type Report struct {
 	// LagEvidence is the lag history Lag was read from, with the
 	// datapoints used; nil when the database keeps none or the plan
 	// loses nothing.
-	LagEvidence *LagEvidence `json:"lagEvidence,omitempty"`
+	LagEvidence *failover.LagEvidence `json:"lagEvidence,omitempty"`
 	// Fence is what the id fence did (nil when it did not run);
 	// FenceNote says why there is no fence step.
-	Fence     *FenceResult `json:"fence,omitempty"`
-	FenceNote string       `json:"fenceNote,omitempty"`
+	Fence     *failover.FenceResult `json:"fence,omitempty"`
+	FenceNote string                `json:"fenceNote,omitempty"`
 	// Changes lists what this run changed; steps that were skipped
 	// changed nothing.
 	Changes []string `json:"changes"`
@@ -135,4 +138,11 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "  snapshot of the old writer: %s\n", r.RecoverySnapshotNote)
 	}
 	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
 }
