@@ -1,6 +1,7 @@
 package designcheck
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -92,7 +93,7 @@ func checkAlarms(in *Input, r *report) {
 				r.addIn(d, aw, "namespace %q: the alarm checks know no dimensions for it", ns)
 				continue
 			}
-			if got := sortedKeys(dims); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			if got := slices.Sorted(maps.Keys(dims)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 				r.addIn(d, aw, "%s %s dimensions %v, want %v", ns, metric, got, want)
 				continue
 			}

@@ -228,8 +228,8 @@ func integrationTarget(op *yaml.Node) string {
 	return ""
 }
 
-// apiFunctions are the functions the deployment's REST APIs invoke.
-func apiFunctions(d *Deployment) map[string]bool {
+// APIFunctions are the functions the deployment's REST APIs invoke.
+func (d *Deployment) APIFunctions() map[string]bool {
 	fns := map[string]bool{}
 	for _, api := range d.OfType("AWS::ApiGateway::RestApi") {
 		paths := api.Prop("Body", "paths")
@@ -361,7 +361,7 @@ const apiGatewayTimeout = 29
 
 func checkFunctions(in *Input, r *report) {
 	for _, d := range in.Deployments() {
-		apiFns := apiFunctions(d)
+		apiFns := d.APIFunctions()
 		packages := map[string]bool{}
 		for _, fn := range d.OfType("AWS::Lambda::Function") {
 			where := "Resources." + fn.Name
@@ -419,7 +419,7 @@ func checkFunctions(in *Input, r *report) {
 			if dsn := get(env, "TODOMGMT_DB_DSN"); dsn != nil && mustStr(dsn) != "" {
 				r.addIn(d, where, "TODOMGMT_DB_DSN (password auth) must be empty in AWS; only env.json sets it")
 			}
-			role := functionRole(d, fn)
+			role := d.FunctionRole(fn)
 			if role == nil {
 				r.addIn(d, where, "Role must be !GetAtt of a role in the stack (the one SAM generates from Policies)")
 			} else {
@@ -435,8 +435,8 @@ func checkFunctions(in *Input, r *report) {
 	}
 }
 
-// functionRole returns the role a function runs with.
-func functionRole(d *Deployment, fn *Resource) *Resource {
+// FunctionRole returns the role a function runs with.
+func (d *Deployment) FunctionRole(fn *Resource) *Resource {
 	name, attr, ok := getAttTarget(fn.Prop("Role"))
 	if role := d.Resource(name); ok && attr == "Arn" && role != nil && role.Type == "AWS::IAM::Role" {
 		return role

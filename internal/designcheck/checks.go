@@ -62,7 +62,7 @@ type Check struct {
 	Name       string
 	Doc        string
 	Translated bool
-	run        func(in *Input, r *report)
+	Run        func(in *Input, r *report)
 }
 
 type report struct {
@@ -91,43 +91,60 @@ func (r *report) addIn(d *Deployment, where, format string, args ...any) {
 }
 
 // Checks are all the checks.
-var Checks = []Check{
-	{"parameter-sets", "samcheck's parameter sets derive from samconfig.toml and pass the template's AllowedValues, AllowedPattern and Rules (cfn-lint checks neither patterns nor Rules)", false, checkParameterSets},
-	{"rules", "the Rules section refuses the parameter combinations of RuleCases that would fail mid-deployment, and accepts their neighbours", false, checkRules},
-	{"parameters", "the parameters of the stack interface exist with their defaults", false, checkParameters},
-	{"outputs", "the outputs of the stack interface exist, exported as ${AWS::StackName}-<Name>, in the deployments they belong to", true, checkOutputs},
-	{"deployments", "the translated template evaluates for every parameter set (its Rules accept the set, its conditions evaluate)", true, checkDeployments},
-	{"mappings", "every Fn::FindInMap names an entry of Mappings (cfn-lint 1.51 checks the keys only where it validates the resolved value)", true, checkMappings},
-	{"build", "each AWS::Serverless::Function is built by `sam build` from one of the module's handlers: go1.x build method, CodeUri = the main package, Handler bootstrap", false, checkBuild},
-	{"api", "REST API in the translator's output: stage prod, regional, tracing, throttling, access logs; exactly the routes of Routes, each with the Cognito authorizer (own pool and the peer's) and its scopes; health public; every route on the API function", true, checkAPI},
-	{"proxy", "RDS Proxy: IAM auth required on every secret, TLS required, borrow timeout under 29 s, a read-only endpoint, the role reads only its secrets", true, checkProxy},
-	{"iam", "no IAM statement (generated roles included) allows a wildcard action on a wildcard resource; no broad managed policies", true, checkIAM},
-	{"functions", "Lambda functions: provided.al2023 arm64, traced, log groups first; the API and migrate functions in the VPC with the contract environment and least-privilege DB access in the generated role (the readiness check judges the readiness function)", true, checkFunctions},
-	{"logs", "every log group sets RetentionInDays (CloudWatch Logs keeps logs forever otherwise)", true, checkLogs},
-	{"network", "no NAT/internet gateway or EIP or default route; 2+ subnets in distinct AZs; S3 gateway endpoint; 3306 only functions -> proxy -> cluster", true, checkNetwork},
-	{"keypolicy", "KMS key policies: the account administers the key unconditionally (PutKeyPolicy, deletion, ...) but uses it only through kms:ViaService RDS and Secrets Manager", true, checkKeyPolicy},
-	{"encryption", "cluster and global cluster encrypted with a rotating, retained KMS key; secrets encrypted with it", true, checkEncryption},
-	{"secrets", "credentials never go stale: the primary generates the DB secrets and replicates them to PeerRegion (encrypted with PeerDbKeyArn once known); the secondary holds and resolves no secret, its proxy reads the replicas; the proxy role and the migrate function decrypt only with this region's key via Secrets Manager", true, checkSecrets},
-	{"retain", "what holds credentials is retained on deletion and replacement: the DB secrets, the user pool, its resource server and app client", true, checkRetain},
-	{"database", "Aurora MySQL 3 Serverless v2 in a global cluster, backups, snapshot on delete/replace, an instance per cluster", true, checkDatabase},
-	{"ha", "in-region HA: the first instance plus DbReaderInstances readers (created after it, in the DB subnet group's other AZ), every instance in promotion tier 0 or 1; readers in [primary] and [secondary], none in [default]", true, checkHA},
-	{"secondary-cluster", "the secondary joins the global cluster with an instance and without master credentials; the primary creates the global cluster", true, checkSecondaryCluster},
-	{"cognito", "user pool, domain, resource server api with read and upsert-delete, client-credentials client with a secret", true, checkCognito},
-	{"frontdoor-code", "the CloudFront Function's code is frontdoor/router.js under !Sub", false, checkFrontDoorCode},
-	{"frontdoor", "CloudFront mode: KeyValueStore, cloudfront-js-2.0 viewer-request function, both regional origins by region id, caching disabled, AllViewerExceptHostHeader", true, checkFrontDoor},
-	{"route53", "Route 53 mode: regional custom domain per region, failover records whose alias zone matches their target, the PRIMARY health check follows the standby region's routing alarm", true, checkRoute53},
-	{"alarms", "one SNS topic per region (AlarmTopicArn, AlarmEmail subscribed when set) that every alarm notifies on ALARM and OK; alarms on API 5xx, the API function's errors and throttles, the migrate function's errors and error logs, proxy connection failures, and the replication lag of this stack's cluster in both roles (missing data: INSUFFICIENT_DATA, notified), each on the dimensions of the resource it watches", true, checkAlarms},
-	{"dashboard", "a CloudWatch dashboard per region (DashboardUrl) graphing this stack's API requests, 4xx/5xx and latency, both functions' errors and duration, DB capacity, proxy connections, replication lag, both plans' failover readiness, the front door's route as measured, and every alarm", true, checkDashboard},
-	{"migration", "the migration custom resource exists in both roles, after the database path is ready, re-run by each new migrate version, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret; the migrate function purges idempotency keys hourly", true, checkMigration},
-	{"readiness", "wherever there is a peer, one readiness function outside the VPC on a schedule of ReadinessIntervalMinutes (cron, aligned with its alarms' period), its environment from this stack, a role that may only describe, get and list (and put its metric, in its namespace only), and one alarm per plan on its metric with missing data breaching; none without a peer", true, checkReadiness},
-	{"samconfig", "samconfig.toml environments match the template's parameters and each other", false, checkSamConfig},
-	{"envjson", "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", true, checkEnvJSON},
+var Checks = slices.Concat(contractChecks, apiChecks, databaseChecks, networkChecks, frontdoorChecks, monitoringChecks)
+
+var contractChecks = []Check{
+	{Name: "parameter-sets", Doc: "samcheck's parameter sets derive from samconfig.toml and pass the template's AllowedValues, AllowedPattern and Rules (cfn-lint checks neither patterns nor Rules)", Translated: false, Run: checkParameterSets},
+	{Name: "rules", Doc: "the Rules section refuses the parameter combinations of RuleCases that would fail mid-deployment, and accepts their neighbours", Translated: false, Run: checkRules},
+	{Name: "parameters", Doc: "the parameters of the stack interface exist with their defaults", Translated: false, Run: checkParameters},
+	{Name: "outputs", Doc: "the outputs of the stack interface exist, exported as ${AWS::StackName}-<Name>, in the deployments they belong to", Translated: true, Run: checkOutputs},
+	{Name: "deployments", Doc: "the translated template evaluates for every parameter set (its Rules accept the set, its conditions evaluate)", Translated: true, Run: checkDeployments},
+	{Name: "mappings", Doc: "every Fn::FindInMap names an entry of Mappings (cfn-lint 1.51 checks the keys only where it validates the resolved value)", Translated: true, Run: checkMappings},
+	{Name: "samconfig", Doc: "samconfig.toml environments match the template's parameters and each other", Translated: false, Run: checkSamConfig},
+	{Name: "envjson", Doc: "env.json names existing functions and only variables their Environment declares (sam local ignores the others)", Translated: true, Run: checkEnvJSON},
+}
+
+var apiChecks = []Check{
+	{Name: "build", Doc: "each AWS::Serverless::Function is built by `sam build` from one of the module's handlers: go1.x build method, CodeUri = the main package, Handler bootstrap", Translated: false, Run: checkBuild},
+	{Name: "api", Doc: "REST API in the translator's output: stage prod, regional, tracing, throttling, access logs; exactly the routes of Routes, each with the Cognito authorizer (own pool and the peer's) and its scopes; health public; every route on the API function", Translated: true, Run: checkAPI},
+	{Name: "iam", Doc: "no IAM statement (generated roles included) allows a wildcard action on a wildcard resource; no broad managed policies", Translated: true, Run: checkIAM},
+	{Name: "functions", Doc: "Lambda functions: provided.al2023 arm64, traced, log groups first; the API and migrate functions in the VPC with the contract environment and least-privilege DB access in the generated role (the readiness check judges the readiness function)", Translated: true, Run: checkFunctions},
+	{Name: "cognito", Doc: "user pool, domain, resource server api with read and upsert-delete, client-credentials client with a secret", Translated: true, Run: checkCognito},
+}
+
+var databaseChecks = []Check{
+	{Name: "proxy", Doc: "RDS Proxy: IAM auth required on every secret, TLS required, borrow timeout under 29 s, a read-only endpoint, the role reads only its secrets", Translated: true, Run: checkProxy},
+	{Name: "keypolicy", Doc: "KMS key policies: the account administers the key unconditionally (PutKeyPolicy, deletion, ...) but uses it only through kms:ViaService RDS and Secrets Manager", Translated: true, Run: checkKeyPolicy},
+	{Name: "encryption", Doc: "cluster and global cluster encrypted with a rotating, retained KMS key; secrets encrypted with it", Translated: true, Run: checkEncryption},
+	{Name: "secrets", Doc: "credentials never go stale: the primary generates the DB secrets and replicates them to PeerRegion (encrypted with PeerDbKeyArn once known); the secondary holds and resolves no secret, its proxy reads the replicas; the proxy role and the migrate function decrypt only with this region's key via Secrets Manager", Translated: true, Run: checkSecrets},
+	{Name: "retain", Doc: "what holds credentials is retained on deletion and replacement: the DB secrets, the user pool, its resource server and app client", Translated: true, Run: checkRetain},
+	{Name: "database", Doc: "Aurora MySQL 3 Serverless v2 in a global cluster, backups, snapshot on delete/replace, an instance per cluster", Translated: true, Run: checkDatabase},
+	{Name: "ha", Doc: "in-region HA: the first instance plus DbReaderInstances readers (created after it, in the DB subnet group's other AZ), every instance in promotion tier 0 or 1; readers in [primary] and [secondary], none in [default]", Translated: true, Run: checkHA},
+	{Name: "secondary-cluster", Doc: "the secondary joins the global cluster with an instance and without master credentials; the primary creates the global cluster", Translated: true, Run: checkSecondaryCluster},
+	{Name: "migration", Doc: "the migration custom resource exists in both roles, after the database path is ready, re-run by each new migrate version, with a function timeout for retries and a ServiceTimeout above it, reaching this region's proxy and app secret; the migrate function purges idempotency keys hourly", Translated: true, Run: checkMigration},
+}
+
+var networkChecks = []Check{
+	{Name: "network", Doc: "no NAT/internet gateway or EIP or default route; 2+ subnets in distinct AZs; S3 gateway endpoint; 3306 only functions -> proxy -> cluster", Translated: true, Run: checkNetwork},
+}
+
+var frontdoorChecks = []Check{
+	{Name: "frontdoor-code", Doc: "the CloudFront Function's code is frontdoor/router.js under !Sub", Translated: false, Run: checkFrontDoorCode},
+	{Name: "frontdoor", Doc: "CloudFront mode: KeyValueStore, cloudfront-js-2.0 viewer-request function, both regional origins by region id, caching disabled, AllViewerExceptHostHeader", Translated: true, Run: checkFrontDoor},
+	{Name: "route53", Doc: "Route 53 mode: regional custom domain per region, failover records whose alias zone matches their target, the PRIMARY health check follows the standby region's routing alarm", Translated: true, Run: checkRoute53},
+}
+
+var monitoringChecks = []Check{
+	{Name: "logs", Doc: "every log group sets RetentionInDays (CloudWatch Logs keeps logs forever otherwise)", Translated: true, Run: checkLogs},
+	{Name: "alarms", Doc: "one SNS topic per region (AlarmTopicArn, AlarmEmail subscribed when set) that every alarm notifies on ALARM and OK; alarms on API 5xx, the API function's errors and throttles, the migrate function's errors and error logs, proxy connection failures, and the replication lag of this stack's cluster in both roles (missing data: INSUFFICIENT_DATA, notified), each on the dimensions of the resource it watches", Translated: true, Run: checkAlarms},
+	{Name: "dashboard", Doc: "a CloudWatch dashboard per region (DashboardUrl) graphing this stack's API requests, 4xx/5xx and latency, both functions' errors and duration, DB capacity, proxy connections, replication lag, both plans' failover readiness, the front door's route as measured, and every alarm", Translated: true, Run: checkDashboard},
+	{Name: "readiness", Doc: "wherever there is a peer, one readiness function outside the VPC on a schedule of ReadinessIntervalMinutes (cron, aligned with its alarms' period), its environment from this stack, a role that may only describe, get and list (and put its metric, in its namespace only), and one alarm per plan on its metric with missing data breaching; none without a peer", Translated: true, Run: checkReadiness},
 }
 
 // RunCheck runs one check.
 func RunCheck(c Check, in *Input) []Finding {
 	r := &report{check: c.Name}
-	c.run(in, r)
+	c.Run(in, r)
 	return r.findings
 }
 
@@ -154,6 +171,13 @@ func (in *Input) Deployments() []*Deployment {
 	return in.deployments
 }
 
+// DeploymentErrors says why each set that Deployments leaves out does not
+// evaluate.
+func (in *Input) DeploymentErrors() []error {
+	in.Deployments()
+	return in.deployErrs
+}
+
 // packageOf is the Go main package the function name builds: the CodeUri
 // of the AWS::Serverless::Function of that logical id (the translator
 // keeps it for the AWS::Lambda::Function it makes), "" for none.
@@ -172,15 +196,10 @@ func FunctionPackage(fn *Resource) string {
 	return strings.TrimSuffix(strings.TrimPrefix(v, "./"), "/")
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
-
 // --------------------------------------------------------- deployments
 
 func checkDeployments(in *Input, r *report) {
-	in.Deployments()
-	for _, err := range in.deployErrs {
+	for _, err := range in.DeploymentErrors() {
 		r.add("deployment", "%v", err)
 	}
 }

@@ -402,7 +402,7 @@ func checkProxySecrets(d *Deployment, r *report, secrets []*Resource) {
 		}
 	}
 	if !maps.Equal(got, want) {
-		r.addIn(d, where, "Auth secrets %v, want one each of %v", got, sortedKeys(want))
+		r.addIn(d, where, "Auth secrets %v, want one each of %v", got, slices.Sorted(maps.Keys(want)))
 	}
 }
 
@@ -419,7 +419,7 @@ func checkDecrypt(in *Input, d *Deployment, r *report) {
 	}
 	for _, fn := range d.OfType("AWS::Lambda::Function") {
 		if in.packageOf(fn.Name) == "handlers/migrate" {
-			if role := functionRole(d, fn); role != nil {
+			if role := d.FunctionRole(fn); role != nil {
 				roles = append(roles, role)
 			}
 		}
@@ -533,9 +533,9 @@ const (
 	PurgeSchedule = "rate(1 hour)"
 )
 
-// invokedFunction returns the AWS::Lambda::Function an ARN expression
+// InvokedFunction returns the AWS::Lambda::Function an ARN expression
 // names: !GetAtt F.Arn, or !Ref of one of F's versions or aliases.
-func invokedFunction(d *Deployment, n *yaml.Node) string {
+func (d *Deployment) InvokedFunction(n *yaml.Node) string {
 	if name, attr, ok := getAttTarget(n); ok && attr == "Arn" {
 		return name
 	}
@@ -570,7 +570,7 @@ func checkPurgeSchedule(d *Deployment, r *report, mig *Resource) {
 			if json.Unmarshal([]byte(mustStr(get(t, "Input"))), &inv) != nil || !strings.EqualFold(strings.TrimSpace(inv.Action), PurgeAction) {
 				continue
 			}
-			if fn := invokedFunction(d, get(t, "Arn")); fn != mig.Name {
+			if fn := d.InvokedFunction(get(t, "Arn")); fn != mig.Name {
 				r.addIn(d, where, "the %s schedule must target the migrate function %s, not %q", PurgeAction, mig.Name, fn)
 				continue
 			}

@@ -66,8 +66,8 @@ func (d *Deployment) OfType(typ string) []*Resource {
 	return rs
 }
 
-// Deploy evaluates the template for a parameter set.
-func (t *Template) Deploy(s samcheck.ParameterSet) (*Deployment, error) {
+// newDeployment evaluates t for the parameter set s (Template.Deploy).
+func newDeployment(t *Template, s samcheck.ParameterSet) (*Deployment, error) {
 	d := &Deployment{
 		Set:        s,
 		Template:   t,

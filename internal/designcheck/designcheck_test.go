@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -202,8 +203,8 @@ func TestParameterSetsCoverTheModes(t *testing.T) {
 	for _, d := range in.Deployments() {
 		ds[d.Set.Name] = d
 	}
-	if len(in.deployErrs) > 0 {
-		t.Fatalf("deployments: %v", in.deployErrs)
+	if len(in.DeploymentErrors()) > 0 {
+		t.Fatalf("deployments: %v", in.DeploymentErrors())
 	}
 	for _, tt := range []struct {
 		set, resource string
@@ -319,7 +320,7 @@ func TestOpenAPIScopesAreREADMEs(t *testing.T) {
 	in := loadInput(t)
 	ds := in.Deployments()
 	if len(ds) != len(in.Sets) {
-		t.Fatalf("%d deployments for %d parameter sets: %v", len(ds), len(in.Sets), in.deployErrs)
+		t.Fatalf("%d deployments for %d parameter sets: %v", len(ds), len(in.Sets), in.DeploymentErrors())
 	}
 	for _, d := range ds {
 		apis := d.OfType("AWS::ApiGateway::RestApi")
@@ -574,7 +575,7 @@ func TestSamConfigReadsOverridesAsSAMDoes(t *testing.T) {
 						t.Fatal(err)
 					}
 					var parts []string
-					for _, k := range sortedKeys(ov) {
+					for _, k := range slices.Sorted(maps.Keys(ov)) {
 						parts = append(parts, tt.format(k, ov[k]))
 					}
 					e.Commands[cmd]["parameter_overrides"] = strings.Join(parts, " ")

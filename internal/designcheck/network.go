@@ -138,7 +138,7 @@ func checkSecurityGroups(d *Deployment, r *report) {
 	for _, res := range d.OfType("AWS::EC2::VPCEndpoint") {
 		maps.Copy(endpoint, refSet(res.Prop("SecurityGroupIds")))
 	}
-	apiFns := apiFunctions(d)
+	apiFns := d.APIFunctions()
 	for _, fn := range d.OfType("AWS::Lambda::Function") {
 		sgs := refSet(fn.Prop("VpcConfig", "SecurityGroupIds"))
 		maps.Copy(fnSGs, sgs)

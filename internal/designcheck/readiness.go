@@ -2,6 +2,7 @@ package designcheck
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -89,7 +90,7 @@ func checkReadiness(in *Input, r *report) {
 		}
 		checkReadinessSchedule(d, r, fn, interval)
 		checkReadinessEnv(d, r, where, fn, interval)
-		if role := functionRole(d, fn); role == nil {
+		if role := d.FunctionRole(fn); role == nil {
 			r.addIn(d, where, "Role must be !GetAtt of a role in the stack (the one SAM generates from Policies)")
 		} else {
 			checkReadinessRole(d, r, role)
@@ -116,7 +117,7 @@ func checkReadinessSchedule(d *Deployment, r *report, fn *Resource, interval int
 	found := 0
 	for _, rule := range d.OfType("AWS::Events::Rule") {
 		for _, t := range items(rule.Prop("Targets")) {
-			if invokedFunction(d, get(t, "Arn")) != fn.Name {
+			if d.InvokedFunction(get(t, "Arn")) != fn.Name {
 				continue
 			}
 			found++
@@ -174,7 +175,7 @@ func checkReadinessEnv(d *Deployment, r *report, where string, fn *Resource, int
 			return res != nil && res.Type == "AWS::Cognito::UserPool"
 		},
 	}
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if v := get(env, k); v != nil && !want[k](v) {
 			r.addIn(d, where, "%s is %s: it must come from this stack (%s)", k, render(v), readinessEnvSource[k])
 		}

@@ -138,7 +138,7 @@ func checkSamEnv(in *Input, r *report, env samconfig.Env) map[string]string {
 			r.add(where, "parameter_overrides: %v", err)
 			continue
 		}
-		for _, k := range sortedKeys(ov) {
+		for _, k := range slices.Sorted(maps.Keys(ov)) {
 			p := in.Source.Parameter(k)
 			if p == nil {
 				r.add(where, "parameter_overrides names %s, which is not a template parameter", k)
@@ -186,7 +186,7 @@ func checkEnvJSON(in *Input, r *report) {
 		return
 	}
 	for _, d := range in.Deployments() {
-		for _, fnName := range sortedKeys(in.EnvJSON) {
+		for _, fnName := range slices.Sorted(maps.Keys(in.EnvJSON)) {
 			where := "env.json " + fnName
 			fn := d.Resource(fnName)
 			if fn == nil || fn.Type != "AWS::Lambda::Function" {
@@ -194,7 +194,7 @@ func checkEnvJSON(in *Input, r *report) {
 				continue
 			}
 			env := fn.Prop("Environment", "Variables")
-			for _, k := range sortedKeys(in.EnvJSON[fnName]) {
+			for _, k := range slices.Sorted(maps.Keys(in.EnvJSON[fnName])) {
 				if get(env, k) == nil {
 					r.addIn(d, where, "%s is not declared in the function's Environment: sam local would ignore it", k)
 				}

@@ -32,6 +32,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/todomgmt/todomgmt/internal/samcheck"
 )
 
 // Template is a parsed template. Root is its top-level mapping; the tree
@@ -506,6 +508,12 @@ func (t *Template) Parameter(name string) *Parameter {
 		}
 	}
 	return nil
+}
+
+// Deploy evaluates the template for a parameter set, as CloudFormation
+// would: its Rules, its conditions, and what exists then.
+func (t *Template) Deploy(s samcheck.ParameterSet) (*Deployment, error) {
+	return newDeployment(t, s)
 }
 
 // Clone returns a deep copy of the template.
