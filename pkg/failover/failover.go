@@ -18,8 +18,6 @@
 //     lines, and the typed (or flag) confirmation.
 package failover
 
-import ()
-
 // Kind is the kind of a plan.
 type Kind string
 

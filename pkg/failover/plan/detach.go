@@ -4,8 +4,6 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/failover"
 )
 
-import ()
-
 // Detach plans the last resort: detach the target from the global
 // database so it becomes a standalone writable cluster. It needs an
 // explicit target. The old writer keeps its own copy; nothing replicates

@@ -1,4 +1,4 @@
-package designcheck
+package database
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-)
 
-// ------------------------------------------------------------ key policy
+	"github.com/todomgmt/todomgmt/internal/designcheck"
+)
 
 // cryptoActions use a key's material, or let someone else use it (a grant
 // is a way to use the key). A key policy may allow them only through
@@ -37,44 +37,44 @@ var KeyServices = []string{"rds.${AWS::Region}.amazonaws.com", "secretsmanager.$
 // Secrets Manager (secrets with this key) need through those services.
 var keyUseActions = []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"}
 
-func checkKeyPolicy(in *Input, r *report) {
+func checkKeyPolicy(in *designcheck.Input, r *designcheck.Report) {
 	for _, d := range in.Deployments() {
 		checkKeyPolicyIn(d, r)
 	}
 }
 
-func checkKeyPolicyIn(d *Deployment, r *report) {
+func checkKeyPolicyIn(d *designcheck.Deployment, r *designcheck.Report) {
 	for _, k := range d.OfType("AWS::KMS::Key") {
 		where := "Resources." + k.Name
 		admin := map[string]bool{}
 		use := map[string]bool{}
-		for i, st := range items(k.Prop("KeyPolicy", "Statement")) {
-			if e, _ := str(get(st, "Effect")); e != "Allow" {
+		for i, st := range designcheck.Items(k.Prop("KeyPolicy", "Statement")) {
+			if e, _ := designcheck.Str(designcheck.Get(st, "Effect")); e != "Allow" {
 				continue
 			}
-			sid, _ := str(get(st, "Sid"))
+			sid, _ := designcheck.Str(designcheck.Get(st, "Sid"))
 			sw := fmt.Sprintf("%s statement %d %q", where, i, sid)
-			if get(st, "NotAction") != nil {
-				r.addIn(d, sw, "NotAction allows everything else, crypto included")
+			if designcheck.Get(st, "NotAction") != nil {
+				r.AddIn(d, sw, "NotAction allows everything else, crypto included")
 				continue
 			}
 			var actions []string
-			for _, a := range items(get(st, "Action")) {
-				if s, ok := str(a); ok {
+			for _, a := range designcheck.Items(designcheck.Get(st, "Action")) {
+				if s, ok := designcheck.Str(a); ok {
 					actions = append(actions, s)
 				} else {
-					r.addIn(d, sw, "line %d: Action must be literal", a.Line)
+					r.AddIn(d, sw, "line %d: Action must be literal", a.Line)
 				}
 			}
-			via, viaErr := viaServices(get(st, "Condition"))
+			via, viaErr := viaServices(designcheck.Get(st, "Condition"))
 			if viaErr != "" {
-				r.addIn(d, sw, "%s", viaErr)
+				r.AddIn(d, sw, "%s", viaErr)
 			}
 			if via == nil {
 				for _, a := range actions {
 					for _, c := range cryptoActions {
 						if actionMatches(a, c) {
-							r.addIn(d, sw, "allows %s (matches %s) without kms:ViaService: use of the key must go through %v", a, c, KeyServices)
+							r.AddIn(d, sw, "allows %s (matches %s) without kms:ViaService: use of the key must go through %v", a, c, KeyServices)
 							break
 						}
 					}
@@ -88,7 +88,7 @@ func checkKeyPolicyIn(d *Deployment, r *report) {
 			}
 			for _, v := range via {
 				if !slices.Contains(KeyServices, v) {
-					r.addIn(d, sw, "kms:ViaService %q is not one of %v", v, KeyServices)
+					r.AddIn(d, sw, "kms:ViaService %q is not one of %v", v, KeyServices)
 				}
 			}
 			for _, a := range actions {
@@ -101,12 +101,12 @@ func checkKeyPolicyIn(d *Deployment, r *report) {
 		}
 		for _, c := range KeyAdminActions {
 			if !admin[c] {
-				r.addIn(d, where, "no unconditional statement lets the account %s: the key would become unmanageable", c)
+				r.AddIn(d, where, "no unconditional statement lets the account %s: the key would become unmanageable", c)
 			}
 		}
 		for _, c := range keyUseActions {
 			if !use[c] {
-				r.addIn(d, where, "no kms:ViaService statement allows %s: RDS and Secrets Manager need it", c)
+				r.AddIn(d, where, "no kms:ViaService statement allows %s: RDS and Secrets Manager need it", c)
 			}
 		}
 	}
@@ -118,19 +118,19 @@ func checkKeyPolicyIn(d *Deployment, r *report) {
 func viaServices(cond *yaml.Node) ([]string, string) {
 	var via []string
 	problem := ""
-	for _, op := range keys(cond) {
-		v := get(cond, op, "kms:ViaService")
+	for _, op := range designcheck.Keys(cond) {
+		v := designcheck.Get(cond, op, "kms:ViaService")
 		if v == nil {
 			continue
 		}
 		if op != "StringEquals" {
 			problem = fmt.Sprintf("kms:ViaService under %s: want StringEquals (exact services)", op)
 		}
-		for _, it := range items(v) {
-			if s, ok := str(it); ok {
+		for _, it := range designcheck.Items(v) {
+			if s, ok := designcheck.Str(it); ok {
 				via = append(via, s)
-			} else if f, arg, ok := intrinsic(it); ok && f == "Fn::Sub" {
-				s, _ := str(arg)
+			} else if f, arg, ok := designcheck.Intrinsic(it); ok && f == "Fn::Sub" {
+				s, _ := designcheck.Str(arg)
 				via = append(via, s)
 			} else {
 				problem = fmt.Sprintf("line %d: kms:ViaService values must be strings or !Sub", it.Line)

@@ -1,11 +1,11 @@
-package designcheck
+package database
 
 import (
 	"slices"
 	"strconv"
-)
 
-// ------------------------------------------------------- in-region HA
+	"github.com/todomgmt/todomgmt/internal/designcheck"
+)
 
 // maxScalingTier is the highest promotion tier whose Aurora Serverless v2
 // readers scale with the writer ("For readers in promotion tiers 0 and 1,
@@ -15,20 +15,13 @@ import (
 // the writer's load the moment it is promoted.
 const maxScalingTier = 1
 
-// ReaderEnvs are the samconfig environments whose clusters carry readers
-// (in-region failover targets), and the count the development stack has.
-var (
-	ReaderEnvs     = []string{"primary", "secondary"}
-	DevReaderCount = "0"
-)
-
 // checkHA: each cluster has its first instance plus DbReaderInstances
 // readers, every one in promotion tier 0 or 1 and in an AZ of the DB
 // subnet group; the readers are created after the first instance (so it
 // becomes the writer) and in another subnet's AZ than it; the [primary]
 // and [secondary] environments deploy at least one reader and the
 // development stack none.
-func checkHA(in *Input, r *report) {
+func checkHA(in *designcheck.Input, r *designcheck.Report) {
 	for _, d := range in.Deployments() {
 		clusters := d.OfType("AWS::RDS::DBCluster")
 		if len(clusters) != 1 {
@@ -36,10 +29,10 @@ func checkHA(in *Input, r *report) {
 		}
 		c := clusters[0]
 		subnets := dbSubnets(d, c)
-		var first *Resource
-		var readers []*Resource
+		var first *designcheck.Resource
+		var readers []*designcheck.Resource
 		for _, i := range d.OfType("AWS::RDS::DBInstance") {
-			if !isRef(i.Prop("DBClusterIdentifier"), c.Name) {
+			if !designcheck.IsRef(i.Prop("DBClusterIdentifier"), c.Name) {
 				continue
 			}
 			if dependsOnInstance(d, i) {
@@ -47,31 +40,31 @@ func checkHA(in *Input, r *report) {
 			} else if first == nil {
 				first = i
 			} else {
-				r.addIn(d, "Resources."+i.Name, "two instances (%s, %s) are created at once: readers must DependsOn the first instance, so that it becomes the writer", first.Name, i.Name)
+				r.AddIn(d, "Resources."+i.Name, "two instances (%s, %s) are created at once: readers must DependsOn the first instance, so that it becomes the writer", first.Name, i.Name)
 			}
 		}
 		want, err := strconv.Atoi(d.Params["DbReaderInstances"])
 		if err != nil {
-			r.addIn(d, "Parameters.DbReaderInstances", "%q is not a count of readers", d.Params["DbReaderInstances"])
+			r.AddIn(d, "Parameters.DbReaderInstances", "%q is not a count of readers", d.Params["DbReaderInstances"])
 		} else if len(readers) != want {
-			r.addIn(d, "Resources."+c.Name, "DbReaderInstances=%d but the cluster gets %d reader(s)", want, len(readers))
+			r.AddIn(d, "Resources."+c.Name, "DbReaderInstances=%d but the cluster gets %d reader(s)", want, len(readers))
 		}
 		if first == nil {
 			continue // the secondary-cluster check reports a cluster without instances
 		}
 		firstSubnet := instanceSubnet(first, subnets)
-		for _, i := range append([]*Resource{first}, readers...) {
+		for _, i := range append([]*designcheck.Resource{first}, readers...) {
 			where := "Resources." + i.Name
-			if tier, err := strconv.Atoi(mustStr(i.Prop("PromotionTier"))); err != nil || tier < 0 || tier > maxScalingTier {
-				r.addIn(d, where, "PromotionTier %q: want 0 to %d, so a Serverless v2 reader scales with the writer and can take its load when promoted", mustStr(i.Prop("PromotionTier")), maxScalingTier)
+			if tier, err := strconv.Atoi(designcheck.StrValue(i.Prop("PromotionTier"))); err != nil || tier < 0 || tier > maxScalingTier {
+				r.AddIn(d, where, "PromotionTier %q: want 0 to %d, so a Serverless v2 reader scales with the writer and can take its load when promoted", designcheck.StrValue(i.Prop("PromotionTier")), maxScalingTier)
 			}
 			if instanceSubnet(i, subnets) == "" {
-				r.addIn(d, where, "AvailabilityZone must be !GetAtt <subnet of %s's DB subnet group>.AvailabilityZone, got %s", c.Name, render(i.Prop("AvailabilityZone")))
+				r.AddIn(d, where, "AvailabilityZone must be !GetAtt <subnet of %s's DB subnet group>.AvailabilityZone, got %s", c.Name, designcheck.Render(i.Prop("AvailabilityZone")))
 			}
 		}
 		for _, i := range readers {
 			if s := instanceSubnet(i, subnets); s != "" && s == firstSubnet {
-				r.addIn(d, "Resources."+i.Name, "in the same AZ as %s (%s): an AZ fault would take the writer and its failover target", first.Name, s)
+				r.AddIn(d, "Resources."+i.Name, "in the same AZ as %s (%s): an AZ fault would take the writer and its failover target", first.Name, s)
 			}
 		}
 	}
@@ -79,19 +72,19 @@ func checkHA(in *Input, r *report) {
 }
 
 // dbSubnets returns the subnets of the cluster's DB subnet group.
-func dbSubnets(d *Deployment, c *Resource) map[string]bool {
-	group, _ := refTarget(c.Prop("DBSubnetGroupName"))
+func dbSubnets(d *designcheck.Deployment, c *designcheck.Resource) map[string]bool {
+	group, _ := designcheck.RefTarget(c.Prop("DBSubnetGroupName"))
 	g := d.Resource(group)
 	if g == nil {
 		return map[string]bool{}
 	}
-	return refSet(g.Prop("SubnetIds"))
+	return designcheck.RefSet(g.Prop("SubnetIds"))
 }
 
 // instanceSubnet returns the subnet whose AZ the instance names with
 // !GetAtt <subnet>.AvailabilityZone, "" when it names none of subnets.
-func instanceSubnet(i *Resource, subnets map[string]bool) string {
-	res, attr, ok := getAttTarget(i.Prop("AvailabilityZone"))
+func instanceSubnet(i *designcheck.Resource, subnets map[string]bool) string {
+	res, attr, ok := designcheck.GetAttTarget(i.Prop("AvailabilityZone"))
 	if !ok || attr != "AvailabilityZone" || !subnets[res] {
 		return ""
 	}
@@ -99,7 +92,7 @@ func instanceSubnet(i *Resource, subnets map[string]bool) string {
 }
 
 // dependsOnInstance reports whether i waits for another DB instance.
-func dependsOnInstance(d *Deployment, i *Resource) bool {
+func dependsOnInstance(d *designcheck.Deployment, i *designcheck.Resource) bool {
 	return slices.ContainsFunc(i.DependsOn, func(n string) bool {
 		other := d.Resource(n)
 		return other != nil && other.Type == "AWS::RDS::DBInstance"
@@ -109,7 +102,7 @@ func dependsOnInstance(d *Deployment, i *Resource) bool {
 // checkReaderEnvs: the [primary] and [secondary] environments deploy
 // readers, the development stack none (as samconfig.toml's deploy
 // overrides say; a missing override is the parameter's default).
-func checkReaderEnvs(in *Input, r *report) {
+func checkReaderEnvs(in *designcheck.Input, r *designcheck.Report) {
 	if in.SamConfig == nil {
 		return // the samconfig check reports it
 	}
@@ -117,7 +110,7 @@ func checkReaderEnvs(in *Input, r *report) {
 	if p := in.Source.Parameter("DbReaderInstances"); p != nil && p.Default != nil {
 		def = *p.Default
 	}
-	for _, name := range append(slices.Clone(ReaderEnvs), "default") {
+	for _, name := range append(slices.Clone(designcheck.ReaderEnvs), "default") {
 		env, ok := in.SamConfig.Envs[name]
 		if !ok {
 			continue
@@ -133,9 +126,9 @@ func checkReaderEnvs(in *Input, r *report) {
 		n, _ := strconv.Atoi(v)
 		switch {
 		case name != "default" && n < 1:
-			r.add("samconfig.toml ["+name+"]", "DbReaderInstances=%q: the %s environment needs a reader (in-region failover target)", v, name)
-		case name == "default" && v != DevReaderCount:
-			r.add("samconfig.toml [default]", "DbReaderInstances=%q: the development stack runs without readers (%s)", v, DevReaderCount)
+			r.Add("samconfig.toml ["+name+"]", "DbReaderInstances=%q: the %s environment needs a reader (in-region failover target)", v, name)
+		case name == "default" && v != designcheck.DevReaderCount:
+			r.Add("samconfig.toml [default]", "DbReaderInstances=%q: the development stack runs without readers (%s)", v, designcheck.DevReaderCount)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package designcheck
+package monitoring
 
 import (
 	"maps"
@@ -8,10 +8,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/todomgmt/todomgmt/internal/designcheck"
 	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
-
-// --------------------------------------------------------------- alarms
 
 // alarmDimensions are the dimension names each metric family is published
 // with; an alarm on other dimensions watches a metric nobody publishes and
@@ -55,11 +54,11 @@ const migrateErrorPattern = `$.level = "ERROR"`
 // the replication lag of this stack's cluster in BOTH roles (after a
 // failover the secondary cluster is the one created as primary), quiet on
 // the writer and loud on a secondary whose metrics stop.
-func checkAlarms(in *Input, r *report) {
+func checkAlarms(in *designcheck.Input, r *designcheck.Report) {
 	for _, d := range in.Deployments() {
 		topics := d.OfType("AWS::SNS::Topic")
 		if len(topics) != 1 {
-			r.addIn(d, "Resources", "want one SNS topic that every alarm notifies, got %d", len(topics))
+			r.AddIn(d, "Resources", "want one SNS topic that every alarm notifies, got %d", len(topics))
 			continue
 		}
 		topic := topics[0]
@@ -69,20 +68,20 @@ func checkAlarms(in *Input, r *report) {
 		for _, a := range d.OfType("AWS::CloudWatch::Alarm") {
 			aw := "Resources." + a.Name
 			for _, k := range []string{"AlarmActions", "OKActions"} {
-				if acts := items(a.Prop(k)); len(acts) != 1 || !isRef(acts[0], topic.Name) {
-					r.addIn(d, aw, "%s must be [!Ref %s]: every alarm notifies the region's topic, on ALARM and on OK", k, topic.Name)
+				if acts := designcheck.Items(a.Prop(k)); len(acts) != 1 || !designcheck.IsRef(acts[0], topic.Name) {
+					r.AddIn(d, aw, "%s must be [!Ref %s]: every alarm notifies the region's topic, on ALARM and on OK", k, topic.Name)
 				}
 			}
 			if metric, ok := checkLagAlarm(d, r, aw, a, topic); ok {
 				have["AWS/RDS "+metric] = true
 				continue
 			}
-			ns, _ := str(a.Prop("Namespace"))
-			metric, _ := str(a.Prop("MetricName"))
+			ns, _ := designcheck.Str(a.Prop("Namespace"))
+			metric, _ := designcheck.Str(a.Prop("MetricName"))
 			have[ns+" "+metric] = true
 			dims := map[string]*yaml.Node{}
-			for _, dim := range items(a.Prop("Dimensions")) {
-				dims[mustStr(get(dim, "Name"))] = get(dim, "Value")
+			for _, dim := range designcheck.Items(a.Prop("Dimensions")) {
+				dims[designcheck.StrValue(designcheck.Get(dim, "Name"))] = designcheck.Get(dim, "Value")
 			}
 			family := ns
 			if ns == "AWS/RDS" {
@@ -90,27 +89,27 @@ func checkAlarms(in *Input, r *report) {
 			}
 			want, known := alarmDimensions[family]
 			if !known {
-				r.addIn(d, aw, "namespace %q: the alarm checks know no dimensions for it", ns)
+				r.AddIn(d, aw, "namespace %q: the alarm checks know no dimensions for it", ns)
 				continue
 			}
 			if got := slices.Sorted(maps.Keys(dims)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-				r.addIn(d, aw, "%s %s dimensions %v, want %v", ns, metric, got, want)
+				r.AddIn(d, aw, "%s %s dimensions %v, want %v", ns, metric, got, want)
 				continue
 			}
 			switch family {
 			case "AWS/ApiGateway":
 				checkAPIAlarm(d, r, aw, dims)
 			case "AWS/Lambda":
-				fn, _ := refTarget(dims["FunctionName"])
+				fn, _ := designcheck.RefTarget(dims["FunctionName"])
 				if res := d.Resource(fn); res == nil || res.Type != "AWS::Lambda::Function" {
-					r.addIn(d, aw, "FunctionName must be !Ref of a function in this stack")
+					r.AddIn(d, aw, "FunctionName must be !Ref of a function in this stack")
 					continue
 				}
 				lambda[metric+" "+fn] = true
 			case "AWS/RDS proxy":
-				p, _ := refTarget(dims["ProxyName"])
+				p, _ := designcheck.RefTarget(dims["ProxyName"])
 				if res := d.Resource(p); res == nil || res.Type != "AWS::RDS::DBProxy" {
-					r.addIn(d, aw, "ProxyName must be !Ref of the stack's RDS Proxy")
+					r.AddIn(d, aw, "ProxyName must be !Ref of the stack's RDS Proxy")
 				}
 			case "ToDoMgmt/Migrate":
 				if checkErrorLogAlarm(in, d, r, aw, a) {
@@ -126,12 +125,12 @@ func checkAlarms(in *Input, r *report) {
 		}
 		for _, w := range want {
 			if !have[w] {
-				r.addIn(d, "Resources", "no alarm on %s", w)
+				r.AddIn(d, "Resources", "no alarm on %s", w)
 			}
 		}
 		for _, fn := range d.OfType("AWS::Lambda::Function") {
 			var metrics []string
-			switch in.packageOf(fn.Name) {
+			switch in.PackageOf(fn.Name) {
 			case "handlers/api":
 				metrics = []string{"Errors", "Throttles"}
 			case "handlers/migrate":
@@ -139,89 +138,89 @@ func checkAlarms(in *Input, r *report) {
 			}
 			for _, m := range metrics {
 				if !lambda[m+" "+fn.Name] {
-					r.addIn(d, "Resources", "no AWS/Lambda %s alarm on %s", m, fn.Name)
+					r.AddIn(d, "Resources", "no AWS/Lambda %s alarm on %s", m, fn.Name)
 				}
 			}
 		}
 		if !have["AWS/RDS DatabaseConnectionsSetupFailed"] && !have["AWS/RDS ClientConnectionsSetupFailedAuth"] {
-			r.addIn(d, "Resources", "no alarm on RDS Proxy connection failures")
+			r.AddIn(d, "Resources", "no alarm on RDS Proxy connection failures")
 		}
 	}
 }
 
 // checkTopic: the topic is the AlarmTopicArn output, and AlarmEmail, when
 // set, is subscribed to it.
-func checkTopic(d *Deployment, r *report, topic *Resource) {
-	if o := d.Outputs["AlarmTopicArn"]; o == nil || !isRef(get(o, "Value"), topic.Name) {
-		r.addIn(d, "Outputs.AlarmTopicArn", "must be !Ref %s (where to subscribe pagers and chat)", topic.Name)
+func checkTopic(d *designcheck.Deployment, r *designcheck.Report, topic *designcheck.Resource) {
+	if o := d.Outputs["AlarmTopicArn"]; o == nil || !designcheck.IsRef(designcheck.Get(o, "Value"), topic.Name) {
+		r.AddIn(d, "Outputs.AlarmTopicArn", "must be !Ref %s (where to subscribe pagers and chat)", topic.Name)
 	}
 	subs := 0
 	for _, s := range d.OfType("AWS::SNS::Subscription") {
-		if isRef(s.Prop("TopicArn"), topic.Name) && mustStr(s.Prop("Protocol")) == "email" && isRef(s.Prop("Endpoint"), "AlarmEmail") {
+		if designcheck.IsRef(s.Prop("TopicArn"), topic.Name) && designcheck.StrValue(s.Prop("Protocol")) == "email" && designcheck.IsRef(s.Prop("Endpoint"), "AlarmEmail") {
 			subs++
 		}
 	}
 	if want := map[bool]int{true: 1, false: 0}[d.Params["AlarmEmail"] != ""]; subs != want {
-		r.addIn(d, "Resources."+topic.Name, "%d e-mail subscription(s) of AlarmEmail, want %d (AlarmEmail=%q)", subs, want, d.Params["AlarmEmail"])
+		r.AddIn(d, "Resources."+topic.Name, "%d e-mail subscription(s) of AlarmEmail, want %d (AlarmEmail=%q)", subs, want, d.Params["AlarmEmail"])
 	}
 }
 
 // checkLagAlarm checks a Metrics Insights alarm on a lag metric and
 // returns the metric; ok is false for an alarm that is not one.
-func checkLagAlarm(d *Deployment, r *report, where string, a *Resource, topic *Resource) (metric string, ok bool) {
-	queries := items(a.Prop("Metrics"))
+func checkLagAlarm(d *designcheck.Deployment, r *designcheck.Report, where string, a *designcheck.Resource, topic *designcheck.Resource) (metric string, ok bool) {
+	queries := designcheck.Items(a.Prop("Metrics"))
 	if len(queries) != 1 {
 		return "", false
 	}
-	f, arg, isFn := intrinsic(get(queries[0], "Expression"))
-	text, _ := str(arg)
+	f, arg, isFn := designcheck.Intrinsic(designcheck.Get(queries[0], "Expression"))
+	text, _ := designcheck.Str(arg)
 	m := lagQuery.FindStringSubmatch(text)
 	if !isFn || f != "Fn::Sub" || m == nil || !slices.Contains(LagMetrics, m[1]) {
-		r.addIn(d, where, "a Metrics alarm must be !Sub \"SELECT MAX(<lag metric>) FROM \\\"AWS/RDS\\\" WHERE DBClusterIdentifier = '${<cluster>}'\", got %s", render(get(queries[0], "Expression")))
+		r.AddIn(d, where, "a Metrics alarm must be !Sub \"SELECT MAX(<lag metric>) FROM \\\"AWS/RDS\\\" WHERE DBClusterIdentifier = '${<cluster>}'\", got %s", designcheck.Render(designcheck.Get(queries[0], "Expression")))
 		return "", false
 	}
 	if c := d.Resource(m[2]); c == nil || c.Type != "AWS::RDS::DBCluster" {
-		r.addIn(d, where, "%s must be measured on this stack's cluster, not ${%s}", m[1], m[2])
+		r.AddIn(d, where, "%s must be measured on this stack's cluster, not ${%s}", m[1], m[2])
 	}
 	if d.Params["PeerRegion"] == "" {
-		r.addIn(d, where, "%s alarm without a peer region: there is no replication to measure", m[1])
+		r.AddIn(d, where, "%s alarm without a peer region: there is no replication to measure", m[1])
 	}
-	if v := mustStr(a.Prop("TreatMissingData")); v != lagMissingData {
-		r.addIn(d, where, "TreatMissingData %q, want %s: the writer publishes no lag and must stay out of ALARM, a secondary whose metrics stop must not look healthy", v, lagMissingData)
+	if v := designcheck.StrValue(a.Prop("TreatMissingData")); v != lagMissingData {
+		r.AddIn(d, where, "TreatMissingData %q, want %s: the writer publishes no lag and must stay out of ALARM, a secondary whose metrics stop must not look healthy", v, lagMissingData)
 	}
-	if acts := items(a.Prop("InsufficientDataActions")); len(acts) != 1 || !isRef(acts[0], topic.Name) {
-		r.addIn(d, where, "InsufficientDataActions must be [!Ref %s]: a secondary whose lag metrics stop shows as INSUFFICIENT_DATA", topic.Name)
+	if acts := designcheck.Items(a.Prop("InsufficientDataActions")); len(acts) != 1 || !designcheck.IsRef(acts[0], topic.Name) {
+		r.AddIn(d, where, "InsufficientDataActions must be [!Ref %s]: a secondary whose lag metrics stop shows as INSUFFICIENT_DATA", topic.Name)
 	}
 	return m[1], true
 }
 
 // checkErrorLogAlarm: the alarm watches the metric of a metric filter
 // that counts the ERROR lines of the migrate function's log group.
-func checkErrorLogAlarm(in *Input, d *Deployment, r *report, where string, a *Resource) bool {
+func checkErrorLogAlarm(in *designcheck.Input, d *designcheck.Deployment, r *designcheck.Report, where string, a *designcheck.Resource) bool {
 	for _, mf := range d.OfType("AWS::Logs::MetricFilter") {
-		for _, t := range items(mf.Prop("MetricTransformations")) {
-			if !equal(get(t, "MetricNamespace"), a.Prop("Namespace")) || !equal(get(t, "MetricName"), a.Prop("MetricName")) {
+		for _, t := range designcheck.Items(mf.Prop("MetricTransformations")) {
+			if !designcheck.EqualNodes(designcheck.Get(t, "MetricNamespace"), a.Prop("Namespace")) || !designcheck.EqualNodes(designcheck.Get(t, "MetricName"), a.Prop("MetricName")) {
 				continue
 			}
-			group, _ := refTarget(mf.Prop("LogGroupName"))
+			group, _ := designcheck.RefTarget(mf.Prop("LogGroupName"))
 			ok := false
 			for _, fn := range d.OfType("AWS::Lambda::Function") {
-				if in.packageOf(fn.Name) == "handlers/migrate" && slices.Contains(fn.DependsOn, group) {
+				if in.PackageOf(fn.Name) == "handlers/migrate" && slices.Contains(fn.DependsOn, group) {
 					ok = true
 				}
 			}
 			if !ok {
-				r.addIn(d, where, "its metric filter %s must read the migrate function's log group", mf.Name)
+				r.AddIn(d, where, "its metric filter %s must read the migrate function's log group", mf.Name)
 				return false
 			}
-			if !strings.Contains(mustStr(mf.Prop("FilterPattern")), migrateErrorPattern) {
-				r.addIn(d, where, "its metric filter %s must count %s lines, got %q", mf.Name, migrateErrorPattern, mustStr(mf.Prop("FilterPattern")))
+			if !strings.Contains(designcheck.StrValue(mf.Prop("FilterPattern")), migrateErrorPattern) {
+				r.AddIn(d, where, "its metric filter %s must count %s lines, got %q", mf.Name, migrateErrorPattern, designcheck.StrValue(mf.Prop("FilterPattern")))
 				return false
 			}
 			return true
 		}
 	}
-	r.addIn(d, where, "no metric filter publishes %s %s", mustStr(a.Prop("Namespace")), render(a.Prop("MetricName")))
+	r.AddIn(d, where, "no metric filter publishes %s %s", designcheck.StrValue(a.Prop("Namespace")), designcheck.Render(a.Prop("MetricName")))
 	return false
 }
 
@@ -230,20 +229,20 @@ func checkErrorLogAlarm(in *Input, d *Deployment, r *report, where string, a *Re
 // expression of the API's Name (a hand-typed copy drifts when AppName or
 // the Name changes), and the stage by !Ref of its stage (what SAM makes
 // of !Ref Api.Stage) or the stage's name.
-func checkAPIAlarm(d *Deployment, r *report, where string, dims map[string]*yaml.Node) {
+func checkAPIAlarm(d *designcheck.Deployment, r *designcheck.Report, where string, dims map[string]*yaml.Node) {
 	apis := d.OfType("AWS::ApiGateway::RestApi")
 	if len(apis) != 1 {
 		return // the api check reports it
 	}
 	api := apis[0]
 	name := api.Prop("Name")
-	if name == nil || !equal(dims["ApiName"], name) {
-		r.addIn(d, where, "ApiName must be the same expression as %s's Name", api.Name)
+	if name == nil || !designcheck.EqualNodes(dims["ApiName"], name) {
+		r.AddIn(d, where, "ApiName must be the same expression as %s's Name", api.Name)
 	}
 	for _, st := range d.OfType("AWS::ApiGateway::Stage") {
-		if isRef(st.Prop("RestApiId"), api.Name) && (isRef(dims["Stage"], st.Name) || equal(dims["Stage"], st.Prop("StageName"))) {
+		if designcheck.IsRef(st.Prop("RestApiId"), api.Name) && (designcheck.IsRef(dims["Stage"], st.Name) || designcheck.EqualNodes(dims["Stage"], st.Prop("StageName"))) {
 			return
 		}
 	}
-	r.addIn(d, where, "Stage must be !Ref %s.Stage (the stage of %s)", api.Name, api.Name)
+	r.AddIn(d, where, "Stage must be !Ref %s.Stage (the stage of %s)", api.Name, api.Name)
 }

@@ -1,6 +1,8 @@
-package designcheck
+package database
 
-// ------------------------------------------------------------- retention
+import (
+	"github.com/todomgmt/todomgmt/internal/designcheck"
+)
 
 // RetainedTypes are the resources whose loss loses credentials: the DB
 // secrets (the final snapshot's users log in with them), the user pool
@@ -16,12 +18,12 @@ var RetainedTypes = []string{
 	"AWS::Cognito::UserPoolClient",
 }
 
-func checkRetain(in *Input, r *report) {
+func checkRetain(in *designcheck.Input, r *designcheck.Report) {
 	for _, d := range in.Deployments() {
 		for _, typ := range RetainedTypes {
 			for _, res := range d.OfType(typ) {
 				if res.Attr("DeletionPolicy") != "Retain" || res.Attr("UpdateReplacePolicy") != "Retain" {
-					r.addIn(d, "Resources."+res.Name, "%s: DeletionPolicy and UpdateReplacePolicy must be Retain (got %q, %q): deleting or replacing it loses credentials",
+					r.AddIn(d, "Resources."+res.Name, "%s: DeletionPolicy and UpdateReplacePolicy must be Retain (got %q, %q): deleting or replacing it loses credentials",
 						typ, res.Attr("DeletionPolicy"), res.Attr("UpdateReplacePolicy"))
 				}
 			}

@@ -1,4 +1,4 @@
-package designcheck
+package monitoring
 
 import (
 	"encoding/json"
@@ -9,11 +9,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/todomgmt/todomgmt/internal/designcheck"
 	"github.com/todomgmt/todomgmt/pkg/failover/assess"
 	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
-
-// ------------------------------------------------------------ dashboard
 
 // dashMetric is one metric (or Metrics Insights query) a dashboard widget
 // graphs, in the region it reads it from.
@@ -52,42 +51,42 @@ var lagExpression = regexp.MustCompile(`^SELECT MAX\((AuroraGlobalDB\w*Lag)\) FR
 // standby region in Route 53 mode,
 // the distribution's requests in the CloudFront front door's stack; and
 // an alarm widget with every alarm of the stack.
-func checkDashboard(in *Input, r *report) {
+func checkDashboard(in *designcheck.Input, r *designcheck.Report) {
 	for _, d := range in.Deployments() {
 		dashes := d.OfType("AWS::CloudWatch::Dashboard")
 		if len(dashes) != 1 {
-			r.addIn(d, "Resources", "want one CloudWatch dashboard per region, got %d", len(dashes))
+			r.AddIn(d, "Resources", "want one CloudWatch dashboard per region, got %d", len(dashes))
 			continue
 		}
 		dash := dashes[0]
 		where := "Resources." + dash.Name
 		if name, err := d.Value(dash.Prop("DashboardName")); err != nil || !strings.Contains(name, d.Set.Region) {
-			r.addIn(d, where, "DashboardName %q must contain the region (dashboards are global to the account; the two stacks' must differ)", name)
+			r.AddIn(d, where, "DashboardName %q must contain the region (dashboards are global to the account; the two stacks' must differ)", name)
 		}
-		if o := d.Outputs["DashboardUrl"]; o == nil || !subUses(get(o, "Value"), dash.Name) {
-			r.addIn(d, "Outputs.DashboardUrl", "must be !Sub of a console URL naming ${%s}", dash.Name)
+		if o := d.Outputs["DashboardUrl"]; o == nil || !subUses(designcheck.Get(o, "Value"), dash.Name) {
+			r.AddIn(d, "Outputs.DashboardUrl", "must be !Sub of a console URL naming ${%s}", dash.Name)
 		}
 		text, err := evalText(d, dash.Prop("DashboardBody"))
 		if err != nil {
-			r.addIn(d, where, "DashboardBody: %v", err)
+			r.AddIn(d, where, "DashboardBody: %v", err)
 			continue
 		}
 		var body dashBody
 		if err := json.Unmarshal([]byte(text), &body); err != nil {
-			r.addIn(d, where, "DashboardBody is not JSON once evaluated: %v", err)
+			r.AddIn(d, where, "DashboardBody is not JSON once evaluated: %v", err)
 			continue
 		}
 		metrics, alarms, err := dashContents(body)
 		if err != nil {
-			r.addIn(d, where, "DashboardBody: %v", err)
+			r.AddIn(d, where, "DashboardBody: %v", err)
 			continue
 		}
 		for _, miss := range missingWidgets(in, d, metrics) {
-			r.addIn(d, where, "no widget graphs %s", miss)
+			r.AddIn(d, where, "no widget graphs %s", miss)
 		}
 		for _, a := range d.OfType("AWS::CloudWatch::Alarm") {
 			if !slices.Contains(alarms, "<"+a.Name+".Arn>") {
-				r.addIn(d, where, "the alarm widget lacks %s", a.Name)
+				r.AddIn(d, where, "the alarm widget lacks %s", a.Name)
 			}
 		}
 	}
@@ -95,15 +94,15 @@ func checkDashboard(in *Input, r *report) {
 
 // subUses reports whether n is a Fn::Sub whose text names ${name}.
 func subUses(n *yaml.Node, name string) bool {
-	f, arg, ok := intrinsic(n)
+	f, arg, ok := designcheck.Intrinsic(n)
 	if !ok || f != "Fn::Sub" {
 		return false
 	}
 	if arg.Kind == yaml.SequenceNode && len(arg.Content) > 0 {
 		arg = arg.Content[0]
 	}
-	text, _ := str(arg)
-	vars, _ := SubVariables(text)
+	text, _ := designcheck.Str(arg)
+	vars, _ := designcheck.SubVariables(text)
 	return slices.Contains(vars, name)
 }
 
@@ -148,7 +147,7 @@ func dashContents(body dashBody) ([]dashMetric, []string, error) {
 
 // missingWidgets lists what the deployment's dashboard must graph and
 // does not.
-func missingWidgets(in *Input, d *Deployment, metrics []dashMetric) []string {
+func missingWidgets(in *designcheck.Input, d *designcheck.Deployment, metrics []dashMetric) []string {
 	has := func(ns, name, region string, dims map[string]string) bool {
 		return slices.ContainsFunc(metrics, func(m dashMetric) bool {
 			return m.Namespace == ns && m.Name == name && m.Region == region && equalDims(m.Dims, dims)
@@ -172,7 +171,7 @@ func missingWidgets(in *Input, d *Deployment, metrics []dashMetric) []string {
 		}
 	}
 	for _, fn := range d.OfType("AWS::Lambda::Function") {
-		if pkg := in.packageOf(fn.Name); pkg == "handlers/api" || pkg == "handlers/migrate" {
+		if pkg := in.PackageOf(fn.Name); pkg == "handlers/api" || pkg == "handlers/migrate" {
 			dims := map[string]string{"FunctionName": "<" + fn.Name + ">"}
 			need(fn.Name+"'s errors", "AWS/Lambda", "Errors", own, dims)
 			need(fn.Name+"'s duration", "AWS/Lambda", "Duration", own, dims)
@@ -193,7 +192,7 @@ func missingWidgets(in *Input, d *Deployment, metrics []dashMetric) []string {
 			missing = append(missing, "the proxy's connections (AWS/RDS ClientConnections or DatabaseConnections)")
 		}
 	}
-	if route53Mode(d.Set) && d.Params["PeerRegion"] != "" {
+	if designcheck.Route53Mode(d.Set) && d.Params["PeerRegion"] != "" {
 		standby := own
 		if d.Set.Role() == "primary" {
 			standby = d.Params["PeerRegion"]
@@ -214,7 +213,7 @@ func missingWidgets(in *Input, d *Deployment, metrics []dashMetric) []string {
 
 // dashAPI returns the REST API's name and its stage as the evaluated body
 // writes them.
-func dashAPI(d *Deployment) (name, stage string) {
+func dashAPI(d *designcheck.Deployment) (name, stage string) {
 	apis := d.OfType("AWS::ApiGateway::RestApi")
 	if len(apis) != 1 {
 		return "", ""
@@ -224,7 +223,7 @@ func dashAPI(d *Deployment) (name, stage string) {
 		return "", ""
 	}
 	for _, st := range d.OfType("AWS::ApiGateway::Stage") {
-		if isRef(st.Prop("RestApiId"), apis[0].Name) {
+		if designcheck.IsRef(st.Prop("RestApiId"), apis[0].Name) {
 			return name, "<" + st.Name + ">"
 		}
 	}
@@ -248,34 +247,34 @@ func equalDims(a, b map[string]string) bool {
 // as <Name> and an attribute (Fn::GetAtt or ${Name.Attr}) as <Name.Attr>;
 // Fn::Sub in both forms, its variables evaluated the same way. Fn::If is
 // already resolved in a deployment.
-func evalText(d *Deployment, n *yaml.Node) (string, error) {
-	if s, ok := str(n); ok {
+func evalText(d *designcheck.Deployment, n *yaml.Node) (string, error) {
+	if s, ok := designcheck.Str(n); ok {
 		return s, nil
 	}
-	f, arg, ok := intrinsic(n)
+	f, arg, ok := designcheck.Intrinsic(n)
 	if !ok {
 		return "", fmt.Errorf("line %d: not a string expression", n.Line)
 	}
 	switch f {
 	case "Ref":
-		name, _ := str(arg)
+		name, _ := designcheck.Str(arg)
 		return evalName(d, name, nil)
 	case "Fn::GetAtt":
-		res, attr, ok := getAttTarget(n)
+		res, attr, ok := designcheck.GetAttTarget(n)
 		if !ok {
 			return "", fmt.Errorf("line %d: malformed Fn::GetAtt", n.Line)
 		}
 		return evalName(d, res+"."+attr, nil)
 	case "Fn::Sub":
-		text, isStr := str(arg)
+		text, isStr := designcheck.Str(arg)
 		vars := map[string]string{}
 		if !isStr {
 			if arg.Kind != yaml.SequenceNode || len(arg.Content) != 2 {
 				return "", fmt.Errorf("line %d: Fn::Sub needs a string or [string, map]", n.Line)
 			}
-			text, _ = str(arg.Content[0])
-			for _, k := range keys(arg.Content[1]) {
-				v, err := evalText(d, get(arg.Content[1], k))
+			text, _ = designcheck.Str(arg.Content[0])
+			for _, k := range designcheck.Keys(arg.Content[1]) {
+				v, err := evalText(d, designcheck.Get(arg.Content[1], k))
 				if err != nil {
 					return "", fmt.Errorf("variable %s: %w", k, err)
 				}
@@ -289,7 +288,7 @@ func evalText(d *Deployment, n *yaml.Node) (string, error) {
 
 // substitute replaces each ${X} of an Fn::Sub text; ${!X} stands for the
 // literal ${X}.
-func substitute(d *Deployment, text string, vars map[string]string) (string, error) {
+func substitute(d *designcheck.Deployment, text string, vars map[string]string) (string, error) {
 	var b strings.Builder
 	for {
 		i := strings.Index(text, "${")
@@ -317,11 +316,11 @@ func substitute(d *Deployment, text string, vars map[string]string) (string, err
 }
 
 // evalName is the value of a Fn::Sub variable or Ref target.
-func evalName(d *Deployment, name string, vars map[string]string) (string, error) {
+func evalName(d *designcheck.Deployment, name string, vars map[string]string) (string, error) {
 	if v, ok := vars[name]; ok {
 		return v, nil
 	}
-	if v, err := d.named(name, 0); err == nil {
+	if v, err := d.Named(name, 0); err == nil {
 		return v, nil
 	}
 	res, _, _ := strings.Cut(name, ".")

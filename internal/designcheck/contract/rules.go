@@ -1,13 +1,12 @@
-package designcheck
+package contract
 
 import (
 	"errors"
 	"maps"
 
+	"github.com/todomgmt/todomgmt/internal/designcheck"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
 )
-
-// ----------------------------------------------------------------- rules
 
 // RuleCase is a combination of parameter values applied on top of one of
 // the parameter sets: CloudFormation's Rules must refuse it (Refused)
@@ -40,14 +39,14 @@ var RuleCases = []RuleCase{
 	{"first pass without a peer", "primary", map[string]string{"PeerRegion": ""}, false},
 }
 
-func checkRules(in *Input, r *report) {
+func checkRules(in *designcheck.Input, r *designcheck.Report) {
 	if in.SamConfig == nil {
-		r.add("samconfig.toml", "missing or unreadable")
+		r.Add("samconfig.toml", "missing or unreadable")
 		return
 	}
 	all, err := samcheck.ParameterSets(in.SamConfig)
 	if err != nil {
-		r.add("samconfig.toml", "parameter sets: %v", err)
+		r.Add("samconfig.toml", "parameter sets: %v", err)
 		return
 	}
 	sets := map[string]samcheck.ParameterSet{}
@@ -57,20 +56,20 @@ func checkRules(in *Input, r *report) {
 	for _, rc := range RuleCases {
 		base, ok := sets[rc.Set]
 		if !ok {
-			r.add(rc.Name, "no parameter set %q", rc.Set)
+			r.Add(rc.Name, "no parameter set %q", rc.Set)
 			continue
 		}
 		s := base
 		s.Name = rc.Set + " with " + rc.Name
 		s.Params = maps.Clone(base.Params)
 		maps.Copy(s.Params, rc.Params)
-		_, err := in.Source.Deploy(s)
-		refused := errors.Is(err, ErrRuleFailed)
+		_, err := designcheck.Deploy(in.Source, s)
+		refused := errors.Is(err, designcheck.ErrRuleFailed)
 		switch {
 		case rc.Refused && !refused:
-			r.add(rc.Name, "%v: not refused by the template's Rules (err %v); CloudFormation would fail halfway through the deployment", rc.Params, err)
+			r.Add(rc.Name, "%v: not refused by the template's Rules (err %v); CloudFormation would fail halfway through the deployment", rc.Params, err)
 		case !rc.Refused && err != nil:
-			r.add(rc.Name, "%v: want it deployable, got %v", rc.Params, err)
+			r.Add(rc.Name, "%v: want it deployable, got %v", rc.Params, err)
 		}
 	}
 }
