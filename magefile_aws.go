@@ -28,6 +28,8 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/failoverenv"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
@@ -83,8 +85,8 @@ func openAWS(ctx context.Context) (*awsops.Env, error) {
 	})
 }
 
-func confirmer() failover.Confirmer {
-	return failover.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(failover.ConfirmEnv))
+func confirmer() console.Confirmer {
+	return console.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(console.ConfirmEnv))
 }
 
 func requireSAM() error {
@@ -155,22 +157,22 @@ func Status(ctx context.Context) error {
 
 // awsPlanOptions reads TODOMGMT_TARGET (a region of samconfig.toml's)
 // and TODOMGMT_MAX_LAG.
-func awsPlanOptions() (failover.Options, error) {
+func awsPlanOptions() (plan.Options, error) {
 	cfg, err := samConfig()
 	if err != nil {
-		return failover.Options{}, err
+		return plan.Options{}, err
 	}
 	return failoverenv.Options(os.Getenv, cfg.Regions())
 }
 
-func runFailover(ctx context.Context, kind failover.Kind, opts failover.Options) error {
+func runFailover(ctx context.Context, kind failover.Kind, opts plan.Options) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
 	e, err := openAWS(ctx)
 	if err != nil {
 		return err
 	}
-	o, err := e.Orchestrator(confirmer(), failover.TextPrinter{W: os.Stdout})
+	o, err := e.Orchestrator(confirmer(), console.TextPrinter{W: os.Stdout})
 	if err != nil {
 		return err
 	}
@@ -232,7 +234,7 @@ func (Failover) Detach(ctx context.Context, region string) error {
 	if err != nil {
 		return fmt.Errorf("failover:detach: %w", err)
 	}
-	return runFailover(ctx, failover.KindDetach, failover.Options{Target: target})
+	return runFailover(ctx, failover.KindDetach, plan.Options{Target: target})
 }
 
 // Destroy deletes both regions in the order RDS allows (writer role read first), lifts deletion protection after confirmation, and lists what is kept.

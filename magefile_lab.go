@@ -12,6 +12,9 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/failoverenv"
 )
 
@@ -43,7 +46,7 @@ func (Lab) Status(ctx context.Context) error {
 // operateLab runs fn on the lab that lab:up runs, with the real
 // orchestrator asking for a typed confirmation, and TODOMGMT_TARGET and
 // TODOMGMT_MAX_LAG read as for AWS; Ctrl-C cancels ctx.
-func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *failover.Orchestrator, failover.Options) error) error {
+func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *orchestrator.Orchestrator, plan.Options) error) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
 	r, err := lab.AttachRunning(ctx)
@@ -55,12 +58,12 @@ func operateLab(ctx context.Context, fn func(context.Context, *lab.Remote, *fail
 	if err != nil {
 		return err
 	}
-	return fn(ctx, r, r.Orchestrator(confirmer(), failover.TextPrinter{W: os.Stdout}), opts)
+	return fn(ctx, r, r.Orchestrator(confirmer(), console.TextPrinter{W: os.Stdout}), opts)
 }
 
 // Failover runs a planned switchover of the running lab to its passive region (or TODOMGMT_TARGET) with the real orchestrator (run it again to fail back).
 func (Lab) Failover(ctx context.Context) error {
-	return operateLab(ctx, func(ctx context.Context, _ *lab.Remote, o *failover.Orchestrator, opts failover.Options) error {
+	return operateLab(ctx, func(ctx context.Context, _ *lab.Remote, o *orchestrator.Orchestrator, opts plan.Options) error {
 		_, err := o.Run(ctx, failover.KindPlanned, opts)
 		return err
 	})
@@ -68,7 +71,7 @@ func (Lab) Failover(ctx context.Context) error {
 
 // FailoverUnplanned kills the running lab's writer container, fails over (to TODOMGMT_TARGET if set) with data loss allowed using the real orchestrator, then rebuilds the old writer as a replica.
 func (Lab) FailoverUnplanned(ctx context.Context) error {
-	return operateLab(ctx, func(ctx context.Context, r *lab.Remote, o *failover.Orchestrator, opts failover.Options) error {
+	return operateLab(ctx, func(ctx context.Context, r *lab.Remote, o *orchestrator.Orchestrator, opts plan.Options) error {
 		return lab.RehearseUnplanned(ctx, r, o, opts, os.Stdout)
 	})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
@@ -173,7 +174,7 @@ func TestLabDrill(t *testing.T) {
 	}
 
 	// What lab:failover:unplanned runs, on the lab the drill left.
-	u, err := globaldb.RehearseUnplanned(ctx, l.DB, l.Orchestrator(drill.AutoApprove{}, nil), failover.Options{})
+	u, err := globaldb.RehearseUnplanned(ctx, l.DB, l.Orchestrator(drill.AutoApprove{}, nil), plan.Options{})
 	if err != nil {
 		t.Fatalf("rehearse an unplanned failover: %v", err)
 	}
@@ -243,7 +244,7 @@ func TestLabRebuildKeepsTheIDCounter(t *testing.T) {
 	if err := l.DB.Kill(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := o.Run(ctx, failover.KindUnplanned, failover.Options{Target: b})
+	rep, err := o.Run(ctx, failover.KindUnplanned, plan.Options{Target: b})
 	if err != nil || !rep.Verified {
 		t.Fatalf("unplanned failover to %s: verified %v, %v", b, rep.Verified, err)
 	}
@@ -261,7 +262,7 @@ func TestLabRebuildKeepsTheIDCounter(t *testing.T) {
 	if err != nil || !rb.Reseeded {
 		t.Fatalf("rebuild %s = %+v, %v; want it re-seeded (it diverged)", a, rb, err)
 	}
-	rep, err = o.Run(ctx, failover.KindPlanned, failover.Options{Target: a})
+	rep, err = o.Run(ctx, failover.KindPlanned, plan.Options{Target: a})
 	if err != nil || !rep.Verified {
 		t.Fatalf("planned failback to %s: verified %v, %v", a, rep.Verified, err)
 	}

@@ -11,11 +11,13 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/lab"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/assess"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // TestLabReadiness judges failover readiness on the lab, with the same
 // evaluation the readiness function runs in AWS
-// (failover.Orchestrator.Readiness), from each region: both plans are
+// (orchestrator.Orchestrator.Readiness), from each region: both plans are
 // ready; once the replica stops receiving from the writer (its IO thread
 // stopped: the link is cut) both are not ready, naming replication; once
 // the link is restored and the replica has caught up, both are ready
@@ -31,10 +33,10 @@ func TestLabReadiness(t *testing.T) {
 	o := l.ReadinessOrchestrator()
 	writer, replica := l.Regions()[0], l.Regions()[1]
 
-	judge := func(t *testing.T, from string) map[failover.Kind]failover.Readiness {
+	judge := func(t *testing.T, from string) map[failover.Kind]assess.Readiness {
 		t.Helper()
-		_, rs := o.Readiness(ctx, from, failover.Options{})
-		out := map[failover.Kind]failover.Readiness{}
+		_, rs := o.Readiness(ctx, from, plan.Options{})
+		out := map[failover.Kind]assess.Readiness{}
 		for _, r := range rs {
 			out[r.Kind] = r
 			t.Logf("from %s: %s ready=%t failing %+v", from, r.Kind, r.Ready, r.Failing)
@@ -48,17 +50,17 @@ func TestLabReadiness(t *testing.T) {
 				if !r.Ready || r.To != replica {
 					t.Errorf("from %s: %s ready=%t to %s, failing %+v; want ready to %s\n%s", from, kind, r.Ready, r.To, r.Failing, replica, r.Plan)
 				}
-				if !slices.Contains(r.Passed, failover.CheckProxyTarget) || !slices.Contains(r.Passed, failover.CheckReplication) {
+				if !slices.Contains(r.Passed, plan.CheckProxyTarget) || !slices.Contains(r.Passed, plan.CheckReplication) {
 					t.Errorf("from %s: %s passed %v, want the proxy targets and replication checked", from, kind, r.Passed)
 				}
-				skipped := map[failover.Check]string{}
+				skipped := map[plan.Check]string{}
 				for _, s := range r.Skipped {
 					skipped[s.Check] = s.Why
 				}
-				if !strings.Contains(skipped[failover.CheckUserPool], "the lab has no Cognito") {
+				if !strings.Contains(skipped[plan.CheckUserPool], "the lab has no Cognito") {
 					t.Errorf("from %s: %s skipped %v, want the user-pool check skipped saying the lab has no Cognito", from, kind, skipped)
 				}
-				if _, ok := skipped[failover.CheckDeletionProtection]; !ok {
+				if _, ok := skipped[plan.CheckDeletionProtection]; !ok {
 					t.Errorf("from %s: %s skipped %v, want deletion protection skipped (the lab's servers have none)", from, kind, skipped)
 				}
 			}
@@ -75,11 +77,11 @@ func TestLabReadiness(t *testing.T) {
 		labCreate(ctx, t, l.FrontDoor.URL(), "written while the link is cut")
 		for _, from := range l.Regions() {
 			for kind, r := range judge(t, from) {
-				var checks []failover.Check
+				var checks []plan.Check
 				for _, f := range r.Failing {
 					checks = append(checks, f.Check)
 				}
-				if r.Ready || !slices.Equal(slices.Compact(checks), []failover.Check{failover.CheckReplication}) {
+				if r.Ready || !slices.Equal(slices.Compact(checks), []plan.Check{plan.CheckReplication}) {
 					t.Errorf("from %s: %s ready=%t failing %+v, want not ready with replication alone", from, kind, r.Ready, r.Failing)
 				}
 			}

@@ -1,6 +1,6 @@
 //go:build integration
 
-package designcheck
+package designcheck_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/todomgmt/todomgmt/internal/designcheck"
+	"github.com/todomgmt/todomgmt/internal/designcheck/checktest"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
 )
 
@@ -22,79 +24,79 @@ type awsMutation struct {
 	rule   string
 	want   string
 	set    string
-	mutate func(tb testing.TB, in *Input)
+	mutate func(tb testing.TB, in *designcheck.Input)
 }
 
 // removedCheckMutations are the mutations of the checks that went when
 // samcheck came (refs, refs-active, types, cycles, and the property names
 // of SAM Schedule events): the translator or cfn-lint catches each one.
 var removedCheckMutations = []awsMutation{
-	{"condition on an unknown parameter", "E1020", "'Rolee' is not one of", "primary", func(tb testing.TB, in *Input) {
-		set(in.Source.Section("Conditions"), "IsPrimary", node(tb, "!Equals [!Ref Rolee, primary]"))
+	{"condition on an unknown parameter", "E1020", "'Rolee' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		designcheck.Set(in.Source.Section("Conditions"), "IsPrimary", checktest.Node(tb, "!Equals [!Ref Rolee, primary]"))
 	}},
-	{"GetAtt of a missing resource", "E1010", "'DbProxyy' is not one of", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_HOST"}, "!GetAtt DbProxyy.Endpoint")
+	{"GetAtt of a missing resource", "E1010", "'DbProxyy' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_HOST"}, "!GetAtt DbProxyy.Endpoint")
 	}},
-	{"Ref of a missing parameter", "E1020", "'VpcCidrr' is not one of", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "Vpc", []string{"Properties", "CidrBlock"}, "!Ref VpcCidrr")
+	{"Ref of a missing parameter", "E1020", "'VpcCidrr' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "Vpc", []string{"Properties", "CidrBlock"}, "!Ref VpcCidrr")
 	}},
-	{"GetAtt of an unknown attribute", "E1010", "'Endpoints' is not one of", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_HOST"}, "!GetAtt DbProxy.Endpoints")
+	{"GetAtt of an unknown attribute", "E1010", "'Endpoints' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_DB_HOST"}, "!GetAtt DbProxy.Endpoints")
 	}},
-	{"Sub variable naming nothing", "E6101", "'Apii' is not one of", "primary", func(tb testing.TB, in *Input) {
-		set(at(tb, in.Source.Section("Outputs"), "ApiUrl"), "Value", node(tb, `!Sub "https://${Apii}.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod"`))
+	{"Sub variable naming nothing", "E6101", "'Apii' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		designcheck.Set(checktest.At(tb, in.Source.Section("Outputs"), "ApiUrl"), "Value", checktest.Node(tb, `!Sub "https://${Apii}.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod"`))
 	}},
-	{"Sub attribute naming nothing", "E6101", "'Nope' is not one of", "primary", func(tb testing.TB, in *Input) {
-		set(at(tb, in.Source.Section("Outputs"), "ApiDomain"), "Value", node(tb, `!Sub "${UserPool.Nope}"`))
+	{"Sub attribute naming nothing", "E6101", "'Nope' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		designcheck.Set(checktest.At(tb, in.Source.Section("Outputs"), "ApiDomain"), "Value", checktest.Node(tb, `!Sub "${UserPool.Nope}"`))
 	}},
-	{"DependsOn a missing resource", "E3005", "'Nope' is not one of", "primary", func(tb testing.TB, in *Input) {
-		deps := at(tb, resNode(tb, in, "Migration"), "DependsOn")
-		deps.Content = append(deps.Content, scalar(0, "Nope"))
+	{"DependsOn a missing resource", "E3005", "'Nope' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		deps := checktest.At(tb, checktest.ResNode(tb, in, "Migration"), "DependsOn")
+		deps.Content = append(deps.Content, designcheck.Scalar(0, "Nope"))
 	}},
-	{"resource Condition that does not exist", "E3015", "'IsTertiary' is not one of", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "DbReaderInstance2", []string{"Condition"}, "IsTertiary")
+	{"resource Condition that does not exist", "E3015", "'IsTertiary' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "DbReaderInstance2", []string{"Condition"}, "IsTertiary")
 	}},
-	{"Fn::If on an unknown condition", "E1028", "'HasNothing' is not one of", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "DbCluster", []string{"Properties", "DatabaseName"}, "!If [HasNothing, x, !Ref AWS::NoValue]")
+	{"Fn::If on an unknown condition", "E1028", "'HasNothing' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "DbCluster", []string{"Properties", "DatabaseName"}, "!If [HasNothing, x, !Ref AWS::NoValue]")
 	}},
-	{"condition referencing a resource", "E1020", "'Vpc' is not one of", "primary", func(tb testing.TB, in *Input) {
-		set(in.Source.Section("Conditions"), "HasPeer", node(tb, `!Not [!Equals [!Ref Vpc, ""]]`))
+	{"condition referencing a resource", "E1020", "'Vpc' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		designcheck.Set(in.Source.Section("Conditions"), "HasPeer", checktest.Node(tb, `!Not [!Equals [!Ref Vpc, ""]]`))
 	}},
-	{"SAM Version reference without AutoPublishAlias", "E1020", "'MigrateFunction.Version' is not one of", "primary", func(tb testing.TB, in *Input) {
-		delAt(tb, in, "MigrateFunction", "Properties", "AutoPublishAlias")
+	{"SAM Version reference without AutoPublishAlias", "E1020", "'MigrateFunction.Version' is not one of", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.DelAt(tb, in, "MigrateFunction", "Properties", "AutoPublishAlias")
 	}},
-	{"unconditional Ref to a primary-only secret", "W1001", "Ref to resource 'MasterSecret' that may not be available when condition 'IsPrimary' is False", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "DbProxy", []string{"Properties", "Auth", "0", "SecretArn"}, "!Ref MasterSecret")
+	{"unconditional Ref to a primary-only secret", "W1001", "Ref to resource 'MasterSecret' that may not be available when condition 'IsPrimary' is False", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "DbProxy", []string{"Properties", "Auth", "0", "SecretArn"}, "!Ref MasterSecret")
 	}},
-	{"output referencing a conditional resource", "W1001", "GetAtt to resource 'FrontDoorKvs' that may not be available", "primary", func(tb testing.TB, in *Input) {
-		del(at(tb, in.Source.Section("Outputs"), "KeyValueStoreArn"), "Condition")
+	{"output referencing a conditional resource", "W1001", "GetAtt to resource 'FrontDoorKvs' that may not be available", "primary", func(tb testing.TB, in *designcheck.Input) {
+		designcheck.Del(checktest.At(tb, in.Source.Section("Outputs"), "KeyValueStoreArn"), "Condition")
 	}},
-	{"required property missing", "E3003", "'EngineFamily' is a required property", "primary", func(tb testing.TB, in *Input) {
-		delAt(tb, in, "DbProxy", "Properties", "EngineFamily")
+	{"required property missing", "E3003", "'EngineFamily' is a required property", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.DelAt(tb, in, "DbProxy", "Properties", "EngineFamily")
 	}},
-	{"misspelt optional property (CloudFormation)", "E3002", "'PreferedBackupWindow' was unexpected. Did you mean 'PreferredBackupWindow'?", "primary", func(tb testing.TB, in *Input) {
-		renameKey(tb, at(tb, resNode(tb, in, "DbCluster"), "Properties"), "PreferredBackupWindow", "PreferedBackupWindow")
+	{"misspelt optional property (CloudFormation)", "E3002", "'PreferedBackupWindow' was unexpected. Did you mean 'PreferredBackupWindow'?", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.RenameKey(tb, checktest.At(tb, checktest.ResNode(tb, in, "DbCluster"), "Properties"), "PreferredBackupWindow", "PreferedBackupWindow")
 	}},
-	{"misspelt optional property (letter case)", "E3002", "'IdleClientTimeOut' was unexpected. Did you mean 'IdleClientTimeout'?", "primary", func(tb testing.TB, in *Input) {
-		renameKey(tb, at(tb, resNode(tb, in, "DbProxy"), "Properties"), "IdleClientTimeout", "IdleClientTimeOut")
+	{"misspelt optional property (letter case)", "E3002", "'IdleClientTimeOut' was unexpected. Did you mean 'IdleClientTimeout'?", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.RenameKey(tb, checktest.At(tb, checktest.ResNode(tb, in, "DbProxy"), "Properties"), "IdleClientTimeout", "IdleClientTimeOut")
 	}},
-	{"misspelt SAM property", "translator", "property AutoPublishAlais not defined for resource of type AWS::Serverless::Function", "primary", func(tb testing.TB, in *Input) {
-		renameKey(tb, at(tb, resNode(tb, in, "MigrateFunction"), "Properties"), "AutoPublishAlias", "AutoPublishAlais")
+	{"misspelt SAM property", "translator", "property AutoPublishAlais not defined for resource of type AWS::Serverless::Function", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.RenameKey(tb, checktest.At(tb, checktest.ResNode(tb, in, "MigrateFunction"), "Properties"), "AutoPublishAlias", "AutoPublishAlais")
 	}},
-	{"misspelt resource attribute", "E3001", "'DeletionPolice' was unexpected. Did you mean 'DeletionPolicy'?", "primary", func(tb testing.TB, in *Input) {
-		renameKey(tb, resNode(tb, in, "DbCluster"), "DeletionPolicy", "DeletionPolice")
+	{"misspelt resource attribute", "E3001", "'DeletionPolice' was unexpected. Did you mean 'DeletionPolicy'?", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.RenameKey(tb, checktest.ResNode(tb, in, "DbCluster"), "DeletionPolicy", "DeletionPolice")
 	}},
-	{"subnet group waits for the instance", "E3004", "Circular Dependencies for resource DbSubnetGroup", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "DbSubnetGroup", []string{"DependsOn"}, "DbInstance")
+	{"subnet group waits for the instance", "E3004", "Circular Dependencies for resource DbSubnetGroup", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "DbSubnetGroup", []string{"DependsOn"}, "DbInstance")
 	}},
-	{"API function names its own API (SAM writes the function into the API)", "E3004", "Circular Dependencies for resource ApiFunction. Circular dependency with [Api]", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_REGION"}, "!Ref Api")
+	{"API function names its own API (SAM writes the function into the API)", "E3004", "Circular Dependencies for resource ApiFunction. Circular dependency with [Api]", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "ApiFunction", []string{"Properties", "Environment", "Variables", "TODOMGMT_REGION"}, "!Ref Api")
 	}},
-	{"cycle only in the secondary", "E3004", "Circular Dependencies for resource AlarmTopic", "secondary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "AlarmTopic", []string{"Properties", "DisplayName"}, "!If [IsSecondary, !Ref Api5xxAlarm, alarms]")
+	{"cycle only in the secondary", "E3004", "Circular Dependencies for resource AlarmTopic", "secondary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "AlarmTopic", []string{"Properties", "DisplayName"}, "!If [IsSecondary, !Ref Api5xxAlarm, alarms]")
 	}},
-	{"purge schedule with a CloudFormation property name", "translator", "property ScheduleExpression not defined for resource of type Schedule", "primary", func(tb testing.TB, in *Input) {
-		setAt(tb, in, "MigrateFunction", []string{"Properties", "Events", "PurgeIdempotencyKeys", "Properties", "ScheduleExpression"}, "rate(1 hour)")
+	{"purge schedule with a CloudFormation property name", "translator", "property ScheduleExpression not defined for resource of type Schedule", "primary", func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "MigrateFunction", []string{"Properties", "Events", "PurgeIdempotencyKeys", "Properties", "ScheduleExpression"}, "rate(1 hour)")
 	}},
 }
 
@@ -107,13 +109,10 @@ func TestAWSToolsCatchTheRemovedChecksMutations(t *testing.T) {
 	dir := t.TempDir()
 	var jobs []samcheck.Job
 	sets := map[string]samcheck.ParameterSet{}
-	for _, s := range loadSource(t).Sets {
+	for _, s := range checktest.Source(t).Sets {
 		sets[s.Name] = s
 	}
-	path, err := filepath.Abs(templatePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := checktest.Path(t, "template.yaml")
 	controls := []string{"primary", "secondary"}
 	for _, name := range controls {
 		j := samcheck.JobFor(sets[name], path)
@@ -121,7 +120,7 @@ func TestAWSToolsCatchTheRemovedChecksMutations(t *testing.T) {
 		jobs = append(jobs, j)
 	}
 	for i, m := range removedCheckMutations {
-		in := loadSource(t)
+		in := checktest.Source(t)
 		m.mutate(t, in)
 		data, err := in.Source.Marshal()
 		if err != nil {
@@ -135,7 +134,7 @@ func TestAWSToolsCatchTheRemovedChecksMutations(t *testing.T) {
 	}
 	ctx := context.Background()
 	_, trs, err := samcheck.Translator{Workers: runtime.NumCPU()}.Translate(ctx, dir, jobs)
-	skipWithoutTools(t, err)
+	checktest.SkipWithoutTools(t, err)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +145,7 @@ func TestAWSToolsCatchTheRemovedChecksMutations(t *testing.T) {
 		}
 	}
 	findings, err := samcheck.Linter{}.Lint(ctx, dir, targets)
-	skipWithoutTools(t, err)
+	checktest.SkipWithoutTools(t, err)
 	if err != nil {
 		t.Fatal(err)
 	}

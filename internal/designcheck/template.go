@@ -10,6 +10,27 @@
 // equal to frontdoor/router.js, and the other invariants of README's
 // "Checking the template without AWS".
 //
+// This package is their frame: it reads a template (Template, Parse,
+// ParseJSON), evaluates it for a parameter set as CloudFormation would
+// (Deployment: its Rules, its conditions, each Fn::If, the values), and
+// runs a named Check over an Input, the files the checks read, into
+// Findings. The checks live in one package per topic, each with its
+// tests and the mutations that show every check can fail:
+//
+//   - contract: the stack's interface (parameters, Rules, outputs,
+//     mappings, every parameter set deploying) and the files that set
+//     it, samconfig.toml and env.json;
+//   - api: the REST API with its routes and authorizer, the functions
+//     behind it, their build and IAM, the Cognito user pool;
+//   - database: the Aurora global cluster, in-region HA, RDS Proxy,
+//     encryption and key policies, secrets, retention, the migration;
+//   - network: the VPC with no way out, and who reaches the database;
+//   - frontdoor: the CloudFront and the Route 53 front doors;
+//   - monitoring: log retention, alarms, the dashboard, the readiness
+//     function.
+//
+// Package checktest loads the repository's files for their tests.
+//
 // Checks whose meaning depends on SAM (functions, their events, policies
 // and generated roles, the API's OpenAPI) read the SAM translator's output
 // for every parameter set of samcheck.ParameterSets, evaluated as
@@ -19,15 +40,14 @@
 //
 // The tree is made of go.yaml.in/yaml/v3 nodes. Parse rewrites every short
 // form into the long form CloudFormation's JSON uses ({"Ref": X},
-// {"Fn::GetAtt": [R, A]}, ...), so the rest of the package sees one shape
-// for the template as written and for the translator's JSON.
+// {"Fn::GetAtt": [R, A]}, ...), so the checks see one shape for the
+// template as written and for the translator's JSON.
 package designcheck
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -38,6 +58,94 @@ import (
 // may be edited in place (the tests build broken copies that way).
 type Template struct {
 	Root *yaml.Node
+}
+
+// Section returns a top-level section (Parameters, Resources, ...) or nil.
+func (t *Template) Section(name string) *yaml.Node {
+	return Get(t.Root, name)
+}
+
+// Resources returns the resources in template order.
+func (t *Template) Resources() []*Resource {
+	sec := t.Section("Resources")
+	var rs []*Resource
+	for i := 0; sec != nil && i+1 < len(sec.Content); i += 2 {
+		rs = append(rs, newResource(sec.Content[i].Value, sec.Content[i+1]))
+	}
+	return rs
+}
+
+// Resource returns the named resource or nil.
+func (t *Template) Resource(name string) *Resource {
+	n := Get(t.Section("Resources"), name)
+	if n == nil {
+		return nil
+	}
+	return newResource(name, n)
+}
+
+// ResourcesOfType returns the resources of one type, in template order.
+func (t *Template) ResourcesOfType(typ string) []*Resource {
+	var rs []*Resource
+	for _, r := range t.Resources() {
+		if r.Type == typ {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// Parameters returns the parameters in template order.
+func (t *Template) Parameters() []*Parameter {
+	sec := t.Section("Parameters")
+	var ps []*Parameter
+	for i := 0; sec != nil && i+1 < len(sec.Content); i += 2 {
+		n := sec.Content[i+1]
+		p := &Parameter{Name: sec.Content[i].Value, Node: n}
+		p.Type, _ = Str(Get(n, "Type"))
+		if d, ok := Str(Get(n, "Default")); ok {
+			p.Default = &d
+		}
+		for _, v := range Items(Get(n, "AllowedValues")) {
+			if s, ok := Str(v); ok {
+				p.AllowedValues = append(p.AllowedValues, s)
+			}
+		}
+		p.AllowedPattern, _ = Str(Get(n, "AllowedPattern"))
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// Parameter returns the named parameter or nil.
+func (t *Template) Parameter(name string) *Parameter {
+	for _, p := range t.Parameters() {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Clone returns a deep copy of the template.
+func (t *Template) Clone() *Template {
+	return &Template{Root: CloneNode(t.Root)}
+}
+
+// Marshal writes the template as YAML (intrinsics in long form), which the
+// SAM translator reads as it reads the original.
+func (t *Template) Marshal() ([]byte, error) {
+	return yaml.Marshal(t.Root)
+}
+
+// Parameter is one entry of the Parameters section.
+type Parameter struct {
+	Name           string
+	Type           string
+	Default        *string
+	AllowedValues  []string
+	AllowedPattern string
+	Node           *yaml.Node
 }
 
 // shortForms maps each short-form tag to its long-form key.
@@ -124,7 +232,7 @@ func ParseJSON(data []byte) (*Template, error) {
 					return n, nil
 				}
 				if n.Kind == yaml.MappingNode {
-					n.Content = append(n.Content, scalar(lineAt(), tok.(string)))
+					n.Content = append(n.Content, Scalar(lineAt(), tok.(string)))
 					if tok, err = dec.Token(); err != nil {
 						return nil, err
 					}
@@ -202,319 +310,7 @@ func normalize(n *yaml.Node) (*yaml.Node, error) {
 		if !found {
 			return nil, fmt.Errorf("line %d: !GetAtt %q has no attribute", n.Line, out.Value)
 		}
-		arg = seq(n.Line, scalar(n.Line, res), scalar(n.Line, attr))
+		arg = seq(n.Line, Scalar(n.Line, res), Scalar(n.Line, attr))
 	}
 	return mapping(n.Line, key, arg), nil
-}
-
-// scalar, seq and mapping build nodes (used by Parse and by tests).
-func scalar(line int, v string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: line}
-}
-
-func seq(line int, items ...*yaml.Node) *yaml.Node {
-	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: items, Line: line}
-}
-
-func mapping(line int, kv ...any) *yaml.Node {
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v, ok := kv[i+1].(*yaml.Node)
-		if !ok {
-			v = scalar(line, fmt.Sprint(kv[i+1]))
-		}
-		m.Content = append(m.Content, scalar(line, kv[i].(string)), v)
-	}
-	return m
-}
-
-// get follows a path of mapping keys; nil when any step is missing.
-func get(n *yaml.Node, path ...string) *yaml.Node {
-	for _, key := range path {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				next = n.Content[i+1]
-				break
-			}
-		}
-		n = next
-	}
-	return n
-}
-
-// set puts key=v in mapping n, replacing an existing value.
-func set(n *yaml.Node, key string, v *yaml.Node) {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			n.Content[i+1] = v
-			return
-		}
-	}
-	n.Content = append(n.Content, scalar(n.Line, key), v)
-}
-
-// del removes key from mapping n and reports whether it was there.
-func del(n *yaml.Node, key string) bool {
-	if n == nil {
-		return false
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			n.Content = slices.Delete(n.Content, i, i+2)
-			return true
-		}
-	}
-	return false
-}
-
-// keys returns the keys of mapping n in order.
-func keys(n *yaml.Node) []string {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	var ks []string
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		ks = append(ks, n.Content[i].Value)
-	}
-	return ks
-}
-
-// str returns the value of a scalar node.
-func str(n *yaml.Node) (string, bool) {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return "", false
-	}
-	return n.Value, true
-}
-
-// items returns the elements of a sequence node, or n itself when it is a
-// single value (CloudFormation accepts both for Action, Resource, ...).
-func items(n *yaml.Node) []*yaml.Node {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.SequenceNode {
-		return n.Content
-	}
-	return []*yaml.Node{n}
-}
-
-// intrinsic reports whether n is {Ref: x}, {Condition: x} or {Fn::*: x}
-// and returns the function name and its argument.
-func intrinsic(n *yaml.Node) (string, *yaml.Node, bool) {
-	if n == nil || n.Kind != yaml.MappingNode || len(n.Content) != 2 {
-		return "", nil, false
-	}
-	k := n.Content[0].Value
-	if k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::") {
-		return k, n.Content[1], true
-	}
-	return "", nil, false
-}
-
-// isRef reports whether n is {Ref: name}.
-func isRef(n *yaml.Node, name string) bool {
-	f, arg, ok := intrinsic(n)
-	v, _ := str(arg)
-	return ok && f == "Ref" && v == name
-}
-
-// refTarget returns x for {Ref: x}.
-func refTarget(n *yaml.Node) (string, bool) {
-	f, arg, ok := intrinsic(n)
-	if !ok || f != "Ref" {
-		return "", false
-	}
-	return str(arg)
-}
-
-// refSet returns the targets of the Refs among the items of n (a list or
-// a single value), such as a resource's security group ids.
-func refSet(n *yaml.Node) map[string]bool {
-	m := map[string]bool{}
-	for _, it := range items(n) {
-		if name, ok := refTarget(it); ok {
-			m[name] = true
-		}
-	}
-	return m
-}
-
-// getAttTarget returns resource and attribute of {Fn::GetAtt: [r, a]}.
-func getAttTarget(n *yaml.Node) (res, attr string, ok bool) {
-	f, arg, isFn := intrinsic(n)
-	if !isFn || f != "Fn::GetAtt" || arg.Kind != yaml.SequenceNode || len(arg.Content) != 2 {
-		return "", "", false
-	}
-	res, ok1 := str(arg.Content[0])
-	attr, ok2 := str(arg.Content[1])
-	return res, attr, ok1 && ok2
-}
-
-// clone deep-copies a node.
-func clone(n *yaml.Node) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, x := range n.Content {
-		c.Content[i] = clone(x)
-	}
-	return &c
-}
-
-// equal reports whether two nodes have the same shape and scalar values.
-func equal(a, b *yaml.Node) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	if a.Kind != b.Kind || a.Value != b.Value || len(a.Content) != len(b.Content) {
-		return false
-	}
-	for i := range a.Content {
-		if !equal(a.Content[i], b.Content[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// walk calls fn for n and every node below it, depth first.
-func walk(n *yaml.Node, fn func(*yaml.Node)) {
-	if n == nil {
-		return
-	}
-	fn(n)
-	for _, c := range n.Content {
-		walk(c, fn)
-	}
-}
-
-// Section returns a top-level section (Parameters, Resources, ...) or nil.
-func (t *Template) Section(name string) *yaml.Node {
-	return get(t.Root, name)
-}
-
-// Resource is one entry of the Resources section.
-type Resource struct {
-	Name      string
-	Type      string
-	Condition string
-	DependsOn []string
-	// Node is the resource's mapping (Type, Properties, DeletionPolicy...).
-	Node *yaml.Node
-	// Properties is its Properties mapping, or nil.
-	Properties *yaml.Node
-	Line       int
-}
-
-// Prop returns a property by path.
-func (r *Resource) Prop(path ...string) *yaml.Node {
-	return get(r.Properties, path...)
-}
-
-// Attr returns a resource attribute such as DeletionPolicy.
-func (r *Resource) Attr(name string) string {
-	v, _ := str(get(r.Node, name))
-	return v
-}
-
-// Resources returns the resources in template order.
-func (t *Template) Resources() []*Resource {
-	sec := t.Section("Resources")
-	var rs []*Resource
-	for i := 0; sec != nil && i+1 < len(sec.Content); i += 2 {
-		rs = append(rs, newResource(sec.Content[i].Value, sec.Content[i+1]))
-	}
-	return rs
-}
-
-func newResource(name string, n *yaml.Node) *Resource {
-	r := &Resource{Name: name, Node: n, Properties: get(n, "Properties"), Line: n.Line}
-	r.Type, _ = str(get(n, "Type"))
-	r.Condition, _ = str(get(n, "Condition"))
-	for _, d := range items(get(n, "DependsOn")) {
-		if s, ok := str(d); ok {
-			r.DependsOn = append(r.DependsOn, s)
-		}
-	}
-	return r
-}
-
-// Resource returns the named resource or nil.
-func (t *Template) Resource(name string) *Resource {
-	n := get(t.Section("Resources"), name)
-	if n == nil {
-		return nil
-	}
-	return newResource(name, n)
-}
-
-// ResourcesOfType returns the resources of one type, in template order.
-func (t *Template) ResourcesOfType(typ string) []*Resource {
-	var rs []*Resource
-	for _, r := range t.Resources() {
-		if r.Type == typ {
-			rs = append(rs, r)
-		}
-	}
-	return rs
-}
-
-// Parameter is one entry of the Parameters section.
-type Parameter struct {
-	Name           string
-	Type           string
-	Default        *string
-	AllowedValues  []string
-	AllowedPattern string
-	Node           *yaml.Node
-}
-
-// Parameters returns the parameters in template order.
-func (t *Template) Parameters() []*Parameter {
-	sec := t.Section("Parameters")
-	var ps []*Parameter
-	for i := 0; sec != nil && i+1 < len(sec.Content); i += 2 {
-		n := sec.Content[i+1]
-		p := &Parameter{Name: sec.Content[i].Value, Node: n}
-		p.Type, _ = str(get(n, "Type"))
-		if d, ok := str(get(n, "Default")); ok {
-			p.Default = &d
-		}
-		for _, v := range items(get(n, "AllowedValues")) {
-			if s, ok := str(v); ok {
-				p.AllowedValues = append(p.AllowedValues, s)
-			}
-		}
-		p.AllowedPattern, _ = str(get(n, "AllowedPattern"))
-		ps = append(ps, p)
-	}
-	return ps
-}
-
-// Parameter returns the named parameter or nil.
-func (t *Template) Parameter(name string) *Parameter {
-	for _, p := range t.Parameters() {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
-}
-
-// Clone returns a deep copy of the template.
-func (t *Template) Clone() *Template {
-	return &Template{Root: clone(t.Root)}
-}
-
-// Marshal writes the template as YAML (intrinsics in long form), which the
-// SAM translator reads as it reads the original.
-func (t *Template) Marshal() ([]byte, error) {
-	return yaml.Marshal(t.Root)
 }

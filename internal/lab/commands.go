@@ -15,6 +15,9 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // This file holds what the lab:* mage targets run, so that the magefile
@@ -135,7 +138,7 @@ func WriteStatus(ctx context.Context, r *Remote, out io.Writer) error {
 // RehearseUnplanned runs the lab's unplanned rehearsal on r
 // (lab:failover:unplanned) with o and opts, printing its progress and
 // what it lost to out.
-func RehearseUnplanned(ctx context.Context, r *Remote, o *failover.Orchestrator, opts failover.Options, out io.Writer) error {
+func RehearseUnplanned(ctx context.Context, r *Remote, o *orchestrator.Orchestrator, opts plan.Options, out io.Writer) error {
 	r.DB.Logf = func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	u, err := globaldb.RehearseUnplanned(ctx, r.DB, o, opts)
 	if u.Unreplicated != nil {
@@ -177,7 +180,7 @@ func RunDrill(ctx context.Context, cfg drill.Config, out io.Writer, reportPath s
 		return err
 	}
 	defer func() { err = errors.Join(err, closeQuickly(l, out)) }()
-	rep, derr := drill.Run(ctx, NewDrillEnv(l, failover.TextPrinter{W: out}), cfg)
+	rep, derr := drill.Run(ctx, NewDrillEnv(l, console.TextPrinter{W: out}), cfg)
 	return drill.Finish(rep, derr, out, reportPath)
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // DrillEnv is a running lab as a drill.Environment, the adapter the
@@ -25,7 +27,7 @@ import (
 // drill.Cleaner.
 type DrillEnv struct {
 	l       *Lab
-	printer failover.Printer
+	printer orchestrator.Printer
 }
 
 var (
@@ -37,7 +39,7 @@ var (
 
 // NewDrillEnv returns l as a drill environment whose orchestrator runs
 // print to printer (nil discards them).
-func NewDrillEnv(l *Lab, printer failover.Printer) *DrillEnv {
+func NewDrillEnv(l *Lab, printer orchestrator.Printer) *DrillEnv {
 	return &DrillEnv{l: l, printer: printer}
 }
 
@@ -74,12 +76,12 @@ func (e *DrillEnv) Writer(ctx context.Context) (writer, other string, err error)
 
 // Switch runs the real orchestrator over the lab's adapters. The target
 // goes in as an operator's would (failover.ParseTarget).
-func (e *DrillEnv) Switch(ctx context.Context, kind failover.Kind, to string) (failover.Report, error) {
+func (e *DrillEnv) Switch(ctx context.Context, kind failover.Kind, to string) (orchestrator.Report, error) {
 	target, err := failover.ParseTarget(to, e.l.Regions())
 	if err != nil {
-		return failover.Report{}, err
+		return orchestrator.Report{}, err
 	}
-	return e.l.Orchestrator(drill.AutoApprove{}, e.printer).Run(ctx, kind, failover.Options{Target: target})
+	return e.l.Orchestrator(drill.AutoApprove{}, e.printer).Run(ctx, kind, plan.Options{Target: target})
 }
 
 // Holding is ReadDatabase: in the lab the writer's rows are read as root.

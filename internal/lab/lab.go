@@ -28,7 +28,7 @@
 //   - the operations the lab:* mage targets run (Up, WriteStatus,
 //     RehearseUnplanned, RunDrill, DownAll).
 //
-// The same failover.Orchestrator that operates AWS drives it; only these
+// The same orchestrator.Orchestrator that operates AWS drives it; only these
 // adapters differ.
 package lab
 
@@ -52,6 +52,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
 
@@ -68,7 +69,7 @@ const (
 
 // Timeouts are the orchestrator's waits in the lab: a lab switchover
 // takes well under a second, so it polls often and gives up soon.
-var Timeouts = failover.Timeouts{
+var Timeouts = orchestrator.Timeouts{
 	Writer: time.Minute,
 	Route:  10 * time.Second,
 	Verify: 30 * time.Second,
@@ -298,8 +299,8 @@ func (l *Lab) Regions() []string { return l.state.regionNames() }
 
 // Orchestrator returns the real failover orchestrator over this lab's
 // adapters, with the lab's timeouts.
-func (l *Lab) Orchestrator(approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
-	return orchestrator(l.DB, l.FrontDoor, l.Prober, l.Regions(), approver, printer)
+func (l *Lab) Orchestrator(approver orchestrator.Approver, printer orchestrator.Printer) *orchestrator.Orchestrator {
+	return newOrchestrator(l.DB, l.FrontDoor, l.Prober, l.Regions(), approver, printer)
 }
 
 // newProber is the lab's failover.Prober: the API client's, without
@@ -308,8 +309,8 @@ func newProber(apis map[string]string, frontDoor string) *apiclient.Prober {
 	return &apiclient.Prober{APIs: apis, FrontDoor: frontDoor, Timeout: Timeouts.Probe}
 }
 
-func orchestrator(db *globaldb.Database, router failover.Router, prober *apiclient.Prober, regions []string, approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
-	return &failover.Orchestrator{
+func newOrchestrator(db *globaldb.Database, router failover.Router, prober *apiclient.Prober, regions []string, approver orchestrator.Approver, printer orchestrator.Printer) *orchestrator.Orchestrator {
+	return &orchestrator.Orchestrator{
 		DB: db, Router: router, Prober: prober, Approver: approver, Printer: printer,
 		Timeouts: Timeouts, Regions: regions,
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // ProxiedDatabase is the lab's Database that also tells each region's
@@ -31,8 +32,8 @@ var (
 
 // ReadinessOrchestrator is Orchestrator without an approver or a
 // printer, over a database that tells the proxy targets: what failover
-// readiness is judged with (failover.Orchestrator.Readiness).
-func (l *Lab) ReadinessOrchestrator() *failover.Orchestrator {
+// readiness is judged with (orchestrator.Orchestrator.Readiness).
+func (l *Lab) ReadinessOrchestrator() *orchestrator.Orchestrator {
 	eps := map[string]*readerEndpoint{}
 	for _, a := range l.apis {
 		eps[a.endpoint.region] = a.endpoint

@@ -12,7 +12,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
-	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // StateFileEnv overrides the state file's path.
@@ -147,8 +147,8 @@ func Attach(ctx context.Context, s State) (*Remote, error) {
 func (r *Remote) Regions() []string { return r.State.regionNames() }
 
 // Orchestrator returns the real orchestrator over the remote lab.
-func (r *Remote) Orchestrator(approver failover.Approver, printer failover.Printer) *failover.Orchestrator {
-	return orchestrator(r.DB, r.Router, r.Prober, r.Regions(), approver, printer)
+func (r *Remote) Orchestrator(approver orchestrator.Approver, printer orchestrator.Printer) *orchestrator.Orchestrator {
+	return newOrchestrator(r.DB, r.Router, r.Prober, r.Regions(), approver, printer)
 }
 
 // Close closes the connections to the lab (the lab keeps running).

@@ -24,6 +24,9 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
@@ -42,11 +45,11 @@ type Env struct {
 	env     *awsops.Env
 	tokens  *awsfailover.Tokens
 	runID   string
-	printer failover.Printer
+	printer orchestrator.Printer
 
 	// Clock and Timeouts replace the orchestrator's when set (tests).
 	Clock    failover.Clock
-	Timeouts *failover.Timeouts
+	Timeouts *orchestrator.Timeouts
 	// Parallel bounds the reads or deletes in flight at once while
 	// reading the writer's todos or deleting them; zero means
 	// DefaultParallel.
@@ -98,7 +101,7 @@ const CleanupEnv = "TODOMGMT_DRILL_CLEANUP"
 // NewEnv returns the deployment as a drill environment with a fresh
 // run id; the orchestrator's events go to printer (nil discards them). It
 // needs both stacks and the front door.
-func NewEnv(e *awsops.Env, printer failover.Printer) (*Env, error) {
+func NewEnv(e *awsops.Env, printer orchestrator.Printer) (*Env, error) {
 	if err := e.RequireStacks(); err != nil {
 		return nil, err
 	}
@@ -157,23 +160,23 @@ func (d *Env) Writer(ctx context.Context) (writer, other string, err error) {
 // Switch runs a planned switchover to region to with the orchestrator
 // `go tool mage failover` runs. The drill was confirmed as a whole
 // (Confirm), so the orchestrator approves its plans itself.
-func (d *Env) Switch(ctx context.Context, kind failover.Kind, to string) (failover.Report, error) {
+func (d *Env) Switch(ctx context.Context, kind failover.Kind, to string) (orchestrator.Report, error) {
 	if kind != failover.KindPlanned {
-		return failover.Report{}, fmt.Errorf("the deployed stacks are drilled with planned switchovers only, not a %s", kind.Title())
+		return orchestrator.Report{}, fmt.Errorf("the deployed stacks are drilled with planned switchovers only, not a %s", kind.Title())
 	}
 	o, err := d.orchestrator(drill.AutoApprove{}, d.printer)
 	if err != nil {
-		return failover.Report{}, err
+		return orchestrator.Report{}, err
 	}
 	target, err := failover.ParseTarget(to, d.env.Regions())
 	if err != nil {
-		return failover.Report{}, err
+		return orchestrator.Report{}, err
 	}
-	return o.Run(ctx, kind, failover.Options{Target: target})
+	return o.Run(ctx, kind, plan.Options{Target: target})
 }
 
 // orchestrator is the deployment's, with the test overrides.
-func (d *Env) orchestrator(approver failover.Approver, printer failover.Printer) (*failover.Orchestrator, error) {
+func (d *Env) orchestrator(approver orchestrator.Approver, printer orchestrator.Printer) (*orchestrator.Orchestrator, error) {
 	o, err := d.env.Orchestrator(approver, printer)
 	if err != nil {
 		return nil, err
@@ -191,7 +194,7 @@ func (d *Env) orchestrator(approver failover.Approver, printer failover.Printer)
 // confirm the drill as a whole: it moves production traffic twice. The
 // word to type is the passive region's name, as for `go tool mage
 // failover`.
-func (d *Env) Confirm(ctx context.Context, c failover.Confirmer, cfg drill.Config) error {
+func (d *Env) Confirm(ctx context.Context, c console.Confirmer, cfg drill.Config) error {
 	writer, other, err := d.Writer(ctx)
 	if err != nil {
 		return err
@@ -200,7 +203,7 @@ func (d *Env) Confirm(ctx context.Context, c failover.Confirmer, cfg drill.Confi
 	if err != nil {
 		return err
 	}
-	_, p, err := o.Plan(ctx, failover.KindPlanned, failover.Options{Target: other})
+	_, p, err := o.Plan(ctx, failover.KindPlanned, plan.Options{Target: other})
 	if err != nil {
 		return err
 	}
@@ -424,7 +427,7 @@ type Options struct {
 	// settings).
 	Config drill.Config
 	// Confirm asks the operator; the drill moves production traffic twice.
-	Confirm failover.Confirmer
+	Confirm console.Confirmer
 	// Out receives progress, the orchestrator's events and the report.
 	Out io.Writer
 	// ReportPath is where the JSON report goes.
@@ -441,7 +444,7 @@ type Options struct {
 // JSON report. It fails when the run failed, a target was missed, or the
 // drill's todos may not all be deleted (it then says how to delete them).
 func Run(ctx context.Context, e *awsops.Env, o Options) error {
-	d, err := NewEnv(e, failover.TextPrinter{W: o.Out})
+	d, err := NewEnv(e, console.TextPrinter{W: o.Out})
 	if err != nil {
 		return err
 	}

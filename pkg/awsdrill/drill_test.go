@@ -16,6 +16,8 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // testDrillConfig is Defaults made short: the fakes switch at once.
@@ -29,12 +31,12 @@ func testDrillConfig() drill.Config {
 // fastOrchestrator makes the drill's orchestrator poll on a test clock.
 func fastOrchestrator(d *Env) {
 	d.Clock = awstest.NewClock(time.Now())
-	d.Timeouts = &failover.Timeouts{Poll: time.Second}
+	d.Timeouts = &orchestrator.Timeouts{Poll: time.Second}
 }
 
 // recordingConfirmer records what it was asked and answers as told.
 type recordingConfirmer struct {
-	failover.FlagConfirmation
+	console.FlagConfirmation
 	summaries, words []string
 }
 
@@ -68,7 +70,7 @@ func runDrill(t *testing.T, e *awsops.Env, o Options) (drill.Report, string, err
 func TestDrillOverTheAdapters(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
 	cfg := testDrillConfig()
-	c := &recordingConfirmer{FlagConfirmation: failover.FlagConfirmation{Value: west}}
+	c := &recordingConfirmer{FlagConfirmation: console.FlagConfirmation{Value: west}}
 	rep, out, err := runDrill(t, e, Options{Config: cfg, Confirm: c})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out)
@@ -158,9 +160,9 @@ func TestDrillNeedsConfirmation(t *testing.T) {
 	for _, value := range []string{"", east, "yes"} {
 		t.Run("confirm="+value, func(t *testing.T) {
 			f, a, e, _ := deployment(t, east)
-			_, _, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: value}})
-			if !errors.Is(err, failover.ErrDeclined) {
-				t.Fatalf("Run with %s=%q = %v, want it declined", failover.ConfirmEnv, value, err)
+			_, _, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: console.FlagConfirmation{Value: value}})
+			if !errors.Is(err, console.ErrDeclined) {
+				t.Fatalf("Run with %s=%q = %v, want it declined", console.ConfirmEnv, value, err)
 			}
 			if calls := f.Log("SwitchoverGlobalCluster", "PutKey", "Invoke"); len(calls) != 0 {
 				t.Errorf("calls after a declined drill: %q", calls)
@@ -179,7 +181,7 @@ func TestDrillNeedsConfirmation(t *testing.T) {
 func TestDrillRefusedPlanAsksNothing(t *testing.T) {
 	f, _, e, _ := deployment(t, east)
 	f.Clusters[westARN].Status = "modifying"
-	c := &recordingConfirmer{FlagConfirmation: failover.FlagConfirmation{Value: west}}
+	c := &recordingConfirmer{FlagConfirmation: console.FlagConfirmation{Value: west}}
 	_, _, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: c})
 	if err == nil || !strings.Contains(err.Error(), "no drill") {
 		t.Fatalf("Run = %v, want the refused plan", err)
@@ -194,7 +196,7 @@ func TestDrillRefusedPlanAsksNothing(t *testing.T) {
 func TestDrillSaysHowToCleanUp(t *testing.T) {
 	_, a, e, _ := deployment(t, east)
 	a.FailDeletes = true
-	rep, out, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}})
+	rep, out, err := runDrill(t, e, Options{Config: testDrillConfig(), Confirm: console.FlagConfirmation{Value: west}})
 	want := CleanupEnv + "=" + rep.RunID + "@"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(out, want) {
 		t.Fatalf("Run = %v, want an error and output naming %s…\n%s", err, want, out)
@@ -267,7 +269,7 @@ func TestInterruptedDrill(t *testing.T) {
 	_, a, e, _ := deployment(t, east)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out strings.Builder
-	o := Options{Config: testDrillConfig(), Confirm: failover.FlagConfirmation{Value: west}, Out: &out,
+	o := Options{Config: testDrillConfig(), Confirm: console.FlagConfirmation{Value: west}, Out: &out,
 		ReportPath: filepath.Join(t.TempDir(), "report.json"),
 		Env: func(d *Env) {
 			fastOrchestrator(d)

@@ -22,6 +22,7 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
 )
 
 // Destroyer tears the deployment down in the order RDS allows:
@@ -67,7 +68,7 @@ import (
 // partial failure continues where it stopped.
 type Destroyer struct {
 	Env     *Env
-	Confirm failover.Confirmer
+	Confirm console.Confirmer
 	// Out receives progress; nil is Env.Out.
 	Out io.Writer
 	// Clock, Poll and Timeout pace the waits on cluster removal; zero
@@ -653,7 +654,7 @@ func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster st
 // Destroy destroys the deployment (a Destroyer over e, asking confirm)
 // and writes its report to w: after a failure too, what changed and what
 // is kept so far; nothing when it stopped before any of that.
-func Destroy(ctx context.Context, e *Env, confirm failover.Confirmer, w io.Writer) error {
+func Destroy(ctx context.Context, e *Env, confirm console.Confirmer, w io.Writer) error {
 	rep, err := (&Destroyer{Env: e, Confirm: confirm}).Run(ctx)
 	if err == nil || len(rep.Changes) > 0 || len(rep.Retained) > 0 || len(rep.Unchecked) > 0 {
 		WriteDestroyReport(w, rep)

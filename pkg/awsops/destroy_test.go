@@ -18,6 +18,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
 )
 
 var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPool", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
@@ -25,7 +26,7 @@ var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPoo
 func destroyer(tb testing.TB, f *awstest.AWS, confirm string, out *strings.Builder) *Destroyer {
 	tb.Helper()
 	e := openEnv(tb, f, out)
-	return &Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: confirm}, Clock: f.Clock, Poll: time.Second}
+	return &Destroyer{Env: e, Confirm: console.FlagConfirmation{Value: confirm}, Clock: f.Clock, Poll: time.Second}
 }
 
 // TestDestroyOrder: deletion protection off, the reader then the writer
@@ -206,7 +207,7 @@ func TestDestroyNotConfirmedChangesNothing(t *testing.T) {
 			f := awstest.New(t, west)
 			var out strings.Builder
 			_, err := destroyer(t, f, confirm, &out).Run(context.Background())
-			if !errors.Is(err, failover.ErrDeclined) {
+			if !errors.Is(err, console.ErrDeclined) {
 				t.Fatalf("error %v, want ErrDeclined", err)
 			}
 			if calls := f.Log(mutating...); len(calls) != 0 {
@@ -363,7 +364,7 @@ func TestDestroyRefusesDuringAnOperation(t *testing.T) {
 	f := awstest.New(t, east)
 	e := openEnv(t, f, &strings.Builder{})
 	e.Clients.RDS = func(r string) awsclient.RDSAPI { return inProgressRDS{f.RDS(r)} }
-	_, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background())
+	_, err := (&Destroyer{Env: e, Confirm: console.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "operation is in progress") {
 		t.Fatalf("error %v, want a refusal while an operation is in progress", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // Env is the deployment as it is now: the configuration and both stacks
@@ -415,7 +416,7 @@ func (e *Env) Prober() *awsfailover.Prober {
 // Orchestrator wires pkg/failover to this deployment, with the last run's
 // record kept next to the saved stack descriptions (RunFile). Without a
 // front door it returns ErrNoFrontDoor: nothing can be switched then.
-func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer) (*failover.Orchestrator, error) {
+func (e *Env) Orchestrator(approver orchestrator.Approver, printer orchestrator.Printer) (*orchestrator.Orchestrator, error) {
 	if err := e.RequireStacks(); err != nil {
 		return nil, err
 	}
@@ -423,7 +424,7 @@ func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer)
 	if err != nil {
 		return nil, err
 	}
-	o := &failover.Orchestrator{
+	o := &orchestrator.Orchestrator{
 		DB: e.Database(), Router: router, Prober: e.Prober(), Approver: approver, Printer: printer,
 		Regions: e.Regions(), Timeouts: Timeouts(e.FrontDoorMode()),
 	}
@@ -439,10 +440,10 @@ func (e *Env) Orchestrator(approver failover.Approver, printer failover.Printer)
 // seconds. In Route 53 mode the alarm evaluates a 60 s period, the health
 // check needs a few 30 s intervals to turn, and resolvers hold the old
 // answer for the record's TTL, so the write check waits longer.
-func Timeouts(frontDoorMode string) failover.Timeouts {
+func Timeouts(frontDoorMode string) orchestrator.Timeouts {
 	// Fence: right after a promotion the proxy may still refuse writes
 	// for a while; each attempt is one synchronous Lambda invoke (Probe).
-	t := failover.Timeouts{Writer: 20 * time.Minute, Route: 2 * time.Minute, Fence: 3 * time.Minute, Verify: 5 * time.Minute, Poll: 5 * time.Second, Probe: 30 * time.Second}
+	t := orchestrator.Timeouts{Writer: 20 * time.Minute, Route: 2 * time.Minute, Fence: 3 * time.Minute, Verify: 5 * time.Minute, Poll: 5 * time.Second, Probe: 30 * time.Second}
 	if frontDoorMode == "route53" {
 		t.Route, t.Verify, t.Poll = 5*time.Minute, 10*time.Minute, 10*time.Second
 	}

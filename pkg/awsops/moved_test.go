@@ -22,6 +22,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // TestReadinessOverTheAdapters: the orchestrator over the AWS adapters
@@ -36,9 +37,9 @@ func TestReadinessOverTheAdapters(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, from := range []string{east, west} {
-		_, rs := o.Readiness(context.Background(), from, failover.Options{})
+		_, rs := o.Readiness(context.Background(), from, plan.Options{})
 		for _, r := range rs {
-			if !r.Ready || len(r.Skipped) != 0 || !slices.Equal(r.Passed, r.Kind.Checks()) {
+			if !r.Ready || len(r.Skipped) != 0 || !slices.Equal(r.Passed, plan.Checks(r.Kind)) {
 				t.Errorf("from %s: %s ready=%t failing %+v skipped %+v\n%s", from, r.Kind, r.Ready, r.Failing, r.Skipped, r.Plan)
 			}
 		}
@@ -48,13 +49,13 @@ func TestReadinessOverTheAdapters(t *testing.T) {
 		DBClusterSnapshotArn:        aws.String("arn:aws:rds:us-east-1:111122223333:cluster-snapshot:rds:unplanned-global-failover-todomgmt-us-east-1-2026-11-01-08-00"),
 		SnapshotType:                aws.String("automated"), SnapshotCreateTime: aws.Time(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))}}
 	f.Clusters[westARN].ProxyState, f.Clusters[westARN].ProxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
-	_, rs := o.Readiness(context.Background(), west, failover.Options{})
-	want := map[failover.Kind][]failover.Check{
-		failover.KindPlanned:   {failover.CheckProxyTarget},
-		failover.KindUnplanned: {failover.CheckProxyTarget, failover.CheckRecoverySnapshot},
+	_, rs := o.Readiness(context.Background(), west, plan.Options{})
+	want := map[failover.Kind][]plan.Check{
+		failover.KindPlanned:   {plan.CheckProxyTarget},
+		failover.KindUnplanned: {plan.CheckProxyTarget, plan.CheckRecoverySnapshot},
 	}
 	for _, r := range rs {
-		var got []failover.Check
+		var got []plan.Check
 		for _, fi := range r.Failing {
 			got = append(got, fi.Check)
 		}

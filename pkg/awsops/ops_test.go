@@ -18,19 +18,22 @@ import (
 	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
 func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
 	f, _, e, _ := deployment(t, east)
-	rec := &failover.Recorder{}
-	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, rec)
+	rec := &orchestrator.Recorder{}
+	o, err := e.Orchestrator(console.FlagConfirmation{Value: west}, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Clock = awstest.NewClock(time.Now())
-	o.Timeouts = failover.Timeouts{Poll: time.Second}
-	r, err := o.Run(context.Background(), failover.KindPlanned, failover.Options{})
+	o.Timeouts = orchestrator.Timeouts{Poll: time.Second}
+	r, err := o.Run(context.Background(), failover.KindPlanned, plan.Options{})
 	if err != nil {
 		t.Fatalf("switchover: %v\n%s", err, r)
 	}
@@ -38,8 +41,8 @@ func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
 		t.Errorf("report %s", r)
 	}
 	// Failback: the same command; the confirmation names the new target.
-	o.Approver = failover.FlagConfirmation{Value: east}
-	if r, err = o.Run(context.Background(), failover.KindPlanned, failover.Options{}); err != nil || r.To != east {
+	o.Approver = console.FlagConfirmation{Value: east}
+	if r, err = o.Run(context.Background(), failover.KindPlanned, plan.Options{}); err != nil || r.To != east {
 		t.Fatalf("failback: %v\n%s", err, r)
 	}
 	// Each switchover is followed by the id fence in the new writer's
@@ -65,20 +68,20 @@ func TestPlannedSwitchoverAndFailbackOverTheAdapters(t *testing.T) {
 // command run again checks the write instead of switching back.
 func TestRerunFinishesARunWhoseWriteCheckFailed(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
-	run := func(confirm string) (failover.Report, error) {
+	run := func(confirm string) (orchestrator.Report, error) {
 		t.Helper()
 		// A new Env each time, as each mage run opens its own.
 		e, err := Open(context.Background(), testConfig(), e.Clients, OpenOptions{Out: io.Discard, Warnings: io.Discard, CacheDir: f.CacheDir})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, err := e.Orchestrator(failover.FlagConfirmation{Value: confirm}, nil)
+		o, err := e.Orchestrator(console.FlagConfirmation{Value: confirm}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		o.Clock = awstest.NewClock(time.Now())
-		o.Timeouts = failover.Timeouts{Poll: time.Second, Verify: 30 * time.Second}
-		return o.Run(context.Background(), failover.KindPlanned, failover.Options{})
+		o.Timeouts = orchestrator.Timeouts{Poll: time.Second, Verify: 30 * time.Second}
+		return o.Run(context.Background(), failover.KindPlanned, plan.Options{})
 	}
 	a.Down["fd"] = true // the front door fails every write
 	if r, err := run(west); err == nil || r.Verified {
@@ -114,13 +117,13 @@ func TestUnplannedFailoverOverTheAdapters(t *testing.T) {
 	f, a, e, _ := deployment(t, east)
 	a.Down[east] = true // the primary region's API is gone
 	f.Clusters[eastARN].Status = ""
-	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
+	o, err := e.Orchestrator(console.FlagConfirmation{Value: west}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Clock = awstest.NewClock(time.Now())
-	o.Timeouts = failover.Timeouts{Poll: time.Second}
-	r, err := o.Run(context.Background(), failover.KindUnplanned, failover.Options{})
+	o.Timeouts = orchestrator.Timeouts{Poll: time.Second}
+	r, err := o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 	if err != nil {
 		t.Fatalf("failover: %v\n%s", err, r)
 	}
@@ -277,15 +280,15 @@ func TestUnplannedFailoverWithTheLostRegionsCognitoHanging(t *testing.T) {
 	a.Down[east] = true
 	f.Clusters[eastARN].Status = ""
 	f.CognitoHang[east] = true
-	o, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
+	o, err := e.Orchestrator(console.FlagConfirmation{Value: west}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Clock = awstest.NewClock(time.Now())
 	// Short real deadlines: a token fetch that asked the lost region
 	// first would spend every attempt's budget there.
-	o.Timeouts = failover.Timeouts{Poll: time.Second, Probe: 300 * time.Millisecond, Verify: 10 * time.Second}
-	r, err := o.Run(context.Background(), failover.KindUnplanned, failover.Options{})
+	o.Timeouts = orchestrator.Timeouts{Poll: time.Second, Probe: 300 * time.Millisecond, Verify: 10 * time.Second}
+	r, err := o.Run(context.Background(), failover.KindUnplanned, plan.Options{})
 	if err != nil || !r.Verified {
 		t.Fatalf("failover: %v\n%s", err, r)
 	}
@@ -486,13 +489,13 @@ func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
 				t.Errorf("a warning went to the output, not to the diagnostics:\n%s", out.String())
 			}
 
-			orch, err := e.Orchestrator(failover.FlagConfirmation{Value: west}, nil)
+			orch, err := e.Orchestrator(console.FlagConfirmation{Value: west}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			orch.Clock = awstest.NewClock(time.Now())
-			orch.Timeouts = failover.Timeouts{Poll: time.Second}
-			if r, err := orch.Run(context.Background(), failover.KindUnplanned, failover.Options{}); err != nil || !r.Verified {
+			orch.Timeouts = orchestrator.Timeouts{Poll: time.Second}
+			if r, err := orch.Run(context.Background(), failover.KindUnplanned, plan.Options{}); err != nil || !r.Verified {
 				t.Fatalf("failover: %v\n%s", err, r)
 			}
 			want := []string{"global PutKey active-region=us-west-2", "us-west-2 FailoverGlobalCluster " + westARN + " allowDataLoss=true"}
@@ -506,7 +509,7 @@ func TestUnplannedFailoverWithTheLostRegionsCloudFormationDown(t *testing.T) {
 				t.Errorf("RequireFresh: %v, want a refusal", err)
 			}
 			before := len(f.Log(mutating...))
-			if _, err := (&Destroyer{Env: e, Confirm: failover.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background()); err == nil {
+			if _, err := (&Destroyer{Env: e, Confirm: console.FlagConfirmation{Value: "todomgmt"}}).Run(context.Background()); err == nil {
 				t.Errorf("destroy on a saved description succeeded, want a refusal")
 			}
 			if calls := f.Log(mutating...)[before:]; len(calls) != 0 {

@@ -9,12 +9,13 @@ import (
 	"io"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // WritePlan checks every precondition of a kind failover with opts, and
 // writes to w the state table and the steps that failover would run. It
 // fails when the failover would be refused. It changes nothing.
-func WritePlan(ctx context.Context, e *Env, kind failover.Kind, opts failover.Options, w io.Writer) error {
+func WritePlan(ctx context.Context, e *Env, kind failover.Kind, opts plan.Options, w io.Writer) error {
 	o, err := e.Orchestrator(nil, nil)
 	if err != nil {
 		return err
@@ -38,7 +39,7 @@ func WritePlan(ctx context.Context, e *Env, kind failover.Kind, opts failover.Op
 // switchover and an unplanned failover would work now (what the
 // readiness functions publish), and fails when one would not. It changes
 // nothing.
-func WriteReadiness(ctx context.Context, e *Env, opts failover.Options, w io.Writer) error {
+func WriteReadiness(ctx context.Context, e *Env, opts plan.Options, w io.Writer) error {
 	o, err := e.Orchestrator(nil, nil)
 	if err != nil {
 		return err

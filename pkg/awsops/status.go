@@ -9,6 +9,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // Status is the whole deployment at one moment: the orchestrator's view
@@ -72,7 +73,7 @@ func ReadStatus(ctx context.Context, e *Env) (Status, error) {
 	if err != nil {
 		router = errRouter{err}
 	}
-	o := &failover.Orchestrator{DB: e.Database(), Router: router, Prober: e.Prober(), Regions: e.Regions()}
+	o := &orchestrator.Orchestrator{DB: e.Database(), Router: router, Prober: e.Prober(), Regions: e.Regions()}
 	st := Status{State: o.Evaluate(ctx), Stacks: map[string]string{}, Saved: e.Saved, Proxies: map[string]ProxyHealth{},
 		Alarms: map[string]RegionAlarms{}, Dashboards: map[string]string{},
 		FrontDoorMode: e.FrontDoorMode(), FrontDoorURL: e.FrontDoorURL()}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // The functions the operator's targets call print what the target shows
@@ -65,7 +67,7 @@ func TestWritePlan(t *testing.T) {
 			f, _, e, _ := deployment(t, east)
 			tt.setup(f)
 			var out strings.Builder
-			err := WritePlan(context.Background(), e, tt.kind, failover.Options{}, &out)
+			err := WritePlan(context.Background(), e, tt.kind, plan.Options{}, &out)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
 				t.Fatalf("WritePlan = %v, want %q\n%s", err, tt.wantErr, out.String())
 			}
@@ -82,7 +84,7 @@ func TestWritePlan(t *testing.T) {
 func TestWriteReadiness(t *testing.T) {
 	f, _, e, _ := deployment(t, east)
 	var out strings.Builder
-	if err := WriteReadiness(context.Background(), e, failover.Options{}, &out); err != nil {
+	if err := WriteReadiness(context.Background(), e, plan.Options{}, &out); err != nil {
 		t.Fatalf("WriteReadiness = %v\n%s", err, out.String())
 	}
 	if n := strings.Count(out.String(), ": READY\n"); n != 4 {
@@ -92,7 +94,7 @@ func TestWriteReadiness(t *testing.T) {
 	// would work.
 	f.Clusters[westARN].ProxyState, f.Clusters[westARN].ProxyReason = rdstypes.TargetStateUnavailable, rdstypes.TargetHealthReasonAuthFailure
 	out.Reset()
-	err := WriteReadiness(context.Background(), e, failover.Options{}, &out)
+	err := WriteReadiness(context.Background(), e, plan.Options{}, &out)
 	if err == nil || !strings.HasSuffix(err.Error(), "plan(s) not ready (see NOT READY above)") || !strings.Contains(out.String(), "NOT READY") {
 		t.Fatalf("WriteReadiness = %v, want plans not ready\n%s", err, out.String())
 	}
@@ -106,7 +108,7 @@ func TestWriteReadiness(t *testing.T) {
 func TestDestroyWritesTheReport(t *testing.T) {
 	f := awstest.New(t, east)
 	var out strings.Builder
-	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), failover.FlagConfirmation{Value: "no"}, &out); err == nil {
+	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "no"}, &out); err == nil {
 		t.Fatal("Destroy declined = nil error")
 	}
 	if out.String() != "" {
@@ -114,12 +116,12 @@ func TestDestroyWritesTheReport(t *testing.T) {
 	}
 
 	f.Stacks[0].FailOnce = "Resource handler returned message: internal failure"
-	err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), failover.FlagConfirmation{Value: "todomgmt"}, &out)
+	err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "todomgmt"}, &out)
 	if err == nil || !strings.Contains(out.String(), "changed: deletion protection off: todomgmt-us-east-1 in us-east-1") || !strings.Contains(out.String(), "kept: ") {
 		t.Fatalf("Destroy failing half way = %v, want the report so far:\n%s", err, out.String())
 	}
 	out.Reset()
-	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), failover.FlagConfirmation{Value: "todomgmt"}, &out); err != nil {
+	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "todomgmt"}, &out); err != nil {
 		t.Fatalf("Destroy again: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "changed: deleted stack todomgmt-primary in us-east-1") {

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // Scenario names.
@@ -49,7 +51,7 @@ type Environment interface {
 	// Switch moves the writer and the traffic to region to with the real
 	// orchestrator: kind is failover.KindPlanned, or KindUnplanned in an
 	// environment with Outages. It returns the orchestrator's report.
-	Switch(ctx context.Context, kind failover.Kind, to string) (failover.Report, error)
+	Switch(ctx context.Context, kind failover.Kind, to string) (orchestrator.Report, error)
 	// Holding reads what the writer holds now of the load's todos: every
 	// todo whose task carries the scenario's prefix (TaskPrefix + prefix
 	// + "-"), and any todo with one of ids (an id handed out again names
@@ -190,7 +192,7 @@ func (c Config) withDefaults() Config {
 type AutoApprove struct{}
 
 // Approve returns nil.
-func (AutoApprove) Approve(context.Context, failover.Plan) error { return nil }
+func (AutoApprove) Approve(context.Context, plan.Plan) error { return nil }
 
 // cleanupWait bounds the deletion of a scenario's todos; after the
 // caller's context ended (Ctrl-C) the shorter cleanupInterrupted does,

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // ReportEnv names the environment variable with the drill report's path.
@@ -466,7 +466,7 @@ func (r Report) Leftovers() bool {
 }
 
 // fenceSummary says in a few words what the run's id fence did.
-func fenceSummary(r failover.Report) string {
+func fenceSummary(r orchestrator.Report) string {
 	switch f := r.Fence; {
 	case f == nil && r.FenceNote != "":
 		return r.FenceNote

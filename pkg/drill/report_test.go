@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 func goodChecks() Checks {
@@ -17,7 +18,7 @@ func goodChecks() Checks {
 }
 
 func scenarioFor(name string, gap time.Duration, lost, dups int, unrepl *int64, restore *Seconds) Scenario {
-	s := Scenario{Name: name, Round: 1, From: "lab-a", To: "lab-b", Checks: goodChecks(), Report: failover.Report{Verified: true},
+	s := Scenario{Name: name, Round: 1, From: "lab-a", To: "lab-b", Checks: goodChecks(), Report: orchestrator.Report{Verified: true},
 		Writes: WriteStats{Writes: 10, Acked: 10, Lost: lost, Duplicates: dups, WriteGap: gap, MaxAckSilence: gap}}
 	s.NoWriteTime = secondsOf(gap)
 	s.UnreplicatedAtFault, s.Restore = unrepl, restore
@@ -78,7 +79,7 @@ func TestReportTargets(t *testing.T) {
 			scenarios: []Scenario{
 				func() Scenario {
 					s := scenarioFor(ScenarioPlanned, 0, 0, 0, nil, nil)
-					s.Report = failover.Report{Error: "lab-b did not reach 0-1-40 within 20s"}
+					s.Report = orchestrator.Report{Error: "lab-b did not reach 0-1-40 within 20s"}
 					s.Errors = []string{"orchestrator: " + s.Report.Error}
 					return s
 				}(),

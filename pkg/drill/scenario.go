@@ -3,7 +3,7 @@ package drill
 import (
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // Scenario is what one scenario of a drill measured.
@@ -55,7 +55,7 @@ type Scenario struct {
 	// the new one (nil when it was brought back as it was).
 	Rebuild *Rebuild `json:"rebuild,omitempty"`
 	// Report is the orchestrator's report.
-	Report failover.Report `json:"orchestrator"`
+	Report orchestrator.Report `json:"orchestrator"`
 	// Checks are the connection checks after the scenario (RoleChecker;
 	// empty without one).
 	Checks Checks `json:"checks"`

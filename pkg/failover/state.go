@@ -1,51 +1,15 @@
 package failover
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 )
 
-// Writer returns the member that takes writes, if exactly one does.
-func (t Topology) Writer() (Member, bool) {
-	var w Member
-	n := 0
-	for _, m := range t.Members {
-		if m.Writer {
-			w = m
-			n++
-		}
-	}
-	return w, n == 1
-}
-
-// memberByID returns the member whose ID is id.
-func (t Topology) memberByID(id string) (Member, bool) {
-	for _, m := range t.Members {
-		if m.ID == id {
-			return m, true
-		}
-	}
-	return Member{}, false
-}
-
-// Member returns the member in region.
-func (t Topology) Member(region string) (Member, bool) {
-	for _, m := range t.Members {
-		if m.Region == region {
-			return m, true
-		}
-	}
-	return Member{}, false
-}
-
-// State is what Evaluate saw: the database, the front door and the APIs.
+// State is what the orchestrator's Evaluate saw: the database, the front door and the APIs.
 // A part that could not be read carries its error instead of failing the
 // whole evaluation, because the unplanned path must work while a region is
 // down.
@@ -70,8 +34,8 @@ type State struct {
 	// FencesIDs is true when the database can fence ids (IDFencer).
 	FencesIDs bool
 	// LagEvidence is the replication-lag history as a secondary, by
-	// region, when the database keeps one (LagHistorian): Orchestrator.Plan
-	// reads the target's; Evaluate reads none.
+	// region, when the database keeps one (LagHistorian): the orchestrator's
+	// Plan reads the target's; its Evaluate reads none.
 	LagEvidence map[string]LagEvidence
 	// TopologyFrom names the region whose API the topology was read from
 	// (RegionalTopology; an unplanned failover asks its target region);
@@ -166,14 +130,14 @@ func (s State) Warnings() []string {
 	if t.Operation != "" {
 		out = append(out, fmt.Sprintf("an operation is in progress on the global database (failover state %q)", t.Operation))
 	}
-	if t.Status != statusAvailable {
+	if t.Status != StatusAvailable {
 		out = append(out, fmt.Sprintf("the global database's status is %q", orUnknown(t.Status)))
 	}
 	for _, m := range t.Members {
-		if m.Status != statusAvailable {
+		if m.Status != StatusAvailable {
 			out = append(out, fmt.Sprintf("the cluster in %s has status %q", m.Region, orUnknown(m.Status)))
 		}
-		if !m.Writer && m.Sync != syncConnected {
+		if !m.Writer && m.Sync != SyncConnected {
 			out = append(out, fmt.Sprintf("the cluster in %s is not in sync (%q)", m.Region, orUnknown(m.Sync)))
 		}
 		if !m.Writer && !m.LagKnown {
@@ -256,155 +220,6 @@ func (s State) WriteTable(w io.Writer, extra ...Column) error {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// Evaluate reads the topology (from whichever region answers first), the
-// front door, every region's API health, what the optional interfaces
-// tell (proxy targets, user pools, safeguards) and the last run's record.
-// It does not fail when a part cannot be read: the part's error is
-// recorded in the State, and planning decides what that means.
-func (o *Orchestrator) Evaluate(ctx context.Context) State {
-	return o.evaluate(ctx, "", true)
-}
-
-// evaluate is Evaluate with the topology read from region's view when
-// region is set and the database can (RegionalTopology). When that read
-// fails: with fallback, from any region's, with a note saying so (a plan
-// still needs a topology); without, the topology is unreadable (readiness
-// is judged from that region's point of view alone). Every read is
-// bounded by the Probe timeout, and the reads that may go to another
-// region run at once, so a region that does not answer costs one Probe,
-// not one per call.
-func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback bool) State {
-	s := State{At: o.clock().Now(), Health: map[string]APIHealth{}}
-	_, s.FencesIDs = o.DB.(IDFencer)
-	rt, regional := o.DB.(RegionalTopology)
-	regional = regional && region != ""
-	var fromErr error
-	if regional {
-		tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
-		s.Topology, fromErr = rt.TopologyFrom(tctx, region)
-		cancel()
-		if fromErr == nil {
-			s.TopologyFrom = region
-		}
-	}
-	switch {
-	case regional && fromErr == nil:
-	case regional && !fallback:
-		s.TopologyErr = fmt.Errorf("from %s: %w", region, fromErr)
-	default:
-		tctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
-		s.Topology, s.TopologyErr = o.DB.Topology(tctx)
-		cancel()
-		if fromErr != nil {
-			s.TopologyNote = topologyNote(region, fromErr, s.TopologyErr)
-		}
-	}
-
-	if o.Runs != nil {
-		rctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
-		last, ok, err := o.Runs.LastRun(rctx)
-		cancel()
-		switch {
-		case err != nil:
-			s.LastRunErr = err
-		case ok:
-			s.LastRun = &last
-		}
-	}
-
-	regions := slices.Clone(o.Regions)
-	for _, m := range s.Topology.Members {
-		if !slices.Contains(regions, m.Region) {
-			regions = append(regions, m.Region)
-		}
-	}
-	proxies, hasProxies := o.DB.(ProxyInspector)
-	guards, hasGuards := o.DB.(SafeguardReader)
-	pools, hasPools := o.Prober.(IdentityProber)
-	if hasProxies {
-		s.Proxies = map[string]ProxyTargets{}
-	}
-	if hasGuards {
-		s.Safeguards = map[string]Safeguards{}
-	}
-	if hasPools {
-		s.Pools = map[string]UserPool{}
-	}
-
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	// probe runs read in a goroutine of its own, bounded by Probe, and
-	// records its result under the lock.
-	probe := func(read func(ctx context.Context) func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(ctx, o.timeouts().Probe)
-			defer cancel()
-			record := read(ctx)
-			mu.Lock()
-			record()
-			mu.Unlock()
-		}()
-	}
-	probe(func(ctx context.Context) func() {
-		active, err := o.Router.Active(ctx)
-		return func() { s.Active, s.ActiveErr = active, err }
-	})
-	for _, r := range regions {
-		probe(func(ctx context.Context) func() {
-			h, err := o.Prober.Health(ctx, r)
-			if err != nil {
-				h = APIHealth{Region: r, Detail: err.Error()}
-			}
-			h.Region = r
-			return func() { s.Health[r] = h }
-		})
-		if hasProxies {
-			probe(func(ctx context.Context) func() {
-				pt, err := proxies.ProxyTargets(ctx, r)
-				if err != nil {
-					pt = ProxyTargets{Detail: err.Error()}
-				}
-				pt.Region = r
-				return func() { s.Proxies[r] = pt }
-			})
-		}
-		if hasGuards {
-			probe(func(ctx context.Context) func() {
-				g, err := guards.Safeguards(ctx, r)
-				if err != nil {
-					g = Safeguards{Detail: err.Error()}
-				}
-				g.Region = r
-				return func() { s.Safeguards[r] = g }
-			})
-		}
-		if hasPools {
-			probe(func(ctx context.Context) func() {
-				up, err := pools.UserPool(ctx, r)
-				na := errors.Is(err, ErrNotApplicable)
-				if err != nil {
-					up = UserPool{Detail: err.Error()}
-				}
-				up.Region = r
-				return func() {
-					if na {
-						s.PoolsNotApplicable = err.Error()
-						return
-					}
-					s.Pools[r] = up
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if s.PoolsNotApplicable != "" {
-		s.Pools = nil
 	}
 	return s
 }

@@ -16,7 +16,7 @@ var regionName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
 // is the one reader of a target, whatever it arrives as
 // (TODOMGMT_TARGET for failover, failover:plan, failover:unplanned and
 // the lab's targets; failover:detach's argument), and its result is what
-// Options.Target holds. An empty raw is no explicit target: the plan
+// plan.Options.Target holds. An empty raw is no explicit target: the plan
 // chooses one.
 func ParseTarget(raw string, regions []string) (string, error) {
 	switch {

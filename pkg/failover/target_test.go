@@ -5,6 +5,12 @@ import (
 	"testing"
 )
 
+// The regions of the tests.
+const (
+	east = "us-east-1"
+	west = "us-west-2"
+)
+
 func TestParseTarget(t *testing.T) {
 	regions := []string{east, west}
 	for _, tt := range []struct {

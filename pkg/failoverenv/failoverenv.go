@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // The variables the failover targets read.
@@ -29,8 +30,8 @@ const (
 // Options reads Target (one of regions) and MaxLag through getenv
 // (os.Getenv in the magefile). An error names the variable and says what
 // it wants.
-func Options(getenv func(string) string, regions []string) (failover.Options, error) {
-	var o failover.Options
+func Options(getenv func(string) string, regions []string) (plan.Options, error) {
+	var o plan.Options
 	var err error
 	if o.Target, err = failover.ParseTarget(getenv(Target), regions); err != nil {
 		return o, fmt.Errorf("%s: %w", Target, err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -15,13 +16,13 @@ func TestOptions(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		env     map[string]string
-		want    failover.Options
+		want    plan.Options
 		wantErr string
 	}{
-		{name: "unset: the plan chooses", env: nil, want: failover.Options{}},
-		{name: "a region of the deployment", env: map[string]string{Target: "us-west-2"}, want: failover.Options{Target: "us-west-2"}},
-		{name: "a lag bound", env: map[string]string{MaxLag: "45s"}, want: failover.Options{MaxLag: 45 * time.Second}},
-		{name: "both", env: map[string]string{Target: "us-east-1", MaxLag: "2m"}, want: failover.Options{Target: "us-east-1", MaxLag: 2 * time.Minute}},
+		{name: "unset: the plan chooses", env: nil, want: plan.Options{}},
+		{name: "a region of the deployment", env: map[string]string{Target: "us-west-2"}, want: plan.Options{Target: "us-west-2"}},
+		{name: "a lag bound", env: map[string]string{MaxLag: "45s"}, want: plan.Options{MaxLag: 45 * time.Second}},
+		{name: "both", env: map[string]string{Target: "us-east-1", MaxLag: "2m"}, want: plan.Options{Target: "us-east-1", MaxLag: 2 * time.Minute}},
 		{name: "another region", env: map[string]string{Target: "eu-west-1"}, wantErr: "TODOMGMT_TARGET: target \"eu-west-1\" is not a region of this deployment (us-east-1, us-west-2)"},
 		{name: "not a region (a role)", env: map[string]string{Target: "secondary"}, wantErr: "TODOMGMT_TARGET: target \"secondary\" is not a region name"},
 		{name: "a lag without a unit", env: map[string]string{MaxLag: "30"}, wantErr: "TODOMGMT_MAX_LAG=\"30\": "},

@@ -3,7 +3,7 @@
 // builds the AWS adapters of pkg/awsfailover from its environment, asks
 // pkg/failover's planning code whether a planned switchover and an
 // unplanned failover would work now, seen from its own region
-// (failover.Orchestrator.Readiness), and reports each plan as one metric
+// (orchestrator.Orchestrator.Readiness), and reports each plan as one metric
 // datum (Ready, 1 or 0) and one structured log line naming the failing
 // checks. It reads only: it never executes a plan, and its role may only
 // describe, get and list, and put metric data in its namespace.
@@ -92,7 +92,7 @@ type Config struct {
 	// deployment asks of the clusters.
 	WantDeletionProtection bool
 	WantBackupRetention    time.Duration
-	// MaxLag is the replication lag bound (zero: failover.DefaultMaxLag);
+	// MaxLag is the replication lag bound (zero: plan.DefaultMaxLag);
 	// ProbeTimeout bounds each read (zero: DefaultProbeTimeout).
 	MaxLag       time.Duration
 	ProbeTimeout time.Duration

@@ -16,6 +16,9 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/assess"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // The metric: one datum per plan and run, in the function's region. The
@@ -46,9 +49,9 @@ type Checker struct {
 	// Region is the region whose point of view is judged.
 	Region string
 	// Orchestrator reads the deployment; it is never asked to execute.
-	Orchestrator *failover.Orchestrator
+	Orchestrator *orchestrator.Orchestrator
 	// Options are the plans' options (the lag bound).
-	Options failover.Options
+	Options plan.Options
 	// Metrics puts the datums in the function's region.
 	Metrics MetricsAPI
 	// Logger receives one line per plan (JSON in Lambda).
@@ -83,11 +86,11 @@ func New(cfg Config, clients *awsclient.Clients, logger *slog.Logger) *Checker {
 	return &Checker{
 		AppName: cfg.AppName,
 		Region:  cfg.Region,
-		Orchestrator: &failover.Orchestrator{
+		Orchestrator: &orchestrator.Orchestrator{
 			DB: db, Router: router(cfg, clients), Prober: prober, Regions: regions,
-			Timeouts: failover.Timeouts{Probe: cfg.ProbeTimeout},
+			Timeouts: orchestrator.Timeouts{Probe: cfg.ProbeTimeout},
 		},
-		Options: failover.Options{MaxLag: cfg.MaxLag},
+		Options: plan.Options{MaxLag: cfg.MaxLag},
 		Metrics: clients.CloudWatch(cfg.Region),
 		Logger:  logger,
 	}
@@ -128,10 +131,10 @@ type Result struct {
 
 // PlanResult is one plan's readiness.
 type PlanResult struct {
-	Plan    failover.Kind      `json:"plan"`
-	Ready   bool               `json:"ready"`
-	To      string             `json:"to,omitempty"`
-	Failing []failover.Finding `json:"failing"`
+	Plan    failover.Kind  `json:"plan"`
+	Ready   bool           `json:"ready"`
+	To      string         `json:"to,omitempty"`
+	Failing []plan.Finding `json:"failing"`
 }
 
 // Run evaluates readiness from the checker's region, logs one line per
@@ -154,7 +157,7 @@ func (c *Checker) Run(ctx context.Context) (Result, error) {
 
 // log writes r as one line: INFO when ready, WARN when not, the failing
 // checks with their details, and what was passed and skipped.
-func (c *Checker) log(ctx context.Context, r failover.Readiness, took time.Duration) {
+func (c *Checker) log(ctx context.Context, r assess.Readiness, took time.Duration) {
 	level := slog.LevelInfo
 	if !r.Ready {
 		level = slog.LevelWarn
@@ -171,16 +174,16 @@ func (c *Checker) log(ctx context.Context, r failover.Readiness, took time.Durat
 	)
 }
 
-func orEmpty(s []failover.Skip) []failover.Skip {
+func orEmpty(s []plan.Skip) []plan.Skip {
 	if s == nil {
-		return []failover.Skip{}
+		return []plan.Skip{}
 	}
 	return s
 }
 
 // publish puts one Ready datum per plan, stamped with the evaluation's
 // start.
-func (c *Checker) publish(ctx context.Context, at time.Time, rs []failover.Readiness) error {
+func (c *Checker) publish(ctx context.Context, at time.Time, rs []assess.Readiness) error {
 	in := &cloudwatch.PutMetricDataInput{Namespace: aws.String(Namespace)}
 	for _, r := range rs {
 		v := 0.0

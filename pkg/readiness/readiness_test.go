@@ -20,6 +20,8 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 const (
@@ -204,8 +206,8 @@ func (m *fakeMetrics) PutMetricData(_ context.Context, in *cloudwatch.PutMetricD
 func checker(w *world, m *fakeMetrics, log *bytes.Buffer) *Checker {
 	return &Checker{
 		AppName: "todomgmt", Region: west,
-		Orchestrator: &failover.Orchestrator{DB: fakeDB{w}, Router: fakeRouter{w}, Prober: fakeProber{w}, Regions: []string{west, east},
-			Timeouts: failover.Timeouts{Probe: time.Second}},
+		Orchestrator: &orchestrator.Orchestrator{DB: fakeDB{w}, Router: fakeRouter{w}, Prober: fakeProber{w}, Regions: []string{west, east},
+			Timeouts: orchestrator.Timeouts{Probe: time.Second}},
 		Metrics: m,
 		Logger:  slog.New(slog.NewJSONHandler(log, nil)),
 	}
@@ -213,15 +215,15 @@ func checker(w *world, m *fakeMetrics, log *bytes.Buffer) *Checker {
 
 // logLine is what an operator searches for.
 type logLine struct {
-	Level   string             `json:"level"`
-	Msg     string             `json:"msg"`
-	Plan    string             `json:"plan"`
-	Region  string             `json:"region"`
-	To      string             `json:"to"`
-	Ready   bool               `json:"ready"`
-	Failing []failover.Finding `json:"failing"`
-	Skipped []failover.Skip    `json:"skipped"`
-	Passed  []failover.Check   `json:"passed"`
+	Level   string         `json:"level"`
+	Msg     string         `json:"msg"`
+	Plan    string         `json:"plan"`
+	Region  string         `json:"region"`
+	To      string         `json:"to"`
+	Ready   bool           `json:"ready"`
+	Failing []plan.Finding `json:"failing"`
+	Skipped []plan.Skip    `json:"skipped"`
+	Passed  []plan.Check   `json:"passed"`
 }
 
 func logLines(tb testing.TB, b *bytes.Buffer) []logLine {
@@ -287,7 +289,7 @@ func TestRunPublishesOneDatumAndOneLinePerPlan(t *testing.T) {
 	}
 	for i, l := range lines[2:] {
 		want := []string{"planned", "unplanned"}[i]
-		if l.Plan != want || l.Level != "WARN" || l.Ready || len(l.Failing) != 1 || l.Failing[0].Check != failover.CheckAPIHealth ||
+		if l.Plan != want || l.Level != "WARN" || l.Ready || len(l.Failing) != 1 || l.Failing[0].Check != plan.CheckAPIHealth ||
 			l.Failing[0].Detail != "the API in us-west-2 does not answer: 502 Bad Gateway" {
 			t.Errorf("line %+v, want %s not ready with api-health failing", l, want)
 		}

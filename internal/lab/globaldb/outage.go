@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // Outage is the loss of the writer's region rehearsed on the lab's
@@ -183,7 +185,7 @@ type Unplanned struct {
 	// Fault is what the replica had received when the writer stopped.
 	Fault *Fault
 	// Report is the orchestrator's report.
-	Report failover.Report
+	Report orchestrator.Report
 	// Discarded counts the received transactions the promotion threw
 	// away (0 unless the replica could not apply its relay log).
 	Discarded *int64
@@ -199,7 +201,7 @@ type Unplanned struct {
 // `lab:failover:unplanned` does: an Outage of the writer's region with
 // o's unplanned failover (with opts) in the middle. A target in opts must
 // not be the writer it kills.
-func RehearseUnplanned(ctx context.Context, d *Database, o *failover.Orchestrator, opts failover.Options) (Unplanned, error) {
+func RehearseUnplanned(ctx context.Context, d *Database, o *orchestrator.Orchestrator, opts plan.Options) (Unplanned, error) {
 	out, err := NewOutage(ctx, d)
 	if err != nil {
 		return Unplanned{}, err

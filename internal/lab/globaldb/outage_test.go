@@ -5,7 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
+	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
 // TestOutageNeedsAWriter: the rehearsal kills nothing when the servers
@@ -17,7 +18,7 @@ func TestOutageNeedsAWriter(t *testing.T) {
 	if _, err := NewOutage(context.Background(), d); err == nil || !strings.Contains(err.Error(), "no single available writer") {
 		t.Errorf("NewOutage without a writer = %v, want a refusal", err)
 	}
-	if _, err := RehearseUnplanned(context.Background(), d, &failover.Orchestrator{DB: d}, failover.Options{}); err == nil {
+	if _, err := RehearseUnplanned(context.Background(), d, &orchestrator.Orchestrator{DB: d}, plan.Options{}); err == nil {
 		t.Errorf("RehearseUnplanned without a writer = nil error, want a refusal")
 	}
 }
