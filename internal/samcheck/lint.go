@@ -87,6 +87,24 @@ func Args(region string, deploymentFiles []string) []string {
 	return append([]string{"--format", "json", "--include-checks", "I", "--non-zero-exit-code", "none", "--regions", region, "--deployment-files"}, deploymentFiles...)
 }
 
+// AsWritten names the findings of the template linted as written: what
+// `cfn-lint template.yaml` says, the first thing a newcomer (and a review
+// hook) runs. cfn-lint then transforms it itself, with every parameter at
+// its default and nothing from samconfig.toml, so it sees one more
+// deployment than the parameter sets: the template's defaults.
+const AsWritten = "as-written"
+
+// LintAsWritten lints file, in dir, as `cfn-lint <file>` does (its default
+// region), informational rules included.
+func (l Linter) LintAsWritten(ctx context.Context, dir, file string) ([]Finding, error) {
+	cmdName := l.command()
+	if _, err := exec.LookPath(cmdName); err != nil {
+		return nil, fmt.Errorf("%w: no %s on PATH (%v): %s", ErrToolsMissing, cmdName, err, Install)
+	}
+	args := []string{"--format", "json", "--include-checks", "I", "--non-zero-exit-code", "none", "--", file}
+	return runLint(ctx, cmdName, dir, args, map[string]string{filepath.Base(file): AsWritten})
+}
+
 // deploymentFile is cfn-lint's deployment file (the git sync format): a
 // template and its parameter values. cfn-lint reads a list of them in one
 // run, where --parameters allows a single template.

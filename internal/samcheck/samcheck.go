@@ -118,6 +118,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return o.missing(err)
 	}
+	asWritten, err := o.Linter.LintAsWritten(ctx, filepath.Dir(tpl), filepath.Base(tpl))
+	if err != nil {
+		return o.missing(err)
+	}
+	findings = append(findings, asWritten...)
 	failing, _, stale := Review(findings, accepted)
 	count := map[string]map[string]int{}
 	for _, f := range findings {
@@ -148,9 +153,20 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Out, "  %-4s %-27s %-10s %d errors, %d warnings, %d informational (%d listed in %s)\n",
 			result, s.Name, s.Region, c["error"], c["warning"], c["informational"], c["informational"]-unlisted[s.Name], InformationalFile)
 	}
+	c := count[AsWritten]
+	result := "pass"
+	if failedSets[AsWritten] {
+		result = "FAIL"
+	}
+	fmt.Fprintf(o.Out, "  %-4s %-27s %-10s %d errors, %d warnings, %d informational (cfn-lint %s: every parameter at its default)\n",
+		result, AsWritten, "default", c["error"], c["warning"], c["informational"], TemplateFile)
 	for _, p := range slices.Sorted(maps.Keys(problems)) {
 		in := strings.Join(problems[p], ", ")
-		if len(problems[p]) == len(sets) {
+		inSets := slices.DeleteFunc(slices.Clone(problems[p]), func(n string) bool { return n == AsWritten })
+		switch {
+		case len(inSets) == len(sets) && len(inSets) < len(problems[p]):
+			in = "every parameter set and " + AsWritten
+		case len(inSets) == len(sets):
 			in = "every parameter set"
 		}
 		fmt.Fprintf(o.Out, "  %s\n      in %s\n", p, in)
@@ -159,11 +175,13 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Out, "  %s: %s\n", InformationalFile, msg)
 	}
 	if len(failedSets) > 0 || len(stale) > 0 {
-		fmt.Fprintf(o.Out, "samcheck: by hand: python3 internal/samcheck/translate.py < %s/%s; cd %s && %s %s\n",
-			OutDir, RequestFile, OutDir, o.Linter.command(), strings.Join(Args("<region>", []string{"<set>.deployment.json", "..."}), " "))
-		return fmt.Errorf("AWS's tools refuse the template: %d of %d parameter sets fail, %d stale entries in %s", len(failedSets), len(sets), len(stale), InformationalFile)
+		fmt.Fprintf(o.Out, "samcheck: by hand: python3 internal/samcheck/translate.py < %s/%s; cd %s && %s %s; %s %s\n",
+			OutDir, RequestFile, OutDir, o.Linter.command(), strings.Join(Args("<region>", []string{"<set>.deployment.json", "..."}), " "),
+			o.Linter.command(), TemplateFile)
+		return fmt.Errorf("AWS's tools refuse the template: %d of %d parameter sets (and the template as written) fail, %d stale entries in %s",
+			len(failedSets), len(sets)+1, len(stale), InformationalFile)
 	}
-	fmt.Fprintf(o.Out, "samcheck: %d parameter sets pass the SAM translator and cfn-lint (%s)\n", len(sets), time.Since(start).Round(10*time.Millisecond))
+	fmt.Fprintf(o.Out, "samcheck: %d parameter sets and the template as written pass the SAM translator and cfn-lint (%s)\n", len(sets), time.Since(start).Round(10*time.Millisecond))
 	return nil
 }
 

@@ -382,7 +382,8 @@ func TestRun(t *testing.T) {
 			InformationalFile: {{"Resources/FnGetPermissionProd]", "Resources/Gone]"}},
 		}, true, []string{
 			"  FAIL default                     us-east-2  1 errors, 0 warnings, 2 informational (1 listed in .cfnlint-informational.yaml)",
-			"  cfn-lint E3034 Resources/Fn/Properties/Timeout: 1000 is greater than the maximum of 900\n      in every parameter set",
+			"  FAIL as-written                  default    1 errors, 0 warnings, 0 informational (cfn-lint template.yaml: every parameter at its default)",
+			"  cfn-lint E3034 Resources/Fn/Properties/Timeout: 1000 is greater than the maximum of 900\n      in every parameter set and as-written",
 			"  cfn-lint I3042 Resources/FnGetPermissionProd/",
 			"I3042 Resources/Gone (entry 1) matches no finding any more: remove it",
 			"samcheck: by hand: python3 internal/samcheck/translate.py < .aws-sam/samcheck/translate.json",
