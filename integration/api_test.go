@@ -198,8 +198,8 @@ func TestAPIPassiveRegion(t *testing.T) {
 }
 
 // TestAPIDatabaseDown freezes, then stops, the server under a running API.
-// Both become 503 unavailable within the request deadline (ARCHITECTURE.md
-// §3). A frozen server accepts nothing and answers nothing, so only the
+// Both become 503 unavailable within the request deadline
+// (docs/api.md#errors). A frozen server accepts nothing and answers nothing, so only the
 // request deadline can end those requests; each must end within
 // deadlineBound of it, far below the driver's 30 s I/O timeout that would
 // end them without it.

@@ -15,7 +15,7 @@ import (
 
 // TestRoundTrips pins the round trips each store operation makes to the
 // server, counted on the driver's connection (internal/roundtrip): the
-// minimums README's "Round trips per operation" table gives, so that they
+// minimums docs/development.md#round-trips-per-operation gives, so that they
 // cannot silently regress. The pool is built by pkg/dbconn as the API's is
 // (interpolateParams=true: one round trip per statement) and holds one warm
 // connection, so no count includes a connect.

@@ -5,7 +5,7 @@ package awstest
 // under /fd forwarding to the active region, and Cognito's token endpoint
 // under /oauth2/token. Only the active region writes; the passive one
 // answers 503 region_passive, like pkg/httpapi over a read-only database.
-// As the API does (README, The API), every answer names the region that
+// As the API does (docs/api.md#against-aws), every answer names the region that
 // served it (X-Todomgmt-Region), an ETag is "<version>-<write tag>", and
 // If-Match is optional on PUT and DELETE; lists page by id.
 

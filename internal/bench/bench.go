@@ -221,7 +221,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	if err := mysqlcontainer.DockerAvailable(ctx); err != nil {
-		return nil, fmt.Errorf("the benchmark needs MySQL in a container: %w (see README, Benchmarks, for Docker)", err)
+		return nil, fmt.Errorf("the benchmark needs MySQL in a container: %w (see docs/development.md#benchmarks for Docker)", err)
 	}
 	step("starting MySQL in a container")
 	db, err := startMySQL(ctx, opts.Image)

@@ -33,8 +33,8 @@ func requireDocker(tb testing.TB) {
 }
 
 // TestRun runs the whole benchmark with small counts and checks what it
-// reports: every operation's round trips (the minimums README's "Round
-// trips per operation" gives), a floor for each, and, on MariaDB, the
+// reports: every operation's round trips (the minimums
+// docs/development.md#round-trips-per-operation gives), a floor for each, and, on MariaDB, the
 // AWS-mode cold start through the stand-in for RDS Proxy.
 func TestRun(t *testing.T) {
 	requireDocker(t)

@@ -2,13 +2,13 @@
 // against this project's own design: what no AWS tool knows. AWS's tools
 // judge whether the template is valid CloudFormation and SAM
 // (internal/samcheck runs the SAM translator and cfn-lint); these checks
-// judge whether it is the design README describes: least-privilege IAM,
-// the Cognito authorizer on every route but health, no NAT and no route
-// off the VPC, the primary's and the secondary's contracts, the Rules
-// refusing the parameter combinations that would fail mid-deployment,
-// samconfig.toml consistent with the template, the front-door function
-// equal to frontdoor/router.js, and the other invariants of README's
-// "Checking the template without AWS".
+// judge whether it is the design docs/architecture.md describes:
+// least-privilege IAM, the Cognito authorizer on every route but health,
+// no NAT and no route off the VPC, the primary's and the secondary's
+// contracts, the Rules refusing the parameter combinations that would
+// fail mid-deployment, samconfig.toml consistent with the template, the
+// front-door function equal to frontdoor/router.js, and the other
+// invariants of docs/development.md#checking-the-template-without-aws.
 //
 // This package is their frame: it reads a template (Template, Parse,
 // ParseJSON), evaluates it for a parameter set as CloudFormation would

@@ -170,7 +170,7 @@ func (s Status) Problems() []string {
 	}
 	for _, r := range s.State.Regions() {
 		if ph, ok := s.Proxies[r]; ok && ph.AuthFailures > 0 {
-			out = append(out, fmt.Sprintf("the proxy in %s cannot authenticate to the database (AUTH_FAILURE on %d of %d targets: %s): the secret it reads does not match the user's password; check the secrets' replication below and README's \"Rotating the database passwords\"",
+			out = append(out, fmt.Sprintf("the proxy in %s cannot authenticate to the database (AUTH_FAILURE on %d of %d targets: %s): the secret it reads does not match the user's password; check the secrets' replication below and docs/runbook.md#rotating-the-database-passwords",
 				r, ph.AuthFailures, ph.Total, ph.Detail))
 		}
 		a, ok := s.Alarms[r]

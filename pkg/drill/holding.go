@@ -17,7 +17,8 @@ type Held struct {
 }
 
 // ETag is the API's ETag of the write that made this version,
-// "<version>-<write tag as 16 lower-case hex digits>" (README, The API).
+// "<version>-<write tag as 16 lower-case hex digits>"
+// (docs/api.md#etags-and-conditional-requests).
 func (h Held) ETag() string { return fmt.Sprintf(`"%d-%016x"`, h.Version, h.Tag) }
 
 // Holding is what the writer held of the load's todos at one moment.

@@ -1,8 +1,9 @@
 // Package failover is the vocabulary of a ToDoMgmt region switch: the
 // global database, the front door and the regions' APIs as the
 // orchestrator sees them (the small interfaces that the AWS adapters in
-// pkg/awsops and the lab's in pkg/lab/globaldb implement), the State read
-// from them, the kinds of switch, and how an operator names a target.
+// pkg/awsfailover and the lab's in internal/lab/globaldb implement), the
+// State read from them, the kinds of switch, and how an operator names a
+// target.
 //
 // It decides and does nothing itself. Around it, each with one job, data
 // flowing one way (each imports only those before it):

@@ -96,8 +96,8 @@ const StatusAvailable = "available"
 const SyncConnected = "connected"
 
 // Database is the global database: Aurora Global Database in AWS
-// (pkg/awsops), two replicating MySQL containers in the lab
-// (pkg/lab/globaldb). Operations start a change and may return before it
+// (pkg/awsfailover), two replicating MySQL containers in the lab
+// (internal/lab/globaldb). Operations start a change and may return before it
 // completes; the orchestrator polls Topology until the change is visible.
 //
 // Operations act on the members the plan chose, as Topology reported

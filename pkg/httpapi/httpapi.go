@@ -1,7 +1,7 @@
 // Package httpapi is the ToDoMgmt REST API over net/http: the routes of
-// ARCHITECTURE.md §3, JSON in and out, OAuth scope checks, request ids,
-// per-request deadlines, and the one mapping from error codes to HTTP
-// statuses.
+// README.md#the-api (the contract: docs/api.md), JSON in and out, OAuth
+// scope checks, request ids, per-request deadlines, and the one mapping
+// from error codes to HTTP statuses.
 //
 // The handler is the same everywhere: behind API Gateway through
 // aws-lambda-go-api-proxy (handlers/api), on loopback in `mage local` and in

@@ -13,7 +13,8 @@ import (
 )
 
 // Every operation below is written for the fewest round trips to the
-// server its guarantees allow (README, "Round trips per operation"): with
+// server its guarantees allow
+// (docs/development.md#round-trips-per-operation): with
 // interpolateParams=true (pkg/dbconn) a statement with arguments is one
 // round trip, and multiStatements stays off. Nothing is session-scoped
 // (no user variables, no SET): RDS Proxy would pin the session.

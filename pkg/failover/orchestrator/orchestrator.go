@@ -6,8 +6,8 @@
 // after a partial failure finishes the job instead of repeating it, and
 // the RunLog tells the next run where the last one stopped.
 //
-// It is written once: the AWS adapters (pkg/awsops) and the lab's
-// (pkg/lab) implement the interfaces it drives. It also judges failover
+// It is written once: the AWS adapters (pkg/awsfailover) and the lab's
+// (internal/lab/globaldb) implement the interfaces it drives. It also judges failover
 // readiness (package assess) from one region's point of view, without
 // executing anything.
 package orchestrator

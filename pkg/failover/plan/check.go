@@ -11,8 +11,9 @@ import (
 // line, a readiness log line and an alarm all name the same thing.
 type Check string
 
-// The checks. README's readiness table says what each failing one means
-// and its remedy.
+// The checks. The readiness table of
+// docs/runbook.md#failover-readiness-all-the-time says what each failing
+// one means and its remedy.
 const (
 	// CheckTopology: the global database is readable (from the region
 	// that matters), has one writer and two members, is available, and no
