@@ -17,14 +17,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
 	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
+	"github.com/todomgmt/todomgmt/pkg/awsclient"
+	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
+	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
+	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // rieSecretARN is the application user's secret the fake Secrets Manager
@@ -203,6 +210,66 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 		var n int
 		if err := root.QueryRowContext(ctx, "SELECT COUNT(*) FROM todos").Scan(&n); err != nil || n != 1 {
 			t.Errorf("after Delete: %d todos, %v; want the data kept", n, err)
+		}
+	})
+
+	// The orchestrator's AWS adapter invokes this function for the id
+	// fence (awsfailover.Database.FenceIDs: Lambda Invoke,
+	// RequestResponse, through the SDK). Here its SDK client is pointed
+	// at the emulator, whose invoke endpoint is Lambda's Invoke API path
+	// for the function "function" (Lambda API Reference, Invoke): the
+	// request the adapter builds and the answer it parses meet the real
+	// function, so the two sides of the fence-ids contract cannot drift.
+	t.Run("fence-ids from the orchestrator's AWS adapter", func(t *testing.T) {
+		defer root.ExecContext(context.Background(), "DELETE FROM todos")
+		store := mysql.New(root, mysql.WithRegion("us-east-1"))
+		var last int64
+		for range 3 {
+			c, err := store.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "before the fault"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = c.Todo.ID
+		}
+		// us-west-2 held the writer until it was lost; this region was
+		// promoted with data loss allowed.
+		if _, err := root.ExecContext(ctx, "UPDATE id_fence SET writer_region = 'us-west-2', term = 7 WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		db := &awsfailover.Database{
+			Clients: &awsclient.Clients{Lambda: func(region string) awsclient.LambdaAPI {
+				return lambda.New(lambda.Options{
+					Region:       region,
+					BaseEndpoint: aws.String(f.Endpoint()),
+					Credentials:  credentials.NewStaticCredentialsProvider("AKIDRIETEST", "rie-test-secret", ""),
+				})
+			}},
+			MigrateFunctions: map[string]string{"us-east-1": lambdaemu.FunctionName},
+		}
+		target := failover.Member{Region: "us-east-1", ID: "arn:aws:rds:us-east-1:123456789012:cluster:todomgmt-primary", Writer: true}
+		res, err := db.FenceIDs(ctx, target, failover.FenceRequest{Region: "us-east-1", DataLoss: true, Lag: 2500 * time.Millisecond, MinGap: 5000})
+		if err != nil {
+			t.Fatalf("FenceIDs through the SDK: %v\n%s", err, f.Output())
+		}
+		if res.Skipped || res.Region != "us-east-1" || res.Term != 8 || res.MaxID != last || res.Gap < 5000 ||
+			res.Floor != last+res.Gap+1 || res.Window < 62500*time.Millisecond || res.Rate <= 0 || res.Reason == "" {
+			t.Errorf("fence: %+v; want term 8, max id %d, a gap of at least 5000, a window of at least 62.5 s (the lag and the floor's minute), a rate and a reason", res, last)
+		}
+		c, err := store.Create(ctx, todo.CreateRequest{Draft: todo.Draft{Task: "after the fence"}})
+		if err != nil || c.Todo.ID < res.Floor {
+			t.Errorf("create after the fence: %+v, %v; want an id of at least %d", c.Todo, err, res.Floor)
+		}
+		again, err := db.FenceIDs(ctx, target, failover.FenceRequest{Region: "us-east-1", DataLoss: true})
+		if err != nil || !again.Skipped || again.Term != 8 || again.Floor != res.Floor {
+			t.Errorf("second fence: %+v, %v; want skipped at term 8, floor %d", again, err, res.Floor)
+		}
+		// A fence this function cannot make (it runs in us-east-1): the
+		// emulator drops Lambda's X-Amz-Function-Error header, so this
+		// shows the adapter's second guard, the answer naming another
+		// region (or none), never a fence reported as made.
+		other := &awsfailover.Database{Clients: db.Clients, MigrateFunctions: map[string]string{"us-west-2": lambdaemu.FunctionName}}
+		if res, err := other.FenceIDs(ctx, failover.Member{Region: "us-west-2", ID: "west"}, failover.FenceRequest{Region: "us-west-2", DataLoss: true}); err == nil {
+			t.Errorf("a fence of us-west-2 by us-east-1's function: %+v, want an error", res)
 		}
 	})
 

@@ -43,8 +43,14 @@ import (
 // EmulatorPackage is the emulator's main package; go.mod pins its version.
 const EmulatorPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
 
-// invokePath is the emulator's invoke endpoint.
-const invokePath = "/2015-03-31/functions/function/invocations"
+// FunctionName is the one function the emulator serves: its invoke
+// endpoint is Lambda's Invoke API path for a function of that name, so an
+// SDK Lambda client pointed at Endpoint invokes it by this name.
+const FunctionName = "function"
+
+// invokePath is the emulator's invoke endpoint (Lambda's Invoke API path,
+// POST /2015-03-31/functions/{FunctionName}/invocations).
+const invokePath = "/2015-03-31/functions/" + FunctionName + "/invocations"
 
 // Defaults of Config.
 const (
@@ -305,7 +311,13 @@ func freePorts(n int) ([]string, error) {
 }
 
 // URL is the emulator's invoke endpoint.
-func (f *Function) URL() string { return "http://" + f.addr + invokePath }
+func (f *Function) URL() string { return f.Endpoint() + invokePath }
+
+// Endpoint is the emulator's base URL: an SDK Lambda client with it as
+// BaseEndpoint invokes the function as FunctionName (Invoke,
+// RequestResponse). The emulator drops the X-Amz-Function-Error header
+// Lambda sets on a failed invocation (see Response.FunctionError).
+func (f *Function) Endpoint() string { return "http://" + f.addr }
 
 // Started is when the emulator process was started.
 func (f *Function) Started() time.Time { return f.started }
