@@ -14,6 +14,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/drill"
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/console"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
@@ -165,7 +166,7 @@ func RehearseUnplanned(ctx context.Context, r *Remote, o *orchestrator.Orchestra
 
 // DrillDefaults are lab:drill's settings before the environment's
 // (drill.ConfigFromEnv): one round at 20 creates a second.
-var DrillDefaults = drill.Config{Rounds: 1, Load: drill.LoadConfig{Rate: 20}}
+var DrillDefaults = drill.Config{Rounds: 1, Load: load.Config{Rate: 20}}
 
 // RunDrill starts a lab (lab:drill), runs the drill with cfg on it,
 // printing the orchestrator's events and the report's table to out,

@@ -12,6 +12,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/drill"
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
@@ -51,8 +52,8 @@ func (e *DrillEnv) Describe(context.Context) drill.Description {
 
 // Access is the front door and the regional APIs on loopback, without
 // tokens.
-func (e *DrillEnv) Access() drill.Access {
-	return drill.Access{FrontDoor: e.l.FrontDoor.URL(), APIs: e.l.Prober.APIs}
+func (e *DrillEnv) Access() load.Access {
+	return load.Access{FrontDoor: e.l.FrontDoor.URL(), APIs: e.l.Prober.APIs}
 }
 
 // Writer returns the current writer's region and the other one, as the
@@ -85,7 +86,7 @@ func (e *DrillEnv) Switch(ctx context.Context, kind failover.Kind, to string) (o
 }
 
 // Holding is ReadDatabase: in the lab the writer's rows are read as root.
-func (e *DrillEnv) Holding(ctx context.Context, prefix string, ids []int64) (drill.Holding, error) {
+func (e *DrillEnv) Holding(ctx context.Context, prefix string, ids []int64) (load.Holding, error) {
 	return e.ReadDatabase(ctx, prefix, ids)
 }
 
@@ -94,8 +95,8 @@ func (e *DrillEnv) Holding(ctx context.Context, prefix string, ids []int64) (dri
 // scenario's prefix, and any row with one of ids. Without a single
 // available writer there is nothing to read: every acknowledged write
 // then counts as lost, and the error says why.
-func (e *DrillEnv) ReadDatabase(ctx context.Context, prefix string, ids []int64) (drill.Holding, error) {
-	h := drill.Holding{At: time.Now(), ByID: map[int64]drill.Held{}}
+func (e *DrillEnv) ReadDatabase(ctx context.Context, prefix string, ids []int64) (load.Holding, error) {
+	h := load.Holding{At: time.Now(), ByID: map[int64]load.Held{}}
 	writer, _, err := e.Writer(ctx)
 	if err != nil {
 		return h, err
@@ -109,8 +110,8 @@ func (e *DrillEnv) ReadDatabase(ctx context.Context, prefix string, ids []int64)
 
 // readHeld adds to into the todos whose task carries the prefix and those
 // with one of ids, in batches of ids.
-func readHeld(ctx context.Context, db *sql.DB, schema, prefix string, ids []int64, into map[int64]drill.Held) error {
-	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(drill.TaskPrefix+prefix+"-") + "%"
+func readHeld(ctx context.Context, db *sql.DB, schema, prefix string, ids []int64, into map[int64]load.Held) error {
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(load.TaskPrefix+prefix+"-") + "%"
 	query := func(where string, args ...any) error {
 		rows, err := db.QueryContext(ctx,
 			"SELECT id, task, version, write_tag FROM "+quoteIdent(schema)+".todos WHERE "+where, args...)
@@ -119,7 +120,7 @@ func readHeld(ctx context.Context, db *sql.DB, schema, prefix string, ids []int6
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var h drill.Held
+			var h load.Held
 			if err := rows.Scan(&h.ID, &h.Task, &h.Version, &h.Tag); err != nil {
 				return err
 			}
@@ -171,14 +172,14 @@ func (e *DrillEnv) CheckRoles(ctx context.Context) drill.Checks {
 func directWrite(ctx context.Context, base string) string {
 	start := time.Now()
 	_, r, err := checkClient(base).Create(ctx, apiclient.NewTodo{Task: "connection check " + start.UTC().Format(time.RFC3339Nano)}, "")
-	return drill.AttemptOf(start, r, err).Label()
+	return load.AttemptOf(start, r, err).Label()
 }
 
 // directRead lists todos on one region's API.
 func directRead(ctx context.Context, base string) string {
 	start := time.Now()
 	_, r, err := checkClient(base).List(ctx, apiclient.ListQuery{Limit: 1})
-	return drill.AttemptOf(start, r, err).Label()
+	return load.AttemptOf(start, r, err).Label()
 }
 
 // checkClient is the connection checks' client of one region's API.

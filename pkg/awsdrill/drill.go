@@ -23,6 +23,7 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/console"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
@@ -86,7 +87,7 @@ const (
 var Defaults = drill.Config{
 	Rounds: 1, Warmup: 10 * time.Second, Cooldown: 30 * time.Second, Settle: 30 * time.Second,
 	Goals: drill.Goals{NoWrite: drill.Seconds((5 * time.Minute).Seconds())},
-	Load: drill.LoadConfig{Rate: 5, MaxInFlight: 4, MaxWrites: 3000, AttemptTimeout: 10 * time.Second,
+	Load: load.Config{Rate: 5, MaxInFlight: 4, MaxWrites: 3000, AttemptTimeout: 10 * time.Second,
 		RetryBackoff: 500 * time.Millisecond, MaxDuration: 15 * time.Minute},
 }
 
@@ -134,8 +135,8 @@ func (d *Env) Describe(ctx context.Context) drill.Description {
 
 // Access is the front door and both regional APIs over HTTPS, with a
 // client-credentials token from either region's Cognito.
-func (d *Env) Access() drill.Access {
-	return drill.Access{FrontDoor: d.env.FrontDoorURL(), APIs: d.env.Prober().APIs, Tokens: d.tokens, Remote: true}
+func (d *Env) Access() load.Access {
+	return load.Access{FrontDoor: d.env.FrontDoorURL(), APIs: d.env.Prober().APIs, Tokens: d.tokens, Remote: true}
 }
 
 // Writer returns the writer's region and the other one, from the global
@@ -224,15 +225,15 @@ func (d *Env) Confirm(ctx context.Context, c console.Confirmer, cfg drill.Config
 // scan, ScanPages) for those whose task carries the scenario's prefix,
 // then reads each of them, and each of ids, for its ETag (the list does
 // not carry ETags). A todo that is not there (404) is not held.
-func (d *Env) Holding(ctx context.Context, prefix string, ids []int64) (drill.Holding, error) {
-	h := drill.Holding{At: time.Now(), ByID: map[int64]drill.Held{}}
+func (d *Env) Holding(ctx context.Context, prefix string, ids []int64) (load.Holding, error) {
+	h := load.Holding{At: time.Now(), ByID: map[int64]load.Held{}}
 	writer, _, err := d.Writer(ctx)
 	if err != nil {
 		return h, err
 	}
 	c := d.client(writer)
 	d.noteFloor(ids)
-	want := drill.TaskPrefix + prefix + "-"
+	want := load.TaskPrefix + prefix + "-"
 	var found []int64
 	if floor := d.floorID(); floor > 0 || d.scanAll {
 		if found, err = d.scan(ctx, c, want, floor); err != nil {
@@ -253,12 +254,12 @@ func (d *Env) Holding(ctx context.Context, prefix string, ids []int64) (drill.Ho
 		if err != nil {
 			return fmt.Errorf("read todo %d: %w", id, err)
 		}
-		v, tag, ok := drill.ParseETag(r.ETag)
+		v, tag, ok := load.ParseETag(r.ETag)
 		if !ok {
 			return fmt.Errorf("read todo %d: ETag %q is not the API's", id, r.ETag)
 		}
 		mu.Lock()
-		h.ByID[id] = drill.Held{ID: id, Task: t.Task, Version: v, Tag: tag}
+		h.ByID[id] = load.Held{ID: id, Task: t.Task, Version: v, Tag: tag}
 		mu.Unlock()
 		return nil
 	})
@@ -278,7 +279,7 @@ func (d *Env) Clean(ctx context.Context, prefix string, ids []int64) (int, error
 		return 0, err
 	}
 	c := d.client(writer)
-	want := drill.TaskPrefix + prefix + "-"
+	want := load.TaskPrefix + prefix + "-"
 	var mine []int64
 	for id, t := range h.ByID {
 		if strings.HasPrefix(t.Task, want) {
@@ -464,7 +465,7 @@ func Run(ctx context.Context, e *awsops.Env, o Options) error {
 		return err
 	}
 	fmt.Fprintf(o.Out, "drill run %s: every todo it writes is %q…; if it is killed, %s deletes them\n",
-		d.runID, drill.TaskPrefix+d.runID+"-", fmt.Sprintf("%s=%s go tool mage drill", CleanupEnv, d.runID))
+		d.runID, load.TaskPrefix+d.runID+"-", fmt.Sprintf("%s=%s go tool mage drill", CleanupEnv, d.runID))
 	cfg := o.Config
 	if cfg.Logf == nil {
 		cfg.Logf = func(format string, args ...any) {

@@ -15,6 +15,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/console"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
@@ -143,7 +144,7 @@ func TestDrillOverTheAdapters(t *testing.T) {
 		}
 	}
 	for id, td := range a.Todos() {
-		if strings.HasPrefix(td.Task, drill.TaskPrefix+rep.RunID) {
+		if strings.HasPrefix(td.Task, load.TaskPrefix+rep.RunID) {
 			t.Errorf("todo %d %q left after the drill", id, td.Task)
 		}
 	}
@@ -213,7 +214,7 @@ func TestDrillSaysHowToCleanUp(t *testing.T) {
 		t.Fatalf("clean-up run: %v", err)
 	}
 	for id, td := range a.Todos() {
-		if strings.HasPrefix(td.Task, drill.TaskPrefix+rep.RunID+"-") {
+		if strings.HasPrefix(td.Task, load.TaskPrefix+rep.RunID+"-") {
 			t.Errorf("todo %d %q left after the clean-up", id, td.Task)
 		}
 	}
@@ -290,7 +291,7 @@ func TestInterruptedDrill(t *testing.T) {
 		t.Errorf("the interrupted scenario's cleanup = %+v, want its todos deleted", c)
 	}
 	for id, td := range a.Todos() {
-		if strings.HasPrefix(td.Task, drill.TaskPrefix) {
+		if strings.HasPrefix(td.Task, load.TaskPrefix) {
 			t.Errorf("todo %d %q left after the interrupted drill", id, td.Task)
 		}
 	}

@@ -8,96 +8,46 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
-
-func TestETagVersion(t *testing.T) {
-	for _, tt := range []struct {
-		etag string
-		want int64
-		ok   bool
-	}{
-		{`"3-5f0c2e9d1a7b4c68"`, 3, true},
-		{`"12-0000000000000001"`, 12, true},
-		{`"3"`, 0, false},                    // the bare version of earlier releases
-		{`W/"3-5f0c2e9d1a7b4c68"`, 0, false}, // weak
-		{`"3-5f0c2e9d1a7b4c6"`, 0, false},    // 15 hex digits
-		{`"0-5f0c2e9d1a7b4c68"`, 0, false},
-		{`"x-5f0c2e9d1a7b4c68"`, 0, false},
-		{``, 0, false},
-	} {
-		if got, ok := etagVersion(tt.etag); got != tt.want || ok != tt.ok {
-			t.Errorf("etagVersion(%s) = %d, %v; want %d, %v", tt.etag, got, ok, tt.want, tt.ok)
-		}
-	}
-	if got, want := (Held{Version: 3, Tag: 0x5f0c2e9d1a7b4c68}).ETag(), `"3-5f0c2e9d1a7b4c68"`; got != want {
-		t.Errorf("Held.ETag() = %s, want %s (the API's format)", got, want)
-	}
-}
-
-func TestClassify(t *testing.T) {
-	held := Holding{ByID: map[int64]Held{
-		1: {ID: 1, Task: "drill k1", Version: 2, Tag: 0xb},
-		2: {ID: 2, Task: "someone else's", Version: 1, Tag: 0xc},
-	}}
-	for _, tt := range []struct {
-		name string
-		id   int64
-		task string
-		etag string
-		want ETagClass
-	}{
-		{"the write the writer holds", 1, "drill k1", `"2-000000000000000b"`, ETagCurrent},
-		{"the same version, another write: lost", 1, "drill k1", `"2-000000000000000a"`, ETagLost},
-		{"a later version the writer never got", 1, "drill k1", `"3-000000000000000a"`, ETagLost},
-		{"an older version", 1, "drill k1", `"1-000000000000000a"`, ETagSuperseded},
-		{"the todo is not held", 3, "drill k3", `"1-000000000000000a"`, ETagLost},
-		{"the id names another todo", 2, "drill k2", `"1-000000000000000c"`, ETagLost},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := classify(tt.id, tt.task, tt.etag, held); got != tt.want {
-				t.Errorf("classify = %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
 
 func TestAnalyzeSwitch(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	att := func(startMs, status int, code, region string) Attempt {
-		return Attempt{Start: at(startMs), End: at(startMs + 5), Status: status, Code: code, Region: region}
+	att := func(startMs, status int, code, region string) load.Attempt {
+		return load.Attempt{Start: at(startMs), End: at(startMs + 5), Status: status, Code: code, Region: region}
 	}
-	create := func(key string, id int64, ms int, region string) Write {
-		return Write{Key: key, Task: TaskPrefix + key, Acked: true, ID: id, Region: region, Attempts: []Attempt{att(ms, 201, "", region)}}
+	create := func(key string, id int64, ms int, region string) load.Write {
+		return load.Write{Key: key, Task: load.TaskPrefix + key, Acked: true, ID: id, Region: region, Attempts: []load.Attempt{att(ms, 201, "", region)}}
 	}
-	etag := func(v int64, tag uint64) string { return Held{Version: v, Tag: tag}.ETag() }
-	res := LoadResult{
+	etag := func(v int64, tag uint64) string { return load.Held{Version: v, Tag: tag}.ETag() }
+	res := load.Result{
 		SwitchAt: at(1000),
-		Writes: []Write{
+		Writes: []load.Write{
 			create("k1", 1, 0, "a"), create("k2", 2, 10, "a"), create("k3", 3, 900, "a"), // k3: lost with a
 			create("k4", 3, 1500, "b"), // id 3 again: reused
 			create("k5", 5, 1600, "b"),
 		},
-		Updates: []Update{
+		Updates: []load.Update{
 			{Key: "k1", ID: 1, Attempt: att(500, 200, "", "a"), ETag: etag(2, 0xa1), Version: 2}, // lost: b holds version 1
 			{Key: "k2", ID: 2, Attempt: att(510, 200, "", "a"), ETag: etag(2, 0xb2), Version: 2}, // replicated
 			{Key: "k3", ID: 3, Attempt: att(950, 200, "", "a"), ETag: etag(2, 0xc2), Version: 2}, // lost with its todo
 			{Key: "k2", ID: 2, Attempt: att(960, 503, "region_passive", "a")},                    // refused
 		},
-		Conditional: []CondWrite{
+		Conditional: []load.CondWrite{
 			// lost update, caught up, refused, the todo as the catch-up left it
-			{Key: "k1", ID: 1, Method: http.MethodPut, IfMatch: etag(2, 0xa1), Class: ETagLost, Held: etag(1, 0xa0),
-				CatchUp: []Update{{Key: "k1", ID: 1, Attempt: att(2000, 200, "", "b"), ETag: etag(2, 0xa2), Version: 2}},
+			{Key: "k1", ID: 1, Method: http.MethodPut, IfMatch: etag(2, 0xa1), Class: load.ETagLost, Held: etag(1, 0xa0),
+				CatchUp: []load.Update{{Key: "k1", ID: 1, Attempt: att(2000, 200, "", "b"), ETag: etag(2, 0xa2), Version: 2}},
 				Expect:  etag(2, 0xa2), ExpectKnown: true, Attempt: att(2010, 412, "precondition_failed", "b")},
 			// current, deleted
-			{Key: "k2", ID: 2, Method: http.MethodDelete, IfMatch: etag(2, 0xb2), Class: ETagCurrent, Held: etag(2, 0xb2),
+			{Key: "k2", ID: 2, Method: http.MethodDelete, IfMatch: etag(2, 0xb2), Class: load.ETagCurrent, Held: etag(2, 0xb2),
 				Expect: etag(2, 0xb2), ExpectKnown: true, Attempt: att(2020, 204, "", "b")},
 			// the todo was lost; its id names k4 now
-			{Key: "k3", ID: 3, Method: http.MethodPut, IfMatch: etag(2, 0xc2), Class: ETagLost, Held: etag(1, 0xd1),
+			{Key: "k3", ID: 3, Method: http.MethodPut, IfMatch: etag(2, 0xc2), Class: load.ETagLost, Held: etag(1, 0xd1),
 				Expect: etag(1, 0xd1), ExpectKnown: true, Attempt: att(2030, 412, "precondition_failed", "b")},
 		},
-		Reads: []Read{
+		Reads: []load.Read{
 			{Key: "k1", ID: 1, Attempt: att(1100, 200, "", "")},
 			{Key: "k3", ID: 3, Attempt: att(1110, 404, "not_found", "")},     // lost: fine
 			{Key: "k5", ID: 5, Attempt: att(1700, 404, "not_found", "")},     // acknowledged by b at 1605: failure
@@ -108,12 +58,12 @@ func TestAnalyzeSwitch(t *testing.T) {
 			{Key: "k5", ID: 5, Attempt: att(2500, 0, "timeout", "")},         // failure
 		},
 	}
-	held := Holding{At: at(1900), ByID: map[int64]Held{
+	held := load.Holding{At: at(1900), ByID: map[int64]load.Held{
 		1: {ID: 1, Task: "drill k1", Version: 1, Tag: 0xa0},
 		2: {ID: 2, Task: "drill k2", Version: 2, Tag: 0xb2},
 		3: {ID: 3, Task: "drill k4", Version: 1, Tag: 0xd1},
 	}}
-	final := Holding{At: at(3000), ByID: map[int64]Held{
+	final := load.Holding{At: at(3000), ByID: map[int64]load.Held{
 		1: {ID: 1, Task: "drill k1", Version: 2, Tag: 0xa2},
 		3: {ID: 3, Task: "drill k4", Version: 1, Tag: 0xd1},
 		5: {ID: 5, Task: "drill k5", Version: 1, Tag: 0xe1},
@@ -138,7 +88,7 @@ func TestAnalyzeSwitch(t *testing.T) {
 
 	// A refused write whose todo changed anyway was applied: a match.
 	res.Conditional[0].Attempt = att(2010, 0, "timeout", "b")
-	final.ByID[1] = Held{ID: 1, Task: "drill k1", Version: 3, Tag: 0xa3}
+	final.ByID[1] = load.Held{ID: 1, Task: "drill k1", Version: 3, Tag: 0xa3}
 	ws = WriteStats{}
 	analyzeSwitch(&ws, res, held, final, "b")
 	if ws.StaleETagAccepted != 1 || ws.StaleETagOutcomes["no response (timeout), yet the todo changed"] != 1 {
@@ -154,8 +104,8 @@ func TestAnalyzeSwitch(t *testing.T) {
 }
 
 func TestStoredUnion(t *testing.T) {
-	held := Holding{ByID: map[int64]Held{1: {ID: 1, Task: "drill k1"}, 2: {ID: 2, Task: "drill k2"}, 9: {ID: 9, Task: "not the load's"}}}
-	final := Holding{ByID: map[int64]Held{2: {ID: 2, Task: "drill k2"}, 3: {ID: 3, Task: "drill k3"}, 4: {ID: 4, Task: "drill k3"}}}
+	held := load.Holding{ByID: map[int64]load.Held{1: {ID: 1, Task: "drill k1"}, 2: {ID: 2, Task: "drill k2"}, 9: {ID: 9, Task: "not the load's"}}}
+	final := load.Holding{ByID: map[int64]load.Held{2: {ID: 2, Task: "drill k2"}, 3: {ID: 3, Task: "drill k3"}, 4: {ID: 4, Task: "drill k3"}}}
 	want := map[string]int{"k1": 1, "k2": 1, "k3": 2}
 	if diff := cmp.Diff(want, storedUnion(held, final)); diff != "" {
 		t.Errorf("storedUnion (-want +got):\n%s", diff)
@@ -164,9 +114,9 @@ func TestStoredUnion(t *testing.T) {
 
 // holdingOf reads what the in-memory store holds, as the drill reads the
 // writer as root.
-func holdingOf(tb testing.TB, s todo.Service) Holding {
+func holdingOf(tb testing.TB, s todo.Service) load.Holding {
 	tb.Helper()
-	h := Holding{At: time.Now(), ByID: map[int64]Held{}}
+	h := load.Holding{At: time.Now(), ByID: map[int64]load.Held{}}
 	var after int64
 	for {
 		page, err := s.List(context.Background(), todo.ListQuery{After: after, Limit: todo.MaxLimit})
@@ -174,7 +124,7 @@ func holdingOf(tb testing.TB, s todo.Service) Holding {
 			tb.Fatal(err)
 		}
 		for _, it := range page.Items {
-			h.ByID[it.ID] = Held{ID: it.ID, Task: it.Task, Version: it.Version, Tag: it.Tag}
+			h.ByID[it.ID] = load.Held{ID: it.ID, Task: it.Task, Version: it.Version, Tag: it.Tag}
 		}
 		if page.Next == 0 {
 			return h
@@ -195,23 +145,23 @@ func TestLoadAcrossASwitch(t *testing.T) {
 	store := regions["lab-a"].store
 	regions["lab-b"].srv.Config.Handler = regions["lab-a"].srv.Config.Handler // one store, as replication with nothing lost
 	ctx := context.Background()
-	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 100, MaxWrites: 30, RetryBackoff: 10 * time.Millisecond})
+	gen, err := load.Start(ctx, load.Access{FrontDoor: fd.URL()}, "t", load.Config{Rate: 100, MaxWrites: 30, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond)
-	if _, err := load.MarkSwitch(regions["lab-b"].srv.URL); err != nil {
+	if _, err := gen.MarkSwitch(regions["lab-b"].srv.URL); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := load.MarkSwitch(regions["lab-b"].srv.URL); err == nil {
+	if _, err := gen.MarkSwitch(regions["lab-b"].srv.URL); err == nil {
 		t.Errorf("a second MarkSwitch = nil error, want one")
 	}
 	if err := fd.Route(ctx, "lab-b"); err != nil {
 		t.Fatal(err)
 	}
-	load.AwaitUpdates()
+	gen.AwaitUpdates()
 	held := holdingOf(t, store)
-	before := load.IDs()
+	before := gen.IDs()
 	if len(before) < 4 {
 		t.Fatalf("%d todos before the switch, want at least 4", len(before))
 	}
@@ -241,9 +191,9 @@ func TestLoadAcrossASwitch(t *testing.T) {
 	o.Version, o.Tag = cur.Version, cur.Tag
 	held.ByID[otherID] = o
 
-	load.AfterSwitch(held)
+	gen.AfterSwitch(held)
 	time.Sleep(200 * time.Millisecond)
-	res := load.Stop(10 * time.Second)
+	res := gen.Stop(10 * time.Second)
 
 	if len(res.Updates) == 0 {
 		t.Errorf("no update before the switch")
@@ -253,7 +203,7 @@ func TestLoadAcrossASwitch(t *testing.T) {
 			t.Errorf("update of %s started %s after the switch, want none", u.Key, u.Attempt.Start.Sub(res.SwitchAt))
 		}
 	}
-	byID := map[int64]CondWrite{}
+	byID := map[int64]load.CondWrite{}
 	for _, c := range res.Conditional {
 		if _, dup := byID[c.ID]; dup {
 			t.Errorf("todo %d got two conditional writes", c.ID)
@@ -264,18 +214,18 @@ func TestLoadAcrossASwitch(t *testing.T) {
 		t.Errorf("%d todos got a conditional write, want the %d from before the switch", len(byID), len(before))
 	}
 	for id, c := range byID {
-		var want ETagClass
+		var want load.ETagClass
 		var wantStatus int
 		switch id {
 		case lostID:
-			want, wantStatus = ETagLost, http.StatusPreconditionFailed
+			want, wantStatus = load.ETagLost, http.StatusPreconditionFailed
 			if len(c.CatchUp) != 1 || !c.CatchUp[0].Attempt.OK() || c.CatchUp[0].IfMatch != "" {
 				t.Errorf("todo %d: catch-up writes %+v, want one unconditional, acknowledged", id, c.CatchUp)
 			}
 		case otherID:
-			want, wantStatus = ETagSuperseded, http.StatusPreconditionFailed
+			want, wantStatus = load.ETagSuperseded, http.StatusPreconditionFailed
 		default:
-			want, wantStatus = ETagCurrent, http.StatusOK
+			want, wantStatus = load.ETagCurrent, http.StatusOK
 			if c.Method == http.MethodDelete {
 				wantStatus = http.StatusNoContent
 			}
@@ -301,20 +251,6 @@ func TestLoadAcrossASwitch(t *testing.T) {
 	for _, r := range res.Reads {
 		if r.Attempt.Start.Before(res.SwitchAt) {
 			t.Errorf("read of %s before the switch", r.Key)
-		}
-	}
-}
-
-func TestMarkSwitchRefusesNonLoopback(t *testing.T) {
-	_, fd := fakeRegions(t)
-	load, err := StartLoad(context.Background(), Access{FrontDoor: fd.URL()}, "t", LoadConfig{MaxWrites: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer load.Stop(time.Second)
-	for _, u := range []string{"http://example.com", "http://10.0.0.1:80"} {
-		if _, err := load.MarkSwitch(u); err == nil {
-			t.Errorf("MarkSwitch(%s) = nil error, want a refusal", u)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 )
 
 // WriteStats is what a scenario's writes show, from the load generator's
@@ -54,7 +56,7 @@ type WriteStats struct {
 	// out again after it. ReusedIDSample lists some.
 	ReusedIDs      int     `json:"reusedIds"`
 	ReusedIDSample []int64 `json:"reusedIdSample,omitempty"`
-	// The conditional writes after the switch (CondWrite), by what their
+	// The conditional writes after the switch (load.CondWrite), by what their
 	// ETag named. StaleETagWrites sent an ETag that named no write the
 	// writer held (LostETagWrites of them: a write lost with the old
 	// writer); StaleETagAccepted counts those that matched anyway, by
@@ -93,15 +95,15 @@ type ReadStats struct {
 
 // keyOfTask returns the idempotency key a load-generator task carries.
 func keyOfTask(task string) (string, bool) {
-	return strings.CutPrefix(task, TaskPrefix)
+	return strings.CutPrefix(task, load.TaskPrefix)
 }
 
 // analyze computes WriteStats. stored counts the todos per key found on
 // the writer (every key of the scenario's prefix).
-func analyze(writes []Write, stored map[string]int) WriteStats {
+func analyze(writes []load.Write, stored map[string]int) WriteStats {
 	s := WriteStats{Writes: len(writes), Errors: map[string]int{}, ServedBy: map[string]int{}}
 	var acks []time.Time
-	var firstFail *Attempt
+	var firstFail *load.Attempt
 	for _, w := range writes {
 		s.Attempts += len(w.Attempts)
 		for i, a := range w.Attempts {
@@ -174,11 +176,22 @@ func analyze(writes []Write, stored map[string]int) WriteStats {
 // storedUnion counts the load's todos per key in either holding: a todo
 // held after the switch was not lost, even when a conditional write
 // deleted it later.
-func storedUnion(hs ...Holding) map[string]int {
+func storedUnion(hs ...load.Holding) map[string]int {
 	out := map[string]int{}
 	for _, h := range hs {
-		for k, n := range h.countByKey() {
+		for k, n := range countByKey(h) {
 			out[k] = max(out[k], n)
+		}
+	}
+	return out
+}
+
+// countByKey counts the held todos per load-generator key.
+func countByKey(h load.Holding) map[string]int {
+	out := map[string]int{}
+	for _, t := range h.ByID {
+		if key, ok := keyOfTask(t.Task); ok {
+			out[key]++
 		}
 	}
 	return out
@@ -187,7 +200,7 @@ func storedUnion(hs ...Holding) map[string]int {
 // analyzeSwitch adds to ws what the updates, the conditional writes and
 // the reads show across the switch to region to: held is what the writer
 // held after the switch, final what it holds at the end.
-func analyzeSwitch(ws *WriteStats, res LoadResult, held, final Holding, to string) ReadStats {
+func analyzeSwitch(ws *WriteStats, res load.Result, held, final load.Holding, to string) ReadStats {
 	ws.UpdateErrors = map[string]int{}
 	for _, u := range res.Updates {
 		if !u.Attempt.OK() {
@@ -196,7 +209,7 @@ func analyzeSwitch(ws *WriteStats, res LoadResult, held, final Holding, to strin
 		}
 		ws.Updates++
 		h, ok := held.ByID[u.ID]
-		if !ok || h.Task != TaskPrefix+u.Key || h.Version < u.Version || h.Version == u.Version && h.ETag() != u.ETag {
+		if !ok || h.Task != load.TaskPrefix+u.Key || h.Version < u.Version || h.Version == u.Version && h.ETag() != u.ETag {
 			ws.LostUpdates++
 		}
 	}
@@ -232,7 +245,7 @@ func analyzeSwitch(ws *WriteStats, res LoadResult, held, final Holding, to strin
 				deleted[c.ID] = c.Attempt.Start
 			}
 		}
-		if c.Class == ETagCurrent {
+		if c.Class == load.ETagCurrent {
 			ws.CurrentETagWrites++
 			if c.Attempt.Status == http.StatusPreconditionFailed {
 				ws.CurrentETagRefused++
@@ -240,7 +253,7 @@ func analyzeSwitch(ws *WriteStats, res LoadResult, held, final Holding, to strin
 			continue
 		}
 		ws.StaleETagWrites++
-		if c.Class == ETagLost {
+		if c.Class == load.ETagLost {
 			ws.LostETagWrites++
 		}
 		outcome := c.Attempt.Label()
@@ -262,7 +275,7 @@ func analyzeSwitch(ws *WriteStats, res LoadResult, held, final Holding, to strin
 }
 
 // analyzeReads counts the reads in the target region and their failures.
-func analyzeReads(res LoadResult, held Holding, to string, deleted map[int64]time.Time) ReadStats {
+func analyzeReads(res load.Result, held load.Holding, to string, deleted map[int64]time.Time) ReadStats {
 	rs := ReadStats{Region: to, Statuses: map[string]int{}}
 	type created struct {
 		task, region string
@@ -295,7 +308,7 @@ func analyzeReads(res LoadResult, held Holding, to string, deleted map[int64]tim
 			// The region's writer acknowledged it before this read, or
 			// held it when the read started: it must be there.
 			there := c.region == to && c.at.Before(r.Attempt.Start) ||
-				isHeld && h.Task == TaskPrefix+r.Key && !held.At.IsZero() && held.At.Before(r.Attempt.Start)
+				isHeld && h.Task == load.TaskPrefix+r.Key && !held.At.IsZero() && held.At.Before(r.Attempt.Start)
 			if there && !gone {
 				failed = true
 				label = "404 for a todo the writer holds"
@@ -314,7 +327,7 @@ func analyzeReads(res LoadResult, held Holding, to string, deleted map[int64]tim
 
 // firstAck returns the completion time of the first acknowledgement at or
 // after t served by region ("" for any).
-func firstAck(writes []Write, t time.Time, region string) (time.Time, bool) {
+func firstAck(writes []load.Write, t time.Time, region string) (time.Time, bool) {
 	var best time.Time
 	for _, w := range writes {
 		for _, a := range w.Attempts {

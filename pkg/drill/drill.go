@@ -2,7 +2,7 @@
 // that measures what clients lose while the real orchestrator
 // (pkg/failover) moves the writer and the traffic, wherever the
 // deployment runs. It drives a bounded load of creates, updates and reads
-// through the front door (Load), switches the writer (a planned
+// through the front door (pkg/drill/load), switches the writer (a planned
 // switchover, a failback and, where the environment can take a region
 // down, an unplanned failover), reads what the writer holds afterwards,
 // and writes the same report everywhere (Report): acknowledged writes
@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
@@ -43,7 +44,7 @@ type Environment interface {
 	Describe(ctx context.Context) Description
 	// Access says how clients reach the deployment: the front door the
 	// load writes through, the regional APIs, the token source.
-	Access() Access
+	Access() load.Access
 	// Writer returns the region whose database is the writer now and the
 	// other region, as the database reports them; an error when there is
 	// no single available writer.
@@ -53,10 +54,10 @@ type Environment interface {
 	// environment with Outages. It returns the orchestrator's report.
 	Switch(ctx context.Context, kind failover.Kind, to string) (orchestrator.Report, error)
 	// Holding reads what the writer holds now of the load's todos: every
-	// todo whose task carries the scenario's prefix (TaskPrefix + prefix
+	// todo whose task carries the scenario's prefix (load.TaskPrefix + prefix
 	// + "-"), and any todo with one of ids (an id handed out again names
 	// another todo). It returns what it read even with an error.
-	Holding(ctx context.Context, prefix string, ids []int64) (Holding, error)
+	Holding(ctx context.Context, prefix string, ids []int64) (load.Holding, error)
 }
 
 // Description says where a drill runs.
@@ -113,12 +114,12 @@ type Outage interface {
 // independent reference for the stale-ETag checks: with it, the runner
 // reads the writer's todos this way and, after each switch, sends every
 // todo acknowledged before it one conditional write with its ETag from
-// before the switch (Load.AfterSwitch). A deployment's database is
-// reachable only from inside its VPC: the AWS drill reads through the API
-// (Environment.Holding) and leaves the stale-ETag checks to the lab.
+// before the switch (load.Generator.AfterSwitch). A deployment's database
+// is reachable only from inside its VPC: the AWS drill reads through the
+// API (Environment.Holding) and leaves the stale-ETag checks to the lab.
 type DatabaseReader interface {
 	// ReadDatabase is Holding, read from the database.
-	ReadDatabase(ctx context.Context, prefix string, ids []int64) (Holding, error)
+	ReadDatabase(ctx context.Context, prefix string, ids []int64) (load.Holding, error)
 }
 
 // RoleChecker is the optional part of an Environment that checks each
@@ -146,7 +147,7 @@ type Config struct {
 	// still in progress when the load stops (15 s).
 	Warmup, Cooldown, Settle time.Duration
 	// Load configures the load generator.
-	Load LoadConfig
+	Load load.Config
 	// Partition is how long before the unplanned scenario kills the
 	// writer it stops the replica's replication IO thread: the link fails
 	// first, as in a real regional outage, so that acknowledged writes
@@ -226,7 +227,7 @@ func Run(ctx context.Context, env Environment, cfg Config) (Report, error) {
 	r.staleChecks = staleChecks
 	rep := Report{
 		Started: time.Now().UTC(), Environment: desc.Name, RunID: desc.RunID, Image: desc.Image, Flavour: desc.Flavour,
-		Rounds: cfg.Rounds, Rate: cfg.Load.withDefaults().Rate, Goals: cfg.Goals,
+		Rounds: cfg.Rounds, Rate: cfg.Load.WithDefaults().Rate, Goals: cfg.Goals,
 	}
 	names := []string{ScenarioPlanned, ScenarioFailback}
 	if r.outages != nil {
@@ -268,7 +269,7 @@ type runner struct {
 	runID string
 	// read reads what the writer holds: Environment.Holding, or
 	// DatabaseReader.ReadDatabase when the environment has it.
-	read        func(ctx context.Context, prefix string, ids []int64) (Holding, error)
+	read        func(ctx context.Context, prefix string, ids []int64) (load.Holding, error)
 	staleChecks bool
 	outages     Outages
 	checker     RoleChecker
@@ -293,16 +294,16 @@ func (r *runner) scenario(ctx context.Context, round int, name string) (s Scenar
 	}
 	prefix := fmt.Sprintf("%s-%d-%s", r.runID, round, name)
 	access := r.env.Access()
-	load, err := StartLoad(ctx, access, prefix, r.cfg.Load)
+	gen, err := load.Start(ctx, access, prefix, r.cfg.Load)
 	if err != nil {
 		return s, err
 	}
 	stopped := false
-	var res LoadResult
+	var res load.Result
 	stop := func() {
 		if !stopped {
 			stopped = true
-			res = load.Stop(r.cfg.Settle)
+			res = gen.Stop(r.cfg.Settle)
 		}
 	}
 	if r.cleaner != nil {
@@ -321,10 +322,10 @@ func (r *runner) scenario(ctx context.Context, round int, name string) (s Scenar
 		if outage, err = r.outages.Outage(ctx, s.From); err != nil {
 			return s, err
 		}
-		if err := r.fault(ctx, &s, outage, load, access); err != nil {
+		if err := r.fault(ctx, &s, outage, gen, access); err != nil {
 			return s, err
 		}
-	} else if s.SwitchAt, err = load.MarkSwitch(access.APIs[s.To]); err != nil {
+	} else if s.SwitchAt, err = gen.MarkSwitch(access.APIs[s.To]); err != nil {
 		return s, err
 	}
 	s.Report, err = r.env.Switch(ctx, kind, s.To)
@@ -344,14 +345,14 @@ func (r *runner) scenario(ctx context.Context, round int, name string) (s Scenar
 	}
 	// What the writer holds now, before any write with an ETag from
 	// before the switch, says which of those ETags name lost writes.
-	load.AwaitUpdates()
-	held, err := r.read(ctx, prefix, load.IDs())
+	gen.AwaitUpdates()
+	held, err := r.read(ctx, prefix, gen.IDs())
 	if err != nil {
 		s.Errors = append(s.Errors, "read the writer's todos after the switch: "+err.Error())
 	} else {
 		s.HeldAt = &held.At
 		if r.staleChecks {
-			load.AfterSwitch(held)
+			gen.AfterSwitch(held)
 		}
 	}
 	if err := failover.RealClock.Sleep(ctx, r.cfg.Cooldown); err != nil {
@@ -381,7 +382,7 @@ func (r *runner) scenario(ctx context.Context, round int, name string) (s Scenar
 // fault runs the unplanned scenario's steps up to the writer's loss: the
 // cut link (Partition), the GTID reading before the fault, the switch
 // marked in the load, the kill, and what the replica had received.
-func (r *runner) fault(ctx context.Context, s *Scenario, outage Outage, load *Load, access Access) (err error) {
+func (r *runner) fault(ctx context.Context, s *Scenario, outage Outage, gen *load.Generator, access load.Access) (err error) {
 	if r.cfg.Partition > 0 {
 		r.logf("partition: %s stops receiving from %s for %s", s.To, s.From, r.cfg.Partition)
 		if err := outage.Cut(ctx); err != nil {
@@ -397,7 +398,7 @@ func (r *runner) fault(ctx context.Context, s *Scenario, outage Outage, load *Lo
 	} else {
 		s.UnreplicatedBeforeFault = &n
 	}
-	if s.SwitchAt, err = load.MarkSwitch(access.APIs[s.To]); err != nil {
+	if s.SwitchAt, err = gen.MarkSwitch(access.APIs[s.To]); err != nil {
 		return err
 	}
 	at := time.Now()
@@ -421,7 +422,7 @@ func (r *runner) fault(ctx context.Context, s *Scenario, outage Outage, load *Lo
 // restore brings the old writer of an unplanned scenario back, measures
 // what it had that never left it, and the time to the first write the new
 // region acknowledged.
-func (r *runner) restore(ctx context.Context, s *Scenario, outage Outage, res LoadResult) {
+func (r *runner) restore(ctx context.Context, s *Scenario, outage Outage, res load.Result) {
 	r.logf("bringing %s back as a replica of %s", s.From, s.To)
 	rb, err := outage.Restore(ctx)
 	s.Rebuild = rb
@@ -448,14 +449,14 @@ func (r *runner) restore(ctx context.Context, s *Scenario, outage Outage, res Lo
 
 // clean deletes the scenario's todos (Cleaner), within cleanupWait, or
 // cleanupInterrupted once ctx has ended.
-func (r *runner) clean(ctx context.Context, prefix string, res LoadResult) *Cleanup {
+func (r *runner) clean(ctx context.Context, prefix string, res load.Result) *Cleanup {
 	wait := cleanupWait
 	if ctx.Err() != nil {
 		wait = cleanupInterrupted
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 	defer cancel()
-	c := &Cleanup{Prefix: TaskPrefix + prefix + "-"}
+	c := &Cleanup{Prefix: load.TaskPrefix + prefix + "-"}
 	var err error
 	c.Deleted, err = r.cleaner.Clean(cctx, prefix, ackedIDs(res.Writes))
 	if err != nil {
@@ -468,7 +469,7 @@ func (r *runner) clean(ctx context.Context, prefix string, res LoadResult) *Clea
 }
 
 // ackedIDs returns the ids of the acknowledged writes.
-func ackedIDs(writes []Write) []int64 {
+func ackedIDs(writes []load.Write) []int64 {
 	var ids []int64
 	for _, w := range writes {
 		if w.Acked {

@@ -10,7 +10,7 @@ import (
 const (
 	// RoundsEnv is Config.Rounds.
 	RoundsEnv = "TODOMGMT_DRILL_ROUNDS"
-	// RateEnv is LoadConfig.Rate, in creates per second (1 to MaxRate).
+	// RateEnv is load.Config.Rate, in creates per second (1 to load.MaxRate).
 	RateEnv = "TODOMGMT_DRILL_RATE"
 	// PartitionEnv is Config.Partition, a Go duration; 0 kills the
 	// writer with replication running.

@@ -4,10 +4,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/drill/load"
 )
 
 func TestConfigFromEnv(t *testing.T) {
-	def := Config{Rounds: 1, Load: LoadConfig{Rate: 20}}
+	def := Config{Rounds: 1, Load: load.Config{Rate: 20}}
 	for _, tt := range []struct {
 		name    string
 		env     map[string]string
@@ -16,8 +18,8 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{name: "defaults", want: def},
 		{name: "all set", env: map[string]string{RoundsEnv: "3", RateEnv: "100", PartitionEnv: "2s"},
-			want: Config{Rounds: 3, Load: LoadConfig{Rate: 100}, Partition: 2 * time.Second}},
-		{name: "no cut", env: map[string]string{PartitionEnv: "0"}, want: Config{Rounds: 1, Load: LoadConfig{Rate: 20}, Partition: -1}},
+			want: Config{Rounds: 3, Load: load.Config{Rate: 100}, Partition: 2 * time.Second}},
+		{name: "no cut", env: map[string]string{PartitionEnv: "0"}, want: Config{Rounds: 1, Load: load.Config{Rate: 20}, Partition: -1}},
 		{name: "rate too high", env: map[string]string{RateEnv: "5000"}, wantErr: "TODOMGMT_DRILL_RATE=5000"},
 		{name: "rounds not a number", env: map[string]string{RoundsEnv: "two"}, wantErr: `TODOMGMT_DRILL_ROUNDS="two": want a positive integer`},
 		{name: "rate zero", env: map[string]string{RateEnv: "0"}, wantErr: "want a positive integer"},

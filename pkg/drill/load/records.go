@@ -1,4 +1,4 @@
-package drill
+package load
 
 import (
 	"context"
@@ -101,8 +101,8 @@ type Read struct {
 	Other bool `json:"other,omitempty"`
 }
 
-// LoadResult is everything a Load sent and what it got back.
-type LoadResult struct {
+// Result is everything a Generator sent and what it got back.
+type Result struct {
 	// Writes are the creates, Updates the updates before the switch.
 	Writes  []Write
 	Updates []Update

@@ -1,94 +1,18 @@
-package drill
+package load
 
 import (
 	"context"
 	"math"
 	"testing"
 	"time"
-
-	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
-func TestStartLoadRefusesNonLoopback(t *testing.T) {
+func TestStartRefusesNonLoopback(t *testing.T) {
 	for _, u := range []string{"http://example.com", "http://10.0.0.1:80", "http://localhost:80"} {
-		if l, err := StartLoad(context.Background(), Access{FrontDoor: u}, "x", LoadConfig{}); err == nil {
+		if l, err := Start(context.Background(), Access{FrontDoor: u}, "x", Config{}); err == nil {
 			l.Stop(time.Second)
-			t.Errorf("StartLoad(%s) = nil error, want a refusal", u)
+			t.Errorf("Start(%s) = nil error, want a refusal", u)
 		}
-	}
-}
-
-// storedKeys counts the load generator's todos per key in stores.
-func storedKeys(tb testing.TB, stores ...todo.Service) map[string]int {
-	tb.Helper()
-	out := map[string]int{}
-	for _, s := range stores {
-		var after int64
-		for {
-			page, err := s.List(context.Background(), todo.ListQuery{After: after, Limit: todo.MaxLimit})
-			if err != nil {
-				tb.Fatal(err)
-			}
-			for _, it := range page.Items {
-				if k, ok := keyOfTask(it.Task); ok {
-					out[k]++
-				}
-			}
-			if page.Next == 0 {
-				break
-			}
-			after = page.Next
-		}
-	}
-	return out
-}
-
-// TestLoadRetriesWithTheSameKeyAcrossASwitch fences the active region in
-// the middle of the load, moves the route and promotes the other region:
-// every write must end acknowledged exactly once, after 503 region_passive
-// answers in between.
-func TestLoadRetriesWithTheSameKeyAcrossASwitch(t *testing.T) {
-	regions, fd := fakeRegions(t)
-	ctx := context.Background()
-	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 100, MaxWrites: 60, RetryBackoff: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	regions["lab-a"].store.SetPassive(true)
-	time.Sleep(100 * time.Millisecond)
-	if err := fd.Route(ctx, "lab-b"); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	regions["lab-b"].store.SetPassive(false)
-	time.Sleep(400 * time.Millisecond)
-	writes := load.Stop(5 * time.Second).Writes
-
-	st := analyze(writes, storedKeys(t, regions["lab-a"].store, regions["lab-b"].store))
-	if st.Writes == 0 || st.Acked != st.Writes {
-		t.Errorf("acked %d of %d writes, want all", st.Acked, st.Writes)
-	}
-	if st.Duplicates != 0 || st.Lost != 0 {
-		t.Errorf("duplicates %d, lost %d; want 0 and 0", st.Duplicates, st.Lost)
-	}
-	if st.Errors["503 region_passive"] == 0 {
-		t.Errorf("errors = %v, want some 503 region_passive while no region was writable", st.Errors)
-	}
-	if st.WriteGap <= 0 {
-		t.Errorf("write gap = %s, want > 0 after failures", st.WriteGap)
-	}
-	retried := 0
-	for _, w := range writes {
-		if len(w.Attempts) > 1 {
-			retried++
-		}
-		if w.Acked && w.ReadBack != 200 {
-			t.Errorf("write %s read back %d, want 200", w.Key, w.ReadBack)
-		}
-	}
-	if retried == 0 {
-		t.Errorf("no write needed a retry; the test did not exercise the switch")
 	}
 }
 
@@ -100,7 +24,7 @@ func TestLoadEndsWithItsContext(t *testing.T) {
 	regions["lab-a"].store.SetPassive(true) // every write: 503 region_passive
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	load, err := StartLoad(ctx, Access{FrontDoor: fd.URL()}, "t", LoadConfig{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
+	load, err := Start(ctx, Access{FrontDoor: fd.URL()}, "t", Config{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,22 +47,22 @@ func TestLoadEndsWithItsContext(t *testing.T) {
 	}
 }
 
-func TestLoadConfigValidate(t *testing.T) {
+func TestConfigValidate(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
-		cfg     LoadConfig
+		cfg     Config
 		wantErr bool
 	}{
-		{name: "zero takes the defaults", cfg: LoadConfig{}},
-		{name: "one per second", cfg: LoadConfig{Rate: 1}},
-		{name: "the maximum", cfg: LoadConfig{Rate: MaxRate}},
-		{name: "over the maximum", cfg: LoadConfig{Rate: MaxRate + 1}, wantErr: true},
-		{name: "huge", cfg: LoadConfig{Rate: 1e12}, wantErr: true},
-		{name: "infinite", cfg: LoadConfig{Rate: math.Inf(1)}, wantErr: true},
-		{name: "not a number", cfg: LoadConfig{Rate: math.NaN()}, wantErr: true},
-		{name: "negative", cfg: LoadConfig{Rate: -5}, wantErr: true},
-		{name: "below one", cfg: LoadConfig{Rate: 0.5}, wantErr: true},
-		{name: "negative bound", cfg: LoadConfig{MaxWrites: -1}, wantErr: true},
+		{name: "zero takes the defaults", cfg: Config{}},
+		{name: "one per second", cfg: Config{Rate: 1}},
+		{name: "the maximum", cfg: Config{Rate: MaxRate}},
+		{name: "over the maximum", cfg: Config{Rate: MaxRate + 1}, wantErr: true},
+		{name: "huge", cfg: Config{Rate: 1e12}, wantErr: true},
+		{name: "infinite", cfg: Config{Rate: math.Inf(1)}, wantErr: true},
+		{name: "not a number", cfg: Config{Rate: math.NaN()}, wantErr: true},
+		{name: "negative", cfg: Config{Rate: -5}, wantErr: true},
+		{name: "below one", cfg: Config{Rate: 0.5}, wantErr: true},
+		{name: "negative bound", cfg: Config{MaxWrites: -1}, wantErr: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cfg.Validate()
@@ -149,13 +73,13 @@ func TestLoadConfigValidate(t *testing.T) {
 	}
 }
 
-// TestStartLoadRefusesAHugeRate: a rate whose ticker interval would be 0
+// TestStartRefusesAHugeRate: a rate whose ticker interval would be 0
 // used to panic inside the load generator.
-func TestStartLoadRefusesAHugeRate(t *testing.T) {
-	l, err := StartLoad(context.Background(), Access{FrontDoor: "http://127.0.0.1:1"}, "x", LoadConfig{Rate: 2e9})
+func TestStartRefusesAHugeRate(t *testing.T) {
+	l, err := Start(context.Background(), Access{FrontDoor: "http://127.0.0.1:1"}, "x", Config{Rate: 2e9})
 	if err == nil {
 		l.Stop(time.Second)
-		t.Fatal("StartLoad with 2e9 writes/s = nil error, want a refusal")
+		t.Fatal("Start with 2e9 writes/s = nil error, want a refusal")
 	}
 }
 
@@ -182,7 +106,7 @@ func TestRefusedUnapplied(t *testing.T) {
 // ago that has no write in flight and whose ETag the load trusts.
 func TestPickIdleWrittenLongestAgo(t *testing.T) {
 	t0 := time.Now()
-	l := &Load{todos: []*tracked{
+	l := &Generator{todos: []*tracked{
 		{key: "busy", etag: `"1-0000000000000001"`, written: t0, busy: true},
 		{key: "uncertain", etag: `"1-0000000000000001"`, written: t0.Add(time.Millisecond), uncertain: true},
 		{key: "newer", etag: `"1-0000000000000001"`, written: t0.Add(3 * time.Millisecond)},
@@ -227,8 +151,8 @@ func TestAccessCheck(t *testing.T) {
 // requests, even if nobody calls Stop.
 func TestLoadStopsByItself(t *testing.T) {
 	_, fd := fakeRegions(t)
-	load, err := StartLoad(context.Background(), Access{FrontDoor: fd.URL()}, "t",
-		LoadConfig{Rate: 100, MaxWrites: 1000, MaxDuration: 300 * time.Millisecond})
+	load, err := Start(context.Background(), Access{FrontDoor: fd.URL()}, "t",
+		Config{Rate: 100, MaxWrites: 1000, MaxDuration: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +167,19 @@ func TestLoadStopsByItself(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if got := count(); got != n || n == 0 || n >= 200 {
 		t.Errorf("writes and updates: %d a second in, %d half a second later; want some, and no more after MaxDuration", n, got)
+	}
+}
+
+func TestMarkSwitchRefusesNonLoopback(t *testing.T) {
+	_, fd := fakeRegions(t)
+	load, err := Start(context.Background(), Access{FrontDoor: fd.URL()}, "t", Config{MaxWrites: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer load.Stop(time.Second)
+	for _, u := range []string{"http://example.com", "http://10.0.0.1:80"} {
+		if _, err := load.MarkSwitch(u); err == nil {
+			t.Errorf("MarkSwitch(%s) = nil error, want a refusal", u)
+		}
 	}
 }

@@ -1,4 +1,11 @@
-package drill
+// Package load is the drill's client-side load generator and the records
+// it keeps: creates, updates, reads and conditional writes sent through a
+// deployment's front door at a bounded rate, each call kept as an Attempt.
+// The drill (pkg/drill) starts a Generator for each scenario, marks the
+// switch, hands it what the writer held afterwards (a Holding) and
+// analyses the Result; this package knows nothing of scenarios, reports
+// or environments. It talks to the API only through pkg/apiclient.
+package load
 
 import (
 	"context"
@@ -16,13 +23,13 @@ import (
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
-// MaxRate is the highest LoadConfig.Rate: its ticker needs an interval of
+// MaxRate is the highest Config.Rate: its ticker needs an interval of
 // at least a millisecond, and a drill measures what clients see, not how
 // much a deployment takes.
 const MaxRate = 1000
 
-// LoadConfig bounds the load generator.
-type LoadConfig struct {
+// Config bounds the load generator.
+type Config struct {
 	// Rate is the number of new creates started per second (20), at most
 	// MaxRate. The updates before the switch, the conditional writes
 	// after it and the reads in the target region each run at the same
@@ -32,22 +39,22 @@ type LoadConfig struct {
 	// conditional writes) in progress at once (8); when it is reached,
 	// new ones wait.
 	MaxInFlight int
-	// MaxWrites bounds the creates one Load starts (2000), and likewise
-	// its updates and its reads.
+	// MaxWrites bounds the creates one Generator starts (2000), and
+	// likewise its updates and its reads.
 	MaxWrites int
 	// AttemptTimeout bounds each HTTP attempt (5 s).
 	AttemptTimeout time.Duration
 	// RetryBackoff is the pause between attempts of one write (100 ms).
 	RetryBackoff time.Duration
-	// MaxDuration bounds how long one Load starts requests (10 min): it
-	// stops by itself then, even if nobody calls Stop.
+	// MaxDuration bounds how long one Generator starts requests (10
+	// min): it stops by itself then, even if nobody calls Stop.
 	MaxDuration time.Duration
 }
 
 // Validate reports a configuration the load generator refuses: a rate
 // outside 1..MaxRate writes per second (0 takes the default) or a
 // negative bound.
-func (c LoadConfig) Validate() error {
+func (c Config) Validate() error {
 	if math.IsNaN(c.Rate) || c.Rate < 0 || c.Rate > MaxRate || c.Rate > 0 && c.Rate < 1 {
 		return fmt.Errorf("load rate %g writes/s: want 1 to %d", c.Rate, MaxRate)
 	}
@@ -57,7 +64,9 @@ func (c LoadConfig) Validate() error {
 	return nil
 }
 
-func (c LoadConfig) withDefaults() LoadConfig {
+// WithDefaults returns c with each zero field set to its default (the
+// values in parentheses above).
+func (c Config) WithDefaults() Config {
 	if c.Rate <= 0 {
 		c.Rate = 20
 	}
@@ -74,17 +83,17 @@ func (c LoadConfig) withDefaults() LoadConfig {
 		c.RetryBackoff = 100 * time.Millisecond
 	}
 	if c.MaxDuration <= 0 {
-		c.MaxDuration = DefaultMaxDuration
+		c.MaxDuration = defaultMaxDuration
 	}
 	return c
 }
 
-// DefaultMaxDuration is LoadConfig.MaxDuration's default.
-const DefaultMaxDuration = 10 * time.Minute
+// defaultMaxDuration is Config.MaxDuration's default.
+const defaultMaxDuration = 10 * time.Minute
 
 // expired reports whether the load has run for its MaxDuration: it starts
 // no more requests.
-func (l *Load) expired() bool { return !time.Now().Before(l.deadline) }
+func (l *Generator) expired() bool { return !time.Now().Before(l.deadline) }
 
 // tracked is a todo the load created and knows the state of: its id from
 // the acknowledged create, and the ETag of its last acknowledged write.
@@ -104,17 +113,17 @@ type tracked struct {
 	busy, uncertain bool
 }
 
-// Load writes through the front door at a bounded rate: each create is a
-// POST /v1/todos with a fresh Idempotency-Key whose task carries the key,
-// retried with the SAME key until acknowledged or the load is stopped,
+// Generator writes through the front door at a bounded rate: each create
+// is a POST /v1/todos with a fresh Idempotency-Key whose task carries the
+// key, retried with the SAME key until acknowledged or the load is stopped,
 // then read back with GET /v1/todos/{id}. Until MarkSwitch it also updates
 // the todos it created, each with If-Match its last acknowledged ETag;
 // after it, see MarkSwitch and AfterSwitch. It talks to the deployment
 // only through apiclient (Access says where, and with which tokens);
 // what it keeps of each call is an Attempt. It stops by itself after
-// LoadConfig's bounds.
-type Load struct {
-	cfg    LoadConfig
+// Config's bounds.
+type Generator struct {
+	cfg    Config
 	access Access
 	prefix string
 	// http is shared by api (the front door) and the reads in the target
@@ -138,7 +147,7 @@ type Load struct {
 	writeCtx    context.Context
 	cancelWrite context.CancelFunc
 	// deadline is when the load stops starting requests by itself
-	// (LoadConfig.MaxDuration after its start).
+	// (Config.MaxDuration after its start).
 	deadline time.Time
 	wg       sync.WaitGroup // creates in flight
 	uwg      sync.WaitGroup // updates in flight
@@ -193,18 +202,18 @@ func (a Access) check(base string) error {
 	return nil
 }
 
-// StartLoad starts writing through access's front door. Keys are
+// Start starts writing through access's front door. Keys are
 // prefix-<n>. The load runs until Stop, or until ctx ends, which also ends
 // the retries of the writes in progress; it stops starting requests by
 // itself after MaxWrites of each kind or MaxDuration.
-func StartLoad(ctx context.Context, access Access, prefix string, cfg LoadConfig) (*Load, error) {
+func Start(ctx context.Context, access Access, prefix string, cfg Config) (*Generator, error) {
 	if err := access.check(access.FrontDoor); err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	tr := &http.Transport{
 		Proxy:               nil,
 		MaxIdleConnsPerHost: cfg.MaxInFlight * 2,
@@ -216,7 +225,7 @@ func StartLoad(ctx context.Context, access Access, prefix string, cfg LoadConfig
 		tr.ForceAttemptHTTP2 = true
 	}
 	hc := &http.Client{Transport: tr}
-	l := &Load{
+	l := &Generator{
 		cfg: cfg, access: access, prefix: prefix, http: hc,
 		stopIssue:   make(chan struct{}),
 		issued:      make(chan struct{}),
@@ -236,7 +245,7 @@ func StartLoad(ctx context.Context, access Access, prefix string, cfg LoadConfig
 	return l, nil
 }
 
-func (l *Load) issue(ctx context.Context) {
+func (l *Generator) issue(ctx context.Context) {
 	defer close(l.issued)
 	sem := make(chan struct{}, l.cfg.MaxInFlight)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))
@@ -275,7 +284,7 @@ func (l *Load) issue(ctx context.Context) {
 
 // client is an API client of base for the load: its HTTP client and
 // tokens, each call bounded by the attempt timeout.
-func (l *Load) client(base string) *apiclient.Client {
+func (l *Generator) client(base string) *apiclient.Client {
 	return &apiclient.Client{BaseURL: base, HTTP: l.http, Tokens: l.access.Tokens, Timeout: l.cfg.AttemptTimeout}
 }
 
@@ -285,7 +294,7 @@ func (l *Load) client(base string) *apiclient.Client {
 const writeGrace = time.Second
 
 // run sends w until acknowledged or the load's retries are cancelled.
-func (l *Load) run(w *Write) {
+func (l *Generator) run(w *Write) {
 	for {
 		a, t, etag := l.create(w)
 		id := t.ID
@@ -316,7 +325,7 @@ func (l *Load) run(w *Write) {
 }
 
 // create sends one attempt of w and returns the todo and ETag it got.
-func (l *Load) create(w *Write) (Attempt, apiclient.Todo, string) {
+func (l *Generator) create(w *Write) (Attempt, apiclient.Todo, string) {
 	start := time.Now()
 	t, r, err := l.api.Create(l.writeCtx, apiclient.NewTodo{Task: w.Task}, w.Key)
 	a := AttemptOf(start, r, err)
@@ -337,7 +346,7 @@ func (l *Load) create(w *Write) (Attempt, apiclient.Todo, string) {
 // them are updates of todos whose create did replicate, the case in which
 // the new writer can reach the lost update's version with another write.
 // The conditional writes after the switch send their ETags again.
-func (l *Load) updateLoop(ctx context.Context) {
+func (l *Generator) updateLoop(ctx context.Context) {
 	defer close(l.updated)
 	sem := make(chan struct{}, l.cfg.MaxInFlight)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))
@@ -375,7 +384,7 @@ func (l *Load) updateLoop(ctx context.Context) {
 
 // pickIdle returns the todo written longest ago that has no write in
 // flight and a known ETag, marked busy; nil when none.
-func (l *Load) pickIdle() *tracked {
+func (l *Generator) pickIdle() *tracked {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var pick *tracked
@@ -391,7 +400,7 @@ func (l *Load) pickIdle() *tracked {
 }
 
 // update sends one conditional update of t's status.
-func (l *Load) update(t *tracked) {
+func (l *Generator) update(t *tracked) {
 	l.mu.Lock()
 	if !l.switchAt.IsZero() {
 		// MarkSwitch came between the pick and this goroutine: an update
@@ -421,7 +430,7 @@ func (l *Load) update(t *tracked) {
 
 // put sends one PUT of t's status, with If-Match ifMatch unless it is
 // empty, and returns it as an Update whose attempt started at start.
-func (l *Load) put(t *tracked, ifMatch string, status todo.Status, start time.Time) (Update, todo.Status) {
+func (l *Generator) put(t *tracked, ifMatch string, status todo.Status, start time.Time) (Update, todo.Status) {
 	got, r, err := l.api.Update(l.writeCtx, t.id, apiclient.Change{Status: &status}, ifMatch)
 	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: AttemptOf(start, r, err)}
 	if u.Attempt.OK() {
@@ -436,13 +445,13 @@ func (l *Load) put(t *tracked, ifMatch string, status todo.Status, start time.Ti
 
 // readBack reads the todo back through the front door and returns the
 // answer's status, 0 when none came.
-func (l *Load) readBack(id int64) int {
+func (l *Generator) readBack(id int64) int {
 	_, r, _ := l.api.Get(l.retryCtx, id, "")
 	return r.Status
 }
 
 // haltUpdates stops starting updates (once) and waits for the update loop.
-func (l *Load) haltUpdates() {
+func (l *Generator) haltUpdates() {
 	l.stopOnce.Do(func() { close(l.stopUpdates) })
 	<-l.updated
 }
@@ -451,7 +460,7 @@ func (l *Load) haltUpdates() {
 // progress (and the conditional writes after the switch) go on for up to
 // settle, then cancels what is left, stops the reads, and returns
 // everything the load did.
-func (l *Load) Stop(settle time.Duration) LoadResult {
+func (l *Generator) Stop(settle time.Duration) Result {
 	close(l.stopIssue)
 	<-l.issued
 	l.haltUpdates()
@@ -470,7 +479,7 @@ func (l *Load) Stop(settle time.Duration) LoadResult {
 	l.http.CloseIdleConnections()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	res := LoadResult{
+	res := Result{
 		Writes:      make([]Write, len(l.writes)),
 		Updates:     slices.Clone(l.updates),
 		SwitchAt:    l.switchAt,
@@ -490,8 +499,8 @@ func (l *Load) Stop(settle time.Duration) LoadResult {
 // orchestrator is done, AfterSwitch sends every todo acknowledged before
 // the switch one conditional write, PUT or DELETE with If-Match the last
 // ETag acknowledged before the switch, through the front door. What the
-// new writer held then (a Holding, read from the database itself:
-// DatabaseReader) says which of those ETags name a write that was lost:
+// new writer held then (a Holding, which the caller reads from the
+// database itself) says which of those ETags name a write that was lost:
 // such a write must get 412 (or 404 when the todo itself was lost), never
 // a match.
 
@@ -504,7 +513,7 @@ const maxCatchUp = 10
 // and from now until Stop reads the todos it knows, in turn and at its
 // rate, straight from the target region's API at targetAPI (a loopback
 // base URL). It returns the time it marked.
-func (l *Load) MarkSwitch(targetAPI string) (time.Time, error) {
+func (l *Generator) MarkSwitch(targetAPI string) (time.Time, error) {
 	if err := l.access.check(targetAPI); err != nil {
 		return time.Time{}, err
 	}
@@ -526,7 +535,7 @@ func (l *Load) MarkSwitch(targetAPI string) (time.Time, error) {
 // AwaitUpdates waits until the updates in flight at MarkSwitch have
 // their answers, at most the attempt timeout and a second: what the
 // writer holds must be read after them.
-func (l *Load) AwaitUpdates() {
+func (l *Generator) AwaitUpdates() {
 	l.haltUpdates()
 	done := make(chan struct{})
 	go func() { l.uwg.Wait(); close(done) }()
@@ -537,7 +546,7 @@ func (l *Load) AwaitUpdates() {
 }
 
 // IDs returns the ids of the todos whose create was acknowledged so far.
-func (l *Load) IDs() []int64 {
+func (l *Generator) IDs() []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ids := make([]int64, len(l.todos))
@@ -555,7 +564,7 @@ func (l *Load) IDs() []int64 {
 // acknowledged update it lacks is first brought back to that update's
 // version by catch-up writes (CondWrite.CatchUp). Call it once, after
 // MarkSwitch and before Stop.
-func (l *Load) AfterSwitch(held Holding) {
+func (l *Generator) AfterSwitch(held Holding) {
 	l.mu.Lock()
 	before := slices.Clone(l.before)
 	l.mu.Unlock()
@@ -566,7 +575,7 @@ func (l *Load) AfterSwitch(held Holding) {
 	}()
 }
 
-func (l *Load) conditional(before []*tracked, held Holding) {
+func (l *Generator) conditional(before []*tracked, held Holding) {
 	sem := make(chan struct{}, l.cfg.MaxInFlight)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))
 	defer tick.Stop()
@@ -603,7 +612,7 @@ func (l *Load) conditional(before []*tracked, held Holding) {
 }
 
 // condWrite sends t's conditional write (after its catch-up writes).
-func (l *Load) condWrite(t *tracked, method string, h Holding) CondWrite {
+func (l *Generator) condWrite(t *tracked, method string, h Holding) CondWrite {
 	l.mu.Lock()
 	etag, status := t.etag, t.status
 	l.mu.Unlock()
@@ -637,7 +646,7 @@ func (l *Load) condWrite(t *tracked, method string, h Holding) CondWrite {
 
 // readLoop reads the todos the load knows, in turn, from the target
 // region's API until Stop, at most MaxWrites reads.
-func (l *Load) readLoop(target string) {
+func (l *Generator) readLoop(target string) {
 	defer l.rwg.Done()
 	api := l.client(target)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / l.cfg.Rate))

@@ -1,4 +1,4 @@
-package drill
+package load
 
 import (
 	"fmt"
@@ -25,17 +25,6 @@ func (h Held) ETag() string { return fmt.Sprintf(`"%d-%016x"`, h.Version, h.Tag)
 type Holding struct {
 	At   time.Time
 	ByID map[int64]Held
-}
-
-// countByKey counts the held todos per load-generator key.
-func (h Holding) countByKey() map[string]int {
-	out := map[string]int{}
-	for _, t := range h.ByID {
-		if key, ok := keyOfTask(t.Task); ok {
-			out[key]++
-		}
-	}
-	return out
 }
 
 // ParseETag reads the version and the write tag out of one of the API's
