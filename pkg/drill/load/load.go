@@ -511,8 +511,9 @@ const maxCatchUp = 10
 // or before a planned switchover. The load stops starting updates,
 // remembers the todos acknowledged so far (AfterSwitch writes to them),
 // and from now until Stop reads the todos it knows, in turn and at its
-// rate, straight from the target region's API at targetAPI (a loopback
-// base URL). It returns the time it marked.
+// rate, straight from the target region's API at targetAPI (a base URL
+// the Access allows: loopback, or https with Access.Remote). It returns
+// the time it marked.
 func (l *Generator) MarkSwitch(targetAPI string) (time.Time, error) {
 	if err := l.access.check(targetAPI); err != nil {
 		return time.Time{}, err
