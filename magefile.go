@@ -17,9 +17,9 @@ import (
 	"github.com/magefile/mage/sh"
 
 	"github.com/todomgmt/todomgmt/internal/devserver"
-	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
 	"github.com/todomgmt/todomgmt/pkg/awsdeploy"
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 )
 
 // Build compiles every Lambda function for linux/arm64 into bin/<name>/bootstrap.

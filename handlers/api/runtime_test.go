@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	apievents "github.com/todomgmt/todomgmt/events"
-	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 )
 
 // functionTimeout is ApiFunction's Timeout in template.yaml.

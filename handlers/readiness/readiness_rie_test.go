@@ -18,8 +18,8 @@ import (
 
 	"github.com/aws/smithy-go/encoding/cbor"
 
-	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/readiness"
 )
 

@@ -35,11 +35,11 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	apievents "github.com/todomgmt/todomgmt/events"
-	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
 	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
 	"github.com/todomgmt/todomgmt/pkg/httpapi"
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/mysql"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -414,7 +414,7 @@ func (rt *RoundTrips) add(units []unit) {
 }
 
 // BootstrapSize builds the api function for linux/arm64 as Lambda runs it
-// (internal/lambdabuild) into dir and returns the binary's size.
+// (pkg/lambdabuild) into dir and returns the binary's size.
 func BootstrapSize(ctx context.Context, moduleRoot, dir string) (int64, error) {
 	arm, err := lambdabuild.Build(ctx, moduleRoot, lambdabuild.API, dir+"/arm64", "arm64")
 	if err != nil {

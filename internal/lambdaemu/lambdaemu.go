@@ -37,7 +37,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/todomgmt/todomgmt/internal/lambdabuild"
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 )
 
 // EmulatorPackage is the emulator's main package; go.mod pins its version.
@@ -90,7 +90,7 @@ func BuildEmulator(ctx context.Context, moduleRoot, dir string) (string, error) 
 	return out, nil
 }
 
-// BuildBootstrap builds fn as internal/lambdabuild builds it for Lambda (static,
+// BuildBootstrap builds fn as pkg/lambdabuild builds it for Lambda (static,
 // lambda.norpc, stripped), but for this host's architecture, into
 // dir/<fn.Name>/bootstrap, and returns the binary's path.
 func BuildBootstrap(ctx context.Context, moduleRoot string, fn lambdabuild.Function, dir string) (string, error) {

@@ -6,15 +6,15 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
 // BuildEnv is the environment for `sam build`: SAM's go1.x builder runs
 // `go build` for GOOS=linux and the function's architecture; GOFLAGS and
-// CGO_ENABLED carry the project's Lambda build flags (internal/lambdabuild).
+// CGO_ENABLED carry the project's Lambda build flags (pkg/lambdabuild).
 func BuildEnv() map[string]string {
 	return map[string]string{"GOFLAGS": lambdabuild.GoFlags(), "CGO_ENABLED": "0"}
 }

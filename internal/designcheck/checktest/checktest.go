@@ -21,8 +21,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/todomgmt/todomgmt/internal/designcheck"
-	"github.com/todomgmt/todomgmt/internal/lambdabuild"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
+	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 	"github.com/todomgmt/todomgmt/pkg/samconfig"
 )
 
