@@ -1,7 +1,7 @@
 //go:build mage
 
 // The ToDoMgmt build: run `go tool mage -l` for the targets. This file holds
-// the everyday ones (build, test, local); magefile_aws.go the AWS operations,
+// the everyday ones (build, test, local); magefile_aws.go the AWS operations (sync too),
 // magefile_lab.go the local two-region lab, magefile_api.go benchmarks and
 // fuzzing. Logic lives in pkg/ and internal/; these files are glue.
 package main
@@ -11,14 +11,16 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/magefile/mage/sh"
 
 	"github.com/todomgmt/todomgmt/internal/devserver"
 	"github.com/todomgmt/todomgmt/internal/samcheck"
-	"github.com/todomgmt/todomgmt/pkg/awsdeploy"
+	"github.com/todomgmt/todomgmt/pkg/failover/console"
 	"github.com/todomgmt/todomgmt/pkg/lambdabuild"
 )
 
@@ -99,10 +101,16 @@ func Local(ctx context.Context) error {
 	return devserver.Run(ctx, opts)
 }
 
-// Sync deploys the [default] development stack with `sam sync`, after emptying SAM's build cache: sync always builds cached, keyed on each function's own directory, so a change under pkg/ would otherwise deploy a stale binary.
-func Sync(ctx context.Context) error {
-	if err := requireSAM(); err != nil {
-		return err
-	}
-	return awsdeploy.Sync(ctx, samCLI{}, ".", os.Stdout)
+// interruptible cancels ctx on Ctrl-C, SIGTERM or the terminal closing
+// (SIGHUP), so long waits stop and containers are removed: without it
+// those signals kill the process before it cleans up.
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+}
+
+// confirmer asks the operator to type what a target is about to do
+// (or reads it from TODOMGMT_CONFIRM): the AWS and lab targets that move
+// traffic or delete share it.
+func confirmer() console.Confirmer {
+	return console.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(console.ConfirmEnv))
 }

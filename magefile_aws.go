@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
-	"syscall"
 
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
@@ -52,13 +50,6 @@ type Failover mg.Namespace
 // envShowSecret makes token also print the app client's secret.
 const envShowSecret = "TODOMGMT_SHOW_SECRET"
 
-// interruptible cancels ctx on Ctrl-C, SIGTERM or the terminal closing
-// (SIGHUP), so long waits stop and containers are removed: without it
-// those signals kill the process before it cleans up.
-func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-}
-
 // samConfig reads regions, stack names and overrides from samconfig.toml.
 func samConfig() (awsops.Config, error) {
 	return awsops.LoadSamconfig(samconfig.DefaultPath)
@@ -83,10 +74,6 @@ func openAWS(ctx context.Context) (*awsops.Env, error) {
 		Out: os.Stdout, Warnings: os.Stderr, CacheDir: awsops.DefaultCacheDir(),
 		KVSARN: os.Getenv(awsops.EnvKVSARN), FrontDoorURL: os.Getenv(awsops.EnvFrontDoorURL),
 	})
-}
-
-func confirmer() console.Confirmer {
-	return console.NewConfirmer(os.Stdin, os.Stdout, os.Getenv(console.ConfirmEnv))
 }
 
 func requireSAM() error {
@@ -144,6 +131,14 @@ func DeployAll(ctx context.Context) error {
 		return err
 	}
 	return d.All(ctx)
+}
+
+// Sync deploys the [default] development stack with `sam sync`, after emptying SAM's build cache: sync always builds cached, keyed on each function's own directory, so a change under pkg/ would otherwise deploy a stale binary.
+func Sync(ctx context.Context) error {
+	if err := requireSAM(); err != nil {
+		return err
+	}
+	return awsdeploy.Sync(ctx, samCLI{}, ".", os.Stdout)
 }
 
 // Status prints both regions (stack, DB role and status, sync, lag, proxy targets, API health, front-door route, alarms in ALARM, dashboard URL, the secrets' replicas) and fails on any problem.
