@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/pkg/drill/internal/drilltest"
 	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -141,19 +142,19 @@ func holdingOf(tb testing.TB, s todo.Service) load.Holding {
 // update "lost"): it gets a catch-up write first, then its stale ETag is
 // refused. Another is changed behind the load's back (superseded).
 func TestLoadAcrossASwitch(t *testing.T) {
-	regions, fd := fakeRegions(t)
-	store := regions["lab-a"].store
-	regions["lab-b"].srv.Config.Handler = regions["lab-a"].srv.Config.Handler // one store, as replication with nothing lost
+	regions, fd := drilltest.Regions(t)
+	store := regions["lab-a"].Store
+	regions["lab-b"].Server.Config.Handler = regions["lab-a"].Server.Config.Handler // one store, as replication with nothing lost
 	ctx := context.Background()
 	gen, err := load.Start(ctx, load.Access{FrontDoor: fd.URL()}, "t", load.Config{Rate: 100, MaxWrites: 30, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond)
-	if _, err := gen.MarkSwitch(regions["lab-b"].srv.URL); err != nil {
+	if _, err := gen.MarkSwitch(regions["lab-b"].Server.URL); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gen.MarkSwitch(regions["lab-b"].srv.URL); err == nil {
+	if _, err := gen.MarkSwitch(regions["lab-b"].Server.URL); err == nil {
 		t.Errorf("a second MarkSwitch = nil error, want one")
 	}
 	if err := fd.Route(ctx, "lab-b"); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/todomgmt/todomgmt/pkg/drill/internal/drilltest"
 	"github.com/todomgmt/todomgmt/pkg/drill/load"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -124,24 +125,24 @@ func storedKeys(tb testing.TB, stores ...todo.Service) map[string]int {
 // every write must end acknowledged exactly once, after 503 region_passive
 // answers in between.
 func TestLoadRetriesWithTheSameKeyAcrossASwitch(t *testing.T) {
-	regions, fd := fakeRegions(t)
+	regions, fd := drilltest.Regions(t)
 	ctx := context.Background()
 	gen, err := load.Start(ctx, load.Access{FrontDoor: fd.URL()}, "t", load.Config{Rate: 100, MaxWrites: 60, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	regions["lab-a"].store.SetPassive(true)
+	regions["lab-a"].Store.SetPassive(true)
 	time.Sleep(100 * time.Millisecond)
 	if err := fd.Route(ctx, "lab-b"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	regions["lab-b"].store.SetPassive(false)
+	regions["lab-b"].Store.SetPassive(false)
 	time.Sleep(400 * time.Millisecond)
 	writes := gen.Stop(5 * time.Second).Writes
 
-	st := analyze(writes, storedKeys(t, regions["lab-a"].store, regions["lab-b"].store))
+	st := analyze(writes, storedKeys(t, regions["lab-a"].Store, regions["lab-b"].Store))
 	if st.Writes == 0 || st.Acked != st.Writes {
 		t.Errorf("acked %d of %d writes, want all", st.Acked, st.Writes)
 	}

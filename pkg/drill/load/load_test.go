@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/drill/internal/drilltest"
 )
 
 func TestStartRefusesNonLoopback(t *testing.T) {
@@ -20,8 +22,8 @@ func TestStartRefusesNonLoopback(t *testing.T) {
 // is failing: the writes in flight must stop retrying at once, not after
 // Stop's settle time, so that Ctrl-C leaves time to remove the lab.
 func TestLoadEndsWithItsContext(t *testing.T) {
-	regions, fd := fakeRegions(t)
-	regions["lab-a"].store.SetPassive(true) // every write: 503 region_passive
+	regions, fd := drilltest.Regions(t)
+	regions["lab-a"].Store.SetPassive(true) // every write: 503 region_passive
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	load, err := Start(ctx, Access{FrontDoor: fd.URL()}, "t", Config{Rate: 50, MaxWrites: 20, RetryBackoff: 10 * time.Millisecond})
@@ -150,7 +152,7 @@ func TestAccessCheck(t *testing.T) {
 // TestLoadStopsByItself: after MaxDuration the load starts no more
 // requests, even if nobody calls Stop.
 func TestLoadStopsByItself(t *testing.T) {
-	_, fd := fakeRegions(t)
+	_, fd := drilltest.Regions(t)
 	load, err := Start(context.Background(), Access{FrontDoor: fd.URL()}, "t",
 		Config{Rate: 100, MaxWrites: 1000, MaxDuration: 300 * time.Millisecond})
 	if err != nil {
@@ -171,7 +173,7 @@ func TestLoadStopsByItself(t *testing.T) {
 }
 
 func TestMarkSwitchRefusesNonLoopback(t *testing.T) {
-	_, fd := fakeRegions(t)
+	_, fd := drilltest.Regions(t)
 	load, err := Start(context.Background(), Access{FrontDoor: fd.URL()}, "t", Config{MaxWrites: 1})
 	if err != nil {
 		t.Fatal(err)
