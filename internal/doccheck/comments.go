@@ -116,24 +116,7 @@ func quotesClosed(s string) bool {
 // than .ci left out).
 func RepoComments(root string) ([]Comment, error) {
 	var out []Comment
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if skipDir(rel, d.Name()) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
+	err := walkFiles(root, func(rel, p string) error {
 		src, err := os.ReadFile(p)
 		if err != nil {
 			return err

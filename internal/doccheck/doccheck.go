@@ -86,6 +86,32 @@ func skipDir(rel, name string) bool {
 	return strings.HasPrefix(name, ".") && name != ".ci"
 }
 
+// walkFiles calls fn for every regular file of the repository at root
+// (directories skipDir names left out) with its slash-separated path
+// relative to root and its full path.
+func walkFiles(root string, fn func(rel, path string) error) error {
+	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if skipDir(rel, d.Name()) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return fn(rel, p)
+	})
+}
+
 // Docs reads README.md and every Markdown file under docs/ of the
 // repository at root, keyed by their slash-separated relative path.
 func Docs(root string) (map[string]*Doc, error) {
