@@ -56,7 +56,8 @@ import (
 // pam_exec hands the command at most 511 bytes of a password, and a token
 // signed with a session token (Lambda's role credentials have one, about
 // 1 KB) is longer: the test credentials are a long-term key pair without
-// one, so the token here is about 300 bytes shorter than Lambda's.
+// one, so the token here lacks the X-Amz-Security-Token parameter and is
+// about a kilobyte shorter than Lambda's.
 const (
 	// iamUser is the database user the AWS-mode bootstrap logs in as.
 	iamUser = "todo_iam"

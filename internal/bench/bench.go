@@ -73,6 +73,12 @@ type Options struct {
 	// Image is the MySQL image; "" means $TODOMGMT_TEST_MYSQL_IMAGE, else
 	// mysqlcontainer.DefaultImage.
 	Image string
+	// AWSModeImage is the image of the server the AWS-mode cold start
+	// logs in to, whose PAM plugin stands in for RDS Proxy's IAM
+	// authentication: it must be MariaDB. "" means the server of Image
+	// when that is MariaDB, else DefaultAWSModeImage in a container of
+	// its own; an image named here always runs in a container of its own.
+	AWSModeImage string
 	// Progress receives a line per step; nil discards them.
 	Progress io.Writer
 }
@@ -105,6 +111,10 @@ func (o Options) withDefaults() Options {
 type Report struct {
 	Host  string // GOOS/GOARCH, CPUs, Go version
 	Image string // the MySQL image
+	// AWSModeImage is the image of the AWS-mode cold start's server when
+	// it is not the server of Image ("" when it is, or when AWS mode was
+	// not measured).
+	AWSModeImage string
 	// Started is when the run started; Elapsed its wall time.
 	Started time.Time
 	Elapsed time.Duration
@@ -232,17 +242,38 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r.Image = db.image
-	if db.mariaDB && hostBin != "" {
-		step("giving the server a certificate from a throwaway CA and a PAM-authenticated IAM user (restarts it)")
-		if db.aws, err = setUpTLS(ctx, db.c, opts.ModuleRoot, dir); err != nil {
+	var awsDB *benchDB // the AWS-mode cold start's server: db, or one of its own
+	if hostBin != "" {
+		awsDB, err = awsModeServer(ctx, db, opts.AWSModeImage, step)
+		if awsDB != nil && awsDB != db {
+			defer awsDB.close()
+		}
+		switch {
+		case err != nil:
+			// A bench without AWS mode is still worth its figures: a
+			// server that is not MariaDB, or an image that cannot be
+			// pulled, is said, not fatal.
+			r.ColdStartNotes = append(r.ColdStartNotes, fmt.Sprintf("AWS-mode cold start not measured: %v", err))
+			awsDB = nil
+		case awsDB != db:
+			r.AWSModeImage = awsDB.image
+		}
+	}
+	if awsDB != nil {
+		step("giving %s a certificate from a throwaway CA and a PAM-authenticated IAM user (restarts it)", awsDB.image)
+		if awsDB.aws, err = setUpTLS(ctx, awsDB.c, opts.ModuleRoot, dir); err != nil {
 			return nil, err
 		}
-	} else if !db.mariaDB {
-		r.ColdStartNotes = append(r.ColdStartNotes, fmt.Sprintf("AWS-mode cold start not measured: the stand-in for RDS Proxy's IAM authentication needs MariaDB's PAM plugin, and %s is not MariaDB", db.image))
 	}
 	step("migrating the schema and its floor's copy, seeding both")
 	if err := db.prepare(ctx); err != nil {
 		return nil, err
+	}
+	if awsDB != nil && awsDB != db {
+		step("migrating and seeding the AWS-mode server's schema alike")
+		if err := awsDB.prepare(ctx); err != nil {
+			return nil, err
+		}
 	}
 
 	if hostBin != "" {
@@ -257,10 +288,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			Status:    200,
 		}
 		var cases []ColdStartCase
-		if db.aws != nil {
+		if awsDB != nil {
 			aws := local
-			aws.Env = db.aws.env(benchSchema, benchRegion)
-			cases = append(cases, ColdStartCase{Name: "AWS mode, under the emulator", ColdStart: aws, Emulated: true})
+			aws.Env = awsDB.aws.env(benchSchema, benchRegion)
+			cases = append(cases, ColdStartCase{Name: AWSModeColdStart, ColdStart: aws, Emulated: true})
 		}
 		cases = append(cases,
 			ColdStartCase{Name: "local mode, under the emulator", ColdStart: local, Emulated: true},
@@ -268,8 +299,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		step("measuring %d cold starts of each of %d kinds in turn (process start → response to GET /v1/todos/1)", opts.ColdStarts, len(cases))
 		samples, err := ColdStarts(ctx, emulator, opts.ColdStarts, cases...)
 		if err != nil {
-			if db.aws != nil {
-				err = fmt.Errorf("%w\npamcheck's log in the container:\n%s", err, pamcheckLogTail(ctx, db.c))
+			if awsDB != nil {
+				err = fmt.Errorf("%w\npamcheck's log in the container:\n%s", err, pamcheckLogTail(ctx, awsDB.c))
 			}
 			return nil, err
 		}
@@ -279,7 +310,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	step("timing %d first connections each way from this process", opts.ColdStarts)
-	if r.Connects, err = db.connects(ctx, opts.ColdStarts); err != nil {
+	if r.Connects, err = connects(ctx, db, awsDB, opts.ColdStarts); err != nil {
 		return nil, err
 	}
 
@@ -470,6 +501,37 @@ func startMySQL(ctx context.Context, image string) (*benchDB, error) {
 	return db, err
 }
 
+// AWSModeColdStart names the cold start of the bootstrap in AWS mode.
+const AWSModeColdStart = "AWS mode, under the emulator"
+
+// DefaultAWSModeImage is the AWS-mode cold start's server when the
+// benchmark's own is not MariaDB: the official MariaDB image, whose
+// mariadb-server package ships the PAM plugin (auth_pam) and whose base
+// system has pam_exec.
+const DefaultAWSModeImage = "mariadb:10.11"
+
+// awsModeServer returns the server the AWS-mode cold start logs in to: db
+// itself when image is "" and db is MariaDB, else a new container of image
+// (DefaultAWSModeImage when ""). A server that is not MariaDB is an
+// error. The caller closes a new server, also on error.
+func awsModeServer(ctx context.Context, db *benchDB, image string, step func(string, ...any)) (*benchDB, error) {
+	if image == "" && db.mariaDB {
+		return db, nil
+	}
+	if image == "" {
+		image = DefaultAWSModeImage
+	}
+	step("starting %s for the AWS-mode cold start: its PAM plugin stands in for RDS Proxy's IAM authentication", image)
+	aws, err := startMySQL(ctx, image)
+	if err != nil {
+		return aws, fmt.Errorf("%s did not start: %w", image, err)
+	}
+	if !aws.mariaDB {
+		return aws, fmt.Errorf("the stand-in for RDS Proxy's IAM authentication needs MariaDB's PAM plugin, and %s is not MariaDB", aws.image)
+	}
+	return aws, nil
+}
+
 // prepare migrates both schemas, creates the app user (and the IAM user in
 // AWS mode), and seeds both schemas alike: events.Seed with its fixed tags
 // and one clock, so that the floor's schema starts as the API's does.
@@ -544,8 +606,9 @@ func (db *benchDB) pool(schema string) (*recordedPool, error) {
 }
 
 // connects times n first connections each way: AWS mode (TCP, TLS, token,
-// PAM login) when set up, and local mode (TCP, password).
-func (db *benchDB) connects(ctx context.Context, n int) ([]ConnectReport, error) {
+// PAM login) to awsDB when it is set up, and local mode (TCP, password)
+// to db.
+func connects(ctx context.Context, db, awsDB *benchDB, n int) ([]ConnectReport, error) {
 	type way struct {
 		name string
 		cfg  dbconn.Config
@@ -554,11 +617,11 @@ func (db *benchDB) connects(ctx context.Context, n int) ([]ConnectReport, error)
 		return dbconn.Config{DSN: dsn, MaxOpenConns: 1, ConnMaxLifetime: time.Minute, ConnectTimeout: 5 * time.Second}
 	}
 	var ways []way
-	if db.aws != nil {
-		ways = append(ways, way{"AWS mode: TCP, TLS handshake, IAM token signed, PAM login", db.aws.config(benchSchema)})
+	if awsDB != nil {
+		ways = append(ways, way{"AWS mode: TCP, TLS handshake, IAM token signed, PAM login", awsDB.aws.config(benchSchema)})
 		// The same TLS, with the app user's password instead of a token
 		// and PAM: what the stand-in's login costs shows as the difference.
-		dsn, err := db.aws.tlsDSN(benchUser, benchPassword, benchSchema)
+		dsn, err := awsDB.aws.tlsDSN(benchUser, benchPassword, benchSchema)
 		if err != nil {
 			return nil, err
 		}
@@ -571,8 +634,8 @@ func (db *benchDB) connects(ctx context.Context, n int) ([]ConnectReport, error)
 		for range n {
 			d, tlsVersion, err := firstConnection(ctx, w.cfg)
 			if err != nil {
-				if db.aws != nil {
-					err = fmt.Errorf("%w\npamcheck's log in the container:\n%s", err, pamcheckLogTail(ctx, db.c))
+				if awsDB != nil {
+					err = fmt.Errorf("%w\npamcheck's log in the container:\n%s", err, pamcheckLogTail(ctx, awsDB.c))
 				}
 				return nil, fmt.Errorf("%s: %w", w.name, err)
 			}

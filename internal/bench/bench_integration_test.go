@@ -183,3 +183,36 @@ func TestAWSModeStandIn(t *testing.T) {
 		}
 	})
 }
+
+// TestRunAWSModeOnItsOwnServer runs the benchmark with the AWS-mode cold
+// start on a server of its own, as it runs when the benchmark's image is
+// not MariaDB (mysql:8.4, the default): the second server is migrated and
+// seeded alike, the cold start logs in to it through the stand-in, and the
+// report names its image. Here both servers are of the test image, which
+// must be MariaDB for AWS mode.
+func TestRunAWSModeOnItsOwnServer(t *testing.T) {
+	requireDocker(t)
+	if lambdaemu.Supported() != nil {
+		t.Skipf("SKIPPED: %v", lambdaemu.Supported())
+	}
+	image := os.Getenv(mysqlcontainer.ImageEnv)
+	if image == "" {
+		image = mysqlcontainer.DefaultImage
+	}
+	r, err := Run(t.Context(), Options{ModuleRoot: "../..", Runs: 1, Requests: 20, Warmup: 1, ColdStarts: 1, AWSModeImage: image})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.ColdStarts) != 3 || r.ColdStarts[0].Name != AWSModeColdStart {
+		if len(r.ColdStartNotes) > 0 && strings.Contains(r.ColdStartNotes[0], "is not MariaDB") {
+			t.Skipf("SKIPPED: %s", r.ColdStartNotes[0])
+		}
+		t.Fatalf("cold starts %+v, notes %q: want AWS mode first of 3", r.ColdStarts, r.ColdStartNotes)
+	}
+	if r.AWSModeImage != image {
+		t.Errorf("report's AWS-mode image %q, want %q", r.AWSModeImage, image)
+	}
+	if len(r.Connects) != 3 || !strings.HasPrefix(r.Connects[0].TLS, "TLSv1.") || r.Connects[2].TLS != "" {
+		t.Errorf("first connections: %+v, want AWS mode over TLS to its own server, local mode without", r.Connects)
+	}
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,10 +38,17 @@ func (r *Report) Print(w io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  (AWS mode: TLS to MariaDB with a certificate from a throwaway CA, given as SSL_CERT_FILE; an IAM auth\n")
-		fmt.Fprintf(w, "  token signed with the SDK from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, sent as mysql_clear_password and\n")
-		fmt.Fprintf(w, "  checked by MariaDB's PAM plugin running pamcheck, a stand-in for RDS Proxy. Under the emulator the clock\n")
-		fmt.Fprintf(w, "  starts with the emulator's process, which starts the bootstrap at the first invoke; bare, with the bootstrap's.)\n")
+		if slices.ContainsFunc(r.ColdStarts, func(c ColdStartReport) bool { return c.Name == AWSModeColdStart }) {
+			server := "MariaDB"
+			if r.AWSModeImage != "" {
+				server = "a MariaDB server of its own (" + r.AWSModeImage + ")"
+			}
+			fmt.Fprintf(w, "  (AWS mode: TLS to %s with a certificate from a throwaway CA, given as SSL_CERT_FILE; an IAM auth\n", server)
+			fmt.Fprintf(w, "  token signed with the SDK from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, sent as mysql_clear_password and\n")
+			fmt.Fprintf(w, "  checked by MariaDB's PAM plugin running pamcheck, a stand-in for RDS Proxy.)\n")
+		}
+		fmt.Fprintf(w, "  (Under the emulator the clock starts with the emulator's process, which starts the bootstrap at the\n")
+		fmt.Fprintf(w, "  first invoke; bare, with the bootstrap's.)\n")
 	}
 	for _, n := range r.ColdStartNotes {
 		fmt.Fprintf(w, "%s\n", n)
