@@ -80,19 +80,23 @@ func (s State) FenceMark() (FenceMark, bool) {
 	}
 	var mark FenceMark
 	regions := s.Regions()
+	var extra []string
 	for r := range s.Fences {
 		if !slices.Contains(regions, r) {
-			regions = append(regions, r)
+			extra = append(extra, r)
 		}
 	}
+	slices.Sort(extra)
+	regions = append(regions, extra...)
 	var best []FenceState
 	for _, r := range regions {
 		f, ok := s.Fences[r]
 		if !ok {
 			continue
 		}
+		// A topology that could not be read has no members: nothing
+		// counts.
 		_, member := s.Topology.Member(r)
-		member = member && s.TopologyErr == nil
 		mark.Reads = append(mark.Reads, FenceReadout{FenceState: f, Member: member})
 		if !member || !f.Known {
 			continue
