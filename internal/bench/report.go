@@ -6,6 +6,8 @@ import (
 	"slices"
 	"text/tabwriter"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/dbconn"
 )
 
 // Print writes the report as tables.
@@ -71,7 +73,7 @@ func (r *Report) Print(w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nwarm: one execution environment, requests one at a time, through the adapter, handler, store and a\n")
-	fmt.Fprintf(w, "pkg/dbconn pool (2 connections, as in Lambda) to MySQL on loopback; %d runs × %d requests per operation\n", r.Runs, r.Requests)
+	fmt.Fprintf(w, "pkg/dbconn pool (%d connections, as in Lambda) to MySQL on loopback; %d runs × %d requests per operation\n", dbconn.DefaultMaxOpenConns, r.Runs, r.Requests)
 	fmt.Fprintf(w, "(after %d warm-up requests); each figure the median over runs (min–max); times in ms; throughput from\n", r.Warmup)
 	fmt.Fprintf(w, "wall time. Floor: the same statements, captured on the wire from each request, sent again on a\n")
 	fmt.Fprintf(w, "connection of an identical pool, to a copy of the schema in the same state: no adapter, handler, JSON\n")
