@@ -62,8 +62,9 @@ var ErrNoApprover = errors.New("no approver configured")
 // front door, every region's API health, what the optional interfaces
 // tell (proxy targets, user pools, safeguards) and the last run's record.
 // Safeguards are asked of the members the topology reported, one per
-// region; a region without one has none to read. It does not fail when a part cannot be read: the part's error is
-// recorded in the State, and planning decides what that means.
+// region; a region without one has none to read. It does not fail when a
+// part cannot be read: the part's error is recorded in the State, and
+// planning decides what that means.
 func (o *Orchestrator) Evaluate(ctx context.Context) failover.State {
 	return o.evaluate(ctx, "", true)
 }
@@ -134,8 +135,8 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 		s.Pools = map[string]failover.UserPool{}
 	}
 
-	// The probes record into s while they run: they read the topology
-	// from these copies.
+	// The probes record into s while they run, so the topology is read
+	// from these copies, not from s.
 	topology, topologyErr := s.Topology, s.TopologyErr
 	var wg sync.WaitGroup
 	var mu sync.Mutex
