@@ -111,7 +111,7 @@ func (a AlarmReach) problem(region string) string {
 	if len(a.Confirmed) > 0 {
 		return ""
 	}
-	subscribe := fmt.Sprintf("aws sns subscribe --region %s --topic-arn %s --protocol email --notification-endpoint <on-call address> (or --protocol https with a pager's URL)",
+	subscribe := fmt.Sprintf("aws sns subscribe --region %s --topic-arn %s --protocol email --notification-endpoint <on-call address> (or --protocol https and a pager's URL)",
 		region, a.Topic)
 	// SNS deletes a subscription left pending confirmation for 48 hours
 	// (What's New with AWS, 10 May 2023, on the automatic deletion of
@@ -119,12 +119,12 @@ func (a AlarmReach) problem(region string) string {
 	// resource deleted behind its back while its properties stay the same.
 	switch {
 	case a.Pending > 0:
-		return fmt.Sprintf("the alarms in %s reach nobody: the %d subscription(s) of %s wait for confirmation: confirm each from the message SNS sent to its endpoint (SNS deletes it after 48 hours unconfirmed; then subscribe again: %s)",
+		return fmt.Sprintf("the alarms in %s reach nobody: the %d subscription(s) of %s wait for confirmation: confirm each from the message SNS sent to its endpoint; SNS deletes one left unconfirmed for 48 hours: then subscribe again with %s and confirm it",
 			region, a.Pending, a.Topic, subscribe)
 	case a.Email != "":
 		return fmt.Sprintf("the alarms in %s reach nobody: %s has no subscription although AlarmEmail is %s (SNS deletes a subscription left unconfirmed for 48 hours, and a deploy that keeps AlarmEmail does not recreate it): subscribe again (aws sns subscribe --region %s --topic-arn %s --protocol email --notification-endpoint %s) and confirm it",
 			region, a.Topic, a.Email, region, a.Topic, a.Email)
 	}
-	return fmt.Sprintf("the alarms in %s reach nobody: %s has no subscription: set AlarmEmail in samconfig.toml's [%s] parameter_overrides and run go tool mage deploy, or subscribe the on-call endpoint (%s); then confirm the subscription from the message SNS sends to it",
+	return fmt.Sprintf("the alarms in %s reach nobody: %s has no subscription: set AlarmEmail in samconfig.toml's [%s] parameter_overrides and run go tool mage deploy, or subscribe the on-call endpoint with %s; then confirm the subscription from the message SNS sends to it",
 		region, a.Topic, a.Env, subscribe)
 }

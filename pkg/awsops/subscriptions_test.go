@@ -52,7 +52,7 @@ func TestStatusSaysWhoTheAlarmsReach(t *testing.T) {
 
 		{name: "no subscription, AlarmEmail not set", setup: func(f *awstest.AWS) {
 			f.Subscriptions[eastTopic] = nil
-		}, want: []string{"the alarms in us-east-1 reach nobody: " + eastTopic + " has no subscription: set AlarmEmail in samconfig.toml's [primary] parameter_overrides and run go tool mage deploy, or subscribe the on-call endpoint (aws sns subscribe --region us-east-1 --topic-arn " + eastTopic + " --protocol "},
+		}, want: []string{"the alarms in us-east-1 reach nobody: " + eastTopic + " has no subscription: set AlarmEmail in samconfig.toml's [primary] parameter_overrides and run go tool mage deploy, or subscribe the on-call endpoint with aws sns subscribe --region us-east-1 --topic-arn " + eastTopic + " --protocol "},
 			contains: []string{"then confirm the subscription"},
 			lines:    []string{"alarms in us-east-1 reach: nobody (no subscription)\n"}},
 
