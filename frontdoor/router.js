@@ -15,14 +15,16 @@ import cf from 'cloudfront';
 // the viewer sent it (the origin request policy forwards it).
 //
 // When the key does not name a region:
-// - absent (until the first "mage deploy" writes it) or naming neither
-//   origin: every method goes to the default region, the primary stack's.
-// - the store cannot be read: a write (any method but GET, HEAD, OPTIONS)
-//   gets the API's 503 "unavailable" with Retry-After and reaches no
-//   origin: after a failover the default region is the demoted or lost
-//   one. A read goes to the default region: both regions serve reads,
-//   so it is answered (possibly stale after a failover) unless that region
-//   is down, where a refusal would not have served it either.
+// - absent (until the first "mage deploy" writes it): every method goes to
+//   the default region, the primary stack's.
+// - the store cannot be read, or the value names neither origin (only the
+//   failover tools write it, so it is a bad write): a write (any method
+//   but GET, HEAD, OPTIONS) gets the API's 503 "unavailable" with
+//   Retry-After and reaches no origin: after a failover the default region
+//   is the demoted or lost one. A read goes to the default region: both
+//   regions serve reads, so it is answered (possibly stale after a
+//   failover) unless that region is down, where a refusal would not have
+//   served it either.
 
 const KVS_ID = '${FrontDoorKvs.Id}';
 const DEFAULT_REGION = '${AWS::Region}';
@@ -34,8 +36,8 @@ const RETRY_AFTER_SECONDS = '1'; // as the API's 503s (pkg/httpapi)
 const kvs = cf.kvs(KVS_ID);
 
 // activeRegion returns the region named in the KeyValueStore, the default
-// region when the key is absent or names neither origin, or null when the
-// store cannot be read.
+// region when the key is absent, or null when the store cannot be read or
+// the value names neither origin.
 async function activeRegion() {
   let value;
   try {
@@ -55,7 +57,8 @@ async function activeRegion() {
       return value;
     }
   }
-  return DEFAULT_REGION;
+  console.log('active-region names no origin: ' + JSON.stringify(value));
+  return null;
 }
 
 // keyAbsent reports whether the store says the key does not exist; a
@@ -74,7 +77,7 @@ function unavailable(requestId) {
   const body = {
     error: {
       code: 'unavailable',
-      message: 'the front door cannot read the active region; retry later',
+      message: 'the front door cannot tell the active region; retry later',
       requestId: requestId || '',
     },
   };

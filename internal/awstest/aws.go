@@ -14,14 +14,15 @@ import (
 	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 )
 
 // AWS is a fake two-region deployment: the global database and its
 // clusters, both stacks, the user pools, the front door's KeyValueStore
-// and routing alarm, the alarms, the secrets' replicas and the migrate
-// functions, behind the interfaces of awsclient.Clients (Clients). Tests
+// and routing alarm, the alarms and their topics' subscriptions, the
+// secrets' replicas and the migrate functions, behind the interfaces of awsclient.Clients (Clients). Tests
 // set its fields before the code under test runs; while that code may be
 // calling, they read and change them in WithLock. The calls that change
 // something, and the reads of app client secrets, are recorded (Log).
@@ -44,6 +45,15 @@ type AWS struct {
 	RegionAlarms map[string][]cwtypes.MetricAlarm
 	// CWDown makes a region's CloudWatch fail every DescribeAlarms.
 	CWDown map[string]error
+	// Subscriptions are each alarm topic's subscriptions, by topic ARN,
+	// in the order ListSubscriptionsByTopic lists them; a topic missing
+	// here does not exist. New subscribes an e-mail address, confirmed,
+	// to both regions' topics.
+	Subscriptions map[string][]snstypes.Subscription
+	// SNSDown makes a region's SNS fail every call with its error;
+	// SNSHang leaves them hanging until the caller's deadline.
+	SNSDown map[string]error
+	SNSHang map[string]bool
 	// Replicas are the replication status of each primary secret, by ARN.
 	Replicas map[string][]smtypes.ReplicationStatusType
 	// KVSValue is the front door's active-region key; nil when absent.
@@ -164,7 +174,7 @@ func New(tb testing.TB, writer string) *AWS {
 		Alarms: map[string]cwtypes.StateValue{}, Secrets: map[string]string{"us-east-1_POOL": "s3cr3t-east", "us-west-2_POOL": "s3cr3t-west"},
 		Pools: map[string]*Pool{}, CFNDown: map[string]error{}, CFNHang: map[string]bool{}, CognitoHang: map[string]bool{}, CacheDir: tb.TempDir(),
 		RegionAlarms: map[string][]cwtypes.MetricAlarm{}, CWDown: map[string]error{}, Replicas: map[string][]smtypes.ReplicationStatusType{},
-		LagHistory: map[string][]LagPoint{}}
+		LagHistory: map[string][]LagPoint{}, Subscriptions: map[string][]snstypes.Subscription{}, SNSDown: map[string]error{}, SNSHang: map[string]bool{}}
 	for _, arn := range []string{MasterSecretARN, AppSecretARN} {
 		f.Replicas[arn] = []smtypes.ReplicationStatusType{{Region: aws.String(West), Status: smtypes.StatusTypeInSync,
 			KmsKeyId: aws.String("arn:aws:kms:us-west-2:111122223333:key/key-us-west-2")}}
@@ -217,6 +227,7 @@ func New(tb testing.TB, writer string) *AWS {
 			fs.Outputs["AppSecretArn"] = AppSecretARN
 		}
 		f.Stacks = append(f.Stacks, fs)
+		f.Subscriptions[TopicARN(x.region)] = []snstypes.Subscription{Subscription(TopicARN(x.region), "email", "oncall@example.com", true)}
 	}
 	f.KVSValue = aws.String(writer)
 	f.Fence = Fence{Region: writer, Term: 1, MaxID: 100}
@@ -283,6 +294,7 @@ func (f *AWS) Clients() *awsclient.Clients {
 		Cognito:        func(r string) awsclient.CognitoAPI { return cognitoAPI{f, r} },
 		Lambda:         func(r string) awsclient.LambdaAPI { return lambdaAPI{f, r} },
 		SecretsManager: func(r string) awsclient.SecretsManagerAPI { return smAPI{f, r} },
+		SNS:            func(r string) awsclient.SNSAPI { return snsAPI{f, r} },
 		KVS:            kvsAPI{f},
 	}
 }

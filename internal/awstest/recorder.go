@@ -55,7 +55,13 @@ type Recorder struct {
 	// WireHeader adds response headers to a wire answer (Lambda's
 	// X-Amz-Function-Error, say); nil adds none.
 	WireHeader func(r WireCall) http.Header
+	// served answers an operation from other clients (AnswerFrom),
+	// before Canned; key is the operation name.
+	served map[string]served
 }
+
+// served answers an operation with the call's context, region and input.
+type served func(ctx context.Context, region string, in any) (any, error)
 
 // NewRecorder returns a recorder without canned answers.
 func NewRecorder(tb testing.TB) *Recorder {
@@ -98,15 +104,52 @@ func (s *Recorder) Config() aws.Config {
 				op, region := awsmiddleware.GetOperationName(ctx), awsmiddleware.GetRegion(ctx)
 				s.mu.Lock()
 				s.calls = append(s.calls, Call{Service: awsmiddleware.GetServiceID(ctx), Op: op, Region: region, Input: in.Parameters})
-				answer := s.Canned[op]
+				serve, answer := s.served[op], s.Canned[op]
 				s.mu.Unlock()
-				if answer == nil {
+				var out any
+				var err error
+				switch {
+				case serve != nil:
+					out, err = serve(ctx, region, in.Parameters)
+				case answer != nil:
+					out, err = answer(region, in.Parameters)
+				default:
 					return next.HandleInitialize(ctx, in)
 				}
-				out, err := answer(region, in.Parameters)
 				return middleware.InitializeOutput{Result: out}, middleware.Metadata{}, err
 			}), middleware.After)
 		}},
+	}
+}
+
+// AnswerFrom has the recorder answer the reads the failover adapters
+// make (RDS, CloudWatch and Cognito describes, gets and lists, and the
+// KeyValueStore's) with what c answers, in the region and under the
+// context of each call: a test counts the calls of real SDK clients
+// while a stateful fake (AWS.Clients) decides what they return.
+// Operations it does not list go to Canned, then to the wire.
+func (s *Recorder) AnswerFrom(c *awsclient.Clients) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.served = map[string]served{
+		"DescribeGlobalClusters":     regional(c.RDS, awsclient.RDSAPI.DescribeGlobalClusters),
+		"DescribeDBClusters":         regional(c.RDS, awsclient.RDSAPI.DescribeDBClusters),
+		"DescribeDBClusterSnapshots": regional(c.RDS, awsclient.RDSAPI.DescribeDBClusterSnapshots),
+		"DescribeDBProxyTargets":     regional(c.RDS, awsclient.RDSAPI.DescribeDBProxyTargets),
+		"ListMetrics":                regional(c.CloudWatch, awsclient.CloudWatchAPI.ListMetrics),
+		"GetMetricData":              regional(c.CloudWatch, awsclient.CloudWatchAPI.GetMetricData),
+		"DescribeAlarms":             regional(c.CloudWatch, awsclient.CloudWatchAPI.DescribeAlarms),
+		"DescribeUserPool":           regional(c.Cognito, awsclient.CognitoAPI.DescribeUserPool),
+		"DescribeUserPoolClient":     regional(c.Cognito, awsclient.CognitoAPI.DescribeUserPoolClient),
+		"GetKey":                     regional(func(string) awsclient.KVSAPI { return c.KVS }, awsclient.KVSAPI.GetKey),
+		"DescribeKeyValueStore":      regional(func(string) awsclient.KVSAPI { return c.KVS }, awsclient.KVSAPI.DescribeKeyValueStore),
+	}
+}
+
+// regional answers with op called on the API of the call's region.
+func regional[API, In, Out, Opt any](api func(region string) API, op func(API, context.Context, In, ...Opt) (Out, error)) served {
+	return func(ctx context.Context, region string, in any) (any, error) {
+		return op(api(region), ctx, in.(In))
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -442,6 +443,32 @@ func (rt *RoundTrips) add(units []unit) {
 		}
 		rt.Max = max(rt.Max, u.rt)
 	}
+}
+
+// String is the round trips of a request that opened no connection: one
+// number when they never varied, else the range.
+func (rt RoundTrips) String() string {
+	switch {
+	case rt.Requests == 0:
+		return "-"
+	case rt.Min < 0:
+		return "? (every request connected)"
+	case rt.Min == rt.Max:
+		return fmt.Sprint(rt.Min)
+	}
+	return fmt.Sprintf("%d–%d (varies)", rt.Min, rt.Max)
+}
+
+// note says which requests differed, or "".
+func (rt RoundTrips) note() string {
+	var parts []string
+	if rt.Min >= 0 && rt.Min != rt.Max {
+		parts = append(parts, fmt.Sprintf("%d to %d round trips over %d requests", rt.Min, rt.Max, rt.Requests-rt.Connected))
+	}
+	if rt.Connected > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d requests also opened a connection (the pool replaces connections after their 1-minute lifetime, as in Lambda): up to %d round trips with the login", rt.Connected, rt.Requests, rt.ConnectedMax))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // BootstrapSize builds the api function for linux/arm64 as Lambda runs it

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/todomgmt/todomgmt/pkg/dbconn"
 )
 
 // Print writes the report as tables.
@@ -72,7 +73,7 @@ func (r *Report) Print(w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nwarm: one execution environment, requests one at a time, through the adapter, handler, store and a\n")
-	fmt.Fprintf(w, "pkg/dbconn pool (2 connections, as in Lambda) to MySQL on loopback; %d runs × %d requests per operation\n", r.Runs, r.Requests)
+	fmt.Fprintf(w, "pkg/dbconn pool (%d connections, as in Lambda) to MySQL on loopback; %d runs × %d requests per operation\n", dbconn.DefaultMaxOpenConns, r.Runs, r.Requests)
 	fmt.Fprintf(w, "(after %d warm-up requests); each figure the median over runs (min–max); times in ms; throughput from\n", r.Warmup)
 	fmt.Fprintf(w, "wall time. Floor: the same statements, captured on the wire from each request, sent again on a\n")
 	fmt.Fprintf(w, "connection of an identical pool, to a copy of the schema in the same state: no adapter, handler, JSON\n")
@@ -160,32 +161,6 @@ func (r *Report) Print(w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// String is the round trips of a request that opened no connection: one
-// number when they never varied, else the range.
-func (rt RoundTrips) String() string {
-	switch {
-	case rt.Requests == 0:
-		return "-"
-	case rt.Min < 0:
-		return "? (every request connected)"
-	case rt.Min == rt.Max:
-		return fmt.Sprint(rt.Min)
-	}
-	return fmt.Sprintf("%d–%d (varies)", rt.Min, rt.Max)
-}
-
-// note says which requests differed, or "".
-func (rt RoundTrips) note() string {
-	var parts []string
-	if rt.Min >= 0 && rt.Min != rt.Max {
-		parts = append(parts, fmt.Sprintf("%d to %d round trips over %d requests", rt.Min, rt.Max, rt.Requests-rt.Connected))
-	}
-	if rt.Connected > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %d requests also opened a connection (the pool replaces connections after their 1-minute lifetime, as in Lambda): up to %d round trips with the login", rt.Connected, rt.Requests, rt.ConnectedMax))
-	}
-	return strings.Join(parts, "; ")
 }
 
 func ms(d time.Duration) string {

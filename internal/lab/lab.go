@@ -303,6 +303,20 @@ func (l *Lab) Orchestrator(approver orchestrator.Approver, printer orchestrator.
 	return newOrchestrator(l.DB, l.FrontDoor, l.Prober, l.Regions(), approver, printer)
 }
 
+// ReadinessOrchestrator is Orchestrator without an approver or a
+// printer, over a database that tells the proxy targets: what failover
+// readiness is judged with (orchestrator.Orchestrator.Readiness).
+func (l *Lab) ReadinessOrchestrator() *orchestrator.Orchestrator {
+	eps := map[string]*readerEndpoint{}
+	for _, a := range l.apis {
+		eps[a.endpoint.region] = a.endpoint
+	}
+	o := l.Orchestrator(nil, nil)
+	o.DB = &ProxiedDatabase{Database: l.DB, endpoints: eps}
+	o.Prober = readinessProber{l.Prober}
+	return o
+}
+
 // newProber is the lab's failover.Prober: the API client's, without
 // tokens, each call bounded by the orchestrator's probe timeout.
 func newProber(apis map[string]string, frontDoor string) *apiclient.Prober {

@@ -15,7 +15,6 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
 
 // ProxiedDatabase is the lab's Database that also tells each region's
@@ -29,20 +28,6 @@ var (
 	_ failover.ProxyInspector = (*ProxiedDatabase)(nil)
 	_ failover.IdentityProber = readinessProber{}
 )
-
-// ReadinessOrchestrator is Orchestrator without an approver or a
-// printer, over a database that tells the proxy targets: what failover
-// readiness is judged with (orchestrator.Orchestrator.Readiness).
-func (l *Lab) ReadinessOrchestrator() *orchestrator.Orchestrator {
-	eps := map[string]*readerEndpoint{}
-	for _, a := range l.apis {
-		eps[a.endpoint.region] = a.endpoint
-	}
-	o := l.Orchestrator(nil, nil)
-	o.DB = &ProxiedDatabase{Database: l.DB, endpoints: eps}
-	o.Prober = readinessProber{l.Prober}
-	return o
-}
 
 // ProxyTargets reports the region's one instance as a proxy sees it: a
 // lab region's read/write endpoint reaches its server, and its read-only

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -23,8 +22,13 @@ type Accepted struct {
 	// Rule is an informational rule id (I3042). Errors and warnings are
 	// fixed, never listed.
 	Rule string `yaml:"rule"`
-	// At are template locations "<Section>/<LogicalId>" (Resources/Api);
-	// * matches any run of characters within the id.
+	// At are template locations: the first elements of a finding's path,
+	// separated by "/", at least "<Section>/<LogicalId>" (Resources/Api),
+	// and as deep as the finding's place is known
+	// (Resources/Api/Properties/Body/paths/*/*/x-amazon-apigateway-integration/uri).
+	// A location covers a finding whose path starts with its elements;
+	// * in an element matches any run of characters of that element
+	// (an OpenAPI path key such as /v1/todos included).
 	At []string `yaml:"at"`
 	// Sets limits the entry to these parameter sets; empty means all.
 	Sets   []string `yaml:"sets,omitempty"`
@@ -63,21 +67,51 @@ func ParseAccepted(data []byte) ([]Accepted, error) {
 			return nil, fmt.Errorf("%s: no reason", where)
 		}
 		for _, at := range a.At {
-			if _, err := path.Match(at, ""); err != nil || strings.Count(at, "/") != 1 {
-				return nil, fmt.Errorf("%s: location %q is not <Section>/<LogicalId glob>", where, at)
+			if elems := strings.Split(at, "/"); len(elems) < 2 || slices.Contains(elems, "") {
+				return nil, fmt.Errorf("%s: location %q is not <Section>/<LogicalId glob>[/<element glob>...]", where, at)
 			}
 		}
 	}
 	return list, nil
 }
 
-// matches reports whether the entry's location at covers f.
+// matches reports whether the entry's location at covers f: f's path
+// starts with at's elements.
 func (a Accepted) matches(at string, f Finding) bool {
 	if f.Rule != a.Rule || (len(a.Sets) > 0 && !slices.Contains(a.Sets, f.Target)) {
 		return false
 	}
-	ok, _ := path.Match(at, f.Where())
-	return ok
+	want := strings.Split(at, "/")
+	if len(want) > len(f.Path) {
+		return false
+	}
+	for i, w := range want {
+		if !globMatch(w, f.Path[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatch reports whether s matches pattern, where * matches any run of
+// characters ("/" included) and everything else itself.
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return s == pattern
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
 // Review sorts findings into the ones that fail the check (every error and

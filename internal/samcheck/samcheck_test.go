@@ -83,6 +83,8 @@ func TestParameterSets(t *testing.T) {
 		{"secondary-route53", "PrimaryAppSecretArn", SecretArn("us-east-1", "todomgmt", "app")},
 		{"secondary-alarm-email", "PrimaryMasterSecretArn", SecretArn("us-east-1", "todomgmt", "master")},
 		{"primary", "PrimaryMasterSecretArn", ""},
+		{"primary-two-readers", "DbReaderInstances", "2"},
+		{"primary-two-readers", "PeerDbKeyArn", KeyArn("us-west-2")},
 	} {
 		if got := byName[tt.set].Params[tt.param]; got != tt.want {
 			t.Errorf("%s: %s = %q, want %q", tt.set, tt.param, got, tt.want)
@@ -132,7 +134,8 @@ func TestParseAccepted(t *testing.T) {
 		{"no reason", "- {rule: I3042, at: [Resources/Api]}", "no reason"},
 		{"no location", "- {rule: I3042, reason: x}", "no locations"},
 		{"location without section", "- {rule: I3042, at: [Api], reason: x}", "not <Section>/<LogicalId glob>"},
-		{"bad glob", "- {rule: I3042, at: ['Resources/[A'], reason: x}", "not <Section>/<LogicalId glob>"},
+		{"empty element", "- {rule: I3042, at: ['Resources//Properties'], reason: x}", "not <Section>/<LogicalId glob>"},
+		{"deep location", "- {rule: I3042, at: ['Resources/Api/Properties/Body/paths/*/*/x-amazon-apigateway-integration/uri'], reason: x}", ""},
 		{"misspelt key", "- {rule: I3042, at: [Resources/Api], reasons: x}", "reasons"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +162,9 @@ func TestReview(t *testing.T) {
 - rule: I3100
   at: [Resources/Gone]
   reason: fixed since
+- rule: I3200
+  at: ["Resources/Api/Properties/Body/paths/*/*/x-amazon-apigateway-integration/uri"]
+  reason: a deep location
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -174,18 +180,22 @@ func TestReview(t *testing.T) {
 		f("secondary", "I3011", "Resources", "Bucket"), // listed for primary only
 		f("primary", "W3005", "Resources", "Api"),      // warnings are never accepted
 		f("primary", "E3002", "Resources", "Api"),      // nor errors
+		f("primary", "I3200", "Resources", "Api", "Properties", "Body", "paths", "/v1/todos/{id}", "get", "x-amazon-apigateway-integration", "uri", "Fn::Sub"),
+		f("primary", "I3200", "Resources", "Api", "Properties", "Body", "info", "title"), // outside the location
+		f("primary", "I3200", "Resources", "Api", "Properties"),                          // shorter than it
 	}
 	failing, listed, stale := Review(findings, accepted)
 	var got []string
 	for _, x := range failing {
 		got = append(got, x.Target+" "+x.Rule+" "+x.Where())
 	}
-	want := []string{"secondary I3042 Resources/OtherPermissionprod", "secondary I3011 Resources/Bucket", "primary W3005 Resources/Api", "primary E3002 Resources/Api"}
+	want := []string{"secondary I3042 Resources/OtherPermissionprod", "secondary I3011 Resources/Bucket", "primary W3005 Resources/Api", "primary E3002 Resources/Api",
+		"primary I3200 Resources/Api", "primary I3200 Resources/Api"}
 	if !slices.Equal(got, want) {
 		t.Errorf("failing: got %q, want %q", got, want)
 	}
-	if listed != 3 {
-		t.Errorf("listed: got %d, want 3", listed)
+	if listed != 4 {
+		t.Errorf("listed: got %d, want 4", listed)
 	}
 	if len(stale) != 1 || !strings.Contains(stale[0], "I3100 Resources/Gone") {
 		t.Errorf("stale: got %q, want the I3100 Resources/Gone entry", stale)

@@ -164,5 +164,6 @@ func ParameterSets(sc *samconfig.Config) ([]ParameterSet, error) {
 		derive("primary", "primary-route53", "[primary] with a custom domain, second pass: PRIMARY record with the health check on the standby's alarm", union(primaryPeer, route53("primary"))),
 		derive("secondary", "secondary-route53", "[secondary] with a custom domain, second pass: SECONDARY record and the routing alarm", union(secondaryPeer, route53("secondary"))),
 		derive("secondary", "secondary-alarm-email", "[secondary], second pass, with AlarmEmail: SNS topic, e-mail subscription, alarm actions", union(secondaryPeer, map[string]string{"AlarmEmail": ExampleAlarmEmail})),
+		derive("primary", "primary-two-readers", "[primary], second pass, with DbReaderInstances=2: the second reader", union(primaryPeer, map[string]string{"DbReaderInstances": "2"})),
 	}, nil
 }

@@ -21,7 +21,8 @@ type Verified struct {
 }
 
 // VerifyWrite is the one definition of a verified write, which the
-// failover's write check, the smoke test and the lab all use: a create
+// failover's write check uses in AWS and in the lab (through Prober; the
+// smoke test goes further, a whole create/read/update/delete): a create
 // with a fresh Idempotency-Key is acknowledged (2xx) with an id, the todo
 // reads back through the same URL with the task written, and the region
 // that served the create is known: the answer's RegionHeader, else (an

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
 // RDSAPI is the part of the RDS API the packages use.
@@ -81,7 +82,14 @@ type SecretsManagerAPI interface {
 	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 }
 
+// SNSAPI is the part of the SNS API the packages use: who an alarm topic
+// notifies.
+type SNSAPI interface {
+	ListSubscriptionsByTopic(context.Context, *sns.ListSubscriptionsByTopicInput, ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
+}
+
 var (
+	_ SNSAPI            = (*sns.Client)(nil)
 	_ SecretsManagerAPI = (*secretsmanager.Client)(nil)
 	_ RDSAPI            = (*rds.Client)(nil)
 	_ CloudWatchAPI     = (*cloudwatch.Client)(nil)
@@ -100,6 +108,7 @@ type Clients struct {
 	Cognito        func(region string) CognitoAPI
 	Lambda         func(region string) LambdaAPI
 	SecretsManager func(region string) SecretsManagerAPI
+	SNS            func(region string) SNSAPI
 	// KVS is global: the KeyValueStore API is signed with SigV4A for all
 	// regions ("*") and its endpoint comes from the store's ARN.
 	KVS KVSAPI
@@ -145,6 +154,9 @@ func New(cfg aws.Config) *Clients {
 		},
 		SecretsManager: func(region string) SecretsManagerAPI {
 			return get("secretsmanager", region, func(c aws.Config) any { return secretsmanager.NewFromConfig(c) }).(SecretsManagerAPI)
+		},
+		SNS: func(region string) SNSAPI {
+			return get("sns", region, func(c aws.Config) any { return sns.NewFromConfig(c) }).(SNSAPI)
 		},
 		// The KeyValueStore client resolves its endpoint from the ARN in each
 		// request and signs with SigV4A (github.com/aws/aws-sdk-go-v2/internal/v4a,

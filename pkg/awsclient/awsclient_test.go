@@ -62,4 +62,7 @@ func TestNewCachesClientsWithAnHTTPTimeout(t *testing.T) {
 	if c.RDS(east) != c.RDS(east) || c.RDS(east) == c.RDS(west) {
 		t.Errorf("New: clients are not cached per region")
 	}
+	if c.SNS == nil || c.SNS(east) != c.SNS(east) || c.SNS(east) == c.SNS(west) {
+		t.Errorf("New: SNS clients are not built and cached per region")
+	}
 }

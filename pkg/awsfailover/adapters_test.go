@@ -191,15 +191,18 @@ func TestTopology(t *testing.T) {
 		out, _ := globalCluster(eastARN)(region, in)
 		o := out.(*rds.DescribeGlobalClustersOutput)
 		o.GlobalClusters[0].FailoverState = &rdstypes.FailoverState{Status: rdstypes.FailoverStatusPending, ToDbClusterArn: aws.String(westARN)}
+		o.GlobalClusters[0].DeletionProtection = aws.Bool(true)
 		return o, nil
 	}
 	rec.Canned["DescribeDBClusters"] = func(region string, in any) (any, error) {
 		id := aws.ToString(in.(*rds.DescribeDBClustersInput).DBClusterIdentifier)
 		c := rdstypes.DBCluster{DBClusterArn: aws.String(id), Status: aws.String("available"), EngineVersion: aws.String("8.0.mysql_aurora.3.08.0"),
-			DBClusterMembers: []rdstypes.DBClusterMember{{DBInstanceIdentifier: aws.String("i1")}}}
+			DBClusterMembers:   []rdstypes.DBClusterMember{{DBInstanceIdentifier: aws.String("i1")}},
+			DeletionProtection: aws.Bool(true), BackupRetentionPeriod: aws.Int32(7)}
 		if region == west {
 			c.Status = aws.String("replicating-but-new-word")
 			c.DBClusterMembers = append(c.DBClusterMembers, rdstypes.DBClusterMember{DBInstanceIdentifier: aws.String("i2")})
+			c.DeletionProtection, c.BackupRetentionPeriod = aws.Bool(false), aws.Int32(1)
 		}
 		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{c}}, nil
 	}
@@ -225,10 +228,11 @@ func TestTopology(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Topology: %v", err)
 	}
-	want := failover.Topology{ID: global, Status: "available", Operation: "pending", OperationTo: westARN, Members: []failover.Member{
-		{Region: east, ID: eastARN, Name: "todomgmt-us-east-1", Writer: true, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0"},
+	want := failover.Topology{ID: global, Status: "available", Operation: "pending", OperationTo: westARN, DeletionProtection: true, DeletionProtectionKnown: true, Members: []failover.Member{
+		{Region: east, ID: eastARN, Name: "todomgmt-us-east-1", Writer: true, Status: "available", Instances: 1, EngineVersion: "8.0.mysql_aurora.3.08.0",
+			DeletionProtection: true, BackupRetention: 7 * 24 * time.Hour, SafeguardsKnown: true},
 		{Region: west, ID: westARN, Name: "todomgmt-us-west-2", Status: "replicating-but-new-word", Instances: 2, EngineVersion: "8.0.mysql_aurora.3.08.0",
-			Sync: "connected", Lag: 350 * time.Millisecond, LagKnown: true},
+			Sync: "connected", Lag: 350 * time.Millisecond, LagKnown: true, DeletionProtection: false, BackupRetention: 24 * time.Hour, SafeguardsKnown: true},
 	}}
 	if diff := cmp.Diff(want, top); diff != "" {
 		t.Errorf("topology (-want +got):\n%s", diff)
@@ -329,6 +333,61 @@ func TestTopologyWithALostRegion(t *testing.T) {
 	w, _ := top.Member(west)
 	if e.Status != "" || !e.Writer || w.Status != "available" || w.LagKnown {
 		t.Errorf("members %+v / %+v, want the lost writer with an unknown status and the secondary available with unknown lag", e, w)
+	}
+	if e.SafeguardsKnown {
+		t.Errorf("the lost writer's safeguards are known (%+v), want unknown: its cluster was not described", e)
+	}
+}
+
+// TestTopologySafeguardsUnknownUnlessTold: deletion protection and backup
+// retention are optional in the GlobalCluster and DBCluster shapes of
+// the RDS API reference; one that is absent is unknown, not off, and one
+// told false is known and off.
+func TestTopologySafeguardsUnknownUnlessTold(t *testing.T) {
+	for _, tt := range []struct {
+		name            string
+		global          *bool
+		protection      *bool
+		retention       *int32
+		want            failover.Member
+		wantGlobal      bool
+		wantGlobalKnown bool
+	}{
+		{name: "absent", want: failover.Member{}},
+		{name: "retention absent", protection: aws.Bool(true), want: failover.Member{}},
+		{name: "told off", global: aws.Bool(false), protection: aws.Bool(false), retention: aws.Int32(0),
+			want: failover.Member{SafeguardsKnown: true}, wantGlobalKnown: true},
+		{name: "told on", global: aws.Bool(true), protection: aws.Bool(true), retention: aws.Int32(35),
+			want: failover.Member{DeletionProtection: true, BackupRetention: 35 * 24 * time.Hour, SafeguardsKnown: true}, wantGlobal: true, wantGlobalKnown: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := awstest.NewRecorder(t)
+			rec.Canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
+				out, _ := globalCluster(eastARN)(region, in)
+				o := out.(*rds.DescribeGlobalClustersOutput)
+				o.GlobalClusters[0].DeletionProtection = tt.global
+				return o, nil
+			}
+			rec.Canned["DescribeDBClusters"] = func(string, any) (any, error) {
+				return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{{Status: aws.String("available"),
+					DeletionProtection: tt.protection, BackupRetentionPeriod: tt.retention}}}, nil
+			}
+			rec.Canned["ListMetrics"] = func(string, any) (any, error) { return &cloudwatch.ListMetricsOutput{}, nil }
+			db := &Database{GlobalClusterID: global, Regions: []string{east}, Clients: rec.Clients()}
+			top, err := db.TopologyFrom(context.Background(), east)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if top.DeletionProtection != tt.wantGlobal || top.DeletionProtectionKnown != tt.wantGlobalKnown {
+				t.Errorf("global deletion protection %t (known %t), want %t (known %t)", top.DeletionProtection, top.DeletionProtectionKnown, tt.wantGlobal, tt.wantGlobalKnown)
+			}
+			for _, m := range top.Members {
+				got := failover.Member{DeletionProtection: m.DeletionProtection, BackupRetention: m.BackupRetention, SafeguardsKnown: m.SafeguardsKnown}
+				if got != tt.want {
+					t.Errorf("%s: safeguards %+v, want %+v", m.Region, got, tt.want)
+				}
+			}
+		})
 	}
 }
 

@@ -19,10 +19,13 @@ import (
 
 // Database is the Aurora Global Database as a failover.Database. Member
 // IDs are cluster ARNs, because the global-cluster operations need ARNs to
-// find a cluster in another region; Topology parses each ARN it gets from
-// AWS into the member's Region and Name, and every other method acts on
-// the members as Topology reported them: it neither describes the global
-// cluster again nor parses an ARN back.
+// find a cluster in another region. Topology and TopologyFrom describe the
+// global cluster and each member cluster in its own region, and parse
+// each ARN they get from AWS into the member's Region and Name. The
+// methods a plan uses act on the topology and members as Topology
+// reported them: none describes the global cluster or a member cluster
+// again, nor parses an ARN back into a region. DescribeGlobalCluster
+// describes the global cluster for destroy, which acts before any plan.
 type Database struct {
 	// GlobalClusterID names the global cluster.
 	GlobalClusterID string
@@ -129,10 +132,11 @@ func (e *GlobalClusterNotFoundError) Error() string {
 }
 
 // Topology describes the global cluster (DescribeGlobalClusters, from the
-// first region to answer) and each member in its own region
-// (DescribeDBClusters: status, instances, engine version; CloudWatch:
-// replication lag). A member whose region does not answer keeps an empty
-// status and an unknown lag.
+// first region to answer: its status, operation and deletion protection)
+// and each member in its own region (DescribeDBClusters: status,
+// instances, engine version, deletion protection and backup retention;
+// CloudWatch: replication lag). A member whose region does not answer
+// keeps an empty status, an unknown lag and unknown safeguards.
 func (d *Database) Topology(ctx context.Context) (failover.Topology, error) {
 	return d.topology(ctx, d.Regions)
 }
@@ -151,6 +155,10 @@ func (d *Database) topology(ctx context.Context, regions []string) (failover.Top
 		return failover.Topology{}, err
 	}
 	t := failover.Topology{ID: aws.ToString(gc.GlobalClusterIdentifier), Status: aws.ToString(gc.Status)}
+	// Optional in the API's GlobalCluster shape: absent is unknown, not off.
+	if gc.DeletionProtection != nil {
+		t.DeletionProtection, t.DeletionProtectionKnown = *gc.DeletionProtection, true
+	}
 	if fs := gc.FailoverState; fs != nil && fs.Status != "" {
 		t.Operation = string(fs.Status)
 		t.OperationTo = aws.ToString(fs.ToDbClusterArn)
@@ -187,6 +195,13 @@ func (d *Database) describeMember(ctx context.Context, ca ClusterARN, m *failove
 		m.Status = aws.ToString(c.Status)
 		m.Instances = len(c.DBClusterMembers)
 		m.EngineVersion = aws.ToString(c.EngineVersion)
+		// Both optional in the API's DBCluster shape: a cluster that
+		// does not tell them has unknown safeguards, not unprotected ones.
+		if c.DeletionProtection != nil && c.BackupRetentionPeriod != nil {
+			m.DeletionProtection = *c.DeletionProtection
+			m.BackupRetention = time.Duration(*c.BackupRetentionPeriod) * 24 * time.Hour
+			m.SafeguardsKnown = true
+		}
 	}
 	if !m.Writer {
 		m.Lag, m.LagKnown = d.lag(ctx, ca.Region, ca.Name)
@@ -388,18 +403,35 @@ func (d *Database) ProxyTargets(ctx context.Context, region string) (failover.Pr
 	return ReadProxyTargets(ctx, d.Clients.RDS(region), name)
 }
 
-// Safeguards reads, in region, the global cluster's deletion protection
-// (DescribeGlobalClusters), that of the region's member cluster and its
-// backup retention (DescribeDBClusters), and the recovery snapshots an
-// unplanned failover left of it, each with its manual copy if there is
-// one (DescribeDBClusterSnapshots: a copy names its source in
+// Safeguards reports member m's safeguards as topology t described them
+// (the global cluster's deletion protection from DescribeGlobalClusters,
+// m's deletion protection and backup retention from DescribeDBClusters),
+// with the recovery snapshots an unplanned failover left of m's cluster,
+// each with its manual copy if there is one: the one call it makes,
+// DescribeDBClusterSnapshots in m's region (a copy names its source in
 // SourceDBClusterSnapshotArn). What the deployment asks comes from
-// WantDeletionProtection and WantBackupRetention.
-func (d *Database) Safeguards(ctx context.Context, region string) (failover.Safeguards, error) {
-	g := failover.Safeguards{WantDeletionProtection: d.WantDeletionProtection, WantBackupRetention: d.WantBackupRetention}
-	gc, err := d.describeGlobal(ctx, []string{region})
-	if err != nil {
-		return g, err
+// WantDeletionProtection and WantBackupRetention. When t does not tell
+// the safeguards (m's region did not answer the topology's describe), it
+// returns an error without a call.
+func (d *Database) Safeguards(ctx context.Context, t failover.Topology, m failover.Member) (failover.Safeguards, error) {
+	g := failover.Safeguards{Cluster: m.Name, WantDeletionProtection: d.WantDeletionProtection, WantBackupRetention: d.WantBackupRetention}
+	switch {
+	case m.Region == "":
+		return g, fmt.Errorf("member %s has no region", m.ID)
+	case m.Name == "":
+		return g, fmt.Errorf("member %s has no cluster name", m.ID)
+	case !t.DeletionProtectionKnown:
+		return g, fmt.Errorf("the topology does not tell the deletion protection of the global cluster %s", d.GlobalClusterID)
+	case !m.SafeguardsKnown:
+		return g, fmt.Errorf("the cluster %s was not described in %s with the topology (the region did not answer)", m.Name, m.Region)
 	}
-	return readSafeguards(ctx, d.Clients.RDS(region), gc, d.GlobalClusterID, region, g)
+	g.GlobalDeletionProtection = t.DeletionProtection
+	g.DeletionProtection, g.BackupRetention = m.DeletionProtection, m.BackupRetention
+	all, err := regionSnapshots(ctx, d.Clients.RDS(m.Region))
+	if err != nil {
+		return g, fmt.Errorf("list the snapshots in %s: %w", m.Region, err)
+	}
+	g.RecoverySnapshots = recoverySnapshots(all, m.Name, g.BackupRetention)
+	g.Known = true
+	return g, nil
 }

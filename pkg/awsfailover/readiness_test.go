@@ -63,9 +63,10 @@ func TestProxyTargetsOnTheWire(t *testing.T) {
 }
 
 // TestSafeguards reads a region's protection, retention and recovery
-// snapshots over the fakes: a recovery snapshot of the region's cluster is
-// reported with its expiry (system snapshots go with the backup
-// retention) and its manual copy, found by SourceDBClusterSnapshotArn.
+// snapshots over the fakes, from the topology and its member in that
+// region: a recovery snapshot of the region's cluster is reported with
+// its expiry (system snapshots go with the backup retention) and its
+// manual copy, found by SourceDBClusterSnapshotArn.
 func TestSafeguards(t *testing.T) {
 	created := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	snap := func(cluster, id, typ, source string) rdstypes.DBClusterSnapshot {
@@ -105,7 +106,15 @@ func TestSafeguards(t *testing.T) {
 			tt.setup(f)
 			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: f.Clients(),
 				WantDeletionProtection: true, WantBackupRetention: backupRetention}
-			got, err := db.Safeguards(context.Background(), tt.region)
+			top, err := db.Topology(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, ok := top.Member(tt.region)
+			if !ok {
+				t.Fatalf("no member in %s: %+v", tt.region, top)
+			}
+			got, err := db.Safeguards(context.Background(), top, m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,35 +125,81 @@ func TestSafeguards(t *testing.T) {
 	}
 }
 
-// TestSafeguardsAskOnlyTheRegion: every call goes to the region asked
-// about, the cluster is named by its ARN, and a region that does not
-// answer is an error (the plans record it as unknown).
+// TestSafeguardsAskOnlyTheRegion: the safeguards of a member are what
+// the topology told of it, with one call of their own,
+// DescribeDBClusterSnapshots in the member's region (every page, without
+// DBClusterIdentifier, which must name an existing cluster). No call at
+// all when the topology did not tell them; a region that does not answer
+// is an error (the plans record it as unknown).
 func TestSafeguardsAskOnlyTheRegion(t *testing.T) {
-	rec := awstest.NewRecorder(t)
-	rec.Canned["DescribeGlobalClusters"] = func(region string, in any) (any, error) {
-		if region == east {
-			return nil, &net503{}
-		}
-		return globalCluster(eastARN)(region, in)
-	}
-	rec.Canned["DescribeDBClusters"] = func(string, any) (any, error) {
-		return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{{DeletionProtection: aws.Bool(true), BackupRetentionPeriod: aws.Int32(7)}}}, nil
-	}
-	rec.Canned["DescribeDBClusterSnapshots"] = func(string, any) (any, error) { return &rds.DescribeDBClusterSnapshotsOutput{}, nil }
-	db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients()}
-	if _, err := db.Safeguards(context.Background(), west); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range rec.Calls() {
-		if c.Region != west {
-			t.Errorf("%s called in %s, want %s only", c.Op, c.Region, west)
-		}
-		if in, ok := c.Input.(*rds.DescribeDBClustersInput); ok && aws.ToString(in.DBClusterIdentifier) != westARN {
-			t.Errorf("DescribeDBClusters for %q, want the member's ARN %s", aws.ToString(in.DBClusterIdentifier), westARN)
-		}
-	}
-	if _, err := db.Safeguards(context.Background(), east); err == nil || !strings.Contains(err.Error(), "dial tcp: i/o timeout") {
-		t.Errorf("safeguards of a region that does not answer: %v, want its error", err)
+	created := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	lost := "rds:unplanned-global-failover-todomgmt-us-west-2-2026-11-01-08-00"
+	top := failover.Topology{ID: global, DeletionProtection: true, DeletionProtectionKnown: true}
+	member := failover.Member{Region: west, ID: westARN, Name: "todomgmt-us-west-2", DeletionProtection: true, BackupRetention: 3 * 24 * time.Hour, SafeguardsKnown: true}
+	for _, tt := range []struct {
+		name      string
+		top       failover.Topology
+		m         failover.Member
+		down      bool // the region's RDS API does not answer
+		want      failover.Safeguards
+		wantErr   string
+		wantCalls int
+	}{
+		{name: "as the topology told", top: top, m: member, wantCalls: 2, want: failover.Safeguards{Known: true, Cluster: "todomgmt-us-west-2",
+			DeletionProtection: true, GlobalDeletionProtection: true, WantDeletionProtection: true, BackupRetention: 3 * 24 * time.Hour, WantBackupRetention: backupRetention,
+			RecoverySnapshots: []failover.RecoverySnapshot{{Name: lost, Created: created, Expires: created.Add(3 * 24 * time.Hour)}}}},
+		{name: "the member's cluster was not described", top: top, m: failover.Member{Region: west, ID: westARN, Name: "todomgmt-us-west-2"},
+			wantErr: "the cluster todomgmt-us-west-2 was not described in us-west-2 with the topology"},
+		{name: "the global cluster's protection was not told", top: failover.Topology{ID: global}, m: member,
+			wantErr: "the topology does not tell the deletion protection of the global cluster " + global},
+		{name: "a member without a name", top: top, m: failover.Member{Region: west, ID: westARN, SafeguardsKnown: true},
+			wantErr: "has no cluster name"},
+		{name: "the region does not answer", top: top, m: member, down: true, wantCalls: 1, wantErr: "dial tcp: i/o timeout"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := awstest.NewRecorder(t)
+			// Two pages: the recovery snapshot is on the second, beside
+			// another cluster's.
+			pages := map[string]*rds.DescribeDBClusterSnapshotsOutput{
+				"": {Marker: aws.String("p2"), DBClusterSnapshots: []rdstypes.DBClusterSnapshot{{DBClusterIdentifier: aws.String("todomgmt-us-west-2"),
+					DBClusterSnapshotIdentifier: aws.String("rds:todomgmt-us-west-2-2026-11-04-03-00"), SnapshotType: aws.String("automated"), SnapshotCreateTime: aws.Time(created)}}},
+				"p2": {DBClusterSnapshots: []rdstypes.DBClusterSnapshot{
+					{DBClusterIdentifier: aws.String("todomgmt-us-west-2"), DBClusterSnapshotIdentifier: aws.String(lost), SnapshotType: aws.String("automated"), SnapshotCreateTime: aws.Time(created)},
+					{DBClusterIdentifier: aws.String("other"), DBClusterSnapshotIdentifier: aws.String("rds:unplanned-global-failover-other-2026-11-01-08-00"), SnapshotType: aws.String("automated")},
+				}},
+			}
+			rec.Canned["DescribeDBClusterSnapshots"] = func(_ string, in any) (any, error) {
+				if tt.down {
+					return nil, &net503{}
+				}
+				return pages[aws.ToString(in.(*rds.DescribeDBClusterSnapshotsInput).Marker)], nil
+			}
+			db := &Database{GlobalClusterID: global, Regions: []string{east, west}, Clients: rec.Clients(),
+				WantDeletionProtection: true, WantBackupRetention: backupRetention}
+			got, err := db.Safeguards(context.Background(), tt.top, tt.m)
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("safeguards (-want +got):\n%s", diff)
+				}
+			}
+			calls := rec.Calls()
+			if len(calls) != tt.wantCalls {
+				t.Errorf("calls %+v, want %d", calls, tt.wantCalls)
+			}
+			for _, c := range calls {
+				in, ok := c.Input.(*rds.DescribeDBClusterSnapshotsInput)
+				if !ok || c.Region != west || in.DBClusterIdentifier != nil {
+					t.Errorf("%s in %s (%+v), want DescribeDBClusterSnapshots in %s alone, without DBClusterIdentifier", c.Op, c.Region, c.Input, west)
+				}
+			}
+		})
 	}
 }
 

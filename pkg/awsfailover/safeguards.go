@@ -5,7 +5,9 @@ package awsfailover
 // protection and backup retention of the clusters with the recovery
 // snapshots of former writers (each region's Cognito user pool is the
 // Prober's). They are read by every plan (failover:plan, the failover
-// targets) and by the readiness function, with describe calls only.
+// targets) and by the readiness function, with describe calls only; the
+// clusters' settings come with the topology, so only the proxies and the
+// snapshots are asked for here.
 
 import (
 	"context"
@@ -63,53 +65,29 @@ func ReadProxyTargets(ctx context.Context, api awsclient.RDSAPI, proxy string) (
 	return pt, nil
 }
 
-// readSafeguards completes g from the global cluster gc as region
-// describes it (named id), and from region's RDS API: the region's member
-// cluster's deletion protection and backup retention, and its recovery
-// snapshots with their manual copies.
-func readSafeguards(ctx context.Context, api awsclient.RDSAPI, gc rdstypes.GlobalCluster, id, region string, g failover.Safeguards) (failover.Safeguards, error) {
-	g.GlobalDeletionProtection = aws.ToBool(gc.DeletionProtection)
-	var member ClusterARN
-	for _, m := range gc.GlobalClusterMembers {
-		if ca, err := ParseClusterARN(aws.ToString(m.DBClusterArn)); err == nil && ca.Region == region {
-			member = ca
-		}
-	}
-	if member.ARN == "" {
-		return g, fmt.Errorf("the global cluster %s has no member in %s", id, region)
-	}
-	g.Cluster = member.Name
-	out, err := api.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(member.ARN)})
-	if err != nil {
-		return g, fmt.Errorf("describe cluster %s: %w", member.Name, err)
-	}
-	if len(out.DBClusters) == 0 {
-		return g, fmt.Errorf("describe cluster %s: empty answer", member.Name)
-	}
-	c := out.DBClusters[0]
-	g.DeletionProtection = aws.ToBool(c.DeletionProtection)
-	g.BackupRetention = time.Duration(aws.ToInt32(c.BackupRetentionPeriod)) * 24 * time.Hour
-	all, err := regionSnapshots(ctx, api)
-	if err != nil {
-		return g, fmt.Errorf("list the snapshots in %s: %w", region, err)
-	}
+// recoverySnapshots are the recovery snapshots of the cluster named name
+// among a region's snapshots all, each with its manual copy if there is
+// one (a copy names its source in SourceDBClusterSnapshotArn). A system
+// snapshot expires with the cluster's backup retention.
+func recoverySnapshots(all []rdstypes.DBClusterSnapshot, name string, retention time.Duration) []failover.RecoverySnapshot {
 	copies := map[string]string{} // source snapshot ARN → copy
 	for _, s := range all {
 		if src := aws.ToString(s.SourceDBClusterSnapshotArn); src != "" {
 			copies[src] = aws.ToString(s.DBClusterSnapshotIdentifier)
 		}
 	}
+	var out []failover.RecoverySnapshot
 	for _, s := range all {
 		id := aws.ToString(s.DBClusterSnapshotIdentifier)
-		if !strings.EqualFold(aws.ToString(s.DBClusterIdentifier), member.Name) || !strings.HasPrefix(id, RecoverySnapshotPrefix+member.Name) {
+		// Identifiers are stored in lowercase; compare as RDS does.
+		if !strings.EqualFold(aws.ToString(s.DBClusterIdentifier), name) || !strings.HasPrefix(id, RecoverySnapshotPrefix+name) {
 			continue
 		}
 		rs := failover.RecoverySnapshot{Name: id, Created: aws.ToTime(s.SnapshotCreateTime), CopiedTo: copies[aws.ToString(s.DBClusterSnapshotArn)]}
-		if aws.ToString(s.SnapshotType) != "manual" && g.BackupRetention > 0 {
-			rs.Expires = rs.Created.Add(g.BackupRetention)
+		if aws.ToString(s.SnapshotType) != "manual" && retention > 0 {
+			rs.Expires = rs.Created.Add(retention)
 		}
-		g.RecoverySnapshots = append(g.RecoverySnapshots, rs)
+		out = append(out, rs)
 	}
-	g.Known = true
-	return g, nil
+	return out
 }

@@ -14,7 +14,8 @@ import (
 
 // Status is the whole deployment at one moment: the orchestrator's view
 // (database, front door, APIs) plus each region's stack, proxy, alarms
-// in ALARM and dashboard, and the replication of the DB secrets.
+// in ALARM, who those alarms reach and dashboard, and the replication of
+// the DB secrets.
 type Status struct {
 	State failover.State
 	// Stacks is each region's stack status ("" when the stack is missing).
@@ -26,6 +27,9 @@ type Status struct {
 	Proxies map[string]ProxyHealth
 	// Alarms are each region's alarms in ALARM.
 	Alarms map[string]RegionAlarms
+	// Reach is who each region's alarm topic notifies; a region whose
+	// stack has no AlarmTopicArn output (an older template) has none.
+	Reach map[string]AlarmReach
 	// Dashboards are each region's dashboard URL (DashboardUrl output).
 	Dashboards map[string]string
 	// Secrets is the replication of the primary's DB secrets into the
@@ -75,7 +79,7 @@ func ReadStatus(ctx context.Context, e *Env) (Status, error) {
 	}
 	o := &orchestrator.Orchestrator{DB: e.Database(), Router: router, Prober: e.Prober(), Regions: e.Regions()}
 	st := Status{State: o.Evaluate(ctx), Stacks: map[string]string{}, Saved: e.Saved, Proxies: map[string]ProxyHealth{},
-		Alarms: map[string]RegionAlarms{}, Dashboards: map[string]string{},
+		Alarms: map[string]RegionAlarms{}, Reach: map[string]AlarmReach{}, Dashboards: map[string]string{},
 		FrontDoorMode: e.FrontDoorMode(), FrontDoorURL: e.FrontDoorURL()}
 	routing := ""
 	if e.Secondary != nil {
@@ -106,6 +110,16 @@ func ReadStatus(ctx context.Context, e *Env) (Status, error) {
 			st.Alarms[s.Region] = a
 			mu.Unlock()
 		}()
+		if topic := s.Output("AlarmTopicArn"); topic != "" {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := alarmReach(ctx, e, s, topic)
+				mu.Lock()
+				st.Reach[s.Region] = r
+				mu.Unlock()
+			}()
+		}
 	}
 	wg.Add(1)
 	go func() {
@@ -151,8 +165,9 @@ func proxyHealth(ctx context.Context, e *Env, region, proxy string) ProxyHealth 
 // whose proxy has no available target, a proxy that cannot log in to its
 // database (AUTH_FAILURE), alarms in ALARM (but the Route 53 routing
 // alarm, whose ALARM is a route), a region whose alarms cannot be read,
-// and replicas of the DB secrets that do not keep the secondary's
-// credentials in step.
+// an alarm topic without a confirmed subscription (its alarms reach
+// nobody) or whose subscriptions cannot be read, and replicas of the DB
+// secrets that do not keep the secondary's credentials in step.
 func (s Status) Problems() []string {
 	out := s.State.Problems()
 	for _, r := range s.State.Regions() {
@@ -172,6 +187,11 @@ func (s Status) Problems() []string {
 		if ph, ok := s.Proxies[r]; ok && ph.AuthFailures > 0 {
 			out = append(out, fmt.Sprintf("the proxy in %s cannot authenticate to the database (AUTH_FAILURE on %d of %d targets: %s): the secret it reads does not match the user's password; check the secrets' replication below and docs/runbook.md#rotating-the-database-passwords",
 				r, ph.AuthFailures, ph.Total, ph.Detail))
+		}
+		if reach, ok := s.Reach[r]; ok {
+			if p := reach.problem(r); p != "" {
+				out = append(out, p)
+			}
 		}
 		a, ok := s.Alarms[r]
 		if !ok {
@@ -200,8 +220,9 @@ func orNone(s string) string {
 	return s
 }
 
-// Write prints the status table, each region's dashboard, the alarms in
-// ALARM and the replicas of the DB secrets, then the problems.
+// Write prints the status table, each region's dashboard and who its
+// alarms reach, the alarms in ALARM and the replicas of the DB secrets,
+// then the problems.
 func (s Status) Write(w io.Writer) error {
 	fmt.Fprintf(w, "front door: %s %s\n", s.FrontDoorMode, s.FrontDoorURL)
 	err := s.State.WriteTable(w,
@@ -225,6 +246,11 @@ func (s Status) Write(w io.Writer) error {
 	for _, r := range s.State.Regions() {
 		if u, ok := s.Dashboards[r]; ok {
 			fmt.Fprintf(w, "dashboard %s: %s\n", r, u)
+		}
+	}
+	for _, r := range s.State.Regions() {
+		if a, ok := s.Reach[r]; ok {
+			fmt.Fprintf(w, "alarms in %s reach: %s\n", r, a)
 		}
 	}
 	for _, r := range s.State.Regions() {

@@ -67,7 +67,7 @@ type Scenario struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
-// Checks are the connection checks after a role change (issue item 5):
+// Checks are the connection checks after a role change:
 // each region's API is written to directly, without any restart in
 // between; the active one must accept the write, the passive one answer
 // 503 region_passive. The replica must hold the same data as the writer.

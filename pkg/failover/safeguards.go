@@ -15,7 +15,7 @@ type Safeguards struct {
 	// Cluster names the region's cluster.
 	Cluster string `json:"cluster,omitempty"`
 	// DeletionProtection is the cluster's; GlobalDeletionProtection the
-	// global cluster's, as this region reads it. WantDeletionProtection
+	// global cluster's, as the topology read it. WantDeletionProtection
 	// says whether the deployment asks for it (its DeletionProtection
 	// parameter).
 	DeletionProtection       bool `json:"deletionProtection"`
@@ -46,12 +46,18 @@ type RecoverySnapshot struct {
 }
 
 // SafeguardReader is implemented by a Database that can tell each
-// region's safeguards (AWS: DescribeGlobalClusters, DescribeDBClusters and
-// DescribeDBClusterSnapshots in that region).
+// region's safeguards. The topology tells most of them (the global
+// cluster's deletion protection, each member's deletion protection and
+// backup retention); Safeguards adds what it does not (AWS: the recovery
+// snapshots, DescribeDBClusterSnapshots in the member's region) and what
+// the deployment asks.
 type SafeguardReader interface {
-	// Safeguards reads region's safeguards from that region alone. An
-	// error means they could not be read (the region does not answer).
-	Safeguards(ctx context.Context, region string) (Safeguards, error)
+	// Safeguards returns the safeguards of member m of topology t, as t
+	// reported them: it neither reads the topology again nor looks for
+	// m by its region, and asks m's region alone for what t does not
+	// tell. An error means they could not be read (t does not tell
+	// them, or m's region does not answer).
+	Safeguards(ctx context.Context, t Topology, m Member) (Safeguards, error)
 }
 
 // RecoverySnapshotter is implemented by a Database that can name the

@@ -54,8 +54,9 @@ type State struct {
 	Pools              map[string]UserPool
 	PoolsNotApplicable string
 	// Safeguards are each region's safeguards when the database tells
-	// them (SafeguardReader), nil otherwise; a read that failed is
-	// recorded as not Known.
+	// them (SafeguardReader), nil otherwise: those of the topology's
+	// member in the region. A read that failed, or a region without a
+	// member, is recorded as not Known.
 	Safeguards map[string]Safeguards
 	// Fences are the id fence as each region's database reads it, when
 	// the database can read it (FenceReader), nil otherwise; a read that

@@ -35,6 +35,15 @@ type Member struct {
 	// database could not tell it (for instance, the writer is unreachable).
 	Lag      time.Duration
 	LagKnown bool
+	// DeletionProtection and BackupRetention are the cluster's, as its
+	// own region described it with the rest of the member (the AWS
+	// DescribeDBClusters Topology makes anyway); SafeguardsKnown is false
+	// when they were not told (the region did not answer, or the database
+	// has none to tell, as in the lab), and then DeletionProtection false
+	// means "unknown", not "off".
+	DeletionProtection bool
+	BackupRetention    time.Duration
+	SafeguardsKnown    bool
 }
 
 // Topology is the state of the global database.
@@ -50,6 +59,12 @@ type Topology struct {
 	// OperationTo is the ID of the member an operation in progress
 	// promotes, when the database tells it; empty otherwise.
 	OperationTo string
+	// DeletionProtection is the global cluster's, as the region that
+	// described it told it; DeletionProtectionKnown is false when it was
+	// not told (a database without one, as in the lab), and then
+	// DeletionProtection false means "unknown", not "off".
+	DeletionProtection      bool
+	DeletionProtectionKnown bool
 	// Members are the regional clusters.
 	Members []Member
 }
@@ -102,7 +117,7 @@ const SyncConnected = "connected"
 //
 // Operations act on the members the plan chose, as Topology reported
 // them (their Region, ID and Name): an implementation does not read the
-// topology again to find them.
+// topology again to find them, nor derive a member's region from its ID.
 type Database interface {
 	// Topology describes the global cluster and its members.
 	Topology(ctx context.Context) (Topology, error)

@@ -148,6 +148,12 @@ var mutations = []checktest.Mutation{
 	{Name: "a reader removed", Check: "ha", Want: "DbReaderInstances=1 but the cluster gets 0 reader(s)", Sets: []string{"primary", "secondary"}, Mutate: func(tb testing.TB, in *designcheck.Input) {
 		checktest.SetAt(tb, in, "DbReaderInstance1", []string{"Condition"}, "HasReader2")
 	}},
+	{Name: "the second reader never created", Check: "ha", Want: "DbReaderInstances=2 but the cluster gets 1 reader(s)", Sets: []string{"primary-two-readers"}, Mutate: func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "DbReaderInstance2", []string{"Condition"}, "IsSecondary")
+	}},
+	{Name: "the second reader in the writer's AZ", Check: "ha", Want: "DbReaderInstance2", Sets: []string{"primary-two-readers"}, Mutate: func(tb testing.TB, in *designcheck.Input) {
+		checktest.SetAt(tb, in, "DbReaderInstance2", []string{"Properties", "AvailabilityZone"}, "!GetAtt PrivateSubnetA.AvailabilityZone")
+	}},
 	{Name: "reader in the writer's AZ", Check: "ha", Want: "in the same AZ as DbInstance (PrivateSubnetA)", Mutate: func(tb testing.TB, in *designcheck.Input) {
 		checktest.SetAt(tb, in, "DbReaderInstance1", []string{"Properties", "AvailabilityZone"}, "!GetAtt PrivateSubnetA.AvailabilityZone")
 	}},

@@ -245,8 +245,8 @@ func equalDims(a, b map[string]string) bool {
 // evalText evaluates a string expression of the deployment: scalars;
 // parameters and pseudo parameters by value; a resource (Ref or ${Name})
 // as <Name> and an attribute (Fn::GetAtt or ${Name.Attr}) as <Name.Attr>;
-// Fn::Sub in both forms, its variables evaluated the same way. Fn::If is
-// already resolved in a deployment.
+// Fn::FindInMap by its entry; Fn::Sub in both forms, its variables
+// evaluated the same way. Fn::If is already resolved in a deployment.
 func evalText(d *designcheck.Deployment, n *yaml.Node) (string, error) {
 	if s, ok := designcheck.Str(n); ok {
 		return s, nil
@@ -282,6 +282,8 @@ func evalText(d *designcheck.Deployment, n *yaml.Node) (string, error) {
 			}
 		}
 		return substitute(d, text, vars)
+	case "Fn::FindInMap":
+		return d.Value(n)
 	}
 	return "", fmt.Errorf("line %d: %s is not evaluated here", n.Line, f)
 }

@@ -493,7 +493,7 @@ func (l *Generator) Stop(settle time.Duration) Result {
 	return res
 }
 
-// What the load does across a switch (issue 10 item 7): it stops updating
+// What the load does across a switch: it stops updating
 // at MarkSwitch (right before the fault, or before a planned switchover)
 // and starts reading the todos it knows in the target region; once the
 // orchestrator is done, AfterSwitch sends every todo acknowledged before

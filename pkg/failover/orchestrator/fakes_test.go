@@ -85,7 +85,8 @@ type world struct {
 	// whose targets are unavailable (proxyDown, the reason) or that
 	// cannot log in (proxyAuth), a user pool that does not answer, a
 	// cluster without deletion protection, a shorter backup retention,
-	// the recovery snapshots of each region's cluster.
+	// the recovery snapshots of each region's cluster. The topology
+	// tells the clusters' protection and retention (describeSafeguards).
 	down        map[string]error
 	hang        map[string]bool
 	proxyDown   map[string]string
@@ -95,6 +96,8 @@ type world struct {
 	globalOpen  bool
 	retention   map[string]time.Duration
 	recovery    map[string][]failover.RecoverySnapshot
+	// guardsAsked are the members Safeguards was asked about, in order.
+	guardsAsked []failover.Member
 }
 
 // wantRetention is the backup retention the fake deployment asks for (the
@@ -240,7 +243,28 @@ func (d db) Topology(ctx context.Context) (failover.Topology, error) {
 	}
 	t := w.topo
 	t.Members = append([]failover.Member(nil), w.topo.Members...)
+	w.describeSafeguards(&t)
 	return t, nil
+}
+
+// describeSafeguards fills in what describing the global cluster and
+// each member in its own region tells of their safeguards, as the AWS
+// adapter's Topology does: the deployment asks for deletion protection
+// and 7 days of backups, and gets them unless set. A member whose region
+// does not answer (down, hang) was not described: its safeguards are
+// unknown. The caller holds w.mu.
+func (w *world) describeSafeguards(t *failover.Topology) {
+	t.DeletionProtection, t.DeletionProtectionKnown = !w.globalOpen, true
+	for i := range t.Members {
+		m := &t.Members[i]
+		if w.down[m.Region] != nil || w.hang[m.Region] {
+			continue
+		}
+		m.DeletionProtection, m.BackupRetention, m.SafeguardsKnown = !w.unprotected[m.Region], wantRetention, true
+		if r, ok := w.retention[m.Region]; ok {
+			m.BackupRetention = r
+		}
+	}
 }
 
 func (d db) start(target failover.Member, op string, dataLoss bool) {
@@ -388,27 +412,26 @@ func (d db) ProxyTargets(ctx context.Context, region string) (failover.ProxyTarg
 	return pt, nil
 }
 
-// Safeguards answers as DescribeDBClusters, DescribeGlobalClusters and
-// DescribeDBClusterSnapshots in region would: the deployment asks for
-// deletion protection and 7 days of backups, and gets them unless set.
-func (d db) Safeguards(ctx context.Context, region string) (failover.Safeguards, error) {
+// Safeguards answers as the AWS adapter does: what the topology told of
+// m and the global cluster, with the recovery snapshots
+// DescribeDBClusterSnapshots lists in m's region; no call when the
+// topology did not tell them. Each member asked is recorded.
+func (d db) Safeguards(ctx context.Context, t failover.Topology, m failover.Member) (failover.Safeguards, error) {
 	w := d.w
-	if err := w.unreachable(ctx, region); err != nil {
+	w.mu.Lock()
+	w.guardsAsked = append(w.guardsAsked, m)
+	w.mu.Unlock()
+	if !t.DeletionProtectionKnown || !m.SafeguardsKnown {
+		return failover.Safeguards{}, fmt.Errorf("the cluster %s was not described with the topology", m.ID)
+	}
+	if err := w.unreachable(ctx, m.Region); err != nil {
 		return failover.Safeguards{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	m, ok := w.topo.Member(region)
-	if !ok {
-		return failover.Safeguards{}, fmt.Errorf("DBClusterNotFoundFault: no cluster in %s", region)
-	}
-	g := failover.Safeguards{Known: true, Cluster: m.ID, DeletionProtection: !w.unprotected[region], GlobalDeletionProtection: !w.globalOpen,
-		WantDeletionProtection: true, BackupRetention: wantRetention, WantBackupRetention: wantRetention,
-		RecoverySnapshots: slices.Clone(w.recovery[region])}
-	if r, ok := w.retention[region]; ok {
-		g.BackupRetention = r
-	}
-	return g, nil
+	return failover.Safeguards{Known: true, Cluster: m.ID, DeletionProtection: m.DeletionProtection, GlobalDeletionProtection: t.DeletionProtection,
+		WantDeletionProtection: true, BackupRetention: m.BackupRetention, WantBackupRetention: wantRetention,
+		RecoverySnapshots: slices.Clone(w.recovery[m.Region])}, nil
 }
 
 // noFenceDB is a Database that cannot fence ids: only the interface's
@@ -432,8 +455,8 @@ func (u unfencedDB) Detach(ctx context.Context, m failover.Member) error { retur
 func (u unfencedDB) ProxyTargets(ctx context.Context, r string) (failover.ProxyTargets, error) {
 	return u.d.ProxyTargets(ctx, r)
 }
-func (u unfencedDB) Safeguards(ctx context.Context, r string) (failover.Safeguards, error) {
-	return u.d.Safeguards(ctx, r)
+func (u unfencedDB) Safeguards(ctx context.Context, t failover.Topology, m failover.Member) (failover.Safeguards, error) {
+	return u.d.Safeguards(ctx, t, m)
 }
 
 // snapshotDB adds the optional RecoverySnapshotter.

@@ -61,9 +61,10 @@ var ErrNoApprover = errors.New("no approver configured")
 // Evaluate reads the topology (from whichever region answers first), the
 // front door, every region's API health, what the optional interfaces
 // tell (proxy targets, user pools, safeguards, id fences) and the last
-// run's record.
-// It does not fail when a part cannot be read: the part's error is
-// recorded in the State, and planning decides what that means.
+// run's record. Safeguards are asked of the members the topology
+// reported, one per region; a region without one has none to read. It
+// does not fail when a part cannot be read: the part's error is recorded
+// in the State, and planning decides what that means.
 func (o *Orchestrator) Evaluate(ctx context.Context) failover.State {
 	return o.evaluate(ctx, "", true)
 }
@@ -134,6 +135,9 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 		s.Pools = map[string]failover.UserPool{}
 	}
 
+	// The probes record into s while they run, so the topology is read
+	// from these copies, not from s.
+	topology, topologyErr := s.Topology, s.TopologyErr
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	// probe runs read in a goroutine of its own, bounded by Probe, and
@@ -180,14 +184,23 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 			})
 		}
 		if hasGuards {
-			probe(func(ctx context.Context) func() {
-				g, err := guards.Safeguards(ctx, r)
-				if err != nil {
-					g = failover.Safeguards{Detail: err.Error()}
-				}
-				g.Region = r
-				return func() { s.Safeguards[r] = g }
-			})
+			// The safeguards of the member the topology reported in r:
+			// the adapter acts on it, without reading the topology again.
+			if m, ok := topology.Member(r); ok {
+				probe(func(ctx context.Context) func() {
+					g, err := guards.Safeguards(ctx, topology, m)
+					if err != nil {
+						g = failover.Safeguards{Detail: err.Error()}
+					}
+					g.Region = r
+					return func() { s.Safeguards[r] = g }
+				})
+			} else {
+				g := failover.Safeguards{Region: r, Detail: noMember(topology, topologyErr, r)}
+				mu.Lock()
+				s.Safeguards[r] = g
+				mu.Unlock()
+			}
 		}
 		if hasPools {
 			probe(func(ctx context.Context) func() {
@@ -445,6 +458,16 @@ func (o *Orchestrator) emit(e Event) {
 	if o.Printer != nil {
 		o.Printer.Print(e)
 	}
+}
+
+// noMember says why region has no safeguards to read: the topology was
+// not read, or it has no member there (a region the orchestrator probes
+// beside the members, or one whose cluster was detached).
+func noMember(t failover.Topology, topologyErr error, region string) string {
+	if topologyErr != nil {
+		return fmt.Sprintf("the global database could not be read, so its cluster in %s is not known", region)
+	}
+	return fmt.Sprintf("the global database %s has no member in %s", t.ID, region)
 }
 
 // topologyNote says why a plan is not made from the target region's view:

@@ -2,8 +2,12 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
@@ -105,6 +109,70 @@ func TestTopologyReadsPerRun(t *testing.T) {
 			}
 			if got := c.reads() - before; got != tt.run {
 				t.Errorf("the run read the topology %d times, want %d (the waits' polls)", got, tt.run)
+			}
+		})
+	}
+}
+
+// TestSafeguardsOfTheTopologysMembers: the safeguards of each region are
+// asked of the member the topology reported there, with that topology,
+// once per evaluation; a region the topology has no member in (probed
+// beside the members, or the topology unreadable) gets a record that says
+// why, without a call.
+func TestSafeguardsOfTheTopologysMembers(t *testing.T) {
+	const other = "eu-west-1"
+	for _, tt := range []struct {
+		name       string
+		setup      func(*world)
+		wantAsked  []string // regions whose member was asked, sorted
+		wantDetail map[string]string
+	}{
+		{name: "both members and a region without one", wantAsked: []string{east, west},
+			wantDetail: map[string]string{other: "the global database todomgmt-global has no member in eu-west-1"}},
+		{name: "after a detach", setup: func(w *world) {
+			w.topo.Members = w.topo.Members[:1]
+		}, wantAsked: []string{east}, wantDetail: map[string]string{
+			west:  "the global database todomgmt-global has no member in us-west-2",
+			other: "the global database todomgmt-global has no member in eu-west-1"}},
+		{name: "topology unreadable", setup: func(w *world) {
+			w.topologyErr = errors.New("dial tcp: i/o timeout")
+		}, wantDetail: map[string]string{
+			east:  "the global database could not be read, so its cluster in us-east-1 is not known",
+			west:  "the global database could not be read, so its cluster in us-west-2 is not known",
+			other: "the global database could not be read, so its cluster in eu-west-1 is not known"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.unprotected[west] = true
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			h := newHarness(t, w)
+			h.o.Regions = []string{east, west, other}
+			s := h.o.Evaluate(context.Background())
+
+			var asked []string
+			for _, m := range w.guardsAsked {
+				want, ok := s.Topology.Member(m.Region)
+				if !ok || !cmp.Equal(want, m) {
+					t.Errorf("asked about %+v, want the topology's member in %s (%+v)", m, m.Region, want)
+				}
+				asked = append(asked, m.Region)
+			}
+			slices.Sort(asked)
+			if !slices.Equal(asked, tt.wantAsked) {
+				t.Errorf("asked about the members in %v, want %v, once each", asked, tt.wantAsked)
+			}
+			for r, detail := range tt.wantDetail {
+				if diff := cmp.Diff(failover.Safeguards{Region: r, Detail: detail}, s.Safeguards[r]); diff != "" {
+					t.Errorf("safeguards of %s (-want +got):\n%s", r, diff)
+				}
+			}
+			for _, r := range tt.wantAsked {
+				g := s.Safeguards[r]
+				if !g.Known || g.Region != r || g.DeletionProtection == w.unprotected[r] || !g.GlobalDeletionProtection {
+					t.Errorf("safeguards of %s: %+v, want known, as the topology told them", r, g)
+				}
 			}
 		})
 	}
