@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,44 @@ func TestFenceIDs(t *testing.T) {
 	}
 	if c := dbCreate(t, b, "after the third fence", todo.StatusTodo); c.ID < third.Floor {
 		t.Errorf("id after the third fence %d, want ≥ %d", c.ID, third.Floor)
+	}
+}
+
+// TestReadFence: the fence as a server reads it, without changing it:
+// seeded, after a fence moved it, by the application user on a read-only
+// server (a replica reads what its writer replicated), and a schema
+// without the row (the migrations have not run) says so.
+func TestReadFence(t *testing.T) {
+	newStore(t) // the fence names it-1 at term 0 after the reset
+	ctx := dbCtx(t)
+	root := rootDB(t)
+	row, err := mysql.ReadFence(ctx, root)
+	if err != nil || row.Region != testRegion || row.Term != 0 {
+		t.Fatalf("seeded fence %+v, %v; want %s at term 0", row, err, testRegion)
+	}
+	res, err := mysql.FenceIDs(ctx, root, mysql.Fence{Region: "it-2", DataLoss: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharedDB(t).setReadOnly(t, true)
+	row, err = mysql.ReadFence(ctx, appDB(t))
+	if err != nil || row.Region != "it-2" || row.Term != res.Term || row.Floor != res.Floor || row.Gap != res.Gap || row.Reason != res.Reason ||
+		time.Since(row.FencedAt) > time.Minute || row.FencedAt.Location() != time.UTC {
+		t.Errorf("fence read on a read-only server %+v, %v; want the fence just made (%+v), fenced just now in UTC", row, err, res)
+	}
+	sharedDB(t).setReadOnly(t, false)
+	if _, err := root.ExecContext(ctx, "DELETE FROM id_fence"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := root.ExecContext(ctx, "INSERT IGNORE INTO id_fence (id, writer_region, term, floor, gap, fenced_at, reason) VALUES (1, ?, 0, 0, 0, UTC_TIMESTAMP(3), 'reset by the tests')", testRegion); err != nil {
+			t.Errorf("restore the fence's row: %v", err)
+		}
+	})
+	if row, err := mysql.ReadFence(ctx, root); err == nil || !strings.Contains(err.Error(), "run the migrations") {
+		t.Errorf("fence read without its row: %+v, %v; want an error saying to run the migrations", row, err)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
+	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
@@ -197,6 +198,64 @@ func TestLabDrill(t *testing.T) {
 			t.Errorf("after the drill and the rehearsal %s is %q, want a connected replica", m.Region, m.Sync)
 		}
 	}
+
+	// Issue 10 item 3 with real replication: a planned switchover that
+	// stopped once the writer moved, before its id fence, is finished by
+	// an unplanned run that has no record of it (the lab's orchestrator
+	// keeps none, like another operator's machine): the fence, read on
+	// both servers, shows the move unfinished.
+	t.Run("a switchover stopped before its fence, finished without its record", func(t *testing.T) {
+		from, ok := top.Writer()
+		if !ok {
+			t.Fatal("no writer to switch from")
+		}
+		to := ""
+		for _, m := range top.Members {
+			if m.Region != from.Region {
+				to = m.Region
+			}
+		}
+		sctx, stop := context.WithCancel(ctx)
+		defer stop()
+		first := l.Orchestrator(drill.AutoApprove{}, orchestrator.PrinterFunc(func(e orchestrator.Event) {
+			if e.Kind == orchestrator.EventStepSucceeded && e.Step.Action == plan.ActionWaitWriter {
+				stop()
+			}
+		}))
+		if r, err := first.Run(sctx, failover.KindPlanned, plan.Options{}); err == nil || r.Fence != nil {
+			t.Fatalf("the first run: %v, fence %+v; want it stopped before its fence\n%s", err, r.Fence, r)
+		}
+		for _, region := range l.Regions() {
+			if f, err := l.DB.FenceState(ctx, region); err != nil || f.Region != from.Region {
+				t.Errorf("the fence read in %s: %+v, %v; want it still naming %s", region, f, err, from.Region)
+			}
+		}
+		o := l.Orchestrator(drill.AutoApprove{}, nil)
+		_, p, err := o.Plan(ctx, failover.KindUnplanned, plan.Options{})
+		if err != nil || p.Err() != nil || p.To != to || len(p.Steps) != 3 || p.Steps[0].Action != plan.ActionRoute || p.Steps[1].Action != plan.ActionFenceIDs {
+			t.Fatalf("the re-run's plan (%v): want route, fence and write check in %s, nothing promoted\n%s", err, to, p)
+		}
+		r, err := o.Execute(ctx, p)
+		t.Logf("the re-run's plan:\n%s\nits report:\n%s", p, r)
+		if err != nil || !r.Verified || r.Fence == nil || r.Fence.Region != to {
+			t.Fatalf("the re-run: %v, verified %t, fence %+v; want a verified write in %s after its fence\n%s", err, r.Verified, r.Fence, to, r)
+		}
+		// The replica reads the new fence once it has replicated it.
+		deadline := time.Now().Add(10 * time.Second)
+		for _, region := range l.Regions() {
+			for {
+				f, err := l.DB.FenceState(ctx, region)
+				if err == nil && f.Region == to && f.Term == r.Fence.Term {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("the fence read in %s: %+v, %v; want it naming %s at term %d", region, f, err, to, r.Fence.Term)
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	})
 }
 
 // startLab starts a lab that is removed when tb ends, and checks that

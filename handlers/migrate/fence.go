@@ -115,3 +115,58 @@ func (m *migrator) Fence(ctx context.Context, req FenceRequest) (FenceResponse, 
 		Floor: res.Floor, Gap: res.Gap, Rate: res.Rate, WindowSeconds: res.Window.Seconds(), Reason: res.Reason,
 	}, nil
 }
+
+// FenceStateResponse is the answer of a {"action":"fence-state"} invoke:
+// the id fence as this region's database reads it (mysql.ReadFence).
+type FenceStateResponse struct {
+	// Region is the region the fence names: the only one whose writer
+	// may create. Term is the fence's term.
+	Region string `json:"region"`
+	Term   int64  `json:"term"`
+	// FencedAt is when the fence was last set (UTC).
+	FencedAt time.Time `json:"fencedAt"`
+	// Endpoint says which endpoint answered: "writer" (the read/write
+	// endpoint) or "reader" (the read-only one, in a region without a
+	// writer).
+	Endpoint string `json:"endpoint"`
+}
+
+// fenceStateFunc reads the fence.
+type fenceStateFunc func(ctx context.Context) (FenceStateResponse, error)
+
+// FenceState reads the id fence (mysql.ReadFence), changing nothing. It
+// asks the read/write endpoint first; when that endpoint cannot be
+// connected to (RDS Proxy in a region without a writer refuses the
+// login) it asks the read-only endpoint, TODOMGMT_DB_READER_HOST, whose
+// replica reads the fence the writer last replicated. Whichever answers
+// is named in the response. It fails when neither does, or when the
+// schema has no fence (the migrations have not run).
+func (m *migrator) FenceState(ctx context.Context) (FenceStateResponse, error) {
+	cfg, err := dbconn.FromEnv(m.getenv)
+	if err != nil {
+		return FenceStateResponse{}, err
+	}
+	cfg.MaxOpenConns = 1
+	pools, err := m.open(ctx, cfg)
+	if err != nil {
+		return FenceStateResponse{}, err
+	}
+	defer pools.Close()
+	endpoint := "writer"
+	row, err := mysql.ReadFence(ctx, pools.Writer)
+	var cerr *dbconn.ConnectError
+	if errors.As(err, &cerr) && pools.Reader != nil {
+		rctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
+		var rerr error
+		row, rerr = mysql.ReadFence(rctx, pools.Reader)
+		cancel()
+		if rerr != nil {
+			return FenceStateResponse{}, fmt.Errorf("%w (the reader endpoint %s does not answer either: %v)", err, cfg.ReaderHost, rerr)
+		}
+		endpoint, err = "reader", nil
+	}
+	if err != nil {
+		return FenceStateResponse{}, err
+	}
+	return FenceStateResponse{Region: row.Region, Term: row.Term, FencedAt: row.FencedAt, Endpoint: endpoint}, nil
+}

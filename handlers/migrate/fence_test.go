@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -140,6 +143,142 @@ func TestFence(t *testing.T) {
 			}
 			if tt.server != nil && tt.server.writes.Load() != 0 {
 				t.Errorf("%d statements ran on the read-only server, want none", tt.server.writes.Load())
+			}
+		})
+	}
+}
+
+// TestDirectInvokeFenceState: the fence-state action reads the fence
+// (never the migration, the purge or the fence itself), takes no fence,
+// and answers with what it read under the documented keys.
+func TestDirectInvokeFenceState(t *testing.T) {
+	read := FenceStateResponse{Region: "us-east-1", Term: 4, FencedAt: time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC), Endpoint: "reader"}
+	okRead := func(context.Context) (FenceStateResponse, error) { return read, nil }
+	for _, tt := range []struct {
+		name      string
+		event     string
+		read      fenceStateFunc
+		wantCalls int32
+		wantErr   string
+		want      any
+	}{
+		{name: "read", event: `{"action":"fence-state"}`, read: okRead, wantCalls: 1, want: read},
+		{name: "any case", event: `{"action":" Fence-State "}`, read: okRead, wantCalls: 1, want: read},
+		{name: "a fence given by mistake", event: `{"action":"fence-state","fence":{"region":"us-west-2"}}`, read: okRead, wantErr: `takes no "fence"`},
+		{name: "read error", event: `{"action":"fence-state"}`, wantCalls: 1, wantErr: "does not answer either",
+			read: func(context.Context) (FenceStateResponse, error) {
+				return FenceStateResponse{}, errors.New("connect: refused (the reader endpoint does not answer either)")
+			}},
+		{name: "read panic", event: `{"action":"fence-state"}`, wantCalls: 1, wantErr: "panic",
+			read: func(context.Context) (FenceStateResponse, error) { panic("boom") }},
+		{name: "not configured", event: `{"action":"fence-state"}`, wantErr: "not configured"},
+		{name: "unknown action names it", event: `{"action":"fence-read"}`, read: okRead, wantErr: "fence-state"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls, fences atomic.Int32
+			run := &fakeRun{fn: okRun}
+			h := testHandler(run.run)
+			h.fence = func(context.Context, FenceRequest) (FenceResponse, error) {
+				fences.Add(1)
+				return FenceResponse{}, nil
+			}
+			if tt.read != nil {
+				h.fenceState = func(ctx context.Context) (FenceStateResponse, error) {
+					calls.Add(1)
+					return tt.read(ctx)
+				}
+			}
+			out, err := h.Handle(context.Background(), json.RawMessage(tt.event))
+			if n := calls.Load(); n != tt.wantCalls {
+				t.Errorf("read %d times, want %d", n, tt.wantCalls)
+			}
+			if n, m := run.calls.Load(), fences.Load(); n != 0 || m != 0 {
+				t.Errorf("migrated %d times and fenced %d times, want neither", n, m)
+			}
+			checkHandled(t, out, err, tt.want, tt.wantErr)
+		})
+	}
+}
+
+// TestFenceStateResponseJSON: the keys the orchestrator reads.
+func TestFenceStateResponseJSON(t *testing.T) {
+	b, err := json.Marshal(FenceStateResponse{Region: "us-west-2", Term: 2, FencedAt: time.Date(2026, 11, 5, 9, 0, 0, 500_000_000, time.UTC), Endpoint: "writer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"region": "us-west-2", "term": 2.0, "fencedAt": "2026-11-05T09:00:00.5Z", "endpoint": "writer"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON (-want +got):\n%s", diff)
+	}
+}
+
+// TestFenceState: the migrator reads the fence from the read/write
+// endpoint, read-only server or not; from the read-only endpoint when the
+// read/write one refuses the connection (RDS Proxy in a region without a
+// writer); and fails, naming both, when neither answers. It writes
+// nothing.
+func TestFenceState(t *testing.T) {
+	at := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
+	row := func(region string, term int64) []driver.Value {
+		return []driver.Value{region, term, int64(1_000_101), int64(1_000_000), at, "unplanned: gap 1000000"}
+	}
+	unreachable := &dbconn.ConnectError{Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+	for _, tt := range []struct {
+		name           string
+		writer, reader *fakeServer
+		want           FenceStateResponse
+		wantErr        []string
+	}{
+		{name: "the writer's region", writer: &fakeServer{fence: row("us-east-1", 3)}, reader: &fakeServer{readOnly: true, fence: row("us-east-1", 3)},
+			want: FenceStateResponse{Region: "us-east-1", Term: 3, FencedAt: at, Endpoint: "writer"}},
+		{name: "a read-only server behind the read/write endpoint", writer: &fakeServer{readOnly: true, fence: row("us-east-1", 3)},
+			want: FenceStateResponse{Region: "us-east-1", Term: 3, FencedAt: at, Endpoint: "writer"}},
+		{name: "no writer here: the reader answers", writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{readOnly: true, fence: row("us-east-1", 2)},
+			want: FenceStateResponse{Region: "us-east-1", Term: 2, FencedAt: at, Endpoint: "reader"}},
+		{name: "neither answers", writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{fail: unreachable},
+			wantErr: []string{"read/write instances", "the reader endpoint proxy-ro.example does not answer either", "connection refused"}},
+		{name: "no reader configured", writer: &fakeServer{fail: unreachable},
+			wantErr: []string{"connection refused"}},
+		{name: "no fence row", writer: &fakeServer{},
+			wantErr: []string{"run the migrations"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{dbconn.EnvHost: "proxy.example", "TODOMGMT_REGION": "us-west-2"}
+			if tt.reader != nil {
+				env[dbconn.EnvReaderHost] = "proxy-ro.example"
+			}
+			m := &migrator{
+				getenv: func(k string) string { return env[k] },
+				open: func(_ context.Context, c dbconn.Config) (*dbconn.Pools, error) {
+					p := &dbconn.Pools{Writer: sql.OpenDB(tt.writer)}
+					if c.ReaderHost != "" {
+						p.Reader = sql.OpenDB(tt.reader)
+					}
+					return p, nil
+				},
+			}
+			got, err := m.FenceState(t.Context())
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("FenceState: %v", err)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("fence (-want +got):\n%s", diff)
+				}
+			}
+			for _, want := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("got %+v, %v; want an error containing %q", got, err, want)
+				}
+			}
+			for _, s := range []*fakeServer{tt.writer, tt.reader} {
+				if s != nil && s.writes.Load() != 0 {
+					t.Errorf("%d statements wrote, want none", s.writes.Load())
+				}
 			}
 		})
 	}

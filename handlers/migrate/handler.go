@@ -49,9 +49,11 @@ type handler struct {
 	run   runFunc
 	purge purgeFunc
 	// fence runs the id fence (fence-ids); main sets it.
-	fence  fenceFunc
-	client *http.Client
-	log    *slog.Logger
+	fence fenceFunc
+	// fenceState reads the id fence (fence-state); main sets it.
+	fenceState fenceStateFunc
+	client     *http.Client
+	log        *slog.Logger
 	// reserve is the time kept back from the invocation deadline to send
 	// the custom resource response: without it CloudFormation waits an
 	// hour for a function that timed out.
@@ -128,10 +130,24 @@ func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		h.log.InfoContext(ctx, "fence done", "region", res.Region, "term", res.Term, "skipped", res.Skipped, "floor", res.Floor, "gap", res.Gap, "reason", res.Reason)
 		return res, nil
+	case "fence-state":
+		// A read: it takes nothing, and a fence given by mistake is not
+		// silently ignored.
+		if len(inv.Fence) > 0 {
+			return nil, errors.New(`fence-state reads the fence and takes no "fence": to fence, use {"action":"fence-ids"}`)
+		}
+		h.log.InfoContext(ctx, "direct invoke", "action", inv.Action)
+		res, err := bounded(ctx, ctx, h.fenceState)
+		if err != nil {
+			h.log.ErrorContext(ctx, "fence read failed", "err", err)
+			return nil, err
+		}
+		h.log.InfoContext(ctx, "fence read", "region", res.Region, "term", res.Term, "endpoint", res.Endpoint)
+		return res, nil
 	case "":
-		return nil, errors.New(`unknown event: want a CloudFormation custom resource event or {"action":"migrate"} (or "CREATE_TABLE", "purge-idempotency-keys", "fence-ids")`)
+		return nil, errors.New(`unknown event: want a CloudFormation custom resource event or {"action":"migrate"} (or "CREATE_TABLE", "purge-idempotency-keys", "fence-ids", "fence-state")`)
 	default:
-		return nil, fmt.Errorf("unknown action %q: want \"migrate\", \"CREATE_TABLE\", \"purge-idempotency-keys\" or \"fence-ids\"", inv.Action)
+		return nil, fmt.Errorf("unknown action %q: want \"migrate\", \"CREATE_TABLE\", \"purge-idempotency-keys\", \"fence-ids\" or \"fence-state\"", inv.Action)
 	}
 }
 

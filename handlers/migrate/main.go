@@ -21,7 +21,14 @@
 //     todos with ids past any the old writer can have issued, and returns
 //     {"region","term","skipped","maxId","floor","gap","rate",
 //     "windowSeconds","reason"}. It fails on a read-only server, and for a
-//     region other than its own.
+//     region other than its own;
+//   - a direct invoke {"action":"fence-state"} (the failover orchestrator,
+//     in every region, when it plans): it reads the id fence
+//     (pkg/mysql.ReadFence) and changes nothing, from the read/write
+//     endpoint or, when that refuses the connection (no writer in this
+//     region), from the read-only one, and returns {"region","term",
+//     "fencedAt","endpoint"}: the region whose writer may create, and
+//     which endpoint answered.
 //
 // In a region without a writer (a global database's secondary) a migration
 // or purge changes nothing and reports a success: "skipped: read-only replica" when the
@@ -51,7 +58,7 @@ import (
 func main() {
 	m := newMigrator(os.Getenv)
 	h := newHandler(m.Run, m.Purge, newLogger(os.Getenv))
-	h.fence = m.Fence
+	h.fence, h.fenceState = m.Fence, m.FenceState
 	lambda.Start(h.Handle)
 }
 

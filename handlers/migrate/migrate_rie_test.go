@@ -47,7 +47,8 @@ const (
 // resource events of testdata/ (the function PUTs its answer to the
 // ResponseURL, here an httptest server standing in for CloudFormation's
 // presigned S3 URL) and the direct invokes (migrate, CREATE_TABLE,
-// purge-idempotency-keys), each with the answer it should give.
+// purge-idempotency-keys, fence-ids, fence-state), each with the answer
+// it should give.
 //
 // The application user's password comes from Secrets Manager through the
 // real AWS SDK, pointed at a fake by AWS_ENDPOINT_URL_SECRETS_MANAGER (no
@@ -270,6 +271,53 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 		other := &awsfailover.Database{Clients: db.Clients, MigrateFunctions: map[string]string{"us-west-2": lambdaemu.FunctionName}}
 		if res, err := other.FenceIDs(ctx, failover.Member{Region: "us-west-2", ID: "west"}, failover.FenceRequest{Region: "us-west-2", DataLoss: true}); err == nil {
 			t.Errorf("a fence of us-west-2 by us-east-1's function: %+v, want an error", res)
+		}
+	})
+
+	// The orchestrator reads the fence in every region when it plans
+	// (awsfailover.Database.FenceState: the fence-state action through
+	// the SDK, as above), on the writer or on a read-only server alike,
+	// and the read changes nothing.
+	t.Run("fence-state from the orchestrator's AWS adapter", func(t *testing.T) {
+		if _, err := root.ExecContext(ctx, "UPDATE id_fence SET writer_region = 'us-west-2', term = 11 WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		var before string
+		if err := root.QueryRowContext(ctx, "SELECT CONCAT_WS('|', writer_region, term, floor, gap, fenced_at, reason) FROM id_fence").Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		db := &awsfailover.Database{
+			Clients: &awsclient.Clients{Lambda: func(region string) awsclient.LambdaAPI {
+				return lambda.New(lambda.Options{
+					Region:       region,
+					BaseEndpoint: aws.String(f.Endpoint()),
+					Credentials:  credentials.NewStaticCredentialsProvider("AKIDRIETEST", "rie-test-secret", ""),
+				})
+			}},
+			MigrateFunctions: map[string]string{"us-east-1": lambdaemu.FunctionName},
+		}
+		got, err := db.FenceState(ctx, "us-east-1")
+		if want := (failover.FenceState{Region: "us-west-2", Term: 11}); err != nil || got != want {
+			t.Fatalf("FenceState through the SDK: %+v, %v; want %+v\n%s", got, err, want, f.Output())
+		}
+		var res FenceStateResponse
+		invokeOK(t, f, testdataEvent(t, "fence-state.json", nil), &res)
+		if res.Region != "us-west-2" || res.Term != 11 || res.Endpoint != "writer" || time.Since(res.FencedAt) > 24*time.Hour {
+			t.Errorf("fence-state: %+v, want us-west-2 at term 11 read through the writer endpoint, with when it was set", res)
+		}
+
+		// A region whose server is read-only (its proxy's read/write
+		// endpoint reaching a replica) reads the same row.
+		if _, err := root.ExecContext(ctx, "SET GLOBAL read_only = 1"); err != nil {
+			t.Fatal(err)
+		}
+		defer root.ExecContext(context.Background(), "SET GLOBAL read_only = 0")
+		if got, err := db.FenceState(ctx, "us-east-1"); err != nil || got.Region != "us-west-2" || got.Term != 11 {
+			t.Errorf("FenceState on a read-only server: %+v, %v; want us-west-2 at term 11", got, err)
+		}
+		var after string
+		if err := root.QueryRowContext(ctx, "SELECT CONCAT_WS('|', writer_region, term, floor, gap, fenced_at, reason) FROM id_fence").Scan(&after); err != nil || after != before {
+			t.Errorf("the fence's row after the reads: %q, %v; want it unchanged: %q", after, err, before)
 		}
 	})
 

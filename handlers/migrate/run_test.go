@@ -279,7 +279,8 @@ type fakeServer struct {
 	fail      error
 	failFirst int32 // > 0: only the first failFirst dials fail
 	readOnly  bool
-	keys      atomic.Int64 // idempotency keys the purge finds
+	keys      atomic.Int64   // idempotency keys the purge finds
+	fence     []driver.Value // the id fence's row (writer_region, term, floor, gap, fenced_at, reason); nil: no row
 	dials     atomic.Int32
 	queries   atomic.Int32
 	writes    atomic.Int32
@@ -323,6 +324,12 @@ func (c fakeServerConn) QueryContext(_ context.Context, query string, _ []driver
 			ro = 1
 		}
 		return &fakeRows{cols: []string{"read_only", "innodb_read_only"}, rows: [][]driver.Value{{ro, int64(0)}}}, nil
+	case strings.Contains(query, "FROM id_fence"):
+		r := &fakeRows{cols: []string{"writer_region", "term", "floor", "gap", "fenced_at", "reason"}}
+		if c.s.fence != nil {
+			r.rows = [][]driver.Value{c.s.fence}
+		}
+		return r, nil
 	case strings.Contains(query, "information_schema"):
 		return &fakeRows{cols: []string{"n"}, rows: [][]driver.Value{{int64(1)}}}, nil
 	case strings.Contains(query, "FROM schema_migrations"):

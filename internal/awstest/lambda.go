@@ -15,7 +15,13 @@ import (
 // fence does: on the region's writer only (a read-only server is a
 // function error, as Lambda reports a handler's error: X-Amz-Function-
 // Error with {"errorMessage", "errorType"}), skipped when the fence
-// already names the region, a gap only with data loss.
+// already names the region, a gap only with data loss. It answers the
+// fence-state action with the fence's row as the region's database reads
+// it (the row replicates: both regions read the same), through the
+// writer's endpoint or, in the other region, the reader's; a region
+// whose cluster cannot be described (Status "", the fakes' lost region)
+// answers neither. Reads are not logged, as no Describe call is: the log
+// holds what changes something.
 type lambdaAPI struct {
 	f      *AWS
 	region string
@@ -45,6 +51,11 @@ type (
 		WindowSeconds float64 `json:"windowSeconds"`
 		Reason        string  `json:"reason"`
 	}
+	fenceState struct {
+		Region   string `json:"region"`
+		Term     int64  `json:"term"`
+		Endpoint string `json:"endpoint"`
+	}
 	// functionError is the payload Lambda returns with
 	// X-Amz-Function-Error for a handler's error (Lambda Developer
 	// Guide, "Lambda function errors in Go").
@@ -63,7 +74,9 @@ func (l lambdaAPI) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*
 	if err := json.Unmarshal(in.Payload, &req); err != nil {
 		return nil, err
 	}
-	f.record(l.region, "Invoke %s %s region=%s dataLoss=%t lag=%gs", name, req.Action, req.Fence.Region, req.Fence.DataLoss, req.Fence.LagSeconds)
+	if req.Action != "fence-state" {
+		f.record(l.region, "Invoke %s %s region=%s dataLoss=%t lag=%gs", name, req.Action, req.Fence.Region, req.Fence.DataLoss, req.Fence.LagSeconds)
+	}
 	if name != "todomgmt-migrate" {
 		return nil, &lambdatypes.ResourceNotFoundException{Message: aws.String("Function not found: " + name)}
 	}
@@ -73,6 +86,23 @@ func (l lambdaAPI) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*
 	fail := func(msg string) (*lambda.InvokeOutput, error) {
 		b, _ := json.Marshal(functionError{ErrorMessage: msg, ErrorType: "errorString"})
 		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"), Payload: b}, nil
+	}
+	if req.Action == "fence-state" {
+		var c *Cluster
+		for _, x := range f.Clusters {
+			if x.Region == l.region && !x.Deleted {
+				c = x
+			}
+		}
+		if c == nil || c.Status == "" {
+			return fail("read the id fence: connect: dial tcp: i/o timeout (the reader endpoint does not answer either: i/o timeout)")
+		}
+		endpoint := "reader"
+		if f.Global != nil && f.Global.Writer == c.ARN {
+			endpoint = "writer"
+		}
+		b, _ := json.Marshal(fenceState{Region: f.Fence.Region, Term: f.Fence.Term, Endpoint: endpoint})
+		return &lambda.InvokeOutput{StatusCode: 200, Payload: b}, nil
 	}
 	if req.Action != "fence-ids" {
 		return fail("unknown action " + req.Action)

@@ -62,24 +62,12 @@ func invokeFence(ctx context.Context, api awsclient.LambdaAPI, name, region stri
 	if err != nil {
 		return failover.FenceResult{}, err
 	}
-	out, err := api.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName:   aws.String(name),
-		InvocationType: lambdatypes.InvocationTypeRequestResponse,
-		Payload:        payload,
-	})
+	out, err := invokeMigrate(ctx, api, name, region, payload)
 	if err != nil {
-		return failover.FenceResult{}, fmt.Errorf("invoke %s in %s: %w", name, region, err)
-	}
-	if fe := aws.ToString(out.FunctionError); fe != "" {
-		var e functionError
-		msg := string(out.Payload)
-		if json.Unmarshal(out.Payload, &e) == nil && e.ErrorMessage != "" {
-			msg = e.ErrorMessage
-		}
-		return failover.FenceResult{}, fmt.Errorf("%s in %s: function error (%s): %s", name, region, fe, msg)
+		return failover.FenceResult{}, err
 	}
 	var a fenceAnswer
-	if err := json.Unmarshal(out.Payload, &a); err != nil {
+	if err := json.Unmarshal(out, &a); err != nil {
 		return failover.FenceResult{}, fmt.Errorf("%s in %s: the fence's answer is not JSON: %w", name, region, err)
 	}
 	switch {
@@ -87,12 +75,37 @@ func invokeFence(ctx context.Context, api awsclient.LambdaAPI, name, region stri
 		// Never report a fence the function did not make.
 		return failover.FenceResult{}, fmt.Errorf("%s in %s: the fence names %q, want %q", name, region, a.Region, req.Region)
 	case a.Term < 1:
-		return failover.FenceResult{}, fmt.Errorf("%s in %s: the fence's answer has no term: %s", name, region, out.Payload)
+		return failover.FenceResult{}, fmt.Errorf("%s in %s: the fence's answer has no term: %s", name, region, out)
 	case a.WindowSeconds < 0:
-		return failover.FenceResult{}, fmt.Errorf("%s in %s: the fence's window is negative: %s", name, region, out.Payload)
+		return failover.FenceResult{}, fmt.Errorf("%s in %s: the fence's window is negative: %s", name, region, out)
 	}
 	return failover.FenceResult{
 		Region: a.Region, Term: a.Term, Skipped: a.Skipped, MaxID: a.MaxID, Floor: a.Floor, Gap: a.Gap,
 		Rate: a.Rate, Window: time.Duration(a.WindowSeconds * float64(time.Second)), Reason: a.Reason,
 	}, nil
+}
+
+// invokeMigrate invokes the migrate function name in region (Lambda
+// Invoke, RequestResponse) with payload and returns its answer. A
+// function error (Lambda's X-Amz-Function-Error, with the handler's
+// {"errorMessage", "errorType"}) is an error carrying the function's
+// message.
+func invokeMigrate(ctx context.Context, api awsclient.LambdaAPI, name, region string, payload []byte) ([]byte, error) {
+	out, err := api.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(name),
+		InvocationType: lambdatypes.InvocationTypeRequestResponse,
+		Payload:        payload,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s in %s: %w", name, region, err)
+	}
+	if fe := aws.ToString(out.FunctionError); fe != "" {
+		var e functionError
+		msg := string(out.Payload)
+		if json.Unmarshal(out.Payload, &e) == nil && e.ErrorMessage != "" {
+			msg = e.ErrorMessage
+		}
+		return nil, fmt.Errorf("%s in %s: function error (%s): %s", name, region, fe, msg)
+	}
+	return out.Payload, nil
 }

@@ -62,6 +62,8 @@ func TestWritePlan(t *testing.T) {
 		{"a planned switchover to a cluster being modified", failover.KindPlanned, func(f *awstest.AWS) { f.Clusters[westARN].Status = "modifying" },
 			"the planned switchover would be refused (see REFUSED above)", "REFUSED"},
 		{"an unplanned failover", failover.KindUnplanned, func(*awstest.AWS) {}, "", "failover"},
+		{"the id fence read through both migrate functions", failover.KindUnplanned, func(*awstest.AWS) {}, "",
+			"id fence now: names us-east-1 (term 1); read in us-east-1 names us-east-1 (term 1); us-west-2 names us-east-1 (term 1)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, e, _ := deployment(t, east)

@@ -58,6 +58,10 @@ type State struct {
 	// member in the region. A read that failed, or a region without a
 	// member, is recorded as not Known.
 	Safeguards map[string]Safeguards
+	// Fences are the id fence as each region's database reads it, when
+	// the database can read it (FenceReader), nil otherwise; a read that
+	// failed is recorded as not Known. FenceMark says what they tell.
+	Fences map[string]FenceState
 }
 
 // Regions returns the regions in the state: the database members' first,

@@ -245,6 +245,39 @@ func FenceIDs(ctx context.Context, db *sql.DB, f Fence) (res FenceResult, err er
 	return res, nil
 }
 
+// FenceRow is the id fence as a server reads it.
+type FenceRow struct {
+	Region   string    // the region whose writer may create
+	Term     int64     // one more per fence that changed it; 0 as seeded
+	Floor    int64     // the next id was at least Floor when the fence ran
+	Gap      int64     // the gap it left (0 for a planned move)
+	FencedAt time.Time // when it ran (UTC)
+	Reason   string    // how it sized the gap
+}
+
+// ReadFence reads the id fence's row on the server behind db, without
+// locking it. It changes nothing, so it runs on a writer or a read-only
+// replica alike: a replica reads the fence its writer last replicated,
+// which is how a region that lost the writer, or never had it, tells
+// where creates are open (the failover orchestrator's FenceState, through
+// handlers/migrate's "fence-state" action in AWS and directly in the
+// lab). A schema without the row (the migrations have not run) is an
+// error saying so.
+func ReadFence(ctx context.Context, db *sql.DB) (row FenceRow, err error) {
+	defer wrapErr(&err, "read the id fence")
+	var at timeValue
+	err = db.QueryRowContext(ctx, "SELECT writer_region, term, floor, gap, fenced_at, reason FROM id_fence WHERE id = 1").
+		Scan(&row.Region, &row.Term, &row.Floor, &row.Gap, &at, &row.Reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return FenceRow{}, errors.New("the id_fence table has no row: run the migrations (they seed it)")
+	}
+	if err != nil {
+		return FenceRow{}, err
+	}
+	row.FencedAt = at.t
+	return row, nil
+}
+
 func (f Fence) validate() error {
 	if err := ValidateRegion(f.Region); err != nil {
 		return err

@@ -42,3 +42,27 @@ func TestFenceIDsRefusesAnotherRegion(t *testing.T) {
 		t.Errorf("FenceIDs(unknown member) = nil error, want one")
 	}
 }
+
+// TestFenceStateWithoutAServer: the fence is read on the region's own
+// server; a region the lab does not have, a server whose container is
+// not running (killed) and one that accepts but never answers (cut off)
+// are errors, the last one ended by the caller's deadline. The reads on
+// real servers are in the integration tests.
+func TestFenceStateWithoutAServer(t *testing.T) {
+	hangs := listen(t)
+	ctrs := &fakeContainers{addr: map[string]string{"cb": hangs}}
+	b := newNode("lab-b", "db-lab-b", "cb", 2, "p", ctrs)
+	b.identify = func(context.Context, string) (uint32, error) { return 2, nil }
+	d := newDatabase("lab-x", "todomgmt", "repl", "p", newNode("lab-a", "db-lab-a", "ca", 1, "p", ctrs), b)
+	if _, err := d.FenceState(context.Background(), "lab-c"); err == nil {
+		t.Error("FenceState(lab-c) = nil error, want one: the lab has no lab-c")
+	}
+	if _, err := d.FenceState(context.Background(), "lab-a"); err == nil || !strings.Contains(err.Error(), "db-lab-a") {
+		t.Errorf("FenceState of a killed server = %v, want an error naming it", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := d.FenceState(ctx, "lab-b"); err == nil || ctx.Err() == nil {
+		t.Errorf("FenceState of a server that never answers = %v (context %v), want the deadline's error", err, ctx.Err())
+	}
+}

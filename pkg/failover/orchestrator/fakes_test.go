@@ -77,6 +77,7 @@ type world struct {
 	gated       bool
 	fenceErr    []error
 	fences      []failover.FenceRequest // every FenceIDs call, in order
+	fenceReads  int                     // FenceState calls that answered
 
 	// What the optional interfaces tell (ProxyInspector, SafeguardReader,
 	// IdentityProber), healthy unless set: a region that does not answer
@@ -351,6 +352,21 @@ func (d db) FenceIDs(ctx context.Context, target failover.Member, req failover.F
 	}
 	w.maxID = r.Floor
 	return r, nil
+}
+
+// FenceState reads the fence's row as a member's database would: the
+// row replicates with the data, so every member that answers reads the
+// same fence (the store's, which FenceIDs keeps); a region that does not
+// answer fails, after its deadline when it hangs.
+func (d db) FenceState(ctx context.Context, region string) (failover.FenceState, error) {
+	w := d.w
+	if err := w.unreachable(ctx, region); err != nil {
+		return failover.FenceState{}, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fenceReads++
+	return failover.FenceState{Region: w.fenceRegion, Term: w.fenceTerm}, nil
 }
 
 // unreachable returns the error of a call to region's optional probes:

@@ -60,11 +60,11 @@ var ErrNoApprover = errors.New("no approver configured")
 
 // Evaluate reads the topology (from whichever region answers first), the
 // front door, every region's API health, what the optional interfaces
-// tell (proxy targets, user pools, safeguards) and the last run's record.
-// Safeguards are asked of the members the topology reported, one per
-// region; a region without one has none to read. It does not fail when a
-// part cannot be read: the part's error is recorded in the State, and
-// planning decides what that means.
+// tell (proxy targets, user pools, safeguards, id fences) and the last
+// run's record. Safeguards are asked of the members the topology
+// reported, one per region; a region without one has none to read. It
+// does not fail when a part cannot be read: the part's error is recorded
+// in the State, and planning decides what that means.
 func (o *Orchestrator) Evaluate(ctx context.Context) failover.State {
 	return o.evaluate(ctx, "", true)
 }
@@ -158,6 +158,12 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 		active, err := o.Router.Active(ctx)
 		return func() { s.Active, s.ActiveErr = active, err }
 	})
+	if fr, ok := o.DB.(failover.FenceReader); ok {
+		probe(func(ctx context.Context) func() {
+			fences := readFences(ctx, fr, regions)
+			return func() { s.Fences = fences }
+		})
+	}
 	for _, r := range regions {
 		probe(func(ctx context.Context) func() {
 			h, err := o.Prober.Health(ctx, r)

@@ -1005,10 +1005,13 @@ func TestFinishLastRunOnlyWhenItFits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthyState(t)
 			// The state the last run was heading for: writer and route in
-			// us-west-2.
+			// us-west-2, and the id fence it set there (this test is about
+			// the record: TestRecoveryTowardsTheWriter has the runs that
+			// stopped before the fence).
 			s.Topology.Members[0].Writer, s.Topology.Members[1].Writer = false, true
 			s.Topology.Members[0].Sync, s.Topology.Members[0].LagKnown = "connected", true
 			s.Active = west
+			fenced(&s, west, 2)
 			s.LastRun = tt.last
 			if tt.mutate != nil {
 				tt.mutate(&s)

@@ -59,12 +59,17 @@ const (
 	// CheckLastRun: the plan does not undo what the last, unverified run
 	// did.
 	CheckLastRun Check = "last-run"
+	// CheckUnfinishedMove: the plan does not promote the region a move
+	// of the writer was leaving while the id fence shows that move
+	// unfinished (the fence does not name the writer).
+	CheckUnfinishedMove Check = "unfinished-move"
 )
 
 // kindChecks are the checks each kind of plan makes, in report order.
-// CheckTarget and CheckLastRun are not listed: they concern the choice of
-// the target and the run log, not the deployment, and appear only when
-// they fail.
+// CheckTarget, CheckLastRun and CheckUnfinishedMove are not listed: they
+// concern the choice of the target, the run log and the id fence's
+// marker, not the deployment's readiness, and appear only when they
+// fail.
 var kindChecks = map[failover.Kind][]Check{
 	failover.KindPlanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor,
 		CheckProxyTarget, CheckUserPool, CheckDeletionProtection, CheckBackupRetention},

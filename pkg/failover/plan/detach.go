@@ -9,9 +9,10 @@ import (
 // explicit target. The old writer keeps its own copy; nothing replicates
 // between them afterwards, and rebuilding the global database is manual.
 // The id fence treats it as a failover with data loss.
-func Detach(st failover.State, o Options) Plan {
+func Detach(st failover.State, o Options) (p Plan) {
 	s := state{st}
-	p := Plan{Kind: failover.KindDetach, RouteAtStart: s.Active}
+	defer s.showFence(&p)
+	p = Plan{Kind: failover.KindDetach, RouteAtStart: s.Active}
 	if o.Target == "" {
 		p.refuse(CheckTarget, "detach needs an explicit target region")
 		return p

@@ -21,15 +21,19 @@ type Options struct {
 	//     id fence and the write check as the only steps (a detach that
 	//     stopped after the target left the global database likewise);
 	//   - planned: the writer when the front door sends traffic
-	//     elsewhere (a previous run moved the writer but not the route),
-	//     else the other region (so running it again fails back);
+	//     elsewhere (a previous run moved the writer but not the route)
+	//     or the id fence does not name it (a previous move to it has
+	//     not finished), else the other region (so running it again
+	//     fails back);
 	//   - unplanned: the member an operation in progress promotes; else,
-	//     when the front door sends traffic to a region that is not the
-	//     writer, the writer if it is healthy (its cluster available and
-	//     its API answering: no promotion at all), or the routed region
-	//     if the writer does not look healthy; else the other region.
-	//     It refuses instead of choosing the region the last unverified
-	//     run was leaving.
+	//     when the id fence (failover.State.Fences, read in every region)
+	//     does not name the writer, the writer if it is healthy (its
+	//     cluster available and its API answering: no promotion at all),
+	//     else it refuses; else, when the front door sends traffic to a
+	//     region that is not the writer, the writer if it is healthy, or
+	//     the routed region if the writer does not look healthy; else the
+	//     other region. It refuses instead of choosing the region the
+	//     last unverified run was leaving.
 	// Detach needs it set.
 	Target string
 	// MaxLag is the largest replication lag of the target that a planned

@@ -10,9 +10,12 @@
 // Every plan that moves the writer fences the id counter on the new
 // writer (its fence-ids step, on a failover.IDFencer) before it checks a
 // write, so that no id is handed out twice across a failover with data
-// loss. After a run that stopped half way (failover.State.LastRun), a
-// plan finishes that run, or goes towards the current writer, and never
-// promotes the region that run was leaving.
+// loss. After a run that stopped half way, a plan finishes that run, or
+// goes towards the current writer, and never promotes the region that
+// run was leaving: the last run's record (failover.State.LastRun) tells
+// where it stopped on the machine that ran it, and the id fence
+// (failover.State.Fences), which names the writer once a move has
+// finished, tells any machine that a move has not.
 package plan
 
 import (
@@ -60,6 +63,11 @@ type Plan struct {
 	// Fence is what the fence-ids step asks for; nil when the plan has
 	// no fence step (the database cannot fence ids).
 	Fence *failover.FenceRequest
+	// FenceMark is what the id fence read when planned, in every region
+	// (failover.FenceReader): the fence a move of the writer ends with,
+	// which shows a move that has not finished. Nil when the database
+	// does not read it.
+	FenceMark *failover.FenceMark
 	// Findings are the checks that do not hold, in the order found: each
 	// refusal (also in Refusals) and each warning (the plan would run,
 	// but something it relies on is missing).
@@ -102,6 +110,9 @@ func (p Plan) String() string {
 	}
 	if p.LagEvidence != nil {
 		b.WriteString(p.LagEvidence.Lines())
+	}
+	if m := p.FenceMark; m != nil {
+		fmt.Fprintf(&b, "  id fence now: %s\n", m)
 	}
 	if f := p.Fence; f != nil {
 		fmt.Fprintf(&b, "  id fence: %s\n", f)
@@ -153,7 +164,7 @@ func (p Plan) Warnings() []Finding {
 // kind's checks first, then any other).
 func (p Plan) Failing() []Check {
 	var out []Check
-	for _, c := range append(Checks(p.Kind), CheckTarget, CheckLastRun) {
+	for _, c := range append(Checks(p.Kind), CheckTarget, CheckLastRun, CheckUnfinishedMove) {
 		if slices.ContainsFunc(p.Findings, func(f Finding) bool { return f.Check == c }) {
 			out = append(out, c)
 		}

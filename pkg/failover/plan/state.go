@@ -89,8 +89,9 @@ func (s state) onlyWriter(p *Plan) (failover.Member, bool) {
 
 // chooseTarget picks the target member: the explicit region; else, for a
 // planned switchover, the writer when the route points elsewhere (a
-// previous run moved the writer but not the route) or the other member;
-// else, for an unplanned failover or a detach, towardsWriter.
+// previous run moved the writer but not the route) or the id fence does
+// not name it (a previous move to it has not finished), else the other
+// member; else, for an unplanned failover or a detach, towardsWriter.
 func (s state) chooseTarget(p *Plan, explicit string, writer failover.Member, planned bool) (failover.Member, bool) {
 	t := s.Topology
 	if explicit != "" {
@@ -106,6 +107,11 @@ func (s state) chooseTarget(p *Plan, explicit string, writer failover.Member, pl
 	if s.ActiveErr == nil && s.Active != "" && writer.Region != "" && s.Active != writer.Region {
 		return writer, true
 	}
+	if fence, ok := s.unfinishedMove(p, writer); ok {
+		p.note("the id fence names %s (term %d, read in %s) but the writer is %s: a move to %s has not finished (creates stay closed there until the fence names it), so this run finishes it instead of switching back (name %s as the target to switch to it anyway)",
+			orUnknown(fence.Region), fence.Term, orUnknown(fence.ReadIn), writer.Region, writer.Region, s.promotable(writer))
+		return writer, true
+	}
 	return s.otherThan(p, writer)
 }
 
@@ -114,6 +120,9 @@ func (s state) chooseTarget(p *Plan, explicit string, writer failover.Member, pl
 // never promotes the region an unverified run was leaving:
 //   - an operation promoting a member is in progress: that member (this
 //     run promotes nothing itself);
+//   - the id fence does not name the writer (a move to the writer has
+//     not finished, whoever ran it): the writer if it is healthy, else
+//     it refuses (finishMove);
 //   - the front door sends traffic to a region that is not the writer (a
 //     run stopped between moving one and the other): the writer if it is
 //     healthy, which needs no promotion at all; else the routed region,
@@ -130,6 +139,9 @@ func (s state) towardsWriter(p *Plan, writer failover.Member) (failover.Member, 
 			p.note("an operation promoting %s is in progress (failover state %q): this run goes the same way and does not promote anything itself", m.Region, t.Operation)
 			return m, true
 		}
+	}
+	if fence, ok := s.unfinishedMove(p, writer); ok {
+		return s.finishMove(p, writer, fence)
 	}
 	if s.ActiveErr == nil && s.Active != "" && writer.Region != "" && s.Active != writer.Region {
 		if s.healthy(writer) {

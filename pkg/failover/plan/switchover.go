@@ -18,12 +18,13 @@ import (
 // not answer, or a safeguard is not as the deployment asks (see Check).
 // The id fence follows the writer's move without a gap: nothing was
 // lost.
-func Switchover(st failover.State, o Options) Plan {
+func Switchover(st failover.State, o Options) (p Plan) {
 	s := state{st}
+	defer s.showFence(&p)
 	if p, ok := finishLastRun(s, o, failover.KindPlanned); ok {
 		return p
 	}
-	p := Plan{Kind: failover.KindPlanned, MaxLag: o.maxLag(), RouteAtStart: s.Active}
+	p = Plan{Kind: failover.KindPlanned, MaxLag: o.maxLag(), RouteAtStart: s.Active}
 	s.noteLastRunErr(&p)
 	if s.TopologyErr != nil {
 		p.refuse(CheckTopology, "cannot read the global database topology: %v", s.TopologyErr)

@@ -18,13 +18,15 @@ import (
 // safeguards, the front door's route, and recovery snapshots of an
 // earlier failover that have no manual copy. After a run that stopped half way it goes
 // towards the current writer (see Options.Target); when the target is
-// already the writer nothing is promoted.
-func Failover(st failover.State, o Options) Plan {
+// already the writer nothing is promoted (nor routed, when the front door
+// sends traffic there already).
+func Failover(st failover.State, o Options) (p Plan) {
 	s := state{st}
+	defer s.showFence(&p)
 	if p, ok := finishLastRun(s, o, failover.KindUnplanned); ok {
 		return p
 	}
-	p := Plan{Kind: failover.KindUnplanned, RouteAtStart: s.Active}
+	p = Plan{Kind: failover.KindUnplanned, RouteAtStart: s.Active}
 	s.noteLastRunErr(&p)
 	target, ok := s.planAway(&p, o)
 	if !ok {
@@ -57,6 +59,11 @@ func Failover(st failover.State, o Options) Plan {
 	s.checkPools(&p, []string{target.Region})
 	s.checkSafeguards(&p, []string{target.Region})
 	s.checkRecoverySnapshots(&p, target.Region)
+	if target.Writer && s.ActiveErr == nil && s.Active == target.Region {
+		p.note("%s is already the writer and takes the traffic: nothing is promoted or routed; this run fences the ids and checks a write", target.Region)
+		p.Steps = []Step{fenceStep(p), verifyStep(p.To)}
+		return p
+	}
 	if target.Writer {
 		p.note("%s is already the writer: nothing is promoted; this run routes the traffic there, fences the ids and checks a write", target.Region)
 		p.Steps = []Step{
