@@ -2,6 +2,7 @@ package failover
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,6 +58,35 @@ func TestFenceMark(t *testing.T) {
 			}
 			if tt.text != "" && got.String() != tt.text {
 				t.Errorf("String() = %q, want %q", got.String(), tt.text)
+			}
+		})
+	}
+}
+
+// TestProblemsNameAnUnfinishedMove: status (and lab:status) fail while the
+// fence does not name the writer, and say nothing of a fence that does,
+// or of one nobody could read.
+func TestProblemsNameAnUnfinishedMove(t *testing.T) {
+	topo := Topology{ID: "g", Members: []Member{{Region: "a", Writer: true}, {Region: "b"}}}
+	read := func(in, names string, term int64) FenceState {
+		return FenceState{ReadIn: in, Known: true, Region: names, Term: term}
+	}
+	const want = "the id fence names b (term 4) but the writer is in a: a move to a has not finished"
+	for _, tt := range []struct {
+		name   string
+		fences map[string]FenceState
+		found  bool
+	}{
+		{"the fence names the writer", map[string]FenceState{"a": read("a", "a", 4), "b": read("b", "a", 4)}, false},
+		{"the fence names the other region", map[string]FenceState{"a": read("a", "b", 4), "b": read("b", "b", 4)}, true},
+		{"no fence read", map[string]FenceState{"a": {ReadIn: "a", Detail: "timeout"}}, false},
+		{"not a fence reader", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := State{Topology: topo, Active: "a", Fences: tt.fences}
+			got := strings.Join(s.Problems(), "\n")
+			if strings.Contains(got, want) != tt.found {
+				t.Errorf("problems %q: want %q present = %t", got, want, tt.found)
 			}
 		})
 	}

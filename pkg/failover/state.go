@@ -120,6 +120,12 @@ func (s State) Problems() []string {
 			out = append(out, fmt.Sprintf("the API in %s reports role passive but its cluster is the writer", r))
 		}
 	}
+	// A fence that does not name the writer: a move to it has not
+	// finished, and creates there answer region_passive until it does.
+	if mark, ok := s.FenceMark(); ok && hasWriter && mark.Known && !mark.Names(writer.Region) {
+		out = append(out, fmt.Sprintf("the id fence names %s (term %d) but the writer is in %s: a move to %s has not finished and creates there answer region_passive; go tool mage failover:plan says how the next run finishes it",
+			orUnknown(mark.Fence.Region), mark.Fence.Term, writer.Region, writer.Region))
+	}
 	return out
 }
 
