@@ -63,6 +63,10 @@ func (m *migrator) Purge(ctx context.Context) (PurgeResult, error) {
 	if err != nil {
 		return PurgeResult{}, err
 	}
+	region, err := mysql.RegionFromEnv(m.getenv)
+	if err != nil {
+		return PurgeResult{}, err
+	}
 	cfg, err := dbconn.FromEnv(m.getenv)
 	if err != nil {
 		return PurgeResult{}, err
@@ -78,7 +82,7 @@ func (m *migrator) Purge(ctx context.Context) (PurgeResult, error) {
 	res := PurgeResult{Status: "ok", Cutoff: cutoff, Retention: keep.String()}
 	deleted, err := mysql.PurgeIdempotencyKeys(ctx, pools.Writer, cutoff)
 	res.Deleted = deleted
-	w := findWriter(ctx, pools, cfg.ReaderHost, err)
+	w := findWriter(ctx, pools, cfg.ReaderHost, region, err)
 	if w.skip != "" {
 		res.Status, res.Message = "skipped", w.skip
 		return res, nil

@@ -133,7 +133,7 @@ func (m *migrator) Run(ctx context.Context) (Result, error) {
 	var waited time.Duration
 	for attempt, wait := 1, time.Second; ; attempt, wait = attempt+1, min(2*wait, maxRetryPause) {
 		newly, err = mysql.ApplyMigrations(ctx, db, region)
-		w := findWriter(ctx, pools, cfg.ReaderHost, err)
+		w := findWriter(ctx, pools, cfg.ReaderHost, region, err)
 		if w.skip != "" {
 			return skipped(ctx, w.answered, w.skip), nil
 		}
@@ -197,14 +197,20 @@ type writerVerdict struct {
 	retry    bool
 }
 
-// findWriter judges err, the result of an operation on pools.Writer. The
-// region has no writer when the writer endpoint's server is read-only
-// (mysql.ErrReadOnly), or when the writer endpoint could not be connected
-// to and the reader endpoint (readerHost, pools.Reader) answers with a
-// read-only server. A writer endpoint that fails while no reader answers
-// as read-only is an error.
-func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost string, err error) writerVerdict {
+// findWriter judges err, the result of an operation on pools.Writer in
+// region. The region has no writer when the writer endpoint's server is
+// read-only (mysql.ErrReadOnly), or when the writer endpoint could not be
+// connected to and the reader endpoint (readerHost, pools.Reader) answers
+// with a read-only server; unless that server says the global database's
+// writer is in this very region (noWriterHere): then an in-region failover
+// is under way and the run waits for the new writer instead of skipping
+// a migration the region needs. A writer endpoint that fails while no
+// reader answers as read-only is an error.
+func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost, region string, err error) writerVerdict {
 	if errors.Is(err, mysql.ErrReadOnly) {
+		if v, ok := noWriterHere(ctx, pools.Writer, region, err); !ok {
+			return v
+		}
 		return writerVerdict{skip: MsgSkippedReadOnly, answered: pools.Writer}
 	}
 	var cerr *dbconn.ConnectError
@@ -222,6 +228,9 @@ func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost string, err
 		cancel()
 		switch {
 		case rerr == nil && ro:
+			if v, ok := noWriterHere(ctx, pools.Reader, region, err); !ok {
+				return v
+			}
 			return writerVerdict{skip: MsgSkippedNoWriter, answered: pools.Reader}
 		case rerr == nil:
 			return writerVerdict{err: fmt.Errorf("%w (the reader endpoint %s answers, but its server is writable)", err, readerHost)}
@@ -230,6 +239,24 @@ func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost string, err
 		}
 	}
 	return writerVerdict{err: err, retry: true}
+}
+
+// noWriterHere asks the read-only server db where the global database's
+// writer is (mysql.GlobalWriterRegion). ok is true when that confirms the
+// region has none (the writer is elsewhere, or the server cannot tell:
+// not Aurora, or a failover between regions in progress); false, with a
+// verdict to retry, when the writer is in region itself: an instance of
+// this region's cluster is being promoted (an in-region failover), and a
+// migration skipped now would leave the new function version on the old
+// schema.
+func noWriterHere(ctx context.Context, db *sql.DB, region string, err error) (writerVerdict, bool) {
+	pctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
+	defer cancel()
+	writer, known, qerr := mysql.GlobalWriterRegion(pctx, db)
+	if qerr != nil || !known || writer != region {
+		return writerVerdict{}, true
+	}
+	return writerVerdict{err: fmt.Errorf("%w (the server answers read-only, but the global database's writer is in this region, %s: an in-region failover is under way)", err, region), retry: true}, false
 }
 
 // skipped is the result of a run that found no writer; Applied is what

@@ -145,9 +145,24 @@ func TestRunWithoutAWriter(t *testing.T) {
 		{name: "writer read-only: skipped, reader not asked",
 			writer: &fakeServer{readOnly: true}, reader: &fakeServer{readOnly: true},
 			wantMessage: MsgSkippedReadOnly},
+		// Aurora tells where the global database's writer is: a read-only
+		// answer in the writer's own region is an in-region failover,
+		// not a passive region.
+		{name: "writer refused, reader read-only, the global writer elsewhere: skipped",
+			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{readOnly: true, globalWriter: "us-west-2"},
+			wantMessage: MsgSkippedNoWriter, wantProbed: true},
+		{name: "writer refused, reader read-only, the global writer in this region: fails to retry",
+			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{readOnly: true, globalWriter: "us-east-1"},
+			wantErr: "the global database's writer is in this region, us-east-1: an in-region failover is under way", wantProbed: true},
+		{name: "writer read-only, the global writer in this region: fails to retry",
+			writer: &fakeServer{readOnly: true, globalWriter: "us-east-1"}, reader: &fakeServer{readOnly: true},
+			wantErr: "an in-region failover is under way"},
+		{name: "writer read-only, the global writer elsewhere: skipped",
+			writer: &fakeServer{readOnly: true, globalWriter: "us-west-2"}, reader: &fakeServer{readOnly: true},
+			wantMessage: MsgSkippedReadOnly},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{dbconn.EnvHost: "proxy.example", dbconn.EnvReaderHost: "proxy-ro.example"}
+			env := map[string]string{dbconn.EnvHost: "proxy.example", dbconn.EnvReaderHost: "proxy-ro.example", "TODOMGMT_REGION": "us-east-1"}
 			m := &migrator{
 				getenv: func(k string) string { return env[k] },
 				open: func(_ context.Context, c dbconn.Config) (*dbconn.Pools, error) {
@@ -212,6 +227,10 @@ func TestRunWaitsForTheDatabase(t *testing.T) {
 		{name: "no budget: one attempt",
 			writer: &fakeServer{fail: unreachable}, reader: &fakeServer{fail: unreachable},
 			wantErr: "does not answer either"},
+		{name: "an in-region failover is waited for",
+			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{readOnly: true, globalWriter: "us-east-1"},
+			retryFor: 4 * time.Second, wantPauses: []time.Duration{time.Second, 2 * time.Second},
+			wantErr: "gave up after 3 attempts"},
 		{name: "a writable reader is not waited for",
 			writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{},
 			retryFor: time.Hour, wantErr: "writable"},
@@ -220,7 +239,7 @@ func TestRunWaitsForTheDatabase(t *testing.T) {
 			var pauses []time.Duration
 			m := &migrator{
 				getenv: func(k string) string {
-					return map[string]string{dbconn.EnvHost: "proxy.example", dbconn.EnvReaderHost: "proxy-ro.example"}[k]
+					return map[string]string{dbconn.EnvHost: "proxy.example", dbconn.EnvReaderHost: "proxy-ro.example", "TODOMGMT_REGION": "us-east-1"}[k]
 				},
 				open: func(context.Context, dbconn.Config) (*dbconn.Pools, error) {
 					p := &dbconn.Pools{Writer: sql.OpenDB(tt.writer)}
@@ -281,9 +300,12 @@ type fakeServer struct {
 	readOnly  bool
 	keys      atomic.Int64   // idempotency keys the purge finds
 	fence     []driver.Value // the id fence's row (writer_region, term, floor, gap, fenced_at, reason); nil: no row
-	dials     atomic.Int32
-	queries   atomic.Int32
-	writes    atomic.Int32
+	// globalWriter is the region aurora_global_db_instance_status names
+	// for the writer; "": the server has no such table (not Aurora).
+	globalWriter string
+	dials        atomic.Int32
+	queries      atomic.Int32
+	writes       atomic.Int32
 }
 
 func (s *fakeServer) Connect(context.Context) (driver.Conn, error) {
@@ -330,6 +352,11 @@ func (c fakeServerConn) QueryContext(_ context.Context, query string, _ []driver
 			r.rows = [][]driver.Value{c.s.fence}
 		}
 		return r, nil
+	case strings.Contains(query, "aurora_global_db_instance_status"):
+		if c.s.globalWriter == "" {
+			return nil, &gomysql.MySQLError{Number: 1109, Message: "Unknown table 'AURORA_GLOBAL_DB_INSTANCE_STATUS' in information_schema"}
+		}
+		return &fakeRows{cols: []string{"AWS_REGION"}, rows: [][]driver.Value{{c.s.globalWriter}}}, nil
 	case strings.Contains(query, "information_schema"):
 		return &fakeRows{cols: []string{"n"}, rows: [][]driver.Value{{int64(1)}}}, nil
 	case strings.Contains(query, "FROM schema_migrations"):

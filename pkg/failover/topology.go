@@ -92,7 +92,7 @@ func (t Topology) Member(region string) (Member, bool) {
 	return Member{}, false
 }
 
-// memberByID returns the member whose ID is id.
+// MemberByID returns the member whose ID is id.
 func (t Topology) MemberByID(id string) (Member, bool) {
 	for _, m := range t.Members {
 		if m.ID == id {

@@ -294,6 +294,50 @@ func AppliedMigrations(ctx context.Context, db *sql.DB) (_ []AppliedMigration, e
 	return out, rows.Err()
 }
 
+// GlobalWriterRegion reads, on an Aurora MySQL global database, the
+// region of the global database's writer instance: the row of
+// information_schema.aurora_global_db_instance_status whose SESSION_ID is
+// MASTER_SESSION_ID (Aurora User Guide, "Aurora MySQL–specific
+// information_schema tables": Aurora MySQL 3.04.0 and later global
+// databases). It only reads, so it answers on a reader too. known is
+// false where the server has no such table (MySQL, MariaDB, Aurora
+// outside a global database) or it names no writer (a failover in
+// progress); err is any other failure.
+func GlobalWriterRegion(ctx context.Context, db *sql.DB) (region string, known bool, err error) {
+	defer wrapErr(&err, "read the global database's writer region")
+	rows, err := db.QueryContext(ctx, "SELECT AWS_REGION FROM information_schema.aurora_global_db_instance_status WHERE SESSION_ID = 'MASTER_SESSION_ID'")
+	if isMySQLError(err, erUnknownTable, erNoSuchTable) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	defer rows.Close()
+	var regions []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return "", false, err
+		}
+		regions = append(regions, r)
+	}
+	if err := rows.Err(); err != nil {
+		return "", false, err
+	}
+	if len(regions) != 1 || regions[0] == "" {
+		return "", false, nil
+	}
+	return regions[0], true, nil
+}
+
+// The server's errors for a table it does not have: ER_UNKNOWN_TABLE
+// (1109, "Unknown table ... in information_schema") and ER_NO_SUCH_TABLE
+// (1146).
+const (
+	erUnknownTable = 1109
+	erNoSuchTable  = 1146
+)
+
 // ServerReadOnly reports whether the server behind db refuses writes
 // (read_only, which MySQL's super_read_only implies, or innodb_read_only on
 // an Aurora reader). It only reads, so it also answers through a read-only

@@ -291,7 +291,7 @@ func (s *Store) refusedAsPassive(ctx context.Context, err error) bool {
 //
 // Only an answer counts: rows, or "not found". A pool that refuses the
 // login (RDS Proxy's read-only endpoint in a region whose cluster has no
-// reader instance, as the primary's usually has not) or fails otherwise
+// reader instance: DbReaderInstances=0, or a reader being replaced) or fails otherwise
 // says nothing about the role; learning passive from it would turn the
 // active region's writes into region_passive while its writer is merely
 // unreachable. The first pool's Unavailable stands then.
