@@ -71,22 +71,23 @@ func TestReadinessOfAHealthyDeployment(t *testing.T) {
 	}
 }
 
-// TestReadinessEachCheckFailsAlone makes one check fail at a time and
-// requires each plan it concerns to be not ready with exactly that check
-// failing and every other check passing, and the plans it does not
-// concern to stay ready. Together the cases make every check of both
-// plans fail.
-func TestReadinessEachCheckFailsAlone(t *testing.T) {
+// readinessCase is one fault and the check it makes fail in each plan it
+// concerns.
+type readinessCase struct {
+	name   string
+	mutate func(*harness)
+	// want is the failing check of each plan that must be not ready;
+	// the others must be ready.
+	want   map[failover.Kind]plan.Check
+	detail string // in a failing finding
+}
+
+// readinessCases are the faults TestReadinessEachCheckFailsAlone injects,
+// one at a time: together they make every check of both plans fail.
+func readinessCases() []readinessCase {
 	snapshot := failover.RecoverySnapshot{Name: "rds:unplanned-global-failover-todomgmt-east-2026-11-01-08-00", Created: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC),
 		Expires: time.Date(2026, 11, 8, 8, 0, 0, 0, time.UTC)}
-	for _, tt := range []struct {
-		name   string
-		mutate func(*harness)
-		// want is the failing check of each plan that must be not ready;
-		// the others must be ready.
-		want   map[failover.Kind]plan.Check
-		detail string // in a failing finding
-	}{
+	return []readinessCase{
 		{"operation in progress", func(h *harness) { h.w.topo.Operation, h.w.topo.OperationTo = "failing-over", "arn:other" },
 			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckTopology, failover.KindUnplanned: plan.CheckTopology}, `failover state "failing-over"`},
 		{"global database not available", func(h *harness) { h.w.topo.Status = "upgrading" },
@@ -132,7 +133,16 @@ func TestReadinessEachCheckFailsAlone(t *testing.T) {
 			map[failover.Kind]plan.Check{failover.KindPlanned: plan.CheckBackupRetention, failover.KindUnplanned: plan.CheckBackupRetention}, "keeps automated backups 1 day, less than the 7 days"},
 		{"recovery snapshot not copied", func(h *harness) { h.w.recovery[east] = []failover.RecoverySnapshot{snapshot} },
 			map[failover.Kind]plan.Check{failover.KindUnplanned: plan.CheckRecoverySnapshot}, "the recovery snapshot " + snapshot.Name + " of " + eastID + " (taken 2026-11-01T08:00:00Z) holds the writes an unplanned failover lost and expires around 2026-11-08T08:00:00Z"},
-	} {
+	}
+}
+
+// TestReadinessEachCheckFailsAlone makes one check fail at a time and
+// requires each plan it concerns to be not ready with exactly that check
+// failing and every other check passing, and the plans it does not
+// concern to stay ready. Together the cases make every check of both
+// plans fail.
+func TestReadinessEachCheckFailsAlone(t *testing.T) {
+	for _, tt := range readinessCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, newWorld())
 			tt.mutate(h)
@@ -169,13 +179,11 @@ func TestReadinessEachCheckFailsAlone(t *testing.T) {
 // TestReadinessCasesCoverEveryCheck: the table above makes every check of
 // every assessed plan fail (a new check needs a case).
 func TestReadinessCasesCoverEveryCheck(t *testing.T) {
-	// The cases' checks, by kind, as TestReadinessEachCheckFailsAlone
-	// lists them.
-	covered := map[failover.Kind][]plan.Check{
-		failover.KindPlanned: {plan.CheckTopology, plan.CheckCluster, plan.CheckReplication, plan.CheckAPIHealth, plan.CheckFrontDoor, plan.CheckProxyTarget,
-			plan.CheckUserPool, plan.CheckDeletionProtection, plan.CheckBackupRetention},
-		failover.KindUnplanned: {plan.CheckTopology, plan.CheckCluster, plan.CheckReplication, plan.CheckAPIHealth, plan.CheckFrontDoor, plan.CheckProxyTarget,
-			plan.CheckUserPool, plan.CheckIDFence, plan.CheckDeletionProtection, plan.CheckBackupRetention, plan.CheckRecoverySnapshot},
+	covered := map[failover.Kind][]plan.Check{}
+	for _, c := range readinessCases() {
+		for kind, check := range c.want {
+			covered[kind] = append(covered[kind], check)
+		}
 	}
 	for _, k := range assess.Kinds {
 		for _, c := range plan.Checks(k) {
