@@ -71,6 +71,16 @@ func (s *fakeSAM) Deploy(_ context.Context, args []string) error {
 				for k, v := range overrides {
 					st.Parameters[k] = v
 				}
+				// The template creates the CloudFront front door, and its
+				// KeyValueStore output, in the primary once the peer's API
+				// is known (condition CloudFrontFrontDoor).
+				if role == awsops.RolePrimary && st.Outputs != nil {
+					if st.Parameters["PeerApiDomain"] != "" {
+						st.Outputs["KeyValueStoreArn"] = awstest.KVSARN
+					} else {
+						delete(st.Outputs, "KeyValueStoreArn")
+					}
+				}
 			}
 		}
 	})
@@ -82,13 +92,15 @@ func (s *fakeSAM) Sync(_ context.Context, args []string, env map[string]string) 
 	return s.syncErr
 }
 
-// primaryAlone is the fakes with the primary stack deployed and the
+// primaryAlone is the fakes with the primary stack deployed in its first
+// pass (no peer, so no front door and no KeyValueStore output) and the
 // secondary not yet (held for the fake SAM CLI to create), the front
 // door's route not written yet.
 func primaryAlone(tb testing.TB) (*awstest.AWS, *fakeSAM) {
 	f := awstest.New(tb, east)
 	secondary := f.Stacks[1]
 	f.Stacks = f.Stacks[:1]
+	delete(f.Stacks[0].Outputs, "KeyValueStoreArn")
 	f.KVSValue = nil
 	return f, &fakeSAM{f: f, held: map[string]*awstest.Stack{awsops.RoleSecondary: secondary}}
 }
@@ -120,6 +132,14 @@ func peerValues(role string) map[string]string {
 	}
 }
 
+// firstSecondary is the secondary's first deploy: wired to the primary,
+// whose front door (and KeyValueStore) its second pass creates later.
+func firstSecondary() deployCall {
+	c := wired(awsops.RoleSecondary)
+	c.Overrides["FrontDoorKeyValueStoreArn"] = ""
+	return c
+}
+
 // wired is the deploy of role with samconfig's overrides and its peer's
 // values: the full set, since --parameter-overrides replaces samconfig's.
 func wired(role string) deployCall {
@@ -129,14 +149,17 @@ func wired(role string) deployCall {
 	return deployCall{role, o}
 }
 
-// TestDeployerTwoPasses: from a primary alone, deploy runs the primary
-// without peer values, the secondary with the primary's, then the primary
-// again with the secondary's, skips the wired secondary, builds once, and
-// leaves an existing route alone.
+// TestDeployerTwoPasses: from a primary alone (its first pass: no peer,
+// no front door), deploy runs the primary without peer values, the
+// secondary with the primary's, the primary again with the secondary's
+// (which creates the front door), then the secondary again for the
+// front door's KeyValueStore; builds once, and leaves an existing route
+// alone.
 func TestDeployerTwoPasses(t *testing.T) {
 	f := awstest.New(t, east)
 	secondary := f.Stacks[1]
 	f.Stacks = f.Stacks[:1]
+	delete(f.Stacks[0].Outputs, "KeyValueStoreArn")
 	sam := &fakeSAM{f: f, held: map[string]*awstest.Stack{awsops.RoleSecondary: secondary}}
 	var out strings.Builder
 	d := &Deployer{SAM: sam, Out: &out, Open: func(context.Context) (*awsops.Env, error) { return openEnv(t, f, &strings.Builder{}), nil }}
@@ -148,21 +171,22 @@ func TestDeployerTwoPasses(t *testing.T) {
 		"deploy primary",
 		"deploy secondary PeerApiDomain=api-us-east-1.execute-api.us-east-1.amazonaws.com",
 		"deploy primary PeerApiDomain=api-us-west-2.execute-api.us-west-2.amazonaws.com",
+		"deploy secondary PeerApiDomain=api-us-east-1.execute-api.us-east-1.amazonaws.com",
 	}
 	if diff := cmp.Diff(want, sam.calls); diff != "" {
 		t.Errorf("SAM calls (-want +got):\n%s", diff)
 	}
-	for _, w := range []string{"todomgmt-secondary already has its peer's values", "front door: active-region already set, traffic goes to us-east-1 (left as is)"} {
-		if !strings.Contains(out.String(), w) {
-			t.Errorf("output lacks %q:\n%s", w, out.String())
-		}
+	if w := "front door: active-region already set, traffic goes to us-east-1 (left as is)"; !strings.Contains(out.String(), w) {
+		t.Errorf("output lacks %q:\n%s", w, out.String())
 	}
 	// The parameters of each pass: the primary first with samconfig's
 	// alone (no peer yet), the secondary with the primary's outputs (the
-	// secrets' ARNs its proxy reads the replicas of, the KeyValueStore its
-	// readiness function reads), the primary again with the secondary's
-	// (the key the replicas are encrypted with).
-	wantDeploys := []deployCall{{awsops.RolePrimary, nil}, wired(awsops.RoleSecondary), wired(awsops.RolePrimary)}
+	// secrets' ARNs its proxy reads the replicas of; no KeyValueStore
+	// yet), the primary again with the secondary's (the key the replicas
+	// are encrypted with), and the secondary again with the KeyValueStore
+	// its readiness function reads, which the primary's second pass
+	// created.
+	wantDeploys := []deployCall{{awsops.RolePrimary, nil}, firstSecondary(), wired(awsops.RolePrimary), wired(awsops.RoleSecondary)}
 	if diff := cmp.Diff(wantDeploys, sam.deploys); diff != "" {
 		t.Errorf("parameters of each pass (-want +got):\n%s", diff)
 	}
@@ -173,9 +197,14 @@ func TestDeployerTwoPasses(t *testing.T) {
 	if err := d.All(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{want[0], want[3], want[2]}
+	want = []string{want[0], want[3], want[4]}
 	if diff := cmp.Diff(want, sam.calls); diff != "" {
 		t.Errorf("SAM calls of a redeploy (-want +got):\n%s", diff)
+	}
+	for _, w := range []string{"todomgmt-primary already has its peer's values", "todomgmt-secondary already has its peer's values"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
 	}
 	if diff := cmp.Diff([]deployCall{wired(awsops.RolePrimary), wired(awsops.RoleSecondary)}, sam.deploys); diff != "" {
 		t.Errorf("parameters of a redeploy (-want +got):\n%s", diff)
@@ -242,7 +271,7 @@ func TestDeployerFailsHalfWay(t *testing.T) {
 			wantErr: "sam deploy --config-env secondary: stack update failed", wantOut: "todomgmt-primary deployed in",
 			// The secondary was never created: the same passes as the
 			// first time.
-			rerun: []deployCall{{awsops.RolePrimary, nil}, wired(awsops.RoleSecondary), wired(awsops.RolePrimary)},
+			rerun: []deployCall{{awsops.RolePrimary, nil}, firstSecondary(), wired(awsops.RolePrimary), wired(awsops.RoleSecondary)},
 		},
 		{
 			name: "the primary's second pass", failAt: 3,
