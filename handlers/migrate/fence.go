@@ -129,6 +129,12 @@ type FenceStateResponse struct {
 	// endpoint) or "reader" (the read-only one, in a region without a
 	// writer).
 	Endpoint string `json:"endpoint"`
+	// Unread says why the fence could not be read (no endpoint answered,
+	// no fence row yet); the other fields are then empty. A read that
+	// fails is an answer, not a function error: status and every plan
+	// read the fence, and a database that does not answer must not page
+	// anyone through the function's error alarms.
+	Unread string `json:"unread,omitempty"`
 }
 
 // fenceStateFunc reads the fence.

@@ -138,9 +138,16 @@ func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		h.log.InfoContext(ctx, "direct invoke", "action", inv.Action)
 		res, err := bounded(ctx, ctx, h.fenceState)
-		if err != nil {
+		if errors.Is(err, errNotConfigured) || errors.Is(err, errPanicked) {
 			h.log.ErrorContext(ctx, "fence read failed", "err", err)
 			return nil, err
+		}
+		if err != nil {
+			// Said in the answer and logged as a warning: a read-only
+			// look at a database that does not answer must not set off
+			// the function's error alarms.
+			h.log.WarnContext(ctx, "fence unreadable", "err", err)
+			return FenceStateResponse{Unread: err.Error()}, nil
 		}
 		h.log.InfoContext(ctx, "fence read", "region", res.Region, "term", res.Term, "endpoint", res.Endpoint)
 		return res, nil
@@ -237,6 +244,13 @@ func (h *handler) workContext(ctx context.Context) (context.Context, context.Can
 // bounded runs fn with workCtx and returns when it finishes, panics or
 // workCtx ends, whichever comes first. A run still going after its
 // deadline is abandoned (its queries are cancelled with workCtx).
+// errNotConfigured and errPanicked are bounded's own failures: a build
+// without the action, and a panic in it (a bug, never an answer).
+var (
+	errNotConfigured = errors.New("this action is not configured in this build")
+	errPanicked      = errors.New("panic")
+)
+
 func bounded[T any](ctx, workCtx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	type outcome struct {
 		res T
@@ -244,13 +258,13 @@ func bounded[T any](ctx, workCtx context.Context, fn func(context.Context) (T, e
 	}
 	var zero T
 	if fn == nil {
-		return zero, errors.New("this action is not configured in this build")
+		return zero, errNotConfigured
 	}
 	done := make(chan outcome, 1)
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- outcome{err: fmt.Errorf("panic: %v", r)}
+				done <- outcome{err: fmt.Errorf("%w: %v", errPanicked, r)}
 			}
 		}()
 		res, err := fn(workCtx)

@@ -22,20 +22,26 @@
 //     {"region","term","skipped","maxId","floor","gap","rate",
 //     "windowSeconds","reason"}. It fails on a read-only server, and for a
 //     region other than its own;
-//   - a direct invoke {"action":"fence-state"} (the failover orchestrator,
-//     in every region, when it plans): it reads the id fence
-//     (pkg/mysql.ReadFence) and changes nothing, from the read/write
-//     endpoint or, when that refuses the connection (no writer in this
-//     region), from the read-only one, and returns {"region","term",
-//     "fencedAt","endpoint"}: the region whose writer may create, and
-//     which endpoint answered.
+//   - a direct invoke {"action":"fence-state"} (the failover orchestrator
+//     in every region when it evaluates: status and every plan): it reads
+//     the id fence (pkg/mysql.ReadFence) and changes nothing, from the
+//     read/write endpoint or, when that refuses the connection (no writer
+//     in this region), from the read-only one, and returns {"region",
+//     "term","fencedAt","endpoint"}: the region whose writer may create,
+//     and which endpoint answered; or {"unread": why} when neither
+//     answers (logged as a warning: a look must not raise the function's
+//     error alarms).
 //
 // In a region without a writer (a global database's secondary) a migration
 // or purge changes nothing and reports a success: "skipped: read-only replica" when the
 // read/write endpoint reaches a read-only server, and "skipped: read-only
 // replica (no writer in this region)" when the read/write endpoint refuses
 // the connection (RDS Proxy with no writer behind it) and the read-only
-// endpoint, TODOMGMT_DB_READER_HOST, reaches a read-only server. When
+// endpoint, TODOMGMT_DB_READER_HOST, reaches a read-only server. Unless
+// that server says the global database's writer is in this very region
+// (Aurora's information_schema.aurora_global_db_instance_status): an
+// in-region failover is under way, and a migration waits for the new
+// writer (the purge reports "skipped" for the next hourly run). When
 // neither endpoint answers so, the run fails.
 //
 // Configuration: pkg/dbconn's TODOMGMT_DB_* (TODOMGMT_DB_USER is the master

@@ -68,6 +68,8 @@ func TestPurge(t *testing.T) {
 			want: PurgeResult{Status: "skipped", Message: MsgSkippedReadOnly, Cutoff: now.Add(-24 * time.Hour).Truncate(time.Millisecond), Retention: "24h0m0s"}},
 		{name: "writer refused, reader read-only: skipped", writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{readOnly: true},
 			want: PurgeResult{Status: "skipped", Message: MsgSkippedNoWriter, Cutoff: now.Add(-24 * time.Hour).Truncate(time.Millisecond), Retention: "24h0m0s"}},
+		{name: "an in-region failover: skipped until the next run", writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{readOnly: true, globalWriter: "us-east-1"},
+			want: PurgeResult{Status: "skipped", Message: MsgSkippedFailingOver, Cutoff: now.Add(-24 * time.Hour).Truncate(time.Millisecond), Retention: "24h0m0s"}},
 		{name: "writer refused, reader writable: fails", writer: &fakeServer{fail: refusedByProxy}, reader: &fakeServer{},
 			wantErr: "writable"},
 		{name: "nothing answers: fails at once", writer: &fakeServer{fail: unreachable}, reader: &fakeServer{fail: unreachable},
@@ -77,7 +79,7 @@ func TestPurge(t *testing.T) {
 		{name: "retention too short: nothing opened", retention: "10m", wantErr: EnvIdempotencyRetention},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{dbconn.EnvHost: "proxy.example", EnvIdempotencyRetention: tt.retention}
+			env := map[string]string{dbconn.EnvHost: "proxy.example", EnvIdempotencyRetention: tt.retention, "TODOMGMT_REGION": "us-east-1"}
 			if tt.reader != nil {
 				env[dbconn.EnvReaderHost] = "proxy-ro.example"
 			}

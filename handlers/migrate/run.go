@@ -89,6 +89,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 const (
 	MsgSkippedReadOnly = "skipped: read-only replica"
 	MsgSkippedNoWriter = "skipped: read-only replica (no writer in this region)"
+	// MsgSkippedFailingOver is the purge's: its region's writer is being
+	// replaced (an in-region failover), and the next hourly run purges.
+	MsgSkippedFailingOver = "skipped: the writer in this region is failing over; the next run purges"
 )
 
 // readerProbeTimeout bounds the role query sent to the reader endpoint
@@ -195,6 +198,10 @@ type writerVerdict struct {
 	answered *sql.DB
 	err      error
 	retry    bool
+	// failingOver is set with retry when the read-only server says the
+	// global database's writer is in this very region: an in-region
+	// failover is under way.
+	failingOver bool
 }
 
 // findWriter judges err, the result of an operation on pools.Writer in
@@ -256,7 +263,7 @@ func noWriterHere(ctx context.Context, db *sql.DB, region string, err error) (wr
 	if qerr != nil || !known || writer != region {
 		return writerVerdict{}, true
 	}
-	return writerVerdict{err: fmt.Errorf("%w (the server answers read-only, but the global database's writer is in this region, %s: an in-region failover is under way)", err, region), retry: true}, false
+	return writerVerdict{err: fmt.Errorf("%w (the server answers read-only, but the global database's writer is in this region, %s: an in-region failover is under way)", err, region), retry: true, failingOver: true}, false
 }
 
 // skipped is the result of a run that found no writer; Applied is what

@@ -35,7 +35,8 @@ type Database struct {
 	Regions []string
 	Clients *awsclient.Clients
 	// MigrateFunctions names each region's migrate function, by region:
-	// FenceIDs invokes the target region's.
+	// FenceIDs invokes the target region's, FenceState each region's.
+	// Empty (the readiness function's Database): no fence is read.
 	MigrateFunctions map[string]string
 	// Proxies names each region's RDS Proxy, by region: ProxyTargets
 	// reads its targets.

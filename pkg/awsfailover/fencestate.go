@@ -15,6 +15,10 @@ var _ failover.FenceReader = (*Database)(nil)
 type fenceStateAnswer struct {
 	Region string `json:"region"`
 	Term   *int64 `json:"term"`
+	// Unread says why the function could not read the fence (its
+	// database does not answer): an answer, not a function error, so
+	// that a read-only look raises none of its alarms.
+	Unread string `json:"unread"`
 }
 
 // FenceState reads the id fence in region by invoking its migrate
@@ -41,6 +45,9 @@ func (d *Database) FenceState(ctx context.Context, region string) (failover.Fenc
 	var a fenceStateAnswer
 	if err := json.Unmarshal(out, &a); err != nil {
 		return failover.FenceState{}, fmt.Errorf("%s in %s: the fence's answer is not JSON: %w", name, region, err)
+	}
+	if a.Unread != "" {
+		return failover.FenceState{}, fmt.Errorf("%s in %s cannot read the id fence: %s", name, region, a.Unread)
 	}
 	// Never report a fence the function did not read: an answer from a
 	// function that does not know the action yet (an older build

@@ -40,6 +40,7 @@ func TestFenceStateOnTheWire(t *testing.T) {
 		{name: "a function that does not know the action yet", fnError: "Unhandled",
 			answer:  `{"errorMessage":"unknown action \"fence-state\": want \"migrate\", \"CREATE_TABLE\", \"purge-idempotency-keys\" or \"fence-ids\"","errorType":"errorString"}`,
 			wantErr: `unknown action "fence-state"`},
+		{name: "the function cannot read it", answer: `{"unread":"connect: refused (the reader endpoint does not answer either)"}`, wantErr: "cannot read the id fence: connect: refused"},
 		{name: "an answer without a term", answer: `{"status":"skipped","message":"read-only replica"}`, wantErr: "the answer is not a fence"},
 		{name: "an answer without a region", answer: `{"region":"","term":2}`, wantErr: "the answer is not a fence"},
 		{name: "not JSON", answer: `null or worse`, wantErr: "not JSON"},
