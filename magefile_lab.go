@@ -69,7 +69,7 @@ func (Lab) Failover(ctx context.Context) error {
 	})
 }
 
-// FailoverUnplanned kills the running lab's writer container, fails over (to TODOMGMT_TARGET if set) with data loss allowed using the real orchestrator, then rebuilds the old writer as a replica.
+// FailoverUnplanned (alias lab:failover:unplanned) kills the running lab's writer container, fails over (to TODOMGMT_TARGET if set) with data loss allowed using the real orchestrator, then rebuilds the old writer as a replica.
 func (Lab) FailoverUnplanned(ctx context.Context) error {
 	return operateLab(ctx, func(ctx context.Context, r *lab.Remote, o *orchestrator.Orchestrator, opts plan.Options) error {
 		return lab.RehearseUnplanned(ctx, r, o, opts, os.Stdout)
