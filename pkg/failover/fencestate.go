@@ -63,6 +63,9 @@ type FenceMark struct {
 	Fence FenceState `json:"fence"`
 	// Reads are every region's reads, members first in topology order.
 	Reads []FenceReadout `json:"reads"`
+	// MembersUnknown is true when the topology could not be read: no
+	// read counts, and none is known not to be a member's.
+	MembersUnknown bool `json:"membersUnknown,omitempty"`
 }
 
 // FenceReadout is one region's read of the fence, and whether it counts
@@ -109,6 +112,9 @@ func (s State) FenceMark() (FenceMark, bool) {
 		}
 	}
 	switch {
+	case s.TopologyErr != nil:
+		mark.MembersUnknown = true
+		mark.Why = "the global database's members are unknown (its topology could not be read)"
 	case len(best) == 0:
 		mark.Why = "no member of the global database could read it"
 	case slices.ContainsFunc(best, func(f FenceState) bool { return f.Region != best[0].Region }):
@@ -140,7 +146,7 @@ func (m FenceMark) String() string {
 	var reads []string
 	for _, r := range m.Reads {
 		s := fmt.Sprintf("%s %s", orUnknown(r.ReadIn), r.FenceState)
-		if !r.Member {
+		if !r.Member && !m.MembersUnknown {
 			s += ", not a member of the global database: not counted"
 		}
 		reads = append(reads, s)

@@ -44,8 +44,9 @@ func TestFenceMark(t *testing.T) {
 			fences: map[string]FenceState{"a": read("a", "a", 1), "b": read("b", "b", 2)}, read: true,
 			want: FenceMark{Known: true, Fence: read("a", "a", 1), Reads: []FenceReadout{{read("a", "a", 1), true}, {read("b", "b", 2), false}}},
 			text: "names a (term 1); read in a names a (term 1); b names b (term 2), not a member of the global database: not counted"},
-		{name: "the topology unreadable: nothing counts", topErr: errors.New("timeout"), fences: map[string]FenceState{"a": read("a", "a", 1)}, read: true,
-			want: FenceMark{Why: "no member of the global database could read it", Reads: []FenceReadout{{read("a", "a", 1), false}}}},
+		{name: "the topology unreadable: nothing counts, membership unknown", topErr: errors.New("timeout"), fences: map[string]FenceState{"a": read("a", "a", 1)}, read: true,
+			want: FenceMark{Why: "the global database's members are unknown (its topology could not be read)", Reads: []FenceReadout{{read("a", "a", 1), false}}, MembersUnknown: true},
+			text: "unknown: the global database's members are unknown (its topology could not be read); read in a names a (term 1)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := State{Topology: tt.topo, TopologyErr: tt.topErr, Fences: tt.fences}

@@ -123,7 +123,7 @@ func (s State) Problems() []string {
 	// A fence that does not name the writer: a move to it has not
 	// finished, and creates there answer region_passive until it does.
 	if mark, ok := s.FenceMark(); ok && hasWriter && mark.Known && !mark.Names(writer.Region) {
-		out = append(out, fmt.Sprintf("the id fence names %s (term %d) but the writer is in %s: a move to %s has not finished and creates there answer region_passive; go tool mage failover:plan says how the next run finishes it",
+		out = append(out, fmt.Sprintf("the id fence names %s (term %d) but the writer is in %s: a move to %s has not finished and creates there answer region_passive until a run finishes it (the failover plan says how)",
 			orUnknown(mark.Fence.Region), mark.Fence.Term, writer.Region, writer.Region))
 	}
 	return out

@@ -140,3 +140,21 @@ func TestSwitchoverFinishesAMoveTheFenceShowsUnfinished(t *testing.T) {
 		t.Errorf("after the fence: plan to %s (%v), want %s\n%s", p.To, p.Err(), east, p)
 	}
 }
+
+// TestSwitchoverLeavesADetachedWriterAlone: after a finished detach the
+// traffic goes to the standalone writer; a planned switchover must not
+// move it back to the global database it left (its writes exist nowhere
+// else), whichever machine plans it; naming the target still overrides.
+func TestSwitchoverLeavesADetachedWriterAlone(t *testing.T) {
+	s := healthyState(t)
+	s.Topology.Members = s.Topology.Members[:1]
+	s.Active = west
+	s.Fences[west] = failover.FenceState{ReadIn: west, Known: true, Region: west, Term: 2}
+	p := plan.Switchover(s, plan.Options{})
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "a standalone writer since a detach") {
+		t.Errorf("switchover after a detach: %v, want the detached-writer refusal\n%s", err, p)
+	}
+	if !slices.Contains(p.Failing(), plan.CheckDetachedWriter) {
+		t.Errorf("failing %+v, want %s", p.Failing(), plan.CheckDetachedWriter)
+	}
+}

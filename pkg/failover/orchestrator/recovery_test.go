@@ -515,6 +515,32 @@ func TestTowardsTheWriterWithoutARun(t *testing.T) {
 			s.Fences[west] = failover.FenceState{ReadIn: west, Known: true, Region: west, Term: 2}
 		}, refuse: "no member other than the writer (us-east-1) to move to",
 			shown: "us-west-2 names us-west-2 (term 2), not a member of the global database: not counted"},
+		// A detach to us-west-2 finished: the traffic goes there, its own
+		// fence names it above the global database's; us-east-1, the
+		// global database's writer, came back healthy. Moving the traffic
+		// back would throw away what us-west-2 took since.
+		{name: "a finished detach, the old writer back: refused", mutate: func(s *failover.State) {
+			s.Topology.Members = s.Topology.Members[:1]
+			s.Active = west
+			s.Fences[west] = failover.FenceState{ReadIn: west, Known: true, Region: west, Term: 2}
+		}, refuse: "the front door sends traffic to us-west-2, a standalone writer since a detach (its own id fence names it at term 2; the global database's names us-east-1 at term 1)"},
+		{name: "a finished detach, the members' fence unreadable: refused", mutate: func(s *failover.State) {
+			s.Topology.Members = s.Topology.Members[:1]
+			s.Active = west
+			s.Fences[east] = failover.FenceState{ReadIn: east, Detail: "timeout"}
+			s.Fences[west] = failover.FenceState{ReadIn: west, Known: true, Region: west, Term: 2}
+		}, refuse: "a standalone writer since a detach (its own id fence names it at term 2; the global database's is unknown)"},
+		{name: "a detached region behind the global database's fence: not the writer of record", mutate: func(s *failover.State) {
+			s.Topology.Members = s.Topology.Members[:1]
+			s.Active = west
+			s.Fences[east] = failover.FenceState{ReadIn: east, Known: true, Region: east, Term: 3}
+			s.Fences[west] = failover.FenceState{ReadIn: west, Known: true, Region: west, Term: 2}
+		}, to: east, note: "this run moves the traffic to the writer without promoting anything"},
+		{name: "a finished detach, the target named: the override", target: east, mutate: func(s *failover.State) {
+			s.Topology.Members = s.Topology.Members[:1]
+			s.Active = west
+			s.Fences[west] = failover.FenceState{ReadIn: west, Known: true, Region: west, Term: 2}
+		}, to: east},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := healthyState(t)

@@ -63,13 +63,17 @@ const (
 	// of the writer was leaving while the id fence shows that move
 	// unfinished (the fence does not name the writer).
 	CheckUnfinishedMove Check = "unfinished-move"
+	// CheckDetachedWriter: the plan does not move the traffic away from
+	// a region a detach made a standalone writer (its own id fence names
+	// it at a higher term than the global database's).
+	CheckDetachedWriter Check = "detached-writer"
 )
 
 // kindChecks are the checks each kind of plan makes, in report order.
-// CheckTarget, CheckLastRun and CheckUnfinishedMove are not listed: they
-// concern the choice of the target, the run log and the id fence's
-// marker, not the deployment's readiness, and appear only when they
-// fail.
+// CheckTarget, CheckLastRun, CheckUnfinishedMove and CheckDetachedWriter
+// are not listed: they concern the choice of the target, the run log and
+// the id fence's marker, not the deployment's readiness, and appear only
+// when they fail.
 var kindChecks = map[failover.Kind][]Check{
 	failover.KindPlanned: {CheckTopology, CheckCluster, CheckReplication, CheckAPIHealth, CheckFrontDoor,
 		CheckProxyTarget, CheckUserPool, CheckDeletionProtection, CheckBackupRetention},

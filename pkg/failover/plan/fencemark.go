@@ -74,6 +74,39 @@ func (s state) finishMove(p *Plan, writer failover.Member, fence failover.FenceS
 	return failover.Member{}, false
 }
 
+// detachedWriter returns the fence of the region the front door sends
+// traffic to when that region is outside the global database and its
+// own fence names it at a higher term than the members' (or theirs
+// cannot be read): a detach made it a standalone writer, which took the
+// writes since, and the global database's writer is the past.
+func (s state) detachedWriter() (failover.FenceState, bool) {
+	mark, ok := s.FenceMark()
+	if !ok || s.ActiveErr != nil || s.Active == "" {
+		return failover.FenceState{}, false
+	}
+	for _, r := range mark.Reads {
+		if r.Member || !r.Known || r.ReadIn != s.Active || r.Region != s.Active {
+			continue
+		}
+		if !mark.Known || r.Term > mark.Fence.Term {
+			return r.FenceState, true
+		}
+	}
+	return failover.FenceState{}, false
+}
+
+// refuseDetached refuses a plan that would take the traffic away from
+// the detached writer d, or promote anything in the global database it
+// left: whatever it took since the detach exists nowhere else.
+func (s state) refuseDetached(p *Plan, d failover.FenceState) {
+	members := "is unknown"
+	if mark, ok := s.FenceMark(); ok && mark.Known {
+		members = fmt.Sprintf("names %s at term %d", orUnknown(mark.Fence.Region), mark.Fence.Term)
+	}
+	p.refuse(CheckDetachedWriter, "the front door sends traffic to %s, a standalone writer since a detach (its own id fence names it at term %d; the global database's %s): moving the traffic back or promoting anything in the global database would throw away the writes %s took since, and nothing replicates between them any more. Rebuild the other region from %s (runbook: Detach and promote); name a target only to give those writes up",
+		d.ReadIn, d.Term, members, d.ReadIn, d.ReadIn)
+}
+
 // promotable names the region an unplanned failover would otherwise
 // promote: the routed region when it is another member, else the only
 // member other than the writer.

@@ -164,7 +164,7 @@ func (p Plan) Warnings() []Finding {
 // kind's checks first, then any other).
 func (p Plan) Failing() []Check {
 	var out []Check
-	for _, c := range append(Checks(p.Kind), CheckTarget, CheckLastRun, CheckUnfinishedMove) {
+	for _, c := range append(Checks(p.Kind), CheckTarget, CheckLastRun, CheckUnfinishedMove, CheckDetachedWriter) {
 		if slices.ContainsFunc(p.Findings, func(f Finding) bool { return f.Check == c }) {
 			out = append(out, c)
 		}

@@ -87,8 +87,9 @@ func (s state) onlyWriter(p *Plan) (failover.Member, bool) {
 	return failover.Member{}, false
 }
 
-// chooseTarget picks the target member: the explicit region; else, for a
-// planned switchover, the writer when the route points elsewhere (a
+// chooseTarget picks the target member: the explicit region; else none
+// while the traffic goes to a standalone writer a detach made
+// (detachedWriter); else, for a planned switchover, the writer when the route points elsewhere (a
 // previous run moved the writer but not the route) or the id fence does
 // not name it (a previous move to it has not finished), else the other
 // member; else, for an unplanned failover or a detach, towardsWriter.
@@ -100,6 +101,10 @@ func (s state) chooseTarget(p *Plan, explicit string, writer failover.Member, pl
 			p.refuse(CheckTarget, "no member of the global database is in %s (members: %s)", explicit, strings.Join(regionsOf(t.Members), ", "))
 		}
 		return m, ok
+	}
+	if d, ok := s.detachedWriter(); ok {
+		s.refuseDetached(p, d)
+		return failover.Member{}, false
 	}
 	if !planned {
 		return s.towardsWriter(p, writer)
