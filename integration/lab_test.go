@@ -77,9 +77,9 @@ func TestLabDrill(t *testing.T) {
 			t.Logf("%s: %d updates (%d lost), %d ids reused, %d stale ETags sent (%d of lost writes, %d matched: %v), %d current (%d refused), %d reads in %s (%d failed: %v)",
 				s.Name, w.Updates, w.LostUpdates, w.ReusedIDs, w.StaleETagWrites, w.LostETagWrites, w.StaleETagAccepted, w.StaleETagOutcomes,
 				w.CurrentETagWrites, w.CurrentETagRefused, s.Reads.Reads, s.Reads.Region, s.Reads.Failures, s.Reads.FailureSample)
-			// Issue 10 item 1: no id is handed out twice; item 2: no
-			// stale ETag matches, the current one still does; item 4:
-			// reads in the target region work from the switch on.
+			// No id is handed out twice; no stale ETag matches, the
+			// current one still does; reads in the target region work
+			// from the switch on.
 			if w.ReusedIDs != 0 {
 				t.Errorf("ids handed out twice = %d (%v), want 0", w.ReusedIDs, w.ReusedIDSample)
 			}
@@ -199,7 +199,7 @@ func TestLabDrill(t *testing.T) {
 		}
 	}
 
-	// Issue 10 item 3 with real replication: a planned switchover that
+	// Recovery towards the writer with real replication: a planned switchover that
 	// stopped once the writer moved, before its id fence, is finished by
 	// an unplanned run that has no record of it (the lab's orchestrator
 	// keeps none, like another operator's machine): the fence, read on

@@ -50,12 +50,6 @@ func (f Finding) Severity() string {
 	return "informational"
 }
 
-// Where is the first two elements of the path (Resources/Api), the
-// template entry the finding is about.
-func (f Finding) Where() string {
-	return strings.Join(f.Path[:min(2, len(f.Path))], "/")
-}
-
 func (f Finding) String() string {
 	return fmt.Sprintf("%s %s (%s, line %d): %s", f.Rule, strings.Join(f.Path, "/"), f.Target, f.Line, f.Message)
 }

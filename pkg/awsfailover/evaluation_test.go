@@ -2,6 +2,7 @@ package awsfailover
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,6 +69,11 @@ func TestEvaluationDescribesEachClusterOnce(t *testing.T) {
 			for _, r := range tt.globalIn {
 				if globals[r] > 1 {
 					t.Errorf("%d DescribeGlobalClusters in %s, want at most 1: the topology's (calls by region %v)", globals[r], r, globals)
+				}
+			}
+			for r := range globals {
+				if !slices.Contains(tt.globalIn, r) {
+					t.Errorf("DescribeGlobalClusters in %s, want only in %v", r, tt.globalIn)
 				}
 			}
 			if n := len(rec.Calls("DescribeGlobalClusters")); n < 1 || n > len(tt.globalIn) {

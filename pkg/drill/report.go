@@ -173,8 +173,9 @@ func (r *Report) finish() {
 		switched := Target{Scenario: name, Goal: "switched, with a verified write in the target region and no scenario error (every run)",
 			Measured: fmt.Sprintf("%d of %d run(s) failed", sum.FailedRuns, sum.Runs),
 			Met:      sum.FailedRuns == 0}
-		// Issue 10 items 1, 2 and 4, in every scenario; the ETag ones
-		// where the environment can tell stale ETags (DatabaseReader).
+		// No id twice, no stale ETag accepted, reads in the target region,
+		// in every scenario; the ETag ones where the environment can tell
+		// stale ETags (DatabaseReader).
 		idsETagsReads := []Target{{Scenario: name, Goal: "0 ids handed out twice (every run)",
 			Measured: reusedSummary(runs), Met: sum.ReusedIDsMax == 0}}
 		if etags {
