@@ -16,7 +16,7 @@ import (
 	"github.com/todomgmt/todomgmt/internal/bench"
 )
 
-// Bench prints the api bootstrap's size against its limit, its cold start and peak memory (AWS mode with TLS and an IAM token, local mode, bare) and, for every kind of request, the database round trips, latency and throughput beside its floor (the same SQL without our code), against MySQL in a container (TODOMGMT_BENCH_RUNS, _REQUESTS, _COLD_STARTS adjust the counts).
+// Bench prints the api bootstrap's size against its limit, its cold start and peak memory (AWS mode with TLS and an IAM token, local mode, bare) and, for every kind of request, the database round trips, latency and throughput beside its floor (the same SQL without our code), against MySQL in a container (TODOMGMT_BENCH_RUNS, TODOMGMT_BENCH_REQUESTS and TODOMGMT_BENCH_COLD_STARTS adjust the counts).
 func Bench(ctx context.Context) error {
 	opts, err := bench.OptionsFromEnv(os.Getenv)
 	if err != nil {
