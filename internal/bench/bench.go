@@ -1,12 +1,13 @@
 // Package bench measures the API for `go tool mage bench`:
 //
 //   - the size of the bootstrap binary Lambda runs, against BootstrapLimit;
-//   - the cold start of that binary and its peak memory: in AWS mode (TLS to
-//     MySQL, an IAM auth token signed from the credentials Lambda puts in
-//     the environment, checked by a local stand-in for RDS Proxy, see
-//     awsmode.go) and in local mode, under AWS's Lambda runtime interface
-//     emulator (internal/lambdaemu), and, as a baseline, against a bare
-//     Runtime API with nothing else in the path;
+//   - the cold start of that binary and its peak memory (measured by
+//     internal/bench/coldstart): in AWS mode (TLS to MySQL, an IAM auth
+//     token signed from the credentials Lambda puts in the environment,
+//     checked by a local stand-in for RDS Proxy, see awsmode.go) and in
+//     local mode, under AWS's Lambda runtime interface emulator
+//     (internal/lambdaemu), and, as a baseline, against a bare Runtime API
+//     with nothing else in the path;
 //   - warm requests of every kind (Operations) through
 //     aws-lambda-go-api-proxy, pkg/httpapi and pkg/mysql against MySQL in a
 //     container: the database round trips each made, counted on the wire
@@ -36,6 +37,7 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	apievents "github.com/todomgmt/todomgmt/events"
+	"github.com/todomgmt/todomgmt/internal/bench/coldstart"
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
 	"github.com/todomgmt/todomgmt/internal/mysqlcontainer"
 	"github.com/todomgmt/todomgmt/pkg/dbconn"
@@ -138,10 +140,10 @@ type Report struct {
 	Runs, Requests, Warmup int
 }
 
-// ColdStartReport is the cold starts of one ColdStartCase.
+// ColdStartReport is the cold starts of one coldstart.Case.
 type ColdStartReport struct {
 	Name    string
-	Samples []Sample
+	Samples []coldstart.Sample
 }
 
 // ConnectReport is the time to open a first connection.
@@ -282,23 +284,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		local := ColdStart{
+		local := coldstart.Start{
 			Bootstrap: hostBin,
 			Env:       []string{dbconn.EnvDSN + "=" + db.appDSN, "TODOMGMT_REGION=" + benchRegion},
 			Payload:   payload,
 			Status:    200,
 		}
-		var cases []ColdStartCase
+		var cases []coldstart.Case
 		if awsDB != nil {
 			aws := local
 			aws.Env = awsDB.aws.env(benchSchema, benchRegion)
-			cases = append(cases, ColdStartCase{Name: AWSModeColdStart, ColdStart: aws, Emulated: true})
+			cases = append(cases, coldstart.Case{Name: AWSModeColdStart, Start: aws, Emulated: true})
 		}
 		cases = append(cases,
-			ColdStartCase{Name: "local mode, under the emulator", ColdStart: local, Emulated: true},
-			ColdStartCase{Name: "local mode, bare Runtime API", ColdStart: local})
+			coldstart.Case{Name: "local mode, under the emulator", Start: local, Emulated: true},
+			coldstart.Case{Name: "local mode, bare Runtime API", Start: local})
 		step("measuring %d cold starts of each of %d kinds in turn (process start → response to GET /v1/todos/1)", opts.ColdStarts, len(cases))
-		samples, err := ColdStarts(ctx, emulator, opts.ColdStarts, cases...)
+		samples, err := coldstart.Measure(ctx, emulator, opts.ColdStarts, cases...)
 		if err != nil {
 			if awsDB != nil {
 				err = fmt.Errorf("%w\npamcheck's log in the container:\n%s", err, pamcheckLogTail(ctx, awsDB.c))

@@ -3,99 +3,16 @@ package bench_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
-
 	apievents "github.com/todomgmt/todomgmt/events"
 	"github.com/todomgmt/todomgmt/internal/bench"
-	"github.com/todomgmt/todomgmt/internal/lambdaemu"
+	"github.com/todomgmt/todomgmt/internal/bench/coldstart"
 	"github.com/todomgmt/todomgmt/pkg/inmem"
 	"github.com/todomgmt/todomgmt/pkg/todo"
 )
-
-// The test binary doubles as a Lambda function answering proxy events with
-// the status in BENCH_TEST_STATUS, so ColdStarts can be tested without
-// building handlers/api.
-func TestMain(m *testing.M) {
-	if os.Getenv("BENCH_TEST_EXIT") == "1" {
-		os.Exit(1)
-	}
-	if status := os.Getenv("BENCH_TEST_STATUS"); status != "" {
-		lambda.Start(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-			var code int
-			fmt.Sscan(status, &code)
-			return events.APIGatewayProxyResponse{StatusCode: code, Body: `{"path":"` + req.Path + `"}`}, nil
-		})
-		return
-	}
-	os.Exit(m.Run())
-}
-
-func TestColdStarts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the emulator; skipped with -short")
-	}
-	if err := lambdaemu.Supported(); err != nil {
-		t.Skip(err)
-	}
-	emulator, err := lambdaemu.BuildEmulator(t.Context(), "../..", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := apievents.Load("get")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := bench.ColdStart{Bootstrap: self, Env: []string{"BENCH_TEST_STATUS=200"}, Payload: payload, Status: 200}
-	got, err := bench.ColdStarts(t.Context(), emulator, 2,
-		bench.ColdStartCase{Name: "emulated", ColdStart: c, Emulated: true},
-		bench.ColdStartCase{Name: "bare", ColdStart: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 {
-		t.Fatalf("got %d cases, want 2", len(got))
-	}
-	for i, samples := range got {
-		if len(samples) != 2 {
-			t.Errorf("case %d: got %d samples, want 2", i, len(samples))
-		}
-		for _, s := range samples {
-			// A Go binary's resident set is at least a megabyte and, for
-			// this one, far below a gigabyte.
-			if s.Elapsed <= 0 || s.PeakRSS < 1<<20 || s.PeakRSS > 1<<30 {
-				t.Errorf("case %d: got %+v, want a positive time and a peak RSS of a few MiB", i, s)
-			}
-		}
-	}
-
-	// A function answering another status is an error, either way.
-	c.Env = []string{"BENCH_TEST_STATUS=503"}
-	if _, err := c.Bare(t.Context()); err == nil || !strings.Contains(err.Error(), "got status 503") {
-		t.Errorf("bare, function answering 503: got %v, want an error naming the status", err)
-	}
-	if _, err := c.Emulated(t.Context(), emulator); err == nil || !strings.Contains(err.Error(), "got status 503") {
-		t.Errorf("emulated, function answering 503: got %v, want an error naming the status", err)
-	}
-	// So is a function that cannot start.
-	c.Env = []string{"BENCH_TEST_EXIT=1"}
-	if _, err := c.Bare(t.Context()); err == nil || !strings.Contains(err.Error(), "exited") {
-		t.Errorf("bare, function exiting at init: got %v, want an error saying it exited", err)
-	}
-	if _, err := c.Emulated(t.Context(), emulator); err == nil || !strings.Contains(err.Error(), "502") {
-		t.Errorf("emulated, function exiting at init: got %v, want the emulator's 502", err)
-	}
-}
 
 func seededProxy(tb testing.TB) (bench.Proxy, *inmem.Store) {
 	tb.Helper()
@@ -169,7 +86,7 @@ func TestPrint(t *testing.T) {
 		Host: "linux/amd64, 2 CPUs, go1.26", Image: "mariadb:10.11",
 		Started: time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC), Elapsed: 6*time.Minute + 30*time.Second,
 		BootstrapBytes: 6_946_978,
-		ColdStarts: []bench.ColdStartReport{{Name: bench.AWSModeColdStart, Samples: []bench.Sample{
+		ColdStarts: []bench.ColdStartReport{{Name: bench.AWSModeColdStart, Samples: []coldstart.Sample{
 			{Elapsed: 40 * time.Millisecond, PeakRSS: 12 << 20}, {Elapsed: 30 * time.Millisecond, PeakRSS: 11 << 20}, {Elapsed: 50 * time.Millisecond, PeakRSS: 13 << 20},
 		}}},
 		Connects: []bench.ConnectReport{{Name: "AWS mode: TCP, TLS", Times: []time.Duration{9 * time.Millisecond}, TLS: "TLSv1.3"}},

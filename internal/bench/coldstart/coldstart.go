@@ -1,4 +1,10 @@
-package bench
+// Package coldstart measures the cold start of a Lambda function's
+// bootstrap: it starts the binary cold, under AWS's Lambda runtime
+// interface emulator (internal/lambdaemu) or against a bare Runtime API
+// with nothing else in the path, times it to its first answer, and reads
+// its peak resident set size from Linux's /proc. Package bench reports
+// the figures.
+package coldstart
 
 import (
 	"bytes"
@@ -19,18 +25,18 @@ import (
 	"github.com/todomgmt/todomgmt/internal/lambdaemu"
 )
 
-// ColdStart is one cold start to measure: a bootstrap binary, its
+// Start is one cold start to measure: a bootstrap binary, its
 // environment, the payload of its first invocation, and the API Gateway
 // proxy status its response must have.
-type ColdStart struct {
+type Start struct {
 	Bootstrap string
 	Env       []string
 	Payload   []byte
 	Status    int
 }
 
-// coldStartTimeout bounds one cold start.
-const coldStartTimeout = time.Minute
+// timeout bounds one cold start.
+const timeout = time.Minute
 
 // Sample is one cold start.
 type Sample struct {
@@ -48,8 +54,8 @@ type Sample struct {
 // Lambda starts a function on a cold start), the bootstrap's init (main's
 // wiring, pools, handler), the first connection and query, and the invoke
 // round trip.
-func (c ColdStart) Emulated(ctx context.Context, emulator string) (Sample, error) {
-	ctx, cancel := context.WithTimeout(ctx, coldStartTimeout)
+func (c Start) Emulated(ctx context.Context, emulator string) (Sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	f, err := lambdaemu.Start(ctx, lambdaemu.Config{Emulator: emulator, Bootstrap: c.Bootstrap, Env: c.Env})
 	if err != nil {
@@ -91,8 +97,8 @@ func (c ColdStart) Emulated(ctx context.Context, emulator string) (Sample, error
 // sends the payload, and returns the time from the bootstrap's process
 // start to its response: the bootstrap's own cold start, without an
 // emulator in the path.
-func (c ColdStart) Bare(ctx context.Context) (Sample, error) {
-	ctx, cancel := context.WithTimeout(ctx, coldStartTimeout)
+func (c Start) Bare(ctx context.Context) (Sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rt, err := newBareRuntime(c.Payload)
 	if err != nil {
@@ -146,7 +152,7 @@ func (c ColdStart) Bare(ctx context.Context) (Sample, error) {
 }
 
 // check decodes payload as an API Gateway proxy response with c.Status.
-func (c ColdStart) check(payload []byte) error {
+func (c Start) check(payload []byte) error {
 	var resp events.APIGatewayProxyResponse
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		return fmt.Errorf("response %s: %w", payload, err)
@@ -157,27 +163,27 @@ func (c ColdStart) check(payload []byte) error {
 	return nil
 }
 
-// ColdStartCase is one way a cold start is measured.
-type ColdStartCase struct {
+// Case is one way a cold start is measured.
+type Case struct {
 	// Name is how the report shows it.
 	Name string
-	ColdStart
+	Start
 	// Emulated runs it under the emulator; otherwise against the bare
 	// Runtime API.
 	Emulated bool
 }
 
-// ColdStarts measures n cold starts of each case, one of each in turn so
+// Measure measures n cold starts of each case, one of each in turn so
 // that a change in the machine's load weighs on all alike, and returns
 // each case's samples.
-func ColdStarts(ctx context.Context, emulator string, n int, cases ...ColdStartCase) ([][]Sample, error) {
+func Measure(ctx context.Context, emulator string, n int, cases ...Case) ([][]Sample, error) {
 	out := make([][]Sample, len(cases))
 	for i := range n {
 		for j, c := range cases {
 			var s Sample
 			var err error
 			if c.Emulated {
-				s, err = c.ColdStart.Emulated(ctx, emulator)
+				s, err = c.Start.Emulated(ctx, emulator)
 			} else {
 				s, err = c.Bare(ctx)
 			}
@@ -244,7 +250,7 @@ func newBareRuntime(payload []byte) (*bareRuntime, error) {
 		rt.once.Do(func() {
 			h := w.Header()
 			h.Set("Lambda-Runtime-Aws-Request-Id", bareRequestID)
-			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(coldStartTimeout).UnixMilli(), 10))
+			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(timeout).UnixMilli(), 10))
 			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench")
 			h.Set("Content-Type", "application/json")
 			w.Write(payload) //nolint:errcheck // the function sees a broken read
