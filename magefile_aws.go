@@ -5,10 +5,10 @@ package main
 // AWS operations: deploy both regions, status, planned switchover and
 // failback, unplanned failover, detach, destroy, token, smoke and the
 // game-day drill. The logic lives in pkg/awsops (the deployment, status,
-// smoke, token, destroy), pkg/awsdeploy, pkg/awsdrill and pkg/failover;
-// regions and stack names come from samconfig.toml. Destructive targets
-// ask for a typed confirmation on a terminal, and otherwise need
-// TODOMGMT_CONFIRM=<expected word>.
+// smoke, token), pkg/awsdeploy, pkg/awsdestroy, pkg/awsdrill and
+// pkg/failover; regions and stack names come from samconfig.toml.
+// Destructive targets ask for a typed confirmation on a terminal, and
+// otherwise need TODOMGMT_CONFIRM=<expected word>.
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsdeploy"
+	"github.com/todomgmt/todomgmt/pkg/awsdestroy"
 	"github.com/todomgmt/todomgmt/pkg/awsdrill"
 	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/drill"
@@ -240,7 +241,7 @@ func Destroy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return awsops.Destroy(ctx, e, confirmer(), os.Stdout)
+	return awsdestroy.Destroy(ctx, e, confirmer(), os.Stdout)
 }
 
 // Token prints a client-credentials access token from region's Cognito (primary, secondary or a region name); TODOMGMT_SHOW_SECRET=1 also prints the client secret.

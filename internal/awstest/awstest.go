@@ -1,5 +1,6 @@
 // Package awstest holds the in-process fakes the tests of the AWS packages
-// share (pkg/awsfailover, pkg/awsops, pkg/awsdeploy, pkg/awsdrill):
+// share (pkg/awsfailover, pkg/awsops, pkg/awsdeploy, pkg/awsdestroy,
+// pkg/awsdrill):
 //
 //   - AWS, a stateful fake of a two-region deployment behind the narrow
 //     interfaces of pkg/awsclient, which enforces the rules the logic

@@ -4,10 +4,10 @@
 // region whose CloudFormation does not answer can still be failed away
 // from. Env.Orchestrator wires pkg/failover to pkg/awsfailover's adapters
 // over that deployment. The package also holds what the operator's
-// targets run against it: status (ReadStatus), smoke, token, destroy
-// (Destroyer) and the record of the last failover run (RunFile).
-// Deploying (pkg/awsdeploy) and the game-day drill (pkg/awsdrill) build
-// on it.
+// targets run against it: status (ReadStatus), smoke, token and the
+// record of the last failover run (RunFile). Deploying (pkg/awsdeploy),
+// the game-day drill (pkg/awsdrill) and the teardown (pkg/awsdestroy)
+// build on it.
 package awsops
 
 import (
@@ -242,7 +242,7 @@ func (e *Env) RequireStacks() error {
 
 // Stack returns the stack in region.
 func (e *Env) Stack(region string) *Stack {
-	for _, s := range e.stacks() {
+	for _, s := range e.ExistingStacks() {
 		if s.Region == region {
 			return s
 		}
@@ -250,8 +250,10 @@ func (e *Env) Stack(region string) *Stack {
 	return nil
 }
 
-// stacks returns the stacks that exist, primary first.
-func (e *Env) stacks() []*Stack {
+// ExistingStacks returns the stacks that exist, primary first: Primary
+// and Secondary without the missing ones. The slice is new; the stacks
+// are Env's own.
+func (e *Env) ExistingStacks() []*Stack {
 	var out []*Stack
 	for _, s := range []*Stack{e.Primary, e.Secondary} {
 		if s != nil {
@@ -264,7 +266,7 @@ func (e *Env) stacks() []*Stack {
 // output returns the first non-empty value of the named output, primary
 // stack first; "" when no stack has it.
 func (e *Env) output(name string) string {
-	for _, s := range e.stacks() {
+	for _, s := range e.ExistingStacks() {
 		if v := s.Output(name); v != "" {
 			return v
 		}
@@ -357,7 +359,7 @@ func (e *Env) Router() (failover.Router, error) {
 // first; a stack without the pool's outputs is left out.
 func (e *Env) Pools() []awsfailover.Pool {
 	var out []awsfailover.Pool
-	for _, s := range e.stacks() {
+	for _, s := range e.ExistingStacks() {
 		p := awsfailover.Pool{Region: s.Region, UserPoolID: s.Output("UserPoolId"), ClientID: s.Output("AppClientId"), TokenURL: s.Output("TokenUrl")}
 		if p.UserPoolID == "" || p.ClientID == "" || p.TokenURL == "" {
 			// A stand-in stack (Open) has no pool to ask.
@@ -397,7 +399,7 @@ func (e *Env) FrontDoorURL() string { return e.output("FrontDoorUrl") }
 // rows.
 func (e *Env) Prober() *awsfailover.Prober {
 	apis := map[string]string{}
-	for _, s := range e.stacks() {
+	for _, s := range e.ExistingStacks() {
 		if u := s.Output("ApiUrl"); u != "" {
 			apis[s.Region] = u
 		}

@@ -20,6 +20,10 @@ const (
 	kvsARN  = awstest.KVSARN
 )
 
+// mutating are the fakes' calls that change the deployment (what a
+// read-only target must never make).
+var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPool", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
+
 // testConfig is the samconfig both fakes deploy.
 func testConfig() Config {
 	return Config{

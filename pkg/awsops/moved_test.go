@@ -2,7 +2,6 @@ package awsops
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -85,75 +82,6 @@ func TestMigrateFunctionNames(t *testing.T) {
 	st := standIn(c.Secondary, c.AppName(), OpenOptions{KVSARN: kvsARN})
 	if got := st.Output("MigrateFunctionName"); got != "acme-migrate" {
 		t.Errorf("stand-in's MigrateFunctionName %q, want acme-migrate", got)
-	}
-}
-
-// TestUnprotectUserPool lifts a pool's deletion protection in the pool's
-// region, with UpdateUserPool carrying over what a reset would change.
-func TestUnprotectUserPool(t *testing.T) {
-	const pool = "us-west-2_AbC123"
-	for _, tt := range []struct {
-		name        string
-		describe    func(string, any) (any, error)
-		wantChanged bool
-	}{
-		{"protected", func(string, any) (any, error) {
-			return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: aws.String(pool),
-				DeletionProtection: cogtypes.DeletionProtectionTypeActive, UserPoolTier: cogtypes.UserPoolTierTypeLite,
-				AdminCreateUserConfig: &cogtypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true, UnusedAccountValidityDays: 7}}}, nil
-		}, true},
-		{"already unprotected", func(string, any) (any, error) {
-			return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: aws.String(pool),
-				DeletionProtection: cogtypes.DeletionProtectionTypeInactive}}, nil
-		}, false},
-		{"gone", func(string, any) (any, error) {
-			return nil, &cogtypes.ResourceNotFoundException{Message: aws.String("User pool " + pool + " does not exist.")}
-		}, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := awstest.NewRecorder(t)
-			rec.Canned["DescribeUserPool"] = tt.describe
-			rec.WireBody = func(awstest.WireCall) (int, string) { return 200, `{}` }
-			changed, err := unprotectUserPool(context.Background(), rec.Clients().Cognito(west), pool)
-			if err != nil || changed != tt.wantChanged {
-				t.Fatalf("unprotectUserPool = %t, %v; want %t, nil", changed, err, tt.wantChanged)
-			}
-			var ops []string
-			for _, c := range rec.Calls() {
-				ops = append(ops, c.Op+" "+c.Region)
-			}
-			want := []string{"DescribeUserPool " + west}
-			if tt.wantChanged {
-				want = append(want, "UpdateUserPool "+west)
-			}
-			if diff := cmp.Diff(want, ops); diff != "" {
-				t.Fatalf("calls (-want +got):\n%s", diff)
-			}
-			if !tt.wantChanged {
-				return
-			}
-			w := rec.Wire()
-			if len(w) != 1 || w[0].URL.Host != "cognito-idp.us-west-2.amazonaws.com" {
-				t.Fatalf("wire %+v, want one request to cognito-idp.us-west-2.amazonaws.com", w)
-			}
-			if got := w[0].Header.Get("X-Amz-Target"); got != "AWSCognitoIdentityProviderService.UpdateUserPool" {
-				t.Errorf("X-Amz-Target %q, want AWSCognitoIdentityProviderService.UpdateUserPool", got)
-			}
-			if r, svc := awstest.CredentialScope(w[0].Header); r != west || svc != "cognito-idp" {
-				t.Errorf("signed for %s/%s, want %s/cognito-idp", r, svc, west)
-			}
-			// Exactly these fields: the pool, protection off, and the two
-			// settings a reset to defaults would change.
-			var body map[string]any
-			if err := json.Unmarshal([]byte(w[0].Body), &body); err != nil {
-				t.Fatalf("body %q: %v", w[0].Body, err)
-			}
-			wantBody := map[string]any{"UserPoolId": pool, "DeletionProtection": "INACTIVE", "UserPoolTier": "LITE",
-				"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true}}
-			if diff := cmp.Diff(wantBody, body); diff != "" {
-				t.Errorf("UpdateUserPool body (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 

@@ -61,8 +61,9 @@ func (s *Stacks) save(st Stack, now time.Time) {
 
 // writeFileAtomic writes b to path through a temporary file and a rename,
 // so a reader never sees half a file; the directory is created (private)
-// when missing. The cache files (saved stacks, the last run, what destroy
-// kept) all go through it.
+// when missing. This package's cache files (saved stacks, the last run)
+// go through it; pkg/awsdestroy writes its record of what is kept the
+// same way.
 func writeFileAtomic(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err

@@ -87,7 +87,7 @@ func ReadStatus(ctx context.Context, e *Env) (Status, error) {
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, s := range e.stacks() {
+	for _, s := range e.ExistingStacks() {
 		st.Stacks[s.Region] = s.Status
 		if _, ok := e.Saved[s.Region]; ok {
 			st.Stacks[s.Region] = s.Status + " (saved; CloudFormation does not answer)"

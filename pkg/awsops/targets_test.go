@@ -9,7 +9,6 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/failover"
-	"github.com/todomgmt/todomgmt/pkg/failover/console"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
 
@@ -102,32 +101,6 @@ func TestWriteReadiness(t *testing.T) {
 	}
 	if calls := f.Log(append(mutating, "PutKey", "SwitchoverGlobalCluster", "FailoverGlobalCluster", "Invoke")...); len(calls) != 0 {
 		t.Errorf("readiness changed something: %q", calls)
-	}
-}
-
-// TestDestroyWritesTheReport: the report follows a destroy, and a failed
-// one too when it changed something; a destroy declined prints none.
-func TestDestroyWritesTheReport(t *testing.T) {
-	f := awstest.New(t, east)
-	var out strings.Builder
-	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "no"}, &out); err == nil {
-		t.Fatal("Destroy declined = nil error")
-	}
-	if out.String() != "" {
-		t.Errorf("a declined destroy printed %q", out.String())
-	}
-
-	f.Stacks[0].FailOnce = "Resource handler returned message: internal failure"
-	err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "todomgmt"}, &out)
-	if err == nil || !strings.Contains(out.String(), "changed: deletion protection off: todomgmt-us-east-1 in us-east-1") || !strings.Contains(out.String(), "kept: ") {
-		t.Fatalf("Destroy failing half way = %v, want the report so far:\n%s", err, out.String())
-	}
-	out.Reset()
-	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "todomgmt"}, &out); err != nil {
-		t.Fatalf("Destroy again: %v\n%s", err, out.String())
-	}
-	if !strings.Contains(out.String(), "changed: deleted stack todomgmt-primary in us-east-1") {
-		t.Errorf("report lacks the deletion of the primary stack:\n%s", out.String())
 	}
 }
 

@@ -1,7 +1,8 @@
-package awsops
+package awsdestroy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	cogtypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -17,11 +19,10 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/awstest"
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
+	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/console"
 )
-
-var mutating = []string{"ModifyDBCluster", "ModifyGlobalCluster", "UpdateUserPool", "RemoveFromGlobalCluster", "DeleteStack", "DeleteGlobalCluster"}
 
 func destroyer(tb testing.TB, f *awstest.AWS, confirm string, out *strings.Builder) *Destroyer {
 	tb.Helper()
@@ -174,7 +175,7 @@ func TestDestroyReportSaysHowToDeleteWhatIsKept(t *testing.T) {
 		t.Fatalf("destroy: %v\n%s", err, out.String())
 	}
 	var b strings.Builder
-	WriteDestroyReport(&b, rep)
+	WriteReport(&b, rep)
 	for _, want := range []string{
 		"kept: us-east-1 AWS::SecretsManager::Secret " + awstest.MasterSecretARN + " (DeletionPolicy Retain (MasterSecret); the final snapshot's DB users log in with it; its replica in us-west-2 is kept too; its name blocks a new stack with the same AppName",
 		"to delete it: aws secretsmanager remove-regions-from-replication --region us-east-1 --secret-id " + awstest.AppSecretARN + " --remove-replica-regions us-west-2 && aws secretsmanager delete-secret --region us-east-1 --secret-id " + awstest.AppSecretARN + " --force-delete-without-recovery",
@@ -191,7 +192,7 @@ func TestDestroyReportSaysHowToDeleteWhatIsKept(t *testing.T) {
 
 // keptIDs returns "region id" of each kept thing, and which of them come
 // from an earlier run's record.
-func keptIDs(rep DestroyReport) (kept, recorded []string) {
+func keptIDs(rep Report) (kept, recorded []string) {
 	for _, r := range rep.Retained {
 		kept = append(kept, r.Region+" "+r.ID)
 		if strings.Contains(r.Why, "not checked since") {
@@ -274,7 +275,7 @@ func TestDestroyRerunAfterPartialFailure(t *testing.T) {
 	if kept, _ := keptIDs(rep); !cmp.Equal(allKept, kept) {
 		t.Errorf("third run kept %q, want %q", kept, allKept)
 	}
-	WriteDestroyReport(&third, rep)
+	WriteReport(&third, rep)
 	if strings.Contains(third.String(), "kept: nothing") {
 		t.Errorf("third run's report says nothing is kept:\n%s", third.String())
 	}
@@ -333,7 +334,7 @@ func TestDestroyKeptWithoutARecord(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	WriteDestroyReport(&b, rep)
+	WriteReport(&b, rep)
 	if strings.Contains(b.String(), "kept: nothing") || !strings.Contains(b.String(), "not checked: ") {
 		t.Errorf("report:\n%s\nwant the snapshots and the not-checked lines, not \"kept: nothing\"", b.String())
 	}
@@ -345,7 +346,7 @@ func TestDestroyClearsTheRunRecord(t *testing.T) {
 	f := awstest.New(t, east)
 	var out strings.Builder
 	d := destroyer(t, f, "todomgmt", &out)
-	rf, ok := RunFileOf(d.Env)
+	rf, ok := awsops.RunFileOf(d.Env)
 	if !ok {
 		t.Fatal("no run file with a cache directory")
 	}
@@ -373,6 +374,62 @@ func TestDestroyRefusesDuringAnOperation(t *testing.T) {
 	}
 }
 
+// TestDestroyRefusesASavedDescription: when a region's CloudFormation
+// refuses or leaves the call hanging, Open falls back to the stack's
+// saved description or, with nothing saved, to the operator's
+// TODOMGMT_KVS_ARN and TODOMGMT_FRONT_DOOR_URL; destroy acts on the
+// stacks as they are now, so it refuses either before changing anything.
+func TestDestroyRefusesASavedDescription(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		hang      bool
+		saved     bool
+		overrides bool
+	}{
+		{name: "refuses, saved description", saved: true},
+		{name: "hangs, saved description", hang: true, saved: true},
+		{name: "hangs, nothing saved, overrides", hang: true, overrides: true},
+		{name: "refuses, nothing saved, overrides", overrides: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := awstest.New(t, east)
+			_ = openEnv(t, f, &strings.Builder{}) // saves both descriptions
+			if tt.hang {
+				f.CFNHang[east] = true
+			} else {
+				f.CFNDown[east] = errors.New("dial tcp: i/o timeout")
+			}
+			var out strings.Builder
+			o := awsops.OpenOptions{Out: &out, Warnings: &out, CacheDir: f.CacheDir, Timeout: 50 * time.Millisecond}
+			if !tt.saved {
+				o.CacheDir = t.TempDir()
+			}
+			if tt.overrides {
+				o.KVSARN, o.FrontDoorURL = awstest.KVSARN, "https://todo.example.com"
+			}
+			e, err := awsops.Open(context.Background(), testConfig(), f.Clients(), o)
+			if err != nil {
+				t.Fatalf("Open with %s's CloudFormation down: %v", east, err)
+			}
+			if e.Primary == nil || e.Saved[east] == "" {
+				t.Fatalf("primary %+v saved %q, want the lost primary stack from its description or the overrides", e.Primary, e.Saved)
+			}
+			// The fake clock and a bound: a destroy that went ahead would
+			// fail, not wait on the fakes (the refusal makes no call).
+			e.Stacks.Clock, e.Stacks.Poll = f.Clock, time.Second
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err = (&Destroyer{Env: e, Confirm: console.FlagConfirmation{Value: "todomgmt"}, Clock: f.Clock, Poll: time.Second}).Run(ctx)
+			if err == nil || !strings.Contains(err.Error(), "CloudFormation in us-east-1 does not answer") || !strings.Contains(err.Error(), "try again when it answers") {
+				t.Errorf("destroy on a saved description = %v, want a refusal naming the region that does not answer", err)
+			}
+			if calls := f.Log(mutating...); len(calls) != 0 {
+				t.Errorf("destroy made calls %q", calls)
+			}
+		})
+	}
+}
+
 // inProgressRDS reports a failover in progress on the global cluster.
 type inProgressRDS struct{ awsclient.RDSAPI }
 
@@ -382,4 +439,99 @@ func (r inProgressRDS) DescribeGlobalClusters(ctx context.Context, in *rds.Descr
 		out.GlobalClusters[0].FailoverState = &rdstypes.FailoverState{Status: rdstypes.FailoverStatusFailingOver}
 	}
 	return out, err
+}
+
+// TestUnprotectUserPool lifts a pool's deletion protection in the pool's
+// region, with UpdateUserPool carrying over what a reset would change.
+func TestUnprotectUserPool(t *testing.T) {
+	const pool = "us-west-2_AbC123"
+	for _, tt := range []struct {
+		name        string
+		describe    func(string, any) (any, error)
+		wantChanged bool
+	}{
+		{"protected", func(string, any) (any, error) {
+			return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: aws.String(pool),
+				DeletionProtection: cogtypes.DeletionProtectionTypeActive, UserPoolTier: cogtypes.UserPoolTierTypeLite,
+				AdminCreateUserConfig: &cogtypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true, UnusedAccountValidityDays: 7}}}, nil
+		}, true},
+		{"already unprotected", func(string, any) (any, error) {
+			return &cognitoidentityprovider.DescribeUserPoolOutput{UserPool: &cogtypes.UserPoolType{Id: aws.String(pool),
+				DeletionProtection: cogtypes.DeletionProtectionTypeInactive}}, nil
+		}, false},
+		{"gone", func(string, any) (any, error) {
+			return nil, &cogtypes.ResourceNotFoundException{Message: aws.String("User pool " + pool + " does not exist.")}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := awstest.NewRecorder(t)
+			rec.Canned["DescribeUserPool"] = tt.describe
+			rec.WireBody = func(awstest.WireCall) (int, string) { return 200, `{}` }
+			changed, err := unprotectUserPool(context.Background(), rec.Clients().Cognito(west), pool)
+			if err != nil || changed != tt.wantChanged {
+				t.Fatalf("unprotectUserPool = %t, %v; want %t, nil", changed, err, tt.wantChanged)
+			}
+			var ops []string
+			for _, c := range rec.Calls() {
+				ops = append(ops, c.Op+" "+c.Region)
+			}
+			want := []string{"DescribeUserPool " + west}
+			if tt.wantChanged {
+				want = append(want, "UpdateUserPool "+west)
+			}
+			if diff := cmp.Diff(want, ops); diff != "" {
+				t.Fatalf("calls (-want +got):\n%s", diff)
+			}
+			if !tt.wantChanged {
+				return
+			}
+			w := rec.Wire()
+			if len(w) != 1 || w[0].URL.Host != "cognito-idp.us-west-2.amazonaws.com" {
+				t.Fatalf("wire %+v, want one request to cognito-idp.us-west-2.amazonaws.com", w)
+			}
+			if got := w[0].Header.Get("X-Amz-Target"); got != "AWSCognitoIdentityProviderService.UpdateUserPool" {
+				t.Errorf("X-Amz-Target %q, want AWSCognitoIdentityProviderService.UpdateUserPool", got)
+			}
+			if r, svc := awstest.CredentialScope(w[0].Header); r != west || svc != "cognito-idp" {
+				t.Errorf("signed for %s/%s, want %s/cognito-idp", r, svc, west)
+			}
+			// Exactly these fields: the pool, protection off, and the two
+			// settings a reset to defaults would change.
+			var body map[string]any
+			if err := json.Unmarshal([]byte(w[0].Body), &body); err != nil {
+				t.Fatalf("body %q: %v", w[0].Body, err)
+			}
+			wantBody := map[string]any{"UserPoolId": pool, "DeletionProtection": "INACTIVE", "UserPoolTier": "LITE",
+				"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true}}
+			if diff := cmp.Diff(wantBody, body); diff != "" {
+				t.Errorf("UpdateUserPool body (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDestroyWritesTheReport: the report follows a destroy, and a failed
+// one too when it changed something; a destroy declined prints none.
+func TestDestroyWritesTheReport(t *testing.T) {
+	f := awstest.New(t, east)
+	var out strings.Builder
+	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "no"}, &out); err == nil {
+		t.Fatal("Destroy declined = nil error")
+	}
+	if out.String() != "" {
+		t.Errorf("a declined destroy printed %q", out.String())
+	}
+
+	f.Stacks[0].FailOnce = "Resource handler returned message: internal failure"
+	err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "todomgmt"}, &out)
+	if err == nil || !strings.Contains(out.String(), "changed: deletion protection off: todomgmt-us-east-1 in us-east-1") || !strings.Contains(out.String(), "kept: ") {
+		t.Fatalf("Destroy failing half way = %v, want the report so far:\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := Destroy(context.Background(), openEnv(t, f, &strings.Builder{}), console.FlagConfirmation{Value: "todomgmt"}, &out); err != nil {
+		t.Fatalf("Destroy again: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "changed: deleted stack todomgmt-primary in us-east-1") {
+		t.Errorf("report lacks the deletion of the primary stack:\n%s", out.String())
+	}
 }

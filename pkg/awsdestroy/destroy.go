@@ -1,4 +1,11 @@
-package awsops
+// Package awsdestroy tears the deployed ToDoMgmt stacks down: Destroyer
+// deletes both regions in the order RDS allows, after a typed
+// confirmation, and reports what it changed and what outlives the
+// deployment (the final snapshots, what the template retains, the
+// clusters' log groups), with the commands that delete it. Destroy is
+// what the destroy target runs. The deployment is read through
+// pkg/awsops.
+package awsdestroy
 
 import (
 	"context"
@@ -21,6 +28,7 @@ import (
 
 	"github.com/todomgmt/todomgmt/pkg/awsclient"
 	"github.com/todomgmt/todomgmt/pkg/awsfailover"
+	"github.com/todomgmt/todomgmt/pkg/awsops"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/console"
 )
@@ -67,7 +75,7 @@ import (
 // Every step checks the current state first, so running it again after a
 // partial failure continues where it stopped.
 type Destroyer struct {
-	Env     *Env
+	Env     *awsops.Env
 	Confirm console.Confirmer
 	// Out receives progress; nil is Env.Out.
 	Out io.Writer
@@ -78,10 +86,10 @@ type Destroyer struct {
 	Timeout time.Duration
 }
 
-// DestroyReport is what a destroy did and kept.
-type DestroyReport struct {
+// Report is what a destroy did and kept.
+type Report struct {
 	Changes  []string
-	Retained []Retained
+	Retained []awsops.Retained
 	// Unchecked says what may be kept but could not be checked.
 	Unchecked []string
 }
@@ -115,8 +123,8 @@ type member struct {
 // Run destroys the deployment. It returns the report even on failure;
 // once confirmed, the report lists what is kept whether the run finished
 // or not.
-func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
-	var rep DestroyReport
+func (d *Destroyer) Run(ctx context.Context) (Report, error) {
+	var rep Report
 	live := map[string]*keptRegion{}
 	listKept, err := d.run(ctx, &rep, live)
 	if listKept {
@@ -127,13 +135,13 @@ func (d *Destroyer) Run(ctx context.Context) (DestroyReport, error) {
 
 // run does Run's work, recording in live what it reads of the retained
 // resources; listKept is false when it stopped before confirmation.
-func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string]*keptRegion) (listKept bool, err error) {
+func (d *Destroyer) run(ctx context.Context, rep *Report, live map[string]*keptRegion) (listKept bool, err error) {
 	e := d.Env
 	if err := e.RequireFresh(); err != nil {
 		return false, err
 	}
 	db := e.Database()
-	stacks := e.stacks()
+	stacks := e.ExistingStacks()
 	slices.Reverse(stacks) // deletion order: the secondary-role stack first
 	roleOf := func(arn string) string {
 		for _, s := range stacks {
@@ -295,7 +303,7 @@ func (d *Destroyer) run(ctx context.Context, rep *DestroyReport, live map[string
 		}
 	}
 	// A new deployment starts without failover history.
-	if f, ok := RunFileOf(e); ok {
+	if f, ok := awsops.RunFileOf(e); ok {
 		if err := f.Clear(); err != nil {
 			d.printf("warning: %v\n", err)
 		}
@@ -312,7 +320,7 @@ func (d *Destroyer) anyRegion(members []member) string {
 	return d.Env.Config.Primary.Region
 }
 
-func (d *Destroyer) unprotectCluster(ctx context.Context, ca awsfailover.ClusterARN, rep *DestroyReport, live map[string]*keptRegion) error {
+func (d *Destroyer) unprotectCluster(ctx context.Context, ca awsfailover.ClusterARN, rep *Report, live map[string]*keptRegion) error {
 	api := d.Env.Clients.RDS(ca.Region)
 	out, err := api.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(ca.ARN)})
 	var nf *rdstypes.DBClusterNotFoundFault
@@ -326,9 +334,9 @@ func (d *Destroyer) unprotectCluster(ctx context.Context, ca awsfailover.Cluster
 	}
 	// RDS creates the exported log groups itself: they outlive the cluster
 	// and the stack.
-	var groups []Retained
+	var groups []awsops.Retained
 	for _, kind := range out.DBClusters[0].EnabledCloudwatchLogsExports {
-		groups = append(groups, Retained{Region: ca.Region, Type: "AWS::Logs::LogGroup",
+		groups = append(groups, awsops.Retained{Region: ca.Region, Type: "AWS::Logs::LogGroup",
 			ID:  fmt.Sprintf("/aws/rds/cluster/%s/%s", ca.Name, kind),
 			Why: "created by the cluster's log export, not by the stack (aws logs delete-log-group to remove)"})
 	}
@@ -390,7 +398,7 @@ func unprotectUserPool(ctx context.Context, api awsclient.CognitoAPI, poolID str
 
 // removeMember detaches m from the global cluster (in m's region) and
 // waits until the global cluster no longer lists it.
-func (d *Destroyer) removeMember(ctx context.Context, db *awsfailover.Database, m member, rep *DestroyReport) error {
+func (d *Destroyer) removeMember(ctx context.Context, db *awsfailover.Database, m member, rep *Report) error {
 	role := "reader"
 	if m.writer {
 		role = "writer"
@@ -448,12 +456,12 @@ func isNotMember(err error) bool {
 // for the cluster's log exports. It is recorded under the cache
 // directory, so a re-run lists them after the stack and cluster are gone.
 type keptRegion struct {
-	Stack         string     `json:"stack,omitempty"`
-	StackReadAt   time.Time  `json:"stackReadAt,omitzero"`
-	StackRetained []Retained `json:"stackRetained,omitempty"`
-	Cluster       string     `json:"cluster,omitempty"`
-	LogsReadAt    time.Time  `json:"logsReadAt,omitzero"`
-	LogGroups     []Retained `json:"logGroups,omitempty"`
+	Stack         string            `json:"stack,omitempty"`
+	StackReadAt   time.Time         `json:"stackReadAt,omitzero"`
+	StackRetained []awsops.Retained `json:"stackRetained,omitempty"`
+	Cluster       string            `json:"cluster,omitempty"`
+	LogsReadAt    time.Time         `json:"logsReadAt,omitzero"`
+	LogGroups     []awsops.Retained `json:"logGroups,omitempty"`
 }
 
 func keptIn(m map[string]*keptRegion, region string) *keptRegion {
@@ -527,12 +535,27 @@ func (d *Destroyer) writeKept(live map[string]*keptRegion) error {
 	return writeFileAtomic(p, b)
 }
 
+// writeFileAtomic writes b to path through a temporary file and a rename,
+// so a reader never sees half a record; the directory is created
+// (private) when missing, as pkg/awsops does for the other files under
+// the cache directory.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
 // retains reports whether the stack read into k retains the resource.
 func retains(k *keptRegion, typ, id string) bool {
 	if k == nil {
 		return false
 	}
-	return slices.ContainsFunc(k.StackRetained, func(r Retained) bool { return r.Type == typ && r.ID == id })
+	return slices.ContainsFunc(k.StackRetained, func(r awsops.Retained) bool { return r.Type == typ && r.ID == id })
 }
 
 // peerOf returns the region of the other target.
@@ -548,7 +571,7 @@ func (d *Destroyer) peerOf(region string) string {
 // explainKept adds to r, a resource the template retains, why it is kept
 // and how to delete it once it is no longer wanted; peer is the region of
 // the secrets' replicas.
-func explainKept(r Retained, peer string) Retained {
+func explainKept(r awsops.Retained, peer string) awsops.Retained {
 	switch r.Type {
 	case "AWS::SecretsManager::Secret":
 		r.Why += "; the final snapshot's DB users log in with it"
@@ -576,14 +599,14 @@ func explainKept(r Retained, peer string) Retained {
 // read by this run or else as recorded by an earlier one, and the
 // clusters' final and recovery snapshots, looked up now by cluster
 // identifier. What it cannot check is said as such.
-func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]Retained, []string) {
+func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]awsops.Retained, []string) {
 	e := d.Env
 	rec, err := d.recordedKept()
 	var unchecked []string
 	if err != nil {
 		unchecked = append(unchecked, fmt.Sprintf("the record of what an earlier destroy read: %v", err))
 	}
-	var out []Retained
+	var out []awsops.Retained
 	for _, t := range e.Config.Targets() {
 		l, r := live[t.Region], rec[t.Region]
 		if l == nil {
@@ -592,7 +615,7 @@ func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]Re
 		if r == nil {
 			r = &keptRegion{}
 		}
-		recorded := func(rs []Retained, at time.Time, what string) {
+		recorded := func(rs []awsops.Retained, at time.Time, what string) {
 			for _, x := range rs {
 				x.Why += fmt.Sprintf("; recorded %s while %s existed, not checked since", at.Format(time.RFC3339), what)
 				out = append(out, x)
@@ -606,7 +629,7 @@ func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]Re
 		default:
 			app := e.Config.AppName()
 			secrets := ""
-			if t.Env == RolePrimary {
+			if t.Env == awsops.RolePrimary {
 				secrets = fmt.Sprintf(" the DB secrets %s/db/master and %s/db/app with their replicas in the other region,", app, app)
 			}
 			unchecked = append(unchecked, fmt.Sprintf("%s: what stack %s retains (DeletionPolicy Retain; template.yaml: the database's KMS key, described %q,%s the user pool %s-%s with its app client, and the API Gateway logging role): the stack is gone and no earlier destroy recorded it; look in the console",
@@ -633,19 +656,19 @@ func (d *Destroyer) kept(ctx context.Context, live map[string]*keptRegion) ([]Re
 
 // clusterSnapshotsKept lists the final (manual) and recovery snapshots of
 // the cluster named cluster in region.
-func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster string) ([]Retained, error) {
+func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster string) ([]awsops.Retained, error) {
 	snaps, err := awsfailover.ClusterSnapshots(ctx, d.Env.Clients.RDS(region), cluster)
 	if err != nil {
 		return nil, err
 	}
-	var out []Retained
+	var out []awsops.Retained
 	for _, s := range snaps {
 		id := aws.ToString(s.DBClusterSnapshotIdentifier)
 		switch {
 		case strings.HasPrefix(id, awsfailover.RecoverySnapshotPrefix):
-			out = append(out, Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "recovery snapshot of an unplanned failover (system snapshot: expires with the backup retention)"})
+			out = append(out, awsops.Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "recovery snapshot of an unplanned failover (system snapshot: expires with the backup retention)"})
 		case aws.ToString(s.SnapshotType) == "manual":
-			out = append(out, Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "final snapshot (DeletionPolicy Snapshot)"})
+			out = append(out, awsops.Retained{Region: region, Type: "AWS::RDS::DBClusterSnapshot", ID: id, Why: "final snapshot (DeletionPolicy Snapshot)"})
 		}
 	}
 	return out, nil
@@ -654,17 +677,17 @@ func (d *Destroyer) clusterSnapshotsKept(ctx context.Context, region, cluster st
 // Destroy destroys the deployment (a Destroyer over e, asking confirm)
 // and writes its report to w: after a failure too, what changed and what
 // is kept so far; nothing when it stopped before any of that.
-func Destroy(ctx context.Context, e *Env, confirm console.Confirmer, w io.Writer) error {
+func Destroy(ctx context.Context, e *awsops.Env, confirm console.Confirmer, w io.Writer) error {
 	rep, err := (&Destroyer{Env: e, Confirm: confirm}).Run(ctx)
 	if err == nil || len(rep.Changes) > 0 || len(rep.Retained) > 0 || len(rep.Unchecked) > 0 {
-		WriteDestroyReport(w, rep)
+		WriteReport(w, rep)
 	}
 	return err
 }
 
-// WriteDestroyReport prints what changed, what is kept and what could not
+// WriteReport prints what changed, what is kept and what could not
 // be checked.
-func WriteDestroyReport(w io.Writer, r DestroyReport) {
+func WriteReport(w io.Writer, r Report) {
 	if len(r.Changes) == 0 {
 		fmt.Fprintln(w, "changed: nothing")
 	}
