@@ -209,16 +209,13 @@ type writerVerdict struct {
 // read-only (mysql.ErrReadOnly), or when the writer endpoint could not be
 // connected to and the reader endpoint (readerHost, pools.Reader) answers
 // with a read-only server; unless that server says the global database's
-// writer is in this very region (noWriterHere): then an in-region failover
+// writer is in this very region (noWriter): then an in-region failover
 // is under way and the run waits for the new writer instead of skipping
 // a migration the region needs. A writer endpoint that fails while no
 // reader answers as read-only is an error.
 func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost, region string, err error) writerVerdict {
 	if errors.Is(err, mysql.ErrReadOnly) {
-		if v, ok := noWriterHere(ctx, pools.Writer, region, err); !ok {
-			return v
-		}
-		return writerVerdict{skip: MsgSkippedReadOnly, answered: pools.Writer}
+		return noWriter(ctx, pools.Writer, region, MsgSkippedReadOnly, err)
 	}
 	var cerr *dbconn.ConnectError
 	if !errors.As(err, &cerr) {
@@ -235,10 +232,7 @@ func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost, region str
 		cancel()
 		switch {
 		case rerr == nil && ro:
-			if v, ok := noWriterHere(ctx, pools.Reader, region, err); !ok {
-				return v
-			}
-			return writerVerdict{skip: MsgSkippedNoWriter, answered: pools.Reader}
+			return noWriter(ctx, pools.Reader, region, MsgSkippedNoWriter, err)
 		case rerr == nil:
 			return writerVerdict{err: fmt.Errorf("%w (the reader endpoint %s answers, but its server is writable)", err, readerHost)}
 		default:
@@ -248,22 +242,21 @@ func findWriter(ctx context.Context, pools *dbconn.Pools, readerHost, region str
 	return writerVerdict{err: err, retry: true}
 }
 
-// noWriterHere asks the read-only server db where the global database's
-// writer is (mysql.GlobalWriterRegion). ok is true when that confirms the
-// region has none (the writer is elsewhere, or the server cannot tell:
-// not Aurora, or a failover between regions in progress); false, with a
-// verdict to retry, when the writer is in region itself: an instance of
-// this region's cluster is being promoted (an in-region failover), and a
-// migration skipped now would leave the new function version on the old
-// schema.
-func noWriterHere(ctx context.Context, db *sql.DB, region string, err error) (writerVerdict, bool) {
+// noWriter is the verdict on region when the server db answered
+// read-only: skip (with the message skip, db having answered), unless db
+// says the global database's writer is in region itself
+// (mysql.GlobalWriterRegion): an instance of this region's cluster is
+// being promoted (an in-region failover), and a migration skipped now
+// would leave the new function version on the old schema, so err is
+// retried. A server that cannot tell (not Aurora, or a failover between
+// regions in progress) confirms the skip.
+func noWriter(ctx context.Context, db *sql.DB, region, skip string, err error) writerVerdict {
 	pctx, cancel := context.WithTimeout(ctx, readerProbeTimeout)
 	defer cancel()
-	writer, known, qerr := mysql.GlobalWriterRegion(pctx, db)
-	if qerr != nil || !known || writer != region {
-		return writerVerdict{}, true
+	if writer, known, qerr := mysql.GlobalWriterRegion(pctx, db); qerr == nil && known && writer == region {
+		return writerVerdict{err: fmt.Errorf("%w (the server answers read-only, but the global database's writer is in this region, %s: an in-region failover is under way)", err, region), retry: true, failingOver: true}
 	}
-	return writerVerdict{err: fmt.Errorf("%w (the server answers read-only, but the global database's writer is in this region, %s: an in-region failover is under way)", err, region), retry: true, failingOver: true}, false
+	return writerVerdict{skip: skip, answered: db}
 }
 
 // skipped is the result of a run that found no writer; Applied is what
