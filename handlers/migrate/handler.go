@@ -241,9 +241,6 @@ func (h *handler) workContext(ctx context.Context) (context.Context, context.Can
 	return context.WithDeadline(ctx, deadline.Add(-reserve))
 }
 
-// bounded runs fn with workCtx and returns when it finishes, panics or
-// workCtx ends, whichever comes first. A run still going after its
-// deadline is abandoned (its queries are cancelled with workCtx).
 // errNotConfigured and errPanicked are bounded's own failures: a build
 // without the action, and a panic in it (a bug, never an answer).
 var (
@@ -251,6 +248,9 @@ var (
 	errPanicked      = errors.New("panic")
 )
 
+// bounded runs fn with workCtx and returns when it finishes, panics or
+// workCtx ends, whichever comes first. A run still going after its
+// deadline is abandoned (its queries are cancelled with workCtx).
 func bounded[T any](ctx, workCtx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	type outcome struct {
 		res T
