@@ -53,14 +53,7 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 	h := testHandler(m.Run)
 	h.purge, h.fence = m.Purge, m.Fence
 	srv := newCFNServer(t)
-	ms, err := mysql.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := make([]int, len(ms))
-	for i, mg := range ms {
-		all[i] = mg.Version
-	}
+	all := embeddedVersions(t)
 	allVersions := joinInts(all) // "1,2,…"
 
 	invoke := func(t *testing.T, requestType, physicalID string) cfnResponse {
@@ -370,4 +363,19 @@ func TestMigrateFunctionAgainstMySQL(t *testing.T) {
 			t.Errorf("got %+v, want FAILED after 2 attempts", got)
 		}
 	})
+}
+
+// embeddedVersions lists the versions of the embedded migrations, in
+// order: what a run reports as applied on a fresh schema.
+func embeddedVersions(tb testing.TB) []int {
+	tb.Helper()
+	ms, err := mysql.Migrations()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]int, len(ms))
+	for i, mg := range ms {
+		out[i] = mg.Version
+	}
+	return out
 }

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,17 +71,8 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 
 	// The embedded migrations, as the function reports them: the latest
 	// version, and every version as a list and as CloudFormation's string.
-	ms, err := mysql.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var versions []int
-	var versionStrings []string
-	for _, m := range ms {
-		versions = append(versions, m.Version)
-		versionStrings = append(versionStrings, strconv.Itoa(m.Version))
-	}
-	latest, all := versions[len(versions)-1], strings.Join(versionStrings, ",")
+	versions := embeddedVersions(t)
+	latest, all := versions[len(versions)-1], joinInts(versions)
 
 	t.Run("cfn-create migrates and makes the app user", func(t *testing.T) {
 		got := cfn.invoke(t, f, testdataEvent(t, "cfn-create.json", nil))
@@ -216,11 +206,10 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 
 	// The orchestrator's AWS adapter invokes this function for the id
 	// fence (awsfailover.Database.FenceIDs: Lambda Invoke,
-	// RequestResponse, through the SDK). Here its SDK client is pointed
-	// at the emulator, whose invoke endpoint is Lambda's Invoke API path
-	// for the function "function" (Lambda API Reference, Invoke): the
-	// request the adapter builds and the answer it parses meet the real
-	// function, so the two sides of the fence-ids contract cannot drift.
+	// RequestResponse, through the SDK), here at the emulator
+	// (emulatedDatabase): the request the adapter builds and the answer it
+	// parses meet the real function, so the two sides of the fence-ids
+	// contract cannot drift.
 	t.Run("fence-ids from the orchestrator's AWS adapter", func(t *testing.T) {
 		defer root.ExecContext(context.Background(), "DELETE FROM todos")
 		store := mysql.New(root, mysql.WithRegion("us-east-1"))
@@ -237,16 +226,7 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 		if _, err := root.ExecContext(ctx, "UPDATE id_fence SET writer_region = 'us-west-2', term = 7 WHERE id = 1"); err != nil {
 			t.Fatal(err)
 		}
-		db := &awsfailover.Database{
-			Clients: &awsclient.Clients{Lambda: func(region string) awsclient.LambdaAPI {
-				return lambda.New(lambda.Options{
-					Region:       region,
-					BaseEndpoint: aws.String(f.Endpoint()),
-					Credentials:  credentials.NewStaticCredentialsProvider("AKIDRIETEST", "rie-test-secret", ""),
-				})
-			}},
-			MigrateFunctions: map[string]string{"us-east-1": lambdaemu.FunctionName},
-		}
+		db := emulatedDatabase(f, "us-east-1")
 		target := failover.Member{Region: "us-east-1", ID: "arn:aws:rds:us-east-1:123456789012:cluster:todomgmt-primary", Writer: true}
 		res, err := db.FenceIDs(ctx, target, failover.FenceRequest{Region: "us-east-1", DataLoss: true, Lag: 2500 * time.Millisecond, MinGap: 5000})
 		if err != nil {
@@ -268,7 +248,7 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 		// emulator drops Lambda's X-Amz-Function-Error header, so this
 		// shows the adapter's second guard, the answer naming another
 		// region (or none), never a fence reported as made.
-		other := &awsfailover.Database{Clients: db.Clients, MigrateFunctions: map[string]string{"us-west-2": lambdaemu.FunctionName}}
+		other := emulatedDatabase(f, "us-west-2")
 		if res, err := other.FenceIDs(ctx, failover.Member{Region: "us-west-2", ID: "west"}, failover.FenceRequest{Region: "us-west-2", DataLoss: true}); err == nil {
 			t.Errorf("a fence of us-west-2 by us-east-1's function: %+v, want an error", res)
 		}
@@ -286,16 +266,7 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 		if err := root.QueryRowContext(ctx, "SELECT CONCAT_WS('|', writer_region, term, floor, gap, fenced_at, reason) FROM id_fence").Scan(&before); err != nil {
 			t.Fatal(err)
 		}
-		db := &awsfailover.Database{
-			Clients: &awsclient.Clients{Lambda: func(region string) awsclient.LambdaAPI {
-				return lambda.New(lambda.Options{
-					Region:       region,
-					BaseEndpoint: aws.String(f.Endpoint()),
-					Credentials:  credentials.NewStaticCredentialsProvider("AKIDRIETEST", "rie-test-secret", ""),
-				})
-			}},
-			MigrateFunctions: map[string]string{"us-east-1": lambdaemu.FunctionName},
-		}
+		db := emulatedDatabase(f, "us-east-1")
 		got, err := db.FenceState(ctx, "us-east-1")
 		if want := (failover.FenceState{Region: "us-west-2", Term: 11}); err != nil || got != want {
 			t.Fatalf("FenceState through the SDK: %+v, %v; want %+v\n%s", got, err, want, f.Output())
@@ -340,6 +311,23 @@ func TestMigrateFunctionUnderRIE(t *testing.T) {
 			t.Errorf("a FAILED response carries Data: %v", got)
 		}
 	})
+}
+
+// emulatedDatabase is the orchestrator's AWS adapter with its SDK Lambda
+// client pointed at the emulator f, whose invoke endpoint is Lambda's
+// Invoke API path for the function "function" (Lambda API Reference,
+// Invoke): f stands for region's migrate function.
+func emulatedDatabase(f *lambdaemu.Function, region string) *awsfailover.Database {
+	return &awsfailover.Database{
+		Clients: &awsclient.Clients{Lambda: func(region string) awsclient.LambdaAPI {
+			return lambda.New(lambda.Options{
+				Region:       region,
+				BaseEndpoint: aws.String(f.Endpoint()),
+				Credentials:  credentials.NewStaticCredentialsProvider("AKIDRIETEST", "rie-test-secret", ""),
+			})
+		}},
+		MigrateFunctions: map[string]string{region: lambdaemu.FunctionName},
+	}
 }
 
 // migrateEnv is MigrateFunction's environment in template.yaml, with the
