@@ -82,15 +82,16 @@ var errNotFenced = errors.New("the id fence does not name this region")
 var errFenceReopened = todo.Wrap(errors.New("the id fence named this region just after the create was refused"),
 	todo.Unavailable, "creates have just reopened in this region; retry")
 
-// regionName is what a region may be called: AWS region names
+// regionName is what a region may be called, at most 63 bytes long
+// (checked apart, as identifier's lengths are): AWS region names
 // (us-west-2), mage local's "local", the lab's and the tests' names.
-var regionName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+var regionName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 
 // ValidateRegion reports whether region can name a region in the id fence:
 // 1–63 lower-case ASCII letters, digits and hyphens, starting with a letter.
 // An empty region is invalid: it must never mean "any region".
 func ValidateRegion(region string) error {
-	if !regionName.MatchString(region) {
+	if len(region) > 63 || !regionName.MatchString(region) {
 		if region == "" {
 			return todo.Errorf(todo.Invalid, "no region: the store and the migration must name the region they run in (TODOMGMT_REGION)")
 		}
