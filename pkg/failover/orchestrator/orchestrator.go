@@ -124,6 +124,7 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 	}
 	proxies, hasProxies := o.DB.(failover.ProxyInspector)
 	guards, hasGuards := o.DB.(failover.SafeguardReader)
+	fences, hasFences := o.DB.(failover.FenceReader)
 	pools, hasPools := o.Prober.(failover.IdentityProber)
 	if hasProxies {
 		s.Proxies = map[string]failover.ProxyTargets{}
@@ -131,9 +132,15 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 	if hasGuards {
 		s.Safeguards = map[string]failover.Safeguards{}
 	}
+	if hasFences {
+		s.Fences = map[string]failover.FenceState{}
+	}
 	if hasPools {
 		s.Pools = map[string]failover.UserPool{}
 	}
+	// fencesNotApplicable is set when the database cannot read fences in
+	// this deployment (ErrNotApplicable): the State then has none.
+	fencesNotApplicable := false
 
 	// The probes record into s while they run, so the topology is read
 	// from these copies, not from s.
@@ -158,12 +165,6 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 		active, err := o.Router.Active(ctx)
 		return func() { s.Active, s.ActiveErr = active, err }
 	})
-	if fr, ok := o.DB.(failover.FenceReader); ok {
-		probe(func(ctx context.Context) func() {
-			fences := readFences(ctx, fr, regions)
-			return func() { s.Fences = fences }
-		})
-	}
 	for _, r := range regions {
 		probe(func(ctx context.Context) func() {
 			h, err := o.Prober.Health(ctx, r)
@@ -202,6 +203,20 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 				mu.Unlock()
 			}
 		}
+		if hasFences {
+			probe(func(ctx context.Context) func() {
+				f, err := fences.FenceState(ctx, r)
+				na := errors.Is(err, failover.ErrNotApplicable)
+				if err != nil {
+					f = failover.FenceState{Detail: err.Error()}
+				}
+				f.ReadIn, f.Known = r, err == nil
+				return func() {
+					fencesNotApplicable = fencesNotApplicable || na
+					s.Fences[r] = f
+				}
+			})
+		}
 		if hasPools {
 			probe(func(ctx context.Context) func() {
 				up, err := pools.UserPool(ctx, r)
@@ -221,6 +236,9 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 		}
 	}
 	wg.Wait()
+	if fencesNotApplicable {
+		s.Fences = nil
+	}
 	if s.PoolsNotApplicable != "" {
 		s.Pools = nil
 	}
