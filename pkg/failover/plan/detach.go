@@ -12,7 +12,7 @@ import (
 func Detach(st failover.State, o Options) (p Plan) {
 	s := state{st}
 	defer s.showFence(&p)
-	p = Plan{Kind: failover.KindDetach, RouteAtStart: s.Active}
+	p = Plan{Kind: failover.KindDetach}
 	if o.Target == "" {
 		p.refuse(CheckTarget, "detach needs an explicit target region")
 		return p

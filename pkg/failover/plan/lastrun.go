@@ -36,7 +36,7 @@ func finishLastRun(s state, o Options, kind failover.Kind) (Plan, bool) {
 	case !ok || writer.Region != last.To || s.Active != last.To:
 		return Plan{}, false
 	}
-	p := Plan{Kind: kind, GlobalID: s.Topology.ID, From: last.From, To: last.To, ToMember: writer, RouteAtStart: s.Active, MaxLag: o.maxLag()}
+	p := Plan{Kind: kind, GlobalID: s.Topology.ID, From: last.From, To: last.To, ToMember: writer, MaxLag: o.maxLag()}
 	if m, ok := s.Topology.Member(last.From); ok {
 		p.FromMember = m
 	}

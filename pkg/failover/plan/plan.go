@@ -58,8 +58,6 @@ type Plan struct {
 	LagEvidence *failover.LagEvidence
 	// MaxLag is the bound a planned switchover was checked against.
 	MaxLag time.Duration
-	// RouteAtStart is the front door's region when planned ("" if unknown).
-	RouteAtStart string
 	// Fence is what the fence-ids step asks for; nil when the plan has
 	// no fence step (the database cannot fence ids).
 	Fence *failover.FenceRequest

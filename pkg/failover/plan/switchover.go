@@ -24,7 +24,7 @@ func Switchover(st failover.State, o Options) (p Plan) {
 	if p, ok := finishLastRun(s, o, failover.KindPlanned); ok {
 		return p
 	}
-	p = Plan{Kind: failover.KindPlanned, MaxLag: o.maxLag(), RouteAtStart: s.Active}
+	p = Plan{Kind: failover.KindPlanned, MaxLag: o.maxLag()}
 	s.noteLastRunErr(&p)
 	if s.TopologyErr != nil {
 		p.refuse(CheckTopology, "cannot read the global database topology: %v", s.TopologyErr)

@@ -26,7 +26,7 @@ func Failover(st failover.State, o Options) (p Plan) {
 	if p, ok := finishLastRun(s, o, failover.KindUnplanned); ok {
 		return p
 	}
-	p = Plan{Kind: failover.KindUnplanned, RouteAtStart: s.Active}
+	p = Plan{Kind: failover.KindUnplanned}
 	s.noteLastRunErr(&p)
 	target, ok := s.planAway(&p, o)
 	if !ok {
