@@ -69,7 +69,7 @@ func (e LagEvidence) Lines() string {
 
 // LagHistorian is implemented by a Database that keeps its members'
 // replication-lag history (Aurora: CloudWatch). The orchestrator reads
-// the target's when planning, and a failover with data loss reports
+// the target's when planning a move that may lose data, which reports
 // that bound and gives it to the id fence.
 type LagHistorian interface {
 	// LagEvidence reads member's lag history as a secondary. An error

@@ -35,7 +35,8 @@ type State struct {
 	FencesIDs bool
 	// LagEvidence is the replication-lag history as a secondary, by
 	// region, when the database keeps one (LagHistorian): the orchestrator's
-	// Plan reads the target's; its Evaluate reads none.
+	// Plan reads the target's when the plan may lose data; its Evaluate
+	// reads none.
 	LagEvidence map[string]LagEvidence
 	// TopologyFrom names the region whose API the topology was read from
 	// (RegionalTopology; an unplanned failover asks its target region);

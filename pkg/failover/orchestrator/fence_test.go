@@ -309,13 +309,26 @@ func TestLagEvidenceIsTheLossBound(t *testing.T) {
 			}
 		})
 	}
-	// A planned switchover reads the history but loses nothing.
+	// A planned switchover loses nothing: it does not read the history.
 	w := newWorld()
 	h := newHarness(t, w)
 	h.o.DB = evidenceDB{snapshotDB: snapshotDB{db{w}}, ev: map[string]failover.LagEvidence{west: known}}
 	_, p, _ := h.o.Plan(context.Background(), failover.KindPlanned, plan.Options{})
 	if p.LagEvidence != nil || p.Lag != 200*time.Millisecond || p.Fence.DataLoss {
 		t.Errorf("planned: evidence %v lag %s fence %+v, want the lag now and no data loss", p.LagEvidence, p.Lag, p.Fence)
+	}
+	if calls := w.Calls(); len(calls) != 0 {
+		t.Errorf("planned: calls %q, want no read of the lag history", calls)
+	}
+	// Finishing a move of the writer no record says was lossless, it may
+	// lose data: it reads the history for the bound.
+	w = newWorld()
+	w.setWriter(westID)
+	h = newHarness(t, w)
+	h.o.DB = evidenceDB{snapshotDB: snapshotDB{db{w}}, ev: map[string]failover.LagEvidence{west: known}}
+	_, p, _ = h.o.Plan(context.Background(), failover.KindPlanned, plan.Options{})
+	if p.To != west || p.LagEvidence == nil || p.Lag != 4*time.Second || !p.Fence.DataLoss || !slices.Equal(w.Calls(), []string{"LagEvidence(" + west + ")"}) {
+		t.Errorf("planned, finishing a move: to %s evidence %v lag %s fence %+v calls %q, want %s's history as the bound", p.To, p.LagEvidence, p.Lag, p.Fence, w.Calls(), west)
 	}
 }
 

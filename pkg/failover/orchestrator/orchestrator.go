@@ -247,10 +247,11 @@ func (o *Orchestrator) evaluate(ctx context.Context, region string, fallback boo
 
 // Plan evaluates the current state and plans a run of the given kind.
 // An unplanned failover or a detach plans from the topology as its target
-// region reads it (RegionalTopology), and every kind reads the target's
-// lag history (LagHistorian) for the bound on lost writes. Only the
-// target's region is asked: the other may be the lost one, whose calls
-// hang until their deadline.
+// region reads it (RegionalTopology), and a plan that may lose data
+// (plan.Plan.MayLoseData) reads the target's lag history (LagHistorian)
+// for the bound on lost writes; a switchover, which loses nothing, does
+// not. Only the target's region is asked: the other may be the lost one,
+// whose calls hang until their deadline.
 //
 // Planning reads the topology once: from the target region when the
 // target is named, else from any region. Only an unplanned failover or a
@@ -273,12 +274,12 @@ func (o *Orchestrator) Plan(ctx context.Context, kind failover.Kind, opts plan.O
 		}
 		s = o.evaluate(ctx, from, true)
 	}
-	target := opts.Target
-	if target == "" {
-		target = planFor(s, opts).To
+	p := planFor(s, opts)
+	if p.MayLoseData() {
+		o.readLagHistory(ctx, &s, p.To)
+		p = planFor(s, opts)
 	}
-	o.readLagHistory(ctx, &s, target)
-	return s, planFor(s, opts), nil
+	return s, p, nil
 }
 
 // fromTarget re-reads the topology from the target region when the
@@ -348,7 +349,7 @@ func (o *Orchestrator) Run(ctx context.Context, kind failover.Kind, opts plan.Op
 // case; the error is the refusal, the declined approval or the failure.
 func (o *Orchestrator) Execute(ctx context.Context, p plan.Plan) (Report, error) {
 	r := Report{Kind: p.Kind, GlobalID: p.GlobalID, From: p.From, To: p.To, Lag: p.Lag, LagKnown: p.LagKnown, LagEvidence: p.LagEvidence,
-		DataLoss: p.Kind != failover.KindPlanned || p.Fence != nil && p.Fence.DataLoss}
+		DataLoss: p.MayLoseData()}
 	if p.Fence == nil && len(p.Steps) > 0 {
 		r.FenceNote = "not fenced: this database does not fence ids"
 	}

@@ -97,7 +97,7 @@ func (p Plan) Summary() string {
 func (p Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintln(&b, p.Summary())
-	lossy := p.Kind != failover.KindPlanned || p.Fence != nil && p.Fence.DataLoss
+	lossy := p.MayLoseData()
 	switch {
 	case p.LagKnown && !lossy:
 		fmt.Fprintf(&b, "  replication lag of %s: %s (bound %s)\n", p.To, p.Lag, p.MaxLag)
@@ -145,6 +145,14 @@ func (p Plan) String() string {
 		fmt.Fprintln(&b, "  all preconditions hold")
 	}
 	return b.String()
+}
+
+// MayLoseData reports whether the plan's move of the writer may lose
+// data: an unplanned failover, a detach, or a move this run cannot tell
+// was lossless (its fence leaves a gap). Only such a plan has a bound on
+// lost writes.
+func (p Plan) MayLoseData() bool {
+	return p.Kind != failover.KindPlanned || p.Fence != nil && p.Fence.DataLoss
 }
 
 // Warnings returns the findings that do not refuse the plan.
