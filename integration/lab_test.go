@@ -5,9 +5,7 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -19,11 +17,11 @@ import (
 
 	"github.com/todomgmt/todomgmt/internal/lab"
 	"github.com/todomgmt/todomgmt/internal/lab/globaldb"
+	"github.com/todomgmt/todomgmt/pkg/apiclient"
 	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
-	"github.com/todomgmt/todomgmt/pkg/todo"
 )
 
 // TestLabDrill runs one short round of the lab drill, through the drill
@@ -337,21 +335,9 @@ func TestLabRebuildKeepsTheIDCounter(t *testing.T) {
 // labCreate creates a todo through base (the front door) and returns its id.
 func labCreate(ctx context.Context, tb testing.TB, base, task string) int64 {
 	tb.Helper()
-	body, _ := json.Marshal(map[string]string{"task": task})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/todos", bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("create %q: %v", task, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var created todo.Todo
-	if resp.StatusCode != http.StatusCreated || json.Unmarshal(raw, &created) != nil || created.ID == 0 {
-		tb.Fatalf("create %q: %s %s, want 201 with a todo", task, resp.Status, raw)
+	created, r, err := (&apiclient.Client{BaseURL: base}).Create(ctx, apiclient.NewTodo{Task: task}, "")
+	if err != nil || r.Status != http.StatusCreated {
+		tb.Fatalf("create %q: %d, %v; want 201 with a todo", task, r.Status, err)
 	}
 	return created.ID
 }
@@ -359,17 +345,9 @@ func labCreate(ctx context.Context, tb testing.TB, base, task string) int64 {
 // labDelete deletes a todo through base (the front door).
 func labDelete(ctx context.Context, tb testing.TB, base string, id int64) {
 	tb.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, fmt.Sprintf("%s/v1/todos/%d", base, id), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("delete %d: %v", id, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		tb.Fatalf("delete %d: %s, want 204", id, resp.Status)
+	r, err := (&apiclient.Client{BaseURL: base}).Delete(ctx, id, "")
+	if err != nil || r.Status != http.StatusNoContent {
+		tb.Fatalf("delete %d: %d, %v; want 204", id, r.Status, err)
 	}
 }
 
