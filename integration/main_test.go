@@ -22,7 +22,7 @@
 //   - rootDB(tb), appDB(tb) *sql.DB: pools on the shared schema as root and
 //     as the application user (built by pkg/dbconn from the DSN, so with
 //     rejectReadOnly=true and parseTime, like production).
-//   - rootDSN(tb), appDSN(tb) string: the DSNs behind those pools.
+//   - appDSN(tb) string: the DSN behind the application user's pool.
 //   - resetDB(tb): empties the application tables (todos,
 //     idempotency_keys; ids restart at 1) and names testRegion in the id
 //     fence again. Call it at the start of a test.
@@ -79,11 +79,10 @@ const (
 
 // testDB is a migrated server with the application user.
 type testDB struct {
-	C       *mysqlcontainer.Container
-	Root    *sql.DB // root on testSchema
-	App     *sql.DB // testAppUser on testSchema via pkg/dbconn (rejectReadOnly=true)
-	RootDSN string
-	AppDSN  string // as given to dbconn, without the parameters it adds
+	C      *mysqlcontainer.Container
+	Root   *sql.DB // root on testSchema
+	App    *sql.DB // testAppUser on testSchema via pkg/dbconn (rejectReadOnly=true)
+	AppDSN string  // as given to dbconn, without the parameters it adds
 }
 
 var (
@@ -161,7 +160,6 @@ func sharedDB(tb testing.TB) *testDB {
 
 func rootDB(tb testing.TB) *sql.DB { tb.Helper(); return sharedDB(tb).Root }
 func appDB(tb testing.TB) *sql.DB  { tb.Helper(); return sharedDB(tb).App }
-func rootDSN(tb testing.TB) string { tb.Helper(); return sharedDB(tb).RootDSN }
 func appDSN(tb testing.TB) string  { tb.Helper(); return sharedDB(tb).AppDSN }
 
 // resetDB empties the application tables of the shared server.
@@ -264,7 +262,7 @@ func newTestDB(ctx context.Context, label string) (*testDB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &testDB{C: c, RootDSN: c.RootDSN(testSchema)}
+	db := &testDB{C: c}
 	db.Root, err = c.OpenRoot(ctx, testSchema)
 	if err != nil {
 		return db, err

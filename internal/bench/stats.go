@@ -52,21 +52,6 @@ func median[T time.Duration | float64 | int64](xs []T) T {
 	}
 }
 
-// medianLatency combines runs: the median of each figure across runs.
-func medianLatency(runs []Latency) Latency {
-	var p50, p99 []time.Duration
-	var tput []float64
-	var out Latency
-	for _, r := range runs {
-		p50 = append(p50, r.P50)
-		p99 = append(p99, r.P99)
-		tput = append(tput, r.Throughput)
-		out.Requests = r.Requests
-	}
-	out.P50, out.P99, out.Throughput = median(p50), median(p99), median(tput)
-	return out
-}
-
 // Spread is the median of a figure over runs, with its least and greatest
 // value.
 type Spread[T time.Duration | float64 | int64] struct {

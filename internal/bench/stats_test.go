@@ -59,18 +59,6 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestMedianLatency(t *testing.T) {
-	runs := []Latency{
-		{Requests: 10, P50: 3, P99: 30, Throughput: 100},
-		{Requests: 10, P50: 1, P99: 90, Throughput: 300},
-		{Requests: 10, P50: 2, P99: 10, Throughput: 200},
-	}
-	want := Latency{Requests: 10, P50: 2, P99: 30, Throughput: 200}
-	if got := medianLatency(runs); got != want {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-}
-
 func TestSummarize(t *testing.T) {
 	// Throughput is from the wall time, which includes what happened
 	// between the requests: 2 requests in 5 ms is 400 per second.
