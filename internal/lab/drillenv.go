@@ -240,7 +240,11 @@ func (e *DrillEnv) Outage(ctx context.Context, writer string) (drill.Outage, err
 	return outage{o}, nil
 }
 
-// outage is a globaldb.Outage as the drill takes it.
+// outage is a globaldb.Outage as the drill takes it. globaldb's Fault and
+// RebuildResult are converted, not copied field by field, to the drill's
+// Fault and Rebuild: the conversions compile only while the types have
+// the same fields, so the lab's records and the drill's cannot drift
+// apart.
 type outage struct{ o *globaldb.Outage }
 
 func (o outage) Cut(ctx context.Context) error  { return o.o.Cut(ctx) }
@@ -253,19 +257,14 @@ func (o outage) Unreplicated(ctx context.Context) (int64, error) {
 
 func (o outage) Received(ctx context.Context) (drill.Fault, error) {
 	f, err := o.o.RecordFault(ctx)
-	return drill.Fault{Writer: f.Writer, Replica: f.Replica, At: f.At, Flavour: f.Flavour,
-		Executed: f.Executed, Retrieved: f.Retrieved, Received: f.Received}, err
+	return drill.Fault(f), err
 }
 
 func (o outage) Discarded(ctx context.Context) (int64, string, error) { return o.o.Discarded(ctx) }
 
 func (o outage) Restore(ctx context.Context) (*drill.Rebuild, error) {
 	rb, err := o.o.Restore(ctx)
-	if rb == nil {
-		return nil, err
-	}
-	return &drill.Rebuild{Member: rb.Member, Writer: rb.Writer, Position: rb.Position, Diverged: rb.Diverged,
-		DivergedPosition: rb.DivergedPosition, Reseeded: rb.Reseeded, Snapshot: rb.Snapshot, Took: rb.Took}, err
+	return (*drill.Rebuild)(rb), err
 }
 
 func (o outage) UnreplicatedAtFault() (int64, string, error) { return o.o.Unreplicated() }
