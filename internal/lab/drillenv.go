@@ -240,11 +240,7 @@ func (e *DrillEnv) Outage(ctx context.Context, writer string) (drill.Outage, err
 	return outage{o}, nil
 }
 
-// outage is a globaldb.Outage as the drill takes it. globaldb's Fault and
-// RebuildResult are converted, not copied field by field, to the drill's
-// Fault and Rebuild: the conversions compile only while the types have
-// the same fields, so the lab's records and the drill's cannot drift
-// apart.
+// outage is a globaldb.Outage as the drill takes it.
 type outage struct{ o *globaldb.Outage }
 
 func (o outage) Cut(ctx context.Context) error  { return o.o.Cut(ctx) }
@@ -255,16 +251,10 @@ func (o outage) Unreplicated(ctx context.Context) (int64, error) {
 	return snap.Unreplicated, err
 }
 
-func (o outage) Received(ctx context.Context) (drill.Fault, error) {
-	f, err := o.o.RecordFault(ctx)
-	return drill.Fault(f), err
-}
+func (o outage) Received(ctx context.Context) (drill.Fault, error) { return o.o.RecordFault(ctx) }
 
 func (o outage) Discarded(ctx context.Context) (int64, string, error) { return o.o.Discarded(ctx) }
 
-func (o outage) Restore(ctx context.Context) (*drill.Rebuild, error) {
-	rb, err := o.o.Restore(ctx)
-	return (*drill.Rebuild)(rb), err
-}
+func (o outage) Restore(ctx context.Context) (*drill.Rebuild, error) { return o.o.Restore(ctx) }
 
 func (o outage) UnreplicatedAtFault() (int64, string, error) { return o.o.Unreplicated() }

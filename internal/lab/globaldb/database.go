@@ -28,6 +28,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	todomysql "github.com/todomgmt/todomgmt/pkg/mysql"
 )
@@ -726,14 +727,14 @@ func (d *Database) FenceIDs(ctx context.Context, target failover.Member, req fai
 // of the writer's schema (logical copy under a brief read lock on the
 // writer, GTID history reset to the copy's position, AUTO_INCREMENT
 // counters carried over: see autoIncrements), and replicates from there.
-func (d *Database) Rebuild(ctx context.Context, region string) (RebuildResult, error) {
+func (d *Database) Rebuild(ctx context.Context, region string) (drill.Rebuild, error) {
 	start := time.Now()
 	m, err := d.nodeByRegion(region)
 	if err != nil {
-		return RebuildResult{}, err
+		return drill.Rebuild{}, err
 	}
 	w := d.other(m)
-	res := RebuildResult{Member: m.region, Writer: w.region}
+	res := drill.Rebuild{Member: m.region, Writer: w.region}
 
 	if err := d.ensureRunning(ctx, m); err != nil {
 		return res, fmt.Errorf("rebuild %s: %w", m.alias, err)

@@ -3,19 +3,19 @@ package globaldb
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/todomgmt/todomgmt/internal/lab/gtid"
+	"github.com/todomgmt/todomgmt/pkg/drill"
 )
 
-// Fault is what the replica held of the writer's transactions at the
-// moment of an unplanned fault, read from the replica right after the
-// writer's server stopped and before anything was promoted. It is the
-// reference both loss measures are taken against:
+// What the replica held of the writer's transactions at the moment of an
+// unplanned fault (drill.Fault, which RecordFault reads from the replica
+// right after the writer's server stopped and before anything was
+// promoted) is the reference both loss measures are taken against:
 //
 //   - unreplicated at the fault: the old writer's executed transactions
-//     the replica had not received (Fault.Unreplicated, once the old
-//     writer is back and its GTID set can be read);
+//     the replica had not received (unreplicated, once the old writer is
+//     back and its GTID set can be read);
 //   - discarded by the promotion: transactions the replica had received
 //     but that the promoted server does not hold (Outage.Discarded):
 //     received into its relay log, thrown away with it unapplied.
@@ -23,21 +23,6 @@ import (
 // Acknowledged writes the new writer lacks are in one of the two, so with
 // nothing discarded, "lost ≤ unreplicated" compares two independent
 // measures: one from the application's rows, one from GTID sets.
-type Fault struct {
-	// Writer is the region whose server stopped, Replica the other.
-	Writer  string    `json:"writer"`
-	Replica string    `json:"replica"`
-	At      time.Time `json:"at"`
-	Flavour string    `json:"flavour"`
-	// Executed is the replica's executed GTID position (MariaDB) or set
-	// (MySQL). Retrieved is what its IO thread had received: Gtid_IO_Pos
-	// (MariaDB, complete event groups only) or Retrieved_Gtid_Set (MySQL).
-	// Received merges the two: everything the replica held, applied or
-	// still in its relay log.
-	Executed  string `json:"executed"`
-	Retrieved string `json:"retrieved"`
-	Received  string `json:"received"`
-}
 
 // mergeReceived merges a replica's executed and retrieved GTIDs.
 func mergeReceived(f flavour, executed, retrieved string) (string, error) {
@@ -57,12 +42,12 @@ func mergeReceived(f flavour, executed, retrieved string) (string, error) {
 	return e.Union(r).String(), nil
 }
 
-// Unreplicated counts the transactions of the old writer that the
+// unreplicated counts the transactions of the old writer that the
 // replica had not received at the fault, and names them (MySQL: the GTID
 // set; MariaDB: the old writer's position). oldWriterPosition is the old
 // writer's executed GTID position or set, read once it is back (its
-// binlog survives the kill): RebuildResult.Position.
-func (f Fault) Unreplicated(oldWriterPosition string) (int64, string, error) {
+// binlog survives the kill): drill.Rebuild.Position.
+func unreplicated(f drill.Fault, oldWriterPosition string) (int64, string, error) {
 	if flavour(f.Flavour) == flavourMariaDB {
 		old, err1 := gtid.ParseMaria(oldWriterPosition)
 		rec, err2 := gtid.ParseMaria(f.Received)
@@ -89,7 +74,7 @@ func (f Fault) Unreplicated(oldWriterPosition string) (int64, string, error) {
 
 // discardedBy counts the transactions received at the fault that the
 // server in state st (the promoted replica) does not hold.
-func (f Fault) discardedBy(st serverState) (int64, string, error) {
+func discardedBy(f drill.Fault, st serverState) (int64, string, error) {
 	if flavour(f.Flavour) == flavourMariaDB {
 		rec, err := gtid.ParseMaria(f.Received)
 		if err != nil {

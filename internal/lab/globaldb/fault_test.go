@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/todomgmt/todomgmt/internal/lab/gtid"
+	"github.com/todomgmt/todomgmt/pkg/drill"
 )
 
 const (
@@ -22,13 +23,13 @@ func TestFaultMariaDB(t *testing.T) {
 	if received != "0-1-25" {
 		t.Fatalf("received = %q, want 0-1-25", received)
 	}
-	f := Fault{Flavour: string(flavourMariaDB), Received: received}
+	f := drill.Fault{Flavour: string(flavourMariaDB), Received: received}
 
-	n, _, err := f.Unreplicated("0-1-30")
+	n, _, err := unreplicated(f, "0-1-30")
 	if err != nil || n != 5 {
 		t.Errorf("Unreplicated(0-1-30) = %d, %v; want 5 (26..30 never left the old writer)", n, err)
 	}
-	if n, _, err := f.Unreplicated("0-1-25"); err != nil || n != 0 {
+	if n, _, err := unreplicated(f, "0-1-25"); err != nil || n != 0 {
 		t.Errorf("Unreplicated(0-1-25) = %d, %v; want 0", n, err)
 	}
 
@@ -44,7 +45,7 @@ func TestFaultMariaDB(t *testing.T) {
 		{name: "promoted before applying anything new", binlogState: "0-1-20,0-2-30", slavePos: "0-1-20", want: 5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			n, _, err := f.discardedBy(serverState{Flavour: flavourMariaDB, BinlogState: mariaGTIDs(t, tt.binlogState), SlavePos: mariaGTIDs(t, tt.slavePos)})
+			n, _, err := discardedBy(f, serverState{Flavour: flavourMariaDB, BinlogState: mariaGTIDs(t, tt.binlogState), SlavePos: mariaGTIDs(t, tt.slavePos)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,9 +66,9 @@ func TestFaultMySQL(t *testing.T) {
 	if want := uuidA + ":1-25," + uuidB + ":1-3"; received != want {
 		t.Fatalf("received = %q, want %q", received, want)
 	}
-	f := Fault{Flavour: string(flavourMySQL), Received: received}
+	f := drill.Fault{Flavour: string(flavourMySQL), Received: received}
 
-	n, detail, err := f.Unreplicated(uuidA + ":1-30," + uuidB + ":1-3")
+	n, detail, err := unreplicated(f, uuidA+":1-30,"+uuidB+":1-3")
 	if err != nil || n != 5 || detail != uuidA+":26-30" {
 		t.Errorf("Unreplicated = %d, %q, %v; want 5, %q", n, detail, err, uuidA+":26-30")
 	}
@@ -80,7 +81,7 @@ func TestFaultMySQL(t *testing.T) {
 		{name: "relay log discarded", executed: uuidA + ":1-22," + uuidB + ":1-9", want: 3},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			n, _, err := f.discardedBy(serverState{Flavour: flavourMySQL, Position: tt.executed})
+			n, _, err := discardedBy(f, serverState{Flavour: flavourMySQL, Position: tt.executed})
 			if err != nil {
 				t.Fatal(err)
 			}

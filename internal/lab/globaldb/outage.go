@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
@@ -37,10 +38,10 @@ type Outage struct {
 	Writer, Replica string
 	// Fault is what the replica had received when the writer stopped
 	// (RecordFault); nil until it was read.
-	Fault *Fault
+	Fault *drill.Fault
 	// Rebuild is what Restore did to the old writer: nil until then, and
 	// when it brought the old writer back as it was.
-	Rebuild *RebuildResult
+	Rebuild *drill.Rebuild
 }
 
 // NewOutage prepares the loss of the writer's region. The servers must
@@ -106,8 +107,8 @@ func (o *Outage) Kill(ctx context.Context) error {
 // RecordFault reads, from the replica, every transaction it had
 // received. Call it right after Kill and before a promotion, which
 // discards the replica's relay log.
-func (o *Outage) RecordFault(ctx context.Context) (Fault, error) {
-	f := Fault{Writer: o.w.region, Replica: o.r.region, At: time.Now().UTC()}
+func (o *Outage) RecordFault(ctx context.Context) (drill.Fault, error) {
+	f := drill.Fault{Writer: o.w.region, Replica: o.r.region, At: time.Now().UTC()}
 	// State reads the executed position before the replica status, so a
 	// transaction applied in between is in the received part anyway.
 	st, err := o.r.State(ctx)
@@ -138,7 +139,7 @@ func (o *Outage) Discarded(ctx context.Context) (int64, string, error) {
 	if err != nil {
 		return 0, "", fmt.Errorf("discarded by the promotion: %w", err)
 	}
-	return o.Fault.discardedBy(st)
+	return discardedBy(*o.Fault, st)
 }
 
 // restoreInterrupted bounds Restore after the caller's context ended
@@ -151,7 +152,7 @@ const restoreInterrupted = 4 * time.Second
 // was promoted (the failover did not get that far), it is made writable
 // again, as it was. After the caller's context ended it only brings the
 // server back as it was, within a few seconds.
-func (o *Outage) Restore(ctx context.Context) (*RebuildResult, error) {
+func (o *Outage) Restore(ctx context.Context) (*drill.Rebuild, error) {
 	if ctx.Err() != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreInterrupted)
 		defer cancel()
@@ -173,7 +174,7 @@ func (o *Outage) Unreplicated() (int64, string, error) {
 	if o.Fault == nil || o.Rebuild == nil || o.Rebuild.Position == "" {
 		return 0, "", errors.New("unreplicated at the fault: the fault or the old writer's position was not read")
 	}
-	return o.Fault.Unreplicated(o.Rebuild.Position)
+	return unreplicated(*o.Fault, o.Rebuild.Position)
 }
 
 // Unplanned is what RehearseUnplanned did.
@@ -183,7 +184,7 @@ type Unplanned struct {
 	Killed string
 	Before GTIDSnapshot
 	// Fault is what the replica had received when the writer stopped.
-	Fault *Fault
+	Fault *drill.Fault
 	// Report is the orchestrator's report.
 	Report orchestrator.Report
 	// Discarded counts the received transactions the promotion threw
@@ -191,7 +192,7 @@ type Unplanned struct {
 	Discarded *int64
 	// Rebuild is what became of the old writer; nil when nothing was
 	// promoted and the old writer was brought back as it was.
-	Rebuild *RebuildResult
+	Rebuild *drill.Rebuild
 	// Unreplicated counts the old writer's transactions the replica had
 	// not received at the fault, from the old writer's GTIDs once back.
 	Unreplicated *int64

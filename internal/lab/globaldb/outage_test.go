@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/todomgmt/todomgmt/pkg/drill"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 	"github.com/todomgmt/todomgmt/pkg/failover/plan"
 )
@@ -34,11 +35,11 @@ func TestOutageMeasuresInOrder(t *testing.T) {
 	if _, _, err := o.Unreplicated(); err == nil {
 		t.Errorf("Unreplicated before RecordFault = nil error, want one")
 	}
-	o.Fault = &Fault{Flavour: string(flavourMariaDB), Received: "0-1-25"}
+	o.Fault = &drill.Fault{Flavour: string(flavourMariaDB), Received: "0-1-25"}
 	if _, _, err := o.Unreplicated(); err == nil {
 		t.Errorf("Unreplicated before Restore = nil error, want one")
 	}
-	o.Rebuild = &RebuildResult{Position: "0-1-30"}
+	o.Rebuild = &drill.Rebuild{Position: "0-1-30"}
 	if n, _, err := o.Unreplicated(); err != nil || n != 5 {
 		t.Errorf("Unreplicated = %d, %v; want 5 (0-1-26..30 never left the old writer)", n, err)
 	}

@@ -13,30 +13,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// RebuildResult says what Rebuild did.
-type RebuildResult struct {
-	Member string `json:"member"`
-	Writer string `json:"writer"`
-	// Position is the member's executed GTID position (MariaDB) or set
-	// (MySQL) as it came back, before Rebuild changed anything: for an
-	// old writer, everything it committed (Fault.Unreplicated).
-	Position string `json:"position,omitempty"`
-	// Diverged counts the transactions the member had that the writer
-	// never received: after an unplanned failover, the old writer's
-	// unreplicated transactions, measured from both servers' GTID sets.
-	Diverged int64 `json:"diverged"`
-	// DivergedPosition is the member's GTID position (MariaDB) or the
-	// diverged GTID set (MySQL), when Diverged > 0.
-	DivergedPosition string `json:"divergedPosition,omitempty"`
-	// Reseeded is true when the member's data was replaced by a copy of
-	// the writer's; Snapshot names the file that keeps what it had.
-	Reseeded bool   `json:"reseeded"`
-	Snapshot string `json:"snapshot,omitempty"`
-	// Took is the time from the call to the member being caught up.
-	Took time.Duration `json:"tookNs"`
-}
+	"github.com/todomgmt/todomgmt/pkg/drill"
+)
 
 // tableDump is one table's contents, as text.
 type tableDump struct {
@@ -119,7 +98,7 @@ func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``")
 
 // saveSnapshot writes m's copy of schema to a JSON file in dir and
 // returns its path.
-func saveSnapshot(ctx context.Context, m *node, schema, dir string, res RebuildResult) (string, error) {
+func saveSnapshot(ctx context.Context, m *node, schema, dir string, res drill.Rebuild) (string, error) {
 	conn, err := m.Admin().Conn(ctx)
 	if err != nil {
 		return "", err
