@@ -532,22 +532,7 @@ func (d *Destroyer) writeKept(live map[string]*keptRegion) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(p, b)
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename,
-// so a reader never sees half a record; the directory is created
-// (private) when missing, as pkg/awsops does for the other files under
-// the cache directory.
-func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return awsops.WriteFileAtomic(p, b)
 }
 
 // retains reports whether the stack read into k retains the resource.

@@ -36,13 +36,13 @@ func (f RunFile) LastRun(context.Context) (failover.RunRecord, bool, error) {
 	return r, true, nil
 }
 
-// RecordRun replaces the record (writeFileAtomic).
+// RecordRun replaces the record (WriteFileAtomic).
 func (f RunFile) RecordRun(_ context.Context, r failover.RunRecord) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(f.Path, append(b, '\n'))
+	return WriteFileAtomic(f.Path, append(b, '\n'))
 }
 
 // Clear removes the record: destroy calls it, since a new deployment

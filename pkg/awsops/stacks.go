@@ -56,15 +56,15 @@ func (s *Stacks) save(st Stack, now time.Time) {
 	if err != nil {
 		return
 	}
-	_ = writeFileAtomic(s.savedPath(st.Region, st.Name), b)
+	_ = WriteFileAtomic(s.savedPath(st.Region, st.Name), b)
 }
 
-// writeFileAtomic writes b to path through a temporary file and a rename,
+// WriteFileAtomic writes b to path through a temporary file and a rename,
 // so a reader never sees half a file; the directory is created (private)
-// when missing. This package's cache files (saved stacks, the last run)
-// go through it; pkg/awsdestroy writes its record of what is kept the
-// same way.
-func writeFileAtomic(path string, b []byte) error {
+// when missing. Every file under the cache directory goes through it:
+// this package's (saved stacks, the last run) and pkg/awsdestroy's
+// record of what is kept.
+func WriteFileAtomic(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
