@@ -266,14 +266,11 @@ func (d *Env) Holding(ctx context.Context, prefix string, ids []int64) (load.Hol
 	return h, err
 }
 
-// Clean deletes the drill's todos that Holding finds, each with If-Match
-// the ETag read, so that a todo someone changed since is left alone (and
-// reported). A todo already gone counts as deleted.
-func (d *Env) Clean(ctx context.Context, prefix string, ids []int64) (int, error) {
-	h, err := d.Holding(ctx, prefix, ids)
-	if err != nil {
-		return 0, err
-	}
+// Clean deletes, through the writer region's API, the drill's todos of
+// h (what Holding read), each with If-Match the ETag read, so that a todo
+// someone changed since is left alone (and reported). A todo already gone
+// counts as deleted.
+func (d *Env) Clean(ctx context.Context, prefix string, h load.Holding) (int, error) {
 	writer, _, err := d.Writer(ctx)
 	if err != nil {
 		return 0, err
@@ -312,7 +309,11 @@ func (d *Env) CleanRun(ctx context.Context, runID string, floor int64) (int, err
 	d.mu.Lock()
 	d.floor, d.scanAll = floor, true
 	d.mu.Unlock()
-	return d.Clean(ctx, runID, nil)
+	h, err := d.Holding(ctx, runID, nil)
+	if err != nil {
+		return 0, err
+	}
+	return d.Clean(ctx, runID, h)
 }
 
 var runIDPattern = regexp.MustCompile(`^[0-9a-f]{8}$`)

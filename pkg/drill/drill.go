@@ -133,9 +133,11 @@ type RoleChecker interface {
 // drill (a deployment): the runner deletes each scenario's todos once it
 // has counted them, and says how to delete what it could not.
 type Cleaner interface {
-	// Clean deletes the todos Holding(prefix, ids) finds, and returns
-	// how many it deleted.
-	Clean(ctx context.Context, prefix string, ids []int64) (int, error)
+	// Clean deletes the todos of held, what the writer holds of the
+	// scenario's (the runner's last reading, Holding(prefix, ids)), whose
+	// task carries the scenario's prefix, each on condition of the ETag
+	// read, and returns how many it deleted.
+	Clean(ctx context.Context, prefix string, held load.Holding) (int, error)
 }
 
 // Config configures Run. The zero value is usable.
@@ -306,9 +308,12 @@ func (r *runner) scenario(ctx context.Context, round int, name string) (s Scenar
 			res = gen.Stop(r.cfg.Settle)
 		}
 	}
+	// final is what the writer holds at the end, once read: the cleanup
+	// deletes from it rather than reading it all again.
+	var final *load.Holding
 	if r.cleaner != nil {
 		// Runs after stop (deferred below), whatever ended the scenario.
-		defer func() { s.Cleanup = r.clean(ctx, prefix, res) }()
+		defer func() { s.Cleanup = r.clean(ctx, prefix, res, final) }()
 	}
 	defer stop()
 	if err := failover.RealClock.Sleep(ctx, r.cfg.Warmup); err != nil {
@@ -366,12 +371,14 @@ func (r *runner) scenario(ctx context.Context, round int, name string) (s Scenar
 	// The writes are counted on whichever region the database says is the
 	// writer now: s.To if the switch happened, s.From if it failed or was
 	// rolled back.
-	final, err := r.read(ctx, prefix, ackedIDs(res.Writes))
+	end, err := r.read(ctx, prefix, ackedIDs(res.Writes))
 	if err != nil {
 		s.Errors = append(s.Errors, "read the writer's todos at the end: "+err.Error())
+	} else {
+		final = &end
 	}
-	s.Writes = analyze(res.Writes, storedUnion(held, final))
-	s.Reads = analyzeSwitch(&s.Writes, res, held, final, s.To)
+	s.Writes = analyze(res.Writes, storedUnion(held, end))
+	s.Reads = analyzeSwitch(&s.Writes, res, held, end, s.To)
 	s.NoWriteTime = secondsOf(max(s.Writes.WriteGap, s.Writes.MaxAckSilence))
 	if r.checker != nil {
 		s.Checks = r.checker.CheckRoles(ctx)
@@ -448,8 +455,10 @@ func (r *runner) restore(ctx context.Context, s *Scenario, outage Outage, res lo
 }
 
 // clean deletes the scenario's todos (Cleaner), within cleanupWait, or
-// cleanupInterrupted once ctx has ended.
-func (r *runner) clean(ctx context.Context, prefix string, res load.Result) *Cleanup {
+// cleanupInterrupted once ctx has ended: those of final, what the writer
+// held at the end, or, when the scenario ended before that was read (or
+// its reading failed), of a reading made now.
+func (r *runner) clean(ctx context.Context, prefix string, res load.Result, final *load.Holding) *Cleanup {
 	wait := cleanupWait
 	if ctx.Err() != nil {
 		wait = cleanupInterrupted
@@ -457,8 +466,16 @@ func (r *runner) clean(ctx context.Context, prefix string, res load.Result) *Cle
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 	defer cancel()
 	c := &Cleanup{Prefix: load.TaskPrefix + prefix + "-"}
+	var held load.Holding
 	var err error
-	c.Deleted, err = r.cleaner.Clean(cctx, prefix, ackedIDs(res.Writes))
+	if final != nil {
+		held = *final
+	} else {
+		held, err = r.read(cctx, prefix, ackedIDs(res.Writes))
+	}
+	if err == nil {
+		c.Deleted, err = r.cleaner.Clean(cctx, prefix, held)
+	}
 	if err != nil {
 		c.Error = err.Error()
 		r.logf("the drill's todos of %s were not all deleted: %v", prefix, err)
