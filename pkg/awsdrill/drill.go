@@ -35,16 +35,15 @@ import (
 // shared drill runner (pkg/drill) takes for `go tool mage drill`: the
 // switches run the same orchestrator over the same adapters as `go tool
 // mage failover` (awsops.Env.Orchestrator), the load goes through the
-// front door with a client-credentials token (awsfailover.Tokens), and
-// what the writer holds is
-// read through the writer region's API, which is also how the drill's
-// todos are deleted afterwards (drill.Cleaner). The database is reachable
+// front door with a client-credentials token (awsops.Env.Tokens, the
+// orchestrator's write check's too), and what the writer holds is read
+// through the writer region's API, which is also how the drill's todos
+// are deleted afterwards (drill.Cleaner). The database is reachable
 // only from inside its VPC, so it is no drill.DatabaseReader (no
 // stale-ETag checks), and it takes no region down (no drill.Outages):
 // the AWS drill is a planned switchover and a failback.
 type Env struct {
 	env     *awsops.Env
-	tokens  *awsfailover.Tokens
 	runID   string
 	printer orchestrator.Printer
 
@@ -114,7 +113,7 @@ func NewEnv(e *awsops.Env, printer orchestrator.Printer) (*Env, error) {
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return &Env{env: e, tokens: &awsfailover.Tokens{Pools: e.Pools(), Clients: e.Clients}, runID: hex.EncodeToString(b), printer: printer}, nil
+	return &Env{env: e, runID: hex.EncodeToString(b), printer: printer}, nil
 }
 
 // RunID names this drill's run: every todo it writes has a task starting
@@ -136,7 +135,7 @@ func (d *Env) Describe(ctx context.Context) drill.Description {
 // Access is the front door and both regional APIs over HTTPS, with a
 // client-credentials token from either region's Cognito.
 func (d *Env) Access() load.Access {
-	return load.Access{FrontDoor: d.env.FrontDoorURL(), APIs: d.env.Prober().APIs, Tokens: d.tokens, Remote: true}
+	return load.Access{FrontDoor: d.env.FrontDoorURL(), APIs: d.env.Prober().APIs, Tokens: d.env.Tokens(), Remote: true}
 }
 
 // Writer returns the writer's region and the other one, from the global
@@ -344,7 +343,7 @@ func (d *Env) CleanupHint() string {
 
 // client is a client of region's API with the drill's tokens.
 func (d *Env) client(region string) *apiclient.Client {
-	return &apiclient.Client{BaseURL: d.env.Prober().APIs[region], HTTP: d.env.Clients.HTTP, Tokens: d.tokens, Timeout: 30 * time.Second}
+	return &apiclient.Client{BaseURL: d.env.Prober().APIs[region], HTTP: d.env.Clients.HTTP, Tokens: d.env.Tokens(), Timeout: 30 * time.Second}
 }
 
 // noteFloor lowers the scan floor to the smallest of ids.

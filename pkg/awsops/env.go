@@ -44,6 +44,9 @@ type Env struct {
 	Out io.Writer
 	// Warnings receives diagnostics; nil is os.Stderr.
 	Warnings io.Writer
+
+	tokensOnce sync.Once
+	tokens     *awsfailover.Tokens
 }
 
 // DefaultCacheDir is where the mage targets keep the stacks' last
@@ -392,6 +395,15 @@ func (e *Env) Pool(region string) (awsfailover.Pool, error) {
 // FrontDoorURL is the front door's URL from the outputs.
 func (e *Env) FrontDoorURL() string { return e.output("FrontDoorUrl") }
 
+// Tokens is the deployment's source of client-credentials tokens, from
+// either region's Cognito (Pools). It is made once: every prober of e
+// and the drill's load share its cache, so that a target run reads the
+// app client's secret and gets a token once, not once per orchestrator.
+func (e *Env) Tokens() *awsfailover.Tokens {
+	e.tokensOnce.Do(func() { e.tokens = &awsfailover.Tokens{Pools: e.Pools(), Clients: e.Clients} })
+	return e.tokens
+}
+
 // Prober returns the HTTPS prober over both regions' APIs and the front
 // door, with tokens from either region's Cognito, that also asks each
 // region's Cognito for its user pool (failover.IdentityProber). Its write
@@ -409,7 +421,7 @@ func (e *Env) Prober() *awsfailover.Prober {
 		pools[p.Region] = p.UserPoolID
 	}
 	return &awsfailover.Prober{
-		Prober: &apiclient.Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: &awsfailover.Tokens{Pools: e.Pools(), Clients: e.Clients},
+		Prober: &apiclient.Prober{APIs: apis, FrontDoor: e.FrontDoorURL(), Tokens: e.Tokens(),
 			HTTP: e.Clients.HTTP, Clean: true},
 		UserPools: pools, Clients: e.Clients,
 	}

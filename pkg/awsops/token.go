@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 )
 
 // WriteToken writes to out a new client-credentials access token from
@@ -21,7 +19,7 @@ func WriteToken(ctx context.Context, e *Env, region string, showSecret bool, out
 	if err != nil {
 		return err
 	}
-	tokens := &awsfailover.Tokens{Pools: []awsfailover.Pool{pool}, Clients: e.Clients}
+	tokens := e.Tokens()
 	tok, err := tokens.TokenFrom(ctx, pool)
 	if err != nil {
 		return err
