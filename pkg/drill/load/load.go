@@ -100,10 +100,7 @@ func (l *Generator) expired() bool { return !time.Now().Before(l.deadline) }
 type tracked struct {
 	key, task string
 	id        int64
-	ackAt     time.Time
-	ackRegion string
 	etag      string
-	version   int64
 	status    todo.Status
 	// written is when its last acknowledged write ended.
 	written time.Time
@@ -302,8 +299,7 @@ func (l *Generator) run(w *Write) {
 		w.Attempts = append(w.Attempts, a)
 		if a.OK() {
 			w.Acked, w.ID, w.Region, w.ETag = true, id, a.Region, etag
-			l.todos = append(l.todos, &tracked{key: w.Key, task: w.Task, id: id, ackAt: a.End, ackRegion: a.Region,
-				etag: etag, version: t.Version, status: t.Status, written: a.End})
+			l.todos = append(l.todos, &tracked{key: w.Key, task: w.Task, id: id, etag: etag, status: t.Status, written: a.End})
 		}
 		l.mu.Unlock()
 		if a.OK() {
@@ -418,7 +414,7 @@ func (l *Generator) update(t *tracked) {
 	t.busy = false
 	t.written = u.Attempt.End
 	if u.Attempt.OK() {
-		t.etag, t.version, t.status = u.ETag, u.Version, st
+		t.etag, t.status = u.ETag, st
 	} else if !refusedUnapplied(u.Attempt) {
 		// It may have been applied (no answer, a deadline), or the load's
 		// own ETag was refused (something it does not know of changed
