@@ -408,13 +408,13 @@ func (l *Generator) update(t *tracked) {
 	}
 	ifMatch, status, start := t.etag, nextStatus(t.status), time.Now()
 	l.mu.Unlock()
-	u, st := l.put(t, ifMatch, status, start)
+	u := l.put(t, ifMatch, status, start)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t.busy = false
 	t.written = u.Attempt.End
 	if u.Attempt.OK() {
-		t.etag, t.status = u.ETag, st
+		t.etag, t.status = u.ETag, status
 	} else if !refusedUnapplied(u.Attempt) {
 		// It may have been applied (no answer, a deadline), or the load's
 		// own ETag was refused (something it does not know of changed
@@ -426,17 +426,17 @@ func (l *Generator) update(t *tracked) {
 
 // put sends one PUT of t's status, with If-Match ifMatch unless it is
 // empty, and returns it as an Update whose attempt started at start.
-func (l *Generator) put(t *tracked, ifMatch string, status todo.Status, start time.Time) (Update, todo.Status) {
+func (l *Generator) put(t *tracked, ifMatch string, status todo.Status, start time.Time) Update {
 	got, r, err := l.api.Update(l.writeCtx, t.id, apiclient.Change{Status: &status}, ifMatch)
 	u := Update{Key: t.key, ID: t.id, IfMatch: ifMatch, Attempt: AttemptOf(start, r, err)}
 	if u.Attempt.OK() {
 		if err != nil || r.ETag == "" {
 			u.Attempt.Status, u.Attempt.Code = 0, "undecodable 2xx answer"
-			return u, status
+			return u
 		}
 		u.ETag, u.Version = r.ETag, got.Version
 	}
-	return u, status
+	return u
 }
 
 // readBack reads the todo back through the front door and returns the
@@ -619,7 +619,7 @@ func (l *Generator) condWrite(t *tracked, method string, h Holding) CondWrite {
 		if v, vok := etagVersion(etag); c.Class == ETagLost && held.Task == t.task && vok {
 			for cur := held.Version; cur < v && len(c.CatchUp) < maxCatchUp; {
 				status = nextStatus(status)
-				u, _ := l.put(t, "", status, time.Now())
+				u := l.put(t, "", status, time.Now())
 				c.CatchUp = append(c.CatchUp, u)
 				if !u.Attempt.OK() {
 					c.ExpectKnown = refusedUnapplied(u.Attempt)
