@@ -464,8 +464,9 @@ func Run(ctx context.Context, e *awsops.Env, o Options) error {
 	if err := d.Confirm(ctx, o.Confirm, o.Config); err != nil {
 		return err
 	}
+	// No todo is read yet: the hint names the run alone.
 	fmt.Fprintf(o.Out, "drill run %s: every todo it writes is %q…; if it is killed, %s deletes them\n",
-		d.runID, load.TaskPrefix+d.runID+"-", fmt.Sprintf("%s=%s go tool mage drill", CleanupEnv, d.runID))
+		d.runID, load.TaskPrefix+d.runID+"-", d.CleanupHint())
 	cfg := o.Config
 	if cfg.Logf == nil {
 		cfg.Logf = func(format string, args ...any) {
