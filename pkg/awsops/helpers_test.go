@@ -2,7 +2,6 @@ package awsops
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -54,8 +53,6 @@ func deployment(tb testing.TB, writer string) (*awstest.AWS, *awstest.API, *Env,
 	e.Clients.HTTP = a.Server.Client()
 	return f, a, e, &out
 }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // countPrefix counts the log lines of region prefix.
 func countPrefix(lines []string, prefix string) int {
