@@ -103,8 +103,14 @@ func TestProxyHealthReadsEveryPage(t *testing.T) {
 	rec.Canned["DescribeDBProxyTargets"] = func(_ string, in any) (any, error) {
 		return pages[aws.ToString(in.(*rds.DescribeDBProxyTargetsInput).Marker)], nil
 	}
-	e := &Env{Clients: rec.Clients()}
-	got := proxyHealth(context.Background(), e, west, "todomgmt-proxy")
+	// What status shows is what Evaluate read through the database
+	// adapter.
+	e := &Env{Config: testConfig(), Clients: rec.Clients()}
+	pt, err := e.Database().ProxyTargets(context.Background(), west)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := proxyHealth(pt)
 	want := ProxyHealth{Available: 1, Total: 2, AuthFailures: 1, Detail: "UNAVAILABLE AUTH_FAILURE secret mismatch"}
 	if got != want {
 		t.Errorf("proxy health %+v, want %+v", got, want)

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/todomgmt/todomgmt/pkg/awsfailover"
 	"github.com/todomgmt/todomgmt/pkg/failover"
 	"github.com/todomgmt/todomgmt/pkg/failover/orchestrator"
 )
@@ -95,14 +94,12 @@ func ReadStatus(ctx context.Context, e *Env) (Status, error) {
 		if u := s.Output("DashboardUrl"); u != "" {
 			st.Dashboards[s.Region] = u
 		}
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			ph := proxyHealth(ctx, e, s.Region, s.Output("ProxyName"))
-			mu.Lock()
-			st.Proxies[s.Region] = ph
-			mu.Unlock()
-		}()
+		st.Proxies[s.Region] = ProxyHealth{Detail: "no ProxyName output"}
+		if s.Output("ProxyName") != "" {
+			// Evaluate read it (the database adapter is a ProxyInspector).
+			st.Proxies[s.Region] = proxyHealth(st.State.Proxies[s.Region])
+		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			a := regionAlarms(ctx, e, s, routing)
@@ -149,14 +146,12 @@ func WriteStatus(ctx context.Context, e *Env, w io.Writer) error {
 	return nil
 }
 
-func proxyHealth(ctx context.Context, e *Env, region, proxy string) ProxyHealth {
-	if proxy == "" {
-		return ProxyHealth{Detail: "no ProxyName output"}
-	}
-	// The default target group; every page (a page holds up to 100).
-	pt, err := awsfailover.ReadProxyTargets(ctx, e.Clients.RDS(region), proxy)
-	if err != nil {
-		return ProxyHealth{Detail: fmt.Sprintf("unknown: %v", err)}
+// proxyHealth is a region's proxy targets as the orchestrator's Evaluate
+// read them (awsfailover.Database.ProxyTargets: the default target group,
+// every page).
+func proxyHealth(pt failover.ProxyTargets) ProxyHealth {
+	if !pt.Known {
+		return ProxyHealth{Detail: "unknown: " + pt.Detail}
 	}
 	return ProxyHealth{Available: pt.Available, Total: pt.Total, AuthFailures: pt.AuthFailures, Detail: pt.Detail}
 }
